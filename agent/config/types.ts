@@ -1,0 +1,83 @@
+// The validated form of a resource file (YAML or DRBD .res). Both formats load into this;
+// everything downstream (engine, target, status) reads only this shape.
+
+export type Protocol = 'A' | 'B' | 'C';
+
+export type AfterSb0Pri =
+  | 'disconnect'
+  | 'discard-younger-primary'
+  | 'discard-older-primary'
+  | 'discard-zero-changes'
+  | 'discard-least-changes'
+  | `discard-node-${string}`;
+export type AfterSb1Pri = 'disconnect' | 'consensus' | 'discard-secondary' | 'call-pri-lost-after-sb';
+export type AfterSb2Pri = 'disconnect' | 'call-pri-lost-after-sb';
+
+export interface NetConfig {
+  sharedSecret: string;
+  afterSb0Pri: AfterSb0Pri;
+  afterSb1Pri: AfterSb1Pri;
+  afterSb2Pri: AfterSb2Pri;
+  /** Resync rate ceiling in bytes per second (DRBD c-max-rate, default 100 MiB/s). */
+  maxRate: number;
+  /** Seconds without an answer to a ping before the peer is declared dead (DRBD ping-timeout). */
+  pingTimeout: number;
+}
+
+export interface VolumeConfig {
+  volume: number;
+  device: string;
+  disk: string;
+  /** Bytes; only for file disks, used when create-md creates the file. */
+  size?: number;
+  metaDisk: 'internal';
+}
+
+export interface HostConfig {
+  name: string;
+  nodeId: number;
+  /** host:port as written; split for convenience. */
+  address: string;
+  host: string;
+  port: number;
+}
+
+export interface ChapConfig {
+  user: string;
+  secret: string;
+  targetUser?: string;
+  targetSecret?: string;
+}
+
+export interface IscsiConfig {
+  iqn: string;
+  portal: string;
+  portalHost: string;
+  portalPort: number;
+  chap?: ChapConfig;
+}
+
+export interface ResourceConfig {
+  resource: string;
+  protocol: Protocol;
+  net: NetConfig;
+  volumes: VolumeConfig[];
+  /** Exactly two hosts, in file order. */
+  hosts: HostConfig[];
+  iscsi?: IscsiConfig;
+  /** Where it was loaded from, and a hash of its meaning (same on both hosts when in sync). */
+  source: { file: string; format: 'yaml' | 'res'; hash: string };
+}
+
+export interface ConfigError {
+  file: string;
+  line: number;
+  col: number;
+  /** What is wrong and what is expected, e.g. "protocol: expected A, B or C, got \"D\"". */
+  message: string;
+}
+
+/** "file:line:col: message", the form compilers use, so editors can jump to it. */
+export function formatConfigError(e: ConfigError): string {
+  return `${e.file}:${e.line}:${e.col}: ${e.message}`;
+}

@@ -1,0 +1,276 @@
+// The control channel between the console (or the agent CLI) and the agent daemon: the one
+// module both sides import. Newline-delimited JSON over a unix socket (forwarded over SSH
+// by the console): requests with ids, responses with typed errors, and a stream of state
+// events shaped like `drbdsetup events2` so that the console folds the same model whether
+// the engine is ours or the kernel's.
+
+export const PROTOCOL_VERSION = 1;
+
+// ---- DRBD state vocabulary (spelled exactly as DRBD spells it) ----
+export type Role = 'Primary' | 'Secondary' | 'Unknown';
+export type DiskState =
+  | 'Diskless'
+  | 'Attaching'
+  | 'Detaching'
+  | 'Failed'
+  | 'Negotiating'
+  | 'Inconsistent'
+  | 'Outdated'
+  | 'DUnknown'
+  | 'Consistent'
+  | 'UpToDate';
+export type ConnState =
+  | 'StandAlone'
+  | 'Disconnecting'
+  | 'Unconnected'
+  | 'Timeout'
+  | 'BrokenPipe'
+  | 'NetworkFailure'
+  | 'ProtocolError'
+  | 'TearDown'
+  | 'Connecting'
+  | 'Connected';
+export type ReplState =
+  | 'Off'
+  | 'Established'
+  | 'StartingSyncS'
+  | 'StartingSyncT'
+  | 'WFBitMapS'
+  | 'WFBitMapT'
+  | 'WFSyncUUID'
+  | 'SyncSource'
+  | 'SyncTarget'
+  | 'PausedSyncS'
+  | 'PausedSyncT'
+  | 'VerifyS'
+  | 'VerifyT'
+  | 'Ahead'
+  | 'Behind';
+
+// ---- Snapshots: the agent's structured view of one resource ----
+// `status`, `status --json` and `events` are all derived from these.
+
+export interface GenerationIds {
+  /** 16 hex digits, upper case, as drbdsetup show-gi prints them. */
+  current: string;
+  /** Bitmap UUID per peer node-id ("0000000000000000" while in sync). */
+  bitmap: Record<string, string>;
+  history: string[];
+}
+
+export interface DeviceSnapshot {
+  volume: number;
+  minor: number;
+  device: string;
+  backingDev: string;
+  disk: DiskState;
+  open: boolean;
+  /** KiB */
+  size: number;
+  read: number;
+  written: number;
+  alWrites: number;
+  bmWrites: number;
+  upperPending: number;
+  lowerPending: number;
+  alSuspended: boolean;
+  blocked: boolean;
+  uuids: GenerationIds;
+  /** Bytes held by the resync undo journal (consistent resync target), when one is in use. */
+  undoJournal?: { used: number; capacity: number };
+}
+
+export interface PeerDeviceSnapshot {
+  volume: number;
+  replication: ReplState;
+  peerDisk: DiskState;
+  resyncSuspended: 'no' | 'user' | 'peer' | 'dependency';
+  /** KiB */
+  received: number;
+  sent: number;
+  outOfSync: number;
+  pending: number;
+  unacked: number;
+  /** While syncing or verifying: percent done (engine's own figure), MiB/s over the last interval, seconds left. */
+  done?: number;
+  dbdt1?: number;
+  eta?: number;
+  /** Online verify: KiB found differing in the last or current run. */
+  verifyMismatch?: number;
+}
+
+export interface ConnectionSnapshot {
+  peerNodeId: number;
+  connName: string;
+  connection: ConnState;
+  /** The peer's role as last seen (Unknown when not connected). */
+  role: Role;
+  congested: boolean;
+  apInFlight: number;
+  rsInFlight: number;
+  localAddress: string;
+  peerAddress: string;
+  established: boolean;
+  /** Split brain detected at the last handshake and not yet resolved. Beyond DRBD: it is state, not a log line. */
+  splitBrain: boolean;
+  /** Why the connection is StandAlone or failing, in words ("authentication failed", "unrelated data"). */
+  lastError?: string;
+  peerDevices: PeerDeviceSnapshot[];
+}
+
+export interface TargetSession {
+  id: string;
+  initiator: string;
+  address: string;
+  /** ISO time of login. */
+  since: string;
+}
+
+export interface TargetSnapshot {
+  state: 'running' | 'stopped';
+  iqn: string;
+  portal: string;
+  sessions: TargetSession[];
+}
+
+export interface ResourceSnapshot {
+  name: string;
+  nodeId: number;
+  /** Local host name as the resource file names it. */
+  node: string;
+  role: Role;
+  suspended: boolean;
+  writeOrdering: 'flush' | 'none';
+  mayPromote: boolean;
+  promotionScore: number;
+  protocol: 'A' | 'B' | 'C';
+  configHash: string;
+  devices: DeviceSnapshot[];
+  connections: ConnectionSnapshot[];
+  target?: TargetSnapshot;
+}
+
+/** A resource file that failed to load: reported in status and events, others keep working. */
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export interface AgentSnapshot {
+  node: string;
+  agentVersion: string;
+  resources: ResourceSnapshot[];
+  configErrors: ConfigProblem[];
+}
+
+// ---- Events (events2 model) ----
+export type EventVerb = 'exists' | 'create' | 'change' | 'destroy' | 'call' | 'response';
+/** DRBD's objects plus ours: `target`, `session` and `config-error` are documented extensions. */
+export type EventObject =
+  | 'resource'
+  | 'device'
+  | 'connection'
+  | 'peer-device'
+  | 'path'
+  | 'helper'
+  | 'target'
+  | 'session'
+  | 'config-error'
+  | '-';
+
+export interface StateEvent {
+  /** ISO 8601 with microseconds and offset, as `drbdsetup events2 --timestamps` prints. */
+  time: string;
+  verb: EventVerb;
+  object: EventObject;
+  /** Identifying keys first, then the fields, in events2 order; values already in events2 spelling. */
+  props: Array<[string, string]>;
+}
+
+// ---- Requests ----
+export type Method =
+  | 'hello'
+  | 'snapshot'
+  | 'subscribe'
+  | 'create-md'
+  | 'up'
+  | 'down'
+  | 'attach'
+  | 'detach'
+  | 'primary'
+  | 'secondary'
+  | 'connect'
+  | 'disconnect'
+  | 'invalidate'
+  | 'verify'
+  | 'new-current-uuid'
+  | 'pause-sync'
+  | 'resume-sync'
+  | 'target-start'
+  | 'target-stop'
+  | 'adjust';
+
+/** Methods allowed on a read-only channel; the agent refuses every other one there. */
+export const READ_ONLY_METHODS: ReadonlySet<Method> = new Set(['hello', 'snapshot', 'subscribe']);
+
+export interface HelloParams {
+  client: string;
+  protocol: number;
+}
+export interface HelloResult {
+  agentVersion: string;
+  protocol: number;
+  node: string;
+  readOnly: boolean;
+  capabilities: string[];
+}
+
+export interface ResourceParams {
+  resource: string;
+  force?: boolean;
+  discardMyData?: boolean;
+  clearBitmap?: boolean;
+  statistics?: boolean;
+}
+
+export interface Request {
+  id: number;
+  method: Method;
+  params?: ResourceParams | HelloParams | { statistics?: boolean };
+}
+
+export type ErrorCode =
+  | 'refused' // a state change DRBD would refuse; message carries DRBD's wording
+  | 'read-only' // the channel has monitoring rights only
+  | 'not-found' // no such resource
+  | 'bad-request' // malformed request
+  | 'config' // the resource file does not load
+  | 'io' // a disk or metadata operation failed
+  | 'internal';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Response = { id: number; result: unknown } | { id: number; error: ErrorBody };
+export interface EventNotification {
+  event: StateEvent;
+}
+export type ServerMessage = Response | EventNotification;
+
+export class AgentError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AgentError';
+  }
+}
+
+export function encodeMessage(msg: Request | ServerMessage): string {
+  return JSON.stringify(msg) + '\n';
+}
