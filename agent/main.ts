@@ -1,4 +1,12 @@
 // drbd-agent: the host-side daemon and its drbdadm-style CLI.
+import { parseArgs } from 'node:util';
+import { connectUnix, type ControlClient } from './control/client.js';
+import { monitorSocketPath } from './control/server.js';
+import { statusJson } from './control/status-json.js';
+import { statusText } from './control/status-text.js';
+import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
+import { formatEvent } from './events2.js';
+import { AgentError, type AgentSnapshot, type Method, type StateEvent } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
@@ -14,21 +22,189 @@ Usage:
   drbd-agent [--socket P] target start|stop|status RES
   drbd-agent [--socket P] status [RES] [--json]
   drbd-agent [--socket P] events [--now] [--statistics] [--timestamps]
+  drbd-agent [--socket P] adjust
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
+status and events also work on the monitor socket (P with .ro.sock), which refuses every change.
 `;
 
-async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return argv.length === 0 ? 2 : 0;
+/** Verbs that take exactly one resource name and map 1:1 onto a control method. */
+const RESOURCE_VERBS: Record<string, Method> = {
+  'create-md': 'create-md',
+  up: 'up',
+  down: 'down',
+  attach: 'attach',
+  detach: 'detach',
+  primary: 'primary',
+  secondary: 'secondary',
+  connect: 'connect',
+  disconnect: 'disconnect',
+  invalidate: 'invalidate',
+  verify: 'verify',
+  'new-current-uuid': 'new-current-uuid',
+  'pause-sync': 'pause-sync',
+  'resume-sync': 'resume-sync',
+};
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      socket: { type: 'string' },
+      'config-dir': { type: 'string' },
+      'state-dir': { type: 'string' },
+      node: { type: 'string' },
+      force: { type: 'boolean' },
+      'discard-my-data': { type: 'boolean' },
+      'clear-bitmap': { type: 'boolean' },
+      json: { type: 'boolean' },
+      now: { type: 'boolean' },
+      statistics: { type: 'boolean' },
+      timestamps: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+}
+
+async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<number> {
+  const daemon = new Daemon({
+    configDir: values['config-dir'] ?? DEFAULT_DAEMON_OPTIONS.configDir,
+    stateDir: values['state-dir'] ?? DEFAULT_DAEMON_OPTIONS.stateDir,
+    socket: values.socket ?? DEFAULT_DAEMON_OPTIONS.socket,
+    node: values.node ?? DEFAULT_DAEMON_OPTIONS.node,
+  });
+  await daemon.start();
+  process.stderr.write(`drbd-agent ${AGENT_VERSION}: daemon for node ${daemon.opts.node} listening on ${daemon.opts.socket}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await daemon.shutdown();
+  return 0;
+}
+
+/** The admin socket when we may use it; the monitor socket for read-only verbs otherwise. */
+async function connectFor(socket: string, readOnly: boolean): Promise<ControlClient> {
+  try {
+    return await connectUnix(socket);
+  } catch (e) {
+    if (readOnly) return connectUnix(monitorSocketPath(socket)).catch(() => Promise.reject(e));
+    throw e;
   }
-  if (argv.includes('--version')) {
+}
+
+async function runClient(verb: string, args: string[], values: ReturnType<typeof parse>['values']): Promise<number> {
+  const socket = values.socket ?? DEFAULT_DAEMON_OPTIONS.socket;
+  if (verb === 'status') {
+    const client = await connectFor(socket, true);
+    try {
+      const snap = await client.request<AgentSnapshot>('snapshot');
+      const res = args[0];
+      if (res && !snap.resources.some((r) => r.name === res)) {
+        process.stderr.write(`${res}: No such resource (or it is not up)\n`);
+        return 10;
+      }
+      process.stdout.write(values.json ? JSON.stringify(statusJson(snap, res), null, 2) + '\n' : statusText(snap, res));
+      return 0;
+    } finally {
+      client.close();
+    }
+  }
+  if (verb === 'events') {
+    const client = await connectFor(socket, true);
+    const print = (e: StateEvent) => {
+      const line = formatEvent(values.timestamps ? e : { ...e, time: '' });
+      process.stdout.write(line + '\n');
+      if (values.now && e.object === '-') {
+        client.close();
+        process.exit(0);
+      }
+    };
+    client.onEvent(print);
+    await client.request('subscribe', { statistics: values.statistics === true });
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    client.close();
+    return 0;
+  }
+  if (verb === 'adjust') {
+    const client = await connectUnix(socket);
+    try {
+      await client.request('adjust');
+      return 0;
+    } finally {
+      client.close();
+    }
+  }
+  let method = RESOURCE_VERBS[verb];
+  if (verb === 'target') {
+    const sub = args.shift();
+    if (sub !== 'start' && sub !== 'stop' && sub !== 'status') throw new UsageError('target needs start, stop or status');
+    if (sub === 'status') return runClient('status', args, values);
+    method = sub === 'start' ? 'target-start' : 'target-stop';
+  }
+  if (!method) throw new UsageError(`unknown verb '${verb}'`);
+  const resource = args[0];
+  if (!resource || args.length > 1) throw new UsageError(`${verb} takes exactly one resource name`);
+  if (verb === 'new-current-uuid' && !values['clear-bitmap']) throw new UsageError('new-current-uuid needs --clear-bitmap');
+  const client = await connectUnix(socket);
+  try {
+    await client.request(method, {
+      resource,
+      force: values.force === true,
+      discardMyData: values['discard-my-data'] === true,
+      clearBitmap: values['clear-bitmap'] === true,
+    });
+    return 0;
+  } catch (e) {
+    if (e instanceof AgentError && e.code === 'refused') {
+      process.stderr.write(`${resource}: State change failed: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    client.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    process.stderr.write(`drbd-agent: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return 0;
   }
-  process.stderr.write(`drbd-agent: '${argv[0]}' is not available in this build\n${USAGE}`);
-  return 2;
+  const [verb, ...args] = positionals;
+  if (!verb) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  try {
+    if (verb === 'daemon') return await runDaemon(values);
+    return await runClient(verb, args, values);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`drbd-agent: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`drbd-agent: ${(e as Error).message}\n`);
+    return e instanceof AgentError && e.code !== 'internal' ? 1 : 3;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

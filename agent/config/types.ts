@@ -26,8 +26,14 @@ export interface NetConfig {
 
 export interface VolumeConfig {
   volume: number;
+  /** This node's device and disk (when the loader was told the node; else the first host's). */
   device: string;
   disk: string;
+  /**
+   * Every host's device and disk by host name, present only when they differ between the
+   * hosts (DRBD allows `on HOST { disk ...; }`): the peer's paths are for display only.
+   */
+  perHost?: Record<string, { device: string; disk: string }>;
   /** Bytes; only for file disks, used when create-md creates the file. */
   size?: number;
   metaDisk: 'internal';

@@ -1,0 +1,110 @@
+// The config API the daemon and the console call: parse one text, load one file, load a
+// directory (bad files reported, good ones still served), and find this node in a config.
+import { readFile, readdir } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { ConfigError, HostConfig, ResourceConfig } from './types.js';
+import { notAHostMessage } from './draft.js';
+import type { LoadOptions, Located, ParseResult } from './draft.js';
+import { parseYamlLocated } from './yaml-loader.js';
+import { parseResLocated } from './res-loader.js';
+
+export type { LoadOptions, ParseResult } from './draft.js';
+
+const strip = (r: Located): ParseResult => ('config' in r ? { config: r.config } : r);
+
+export function parseResourceYaml(file: string, text: string, opts: LoadOptions = {}): ParseResult {
+  return strip(parseYamlLocated(file, text, opts));
+}
+
+export function parseResourceRes(file: string, text: string, opts: LoadOptions = {}): ParseResult {
+  return strip(parseResLocated(file, text, opts));
+}
+
+const PARSERS: Record<string, (file: string, text: string, opts: LoadOptions) => Located> = {
+  '.yaml': parseYamlLocated,
+  '.yml': parseYamlLocated,
+  '.res': parseResLocated,
+};
+
+export const CONFIG_EXTENSIONS = Object.keys(PARSERS);
+
+async function loadLocated(path: string, opts: LoadOptions): Promise<Located> {
+  const parse = PARSERS[extname(path).toLowerCase()];
+  if (!parse) {
+    return { errors: [{ file: path, line: 1, col: 1, message: `unknown kind of resource file: name it NAME.yaml (or .yml) for YAML, or NAME.res for a DRBD resource file` }] };
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    return { errors: [{ file: path, line: 1, col: 1, message: `cannot read the file: ${describeFsError(e)}` }] };
+  }
+  try {
+    return parse(path, text, opts);
+  } catch (e) {
+    // A bug of ours in one file's loader must not stop the other resources from loading.
+    return { errors: [{ file: path, line: 1, col: 1, message: `internal error while loading this file (please report it): ${(e as Error).message}` }] };
+  }
+}
+
+function describeFsError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'it does not exist';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied (the agent runs as root; check the file mode)';
+  if (code === 'EISDIR') return 'it is a directory';
+  return (e as Error).message;
+}
+
+/** Loads one resource file; the format follows the extension (.yaml, .yml, .res). */
+export async function loadResourceFile(path: string, opts: LoadOptions = {}): Promise<ParseResult> {
+  return strip(await loadLocated(path, opts));
+}
+
+/**
+ * Loads every resource file in dir (sorted by name; other files and dotfiles are ignored).
+ * A bad file is reported and the others still load. Two files that define the same resource
+ * are both refused: serving either could be serving the wrong disk.
+ */
+export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promise<{ resources: ResourceConfig[]; errors: ConfigError[] }> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && CONFIG_EXTENSIONS.includes(extname(e.name).toLowerCase()))
+      .map((e) => e.name)
+      .sort();
+  } catch (e) {
+    return { resources: [], errors: [{ file: dir, line: 1, col: 1, message: `cannot read the config directory: ${describeFsError(e)}` }] };
+  }
+  const loaded = await Promise.all(names.map((n) => loadLocated(join(dir, n), opts)));
+  const errors: ConfigError[] = [];
+  const byName = new Map<string, Array<Extract<Located, { config: ResourceConfig }>>>();
+  for (const r of loaded) {
+    if ('errors' in r) errors.push(...r.errors);
+    else byName.set(r.config.resource, [...(byName.get(r.config.resource) ?? []), r]);
+  }
+  const resources: ResourceConfig[] = [];
+  for (const [name, defs] of byName) {
+    if (defs.length === 1) {
+      resources.push(defs[0]!.config);
+      continue;
+    }
+    for (const d of defs) {
+      const others = defs.filter((o) => o !== d).map((o) => `${o.config.source.file}:${o.at.line}:${o.at.col}`);
+      errors.push({
+        file: d.config.source.file,
+        line: d.at.line,
+        col: d.at.col,
+        message: `resource ${name} is also defined in ${others.join(', ')}; keep one file per resource (neither is loaded until then)`,
+      });
+    }
+  }
+  resources.sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
+  return { resources, errors };
+}
+
+/** This node's host entry, or an error that says how to fix the mismatch. */
+export function localHost(config: ResourceConfig, nodeName: string): { host: HostConfig } | { error: string } {
+  const host = config.hosts.find((h) => h.name === nodeName);
+  if (host) return { host };
+  return { error: notAHostMessage(config.source.file, nodeName, config.hosts.map((h) => h.name)) };
+}

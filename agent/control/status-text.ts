@@ -1,0 +1,39 @@
+// `drbdadm status` text, exactly as DRBD 9 prints it: fields that are normal are left out.
+// Beyond DRBD, a split brain is printed on the connection line (`split-brain:yes`) and a
+// StandAlone connection carries its reason, because operators could not see either before.
+import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
+
+function resourceText(r: ResourceSnapshot): string {
+  const lines: string[] = [];
+  lines.push(`${r.name} role:${r.role}${r.suspended ? ' suspended:user' : ''}`);
+  const multi = r.devices.length > 1;
+  for (const d of r.devices) {
+    lines.push(`  ${multi ? `volume:${d.volume} ` : ''}disk:${d.disk}${d.open ? ' open:yes' : ''}`);
+  }
+  for (const c of r.connections) {
+    if (c.connection !== 'Connected') {
+      let line = `  ${c.connName} connection:${c.connection}`;
+      if (c.splitBrain) line += ' split-brain:yes';
+      lines.push(line);
+      for (const p of c.peerDevices) if (p.peerDisk === 'Outdated') lines.push(`    ${multi ? `volume:${p.volume} ` : ''}peer-disk:Outdated`);
+      continue;
+    }
+    lines.push(`  ${c.connName} role:${c.role}`);
+    for (const p of c.peerDevices) {
+      const parts: string[] = [];
+      if (multi) parts.push(`volume:${p.volume}`);
+      if (p.replication !== 'Established') parts.push(`replication:${p.replication}`);
+      parts.push(`peer-disk:${p.peerDisk}`);
+      if (p.resyncSuspended !== 'no') parts.push(`resync-suspended:${p.resyncSuspended}`);
+      if (p.done !== undefined && p.replication !== 'Established') parts.push(`done:${p.done.toFixed(2)}`);
+      lines.push(`    ${parts.join(' ')}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function statusText(snap: AgentSnapshot, resource?: string): string {
+  const chunks = snap.resources.filter((r) => !resource || r.name === resource).map(resourceText);
+  for (const e of snap.configErrors) chunks.push(`# config error: ${e.file}:${e.line}:${e.col}: ${e.message}\n`);
+  return chunks.join('\n');
+}

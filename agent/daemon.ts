@@ -1,0 +1,311 @@
+// `drbd-agent daemon`: owns the resources of this host. It loads the resource files, keeps
+// every resource that is up running (replication goes on when no console is attached),
+// serves the control sockets, and brings back after a restart the resources that were up.
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigDir, localHost } from './config/index.js';
+import type { ConfigError, ResourceConfig } from './config/types.js';
+import { openBackingDisk } from './engine/backing-disk.js';
+import { createMetadata, MetadataError } from './engine/metadata.js';
+import { forgetActivityLogState } from './engine/activity-log.js';
+import { ResourceRuntime } from './engine/resource-runtime.js';
+import { IscsiTarget } from './iscsi/target.js';
+import { diffSnapshots, snapshotToEvents } from './events2.js';
+import { serveControl, type ControlHandler, type ControlServer } from './control/server.js';
+import { AgentError, PROTOCOL_VERSION, type AgentSnapshot, type HelloResult, type Method, type StateEvent } from './protocol.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface DaemonOptions {
+  configDir: string;
+  stateDir: string;
+  socket: string;
+  node: string;
+}
+
+export const DEFAULT_DAEMON_OPTIONS: DaemonOptions = {
+  configDir: '/etc/drbd-tui',
+  stateDir: '/var/lib/drbd-tui',
+  socket: '/run/drbd-tui/agent.sock',
+  node: hostname(),
+};
+
+/** events2 timestamps: ISO 8601 with microseconds and the local offset, as drbdsetup prints them. */
+export function eventTime(d = new Date()): string {
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
+  const local = new Date(d.getTime() + off * 60000);
+  return `${local.toISOString().slice(0, 23)}000${sign}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
+}
+
+interface Subscriber {
+  send: (events: StateEvent[]) => void;
+  statistics: boolean;
+  last: AgentSnapshot;
+}
+
+export class Daemon implements ControlHandler {
+  private readonly runtimes = new Map<string, ResourceRuntime>();
+  private readonly targets = new Map<string, IscsiTarget>();
+  private configs: ResourceConfig[] = [];
+  private configErrors: ConfigError[] = [];
+  private readonly subscribers = new Set<Subscriber>();
+  private server?: ControlServer;
+  private statsTimer?: NodeJS.Timeout;
+  /** Admin commands run one at a time per resource, like drbdsetup's state-change lock. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(readonly opts: DaemonOptions) {}
+
+  private get upDir(): string {
+    return join(this.opts.stateDir, 'up');
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.upDir, { recursive: true, mode: 0o700 });
+    await this.reloadConfig();
+    this.server = await serveControl(this.opts.socket, this);
+    // Resources that were up when the daemon last stopped (or crashed) come back up.
+    for (const name of await readdir(this.upDir).catch(() => [] as string[])) {
+      await this.up(name).catch((e: Error) => process.stderr.write(`drbd-agent: cannot bring ${name} back up: ${e.message}\n`));
+    }
+    this.statsTimer = setInterval(() => this.publish(true), 1000);
+    this.statsTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.statsTimer);
+    await this.server?.close();
+  }
+
+  private async reloadConfig(): Promise<void> {
+    const { resources, errors } = await loadConfigDir(this.opts.configDir, { node: this.opts.node });
+    this.configs = resources;
+    this.configErrors = errors;
+  }
+
+  private config(name: string): ResourceConfig {
+    const c = this.configs.find((r) => r.resource === name);
+    if (c) return c;
+    const err = this.configErrors.find((e) => e.message.includes(name));
+    if (err) throw new AgentError('config', `${err.file}:${err.line}:${err.col}: ${err.message}`);
+    throw new AgentError('not-found', `${name}: No such resource (no resource file for it in ${this.opts.configDir})`);
+  }
+
+  private runtime(name: string): ResourceRuntime {
+    const rt = this.runtimes.get(name);
+    if (!rt) {
+      this.config(name);
+      throw new AgentError('refused', `${name}: resource is not up (run: drbd-agent up ${name})`);
+    }
+    return rt;
+  }
+
+  // ---------------------------------------------------------------- ControlHandler
+
+  hello(readOnly: boolean): HelloResult {
+    return {
+      agentVersion: AGENT_VERSION,
+      protocol: PROTOCOL_VERSION,
+      node: this.opts.node,
+      readOnly,
+      capabilities: ['events2', 'status-json', 'engine:builtin'],
+    };
+  }
+
+  snapshot(): AgentSnapshot {
+    return {
+      node: this.opts.node,
+      agentVersion: AGENT_VERSION,
+      resources: [...this.runtimes.values()].map((r) => r.snapshot()).sort((a, b) => a.name.localeCompare(b.name)),
+      configErrors: this.configErrors.map((e) => ({ ...e })),
+    };
+  }
+
+  subscribe(send: (events: StateEvent[]) => void, opts: { statistics: boolean }): () => void {
+    const last = this.snapshot();
+    const sub: Subscriber = { send, statistics: opts.statistics, last };
+    send(snapshotToEvents(last, { time: eventTime(), statistics: opts.statistics }));
+    this.subscribers.add(sub);
+    return () => this.subscribers.delete(sub);
+  }
+
+  /** Sends each subscriber what changed since it last heard; statistics-only changes once a second. */
+  private publish(statisticsTick = false): void {
+    if (this.subscribers.size === 0) return;
+    const now = this.snapshot();
+    const time = eventTime();
+    for (const sub of this.subscribers) {
+      if (statisticsTick && !sub.statistics) continue;
+      const events = diffSnapshots(sub.last, now, { time, statistics: sub.statistics });
+      sub.last = now;
+      if (events.length > 0) sub.send(events);
+    }
+  }
+
+  async call(method: Method, params: Record<string, unknown>): Promise<unknown> {
+    const name = typeof params.resource === 'string' ? params.resource : '';
+    if (method === 'adjust') {
+      await this.reloadConfig();
+      this.publish();
+      return { ok: true };
+    }
+    if (!name) throw new AgentError('bad-request', `${method} needs a resource name`);
+    const prev = this.locks.get(name) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(() => this.callLocked(method, name, params));
+    this.locks.set(name, run.catch(() => undefined));
+    try {
+      return await run;
+    } finally {
+      this.publish();
+    }
+  }
+
+  private async callLocked(method: Method, name: string, p: Record<string, unknown>): Promise<unknown> {
+    const force = p.force === true;
+    switch (method) {
+      case 'create-md':
+        return this.createMd(name, force);
+      case 'up':
+        return this.up(name);
+      case 'attach':
+        return this.attach(name);
+      case 'down':
+      case 'detach':
+        return this.down(name);
+      case 'primary':
+        return this.runtime(name).admin({ cmd: 'primary', force });
+      case 'secondary':
+        return this.runtime(name).admin({ cmd: 'secondary' });
+      case 'connect':
+        return this.runtime(name).admin({ cmd: 'connect', discardMyData: p.discardMyData === true });
+      case 'disconnect':
+        return this.runtime(name).admin({ cmd: 'disconnect' });
+      case 'new-current-uuid':
+        return this.runtime(name).admin({ cmd: 'new-current-uuid', clearBitmap: p.clearBitmap === true });
+      case 'pause-sync':
+        return this.runtime(name).admin({ cmd: 'pause-sync' });
+      case 'resume-sync':
+        return this.runtime(name).admin({ cmd: 'resume-sync' });
+      case 'invalidate':
+        return this.runtime(name).admin({ cmd: 'invalidate' });
+      case 'target-start':
+        return this.targetStart(name);
+      case 'target-stop':
+        return this.targetStop(name);
+      default:
+        throw new AgentError('bad-request', `${method} is not supported by this agent`);
+    }
+  }
+
+  private async createMd(name: string, force: boolean): Promise<unknown> {
+    await this.reloadConfig();
+    if (this.runtimes.has(name)) throw new AgentError('refused', `${name}: resource is up; run drbd-agent down ${name} before create-md`);
+    const cfg = this.config(name);
+    const local = localHost(cfg, this.opts.node);
+    if ('error' in local) throw new AgentError('config', local.error);
+    const created: string[] = [];
+    for (const v of cfg.volumes) {
+      const disk = await openBackingDisk(v.disk, v.size !== undefined ? { create: v.size } : {}).catch((e: Error) => {
+        throw new AgentError('io', `${v.disk}: ${e.message}${v.size === undefined ? ' (set size: in the resource file to have it created)' : ''}`);
+      });
+      try {
+        forgetActivityLogState(disk);
+        await createMetadata(disk, { nodeId: local.host.nodeId, force });
+        created.push(v.disk);
+      } catch (e) {
+        if (e instanceof MetadataError) throw new AgentError('refused', e.message);
+        throw e;
+      } finally {
+        await disk.close();
+      }
+    }
+    return { ok: true, created };
+  }
+
+  private async attach(name: string): Promise<ResourceRuntime> {
+    const existing = this.runtimes.get(name);
+    if (existing) return existing;
+    await this.reloadConfig();
+    const cfg = this.config(name);
+    const local = localHost(cfg, this.opts.node);
+    if ('error' in local) throw new AgentError('config', local.error);
+    const rt = await ResourceRuntime.attach(cfg, local.host, this.opts.node);
+    rt.on('change', () => this.publish());
+    rt.on('log', (l) => process.stderr.write(`drbd-agent: ${name}: ${l.level}: ${l.text}\n`));
+    this.runtimes.set(name, rt);
+    if (cfg.iscsi) rt.target = { state: 'stopped', iqn: cfg.iscsi.iqn, portal: cfg.iscsi.portal, sessions: [] };
+    await writeFile(join(this.upDir, name), '');
+    return rt;
+  }
+
+  private async up(name: string): Promise<unknown> {
+    const rt = await this.attach(name);
+    if (rt.state.conn === 'StandAlone' && !rt.state.splitBrain) await rt.admin({ cmd: 'connect', discardMyData: false });
+    return { ok: true };
+  }
+
+  /** The Primary's iSCSI target: volume N is LUN N, portal and IQN from the resource file. */
+  private async targetStart(name: string): Promise<unknown> {
+    const rt = this.runtime(name);
+    const iscsi = rt.config.iscsi;
+    if (!iscsi) throw new AgentError('config', `${name}: no iscsi section in ${rt.config.source.file}; add iscsi: { iqn: ..., portal: ... }`);
+    if (this.targets.get(name)?.running) return { ok: true };
+    if (rt.state.role !== 'Primary') throw new AgentError('refused', `target start refused: ${name} is ${rt.state.role} here; only the Primary serves iSCSI (a Secondary must never serve stale data)`);
+    const numbers = rt.config.volumes.map((v) => v.volume);
+    const luns = numbers.map((_, lun) => {
+      const index = numbers.indexOf(lun);
+      if (index < 0) throw new AgentError('config', `${name}: volumes must be numbered 0..${numbers.length - 1} to be LUNs 0..${numbers.length - 1} (got ${numbers.join(', ')})`);
+      return rt.blockDevice(index);
+    });
+    const target = new IscsiTarget({
+      iqn: iscsi.iqn,
+      host: iscsi.portalHost,
+      port: iscsi.portalPort,
+      luns,
+      alias: name,
+      chap: iscsi.chap,
+      log: (msg) => process.stderr.write(`drbd-agent: ${name}: iscsi: ${msg}\n`),
+    });
+    const update = () => {
+      rt.target = { state: target.running ? 'running' : 'stopped', iqn: iscsi.iqn, portal: iscsi.portal, sessions: target.sessions() };
+      this.publish();
+    };
+    target.on('session', update);
+    await target.start().catch((e: Error) => {
+      throw new AgentError('io', `${name}: cannot listen on ${iscsi.portal}: ${e.message}`);
+    });
+    this.targets.set(name, target);
+    update();
+    return { ok: true };
+  }
+
+  private async targetStop(name: string): Promise<unknown> {
+    const rt = this.runtime(name);
+    const target = this.targets.get(name);
+    if (target) {
+      await target.stop();
+      this.targets.delete(name);
+    }
+    if (rt.config.iscsi) rt.target = { state: 'stopped', iqn: rt.config.iscsi.iqn, portal: rt.config.iscsi.portal, sessions: [] };
+    return { ok: true };
+  }
+
+  private async down(name: string): Promise<unknown> {
+    const rt = this.runtimes.get(name);
+    if (!rt) return { ok: true };
+    if (rt.state.role === 'Primary' && (this.targets.get(name)?.sessions().length ?? 0) > 0) throw new AgentError('refused', 'Device is held open by someone');
+    await this.targetStop(name);
+    await rt.down();
+    this.runtimes.delete(name);
+    await rm(join(this.upDir, name), { force: true });
+    return { ok: true };
+  }
+
+  /** Graceful shutdown of the daemon: resources go down cleanly but stay marked up. */
+  async shutdown(): Promise<void> {
+    await this.stop();
+    for (const rt of this.runtimes.values()) await rt.down().catch(() => undefined);
+  }
+}

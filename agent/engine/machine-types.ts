@@ -1,0 +1,247 @@
+// Inputs, actions and state of the replication state machine (machine.ts). The machine is
+// pure: the runtime feeds it inputs (admin commands, peer messages, I/O completions, ticks)
+// and carries out the actions it returns (disk I/O, metadata writes, messages, replies).
+import type { ConnState, DiskState, ReplState, Role } from '../protocol.js';
+import type { UuidRng } from './uuid.js';
+
+export const BLOCK = 4096;
+
+/** The per-peer out-of-sync bitmap as the machine uses it (implemented in bitmap.ts). */
+export interface OutOfSyncMap {
+  readonly blocks: number;
+  /** Number of set bits (blocks out of sync). */
+  readonly weight: number;
+  /** Sets every block touched by [offset, offset+length). */
+  setRange(offset: number, length: number): void;
+  /** Clears only blocks fully inside [offset, offset+length). */
+  clearRange(offset: number, length: number): void;
+  setAll(): void;
+  clearAll(): void;
+  test(block: number): boolean;
+  /** First set block at or after `from`, or -1. */
+  nextSet(from: number): number;
+  /** OR another bitmap's on-wire bytes into this one. */
+  orBytes(bytes: Uint8Array): void;
+  toBytes(): Uint8Array;
+}
+
+export interface Gi {
+  current: bigint;
+  /** Bitmap UUID for the (single) peer. */
+  bitmap: bigint;
+  history: bigint[];
+}
+
+/** What a volume persists in its superblock besides the bitmap. */
+export interface VolumeMeta {
+  gi: Gi;
+  /** Last disk state we can vouch for after a restart. */
+  disk: 'Inconsistent' | 'Outdated' | 'UpToDate' | 'Consistent';
+  /** Set while Primary; found set at attach it means we crashed as Primary. */
+  primary: boolean;
+  crashedPrimary: boolean;
+  peerOutdated: boolean;
+}
+
+export interface SyncProgress {
+  dir: 'source' | 'target';
+  /** Blocks out of sync when the sync (re)started: `done` is measured against it. */
+  total: number;
+  startedAt: number;
+  paused: boolean;
+  /** Target: next block to look at for a request; wraps around until the bitmap is empty. */
+  cursor: number;
+  /** Target: requests in flight, by id. */
+  inflight: Map<number, { offset: number; length: number; stale: boolean }>;
+  inflightBytes: number;
+  /** Rate sampling: weight at the last tick and the computed rate in bytes/s. */
+  lastWeight: number;
+  lastTick: number;
+  rate: number;
+  /** Token bucket for the rate ceiling, in bytes. */
+  budget: number;
+}
+
+export interface PendingWrite {
+  id: number;
+  volume: number;
+  offset: number;
+  length: number;
+  localDone: boolean;
+  /** undefined: not replicated (no peer); false: waiting for the peer; true: peer done per protocol. */
+  peerDone?: boolean;
+  seq?: number;
+  sentAt: number;
+  fua: boolean;
+}
+
+export interface VolumeState {
+  /** Position in the resource file's volume list (messages and actions use it, not the DRBD volume number). */
+  volume: number;
+  dataBytes: number;
+  disk: DiskState;
+  meta: VolumeMeta;
+  repl: ReplState;
+  peerDisk: DiskState;
+  /** The next write must start a new data generation first (lazy UUID). */
+  newGenPending: boolean;
+  bitmap: OutOfSyncMap;
+  sync?: SyncProgress;
+  /** Peer's identifiers, from the last handshake. */
+  peerGi?: PeerVolumeInfo;
+  stats: { read: number; written: number; sent: number; received: number };
+}
+
+export interface PeerVolumeInfo {
+  volume: number;
+  current: string;
+  bitmap: string;
+  history: string[];
+  crashedPrimary: boolean;
+  disk: DiskState;
+  dataBytes: number;
+}
+
+export interface EngineState {
+  resource: string;
+  nodeId: number;
+  peerNodeId: number;
+  protocol: 'A' | 'B' | 'C';
+  maxRate: number;
+  /** Seconds an unacknowledged replicated write may wait before the peer is declared dead. */
+  ackTimeout: number;
+  role: Role;
+  /** Operator wants a connection (connect) or not (disconnect / StandAlone). */
+  wantConnect: boolean;
+  conn: ConnState;
+  peerRole: Role;
+  /** Handshake bookkeeping for the current connection. */
+  handshake?: { sentMine: boolean; peer?: HelloState };
+  splitBrain: boolean;
+  lastError?: string;
+  /** Set by `connect --discard-my-data`, used by the next handshake. */
+  discardMyData: boolean;
+  openCount: number;
+  volumes: VolumeState[];
+  /** Machine-assigned ids for disk operations and peer sequence numbers. */
+  nextToken: number;
+  nextSeq: number;
+  writes: Map<number, PendingWrite>;
+  /** Writes queued behind the new-generation metadata write. */
+  waitingForGen: AppWrite[];
+  /** Disk writes in flight per volume (for ordering overlapping writes). */
+  diskInflight: Map<number, DiskOp>;
+  diskQueue: DiskOp[];
+  /** Peer writes received whose ack is due after the local write (seq by token). */
+  flushes: Map<number, { id: number; localDone: boolean; peerDone: boolean }>;
+  /** Peer flushes waiting for earlier peer writes to land: flush id -> newest token it must cover. */
+  peerFlushes: Array<{ id: number; watermark: number; token?: number }>;
+  seqToWrite: Map<number, number>;
+  /**
+   * Replicated writes the peer has not yet confirmed on its disk ('written' ack), by seq —
+   * DRBD's transfer log. Under protocols A and B a write completes before that; if the link
+   * drops first, these ranges are marked out of sync.
+   */
+  transferLog: Map<number, { volume: number; offset: number; length: number }>;
+  /** Disk reads for resync replies, by token. */
+  rsReads: Map<number, { volume: number; id: number; offset: number }>;
+  /** Pending metadata writes and what waits for each to be durable. */
+  metaWaits: Map<number, MetaContinuation>;
+  now: number;
+  /** Source of new generation identifiers; injected so simulations are reproducible. */
+  rng: UuidRng;
+}
+
+export type MetaContinuation =
+  | { kind: 'none' }
+  /** Queued application writes may go once the new generation is on disk. */
+  | { kind: 'release-writes' }
+  /** A SyncTarget may write resync data once "Inconsistent" is on disk. */
+  | { kind: 'start-requests'; volume: number };
+
+export interface DiskOp {
+  token: number;
+  volume: number;
+  offset: number;
+  length: number;
+  data: Buffer;
+  fua: boolean;
+  origin: { kind: 'app'; id: number } | { kind: 'peer'; seq: number } | { kind: 'resync'; id: number };
+}
+
+export interface AppWrite {
+  id: number;
+  volume: number;
+  offset: number;
+  data: Buffer;
+  fua: boolean;
+}
+
+/** Handshake content: everything the peer needs to decide about sync. */
+export interface HelloState {
+  nodeId: number;
+  role: Role;
+  discardMyData: boolean;
+  volumes: PeerVolumeInfo[];
+}
+
+// ---- messages between the two machines (carried by the peer link) ----
+export type PeerMsg =
+  | { type: 'hello-state'; state: HelloState }
+  | { type: 'state'; role: Role; disks: DiskState[] }
+  | { type: 'bitmap'; volume: number; bits: Uint8Array }
+  | { type: 'data'; volume: number; seq: number; offset: number; fua: boolean; payload: Buffer }
+  | { type: 'write-ack'; volume: number; seq: number; kind: 'received' | 'written' }
+  | { type: 'neg-ack'; volume: number; seq: number }
+  | { type: 'rs-request'; volume: number; id: number; offset: number; length: number }
+  | { type: 'rs-reply'; volume: number; id: number; offset: number; payload: Buffer }
+  | { type: 'rs-ack'; volume: number; offset: number; length: number }
+  /** Target to source: every block is in; source answers with sync-finished. */
+  | { type: 'resync-done'; volume: number }
+  | { type: 'sync-finished'; volume: number; current: string }
+  | { type: 'sync-started'; volume: number; bitmapUuid: string }
+  | { type: 'new-uuid'; volume: number; current: string }
+  | { type: 'flush'; id: number }
+  | { type: 'flush-ack'; id: number }
+  /** A graceful parting: the Secondary of the pair becomes Outdated, the Primary records it. */
+  | { type: 'outdating' };
+
+export type AdminCommand =
+  | { cmd: 'primary'; force: boolean }
+  | { cmd: 'secondary' }
+  | { cmd: 'connect'; discardMyData: boolean }
+  | { cmd: 'disconnect' }
+  | { cmd: 'new-current-uuid'; clearBitmap: boolean }
+  | { cmd: 'invalidate' }
+  | { cmd: 'pause-sync' }
+  | { cmd: 'resume-sync' }
+  | { cmd: 'down' };
+
+export type Input =
+  | { t: 'admin'; req: number; command: AdminCommand }
+  | { t: 'app-write'; write: AppWrite }
+  | { t: 'app-flush'; id: number }
+  | { t: 'disk-done'; token: number; error?: string }
+  | { t: 'disk-read-done'; token: number; data: Buffer; error?: string }
+  | { t: 'disk-flush-done'; token: number }
+  | { t: 'meta-done'; token: number }
+  | { t: 'link-up' }
+  | { t: 'link-down'; reason: LinkDownReason }
+  | { t: 'peer'; msg: PeerMsg }
+  | { t: 'open'; delta: 1 | -1 }
+  | { t: 'tick'; now: number };
+
+export type LinkDownReason = 'timeout' | 'broken-pipe' | 'network-failure' | 'protocol-error' | 'auth-failed' | 'closed-by-peer' | 'local';
+
+export type Action =
+  | { a: 'send'; msg: PeerMsg }
+  | { a: 'disk-write'; token: number; volume: number; offset: number; data: Buffer; fua: boolean }
+  | { a: 'disk-read'; token: number; volume: number; offset: number; length: number }
+  | { a: 'disk-flush'; token: number; volume: number }
+  /** Persist the volume's superblock (and dirty bitmap pages); reply with meta-done token. */
+  | { a: 'persist-meta'; token: number; volume: number }
+  | { a: 'write-done'; id: number; error?: string }
+  | { a: 'flush-done'; id: number }
+  | { a: 'reply'; req: number; error?: string }
+  | { a: 'link'; op: 'start' | 'stop' | 'drop' }
+  | { a: 'log'; level: 'info' | 'warn' | 'alert'; text: string };

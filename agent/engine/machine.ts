@@ -1,0 +1,1057 @@
+// The replication state machine of one resource (both nodes run one each). It performs no
+// I/O and reads no clock: `step(state, input)` updates the state it owns and returns the
+// actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
+// exhaustively and runnable under a simulated network and disk.
+import type { DiskState, Role } from '../protocol.js';
+import { decideSync, type SideGi, type SyncDecision } from './sync-decision.js';
+import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
+import {
+  BLOCK,
+  type Action,
+  type AdminCommand,
+  type AppWrite,
+  type DiskOp,
+  type EngineState,
+  type HelloState,
+  type Input,
+  type LinkDownReason,
+  type MetaContinuation,
+  type OutOfSyncMap,
+  type PeerMsg,
+  type PeerVolumeInfo,
+  type VolumeMeta,
+  type VolumeState,
+} from './machine-types.js';
+
+/** Largest resync request; the target keeps a few of them in flight. */
+export const RS_CHUNK = 256 * 1024;
+export const RS_MAX_INFLIGHT = 16 * RS_CHUNK;
+
+export interface VolumeInit {
+  volume: number;
+  dataBytes: number;
+  meta: VolumeMeta;
+  bitmap: OutOfSyncMap;
+}
+
+export interface EngineInit {
+  resource: string;
+  nodeId: number;
+  peerNodeId: number;
+  protocol: 'A' | 'B' | 'C';
+  maxRate: number;
+  ackTimeout: number;
+  volumes: VolumeInit[];
+  now: number;
+  rng: UuidRng;
+}
+
+export function createEngine(init: EngineInit): EngineState {
+  return {
+    resource: init.resource,
+    nodeId: init.nodeId,
+    peerNodeId: init.peerNodeId,
+    protocol: init.protocol,
+    maxRate: init.maxRate,
+    ackTimeout: init.ackTimeout,
+    role: 'Secondary',
+    wantConnect: false,
+    conn: 'StandAlone',
+    peerRole: 'Unknown',
+    splitBrain: false,
+    discardMyData: false,
+    openCount: 0,
+    volumes: init.volumes.map((v) => ({
+      volume: v.volume,
+      dataBytes: v.dataBytes,
+      disk: attachedDiskState(v.meta),
+      meta: v.meta,
+      repl: 'Off',
+      peerDisk: v.meta.peerOutdated ? 'Outdated' : 'DUnknown',
+      newGenPending: false,
+      bitmap: v.bitmap,
+      stats: { read: 0, written: 0, sent: 0, received: 0 },
+    })),
+    nextToken: 1,
+    nextSeq: 1,
+    writes: new Map(),
+    waitingForGen: [],
+    diskInflight: new Map(),
+    diskQueue: [],
+    flushes: new Map(),
+    peerFlushes: [],
+    seqToWrite: new Map(),
+    transferLog: new Map(),
+    rsReads: new Map(),
+    metaWaits: new Map(),
+    now: init.now,
+    rng: init.rng,
+  };
+}
+
+/** The disk state a volume comes up in, from what its metadata vouches for. */
+export function attachedDiskState(meta: VolumeMeta): DiskState {
+  if ((meta.gi.current & ~1n) === UUID_JUST_CREATED) return 'Inconsistent';
+  return meta.disk;
+}
+
+export function step(s: EngineState, input: Input): Action[] {
+  const out: Action[] = [];
+  switch (input.t) {
+    case 'admin':
+      admin(s, input.req, input.command, out);
+      break;
+    case 'app-write':
+      appWrite(s, input.write, out);
+      break;
+    case 'app-flush':
+      appFlush(s, input.id, out);
+      break;
+    case 'disk-done':
+      diskDone(s, input.token, input.error, out);
+      break;
+    case 'disk-read-done':
+      diskReadDone(s, input.token, input.data, input.error, out);
+      break;
+    case 'disk-flush-done':
+      diskFlushDone(s, input.token, out);
+      break;
+    case 'meta-done':
+      metaDone(s, input.token, out);
+      break;
+    case 'link-up':
+      linkUp(s, out);
+      break;
+    case 'link-down':
+      linkDown(s, input.reason, out);
+      break;
+    case 'peer':
+      peerMessage(s, input.msg, out);
+      break;
+    case 'open':
+      s.openCount += input.delta;
+      break;
+    case 'tick':
+      tick(s, input.now, out);
+      break;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- helpers
+
+function token(s: EngineState): number {
+  return s.nextToken++;
+}
+
+function persist(s: EngineState, v: VolumeState, out: Action[], then: MetaContinuation = { kind: 'none' }): void {
+  const t = token(s);
+  s.metaWaits.set(t, then);
+  out.push({ a: 'persist-meta', token: t, volume: v.volume });
+}
+
+function pushHistory(meta: VolumeMeta, u: bigint): void {
+  const x = u & ~1n;
+  if (x === 0n || x === UUID_JUST_CREATED) return;
+  if (uuidEq(x, meta.gi.current) || (meta.gi.bitmap !== 0n && uuidEq(x, meta.gi.bitmap))) return;
+  if (meta.gi.history.some((h) => uuidEq(h, x))) return;
+  meta.gi.history.unshift(x);
+  if (meta.gi.history.length > 32) meta.gi.history.length = 32;
+}
+
+function connected(s: EngineState): boolean {
+  return s.conn === 'Connected';
+}
+
+function hasData(d: DiskState): boolean {
+  return d === 'UpToDate' || d === 'Consistent' || d === 'Outdated';
+}
+
+/** Whether an application write on this volume goes to the peer now. */
+function replicating(s: EngineState, v: VolumeState): boolean {
+  return connected(s) && v.peerDisk !== 'Diskless' && v.peerDisk !== 'DUnknown' && v.repl !== 'Off';
+}
+
+function sendState(s: EngineState, out: Action[]): void {
+  if (connected(s) || s.handshake) out.push({ a: 'send', msg: { type: 'state', role: s.role, disks: s.volumes.map((v) => v.disk) } });
+}
+
+function helloState(s: EngineState): HelloState {
+  return {
+    nodeId: s.nodeId,
+    role: s.role,
+    discardMyData: s.discardMyData,
+    volumes: s.volumes.map((v) => ({
+      volume: v.volume,
+      current: formatUuid(v.meta.gi.current),
+      bitmap: formatUuid(v.meta.gi.bitmap),
+      history: v.meta.gi.history.map(formatUuid),
+      crashedPrimary: v.meta.crashedPrimary,
+      disk: v.disk,
+      dataBytes: v.dataBytes,
+    })),
+  };
+}
+
+function setDisk(v: VolumeState, d: DiskState): void {
+  v.disk = d;
+  if (d === 'UpToDate' || d === 'Outdated' || d === 'Inconsistent' || d === 'Consistent') v.meta.disk = d;
+}
+
+function refuse(out: Action[], req: number, text: string): void {
+  out.push({ a: 'reply', req, error: text });
+}
+
+// ---------------------------------------------------------------- admin
+
+function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): void {
+  switch (c.cmd) {
+    case 'primary':
+      return promote(s, req, c.force, out);
+    case 'secondary':
+      return demote(s, req, out);
+    case 'connect':
+      return connectCmd(s, req, c.discardMyData, out);
+    case 'disconnect':
+      gracefulPart(s, out);
+      s.wantConnect = false;
+      s.conn = 'StandAlone';
+      out.push({ a: 'link', op: 'stop' });
+      lostPeer(s, out);
+      out.push({ a: 'reply', req });
+      return;
+    case 'down':
+      if (s.openCount > 0) return refuse(out, req, 'Device is held open by someone');
+      if (s.role === 'Primary') {
+        s.role = 'Secondary';
+        for (const v of s.volumes) {
+          v.meta.primary = false;
+          persist(s, v, out);
+        }
+      }
+      gracefulPart(s, out);
+      s.wantConnect = false;
+      s.conn = 'StandAlone';
+      out.push({ a: 'link', op: 'stop' });
+      lostPeer(s, out);
+      out.push({ a: 'reply', req });
+      return;
+    case 'new-current-uuid':
+      return newCurrentUuid(s, req, c.clearBitmap, out);
+    case 'pause-sync':
+    case 'resume-sync': {
+      const pause = c.cmd === 'pause-sync';
+      const syncing = s.volumes.filter((v) => v.sync);
+      if (syncing.length === 0) return refuse(out, req, 'No resync in progress');
+      for (const v of syncing) {
+        const sync = v.sync!;
+        sync.paused = pause;
+        v.repl = sync.dir === 'source' ? (pause ? 'PausedSyncS' : 'SyncSource') : pause ? 'PausedSyncT' : 'SyncTarget';
+        if (!pause) pump(s, v, out);
+      }
+      out.push({ a: 'reply', req });
+      return;
+    }
+    case 'invalidate':
+      return refuse(out, req, 'invalidate is not supported by this engine yet');
+  }
+}
+
+function promote(s: EngineState, req: number, force: boolean, out: Action[]): void {
+  if (s.role === 'Primary') return out.push({ a: 'reply', req }), undefined;
+  if (connected(s) && s.peerRole === 'Primary') return refuse(out, req, 'Multiple primaries not allowed by config');
+  for (const v of s.volumes) {
+    if (v.disk === 'UpToDate') continue;
+    if (!force || v.disk === 'Diskless' || v.disk === 'Failed') return refuse(out, req, 'Need access to UpToDate data');
+    // Safer than DRBD: never force a node over a connected peer that has good data —
+    // that is how a blank or stale disk becomes the sync source and both copies are lost.
+    if (connected(s) && hasData(v.peerDisk))
+      return refuse(out, req, `Refusing to force Primary: the peer has ${v.peerDisk} data on volume ${v.volume}; promote the peer instead, or disconnect first if you really mean to discard it`);
+    if (v.sync) return refuse(out, req, 'Refusing to force Primary during a resync; wait for it to finish or disconnect first');
+  }
+  s.role = 'Primary';
+  let uuidsChanged = false;
+  for (const v of s.volumes) {
+    v.meta.primary = true;
+    if (v.disk !== 'UpToDate') {
+      // Forced: this data is now authoritative, so it is a new generation right away.
+      setDisk(v, 'UpToDate');
+      newGeneration(s, v);
+      uuidsChanged = true;
+      // [sim fix] ...and, like the lazy rule, on disk before any write proceeds: otherwise a
+      // crash could bring the node back with C = 4 / Inconsistent under acknowledged writes.
+      persist(s, v, out, { kind: 'release-writes' });
+      continue;
+    } else if (!connected(s)) {
+      v.newGenPending = true;
+    }
+    // [sim fix] The Primary flag must be durable before the first write as Primary: a crash
+    // before it was on disk came back as a plain Secondary (no crashedPrimary), the handshake
+    // matched rule 4 without a sync, and writes that reached only this disk stayed diverged.
+    persist(s, v, out, { kind: 'release-writes' });
+  }
+  if (connected(s)) {
+    if (uuidsChanged) startHandshake(s, out);
+    else sendState(s, out);
+  }
+  out.push({ a: 'reply', req });
+}
+
+function demote(s: EngineState, req: number, out: Action[]): void {
+  if (s.role !== 'Primary') return out.push({ a: 'reply', req }), undefined;
+  if (s.openCount > 0) return refuse(out, req, 'Device is held open by someone');
+  s.role = 'Secondary';
+  for (const v of s.volumes) {
+    v.meta.primary = false;
+    v.newGenPending = false;
+    persist(s, v, out);
+  }
+  sendState(s, out);
+  out.push({ a: 'reply', req });
+}
+
+function connectCmd(s: EngineState, req: number, discard: boolean, out: Action[]): void {
+  if (discard && s.role === 'Primary') return refuse(out, req, 'Refusing to discard my data while Primary: demote first (secondary)');
+  if (s.conn !== 'StandAlone') {
+    if (discard) s.discardMyData = true;
+    return out.push({ a: 'reply', req }), undefined;
+  }
+  s.discardMyData = discard;
+  s.wantConnect = true;
+  s.conn = 'Connecting';
+  s.lastError = undefined;
+  out.push({ a: 'link', op: 'start' });
+  out.push({ a: 'reply', req });
+}
+
+function newCurrentUuid(s: EngineState, req: number, clearBitmap: boolean, out: Action[]): void {
+  if (!clearBitmap) return refuse(out, req, 'Only new-current-uuid --clear-bitmap is supported');
+  if (!connected(s)) return refuse(out, req, 'new-current-uuid --clear-bitmap needs a connected peer (both sides fresh)');
+  for (const v of s.volumes) {
+    if (v.disk !== 'Inconsistent' || v.peerDisk !== 'Inconsistent' || (v.meta.gi.current & ~1n) !== UUID_JUST_CREATED)
+      return refuse(out, req, `new-current-uuid --clear-bitmap is only for two freshly created disks; volume ${v.volume} is ${v.disk}/${v.peerDisk}`);
+  }
+  for (const v of s.volumes) {
+    const c = withPrimaryBit(newUuid(s.rng), s.role === 'Primary');
+    adoptClearedUuid(s, v, c, out);
+    out.push({ a: 'send', msg: { type: 'new-uuid', volume: v.volume, current: formatUuid(c) } });
+  }
+  sendState(s, out);
+  out.push({ a: 'reply', req });
+}
+
+function adoptClearedUuid(s: EngineState, v: VolumeState, c: bigint, out: Action[]): void {
+  v.meta.gi.current = c;
+  v.meta.gi.bitmap = 0n;
+  v.bitmap.clearAll();
+  setDisk(v, 'UpToDate');
+  v.peerDisk = 'UpToDate';
+  v.repl = 'Established';
+  persist(s, v, out);
+}
+
+/** Start a new data generation now (the lazy rule, or a forced promotion). */
+function newGeneration(s: EngineState, v: VolumeState): void {
+  const g = v.meta.gi;
+  // [sim fix] Replace C first, then push the old one: pushHistory skips values equal to C, so
+  // pushing before the change was a no-op and the old generation never reached the history
+  // (a forced node's new C then looked unrelated, rule 9/10, instead of rule 7).
+  const old = g.current;
+  g.current = withPrimaryBit(newUuid(s.rng), s.role === 'Primary');
+  if (!connected(s) && (g.bitmap === 0n || uuidEq(g.bitmap, old))) g.bitmap = old & ~1n;
+  else pushHistory(v.meta, old);
+  v.newGenPending = false;
+}
+
+// ---------------------------------------------------------------- write path
+
+function appWrite(s: EngineState, w: AppWrite, out: Action[]): void {
+  const v = s.volumes[w.volume];
+  if (!v) return out.push({ a: 'write-done', id: w.id, error: 'no such volume' }), undefined;
+  if (s.role !== 'Primary') return out.push({ a: 'write-done', id: w.id, error: 'not Primary' }), undefined;
+  if (v.disk !== 'UpToDate') return out.push({ a: 'write-done', id: w.id, error: `local disk is ${v.disk}` }), undefined;
+  if (w.offset < 0 || w.offset + w.data.length > v.dataBytes)
+    return out.push({ a: 'write-done', id: w.id, error: 'beyond the end of the device' }), undefined;
+  // [sim fix] Also wait while a new generation is being persisted but nobody queued yet
+  // (forced promotion, lost peer): the persist's release-writes continuation lets them go.
+  if (s.waitingForGen.length > 0 || [...s.metaWaits.values()].some((c) => c.kind === 'release-writes')) return s.waitingForGen.push(w), undefined;
+  if (v.newGenPending) {
+    // No write, no new UUID; this is the first write, so the generation starts now and
+    // must be on disk before the data is.
+    newGeneration(s, v);
+    s.waitingForGen.push(w);
+    persist(s, v, out, { kind: 'release-writes' });
+    return;
+  }
+  issueAppWrite(s, v, w, out);
+}
+
+function issueAppWrite(s: EngineState, v: VolumeState, w: AppWrite, out: Action[]): void {
+  const pw = { id: w.id, volume: v.volume, offset: w.offset, length: w.data.length, localDone: false, peerDone: undefined as boolean | undefined, sentAt: s.now, fua: w.fua, seq: undefined as number | undefined };
+  s.writes.set(w.id, pw);
+  v.stats.written += w.data.length;
+  if (replicating(s, v)) {
+    const seq = s.nextSeq++;
+    pw.seq = seq;
+    s.seqToWrite.set(seq, w.id);
+    s.transferLog.set(seq, { volume: v.volume, offset: w.offset, length: w.data.length });
+    out.push({ a: 'send', msg: { type: 'data', volume: v.volume, seq, offset: w.offset, fua: w.fua, payload: w.data } });
+    v.stats.sent += w.data.length;
+    pw.peerDone = s.protocol === 'A';
+    if (s.protocol === 'A') s.seqToWrite.delete(seq);
+  } else {
+    v.bitmap.setRange(w.offset, w.data.length);
+  }
+  submitDiskWrite(s, { token: token(s), volume: v.volume, offset: w.offset, length: w.data.length, data: w.data, fua: w.fua, origin: { kind: 'app', id: w.id } }, out);
+}
+
+function overlaps(a: { offset: number; length: number }, b: { offset: number; length: number }): boolean {
+  return a.offset < b.offset + b.length && b.offset < a.offset + a.length;
+}
+
+/** Overlapping writes reach the disk in the order they were submitted. */
+function submitDiskWrite(s: EngineState, op: DiskOp, out: Action[]): void {
+  const blocked =
+    s.diskQueue.some((q) => q.volume === op.volume && overlaps(q, op)) ||
+    [...s.diskInflight.values()].some((q) => q.volume === op.volume && overlaps(q, op));
+  if (blocked) {
+    s.diskQueue.push(op);
+    return;
+  }
+  s.diskInflight.set(op.token, op);
+  out.push({ a: 'disk-write', token: op.token, volume: op.volume, offset: op.offset, data: op.data, fua: op.fua });
+}
+
+function releaseQueued(s: EngineState, out: Action[]): void {
+  if (s.diskQueue.length === 0) return;
+  const queue = s.diskQueue;
+  s.diskQueue = [];
+  for (const op of queue) submitDiskWrite(s, op, out);
+}
+
+function diskDone(s: EngineState, tok: number, error: string | undefined, out: Action[]): void {
+  const op = s.diskInflight.get(tok);
+  if (!op) return;
+  s.diskInflight.delete(tok);
+  releaseQueued(s, out);
+  const v = s.volumes[op.volume]!;
+  switch (op.origin.kind) {
+    case 'app': {
+      const w = s.writes.get(op.origin.id);
+      if (!w) break;
+      if (error) {
+        s.writes.delete(w.id);
+        if (w.seq !== undefined) s.seqToWrite.delete(w.seq);
+        out.push({ a: 'write-done', id: w.id, error });
+        break;
+      }
+      w.localDone = true;
+      maybeComplete(s, w.id, out);
+      break;
+    }
+    case 'peer':
+      // [sim fix] 'written' is sent under every protocol: under A and B it retires the sender's
+      // transfer-log entry (DRBD's barrier ack) even though the write completed earlier.
+      if (!error) out.push({ a: 'send', msg: { type: 'write-ack', volume: op.volume, seq: op.origin.seq, kind: 'written' } });
+      if (error) out.push({ a: 'send', msg: { type: 'neg-ack', volume: op.volume, seq: op.origin.seq } });
+      else if (v.sync?.dir === 'target') v.bitmap.clearRange(op.offset, op.length);
+      break;
+    case 'resync': {
+      const sync = v.sync;
+      const req = sync?.inflight.get(op.origin.id);
+      if (sync && req) {
+        sync.inflight.delete(op.origin.id);
+        sync.inflightBytes -= req.length;
+        if (!error) {
+          v.bitmap.clearRange(req.offset, req.length);
+          out.push({ a: 'send', msg: { type: 'rs-ack', volume: v.volume, offset: req.offset, length: req.length } });
+        }
+        pump(s, v, out);
+      }
+      break;
+    }
+  }
+  checkPeerFlushes(s, out);
+}
+
+function maybeComplete(s: EngineState, id: number, out: Action[]): void {
+  const w = s.writes.get(id);
+  if (!w || !w.localDone || w.peerDone === false) return;
+  s.writes.delete(id);
+  if (w.peerDone === true) {
+    const v = s.volumes[w.volume]!;
+    // The peer has this range now; blocks it fully covers are in sync.
+    if (v.bitmap.weight > 0) v.bitmap.clearRange(w.offset, w.length);
+  }
+  out.push({ a: 'write-done', id });
+}
+
+function appFlush(s: EngineState, id: number, out: Action[]): void {
+  const f = { id, localDone: false, peerDone: true };
+  const t = token(s);
+  s.flushes.set(t, f);
+  out.push({ a: 'disk-flush', token: t, volume: 0 });
+  if (connected(s) && s.volumes.some((v) => replicating(s, v) && v.peerDisk === 'UpToDate')) {
+    f.peerDone = false;
+    out.push({ a: 'send', msg: { type: 'flush', id: t } });
+  }
+}
+
+function diskFlushDone(s: EngineState, tok: number, out: Action[]): void {
+  const f = s.flushes.get(tok);
+  if (f) {
+    f.localDone = true;
+    finishFlush(s, tok, out);
+    return;
+  }
+  const pf = s.peerFlushes.find((p) => p.token === tok);
+  if (pf) {
+    s.peerFlushes = s.peerFlushes.filter((p) => p !== pf);
+    out.push({ a: 'send', msg: { type: 'flush-ack', id: pf.id } });
+  }
+}
+
+function finishFlush(s: EngineState, tok: number, out: Action[]): void {
+  const f = s.flushes.get(tok);
+  if (!f || !f.localDone || !f.peerDone) return;
+  s.flushes.delete(tok);
+  out.push({ a: 'flush-done', id: f.id });
+}
+
+/** A peer flush covers every peer write received before it: wait for those to land. */
+function checkPeerFlushes(s: EngineState, out: Action[]): void {
+  for (const pf of s.peerFlushes) {
+    if (pf.token !== undefined) continue;
+    const pending = [...s.diskInflight.values(), ...s.diskQueue].some((op) => op.token <= pf.watermark);
+    if (pending) continue;
+    pf.token = token(s);
+    out.push({ a: 'disk-flush', token: pf.token, volume: 0 });
+  }
+}
+
+function metaDone(s: EngineState, tok: number, out: Action[]): void {
+  const then = s.metaWaits.get(tok);
+  s.metaWaits.delete(tok);
+  if (!then) return;
+  if (then.kind === 'release-writes') {
+    const waiting = s.waitingForGen;
+    s.waitingForGen = [];
+    for (const w of waiting) appWrite(s, w, out);
+  } else if (then.kind === 'start-requests') {
+    const v = s.volumes[then.volume];
+    if (v?.sync) pump(s, v, out);
+  }
+}
+
+// ---------------------------------------------------------------- connection
+
+function startHandshake(s: EngineState, out: Action[]): void {
+  s.handshake = { sentMine: true };
+  out.push({ a: 'send', msg: { type: 'hello-state', state: helloState(s) } });
+}
+
+function linkUp(s: EngineState, out: Action[]): void {
+  if (!s.wantConnect) {
+    out.push({ a: 'link', op: 'drop' });
+    return;
+  }
+  startHandshake(s, out);
+}
+
+function linkDown(s: EngineState, reason: LinkDownReason, out: Action[]): void {
+  if (reason === 'auth-failed') {
+    s.wantConnect = false;
+    s.conn = 'StandAlone';
+    s.lastError = 'authentication failed';
+    out.push({ a: 'log', level: 'alert', text: 'peer authentication failed: check net.shared-secret on both hosts' });
+  } else if (s.wantConnect) {
+    s.conn = 'Connecting';
+    if (reason === 'timeout') s.lastError = 'peer did not answer in time (ping timeout)';
+    else if (reason === 'protocol-error') s.lastError = 'protocol error on the peer link';
+  } else {
+    s.conn = 'StandAlone';
+  }
+  lostPeer(s, out);
+}
+
+/** Whatever the reason the peer went away: unacknowledged writes become out of sync. */
+function lostPeer(s: EngineState, out: Action[]): void {
+  const wasConnected = s.handshake !== undefined || s.volumes.some((v) => v.repl !== 'Off');
+  s.handshake = undefined;
+  s.peerRole = 'Unknown';
+  const unreplicated = new Set<number>();
+  for (const w of [...s.writes.values()]) {
+    // [sim fix] Also writes the peer has "done" per protocol A/B but not confirmed on its disk:
+    // with peerDone left true, their later local completion cleared the bits set below.
+    const unconfirmed = w.seq !== undefined && s.transferLog.has(w.seq);
+    if (w.peerDone !== false && !unconfirmed) continue;
+    const v = s.volumes[w.volume]!;
+    v.bitmap.setRange(w.offset, w.length);
+    unreplicated.add(v.volume);
+    w.peerDone = undefined;
+    if (w.seq !== undefined) s.seqToWrite.delete(w.seq);
+    maybeComplete(s, w.id, out);
+  }
+  // [sim fix] Writes already completed under protocol A or B that the peer never confirmed on
+  // its disk may be lost with the link (or with a crashed peer): out of sync, like DRBD's tl_clear.
+  for (const t of s.transferLog.values()) {
+    s.volumes[t.volume]!.bitmap.setRange(t.offset, t.length);
+    unreplicated.add(t.volume);
+  }
+  s.transferLog.clear();
+  for (const [tok, f] of s.flushes) {
+    if (!f.peerDone) {
+      f.peerDone = true;
+      finishFlush(s, tok, out);
+    }
+  }
+  s.peerFlushes = s.peerFlushes.filter((p) => p.token !== undefined);
+  s.rsReads.clear();
+  for (const v of s.volumes) {
+    const hadData = hasData(v.peerDisk) && v.repl !== 'Off';
+    if (v.sync?.dir === 'target') {
+      // The source vanished mid-resync: we stay Inconsistent; the bitmap says what is left.
+      out.push({ a: 'log', level: 'warn', text: `resync of volume ${v.volume} interrupted with ${(v.bitmap.weight * BLOCK) / 1024} KiB left` });
+    }
+    v.sync = undefined;
+    v.repl = 'Off';
+    if (v.peerDisk !== 'Outdated' || !v.meta.peerOutdated) v.peerDisk = 'DUnknown';
+    v.peerGi = undefined;
+    if (s.role === 'Primary' && hadData && wasConnected) v.newGenPending = true;
+    // [sim fix] Writes the peer never acknowledged are writes after losing it: they must start
+    // the new generation now. Left lazy, a Primary that wrote nothing more kept C equal to the
+    // peer's, the next handshake matched rule 4 (no sync) and those bits were never resynced.
+    if (v.newGenPending && unreplicated.has(v.volume)) {
+      newGeneration(s, v);
+      persist(s, v, out, { kind: 'release-writes' });
+      continue;
+    }
+    persist(s, v, out);
+  }
+}
+
+/** A graceful parting while connected: the Secondary side is outdated (engine-semantics "Outdated"). */
+function gracefulPart(s: EngineState, out: Action[]): void {
+  if (!connected(s)) return;
+  out.push({ a: 'send', msg: { type: 'outdating' } });
+  applyOutdating(s, out);
+}
+
+function applyOutdating(s: EngineState, out: Action[]): void {
+  for (const v of s.volumes) {
+    if (s.role === 'Primary' && s.peerRole !== 'Primary') {
+      if (v.peerDisk === 'UpToDate') {
+        v.peerDisk = 'Outdated';
+        v.meta.peerOutdated = true;
+        persist(s, v, out);
+      }
+    } else if (s.role === 'Secondary' && s.peerRole === 'Primary' && v.disk === 'UpToDate') {
+      setDisk(v, 'Outdated');
+      persist(s, v, out);
+    }
+  }
+}
+
+function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
+  switch (msg.type) {
+    case 'hello-state':
+      return onHello(s, msg.state, out);
+    case 'state':
+      s.peerRole = msg.role;
+      s.volumes.forEach((v, i) => {
+        const d = msg.disks[i];
+        if (d && !(v.sync?.dir === 'source' && d === 'UpToDate')) v.peerDisk = d;
+      });
+      return;
+    case 'outdating':
+      return applyOutdating(s, out);
+    case 'new-uuid': {
+      const v = s.volumes[msg.volume];
+      if (v) adoptClearedUuid(s, v, parseUuid(msg.current), out);
+      sendState(s, out);
+      return;
+    }
+    case 'data':
+      return onPeerData(s, msg, out);
+    case 'write-ack': {
+      if (msg.kind === 'written') s.transferLog.delete(msg.seq);
+      const id = s.seqToWrite.get(msg.seq);
+      if (id === undefined) return;
+      const wanted = s.protocol === 'B' ? 'received' : 'written';
+      if (msg.kind !== wanted) return;
+      s.seqToWrite.delete(msg.seq);
+      const w = s.writes.get(id);
+      if (w) {
+        w.peerDone = true;
+        maybeComplete(s, id, out);
+      }
+      return;
+    }
+    case 'neg-ack': {
+      const tl = s.transferLog.get(msg.seq);
+      s.transferLog.delete(msg.seq);
+      if (tl) s.volumes[tl.volume]!.bitmap.setRange(tl.offset, tl.length);
+      const id = s.seqToWrite.get(msg.seq);
+      s.seqToWrite.delete(msg.seq);
+      const w = id === undefined ? undefined : s.writes.get(id);
+      if (w) {
+        s.volumes[w.volume]!.bitmap.setRange(w.offset, w.length);
+        w.peerDone = undefined;
+        maybeComplete(s, w.id, out);
+      }
+      return;
+    }
+    case 'flush': {
+      const newest = Math.max(0, ...[...s.diskInflight.values(), ...s.diskQueue].filter((o) => o.origin.kind === 'peer').map((o) => o.token));
+      s.peerFlushes.push({ id: msg.id, watermark: newest });
+      checkPeerFlushes(s, out);
+      return;
+    }
+    case 'flush-ack': {
+      const f = s.flushes.get(msg.id);
+      if (f) {
+        f.peerDone = true;
+        finishFlush(s, msg.id, out);
+      }
+      return;
+    }
+    case 'bitmap':
+      return onPeerBitmap(s, msg.volume, msg.bits, out);
+    case 'sync-started':
+      return onSyncStarted(s, msg.volume, parseUuid(msg.bitmapUuid), out);
+    case 'rs-request': {
+      const v = s.volumes[msg.volume];
+      if (!v) return;
+      const t = token(s);
+      s.rsReads.set(t, { volume: v.volume, id: msg.id, offset: msg.offset });
+      out.push({ a: 'disk-read', token: t, volume: v.volume, offset: msg.offset, length: msg.length });
+      return;
+    }
+    case 'rs-reply':
+      return onRsReply(s, msg.volume, msg.id, msg.offset, msg.payload, out);
+    case 'rs-ack': {
+      const v = s.volumes[msg.volume];
+      if (v?.sync?.dir === 'source') v.bitmap.clearRange(msg.offset, msg.length);
+      return;
+    }
+    case 'resync-done':
+      return onResyncDone(s, msg.volume, out);
+    case 'sync-finished':
+      return onSyncFinished(s, msg.volume, parseUuid(msg.current), out);
+  }
+}
+
+function sideGi(nodeId: number, role: Role, p: PeerVolumeInfo): SideGi {
+  return {
+    nodeId,
+    current: parseUuid(p.current),
+    bitmapForPeer: parseUuid(p.bitmap),
+    history: p.history.map(parseUuid),
+    crashedPrimary: p.crashedPrimary,
+    primaryNow: role === 'Primary',
+    disk: toSideDisk(p.disk),
+  };
+}
+
+function toSideDisk(d: DiskState): SideGi['disk'] {
+  return d === 'Inconsistent' || d === 'Outdated' || d === 'Consistent' || d === 'UpToDate' || d === 'Diskless' ? d : 'DUnknown';
+}
+
+function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
+  if (!s.handshake || s.handshake.peer) startHandshake(s, out);
+  s.handshake!.peer = peer;
+  const mine = helloState(s);
+  if (peer.volumes.length !== s.volumes.length) return standAlone(s, `the peer has ${peer.volumes.length} volumes, this node ${s.volumes.length}`, out);
+
+  const decisions: SyncDecision[] = s.volumes.map((_, i) => {
+    const me = sideGi(s.nodeId, s.role, mine.volumes[i]!);
+    const them = sideGi(peer.nodeId, peer.role, peer.volumes[i]!);
+    return decideSync(me, them);
+  });
+
+  for (const [i, d] of decisions.entries()) {
+    if (d.kind === 'split-brain') {
+      // Manual recovery: the side that said connect --discard-my-data becomes target
+      // over the union of both bitmaps (engine-semantics "Split brain").
+      if (s.discardMyData && !peer.discardMyData) decisions[i] = { kind: 'target', over: 'bitmap', rule: d.rule };
+      else if (peer.discardMyData && !s.discardMyData) decisions[i] = { kind: 'source', over: 'bitmap', rule: d.rule };
+      else {
+        s.splitBrain = true;
+        out.push({ a: 'log', level: 'alert', text: `Split-Brain detected (rule ${d.rule}), dropping connection; resolve with a runbook or connect --discard-my-data on the victim` });
+        return standAlone(s, `split brain detected (rule ${d.rule}): both nodes wrote since they split; nothing was synced`, out);
+      }
+    }
+    if (d.kind === 'unrelated') return standAlone(s, 'unrelated data: the nodes share no generation history; refusing to connect', out);
+    if (decisions[i]!.kind === 'target' && s.role === 'Primary' && s.volumes[i]!.disk === 'UpToDate')
+      return standAlone(s, 'rr-conflict: this node is Primary with UpToDate data and would become SyncTarget', out);
+    if (decisions[i]!.kind === 'source' && peer.role === 'Primary' && peer.volumes[i]!.disk === 'UpToDate')
+      return standAlone(s, 'rr-conflict: the peer is Primary with UpToDate data and would become SyncTarget', out);
+  }
+  if (s.role === 'Primary' && peer.role === 'Primary') return standAlone(s, 'Multiple primaries not allowed by config', out);
+
+  s.conn = 'Connected';
+  s.peerRole = peer.role;
+  s.splitBrain = false;
+  s.discardMyData = false;
+  s.lastError = undefined;
+  for (const [i, d] of decisions.entries()) {
+    const v = s.volumes[i]!;
+    const p = peer.volumes[i]!;
+    v.peerGi = p;
+    v.peerDisk = p.disk;
+    v.newGenPending = false;
+    if (d.kind === 'none') {
+      v.repl = 'Established';
+      if (v.disk === 'Outdated' && p.disk === 'UpToDate') setDisk(v, 'UpToDate');
+      if (v.peerDisk === 'UpToDate') v.meta.peerOutdated = false;
+      v.meta.crashedPrimary = false;
+      persist(s, v, out);
+    } else if (d.kind === 'source' || d.kind === 'target') {
+      beginSync(s, v, d.kind, d.over, out);
+    }
+  }
+  sendState(s, out);
+}
+
+function standAlone(s: EngineState, why: string, out: Action[]): void {
+  s.lastError = why;
+  s.wantConnect = false;
+  s.conn = 'StandAlone';
+  out.push({ a: 'link', op: 'stop' });
+  out.push({ a: 'log', level: 'warn', text: why });
+  lostPeer(s, out);
+}
+
+// ---------------------------------------------------------------- resync
+
+function beginSync(s: EngineState, v: VolumeState, dir: 'source' | 'target', over: 'full' | 'bitmap' | 'activity-log', out: Action[]): void {
+  v.sync = {
+    dir,
+    total: 0,
+    startedAt: s.now,
+    paused: false,
+    cursor: 0,
+    inflight: new Map(),
+    inflightBytes: 0,
+    lastWeight: 0,
+    lastTick: s.now,
+    rate: 0,
+    budget: Math.min(s.maxRate, RS_MAX_INFLIGHT),
+  };
+  if (dir === 'target') {
+    // Resync data may land from now on: the disk must say Inconsistent before it does.
+    // [sim fix] v.peerDisk keeps the source's real disk state from the handshake (it was forced
+    // to UpToDate here): the target takes that state when the resync ends.
+    setDisk(v, 'Inconsistent');
+  } else {
+    v.peerDisk = 'Inconsistent';
+  }
+  if (over === 'full') {
+    v.bitmap.setAll();
+    startSyncProper(s, v, out);
+  } else {
+    v.repl = dir === 'source' ? 'WFBitMapS' : 'WFBitMapT';
+    out.push({ a: 'send', msg: { type: 'bitmap', volume: v.volume, bits: v.bitmap.toBytes() } });
+  }
+  persist(s, v, out);
+}
+
+function onPeerBitmap(s: EngineState, vol: number, bits: Uint8Array, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (!v?.sync) return;
+  v.bitmap.orBytes(bits);
+  startSyncProper(s, v, out);
+}
+
+function startSyncProper(s: EngineState, v: VolumeState, out: Action[]): void {
+  const sync = v.sync!;
+  sync.total = v.bitmap.weight;
+  sync.lastWeight = sync.total;
+  if (sync.dir === 'source') {
+    const g = v.meta.gi;
+    // [sim fix] The sync gets its own bitmap UUID (DRBD's sync UUID), not a copy of C: a fresh
+    // target adopts it as its C, and only if it differs from our C does an interrupted initial
+    // sync match rule 5 (resume from the bitmap); with B = C, rule 4 + "better disk is source"
+    // matched first and the sync restarted in full.
+    if (g.bitmap === 0n) g.bitmap = newUuid(s.rng);
+    v.repl = 'SyncSource';
+    persist(s, v, out);
+    out.push({ a: 'send', msg: { type: 'sync-started', volume: v.volume, bitmapUuid: formatUuid(g.bitmap) } });
+  } else {
+    v.repl = 'WFSyncUUID';
+  }
+}
+
+function onSyncStarted(s: EngineState, vol: number, bitmapUuid: bigint, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (!v?.sync || v.sync.dir !== 'target') return;
+  // A fresh target takes the source's bitmap UUID as its own, so an interrupted initial
+  // sync resumes from the bitmap (rule 5) instead of starting over.
+  if ((v.meta.gi.current & ~1n) === UUID_JUST_CREATED) v.meta.gi.current = bitmapUuid;
+  v.repl = 'SyncTarget';
+  v.sync.total = v.bitmap.weight;
+  v.sync.lastWeight = v.sync.total;
+  persist(s, v, out, { kind: 'start-requests', volume: v.volume });
+}
+
+/** SyncTarget: keep resync requests in flight within the rate ceiling. */
+function pump(s: EngineState, v: VolumeState, out: Action[]): void {
+  const sync = v.sync;
+  if (!sync || sync.dir !== 'target' || sync.paused || v.repl !== 'SyncTarget') return;
+  const blocks = v.bitmap.blocks;
+  let wrapped = false;
+  while (sync.inflightBytes < RS_MAX_INFLIGHT && sync.budget > 0) {
+    const b = v.bitmap.nextSet(sync.cursor);
+    if (b < 0) {
+      if (wrapped || sync.cursor === 0) break;
+      wrapped = true;
+      sync.cursor = 0;
+      continue;
+    }
+    // Skip blocks already requested (after a wrap, or stale replies being retried).
+    const offset = b * BLOCK;
+    const busy = [...sync.inflight.values()].find((r) => offset >= r.offset && offset < r.offset + r.length);
+    if (busy) {
+      sync.cursor = (busy.offset + busy.length) / BLOCK;
+      if (sync.cursor >= blocks) {
+        if (wrapped) break;
+        wrapped = true;
+        sync.cursor = 0;
+      }
+      continue;
+    }
+    let end = b + 1;
+    while (end < blocks && end - b < RS_CHUNK / BLOCK && v.bitmap.test(end)) end++;
+    const length = Math.min((end - b) * BLOCK, v.dataBytes - offset);
+    const id = token(s);
+    sync.inflight.set(id, { offset, length, stale: false });
+    sync.inflightBytes += length;
+    sync.budget -= length;
+    sync.cursor = end;
+    out.push({ a: 'send', msg: { type: 'rs-request', volume: v.volume, id, offset, length } });
+  }
+  if (sync.inflight.size === 0 && v.bitmap.weight === 0) {
+    out.push({ a: 'send', msg: { type: 'resync-done', volume: v.volume } });
+    sync.paused = true; // nothing more to request; waiting for sync-finished
+  }
+}
+
+function diskReadDone(s: EngineState, tok: number, data: Buffer, error: string | undefined, out: Action[]): void {
+  const r = s.rsReads.get(tok);
+  if (!r) return;
+  s.rsReads.delete(tok);
+  if (error || !connected(s)) return;
+  const v = s.volumes[r.volume]!;
+  v.stats.sent += data.length;
+  out.push({ a: 'send', msg: { type: 'rs-reply', volume: r.volume, id: r.id, offset: r.offset, payload: data } });
+}
+
+function onPeerData(s: EngineState, msg: Extract<PeerMsg, { type: 'data' }>, out: Action[]): void {
+  const v = s.volumes[msg.volume];
+  if (!v || s.role === 'Primary' || msg.offset + msg.payload.length > v.dataBytes) {
+    out.push({ a: 'send', msg: { type: 'neg-ack', volume: msg.volume, seq: msg.seq } });
+    return;
+  }
+  v.stats.received += msg.payload.length;
+  if (s.protocol === 'B') out.push({ a: 'send', msg: { type: 'write-ack', volume: msg.volume, seq: msg.seq, kind: 'received' } });
+  // Newer application data beats any resync reply still on its way for the same blocks.
+  if (v.sync?.dir === 'target') for (const r of v.sync.inflight.values()) if (overlaps(r, { offset: msg.offset, length: msg.payload.length })) r.stale = true;
+  submitDiskWrite(s, { token: token(s), volume: v.volume, offset: msg.offset, length: msg.payload.length, data: msg.payload, fua: msg.fua, origin: { kind: 'peer', seq: msg.seq } }, out);
+}
+
+function onRsReply(s: EngineState, vol: number, id: number, offset: number, payload: Buffer, out: Action[]): void {
+  const v = s.volumes[vol];
+  const req = v?.sync?.inflight.get(id);
+  if (!v || !req) return;
+  v.stats.received += payload.length;
+  if (req.stale) {
+    // Application data overtook this reply: drop it; bits not covered by that write stay set.
+    v.sync!.inflight.delete(id);
+    v.sync!.inflightBytes -= req.length;
+    v.sync!.cursor = Math.min(v.sync!.cursor, offset / BLOCK);
+    pump(s, v, out);
+    return;
+  }
+  submitDiskWrite(s, { token: token(s), volume: vol, offset, length: payload.length, data: payload, fua: false, origin: { kind: 'resync', id } }, out);
+}
+
+function onResyncDone(s: EngineState, vol: number, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (!v?.sync || v.sync.dir !== 'source') return;
+  const g = v.meta.gi;
+  const old = g.bitmap;
+  g.bitmap = 0n;
+  pushHistory(v.meta, old);
+  v.bitmap.clearAll();
+  v.sync = undefined;
+  v.repl = 'Established';
+  v.peerDisk = v.disk;
+  v.meta.peerOutdated = false;
+  v.meta.crashedPrimary = false;
+  persist(s, v, out);
+  out.push({ a: 'send', msg: { type: 'sync-finished', volume: vol, current: formatUuid(g.current) } });
+  out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncSource)` });
+}
+
+function onSyncFinished(s: EngineState, vol: number, current: bigint, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (!v?.sync || v.sync.dir !== 'target') return;
+  const g = v.meta.gi;
+  const old = g.current;
+  g.current = current;
+  g.bitmap = 0n;
+  pushHistory(v.meta, old);
+  v.sync = undefined;
+  v.repl = 'Established';
+  // [sim fix] The target takes the source's disk state, not UpToDate regardless: a source that is
+  // itself Inconsistent (rule 3 from a half-synced node to a blank one) passes on no good data.
+  setDisk(v, hasData(v.peerDisk) ? v.peerDisk : 'Inconsistent');
+  v.meta.crashedPrimary = false;
+  persist(s, v, out);
+  sendState(s, out);
+  out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncTarget)` });
+}
+
+// ---------------------------------------------------------------- time
+
+function tick(s: EngineState, now: number, out: Action[]): void {
+  const dt = Math.max(0, now - s.now);
+  s.now = now;
+  // Protocol C/B: a write the peer never acknowledges must not hang forever (DRBD's ko-count).
+  if (connected(s) && s.protocol !== 'A') {
+    for (const w of s.writes.values()) {
+      if (w.peerDone === false && now - w.sentAt > s.ackTimeout * 1000) {
+        out.push({ a: 'log', level: 'warn', text: `peer did not acknowledge a write within ${s.ackTimeout}s; dropping the connection` });
+        out.push({ a: 'link', op: 'drop' });
+        linkDown(s, 'timeout', out);
+        break;
+      }
+    }
+  }
+  for (const v of s.volumes) {
+    const sync = v.sync;
+    if (!sync) continue;
+    sync.budget = Math.min(sync.budget + (s.maxRate * dt) / 1000, Math.max(s.maxRate, RS_MAX_INFLIGHT));
+    if (now - sync.lastTick >= 1000) {
+      const moved = (sync.lastWeight - v.bitmap.weight) * BLOCK;
+      const inst = (moved * 1000) / (now - sync.lastTick);
+      sync.rate = sync.rate === 0 ? inst : 0.5 * sync.rate + 0.5 * inst;
+      sync.lastWeight = v.bitmap.weight;
+      sync.lastTick = now;
+    }
+    pump(s, v, out);
+  }
+}
+
+// ---------------------------------------------------------------- derived figures
+
+/** DRBD's `done`: 100 × (total − out-of-sync) / total, total fixed at resync start. */
+export function syncDone(v: VolumeState): number | undefined {
+  if (!v.sync || v.sync.total === 0) return v.sync ? 100 : undefined;
+  return (100 * (v.sync.total - v.bitmap.weight)) / v.sync.total;
+}
+
+export function syncEta(v: VolumeState): number | undefined {
+  if (!v.sync || v.sync.rate <= 0) return undefined;
+  return Math.round((v.bitmap.weight * BLOCK) / v.sync.rate);
+}

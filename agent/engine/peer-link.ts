@@ -1,0 +1,587 @@
+// The peer link: the TCP edge between the two nodes' replication engines. It listens on the
+// local address and dials the peer (DRBD style: both sides do both), authenticates every
+// connection (peer-auth.ts), keeps exactly one, and then turns bytes into typed messages
+// (peer-wire.ts) and back. It knows nothing about replication: the state machine above it
+// sends and receives messages and reacts to `connected` / `disconnected`.
+//
+// Connection choice when both sides dial at once: the lower node-id (the keeper) activates
+// the first connection that authenticates and says so with KeepConnection; the other side
+// adopts only the connection it is told to keep. Hello carries a session id that changes
+// each time a side loses its connection, so a new connection from a peer that gave up on the
+// old one (it restarted, or noticed a failure first) replaces the old one instead of being
+// refused as a duplicate until our own ping timeout fires.
+
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { isIP, createServer, connect, type Server, type Socket } from 'node:net';
+import type { ConnState } from '../protocol.js';
+import {
+  AUTH_NONCE_BYTES,
+  FrameDecoder,
+  HANDSHAKE_TYPES,
+  MAX_FRAME_PAYLOAD,
+  MAX_HANDSHAKE_PAYLOAD,
+  ProtocolError,
+  decodeMessage,
+  encodeMessage,
+  type Hello,
+  type PeerMessage,
+} from './peer-wire.js';
+import {
+  AUTH_FAILED,
+  isConnectionKeeper,
+  handshakeReceive,
+  startHandshake,
+  type HandshakeAction,
+  type HandshakeState,
+  type LinkSide,
+} from './peer-auth.js';
+
+export interface PeerLinkOptions {
+  resource: string;
+  localNodeId: number;
+  peerNodeId: number;
+  /** Where we listen; a specific IP is also the source address of our dials (the peer checks it). */
+  listen: { host: string; port: number };
+  /** The peer's listening address, an IP literal: inbound connections from any other IP are refused. */
+  peer: { host: string; port: number };
+  secret: string | Buffer;
+  configHash: string;
+  /** Seconds of receive silence before we send a Ping (DRBD ping-int). */
+  pingInterval: number;
+  /** Seconds to wait for any frame after a Ping before declaring the peer dead (DRBD ping-timeout). */
+  pingTimeout: number;
+  /** Seconds an unauthenticated connection may take to finish the handshake (default 5). */
+  handshakeTimeout?: number;
+  /** Redial backoff in ms: first delay, doubling up to max, ±20% jitter (default 100 → 5000). */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Bytes queued on the socket above which the link reports itself congested (default 8 MiB). */
+  congestionThreshold?: number;
+}
+
+export type DisconnectReason = 'timeout' | 'broken-pipe' | 'network-failure' | 'protocol-error' | 'auth-failed' | 'closed-by-peer' | 'local';
+
+/** The DRBD connection state a disconnect passes through (the link then goes Connecting, or stays StandAlone). */
+export function connStateFor(reason: DisconnectReason): ConnState {
+  switch (reason) {
+    case 'timeout':
+      return 'Timeout';
+    case 'broken-pipe':
+      return 'BrokenPipe';
+    case 'network-failure':
+      return 'NetworkFailure';
+    case 'protocol-error':
+      return 'ProtocolError';
+    case 'closed-by-peer':
+      return 'Unconnected';
+    case 'auth-failed':
+    case 'local':
+      return 'StandAlone';
+  }
+}
+
+export interface ConnectedInfo {
+  peerNodeId: number;
+  /** "ip:port" of each end of the TCP connection. */
+  localAddress: string;
+  peerAddress: string;
+  /** We dialed this connection (else we accepted it). */
+  dialed: boolean;
+  peerConfigHash: string;
+  /** The two resource files differ in meaning: worth a warning, not fatal. */
+  configHashMatches: boolean;
+}
+
+export interface DisconnectedInfo {
+  reason: DisconnectReason;
+  /** The state this disconnect maps to (Timeout, BrokenPipe, …, StandAlone). */
+  connState: ConnState;
+  error?: string;
+}
+
+/** A connection that never became the link: refused address, failed handshake, timeout. */
+export interface AttemptFailedInfo {
+  remoteAddress: string;
+  reason: DisconnectReason | 'refused';
+  error: string;
+}
+
+export interface PeerLinkEvents {
+  connected: [ConnectedInfo];
+  disconnected: [DisconnectedInfo];
+  message: [PeerMessage];
+  /** The socket queue fell back below the congestion threshold: send more. */
+  drain: [];
+  state: [ConnState];
+  'attempt-failed': [AttemptFailedInfo];
+}
+
+export interface PeerLinkStats {
+  dials: number;
+  accepts: number;
+  authenticated: number;
+  /** Authenticated connections closed because another one was kept (the simultaneous-dial race). */
+  duplicatesClosed: number;
+  pingsSent: number;
+}
+
+const MAX_PENDING_CONNECTIONS = 4;
+const LINGER_MS = 1000;
+
+function isWildcard(host: string): boolean {
+  return host === '' || host === '0.0.0.0' || host === '::';
+}
+
+function normalizeIp(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function endpoint(address: string | undefined, port: number | undefined): string {
+  const a = normalizeIp(address);
+  return isIP(a) === 6 ? `[${a}]:${port ?? 0}` : `${a}:${port ?? 0}`;
+}
+
+function reasonForSocketError(err: NodeJS.ErrnoException): DisconnectReason {
+  return err.code === 'EPIPE' || err.code === 'ECONNRESET' ? 'broken-pipe' : 'network-failure';
+}
+
+class Conn {
+  readonly decoder = new FrameDecoder(MAX_HANDSHAKE_PAYLOAD);
+  hs: HandshakeState | null = null;
+  peerHello: Hello | null = null;
+  authenticated = false;
+  closed = false;
+  handshakeTimer: NodeJS.Timeout | null = null;
+  // Liveness, in performance.now() ms.
+  lastRx = 0;
+  pingSentAt = 0;
+  pingOutstanding = false;
+  livenessTimer: NodeJS.Timeout | null = null;
+  congested = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly side: LinkSide,
+  ) {}
+
+  get remote(): string {
+    return endpoint(this.socket.remoteAddress, this.socket.remotePort);
+  }
+}
+
+/**
+ * The peer link of one resource to one peer. Call start(); wait for `connected`; send() and
+ * listen to `message`; on `disconnected` the link redials by itself (except after an
+ * authentication failure or stop()).
+ */
+export class PeerLink extends EventEmitter<PeerLinkEvents> {
+  readonly stats: PeerLinkStats = { dials: 0, accepts: 0, authenticated: 0, duplicatesClosed: 0, pingsSent: 0 };
+  private readonly opts: Required<PeerLinkOptions>;
+  private running = false;
+  private server: Server | null = null;
+  private active: Conn | null = null;
+  private readonly conns = new Set<Conn>();
+  private dialing: Conn | null = null;
+  private dialTimer: NodeJS.Timeout | null = null;
+  private backoffMs: number;
+  private connState: ConnState = 'StandAlone';
+  private error: string | undefined;
+  private readonly instance = randomBytes(8).toString('hex');
+  private epoch = 0;
+  private connectedInfo: ConnectedInfo | null = null;
+
+  constructor(options: PeerLinkOptions) {
+    super();
+    if (isIP(normalizeIp(options.peer.host)) === 0) throw new Error(`peer address must be an IP address, got "${options.peer.host}"`);
+    if (options.localNodeId === options.peerNodeId) throw new Error('local and peer node-id must differ');
+    if (!(options.pingInterval > 0) || !(options.pingTimeout > 0)) throw new Error('pingInterval and pingTimeout must be positive');
+    this.opts = {
+      handshakeTimeout: 5,
+      backoff: { initialMs: 100, maxMs: 5000 },
+      congestionThreshold: 8 << 20,
+      ...options,
+    };
+    this.backoffMs = this.opts.backoff.initialMs;
+  }
+
+  /** DRBD connection state: StandAlone, Connecting, Connected (and the failure states in passing). */
+  get state(): ConnState {
+    return this.connState;
+  }
+
+  /** Why the link is StandAlone or failing ("authentication failed", "peer is for resource …"). */
+  get lastError(): string | undefined {
+    return this.error;
+  }
+
+  get connected(): boolean {
+    return this.active !== null;
+  }
+
+  get connection(): ConnectedInfo | null {
+    return this.connectedInfo;
+  }
+
+  /** Bytes queued on the socket, not yet handed to the kernel. */
+  get bufferedBytes(): number {
+    return this.active?.socket.writableLength ?? 0;
+  }
+
+  get congested(): boolean {
+    return this.bufferedBytes >= this.opts.congestionThreshold;
+  }
+
+  /** The bound listening address (useful with port 0). */
+  get listenAddress(): { host: string; port: number } | null {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : null;
+  }
+
+  /** Starts listening and dialing. Resolves once listening; rejects if the address cannot be bound. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.error = undefined;
+    this.backoffMs = this.opts.backoff.initialMs;
+    this.setState('Connecting');
+    const server = createServer((socket) => this.onAccept(socket));
+    this.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: this.opts.listen.host, port: this.opts.listen.port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      this.server = null;
+      this.running = false;
+      this.error = `cannot listen on ${this.opts.listen.host}:${this.opts.listen.port}: ${(e as Error).message}`;
+      this.setState('StandAlone');
+      throw e;
+    }
+    // A listener error after binding (rare) must not crash the agent.
+    server.on('error', (e) => {
+      this.error = `listener: ${e.message}`;
+    });
+    this.dial();
+  }
+
+  /** Closes everything and stops reconnecting; resolves when every socket is closed. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.clearDialTimer();
+    const closing: Array<Promise<void>> = [];
+    const server = this.server;
+    this.server = null;
+    if (server) closing.push(new Promise((resolve) => server.close(() => resolve())));
+    for (const c of [...this.conns]) {
+      closing.push(new Promise((resolve) => (c.socket.destroyed ? resolve() : c.socket.once('close', () => resolve()))));
+      this.closeConn(c, 'local', 'stopped', true);
+    }
+    this.setState('StandAlone');
+    await Promise.all(closing);
+  }
+
+  /**
+   * Queues a message on the connection. Returns true if the caller may keep sending; false if
+   * the socket is congested (the message is queued: wait for `drain`) or there is no
+   * connection (the message is dropped: wait for `connected`).
+   */
+  send(msg: PeerMessage): boolean {
+    if (HANDSHAKE_TYPES.has(msg.type)) throw new Error(`${msg.type} is sent by the link itself`);
+    const c = this.active;
+    if (!c) return false;
+    this.write(c, msg);
+    if (this.congested) {
+      c.congested = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Stops reading from the peer (receive-side flow control); liveness checks keep their deadlines. */
+  pauseReceive(): void {
+    this.active?.socket.pause();
+  }
+
+  resumeReceive(): void {
+    this.active?.socket.resume();
+  }
+
+  // ---- connection management ----
+
+  private setState(s: ConnState): void {
+    if (s === this.connState) return;
+    this.connState = s;
+    this.emit('state', s);
+  }
+
+  private get session(): string {
+    return `${this.instance}:${this.epoch}`;
+  }
+
+  private onAccept(socket: Socket): void {
+    const remoteIp = normalizeIp(socket.remoteAddress);
+    const refuse = (error: string): void => {
+      socket.destroy();
+      this.emit('attempt-failed', { remoteAddress: endpoint(socket.remoteAddress, socket.remotePort), reason: 'refused', error });
+    };
+    if (!this.running) return refuse('link is stopped');
+    if (remoteIp !== normalizeIp(this.opts.peer.host)) return refuse(`connection from ${remoteIp} refused: only the peer ${this.opts.peer.host} may connect`);
+    if (this.conns.size - (this.active ? 1 : 0) >= MAX_PENDING_CONNECTIONS) return refuse('too many connections in handshake');
+    this.stats.accepts++;
+    this.adoptSocket(socket, 'acceptor');
+  }
+
+  private dial(): void {
+    if (!this.running || this.active || this.dialing || this.dialTimer) return;
+    this.stats.dials++;
+    const { listen, peer } = this.opts;
+    const bind = !isWildcard(listen.host) && isIP(normalizeIp(listen.host)) === isIP(normalizeIp(peer.host));
+    const socket = connect({ host: peer.host, port: peer.port, ...(bind ? { localAddress: listen.host } : {}) });
+    const conn = this.adoptSocket(socket, 'dialer');
+    this.dialing = conn;
+    socket.once('connect', () => {
+      if (!conn.closed) this.beginHandshake(conn);
+    });
+  }
+
+  private scheduleDial(): void {
+    if (!this.running || this.active || this.dialing || this.dialTimer) return;
+    const jitter = 0.8 + Math.random() * 0.4;
+    const delay = Math.round(this.backoffMs * jitter);
+    this.backoffMs = Math.min(this.opts.backoff.maxMs, this.backoffMs * 2);
+    this.dialTimer = setTimeout(() => {
+      this.dialTimer = null;
+      this.dial();
+    }, delay);
+  }
+
+  private clearDialTimer(): void {
+    if (this.dialTimer) clearTimeout(this.dialTimer);
+    this.dialTimer = null;
+  }
+
+  private adoptSocket(socket: Socket, side: LinkSide): Conn {
+    const conn = new Conn(socket, side);
+    this.conns.add(conn);
+    socket.setNoDelay(true);
+    conn.handshakeTimer = setTimeout(() => this.closeConn(conn, 'timeout', 'handshake timed out'), this.opts.handshakeTimeout * 1000);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.closeConn(conn, reasonForSocketError(err), err.message));
+    socket.on('end', () => this.closeConn(conn, 'closed-by-peer', 'connection closed by peer'));
+    socket.on('close', () => this.closeConn(conn, 'network-failure', 'connection closed'));
+    if (side === 'acceptor') this.beginHandshake(conn);
+    return conn;
+  }
+
+  private beginHandshake(conn: Conn): void {
+    const step = startHandshake({
+      resource: this.opts.resource,
+      localNodeId: this.opts.localNodeId,
+      peerNodeId: this.opts.peerNodeId,
+      secret: this.opts.secret,
+      configHash: this.opts.configHash,
+      session: this.session,
+      side: conn.side,
+      nonce: randomBytes(AUTH_NONCE_BYTES),
+    });
+    conn.hs = step.state;
+    this.runHandshakeActions(conn, step.actions);
+  }
+
+  private runHandshakeActions(conn: Conn, actions: HandshakeAction[]): void {
+    for (const a of actions) {
+      if (conn.closed) return;
+      if (a.kind === 'send') this.write(conn, a.msg);
+      else if (a.kind === 'fail') this.handshakeFailed(conn, a.reason, a.error);
+      else this.onAuthenticated(conn, a.peer);
+    }
+  }
+
+  private handshakeFailed(conn: Conn, reason: 'auth-failed' | 'protocol-error', error: string): void {
+    // Let a queued AuthResult reach the peer, so that both sides report the same failure.
+    this.closeConn(conn, reason, error, true);
+    if (reason === 'auth-failed' && !this.active && this.running) {
+      // A wrong secret does not fix itself: stop until an operator runs connect again.
+      this.error = AUTH_FAILED;
+      void this.stop();
+      this.emit('disconnected', { reason: 'auth-failed', connState: 'StandAlone', error: AUTH_FAILED });
+    }
+  }
+
+  private onAuthenticated(conn: Conn, peer: Hello): void {
+    conn.authenticated = true;
+    conn.peerHello = peer;
+    conn.decoder.maxPayload = MAX_FRAME_PAYLOAD;
+    this.stats.authenticated++;
+    if (!isConnectionKeeper(this.opts.localNodeId, this.opts.peerNodeId)) return; // wait for KeepConnection
+    const current = this.active;
+    if (current) {
+      if (current.peerHello?.session === peer.session) {
+        this.stats.duplicatesClosed++;
+        this.closeConn(conn, 'local', 'duplicate connection', true);
+        return;
+      }
+      this.closeConn(current, 'closed-by-peer', 'peer opened a new connection');
+    }
+    this.write(conn, { type: 'KeepConnection' });
+    this.activate(conn);
+  }
+
+  private activate(conn: Conn): void {
+    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
+    conn.handshakeTimer = null;
+    this.active = conn;
+    if (this.dialing === conn) this.dialing = null;
+    this.clearDialTimer();
+    this.backoffMs = this.opts.backoff.initialMs;
+    for (const other of [...this.conns]) {
+      if (other === conn) continue;
+      if (other.authenticated) this.stats.duplicatesClosed++;
+      this.closeConn(other, 'local', 'another connection was kept', true);
+    }
+    this.error = undefined;
+    const peer = conn.peerHello as Hello;
+    const s = conn.socket;
+    this.connectedInfo = {
+      peerNodeId: peer.nodeId,
+      localAddress: endpoint(s.localAddress, s.localPort),
+      peerAddress: endpoint(s.remoteAddress, s.remotePort),
+      dialed: conn.side === 'dialer',
+      peerConfigHash: peer.configHash,
+      configHashMatches: peer.configHash === this.opts.configHash,
+    };
+    conn.lastRx = performance.now();
+    this.armLiveness(conn);
+    this.setState('Connected');
+    this.emit('connected', this.connectedInfo);
+  }
+
+  /** Closes a connection once; if it was the link, reports the disconnect and redials. */
+  private closeConn(conn: Conn, reason: DisconnectReason, error: string, graceful = false): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
+    if (conn.livenessTimer) clearTimeout(conn.livenessTimer);
+    this.conns.delete(conn);
+    if (graceful && !conn.socket.destroyed) {
+      conn.socket.end();
+      setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
+    } else {
+      conn.socket.destroy();
+    }
+    if (this.dialing === conn) this.dialing = null;
+    const wasActive = this.active === conn;
+    if (wasActive) {
+      this.active = null;
+      this.connectedInfo = null;
+      this.epoch++;
+      this.error = error;
+      const connState = this.running ? connStateFor(reason) : 'StandAlone';
+      this.setState(connState);
+      this.emit('disconnected', { reason, connState, error });
+      if (this.running) this.setState('Connecting');
+    } else if (reason !== 'local' && this.running && conn.hs !== null) {
+      this.emit('attempt-failed', { remoteAddress: conn.remote, reason, error });
+      if (reason === 'protocol-error') this.error = error;
+    }
+    this.scheduleDial();
+  }
+
+  // ---- I/O ----
+
+  private write(conn: Conn, msg: PeerMessage): void {
+    const bufs = encodeMessage(msg);
+    const s = conn.socket;
+    const done = (): void => this.afterWrite(conn);
+    if (bufs.length === 1) {
+      s.write(bufs[0] as Buffer, done);
+      return;
+    }
+    // Corked writes go out as one writev: header and the caller's data, neither copied.
+    s.cork();
+    s.write(bufs[0] as Buffer);
+    s.write(bufs[1] as Buffer, done);
+    s.uncork();
+  }
+
+  /** Signals `drain` at half the threshold, so the sender refills before the socket runs dry. */
+  private afterWrite(conn: Conn): void {
+    if (conn === this.active && conn.congested && conn.socket.writableLength < this.opts.congestionThreshold / 2) {
+      conn.congested = false;
+      this.emit('drain');
+    }
+  }
+
+  private onData(conn: Conn, chunk: Buffer): void {
+    if (conn.closed) return;
+    conn.lastRx = performance.now();
+    try {
+      conn.decoder.append(chunk);
+      // One frame at a time: authentication raises the frame limit for the frames after it.
+      for (let f = conn.decoder.next(); f !== null && !conn.closed; f = conn.decoder.next()) this.onMessage(conn, decodeMessage(f));
+      if (!conn.closed && !conn.authenticated && conn.decoder.buffered > MAX_HANDSHAKE_PAYLOAD * 4) {
+        throw new ProtocolError('too-large', 'too much data during the handshake');
+      }
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.closeConn(conn, 'protocol-error', e.message);
+    }
+  }
+
+  private onMessage(conn: Conn, msg: PeerMessage): void {
+    if (!conn.authenticated) {
+      const step = handshakeReceive(conn.hs as HandshakeState, msg);
+      conn.hs = step.state;
+      this.runHandshakeActions(conn, step.actions);
+      return;
+    }
+    if (conn !== this.active) {
+      if (msg.type === 'KeepConnection' && !isConnectionKeeper(this.opts.localNodeId, this.opts.peerNodeId)) {
+        if (this.active) this.closeConn(this.active, 'closed-by-peer', 'peer replaced the connection');
+        this.activate(conn);
+        return;
+      }
+      throw new ProtocolError('malformed', `unexpected ${msg.type} on a connection that is not kept`);
+    }
+    switch (msg.type) {
+      case 'Ping':
+        this.write(conn, { type: 'PingAck' });
+        return;
+      case 'PingAck':
+        // lastRx is already fresh; re-arm so the next ping is an interval from now, not a timeout.
+        conn.pingOutstanding = false;
+        if (conn.livenessTimer) clearTimeout(conn.livenessTimer);
+        this.armLiveness(conn);
+        return;
+      default:
+        if (HANDSHAKE_TYPES.has(msg.type)) throw new ProtocolError('malformed', `unexpected ${msg.type} after the handshake`);
+        this.emit('message', msg);
+    }
+  }
+
+  // ---- liveness ----
+
+  private armLiveness(conn: Conn): void {
+    const now = performance.now();
+    const interval = this.opts.pingInterval * 1000;
+    const timeout = this.opts.pingTimeout * 1000;
+    if (conn.pingOutstanding && conn.lastRx > conn.pingSentAt) conn.pingOutstanding = false;
+    if (conn.pingOutstanding && now - conn.pingSentAt >= timeout) {
+      this.closeConn(conn, 'timeout', `no answer from the peer within ${this.opts.pingTimeout}s`);
+      return;
+    }
+    if (!conn.pingOutstanding && now - conn.lastRx >= interval) {
+      conn.pingOutstanding = true;
+      conn.pingSentAt = now;
+      this.stats.pingsSent++;
+      this.write(conn, { type: 'Ping' });
+    }
+    const next = conn.pingOutstanding ? conn.pingSentAt + timeout : conn.lastRx + interval;
+    conn.livenessTimer = setTimeout(() => this.armLiveness(conn), Math.max(5, next - now));
+  }
+}

@@ -1,0 +1,281 @@
+// One resource at run time: the state machine (machine.ts) wired to its volumes' disks
+// (volume-store.ts), the peer link (peer-link.ts) and timers. Every input goes through
+// dispatch(); every action the machine returns is carried out here and nowhere else.
+import { EventEmitter } from 'node:events';
+import type { HostConfig, ResourceConfig } from '../config/types.js';
+import { AgentError, type ResourceSnapshot, type TargetSnapshot } from '../protocol.js';
+import type { BlockDevice } from './block-device.js';
+import { IoError } from './block-device.js';
+import { createEngine, step } from './machine.js';
+import type { Action, AdminCommand, EngineState, Input } from './machine-types.js';
+import { toWire, WireReader } from './peer-codec.js';
+import { PeerLink } from './peer-link.js';
+import { snapshotOf } from './snapshot.js';
+import { systemRng } from './uuid.js';
+import { VolumeStore } from './volume-store.js';
+
+const TICK_MS = 250;
+
+export interface RuntimeEvents {
+  /** Something operators can see changed (coalesced to at most one per turn of the event loop). */
+  change: [];
+  log: [{ level: 'info' | 'warn' | 'alert'; text: string }];
+}
+
+function minorOf(device: string, fallback: number): number {
+  const m = /(\d+)$/.exec(device);
+  return m ? Number(m[1]) : fallback;
+}
+
+export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
+  readonly state: EngineState;
+  private readonly link: PeerLink;
+  private readonly reader = new WireReader();
+  private nextId = 1;
+  private readonly writeWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly flushWaiters = new Map<number, { resolve: () => void }>();
+  private readonly adminWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly timer: NodeJS.Timeout;
+  private changePending = false;
+  private closed = false;
+  target?: TargetSnapshot;
+
+  private constructor(
+    readonly config: ResourceConfig,
+    readonly local: HostConfig,
+    readonly peer: HostConfig,
+    readonly node: string,
+    readonly stores: VolumeStore[],
+  ) {
+    super();
+    this.state = createEngine({
+      resource: config.resource,
+      nodeId: local.nodeId,
+      peerNodeId: peer.nodeId,
+      protocol: config.protocol,
+      maxRate: config.net.maxRate,
+      ackTimeout: Math.max(config.net.pingTimeout * 2, 6),
+      volumes: stores.map((st, i) => ({ volume: i, dataBytes: st.dataBytes, meta: st.meta(), bitmap: st.bitmap })),
+      now: Date.now(),
+      rng: systemRng,
+    });
+    this.link = new PeerLink({
+      resource: config.resource,
+      localNodeId: local.nodeId,
+      peerNodeId: peer.nodeId,
+      listen: { host: local.host, port: local.port },
+      peer: { host: peer.host, port: peer.port },
+      secret: config.net.sharedSecret,
+      configHash: config.source.hash,
+      pingInterval: Math.max(1, Math.min(10, config.net.pingTimeout / 2)),
+      pingTimeout: config.net.pingTimeout,
+    });
+    this.link.on('connected', (info) => {
+      if (!info.configHashMatches) this.log('warn', `resource file differs from the peer's (config hash ${config.source.hash} here, ${info.peerConfigHash} there)`);
+      this.dispatch({ t: 'link-up' });
+    });
+    this.link.on('disconnected', (info) => this.dispatch({ t: 'link-down', reason: info.reason }));
+    this.link.on('message', (w) => {
+      const msg = this.reader.read(w);
+      if (msg) this.dispatch({ t: 'peer', msg });
+    });
+    this.timer = setInterval(() => this.dispatch({ t: 'tick', now: Date.now() }), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Attaches every volume (crash recovery included); the resource starts StandAlone, Secondary. */
+  static async attach(config: ResourceConfig, local: HostConfig, node: string): Promise<ResourceRuntime> {
+    const peer = config.hosts.find((h) => h.nodeId !== local.nodeId)!;
+    const stores: VolumeStore[] = [];
+    try {
+      for (const v of config.volumes) stores.push(await VolumeStore.attach(v.disk, local.nodeId, peer.nodeId));
+    } catch (e) {
+      await Promise.all(stores.map((s) => s.abandon()));
+      throw e;
+    }
+    return new ResourceRuntime(config, local, peer, node, stores);
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  dispatch(input: Input): void {
+    if (this.closed) return;
+    const actions = step(this.state, input);
+    for (const a of actions) this.perform(a);
+    if (input.t !== 'tick' || actions.length > 0) this.changed();
+  }
+
+  private changed(): void {
+    if (this.changePending) return;
+    this.changePending = true;
+    setImmediate(() => {
+      this.changePending = false;
+      this.emit('change');
+    });
+  }
+
+  private log(level: 'info' | 'warn' | 'alert', text: string): void {
+    this.emit('log', { level, text });
+  }
+
+  admin(command: AdminCommand): Promise<void> {
+    const req = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.adminWaiters.set(req, { resolve, reject });
+      this.dispatch({ t: 'admin', req, command });
+    });
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  private perform(a: Action): void {
+    switch (a.a) {
+      case 'send':
+        for (const w of toWire(a.msg)) this.link.send(w);
+        return;
+      case 'disk-write': {
+        const store = this.stores[a.volume]!;
+        // Resync writes are covered by the bitmap, not the activity log.
+        const viaAl = this.state.diskInflight.get(a.token)?.origin.kind !== 'resync';
+        store.write(a.offset, a.data, a.fua, viaAl).then(
+          () => this.dispatch({ t: 'disk-done', token: a.token }),
+          (e: Error) => this.dispatch({ t: 'disk-done', token: a.token, error: e.message }),
+        );
+        return;
+      }
+      case 'disk-read':
+        this.stores[a.volume]!.read(a.offset, a.length).then(
+          (data) => this.dispatch({ t: 'disk-read-done', token: a.token, data }),
+          (e: Error) => this.dispatch({ t: 'disk-read-done', token: a.token, data: Buffer.alloc(0), error: e.message }),
+        );
+        return;
+      case 'disk-flush':
+        Promise.all(this.stores.map((s) => s.flush())).then(
+          () => this.dispatch({ t: 'disk-flush-done', token: a.token }),
+          () => this.dispatch({ t: 'disk-flush-done', token: a.token }),
+        );
+        return;
+      case 'persist-meta': {
+        const v = this.state.volumes[a.volume]!;
+        this.stores[a.volume]!.persist({ ...v.meta, gi: { ...v.meta.gi, history: [...v.meta.gi.history] } }).then(
+          () => this.dispatch({ t: 'meta-done', token: a.token }),
+          (e: Error) => {
+            this.log('alert', `metadata write failed on ${this.config.volumes[a.volume]?.disk}: ${e.message}`);
+            this.dispatch({ t: 'meta-done', token: a.token });
+          },
+        );
+        return;
+      }
+      case 'write-done': {
+        const w = this.writeWaiters.get(a.id);
+        this.writeWaiters.delete(a.id);
+        if (a.error) w?.reject(new IoError(a.error, a.error === 'not Primary' ? 'not-primary' : 'io'));
+        else w?.resolve();
+        return;
+      }
+      case 'flush-done': {
+        const f = this.flushWaiters.get(a.id);
+        this.flushWaiters.delete(a.id);
+        f?.resolve();
+        return;
+      }
+      case 'reply': {
+        const w = this.adminWaiters.get(a.req);
+        this.adminWaiters.delete(a.req);
+        if (a.error) w?.reject(new AgentError('refused', a.error));
+        else w?.resolve();
+        return;
+      }
+      case 'link':
+        if (a.op === 'start') void this.link.start().catch((e: Error) => this.log('alert', `cannot listen on ${this.local.address}: ${e.message}`));
+        else if (a.op === 'stop') void this.link.stop();
+        else
+          void this.link.stop().then(async () => {
+            if (this.state.wantConnect) await this.link.start();
+          });
+        return;
+      case 'log':
+        this.log(a.level, a.text);
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- block I/O
+
+  /** The volume (by position in the resource file) as a block device; reads and writes only while Primary. */
+  blockDevice(volume: number): BlockDevice {
+    const store = this.stores[volume]!;
+    const write = (offset: number, data: Buffer, opts?: { fua?: boolean }) => {
+      const id = this.nextId++;
+      return new Promise<void>((resolve, reject) => {
+        this.writeWaiters.set(id, { resolve, reject });
+        this.dispatch({ t: 'app-write', write: { id, volume, offset, data, fua: opts?.fua ?? false } });
+      });
+    };
+    return {
+      size: store.dataBytes,
+      blockSize: 512,
+      read: async (offset, length) => {
+        if (this.state.role !== 'Primary') throw new IoError('not Primary', 'not-primary');
+        if (offset < 0 || offset + length > store.dataBytes) throw new IoError('beyond the end of the device', 'out-of-range');
+        const data = await store.read(offset, length);
+        this.state.volumes[volume]!.stats.read += length;
+        return data;
+      },
+      write,
+      flush: () => {
+        const id = this.nextId++;
+        return new Promise<void>((resolve) => {
+          this.flushWaiters.set(id, { resolve });
+          this.dispatch({ t: 'app-flush', id });
+        });
+      },
+      discard: async (offset, length) => {
+        // Replicated as zeroes so both sides stay identical; thin provisioning of the
+        // backing file is a later refinement.
+        const zero = Buffer.alloc(Math.min(length, 1 << 20));
+        for (let off = 0; off < length; off += zero.length) await write(offset + off, zero.subarray(0, Math.min(zero.length, length - off)));
+      },
+      open: () => {
+        this.dispatch({ t: 'open', delta: 1 });
+        let open = true;
+        return () => {
+          if (!open) return;
+          open = false;
+          this.dispatch({ t: 'open', delta: -1 });
+        };
+      },
+    };
+  }
+
+  snapshot(): ResourceSnapshot {
+    return snapshotOf(this.config, this.state, {
+      node: this.node,
+      minors: this.config.volumes.map((v, i) => minorOf(v.device, i)),
+      alWrites: this.stores.map((s) => s.alWrites),
+      bmWrites: this.stores.map((s) => s.bmWrites),
+      lowerPending: this.stores.map((s) => s.lowerPending),
+      congested: this.link.congested,
+      apInFlight: Math.floor(this.link.bufferedBytes / 1024),
+      target: this.target,
+    });
+  }
+
+  /** `down`: refuses while in use; otherwise parts gracefully and closes the disks cleanly. */
+  async down(): Promise<void> {
+    await this.admin({ cmd: 'down' });
+    await this.settle();
+    await this.link.stop();
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const [i, s] of this.stores.entries()) await s.close(this.state.volumes[i]!.meta);
+  }
+
+  /** Waits until no disk I/O or metadata write is outstanding. */
+  private async settle(): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      if (this.state.diskInflight.size === 0 && this.state.diskQueue.length === 0 && this.state.metaWaits.size === 0 && this.state.rsReads.size === 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// The connect-time decision: which side becomes SyncSource, and over what, from both sides'
+// generation identifiers (engine-semantics.md, "On connect, decide by the first rule that
+// matches"). Pure: both peers run it on the same inputs (mirrored) and reach mirrored answers.
+
+import { UUID_JUST_CREATED, uuidEq } from './uuid.js';
+
+/** One side's identifiers for one volume, as exchanged in the handshake. */
+export interface SideGi {
+  nodeId: number;
+  current: bigint;
+  /** Bitmap UUID this side holds for the other side (0 while in sync). */
+  bitmapForPeer: bigint;
+  history: bigint[];
+  /** Crashed while Primary (persisted flag): its activity-log extents may hold unreplicated writes. */
+  crashedPrimary: boolean;
+  primaryNow: boolean;
+  disk: 'Inconsistent' | 'Outdated' | 'Consistent' | 'UpToDate' | 'Diskless' | 'DUnknown';
+}
+
+export type SyncDecision =
+  | { kind: 'none'; rule: number }
+  | { kind: 'source' | 'target'; over: 'full' | 'bitmap' | 'activity-log'; rule: number }
+  | { kind: 'split-brain'; rule: 8 | 9; automatic: boolean }
+  | { kind: 'unrelated'; rule: 10 };
+
+function strip(u: bigint): bigint {
+  return u & ~1n;
+}
+
+const diskRank = { Diskless: 0, DUnknown: 0, Inconsistent: 1, Outdated: 2, Consistent: 3, UpToDate: 4 } as const;
+
+export function decideSync(me: SideGi, peer: SideGi): SyncDecision {
+  const d = rawDecision(me, peer);
+  // Post-processing: with no sync and exactly one side Inconsistent, the better disk is source.
+  if (d.kind === 'none') {
+    const mine = diskRank[me.disk];
+    const theirs = diskRank[peer.disk];
+    if (me.disk === 'Inconsistent' && peer.disk !== 'Inconsistent' && theirs > mine) return { kind: 'target', over: 'full', rule: d.rule };
+    if (peer.disk === 'Inconsistent' && me.disk !== 'Inconsistent' && mine > theirs) return { kind: 'source', over: 'full', rule: d.rule };
+  }
+  return d;
+}
+
+function rawDecision(me: SideGi, peer: SideGi): SyncDecision {
+  const myC = strip(me.current);
+  const peerC = strip(peer.current);
+  // Rule 1–3: just-created metadata.
+  if (myC === UUID_JUST_CREATED && peerC === UUID_JUST_CREATED) return { kind: 'none', rule: 1 };
+  if (myC === UUID_JUST_CREATED) return { kind: 'target', over: 'full', rule: 2 };
+  if (peerC === UUID_JUST_CREATED) return { kind: 'source', over: 'full', rule: 3 };
+  // Rule 4: same generation; only crashes can leave differences (in the AL extents).
+  if (myC === peerC) {
+    if (me.crashedPrimary && !peer.crashedPrimary) return { kind: 'source', over: 'activity-log', rule: 4 };
+    if (peer.crashedPrimary && !me.crashedPrimary) return { kind: 'target', over: 'activity-log', rule: 4 };
+    if (me.crashedPrimary && peer.crashedPrimary) {
+      // Both crashed: the one that is Primary now wins, else the lower node-id.
+      const iWin = me.primaryNow !== peer.primaryNow ? me.primaryNow : me.nodeId < peer.nodeId;
+      return { kind: iWin ? 'source' : 'target', over: 'activity-log', rule: 4 };
+    }
+    return { kind: 'none', rule: 4 };
+  }
+  // Rule 5/6: one side's generation is the other's bitmap base.
+  if (peer.bitmapForPeer !== 0n && uuidEq(myC, peer.bitmapForPeer)) return { kind: 'target', over: 'bitmap', rule: 5 };
+  if (me.bitmapForPeer !== 0n && uuidEq(me.bitmapForPeer, peerC)) return { kind: 'source', over: 'bitmap', rule: 6 };
+  // Rule 7: one side's current generation is history to the other.
+  const inPeerHistory = peer.history.some((h) => h !== 0n && uuidEq(h, myC));
+  const inMyHistory = me.history.some((h) => h !== 0n && uuidEq(h, peerC));
+  if (inPeerHistory && !inMyHistory) return { kind: 'target', over: 'full', rule: 7 };
+  if (inMyHistory && !inPeerHistory) return { kind: 'source', over: 'full', rule: 7 };
+  // Rule 8: both wrote since they split from the same generation.
+  if (me.bitmapForPeer !== 0n && uuidEq(me.bitmapForPeer, peer.bitmapForPeer)) return { kind: 'split-brain', rule: 8, automatic: true };
+  // Rule 9: related through history only.
+  const shared = me.history.some((h) => h !== 0n && strip(h) !== UUID_JUST_CREATED && peer.history.some((p) => uuidEq(p, h)));
+  if (shared) return { kind: 'split-brain', rule: 9, automatic: false };
+  return { kind: 'unrelated', rule: 10 };
+}
+
+/** The decision as the peer sees it, for checking that both sides agree. */
+export function mirror(d: SyncDecision): SyncDecision {
+  if (d.kind === 'source') return { ...d, kind: 'target' };
+  if (d.kind === 'target') return { ...d, kind: 'source' };
+  return d;
+}

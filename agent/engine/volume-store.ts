@@ -1,0 +1,143 @@
+// One volume's backing disk as the runtime uses it: data writes behind the activity log,
+// the superblock, the bitmap, and crash recovery at attach. The machine decides; this does.
+import { recoverActivityLog, closeActivityLog, touchRange, extentsOfRange, writeAlTransaction, type ActivityLog } from './activity-log.js';
+import { openBackingDisk, type BackingDisk } from './backing-disk.js';
+import { readBitmap, type Bitmap } from './bitmap.js';
+import type { VolumeMeta } from './machine-types.js';
+import { computeLayout, type MdLayout } from './md-layout.js';
+import { AgentError } from '../protocol.js';
+import { readMetadata, setBitmapUuid, writeSuperblock, type Metadata } from './metadata.js';
+
+export class VolumeStore {
+  private al: ActivityLog;
+  /** Extents with data writes in flight: never evicted from the AL while busy. */
+  private busy = new Map<number, number>();
+  private waiters: Array<() => void> = [];
+  alWrites = 0;
+  bmWrites = 0;
+  lowerPending = 0;
+
+  private constructor(
+    readonly disk: BackingDisk,
+    readonly layout: MdLayout,
+    private md: Metadata,
+    readonly bitmap: Bitmap,
+    al: ActivityLog,
+    readonly peerNodeId: number,
+    /** The metadata as found (before this attach rewrote its flags). */
+    readonly found: { crashedPrimary: boolean; appliedExtents: number },
+  ) {
+    this.al = al;
+  }
+
+  /** Opens the disk, reads metadata and bitmap, and replays the activity log after a crash. */
+  static async attach(path: string, nodeId: number, peerNodeId: number): Promise<VolumeStore> {
+    const disk = await openBackingDisk(path).catch((e: Error) => {
+      throw new AgentError('io', `cannot open backing disk: ${e.message}`);
+    });
+    try {
+      const md = await readMetadata(disk);
+      if (!md) throw new AgentError('io', `no drbd-tui metadata on ${path}: run create-md first`);
+      if (md.nodeId !== nodeId) throw new AgentError('io', `metadata on ${path} belongs to node-id ${md.nodeId}, but this node is node-id ${nodeId}: check hosts in the resource file, or run create-md`);
+      const layout = computeLayout(disk.size);
+      const bitmap = await readBitmap(disk, layout);
+      const { al, applied } = await recoverActivityLog(disk, layout, bitmap);
+      // Still flagged Primary at attach: we never demoted, so we crashed as Primary.
+      const crashedPrimary = md.flags.primary || md.flags.crashedPrimary;
+      const store = new VolumeStore(disk, layout, md, bitmap, al, peerNodeId, { crashedPrimary, appliedExtents: applied.length });
+      store.md = await writeSuperblock(disk, { ...md, flags: { ...md.flags, primary: false, crashedPrimary, alClean: false } });
+      return store;
+    } catch (e) {
+      await disk.close();
+      throw e;
+    }
+  }
+
+  get dataBytes(): number {
+    return this.layout.dataBytes;
+  }
+
+  /** The machine's view of the superblock. */
+  meta(): VolumeMeta {
+    const md = this.md;
+    return {
+      gi: { current: md.current, bitmap: md.bitmapUuids[this.peerNodeId] ?? 0n, history: [...md.history] },
+      disk: md.diskState,
+      primary: md.flags.primary,
+      crashedPrimary: this.found.crashedPrimary,
+      peerOutdated: md.flags.peerOutdated,
+    };
+  }
+
+  /** Persists the machine's view: dirty bitmap pages first, then the superblock. */
+  async persist(v: VolumeMeta): Promise<void> {
+    let md = setBitmapUuid({ ...this.md, current: v.gi.current, history: v.gi.history.slice(0, 32), diskState: v.disk }, this.peerNodeId, v.gi.bitmap);
+    md = { ...md, flags: { ...md.flags, primary: v.primary, crashedPrimary: v.crashedPrimary, peerOutdated: v.peerOutdated, consistent: v.disk !== 'Inconsistent', wasUpToDate: v.disk === 'UpToDate' } };
+    this.bmWrites += await this.bitmap.flushDirty(this.disk, this.layout);
+    this.md = await writeSuperblock(this.disk, md);
+  }
+
+  private async enterAl(offset: number, length: number): Promise<void> {
+    for (;;) {
+      const r = touchRange(this.al, offset, length, this.busy);
+      if (r.blocked) {
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+        continue;
+      }
+      for (const e of extentsOfRange(offset, length)) this.busy.set(e, (this.busy.get(e) ?? 0) + 1);
+      if (r.needsTransaction) {
+        this.al = r.al;
+        this.alWrites++;
+        await writeAlTransaction(this.disk, this.layout, r.al, this.bitmap);
+      }
+      return;
+    }
+  }
+
+  private leaveAl(offset: number, length: number): void {
+    for (const e of extentsOfRange(offset, length)) {
+      const n = (this.busy.get(e) ?? 1) - 1;
+      if (n === 0) this.busy.delete(e);
+      else this.busy.set(e, n);
+    }
+    const w = this.waiters;
+    this.waiters = [];
+    w.forEach((f) => f());
+  }
+
+  /** Application or replicated write: the AL covers it before it reaches the disk. */
+  async write(offset: number, data: Buffer, fua: boolean, viaAl = true): Promise<void> {
+    this.lowerPending++;
+    if (viaAl) await this.enterAl(offset, data.length);
+    try {
+      await this.disk.write(data, offset);
+      if (fua) await this.disk.sync();
+    } finally {
+      if (viaAl) this.leaveAl(offset, data.length);
+      this.lowerPending--;
+    }
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    await this.disk.read(buf, offset);
+    return buf;
+  }
+
+  flush(): Promise<void> {
+    return this.disk.sync();
+  }
+
+  /** Clean shutdown: bitmap to disk, empty AL, superblock says so. */
+  async close(v: VolumeMeta): Promise<void> {
+    this.al = await closeActivityLog(this.disk, this.layout, this.al, this.bitmap);
+    await this.persist({ ...v, primary: false, crashedPrimary: v.crashedPrimary });
+    this.md = await writeSuperblock(this.disk, { ...this.md, flags: { ...this.md.flags, alClean: true } });
+    await this.disk.close();
+  }
+
+  /** After a crash the process is gone anyway; this only releases the file for tests. */
+  async abandon(): Promise<void> {
+    await this.disk.close();
+  }
+}

@@ -1,0 +1,588 @@
+// iSCSI PDU codec (RFC 7143 §11): the 48-byte Basic Header Segment of every PDU the target
+// receives and sends, additional header segments, padding and CRC32C digests. Decoders
+// read fields straight out of the header buffer; encoders build a fresh 48-byte header
+// and leave the data segment as the caller's buffer so payloads are never copied.
+import { crc32c } from '../engine/crc32c.js';
+
+export const BHS_LENGTH = 48;
+
+export const Op = {
+  NopOut: 0x00,
+  ScsiCommand: 0x01,
+  TaskMgmtRequest: 0x02,
+  LoginRequest: 0x03,
+  TextRequest: 0x04,
+  DataOut: 0x05,
+  LogoutRequest: 0x06,
+  Snack: 0x10,
+  NopIn: 0x20,
+  ScsiResponse: 0x21,
+  TaskMgmtResponse: 0x22,
+  LoginResponse: 0x23,
+  TextResponse: 0x24,
+  DataIn: 0x25,
+  LogoutResponse: 0x26,
+  R2T: 0x31,
+  AsyncMessage: 0x32,
+  Reject: 0x3f,
+} as const;
+
+export const RESERVED_TAG = 0xffffffff;
+
+export const RejectReason = {
+  DataDigestError: 0x02,
+  SnackReject: 0x03,
+  ProtocolError: 0x04,
+  CommandNotSupported: 0x05,
+  ImmediateCommandRejected: 0x06,
+  TaskInProgress: 0x07,
+  InvalidDataAck: 0x08,
+  InvalidPduField: 0x09,
+  OutOfResources: 0x0a,
+  WaitingForLogout: 0x0c,
+} as const;
+
+/** A PDU as framed off the wire: views into the receive buffer, not copies. */
+export interface RawPdu {
+  bhs: Buffer;
+  ahs: Buffer;
+  data: Buffer;
+}
+
+export const pad4 = (n: number): number => (4 - (n & 3)) & 3;
+
+export function opcodeOf(bhs: Buffer): number {
+  return (bhs[0] as number) & 0x3f;
+}
+
+export function dataSegmentLength(bhs: Buffer): number {
+  return ((bhs[5] as number) << 16) | ((bhs[6] as number) << 8) | (bhs[7] as number);
+}
+
+function setDataSegmentLength(bhs: Buffer, n: number): void {
+  bhs[5] = (n >>> 16) & 0xff;
+  bhs[6] = (n >>> 8) & 0xff;
+  bhs[7] = n & 0xff;
+}
+
+/** SAM-5 LUN structure: peripheral (bus 0) and flat addressing; anything else maps to an unreachable LUN. */
+export function decodeLun(b: Buffer, off = 8): number {
+  const b0 = b[off] as number;
+  const b1 = b[off + 1] as number;
+  const method = b0 >> 6;
+  if (method === 0) return (b0 & 0x3f) === 0 ? b1 : 0x10000 + b0;
+  if (method === 1) return ((b0 & 0x3f) << 8) | b1;
+  return 0x20000;
+}
+
+export function encodeLun(lun: number, out: Buffer = Buffer.alloc(8), off = 0): Buffer {
+  out.fill(0, off, off + 8);
+  if (lun < 256) out[off + 1] = lun;
+  else {
+    out[off] = 0x40 | ((lun >> 8) & 0x3f);
+    out[off + 1] = lun & 0xff;
+  }
+  return out;
+}
+
+// ---- received PDUs ----
+
+interface Common {
+  immediate: boolean;
+  itt: number;
+}
+
+export interface ScsiCommandPdu extends Common {
+  op: typeof Op.ScsiCommand;
+  final: boolean;
+  read: boolean;
+  write: boolean;
+  attr: number;
+  lun: number;
+  edtl: number;
+  cmdSN: number;
+  expStatSN: number;
+  cdb: Buffer;
+}
+
+export interface DataOutPdu extends Common {
+  op: typeof Op.DataOut;
+  final: boolean;
+  lun: number;
+  ttt: number;
+  expStatSN: number;
+  dataSN: number;
+  bufferOffset: number;
+}
+
+export interface NopOutPdu extends Common {
+  op: typeof Op.NopOut;
+  lun: number;
+  ttt: number;
+  cmdSN: number;
+  expStatSN: number;
+}
+
+export interface TaskMgmtPdu extends Common {
+  op: typeof Op.TaskMgmtRequest;
+  fn: number;
+  lun: number;
+  refTask: number;
+  cmdSN: number;
+  expStatSN: number;
+  refCmdSN: number;
+}
+
+export interface LoginRequestPdu extends Common {
+  op: typeof Op.LoginRequest;
+  transit: boolean;
+  cont: boolean;
+  csg: number;
+  nsg: number;
+  versionMax: number;
+  versionMin: number;
+  isid: Buffer;
+  tsih: number;
+  cid: number;
+  cmdSN: number;
+  expStatSN: number;
+}
+
+export interface TextRequestPdu extends Common {
+  op: typeof Op.TextRequest;
+  final: boolean;
+  cont: boolean;
+  ttt: number;
+  cmdSN: number;
+  expStatSN: number;
+}
+
+export interface LogoutRequestPdu extends Common {
+  op: typeof Op.LogoutRequest;
+  reason: number;
+  cid: number;
+  cmdSN: number;
+  expStatSN: number;
+}
+
+export interface SnackPdu extends Common {
+  op: typeof Op.Snack;
+}
+
+export type RequestPdu =
+  | ScsiCommandPdu
+  | DataOutPdu
+  | NopOutPdu
+  | TaskMgmtPdu
+  | LoginRequestPdu
+  | TextRequestPdu
+  | LogoutRequestPdu
+  | SnackPdu;
+
+export class PduError extends Error {
+  constructor(
+    message: string,
+    readonly reason: number,
+  ) {
+    super(message);
+    this.name = 'PduError';
+  }
+}
+
+/** Decodes an initiator PDU's header; throws PduError for opcodes a target never receives. */
+export function decodeRequest(pdu: RawPdu): RequestPdu {
+  const b = pdu.bhs;
+  const op = opcodeOf(b);
+  const immediate = ((b[0] as number) & 0x40) !== 0;
+  const f = b[1] as number;
+  const itt = b.readUInt32BE(16);
+  switch (op) {
+    case Op.ScsiCommand: {
+      let cdb = b.subarray(32, 48);
+      // An extended-CDB AHS (type 1) carries the bytes past the sixteenth.
+      if (pdu.ahs.length >= 4 && pdu.ahs[2] === 1) {
+        const len = pdu.ahs.readUInt16BE(0);
+        cdb = Buffer.concat([cdb, pdu.ahs.subarray(4, 3 + len)]);
+      }
+      return {
+        op,
+        immediate,
+        itt,
+        final: (f & 0x80) !== 0,
+        read: (f & 0x40) !== 0,
+        write: (f & 0x20) !== 0,
+        attr: f & 0x07,
+        lun: decodeLun(b),
+        edtl: b.readUInt32BE(20),
+        cmdSN: b.readUInt32BE(24),
+        expStatSN: b.readUInt32BE(28),
+        cdb,
+      };
+    }
+    case Op.DataOut:
+      return {
+        op,
+        immediate,
+        itt,
+        final: (f & 0x80) !== 0,
+        lun: decodeLun(b),
+        ttt: b.readUInt32BE(20),
+        expStatSN: b.readUInt32BE(28),
+        dataSN: b.readUInt32BE(36),
+        bufferOffset: b.readUInt32BE(40),
+      };
+    case Op.NopOut:
+      return { op, immediate, itt, lun: decodeLun(b), ttt: b.readUInt32BE(20), cmdSN: b.readUInt32BE(24), expStatSN: b.readUInt32BE(28) };
+    case Op.TaskMgmtRequest:
+      return {
+        op,
+        immediate,
+        itt,
+        fn: f & 0x7f,
+        lun: decodeLun(b),
+        refTask: b.readUInt32BE(20),
+        cmdSN: b.readUInt32BE(24),
+        expStatSN: b.readUInt32BE(28),
+        refCmdSN: b.readUInt32BE(32),
+      };
+    case Op.LoginRequest:
+      return {
+        op,
+        immediate,
+        itt,
+        transit: (f & 0x80) !== 0,
+        cont: (f & 0x40) !== 0,
+        csg: (f >> 2) & 3,
+        nsg: f & 3,
+        versionMax: b[2] as number,
+        versionMin: b[3] as number,
+        isid: b.subarray(8, 14),
+        tsih: b.readUInt16BE(14),
+        cid: b.readUInt16BE(20),
+        cmdSN: b.readUInt32BE(24),
+        expStatSN: b.readUInt32BE(28),
+      };
+    case Op.TextRequest:
+      return {
+        op,
+        immediate,
+        itt,
+        final: (f & 0x80) !== 0,
+        cont: (f & 0x40) !== 0,
+        ttt: b.readUInt32BE(20),
+        cmdSN: b.readUInt32BE(24),
+        expStatSN: b.readUInt32BE(28),
+      };
+    case Op.LogoutRequest:
+      return { op, immediate, itt, reason: f & 0x7f, cid: b.readUInt16BE(20), cmdSN: b.readUInt32BE(24), expStatSN: b.readUInt32BE(28) };
+    case Op.Snack:
+      return { op, immediate, itt };
+    default:
+      throw new PduError(`unexpected opcode 0x${op.toString(16)}`, RejectReason.CommandNotSupported);
+  }
+}
+
+// ---- sent PDUs ----
+
+export interface SeqNumbers {
+  statSN: number;
+  expCmdSN: number;
+  maxCmdSN: number;
+}
+
+function header(op: number, flags: number, dataLength: number): Buffer {
+  const b = Buffer.alloc(BHS_LENGTH);
+  b[0] = op;
+  b[1] = flags;
+  setDataSegmentLength(b, dataLength);
+  return b;
+}
+
+function putSeq(b: Buffer, s: SeqNumbers, withStatSN = true): void {
+  if (withStatSN) b.writeUInt32BE(s.statSN >>> 0, 24);
+  b.writeUInt32BE(s.expCmdSN >>> 0, 28);
+  b.writeUInt32BE(s.maxCmdSN >>> 0, 32);
+}
+
+export const ResidualFlag = { Overflow: 0x04, Underflow: 0x02 } as const;
+
+export function residualFlags(residual: { overflow: number; underflow: number }): { flags: number; count: number } {
+  if (residual.overflow > 0) return { flags: ResidualFlag.Overflow, count: residual.overflow };
+  if (residual.underflow > 0) return { flags: ResidualFlag.Underflow, count: residual.underflow };
+  return { flags: 0, count: 0 };
+}
+
+export function encodeNopIn(o: { lun: number; itt: number; ttt: number; dataLength: number; seq: SeqNumbers }): Buffer {
+  const b = header(Op.NopIn, 0x80, o.dataLength);
+  encodeLun(o.lun, b, 8);
+  b.writeUInt32BE(o.itt >>> 0, 16);
+  b.writeUInt32BE(o.ttt >>> 0, 20);
+  putSeq(b, o.seq);
+  return b;
+}
+
+export function encodeScsiResponse(o: {
+  itt: number;
+  status: number;
+  response?: number;
+  senseLength: number;
+  residualFlags: number;
+  residual: number;
+  expDataSN: number;
+  seq: SeqNumbers;
+}): Buffer {
+  const dataLength = o.senseLength > 0 ? o.senseLength + 2 : 0;
+  const b = header(Op.ScsiResponse, 0x80 | o.residualFlags, dataLength);
+  b[2] = o.response ?? 0;
+  b[3] = o.status;
+  b.writeUInt32BE(o.itt >>> 0, 16);
+  putSeq(b, o.seq);
+  b.writeUInt32BE(o.expDataSN >>> 0, 36);
+  b.writeUInt32BE(o.residual >>> 0, 44);
+  return b;
+}
+
+export function encodeDataIn(o: {
+  lun: number;
+  itt: number;
+  final: boolean;
+  /** Status travels with this PDU (S bit); only on the final one. */
+  status?: number;
+  residualFlags: number;
+  residual: number;
+  dataSN: number;
+  bufferOffset: number;
+  dataLength: number;
+  seq: SeqNumbers;
+}): Buffer {
+  let flags = o.final ? 0x80 : 0;
+  if (o.status !== undefined) flags |= 0x01 | o.residualFlags;
+  const b = header(Op.DataIn, flags, o.dataLength);
+  if (o.status !== undefined) b[3] = o.status;
+  encodeLun(o.lun, b, 8);
+  b.writeUInt32BE(o.itt >>> 0, 16);
+  b.writeUInt32BE(RESERVED_TAG, 20);
+  putSeq(b, o.seq, o.status !== undefined);
+  b.writeUInt32BE(o.dataSN >>> 0, 36);
+  b.writeUInt32BE(o.bufferOffset >>> 0, 40);
+  if (o.status !== undefined) b.writeUInt32BE(o.residual >>> 0, 44);
+  return b;
+}
+
+export function encodeR2T(o: { lun: number; itt: number; ttt: number; r2tSN: number; bufferOffset: number; length: number; seq: SeqNumbers }): Buffer {
+  const b = header(Op.R2T, 0x80, 0);
+  encodeLun(o.lun, b, 8);
+  b.writeUInt32BE(o.itt >>> 0, 16);
+  b.writeUInt32BE(o.ttt >>> 0, 20);
+  putSeq(b, o.seq);
+  b.writeUInt32BE(o.r2tSN >>> 0, 36);
+  b.writeUInt32BE(o.bufferOffset >>> 0, 40);
+  b.writeUInt32BE(o.length >>> 0, 44);
+  return b;
+}
+
+export function encodeLoginResponse(o: {
+  transit: boolean;
+  cont: boolean;
+  csg: number;
+  nsg: number;
+  isid: Buffer;
+  tsih: number;
+  itt: number;
+  statusClass: number;
+  statusDetail: number;
+  dataLength: number;
+  seq: SeqNumbers;
+}): Buffer {
+  const flags = (o.transit ? 0x80 : 0) | (o.cont ? 0x40 : 0) | ((o.csg & 3) << 2) | (o.transit ? o.nsg & 3 : 0);
+  const b = header(Op.LoginResponse, flags, o.dataLength);
+  b[2] = 0; // Version-max
+  b[3] = 0; // Version-active
+  o.isid.copy(b, 8, 0, 6);
+  b.writeUInt16BE(o.tsih, 14);
+  b.writeUInt32BE(o.itt >>> 0, 16);
+  putSeq(b, o.seq);
+  b[36] = o.statusClass;
+  b[37] = o.statusDetail;
+  return b;
+}
+
+export function encodeTextResponse(o: { final: boolean; cont: boolean; itt: number; ttt: number; dataLength: number; seq: SeqNumbers }): Buffer {
+  const b = header(Op.TextResponse, (o.final ? 0x80 : 0) | (o.cont ? 0x40 : 0), o.dataLength);
+  b.writeUInt32BE(o.itt >>> 0, 16);
+  b.writeUInt32BE(o.ttt >>> 0, 20);
+  putSeq(b, o.seq);
+  return b;
+}
+
+export function encodeLogoutResponse(o: { itt: number; response: number; time2Wait: number; time2Retain: number; seq: SeqNumbers }): Buffer {
+  const b = header(Op.LogoutResponse, 0x80, 0);
+  b[2] = o.response;
+  b.writeUInt32BE(o.itt >>> 0, 16);
+  putSeq(b, o.seq);
+  b.writeUInt16BE(o.time2Wait, 40);
+  b.writeUInt16BE(o.time2Retain, 42);
+  return b;
+}
+
+export function encodeTaskMgmtResponse(o: { itt: number; response: number; seq: SeqNumbers }): Buffer {
+  const b = header(Op.TaskMgmtResponse, 0x80, 0);
+  b[2] = o.response;
+  b.writeUInt32BE(o.itt >>> 0, 16);
+  putSeq(b, o.seq);
+  return b;
+}
+
+export const AsyncEvent = { ScsiEvent: 0, LogoutRequest: 1, DropConnection: 2, DropAllConnections: 3, RenegotiateParameters: 4 } as const;
+
+export function encodeAsyncMessage(o: { lun: number; event: number; param1: number; param2: number; param3: number; dataLength: number; seq: SeqNumbers }): Buffer {
+  const b = header(Op.AsyncMessage, 0x80, o.dataLength);
+  encodeLun(o.lun, b, 8);
+  b.writeUInt32BE(RESERVED_TAG, 16);
+  putSeq(b, o.seq);
+  b[36] = o.event;
+  b.writeUInt16BE(o.param1, 38);
+  b.writeUInt16BE(o.param2, 40);
+  b.writeUInt16BE(o.param3, 42);
+  return b;
+}
+
+export function encodeReject(o: { reason: number; rejectedBhs: Buffer; seq: SeqNumbers }): Buffer {
+  const b = header(Op.Reject, 0x80, BHS_LENGTH);
+  b[2] = o.reason;
+  b.writeUInt32BE(RESERVED_TAG, 16);
+  putSeq(b, o.seq);
+  return b;
+}
+
+// ---- framing ----
+
+export interface DigestSettings {
+  header: boolean;
+  data: boolean;
+}
+
+export type FrameEvent =
+  | { kind: 'pdu'; pdu: RawPdu }
+  | { kind: 'header-digest-error' }
+  | { kind: 'data-digest-error'; pdu: RawPdu }
+  | { kind: 'too-long'; bhs: Buffer; length: number };
+
+/**
+ * Splits a TCP byte stream into PDUs. A PDU that lies inside one received chunk is handed
+ * out as views of that chunk; only a PDU straddling chunks is gathered, once.
+ */
+export class PduFramer {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  digests: DigestSettings = { header: false, data: false };
+
+  constructor(public maxDataSegment: number) {}
+
+  push(chunk: Buffer): FrameEvent[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const out: FrameEvent[] = [];
+    while (this.buffered >= BHS_LENGTH) {
+      const head = this.peek(BHS_LENGTH);
+      const ahsLen = (head[4] as number) * 4;
+      const dataLen = dataSegmentLength(head);
+      if (dataLen > this.maxDataSegment) {
+        // The length cannot be trusted; there is no way to resynchronise the stream.
+        out.push({ kind: 'too-long', bhs: Buffer.from(head), length: dataLen });
+        this.chunks = [];
+        this.buffered = 0;
+        return out;
+      }
+      const hd = this.digests.header ? 4 : 0;
+      const dd = this.digests.data && dataLen > 0 ? 4 : 0;
+      const total = BHS_LENGTH + ahsLen + hd + dataLen + pad4(dataLen) + dd;
+      if (this.buffered < total) break;
+      const frame = this.take(total);
+      const bhs = frame.subarray(0, BHS_LENGTH);
+      const ahs = frame.subarray(BHS_LENGTH, BHS_LENGTH + ahsLen);
+      let pos = BHS_LENGTH + ahsLen;
+      if (hd) {
+        const want = frame.readUInt32LE(pos);
+        if (crc32c(frame, 0, 0, pos) !== want) {
+          out.push({ kind: 'header-digest-error' });
+          this.chunks = [];
+          this.buffered = 0;
+          return out;
+        }
+        pos += 4;
+      }
+      const data = frame.subarray(pos, pos + dataLen);
+      const pdu: RawPdu = { bhs, ahs, data };
+      if (dd) {
+        const end = pos + dataLen + pad4(dataLen);
+        if (crc32c(frame, 0, pos, end) !== frame.readUInt32LE(end)) {
+          out.push({ kind: 'data-digest-error', pdu });
+          continue;
+        }
+      }
+      out.push({ kind: 'pdu', pdu });
+    }
+    return out;
+  }
+
+  private peek(n: number): Buffer {
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= n) return first.subarray(0, n);
+    this.coalesce(n);
+    return (this.chunks[0] as Buffer).subarray(0, n);
+  }
+
+  private take(n: number): Buffer {
+    let first = this.chunks[0] as Buffer;
+    if (first.length < n) {
+      this.coalesce(n);
+      first = this.chunks[0] as Buffer;
+    }
+    const frame = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
+    return frame;
+  }
+
+  /** Gathers the first n bytes into one buffer (the only copy on the receive path). */
+  private coalesce(n: number): void {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0] as Buffer;
+      const k = Math.min(c.length, n - filled);
+      c.copy(out, filled, 0, k);
+      filled += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.chunks.unshift(out);
+  }
+}
+
+const PAD = Buffer.alloc(4);
+
+/** The wire pieces of one PDU: header (+digest), data (+pad, +digest). Written with writev. */
+export function framePieces(bhs: Buffer, data: Buffer | undefined, digests: DigestSettings): Buffer[] {
+  const pieces: Buffer[] = [bhs];
+  if (digests.header) {
+    const d = Buffer.allocUnsafe(4);
+    d.writeUInt32LE(crc32c(bhs), 0);
+    pieces.push(d);
+  }
+  if (data && data.length > 0) {
+    pieces.push(data);
+    const p = pad4(data.length);
+    if (p) pieces.push(PAD.subarray(0, p));
+    if (digests.data) {
+      let c = crc32c(data);
+      if (p) c = crc32c(PAD, c, 0, p);
+      const d = Buffer.allocUnsafe(4);
+      d.writeUInt32LE(c, 0);
+      pieces.push(d);
+    }
+  }
+  return pieces;
+}

@@ -1,0 +1,238 @@
+// SPC-4 persistent reservations of one logical unit, pure: the state is plain data that
+// the ReservationStore persists (the engine replicates it as metadata so a reservation
+// survives failover), and each service action maps state + request to state + outcome.
+
+/** Where a logical unit's reservation state lives; the engine can replicate it. */
+export interface ReservationStore {
+  load(): Promise<Buffer | null>;
+  save(state: Buffer): Promise<void>;
+}
+
+export function memoryReservationStore(): ReservationStore {
+  let saved: Buffer | null = null;
+  return {
+    load: () => Promise.resolve(saved),
+    save: (b) => {
+      saved = Buffer.from(b);
+      return Promise.resolve();
+    },
+  };
+}
+
+export const PrType = { WriteExclusive: 1, ExclusiveAccess: 3, WriteExclusiveRegistrantsOnly: 5, ExclusiveAccessRegistrantsOnly: 6, WriteExclusiveAllRegistrants: 7, ExclusiveAccessAllRegistrants: 8 } as const;
+const VALID_TYPES = new Set<number>(Object.values(PrType));
+
+export interface PrState {
+  generation: number;
+  /** I_T nexus → reservation key (16 hex digits). */
+  registrations: Record<string, string>;
+  reservation: { holder: string; type: number } | null;
+}
+
+export function emptyPrState(): PrState {
+  return { generation: 0, registrations: {}, reservation: null };
+}
+
+export function serializePr(s: PrState): Buffer {
+  return Buffer.from(JSON.stringify(s), 'utf8');
+}
+
+export function deserializePr(b: Buffer | null): PrState {
+  if (!b) return emptyPrState();
+  try {
+    const v = JSON.parse(b.toString('utf8')) as PrState;
+    if (typeof v.generation !== 'number' || typeof v.registrations !== 'object' || v.registrations === null) return emptyPrState();
+    return { generation: v.generation, registrations: { ...v.registrations }, reservation: v.reservation ?? null };
+  } catch {
+    return emptyPrState();
+  }
+}
+
+const allRegistrants = (type: number): boolean => type === PrType.WriteExclusiveAllRegistrants || type === PrType.ExclusiveAccessAllRegistrants;
+const registrantsOnly = (type: number): boolean => type === PrType.WriteExclusiveRegistrantsOnly || type === PrType.ExclusiveAccessRegistrantsOnly;
+
+/** Whether nexus counts as the reservation holder (every registrant does for *_AR types). */
+export function isHolder(s: PrState, nexus: string): boolean {
+  if (!s.reservation) return false;
+  if (allRegistrants(s.reservation.type)) return nexus in s.registrations;
+  return s.reservation.holder === nexus;
+}
+
+/** SPC-4 table 39, reduced to the two access classes a block device has. */
+export function prConflict(s: PrState, nexus: string, access: 'read' | 'write' | 'other'): boolean {
+  const r = s.reservation;
+  if (!r || access === 'other' || isHolder(s, nexus)) return false;
+  const registered = nexus in s.registrations;
+  switch (r.type) {
+    case PrType.WriteExclusive:
+      return access === 'write';
+    case PrType.ExclusiveAccess:
+      return true;
+    case PrType.WriteExclusiveRegistrantsOnly:
+    case PrType.WriteExclusiveAllRegistrants:
+      return access === 'write' && !registered;
+    case PrType.ExclusiveAccessRegistrantsOnly:
+    case PrType.ExclusiveAccessAllRegistrants:
+      return !registered;
+    default:
+      return false;
+  }
+}
+
+export interface PrOutRequest {
+  nexus: string;
+  action: number;
+  scope: number;
+  type: number;
+  key: bigint;
+  saKey: bigint;
+}
+
+export type PrOutcome =
+  | { kind: 'ok'; state: PrState; changed: boolean; unitAttentions: Array<{ nexus: string; asc: number; ascq: number }> }
+  | { kind: 'conflict' }
+  | { kind: 'invalid-field-cdb' }
+  | { kind: 'invalid-field-param' }
+  | { kind: 'invalid-release' };
+
+const hex = (k: bigint): string => k.toString(16).padStart(16, '0');
+
+function others(s: PrState, nexus: string): string[] {
+  return Object.keys(s.registrations).filter((n) => n !== nexus);
+}
+
+/** PERSISTENT RESERVE OUT service actions 0–6 (REGISTER AND MOVE is not offered). */
+export function prOut(prev: PrState, req: PrOutRequest): PrOutcome {
+  const s: PrState = { generation: prev.generation, registrations: { ...prev.registrations }, reservation: prev.reservation ? { ...prev.reservation } : null };
+  const mine = s.registrations[req.nexus];
+  const ua: Array<{ nexus: string; asc: number; ascq: number }> = [];
+  const ok = (changed: boolean): PrOutcome => ({ kind: 'ok', state: s, changed, unitAttentions: ua });
+  const keyMatches = mine !== undefined && mine === hex(req.key);
+
+  switch (req.action) {
+    case 0: // REGISTER
+    case 6: {
+      // REGISTER AND IGNORE EXISTING KEY
+      if (req.action === 0) {
+        if (mine === undefined && req.key !== 0n) return { kind: 'conflict' };
+        if (mine !== undefined && !keyMatches) return { kind: 'conflict' };
+      }
+      if (req.saKey === 0n) {
+        if (mine === undefined) return ok(false);
+        delete s.registrations[req.nexus];
+        releaseOnUnregister(s, req.nexus, ua);
+      } else {
+        s.registrations[req.nexus] = hex(req.saKey);
+      }
+      s.generation++;
+      return ok(true);
+    }
+    case 1: {
+      // RESERVE
+      if (!keyMatches) return { kind: 'conflict' };
+      if (req.scope !== 0 || !VALID_TYPES.has(req.type)) return { kind: 'invalid-field-cdb' };
+      if (s.reservation) {
+        if (!isHolder(s, req.nexus)) return { kind: 'conflict' };
+        if (s.reservation.type !== req.type) return { kind: 'conflict' };
+        return ok(false);
+      }
+      s.reservation = { holder: req.nexus, type: req.type };
+      return ok(true);
+    }
+    case 2: {
+      // RELEASE
+      if (!keyMatches) return { kind: 'conflict' };
+      if (!s.reservation || !isHolder(s, req.nexus)) return ok(false);
+      if (req.scope !== 0 || s.reservation.type !== req.type) return { kind: 'invalid-release' };
+      const type = s.reservation.type;
+      s.reservation = null;
+      if (registrantsOnly(type) || allRegistrants(type)) for (const n of others(s, req.nexus)) ua.push({ nexus: n, asc: 0x2a, ascq: 0x04 });
+      return ok(true);
+    }
+    case 3: {
+      // CLEAR
+      if (!keyMatches) return { kind: 'conflict' };
+      for (const n of others(s, req.nexus)) ua.push({ nexus: n, asc: 0x2a, ascq: 0x03 });
+      s.registrations = {};
+      s.reservation = null;
+      s.generation++;
+      return ok(true);
+    }
+    case 4:
+    case 5: {
+      // PREEMPT (and PREEMPT AND ABORT: the abort half is the caller's)
+      if (!keyMatches) return { kind: 'conflict' };
+      if (req.scope !== 0 || !VALID_TYPES.has(req.type)) return { kind: 'invalid-field-cdb' };
+      const r = s.reservation;
+      if (r && allRegistrants(r.type) && req.saKey === 0n) {
+        for (const n of others(s, req.nexus)) {
+          delete s.registrations[n];
+          ua.push({ nexus: n, asc: 0x2a, ascq: 0x05 });
+        }
+        s.reservation = { holder: req.nexus, type: req.type };
+        s.generation++;
+        return ok(true);
+      }
+      if (req.saKey === 0n) return { kind: 'invalid-field-param' };
+      const victims = Object.entries(s.registrations)
+        .filter(([n, k]) => k === hex(req.saKey) && n !== req.nexus)
+        .map(([n]) => n);
+      const holderKey = r && !allRegistrants(r.type) ? s.registrations[r.holder] : undefined;
+      const preemptsHolder = holderKey !== undefined && holderKey === hex(req.saKey);
+      if (victims.length === 0 && !preemptsHolder) return { kind: 'conflict' };
+      for (const n of victims) {
+        delete s.registrations[n];
+        ua.push({ nexus: n, asc: 0x2a, ascq: 0x05 });
+      }
+      if (preemptsHolder) s.reservation = { holder: req.nexus, type: req.type };
+      s.generation++;
+      return ok(true);
+    }
+    default:
+      return { kind: 'invalid-field-cdb' };
+  }
+}
+
+function releaseOnUnregister(s: PrState, nexus: string, ua: Array<{ nexus: string; asc: number; ascq: number }>): void {
+  const r = s.reservation;
+  if (!r) return;
+  if (allRegistrants(r.type)) {
+    if (Object.keys(s.registrations).length === 0) s.reservation = null;
+    return;
+  }
+  if (r.holder !== nexus) return;
+  s.reservation = null;
+  if (registrantsOnly(r.type)) for (const n of Object.keys(s.registrations)) ua.push({ nexus: n, asc: 0x2a, ascq: 0x04 });
+}
+
+export function readKeys(s: PrState, alloc: number): Buffer {
+  const keys = Object.values(s.registrations);
+  const b = Buffer.alloc(8 + keys.length * 8);
+  b.writeUInt32BE(s.generation >>> 0, 0);
+  b.writeUInt32BE(keys.length * 8, 4);
+  keys.forEach((k, i) => Buffer.from(k, 'hex').copy(b, 8 + i * 8));
+  return b.subarray(0, Math.min(alloc, b.length));
+}
+
+export function readReservation(s: PrState, alloc: number): Buffer {
+  const r = s.reservation;
+  const b = Buffer.alloc(r ? 24 : 8);
+  b.writeUInt32BE(s.generation >>> 0, 0);
+  if (r) {
+    b.writeUInt32BE(16, 4);
+    const key = allRegistrants(r.type) ? undefined : s.registrations[r.holder];
+    if (key) Buffer.from(key, 'hex').copy(b, 8);
+    b[21] = r.type & 0x0f;
+  }
+  return b.subarray(0, Math.min(alloc, b.length));
+}
+
+export function reportCapabilities(alloc: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt16BE(8, 0);
+  b[2] = 0x00; // no SIP_C / ATP_C / PTPL_C: registrations are per I_T nexus only
+  b[3] = 0x80 | (1 << 4); // TMV: the type mask below is valid; ALLOW COMMANDS = 001b
+  b[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02; // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
+  b[5] = 0x01; // EX_AC_AR
+  return b.subarray(0, Math.min(alloc, b.length));
+}

@@ -1,0 +1,174 @@
+// The iSCSI target: a TCP portal, the sessions logged in to it, and the SCSI logical units
+// (volume N = LUN N) they reach. Runs on the Primary; stop() asks initiators to log out.
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { BlockDevice } from '../engine/block-device.js';
+import type { TargetSession } from '../protocol.js';
+import type { ChapConfig } from './chap.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import { LoginStatus } from './login.js';
+import { DEFAULT_LIMITS, type TargetLimits } from './negotiation.js';
+import type { ReservationStore } from './reservations.js';
+import { ScsiTarget } from './scsi.js';
+import type { KeyValues } from './text.js';
+
+export interface IscsiTargetOptions {
+  iqn: string;
+  /** Portal to listen on; port 0 picks a free one (see `port` after start). */
+  host: string;
+  port: number;
+  /** Volume N is LUN N. */
+  luns: BlockDevice[];
+  alias?: string;
+  chap?: ChapConfig;
+  /** Per-LUN persistent reservation storage; in memory when absent. */
+  reservations?: (lun: number) => ReservationStore;
+  readOnly?: boolean;
+  tpgt?: number;
+  limits?: Partial<TargetLimits>;
+  /** NOP-In keepalive interval and reply timeout in ms (0 disables). Defaults 5000 / 15000. */
+  nopInterval?: number;
+  nopTimeout?: number;
+  /** Seconds initiators are given to log out on stop(). Default 2. */
+  logoutGrace?: number;
+  log?: (msg: string) => void;
+}
+
+export interface SessionEvent {
+  type: 'login' | 'logout';
+  session: TargetSession;
+}
+
+export interface IscsiTarget {
+  on(event: 'session', listener: (e: SessionEvent) => void): this;
+  off(event: 'session', listener: (e: SessionEvent) => void): this;
+}
+
+export class IscsiTarget extends EventEmitter {
+  private server: Server | undefined;
+  private readonly connections = new Set<Connection>();
+  private readonly admitted = new Set<Connection>();
+  private readonly scsi: ScsiTarget;
+  private readonly host: ConnectionHost;
+  private nextTsih = 1;
+  private boundPort = 0;
+
+  constructor(readonly options: IscsiTargetOptions) {
+    super();
+    this.scsi = new ScsiTarget(
+      options.luns.map((device, lun) => ({ device, readOnly: options.readOnly, reservations: options.reservations?.(lun) })),
+      { iqn: options.iqn },
+    );
+    const tpgt = options.tpgt ?? 1;
+    const log = options.log ?? (() => {});
+    this.host = {
+      login: { iqn: options.iqn, alias: options.alias, tpgt, chap: options.chap, limits: { ...DEFAULT_LIMITS, ...options.limits } },
+      scsi: this.scsi,
+      sendTargets: (addr, port): KeyValues => {
+        const a = addr.includes(':') && !addr.startsWith('::ffff:') ? `[${addr}]` : addr.replace(/^::ffff:/, '');
+        return [
+          ['TargetName', options.iqn],
+          ['TargetAddress', `${a}:${port},${tpgt}`],
+        ];
+      },
+      admit: (conn) => this.admit(conn),
+      abortEverywhere: (lun, except) => {
+        for (const c of this.connections) if (c !== except) c.abortTasks(lun);
+      },
+      closed: (conn) => this.onClosed(conn),
+      nopInterval: options.nopInterval ?? 5000,
+      nopTimeout: options.nopTimeout ?? 15000,
+      log,
+    };
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get portal(): string {
+    return `${this.options.host}:${this.boundPort}`;
+  }
+
+  get running(): boolean {
+    return this.server !== undefined;
+  }
+
+  start(): Promise<void> {
+    if (this.server) return Promise.resolve();
+    const server = createServer((socket: Socket) => {
+      this.connections.add(new Connection(socket, this.host));
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        this.boundPort = typeof addr === 'object' && addr ? addr.port : this.options.port;
+        this.server = server;
+        resolve();
+      });
+    });
+  }
+
+  /** Asks every initiator to log out (Async Message), waits up to the grace period, then closes. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.close();
+    const grace = (this.options.logoutGrace ?? 2) * 1000;
+    for (const c of this.connections) {
+      if (c.fullFeature && c.sessionType === 'Normal') c.requestLogout(Math.ceil(grace / 1000));
+    }
+    const deadline = Date.now() + grace;
+    while ([...this.connections].some((c) => c.fullFeature && c.sessionType === 'Normal') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const c of [...this.connections]) c.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  sessions(): TargetSession[] {
+    return [...this.connections].filter((c) => c.fullFeature && c.sessionType === 'Normal').map((c) => this.describe(c));
+  }
+
+  private describe(c: Connection): TargetSession {
+    return { id: `${c.nexus},tsih=${c.tsih}`, initiator: c.initiatorName, address: c.address, since: c.since.toISOString() };
+  }
+
+  private admit(conn: Connection): { tsih: number } | { status: number } {
+    if (!this.server) return { status: LoginStatus.ServiceUnavailable };
+    if (conn.tsih !== 0) {
+      // Adding a connection to a session: we negotiate MaxConnections=1.
+      const exists = [...this.connections].some((c) => c !== conn && c.fullFeature && c.tsih === conn.tsih);
+      return { status: exists ? LoginStatus.TooManyConnections : LoginStatus.SessionDoesNotExist };
+    }
+    if (conn.sessionType === 'Normal') {
+      // Session reinstatement: same initiator name and ISID replaces the old session.
+      for (const c of [...this.connections]) {
+        if (c !== conn && c.fullFeature && c.sessionType === 'Normal' && c.nexus === conn.nexus) c.close();
+      }
+    }
+    const used = new Set([...this.connections].map((c) => c.tsih));
+    let tsih = this.nextTsih;
+    while (used.has(tsih) || tsih === 0) tsih = tsih >= 0xffff ? 1 : tsih + 1;
+    this.nextTsih = tsih >= 0xffff ? 1 : tsih + 1;
+    if (conn.sessionType === 'Normal') {
+      this.scsi.nexusJoined(conn.nexus);
+      this.admitted.add(conn);
+      queueMicrotask(() => this.emit('session', { type: 'login', session: this.describe(conn) } satisfies SessionEvent));
+    }
+    return { tsih };
+  }
+
+  private onClosed(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    if (this.admitted.delete(conn)) {
+      // Another connection may already carry this nexus (reinstatement): keep its state.
+      const stillThere = [...this.connections].some((c) => c.nexus === conn.nexus && c.fullFeature);
+      if (!stillThere) this.scsi.nexusLost(conn.nexus);
+      this.emit('session', { type: 'logout', session: this.describe(conn) } satisfies SessionEvent);
+    }
+  }
+}

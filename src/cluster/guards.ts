@@ -1,0 +1,311 @@
+// Preconditions of every console action, as pure functions of the model. The agent checks
+// again (its word is final); these exist so that the confirmation shows, before anything is
+// sent, exactly what will run where and why it is or is not safe, in DRBD's own words.
+import type { DiskState } from '../../agent/protocol.js';
+import { resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
+import { DATA_RANK } from './problems.js';
+
+export type ActionKind =
+  | 'promote'
+  | 'demote'
+  | 'connect'
+  | 'disconnect'
+  | 'target-start'
+  | 'target-stop'
+  | 'force-primary'
+  | 'discard-my-data'
+  | 'create-md-force';
+
+export interface Check {
+  ok: boolean;
+  text: string;
+  /** Why it fails, in DRBD's wording where DRBD has one. */
+  reason?: string;
+}
+
+export interface GuardResult {
+  action: ActionKind;
+  resource: string;
+  host: HostIndex;
+  hostName: string;
+  allowed: boolean;
+  /** The exact agent command line run on `hostName`. */
+  command: string;
+  checks: Check[];
+  destructive: boolean;
+  /** A safer or the only remaining way forward, when this one is refused. */
+  suggestion?: { action: ActionKind; text: string };
+}
+
+export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'discard-my-data', 'create-md-force']);
+
+export const READ_ONLY_REASON = 'read-only: started with --read-only';
+
+export const MSG = {
+  needUpToDate: 'Need access to UpToDate data',
+  peerNotOutdated: 'Refusing to be Primary while peer is not outdated',
+  multiplePrimaries: 'Multiple primaries not allowed by config',
+  heldOpen: 'Device is held open by someone',
+} as const;
+
+export function agentCommand(action: ActionKind, resource: string): string {
+  const verb: Record<ActionKind, string> = {
+    promote: 'primary',
+    demote: 'secondary',
+    connect: 'connect',
+    disconnect: 'disconnect',
+    'target-start': 'target start',
+    'target-stop': 'target stop',
+    'force-primary': 'primary --force',
+    'discard-my-data': 'connect --discard-my-data',
+    'create-md-force': 'create-md --force',
+  };
+  return `drbd-agent ${verb[action]} ${resource}`;
+}
+
+const rank = (d: DiskState | undefined): number => (d === undefined ? 0 : (DATA_RANK[d] ?? 0));
+
+interface Ctx {
+  m: ClusterModel;
+  vols: ResourceRow[];
+  host: HostIndex;
+  other: HostIndex;
+  me: HostSide[];
+  them: HostSide[];
+  name: string;
+  otherName: string;
+}
+
+const ok = (text: string): Check => ({ ok: true, text });
+const bad = (text: string, reason: string): Check => ({ ok: false, text, reason });
+
+/** What the other host's data is, as best known: its own word, else our peer-disk view while connected. */
+function otherDisk(c: Ctx, v: number): DiskState | undefined {
+  const t = c.them[v]!;
+  if (t.reachable && t.present) return t.disk;
+  const me = c.me[v]!;
+  if (me.connection === 'Connected') return me.peerDisk;
+  return undefined;
+}
+
+function otherIsPrimary(c: Ctx): boolean {
+  const t = c.them[0]!;
+  const me = c.me[0]!;
+  return (t.reachable && t.present && t.role === 'Primary') || (me.connection === 'Connected' && me.peerRole === 'Primary');
+}
+
+function baseChecks(c: Ctx): Check[] {
+  const out: Check[] = [];
+  const h = c.m.hosts[c.host];
+  out.push(h.reach.state === 'up' ? ok(`${c.name} reachable`) : bad(`${c.name} reachable`, `${c.name} is ${h.reach.state}`));
+  const present = c.me.length > 0 && c.me[0]!.present;
+  out.push(present ? ok(`${c.vols[0]?.resource ?? 'resource'} is up on ${c.name}`) : bad(`resource up on ${c.name}`, 'not configured or not up on this host'));
+  return out;
+}
+
+function checkPromote(c: Ctx, force: boolean): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
+  const checks = baseChecks(c);
+  let suggestion: GuardResult['suggestion'];
+  const me = c.me[0]!;
+  checks.push(me.role !== 'Primary' ? ok(`${c.name} is not Primary yet`) : bad(`${c.name} is not Primary yet`, 'already Primary'));
+  checks.push(
+    otherIsPrimary(c)
+      ? bad(`${c.otherName} is not Primary`, MSG.multiplePrimaries)
+      : c.them[0]!.reachable
+        ? ok(`${c.otherName} is not Primary`)
+        : ok(`${c.otherName} is unreachable: make sure it is really down (or fenced) before promoting`),
+  );
+  const split = c.me.some((s) => s.splitBrain) || c.them.some((s) => s.reachable && s.splitBrain);
+  if (split) checks.push(bad('no split brain pending', 'split brain: resolve it with the runbook first'));
+
+  for (const [v, s] of c.me.entries()) {
+    const vol = c.vols[v]!;
+    const od = otherDisk(c, v);
+    if (!force) {
+      if (s.disk === 'UpToDate') checks.push(ok(`${vol.key} UpToDate on ${c.name}`));
+      else {
+        checks.push(bad(`${vol.key} UpToDate on ${c.name}`, `${MSG.needUpToDate} (disk is ${s.disk})`));
+        // Force is only a way forward when nothing better exists anywhere.
+        if (rank(s.disk) > 0 && rank(s.disk) >= rank(od) && od !== 'UpToDate' && !otherIsPrimary(c)) {
+          suggestion = {
+            action: 'force-primary',
+            text: `${c.name} holds the best remaining data of ${c.vols[0]!.resource} (${s.disk}; ${c.otherName}: ${od ?? 'unknown'}): promote with --force, a destructive action`,
+          };
+        } else if (od === 'UpToDate' && !otherIsPrimary(c)) {
+          suggestion = { action: 'promote', text: `${c.otherName} has UpToDate data: promote ${c.otherName} instead` };
+        }
+      }
+      // Promoting while cut off from a peer that may still serve would fork the data.
+      if (s.disk === 'UpToDate' && s.connection !== 'Connected' && c.them[v]!.reachable && c.them[v]!.present && c.them[v]!.role === 'Primary') {
+        checks.push(bad(`${c.otherName} outdated or down`, MSG.peerNotOutdated));
+      }
+    } else {
+      const usable = rank(s.disk) > 0;
+      checks.push(usable ? ok(`${vol.key} has data on ${c.name} (${s.disk})`) : bad(`${vol.key} has data on ${c.name}`, `${MSG.needUpToDate} (disk is ${s.disk})`));
+      if (od === 'UpToDate') checks.push(bad(`${c.otherName} has no UpToDate data`, `${c.otherName} has UpToDate data of ${vol.key}: promote it instead`));
+      else if (rank(od) > rank(s.disk)) checks.push(bad(`${c.name} holds the best remaining data`, `${c.otherName} is ${od}, better than ${s.disk}`));
+      else checks.push(ok(`${c.name} holds the best remaining data of ${vol.key} (${c.otherName}: ${od ?? 'unknown'})`));
+    }
+  }
+  return { checks, suggestion };
+}
+
+function sessionsOf(s: HostSide): number {
+  return s.target?.state === 'running' ? s.target.sessions.length : 0;
+}
+
+function checkDemote(c: Ctx): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
+  const checks = baseChecks(c);
+  const me = c.me[0]!;
+  checks.push(me.role === 'Primary' ? ok(`${c.name} is Primary`) : bad(`${c.name} is Primary`, `already ${me.role}`));
+  const n = sessionsOf(me);
+  const open = c.me.some((s) => s.open);
+  if (n > 0) {
+    const who = me.target!.sessions.map((s) => s.initiator).join(', ');
+    checks.push(bad('no initiator logged in', `${MSG.heldOpen}: ${n} iSCSI session${n === 1 ? '' : 's'} (${who})`));
+    return { checks, suggestion: { action: 'target-stop', text: 'log the initiators out (or stop the target with t, dropping them) first' } };
+  }
+  checks.push(open ? bad('device not in use', MSG.heldOpen) : ok('no initiator logged in, device not in use'));
+  return { checks };
+}
+
+function checkConnect(c: Ctx, discard: boolean): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
+  const checks = baseChecks(c);
+  const me = c.me[0]!;
+  const conn = me.connection;
+  const idle = conn === 'StandAlone' || conn === 'Unconnected' || conn === 'Disconnecting';
+  checks.push(idle ? ok(`${c.name} is ${conn}`) : bad(`${c.name} is StandAlone`, conn === 'Connected' ? 'already connected' : `already ${conn}`));
+  let suggestion: GuardResult['suggestion'];
+  if (!discard) {
+    if (me.splitBrain) {
+      checks.push(ok(`split brain pending: this connect alone will not resolve it`));
+      suggestion = { action: 'discard-my-data', text: `on the victim: secondary, then connect --discard-my-data; use the split-brain runbook` };
+    }
+    return { checks, suggestion };
+  }
+  checks.push(me.role !== 'Primary' ? ok(`${c.name} is Secondary (the victim must be)`) : bad(`${c.name} is Secondary`, 'the victim must be Secondary: demote it first'));
+  if (c.me.some((s) => s.disk === 'UpToDate') && !me.splitBrain && c.them.every((t) => !(t.reachable && t.present && t.disk === 'UpToDate'))) {
+    checks.push(bad(`${c.otherName} has UpToDate data to sync from`, `${c.name} holds the only known UpToDate copy`));
+  } else {
+    checks.push(ok(`${c.name}'s changes since the split will be discarded and resynced from ${c.otherName}`));
+  }
+  return { checks };
+}
+
+function checkDisconnect(c: Ctx): { checks: Check[] } {
+  const checks = baseChecks(c);
+  const me = c.me[0]!;
+  checks.push(me.connection !== 'StandAlone' ? ok(`${c.name} is ${me.connection}`) : bad(`${c.name} is connected or connecting`, 'already StandAlone'));
+  if (me.role === 'Primary' && me.connection === 'Connected') checks.push(ok(`${c.otherName} will be marked Outdated; writes continue on ${c.name} only`));
+  return { checks };
+}
+
+function checkTarget(c: Ctx, start: boolean): { checks: Check[] } {
+  const checks = baseChecks(c);
+  const me = c.me[0]!;
+  if (!me.target) {
+    checks.push(bad('iSCSI target configured', 'no iscsi section in the resource file'));
+    return { checks };
+  }
+  if (start) {
+    checks.push(me.role === 'Primary' ? ok(`${c.name} is Primary`) : bad(`${c.name} is Primary`, 'the target runs on the Primary only'));
+    checks.push(me.target.state !== 'running' ? ok('target stopped') : bad('target stopped', 'already running'));
+  } else {
+    checks.push(me.target.state === 'running' ? ok('target running') : bad('target running', 'already stopped'));
+    const n = sessionsOf(me);
+    if (n > 0) checks.push(ok(`${n} initiator session${n === 1 ? '' : 's'} will be dropped`));
+  }
+  return { checks };
+}
+
+function checkCreateMd(c: Ctx): { checks: Check[] } {
+  const checks: Check[] = [];
+  const h = c.m.hosts[c.host];
+  checks.push(h.reach.state === 'up' ? ok(`${c.name} reachable`) : bad(`${c.name} reachable`, `${c.name} is ${h.reach.state}`));
+  const me = c.me[0];
+  if (me?.present) {
+    checks.push(me.role !== 'Primary' ? ok(`${c.name} is not Primary`) : bad(`${c.name} is not Primary`, MSG.heldOpen));
+    const attached = c.me.some((s) => s.disk !== 'Diskless' && s.disk !== 'Failed' && s.disk !== 'DUnknown');
+    checks.push(!attached ? ok('no disk attached') : bad('no disk attached', 'detach the disk (or take the resource down) first'));
+  } else checks.push(ok(`${c.vols[0]?.resource ?? 'resource'} is down on ${c.name}`));
+  const survivor = c.vols.every((_, v) => otherDisk(c, v) === 'UpToDate');
+  checks.push(
+    survivor
+      ? ok(`${c.otherName} holds UpToDate data to resync from`)
+      : bad(`${c.otherName} holds UpToDate data to resync from`, `wiping ${c.name} could destroy the last good copy`),
+  );
+  return { checks };
+}
+
+/** Checks one console action on one resource and host against the model. */
+export function checkAction(m: ClusterModel, action: ActionKind, resource: string, host: HostIndex): GuardResult {
+  const other = (host === 0 ? 1 : 0) as HostIndex;
+  const vols = resourceRows(m).filter((r) => r.resource === resource);
+  const c: Ctx = {
+    m,
+    vols,
+    host,
+    other,
+    me: vols.map((v) => v.sides[host]),
+    them: vols.map((v) => v.sides[other]),
+    name: m.hosts[host].name,
+    otherName: m.hosts[other].name,
+  };
+  const base = {
+    action,
+    resource,
+    host,
+    hostName: c.name,
+    command: agentCommand(action, resource),
+    destructive: DESTRUCTIVE.has(action),
+  };
+  if (m.readOnly) {
+    return { ...base, allowed: false, checks: [bad('console has admin rights', READ_ONLY_REASON)] };
+  }
+  if (vols.length === 0) {
+    return { ...base, allowed: false, checks: [bad(`${resource} known`, `no resource ${resource} on either host`)] };
+  }
+  let r: { checks: Check[]; suggestion?: GuardResult['suggestion'] };
+  switch (action) {
+    case 'promote':
+      r = checkPromote(c, false);
+      break;
+    case 'force-primary':
+      r = checkPromote(c, true);
+      break;
+    case 'demote':
+      r = checkDemote(c);
+      break;
+    case 'connect':
+      r = checkConnect(c, false);
+      break;
+    case 'discard-my-data':
+      r = checkConnect(c, true);
+      break;
+    case 'disconnect':
+      r = checkDisconnect(c);
+      break;
+    case 'target-start':
+      r = checkTarget(c, true);
+      break;
+    case 'target-stop':
+      r = checkTarget(c, false);
+      break;
+    case 'create-md-force':
+      r = checkCreateMd(c);
+      break;
+  }
+  const allowed = r.checks.every((x) => x.ok);
+  return { ...base, allowed, checks: r.checks, ...(r.suggestion ? { suggestion: r.suggestion } : {}) };
+}
+
+/** `t` toggles: stop a running target, start a stopped one. */
+export function targetToggle(m: ClusterModel, resource: string, host: HostIndex): ActionKind {
+  const row = resourceRows(m).find((r) => r.resource === resource);
+  return row?.sides[host].target?.state === 'running' ? 'target-stop' : 'target-start';
+}
+
+/** The first refusal, for one-line summaries (toasts, CLI). */
+export function refusal(g: GuardResult): string | undefined {
+  return g.checks.find((c) => !c.ok)?.reason;
+}

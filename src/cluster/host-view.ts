@@ -1,0 +1,316 @@
+// One host's state as the console knows it: the agent's snapshot shape, rebuilt from the
+// events2 stream (exists / create / change with only the changed fields / destroy). A full
+// AgentSnapshot yields the same view, so the console can start from either.
+// Immutable: every event returns a new view sharing untouched resources, which lets the UI
+// re-render only on change.
+import type {
+  AgentSnapshot,
+  ConfigProblem,
+  ConnectionSnapshot,
+  DeviceSnapshot,
+  PeerDeviceSnapshot,
+  ReplState,
+  ResourceSnapshot,
+  StateEvent,
+} from '../../agent/protocol.js';
+import {
+  applyFields,
+  CONFIG_ERROR_FIELDS,
+  CONNECTION_FIELDS,
+  DEVICE_FIELDS,
+  decodeField,
+  fromDrbdAddress,
+  PEER_DEVICE_FIELDS,
+  prop,
+  RESOURCE_FIELDS,
+  SESSION_FIELDS,
+  TARGET_FIELDS,
+} from '../../agent/events2.js';
+
+export interface HostView {
+  node: string;
+  agentVersion: string;
+  /** Sorted by name; devices by volume, connections by peer node-id. */
+  resources: ResourceSnapshot[];
+  configErrors: ConfigProblem[];
+  /** The initial dump is complete (`exists -` seen, or built from a snapshot). */
+  ready: boolean;
+  lastEventTime?: string;
+}
+
+export function emptyHostView(node = '', agentVersion = ''): HostView {
+  return { node, agentVersion, resources: [], configErrors: [], ready: false };
+}
+
+export function hostViewFromSnapshot(s: AgentSnapshot): HostView {
+  const resources = structuredClone(s.resources).map(normalizeResource);
+  resources.sort((a, b) => a.name.localeCompare(b.name));
+  return { node: s.node, agentVersion: s.agentVersion, resources, configErrors: [...s.configErrors], ready: true };
+}
+
+function normalizeResource(r: ResourceSnapshot): ResourceSnapshot {
+  r.devices.sort((a, b) => a.volume - b.volume);
+  r.connections.sort((a, b) => a.peerNodeId - b.peerNodeId);
+  for (const c of r.connections) c.peerDevices.sort((a, b) => a.volume - b.volume);
+  return r;
+}
+
+export function newResource(name: string): ResourceSnapshot {
+  return {
+    name,
+    nodeId: -1,
+    node: '',
+    role: 'Unknown',
+    suspended: false,
+    writeOrdering: 'flush',
+    mayPromote: false,
+    promotionScore: 0,
+    protocol: 'C',
+    configHash: '',
+    devices: [],
+    connections: [],
+  };
+}
+
+function newDevice(volume: number, minor: number): DeviceSnapshot {
+  return {
+    volume,
+    minor,
+    device: '',
+    backingDev: '',
+    disk: 'DUnknown',
+    open: false,
+    size: 0,
+    read: 0,
+    written: 0,
+    alWrites: 0,
+    bmWrites: 0,
+    upperPending: 0,
+    lowerPending: 0,
+    alSuspended: false,
+    blocked: false,
+    uuids: { current: '', bitmap: {}, history: [] },
+  };
+}
+
+function newConnection(peerNodeId: number, connName: string): ConnectionSnapshot {
+  return {
+    peerNodeId,
+    connName,
+    connection: 'StandAlone',
+    role: 'Unknown',
+    congested: false,
+    apInFlight: 0,
+    rsInFlight: 0,
+    localAddress: '',
+    peerAddress: '',
+    established: false,
+    splitBrain: false,
+    peerDevices: [],
+  };
+}
+
+function newPeerDevice(volume: number): PeerDeviceSnapshot {
+  return {
+    volume,
+    replication: 'Off',
+    peerDisk: 'DUnknown',
+    resyncSuspended: 'no',
+    received: 0,
+    sent: 0,
+    outOfSync: 0,
+    pending: 0,
+    unacked: 0,
+  };
+}
+
+/** States in which `done`, `dbdt1` and `eta` mean something. */
+export const SYNCING: ReadonlySet<ReplState> = new Set<ReplState>([
+  'SyncSource',
+  'SyncTarget',
+  'PausedSyncS',
+  'PausedSyncT',
+  'VerifyS',
+  'VerifyT',
+]);
+
+function num(e: StateEvent, key: string): number | undefined {
+  const v = prop(e, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function findConnection(r: ResourceSnapshot, e: StateEvent): ConnectionSnapshot | undefined {
+  const id = num(e, 'peer-node-id');
+  const name = prop(e, 'conn-name');
+  // Old drbd-utils omit peer-node-id: fall back to the connection name.
+  return r.connections.find((c) => (id !== undefined ? c.peerNodeId === id : c.connName === name));
+}
+
+function ensureConnection(r: ResourceSnapshot, e: StateEvent): ConnectionSnapshot {
+  let c = findConnection(r, e);
+  if (!c) {
+    c = newConnection(num(e, 'peer-node-id') ?? -1, prop(e, 'conn-name') ?? '');
+    r.connections.push(c);
+    r.connections.sort((a, b) => a.peerNodeId - b.peerNodeId);
+  }
+  return c;
+}
+
+/** Applies one event to a copy of the view (the input is not modified). */
+export function applyEvent(view: HostView, e: StateEvent): HostView {
+  const next: HostView = { ...view, lastEventTime: e.time || view.lastEventTime };
+  if (e.object === '-') return { ...next, ready: true };
+  if (e.verb === 'call' || e.verb === 'response' || e.object === 'helper') return next;
+  if (e.object === 'config-error') return { ...next, configErrors: foldConfigError(view.configErrors, e) };
+
+  const name = prop(e, 'name');
+  if (name === undefined) return next;
+  const idx = view.resources.findIndex((r) => r.name === name);
+  if (e.object === 'resource' && e.verb === 'destroy') {
+    return idx < 0 ? next : { ...next, resources: view.resources.filter((_, i) => i !== idx) };
+  }
+  const r = idx >= 0 ? structuredClone(view.resources[idx]!) : newResource(name);
+  foldIntoResource(r, e);
+  const resources = [...view.resources];
+  if (idx >= 0) resources[idx] = r;
+  else {
+    resources.push(r);
+    resources.sort((a, b) => a.name.localeCompare(b.name));
+  }
+  return { ...next, resources };
+}
+
+export function foldEvents(events: Iterable<StateEvent>, initial: HostView = emptyHostView()): HostView {
+  let v = initial;
+  for (const e of events) v = applyEvent(v, e);
+  return v;
+}
+
+function foldConfigError(list: ConfigProblem[], e: StateEvent): ConfigProblem[] {
+  const file = prop(e, 'file') ?? '';
+  const line = num(e, 'line');
+  const col = num(e, 'col');
+  const same = (p: ConfigProblem) => p.file === file && (line === undefined || p.line === line) && (col === undefined || p.col === col);
+  const rest = list.filter((p) => !same(p));
+  if (e.verb === 'destroy') return rest;
+  const prev = list.find(same);
+  const p: ConfigProblem = prev ? { ...prev } : { file, line: line ?? 0, col: col ?? 0, message: '' };
+  applyFields(p, CONFIG_ERROR_FIELDS, e.props);
+  return [...rest, p].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+}
+
+/** Mutates `r` (a private copy) with one event about it or one of its children. */
+function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
+  const destroy = e.verb === 'destroy';
+  switch (e.object) {
+    case 'resource':
+      applyFields(r, RESOURCE_FIELDS, e.props);
+      return;
+    case 'device': {
+      const volume = num(e, 'volume') ?? 0;
+      const i = r.devices.findIndex((d) => d.volume === volume);
+      if (destroy) {
+        if (i >= 0) r.devices.splice(i, 1);
+        return;
+      }
+      let d = r.devices[i];
+      if (!d) {
+        d = newDevice(volume, num(e, 'minor') ?? 0);
+        r.devices.push(d);
+        r.devices.sort((a, b) => a.volume - b.volume);
+      }
+      const minor = num(e, 'minor');
+      if (minor !== undefined) d.minor = minor;
+      applyFields(d, DEVICE_FIELDS, e.props);
+      foldGi(d, e);
+      return;
+    }
+    case 'connection': {
+      if (destroy) {
+        const c = findConnection(r, e);
+        if (c) r.connections.splice(r.connections.indexOf(c), 1);
+        return;
+      }
+      const c = ensureConnection(r, e);
+      applyFields(c, CONNECTION_FIELDS, e.props);
+      // An empty last-error withdraws the reason; a connection that is up again has none left.
+      if (c.lastError === '' || (c.connection === 'Connected' && prop(e, 'last-error') === undefined)) delete c.lastError;
+      return;
+    }
+    case 'peer-device': {
+      const volume = num(e, 'volume') ?? 0;
+      if (destroy) {
+        const c = findConnection(r, e);
+        if (c) c.peerDevices = c.peerDevices.filter((p) => p.volume !== volume);
+        return;
+      }
+      const c = ensureConnection(r, e);
+      let p = c.peerDevices.find((x) => x.volume === volume);
+      if (!p) {
+        p = newPeerDevice(volume);
+        c.peerDevices.push(p);
+        c.peerDevices.sort((a, b) => a.volume - b.volume);
+      }
+      applyFields(p, PEER_DEVICE_FIELDS, e.props);
+      // DRBD stops sending `done` when a resync ends; a stale figure must not linger.
+      if (!SYNCING.has(p.replication)) {
+        delete p.done;
+        delete p.dbdt1;
+        delete p.eta;
+      }
+      return;
+    }
+    case 'path': {
+      const c = destroy ? findConnection(r, e) : ensureConnection(r, e);
+      if (!c) return;
+      if (destroy) {
+        c.established = false;
+        return;
+      }
+      const local = prop(e, 'local');
+      const peer = prop(e, 'peer');
+      const est = prop(e, 'established');
+      if (local !== undefined) c.localAddress = fromDrbdAddress(local);
+      if (peer !== undefined) c.peerAddress = fromDrbdAddress(peer);
+      if (est !== undefined) c.established = est === 'yes';
+      return;
+    }
+    case 'target': {
+      if (destroy) {
+        delete r.target;
+        return;
+      }
+      r.target ??= { state: 'stopped', iqn: '', portal: '', sessions: [] };
+      applyFields(r.target, TARGET_FIELDS, e.props);
+      return;
+    }
+    case 'session': {
+      const id = prop(e, 'id') ?? '';
+      r.target ??= { state: 'running', iqn: '', portal: '', sessions: [] };
+      const t = r.target;
+      const i = t.sessions.findIndex((s) => s.id === id);
+      if (destroy) {
+        if (i >= 0) t.sessions.splice(i, 1);
+        return;
+      }
+      const s = i >= 0 ? t.sessions[i]! : { id, initiator: '', address: '', since: '' };
+      applyFields(s, SESSION_FIELDS, e.props);
+      if (i < 0) t.sessions.push(s);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function foldGi(d: DeviceSnapshot, e: StateEvent): void {
+  for (const [k, v] of e.props) {
+    if (k === 'current-uuid') d.uuids.current = v;
+    else if (k === 'bitmap-uuids') d.uuids.bitmap = decodeField('bitmap-uuids', v) as Record<string, string>;
+    else if (k === 'history-uuids') d.uuids.history = decodeField('list', v) as string[];
+    else if (k === 'undo-used') d.undoJournal = { capacity: d.undoJournal?.capacity ?? 0, used: Number(v) };
+    else if (k === 'undo-capacity') d.undoJournal = { used: d.undoJournal?.used ?? 0, capacity: Number(v) };
+  }
+}

@@ -1,0 +1,317 @@
+// The merged two-host model the console shows: both hosts' folded views, their
+// reachability, and a bounded log of what happened. Updates are pure (model in, new model
+// out); `resourceRows` derives the per-resource/volume rows every view and guard reads.
+import type {
+  AgentSnapshot,
+  ConnState,
+  ConnectionSnapshot,
+  DeviceSnapshot,
+  DiskState,
+  GenerationIds,
+  PeerDeviceSnapshot,
+  ReplState,
+  ResourceSnapshot,
+  Role,
+  StateEvent,
+  TargetSnapshot,
+} from '../../agent/protocol.js';
+import { applyEvent, emptyHostView, hostViewFromSnapshot, SYNCING, type HostView } from './host-view.js';
+
+export type Reachability =
+  | { state: 'connecting' }
+  | { state: 'up' }
+  | { state: 'unreachable'; error: string }
+  | { state: 'agent-not-running'; error?: string };
+
+export interface HostState {
+  /** The name the operator typed (ssh alias); the agent's node name is in view.node. */
+  name: string;
+  reach: Reachability;
+  latencyMs?: number;
+  agentVersion?: string;
+  view: HostView;
+}
+
+export type HostIndex = 0 | 1;
+
+export interface RecentEvent {
+  time: string;
+  host: string;
+  resource?: string;
+  text: string;
+}
+
+export interface ClusterModel {
+  hosts: [HostState, HostState];
+  readOnly: boolean;
+  /** Oldest first, at most MAX_RECENT. */
+  recent: RecentEvent[];
+  /** Last resync rates (MiB/s) per `host:resource/volume`, oldest first, at most MAX_RATES. */
+  rates: Record<string, number[]>;
+}
+
+export const MAX_RECENT = 200;
+export const MAX_RATES = 24;
+
+export function createModel(hostA: string, hostB: string, opts: { readOnly?: boolean } = {}): ClusterModel {
+  const host = (name: string): HostState => ({ name, reach: { state: 'connecting' }, view: emptyHostView() });
+  return { hosts: [host(hostA), host(hostB)], readOnly: opts.readOnly ?? false, recent: [], rates: {} };
+}
+
+function withHost(m: ClusterModel, i: HostIndex, h: HostState): [HostState, HostState] {
+  return i === 0 ? [h, m.hosts[1]] : [m.hosts[0], h];
+}
+
+function pushRecent(recent: RecentEvent[], e: RecentEvent): RecentEvent[] {
+  const out = [...recent, e];
+  return out.length > MAX_RECENT ? out.slice(out.length - MAX_RECENT) : out;
+}
+
+export function reachText(r: Reachability): string {
+  switch (r.state) {
+    case 'up':
+      return 'up';
+    case 'connecting':
+      return 'connecting';
+    case 'unreachable':
+      return `unreachable: ${r.error}`;
+    case 'agent-not-running':
+      return r.error ? `agent not running: ${r.error}` : 'agent not running';
+  }
+}
+
+export function setReachability(
+  m: ClusterModel,
+  i: HostIndex,
+  reach: Reachability,
+  opts: { time?: string; latencyMs?: number; agentVersion?: string } = {},
+): ClusterModel {
+  const h = m.hosts[i];
+  const next: HostState = {
+    ...h,
+    reach,
+    latencyMs: reach.state === 'up' ? (opts.latencyMs ?? h.latencyMs) : undefined,
+    agentVersion: opts.agentVersion ?? h.agentVersion,
+  };
+  const changed = reachText(h.reach) !== reachText(reach);
+  return {
+    ...m,
+    hosts: withHost(m, i, next),
+    recent: changed ? pushRecent(m.recent, { time: opts.time ?? '', host: h.name, text: `host ${reachText(reach)}` }) : m.recent,
+  };
+}
+
+export function setLatency(m: ClusterModel, i: HostIndex, latencyMs: number): ClusterModel {
+  if (m.hosts[i].latencyMs === latencyMs) return m;
+  return { ...m, hosts: withHost(m, i, { ...m.hosts[i], latencyMs }) };
+}
+
+export function applyHostSnapshot(m: ClusterModel, i: HostIndex, s: AgentSnapshot): ClusterModel {
+  const h = m.hosts[i];
+  return { ...m, hosts: withHost(m, i, { ...h, agentVersion: s.agentVersion || h.agentVersion, view: hostViewFromSnapshot(s) }) };
+}
+
+// Fields that tick with I/O: logging their changes would drown the state changes.
+const NOISY = new Set([
+  'received',
+  'sent',
+  'out-of-sync',
+  'pending',
+  'unacked',
+  'dbdt1',
+  'eta',
+  'done',
+  'size',
+  'read',
+  'written',
+  'al-writes',
+  'bm-writes',
+  'upper-pending',
+  'lower-pending',
+  'ap-in-flight',
+  'rs-in-flight',
+  'congested',
+  'promotion_score',
+  'may_promote',
+]);
+const IDENTITY = new Set(['name', 'peer-node-id', 'conn-name', 'volume', 'minor']);
+
+/** A log line for an event, or undefined when it only moves counters. */
+export function describeEvent(e: StateEvent): string | undefined {
+  if (e.verb === 'exists') return undefined;
+  const fields = e.props.filter(([k]) => !IDENTITY.has(k));
+  if (e.verb === 'change' && fields.every(([k]) => NOISY.has(k))) return undefined;
+  const name = e.props.find(([k]) => k === 'name')?.[1];
+  const vol = e.props.find(([k]) => k === 'volume')?.[1];
+  const subject = name === undefined ? '' : vol === undefined ? name : `${name}/${vol}`;
+  const shown = e.verb === 'change' ? fields.filter(([k]) => !NOISY.has(k)) : fields;
+  return [e.verb, e.object, subject, ...shown.map(([k, v]) => `${k}:${v}`)].filter((s) => s !== '').join(' ');
+}
+
+export function applyHostEvent(m: ClusterModel, i: HostIndex, e: StateEvent): ClusterModel {
+  const h = m.hosts[i];
+  const view = applyEvent(h.view, e);
+  let rates = m.rates;
+  if (e.object === 'peer-device') {
+    const rate = e.props.find(([k]) => k === 'dbdt1')?.[1];
+    if (rate !== undefined) {
+      const key = `${i}:${e.props.find(([k]) => k === 'name')?.[1]}/${e.props.find(([k]) => k === 'volume')?.[1] ?? 0}`;
+      const series = [...(rates[key] ?? []), Number(rate)];
+      rates = { ...rates, [key]: series.slice(-MAX_RATES) };
+    }
+  }
+  const text = describeEvent(e);
+  const resource = e.props.find(([k]) => k === 'name')?.[1];
+  const recent = text ? pushRecent(m.recent, { time: e.time, host: h.name, resource, text }) : m.recent;
+  return { ...m, hosts: withHost(m, i, { ...h, view }), rates, recent };
+}
+
+/** Folds a batch (a recorded transcript, or events queued during a frame) in order. */
+export function applyHostEvents(m: ClusterModel, i: HostIndex, events: Iterable<StateEvent>): ClusterModel {
+  let out = m;
+  for (const e of events) out = applyHostEvent(out, i, e);
+  return out;
+}
+
+// ---- derived rows ----
+
+export interface HostSide {
+  /** The resource is known on this host (configured and up). */
+  present: boolean;
+  /** The host answers; when false the other fields are the last known values. */
+  reachable: boolean;
+  role: Role;
+  disk: DiskState;
+  connection: ConnState;
+  replication: ReplState;
+  peerRole: Role;
+  peerDisk: DiskState;
+  splitBrain: boolean;
+  lastError?: string;
+  open: boolean;
+  target?: TargetSnapshot;
+  configHash: string;
+  gi?: GenerationIds;
+  resource?: ResourceSnapshot;
+  device?: DeviceSnapshot;
+  conn?: ConnectionSnapshot;
+  peerDevice?: PeerDeviceSnapshot;
+}
+
+export interface SyncProgress {
+  /** Host index of the source and target, when known. */
+  source?: HostIndex;
+  target?: HostIndex;
+  replication: ReplState;
+  /** The engine's own figure; never recomputed from out-of-sync (drbdtop's bug). */
+  done?: number;
+  outOfSyncKiB: number;
+  rateMiBs?: number;
+  etaS?: number;
+  paused: boolean;
+  verify: boolean;
+  rateHistory: number[];
+}
+
+export interface ResourceRow {
+  /** `name/volume`, stable across updates. */
+  key: string;
+  resource: string;
+  volume: number;
+  device: string;
+  sides: [HostSide, HostSide];
+  sync?: SyncProgress;
+}
+
+function pickConnection(r: ResourceSnapshot, otherNode: string, otherName: string): ConnectionSnapshot | undefined {
+  return r.connections.find((c) => c.connName === otherNode || c.connName === otherName) ?? r.connections[0];
+}
+
+function side(m: ClusterModel, i: HostIndex, name: string, volume: number): HostSide {
+  const h = m.hosts[i];
+  const other = m.hosts[i === 0 ? 1 : 0];
+  const r = h.view.resources.find((x) => x.name === name);
+  const reachable = h.reach.state === 'up';
+  if (!r) {
+    return {
+      present: false,
+      reachable,
+      role: 'Unknown',
+      disk: 'DUnknown',
+      connection: 'StandAlone',
+      replication: 'Off',
+      peerRole: 'Unknown',
+      peerDisk: 'DUnknown',
+      splitBrain: false,
+      open: false,
+      configHash: '',
+    };
+  }
+  const device = r.devices.find((d) => d.volume === volume);
+  const conn = pickConnection(r, other.view.node, other.name);
+  const peerDevice = conn?.peerDevices.find((p) => p.volume === volume);
+  return {
+    present: true,
+    reachable,
+    role: r.role,
+    disk: device?.disk ?? 'Diskless',
+    connection: conn?.connection ?? 'StandAlone',
+    replication: peerDevice?.replication ?? 'Off',
+    peerRole: conn?.role ?? 'Unknown',
+    peerDisk: peerDevice?.peerDisk ?? 'DUnknown',
+    splitBrain: conn?.splitBrain ?? false,
+    lastError: conn?.lastError,
+    open: device?.open ?? false,
+    target: r.target,
+    configHash: r.configHash,
+    gi: device?.uuids,
+    resource: r,
+    device,
+    conn,
+    peerDevice,
+  };
+}
+
+function syncOf(m: ClusterModel, name: string, volume: number, sides: [HostSide, HostSide]): SyncProgress | undefined {
+  const syncing = ([0, 1] as const).filter((i) => sides[i].present && SYNCING.has(sides[i].replication));
+  if (syncing.length === 0) return undefined;
+  // Prefer the source's figures (it drives the resync), then any reachable side.
+  const srcSide = syncing.find((i) => /S$|Source/.test(sides[i].replication));
+  const i = srcSide ?? syncing[0]!;
+  const s = sides[i];
+  const pd = s.peerDevice!;
+  const isSource = /Source|SyncS$|VerifyS$/.test(s.replication);
+  const other = (i === 0 ? 1 : 0) as HostIndex;
+  return {
+    source: isSource ? i : other,
+    target: isSource ? other : i,
+    replication: s.replication,
+    done: pd.done,
+    outOfSyncKiB: pd.outOfSync,
+    rateMiBs: pd.dbdt1,
+    etaS: pd.eta,
+    paused: s.replication.startsWith('Paused'),
+    verify: s.replication.startsWith('Verify'),
+    rateHistory: m.rates[`${i}:${name}/${volume}`] ?? (pd.dbdt1 !== undefined ? [pd.dbdt1] : []),
+  };
+}
+
+/** One row per resource and volume, by name then volume number: the order never reshuffles. */
+export function resourceRows(m: ClusterModel): ResourceRow[] {
+  const keys = new Map<string, { name: string; volume: number; device: string }>();
+  for (const h of m.hosts) {
+    for (const r of h.view.resources) {
+      const vols = r.devices.length > 0 ? r.devices : [{ volume: 0, device: '' }];
+      for (const d of vols) {
+        const k = `${r.name}/${d.volume}`;
+        const prev = keys.get(k);
+        if (!prev || !prev.device) keys.set(k, { name: r.name, volume: d.volume, device: d.device });
+      }
+    }
+  }
+  const sorted = [...keys.values()].sort((a, b) => a.name.localeCompare(b.name) || a.volume - b.volume);
+  return sorted.map(({ name, volume, device }) => {
+    const sides: [HostSide, HostSide] = [side(m, 0, name, volume), side(m, 1, name, volume)];
+    return { key: `${name}/${volume}`, resource: name, volume, device, sides, sync: syncOf(m, name, volume, sides) };
+  });
+}

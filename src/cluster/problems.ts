@@ -1,0 +1,172 @@
+// Problems, the drbdmon way: each object is normal / info / warn / alert, and a consequence
+// is not flagged again when its cause already is (a peer disk DUnknown says nothing new when
+// the connection is down; an unreachable host's stale state is not re-judged). Split brain
+// is loud: operators of today's tools only see "StandAlone" and a kernel log line.
+import type { DiskState } from '../../agent/protocol.js';
+import { formatConfigError } from '../../agent/config/types.js';
+import { reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
+
+export type Severity = 'alert' | 'warn' | 'info';
+
+export interface Problem {
+  severity: Severity;
+  /** Stable identity, e.g. `split-brain:r0`, so views can keep their place. */
+  id: string;
+  resource?: string;
+  volume?: number;
+  host?: HostIndex;
+  text: string;
+  /** The runbook that resolves it, by id. */
+  runbook?: string;
+}
+
+const RANK: Record<Severity, number> = { alert: 0, warn: 1, info: 2 };
+
+/** Disk states ranked by how good the data is (higher is better). */
+export const DATA_RANK: Partial<Record<DiskState, number>> = {
+  UpToDate: 4,
+  Consistent: 3,
+  Outdated: 2,
+  Inconsistent: 1,
+};
+
+function fmtDone(done: number | undefined): string {
+  return done === undefined ? '' : ` ${done.toFixed(2)}%`;
+}
+
+export function deriveProblems(m: ClusterModel): Problem[] {
+  const out: Problem[] = [];
+  const names = m.hosts.map((h) => h.name) as [string, string];
+
+  ([0, 1] as const).forEach((i) => {
+    const h = m.hosts[i];
+    if (h.reach.state === 'unreachable' || h.reach.state === 'agent-not-running') {
+      out.push({ severity: 'alert', id: `host:${i}`, host: i, text: `${h.name} ${reachText(h.reach)}` });
+    }
+    if (h.reach.state === 'up' || h.view.ready) {
+      for (const e of h.view.configErrors) {
+        out.push({ severity: 'warn', id: `config-error:${i}:${e.file}:${e.line}:${e.col}`, host: i, text: `${h.name}: ${formatConfigError(e)}` });
+      }
+    }
+  });
+
+  const rows = resourceRows(m);
+  const byResource = new Map<string, ResourceRow[]>();
+  for (const r of rows) byResource.set(r.resource, [...(byResource.get(r.resource) ?? []), r]);
+
+  for (const [name, vols] of byResource) {
+    const first = vols[0]!;
+    const [a, b] = first.sides;
+    // Only judge what a reachable host says now; stale state is covered by the host alert.
+    const live = ([0, 1] as const).filter((i) => first.sides[i].reachable && first.sides[i].present);
+
+    for (const i of [0, 1] as const) {
+      const s = first.sides[i];
+      if (s.reachable && !s.present && m.hosts[i].view.ready) {
+        out.push({ severity: 'warn', id: `missing:${name}:${i}`, resource: name, host: i, text: `${name} is not configured or not up on ${names[i]}` });
+      }
+    }
+
+    const splitBrain = live.some((i) => first.sides[i].splitBrain);
+    if (splitBrain) {
+      out.push({
+        severity: 'alert',
+        id: `split-brain:${name}`,
+        resource: name,
+        text: `SPLIT BRAIN on ${name}: both nodes wrote while apart; choose the victim and run the split-brain recovery runbook (r)`,
+        runbook: 'split-brain',
+      });
+    }
+
+    const primaries = live.filter((i) => first.sides[i].role === 'Primary');
+    const peerSeesPrimary = live.some((i) => first.sides[i].role === 'Primary' && first.sides[i].peerRole === 'Primary');
+    if (primaries.length === 2 || peerSeesPrimary) {
+      out.push({ severity: 'alert', id: `two-primaries:${name}`, resource: name, text: `${name} is Primary on both hosts` });
+    }
+
+    // Connection: one problem per resource, from the side that says most.
+    if (!splitBrain) {
+      const standAlone = live.find((i) => first.sides[i].connection === 'StandAlone');
+      const down = live.find((i) => first.sides[i].connection !== 'Connected');
+      if (standAlone !== undefined) {
+        const s = first.sides[standAlone];
+        const why = s.lastError ? ` (${s.lastError})` : '';
+        out.push({ severity: 'warn', id: `standalone:${name}:${standAlone}`, resource: name, host: standAlone, text: `${name} StandAlone on ${names[standAlone]}${why}: it will not reconnect by itself` });
+      } else if (down !== undefined) {
+        const s = first.sides[down];
+        out.push({ severity: 'warn', id: `disconnected:${name}`, resource: name, host: down, text: `${name} degraded: ${names[down]} not connected to its peer (${s.connection})` });
+      }
+    }
+
+    if (live.length === 2 && a.configHash && b.configHash && a.configHash !== b.configHash) {
+      out.push({ severity: 'warn', id: `config-drift:${name}`, resource: name, text: `config drift: ${name} differs between ${names[0]} and ${names[1]}` });
+    }
+
+    for (const row of vols) out.push(...volumeProblems(row, live, names));
+  }
+
+  return out
+    .map((p, idx) => ({ p, idx }))
+    .sort((x, y) => RANK[x.p.severity] - RANK[y.p.severity] || (x.p.resource ?? '').localeCompare(y.p.resource ?? '') || x.idx - y.idx)
+    .map(({ p }) => p);
+}
+
+function volumeProblems(row: ResourceRow, live: HostIndex[], names: [string, string]): Problem[] {
+  const out: Problem[] = [];
+  const label = row.key;
+  // The best knowledge of each host's disk: its own word if we hear it, else its peer's view
+  // of it (only while that peer is connected to it — a DUnknown peer disk is no news).
+  const diskOf = (i: HostIndex): DiskState | undefined => {
+    const s = row.sides[i];
+    if (live.includes(i)) return s.disk;
+    const o = row.sides[i === 0 ? 1 : 0];
+    const oi = (i === 0 ? 1 : 0) as HostIndex;
+    if (live.includes(oi) && o.connection === 'Connected') return o.peerDisk;
+    return undefined;
+  };
+  const disks = [diskOf(0), diskOf(1)] as const;
+  const upToDate = ([0, 1] as const).filter((i) => disks[i] === 'UpToDate');
+  const known = ([0, 1] as const).filter((i) => disks[i] !== undefined);
+  const sync = row.sync;
+
+  if (known.length > 0 && upToDate.length === 0) {
+    const states = known.map((i) => `${names[i]} ${disks[i]}`).join(', ');
+    out.push({
+      severity: 'alert',
+      id: `no-uptodate:${label}`,
+      resource: row.resource,
+      volume: row.volume,
+      text: `no UpToDate copy of ${label} anywhere (${states})`,
+    });
+    return out; // the per-disk states below are the same news
+  }
+
+  if (sync) {
+    const dir = sync.source !== undefined && sync.target !== undefined ? ` ${names[sync.source]} → ${names[sync.target]}` : '';
+    const what = sync.verify ? 'verify' : sync.paused ? 'sync paused' : 'sync';
+    const eta = sync.etaS !== undefined ? `, ETA ${sync.etaS}s` : '';
+    out.push({ severity: 'info', id: `sync:${label}`, resource: row.resource, volume: row.volume, text: `${label} ${what}${dir}${fmtDone(sync.done)}${eta}` });
+  }
+
+  for (const i of [0, 1] as const) {
+    const d = disks[i];
+    if (d === undefined || d === 'UpToDate' || d === 'DUnknown') continue;
+    // A SyncTarget is Inconsistent by definition while the sync runs: that is the info line.
+    if (sync && sync.target === i && d === 'Inconsistent') continue;
+    const o = (i === 0 ? 1 : 0) as HostIndex;
+    const degraded = disks[o] === 'UpToDate' ? ` (degraded: only ${names[o]} has UpToDate data)` : '';
+    out.push({
+      severity: d === 'Failed' ? 'alert' : 'warn',
+      id: `disk:${label}:${i}`,
+      resource: row.resource,
+      volume: row.volume,
+      host: i,
+      text: `${label} ${d} on ${names[i]}${degraded}`,
+    });
+  }
+  return out;
+}
+
+export function worstSeverity(ps: Problem[]): Severity | undefined {
+  return ps.reduce<Severity | undefined>((w, p) => (w === undefined || RANK[p.severity] < RANK[w] ? p.severity : w), undefined);
+}

@@ -1,0 +1,105 @@
+// How the UI is organised
+// - Props in, nothing else: `App` renders a ClusterModel (src/cluster/model.ts) and reports
+//   what the operator wants through `actions` (ConsoleActions). The real controller (SSH +
+//   agents) and the demo both plug in here; no SSH, socket or protocol code lives in src/ui.
+// - Pure parts: state.ts (UI state reducer: selection, host, view, overlay, toast), keys.ts
+//   (keys → intents; guards from src/cluster/guards.ts decide what an action may do),
+//   layout.ts (columns and line budget for the terminal size), format.ts, colors.ts (DRBD's
+//   palette). Each is unit-tested without a terminal.
+// - Edges: hooks.ts (terminal size and resize, ~10 fps cap, toast timer, keyboard).
+// - Views: Header, ResourceTable (+ SyncBar), ProblemsPanel, DetailView, EventLog, Footer,
+//   HelpOverlay, ConfirmDialog, Toast: functions of their props only.
+// - Nothing redraws on a timer: a frame happens when the model, the size or the UI state
+//   changes; the only timers are the frame cap (only while updates arrive) and a toast's expiry.
+import { useEffect, useMemo, useReducer } from 'react';
+import { Box } from 'ink';
+import { deriveProblems } from '../cluster/problems.js';
+import { resourceRows, type ClusterModel } from '../cluster/model.js';
+import type { ConsoleActions } from './actions.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
+import { DetailView } from './DetailView.js';
+import { EventLog } from './EventLog.js';
+import { Footer } from './Footer.js';
+import { Header } from './Header.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { useConsoleInput, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
+import { overviewBudget, tableColumns } from './layout.js';
+import { ProblemsPanel } from './ProblemsPanel.js';
+import { ResourceTable, tableLines } from './ResourceTable.js';
+import { initialUiState, uiReducer, type UiState } from './state.js';
+import { Toast } from './Toast.js';
+
+export interface AppProps {
+  model: ClusterModel;
+  actions: ConsoleActions;
+  /** Fixed size (tests, embedding); otherwise the terminal's, following resizes. */
+  width?: number;
+  height?: number;
+  /** Minimum milliseconds between frames caused by model updates (default 100: ~10 fps). */
+  minFrameMs?: number;
+  /** Initial UI state (tests, the demo's scripted tours). */
+  initialState?: UiState;
+  /** Keyboard handling on (default); off when another component owns the input. */
+  inputActive?: boolean;
+}
+
+export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true }: AppProps) {
+  const model = useThrottled(liveModel, minFrameMs);
+  const { width, height } = useTerminalSize(w, h);
+  const [state, dispatch] = useReducer(uiReducer, initialState);
+  const rows = useMemo(() => resourceRows(model), [model]);
+  const problems = useMemo(() => deriveProblems(model), [model]);
+  const hostNames = useMemo(() => [model.hosts[0].name, model.hosts[1].name] as [string, string], [model]);
+  const cols = useMemo(() => tableColumns(width, Math.max(0, ...rows.map((r) => r.key.length))), [width, rows]);
+
+  // Resources can vanish under the selection.
+  useEffect(() => {
+    if (state.selected >= rows.length && rows.length > 0) dispatch({ type: 'move', delta: rows.length - 1 - state.selected, rows: rows.length });
+  }, [rows.length, state.selected]);
+
+  const bodyHeight = height - 2 - (state.toast ? 1 : 0);
+  useToastTimer(state, dispatch);
+  useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1) }, actions, inputActive);
+
+  const lines = tableLines(rows).length + 1 + (rows.length === 0 ? 1 : 0);
+  let body;
+  if (state.overlay.kind === 'help') {
+    body = <HelpOverlay width={width} height={bodyHeight} readOnly={model.readOnly} />;
+  } else if (state.overlay.kind === 'confirm') {
+    const g = state.overlay.guard;
+    const inner = Math.min(width, 80) - 4;
+    const wrapped = (text: string) => Math.max(1, Math.ceil(text.length / inner));
+    const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${g.suggestion.text} (f)`) : 0) + 1;
+    const dialogLines = g.checks.length + 4 + (g.allowed ? (g.destructive ? 3 : 1) : refusedLines);
+    body = (
+      <>
+        <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
+        <ConfirmDialog guard={g} typed={state.overlay.typed} width={width} />
+      </>
+    );
+  } else if (state.view === 'detail') {
+    body = <DetailView row={rows[state.selected]} hostNames={hostNames} problems={problems} events={model.recent} width={width} height={bodyHeight} />;
+  } else if (state.view === 'log') {
+    body = <EventLog events={model.recent} width={width} maxLines={bodyHeight - 1} scroll={state.logScroll} title="event log" />;
+  } else {
+    const budget = overviewBudget(height, lines, problems.length, { toast: state.toast !== undefined });
+    body = (
+      <>
+        <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
+        <ProblemsPanel problems={problems} width={width} maxLines={budget.problems} />
+        {budget.events > 0 ? <EventLog events={model.recent} width={width} maxLines={budget.events} /> : null}
+      </>
+    );
+  }
+
+  return (
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      <Header model={model} host={state.host} width={width} />
+      <Box flexDirection="column" flexGrow={1} overflow="hidden">
+        {body}
+      </Box>
+      {state.toast ? <Toast toast={state.toast} width={width} /> : null}
+      <Footer state={state} width={width} />
+    </Box>
+  );
+}

@@ -1,0 +1,55 @@
+import { Box, Text } from 'ink';
+import type { GuardResult } from '../cluster/guards.js';
+import { ACTION_TITLES } from './actions.js';
+import { truncate } from './format.js';
+
+/** The exact command, the host it runs on, every check ✓/✗, and what confirming takes. */
+export function ConfirmDialog({ guard, typed, width }: { guard: GuardResult; typed: string; width: number }) {
+  const w = Math.min(width, 80);
+  const inner = w - 4;
+  const title = `${ACTION_TITLES[guard.action]} ${guard.resource} on ${guard.hostName}`;
+  const color = !guard.allowed ? 'red' : guard.destructive ? 'red' : 'cyan';
+  return (
+    <Box flexDirection="column" borderStyle={guard.destructive ? 'double' : 'round'} borderColor={color} width={w} paddingX={1}>
+      <Text bold color={color} wrap="truncate">
+        {truncate(title, inner)}
+      </Text>
+      <Text wrap="truncate">
+        {truncate(`runs on ${guard.hostName}: `, inner)}
+        <Text bold>{truncate(guard.command, Math.max(0, inner - guard.hostName.length - 10))}</Text>
+      </Text>
+      {guard.checks.map((c, i) => (
+        <Text key={i} wrap="truncate" color={c.ok ? 'green' : 'red'}>
+          {truncate(`${c.ok ? '✓' : '✗'} ${c.text}${c.reason ? ` — ${c.reason}` : ''}`, inner)}
+        </Text>
+      ))}
+      {!guard.allowed ? (
+        <>
+          <Text bold color="red">
+            refused: {guard.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}
+          </Text>
+          {guard.suggestion ? <Text color="yellow">→ {guard.suggestion.text} (f)</Text> : null}
+          <Text dimColor>Esc close</Text>
+        </>
+      ) : guard.destructive ? (
+        <>
+          <Text bold color="red" wrap="truncate">
+            {truncate(`DESTRUCTIVE. Type the resource name (${guard.resource}) and press Enter:`, inner)}
+          </Text>
+          <Text>
+            {'> '}
+            <Text bold color={guard.resource.startsWith(typed) ? undefined : 'red'}>
+              {truncate(typed, inner - 4)}
+            </Text>
+            <Text inverse> </Text>
+          </Text>
+          <Text dimColor>Esc cancel</Text>
+        </>
+      ) : (
+        <Text bold wrap="truncate">
+          y confirm · n/Esc cancel
+        </Text>
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,118 @@
+import type { ReactElement } from 'react';
+import { Box, Text } from 'ink';
+import type { HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
+import type { Problem } from '../cluster/problems.js';
+import { SEVERITY_ICON, severityStyle, stateStyle } from './colors.js';
+import { fmtKiB, truncate } from './format.js';
+import { linkWord } from './ResourceTable.js';
+import { EventLog } from './EventLog.js';
+import { SyncBar } from './SyncBar.js';
+
+function Word({ w }: { w: string }) {
+  return <Text {...stateStyle(w)}>{w}</Text>;
+}
+
+/** Lines about one host's side of the selected volume. */
+function hostLines(row: ResourceRow, i: HostIndex, names: [string, string], width: number) {
+  const s = row.sides[i];
+  const out: ReactElement[] = [];
+  const k = (n: string) => `${i}:${n}`;
+  if (!s.present) {
+    out.push(
+      <Text key={k('h')} bold wrap="truncate">
+        {names[i]} <Text dimColor>{s.reachable ? 'resource not up here' : 'unreachable — no live state'}</Text>
+      </Text>,
+    );
+    return out;
+  }
+  out.push(
+    <Text key={k('h')} wrap="truncate">
+      <Text bold>{names[i]}</Text> <Word w={s.role} /> <Word w={s.disk} /> <Word w={linkWord(s)} /> peer <Word w={s.peerRole} /> <Word w={s.peerDisk} />
+      {s.open ? <Text color="cyan"> open</Text> : null}
+      {!s.reachable ? <Text dimColor> (stale: host unreachable)</Text> : null}
+    </Text>,
+  );
+  const pd = s.peerDevice;
+  if (pd) {
+    out.push(
+      <Text key={k('pd')} wrap="truncate">
+        {truncate(
+          `  sent ${fmtKiB(pd.sent)}  received ${fmtKiB(pd.received)}  out-of-sync ${fmtKiB(pd.outOfSync)}  pending ${pd.pending}  unacked ${pd.unacked}` +
+            (pd.verifyMismatch !== undefined ? `  verify-mismatch ${fmtKiB(pd.verifyMismatch)}` : ''),
+          width,
+        )}
+      </Text>,
+    );
+  }
+  if (s.gi) {
+    const bm = Object.entries(s.gi.bitmap)
+      .map(([n, u]) => `B[${n}] ${u}`)
+      .join(' ');
+    out.push(
+      <Text key={k('gi')} wrap="truncate">
+        {truncate(`  GI C ${s.gi.current || '?'}  ${bm}  H ${s.gi.history.slice(0, 2).join(' ') || '-'}`, width)}
+      </Text>,
+    );
+  }
+  if (s.conn?.lastError) {
+    out.push(
+      <Text key={k('err')} color="red" wrap="truncate">
+        {truncate(`  ${s.conn.connection}: ${s.conn.lastError}`, width)}
+      </Text>,
+    );
+  }
+  if (s.target) {
+    const t = s.target;
+    out.push(
+      <Text key={k('t')} wrap="truncate">
+        {truncate(`  iSCSI ${t.state} ${t.iqn} ${t.portal}  ${t.sessions.length} session${t.sessions.length === 1 ? '' : 's'}`, width)}
+      </Text>,
+    );
+    for (const se of t.sessions) {
+      out.push(
+        <Text key={k('s' + se.id)} color="cyan" wrap="truncate">
+          {truncate(`    ${se.initiator} from ${se.address}`, width)}
+        </Text>,
+      );
+    }
+  }
+  return out;
+}
+
+export interface DetailViewProps {
+  row: ResourceRow | undefined;
+  hostNames: [string, string];
+  problems: Problem[];
+  events: RecentEvent[];
+  width: number;
+  height: number;
+}
+
+/** Everything about the selected resource/volume: both sides' statistics, generation identifiers, target, its problems and events. */
+export function DetailView({ row, hostNames, problems, events, width, height }: DetailViewProps) {
+  if (!row) return <Text dimColor>no resource selected</Text>;
+  const mine = problems.filter((p) => p.resource === row.resource || p.resource === undefined);
+  const lines: ReactElement[] = [
+    <Text key="title" bold wrap="truncate">
+      {truncate(`${row.key}  ${row.device}  config ${row.sides[0].configHash || row.sides[1].configHash || '?'}`, width)}
+    </Text>,
+    ...hostLines(row, 0, hostNames, width),
+    ...hostLines(row, 1, hostNames, width),
+  ];
+  if (row.sync) lines.push(<SyncBar key="sync" sync={row.sync} hostNames={hostNames} width={width} />);
+  for (const p of mine) {
+    lines.push(
+      <Text key={'p' + p.id} {...severityStyle(p.severity)}>
+        {SEVERITY_ICON[p.severity]} {p.text}
+      </Text>,
+    );
+  }
+  const shown = lines.slice(0, height);
+  const mineEvents = events.filter((e) => e.resource === row.resource || e.resource === undefined);
+  return (
+    <Box flexDirection="column" width={width}>
+      {shown}
+      <EventLog events={mineEvents} width={width} maxLines={height - shown.length - 1} title={`events of ${row.resource}`} />
+    </Box>
+  );
+}

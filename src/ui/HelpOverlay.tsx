@@ -1,0 +1,39 @@
+import { Box, Text } from 'ink';
+import { truncate } from './format.js';
+
+export const HELP_LINES: Array<[string, string]> = [
+  ['↑ ↓  j k', 'select resource / volume (stable order: name, volume)'],
+  ['Tab', 'switch the host actions apply to (highlighted in the header)'],
+  ['⏎  Esc', 'detail view of the selected resource / back'],
+  ['e', 'event log'],
+  ['p', 'promote (drbd-agent primary)'],
+  ['s', 'demote (drbd-agent secondary)'],
+  ['c  d', 'connect / disconnect'],
+  ['t', 'start / stop the iSCSI target'],
+  ['r', 'runbooks: switchover, failover, disk replacement, split brain'],
+  ['F', 'force promote (primary --force) — destructive'],
+  ['X', 'connect --discard-my-data (split-brain victim) — destructive'],
+  ['W', 'create-md --force (replaced disk) — destructive'],
+  ['?', 'this help'],
+  ['q', 'quit (the agents and replication keep running)'],
+];
+
+export function HelpOverlay({ width, height, readOnly }: { width: number; height: number; readOnly: boolean }) {
+  const lines = HELP_LINES.slice(0, Math.max(0, height - 4));
+  return (
+    <Box flexDirection="column" borderStyle="round" width={Math.min(width, 80)} paddingX={1}>
+      <Text bold>keys</Text>
+      {lines.map(([k, v]) => (
+        <Text key={k} wrap="truncate">
+          <Text bold color="cyan">
+            {k.padEnd(10)}
+          </Text>
+          {truncate(v, Math.min(width, 80) - 14)}
+        </Text>
+      ))}
+      <Text dimColor wrap="truncate">
+        {readOnly ? 'read-only: every action is refused' : 'every action shows its command and checks before it runs'}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,115 @@
+import { Box, Text } from 'ink';
+import type { HostIndex, HostSide, ResourceRow } from '../cluster/model.js';
+import { stateStyle } from './colors.js';
+import { fit } from './format.js';
+import { hostBlockWidth, type TableColumns } from './layout.js';
+import { SyncBar } from './SyncBar.js';
+
+export type TableLine = { kind: 'row'; row: number } | { kind: 'sync'; row: number };
+
+export function tableLines(rows: ResourceRow[]): TableLine[] {
+  return rows.flatMap((r, i): TableLine[] => (r.sync ? [{ kind: 'row', row: i }, { kind: 'sync', row: i }] : [{ kind: 'row', row: i }]));
+}
+
+/** The visible slice: all of it if it fits, else a window that keeps the selected row (and its sync line) in view. */
+export function tableWindow(lines: TableLine[], selected: number, max: number): TableLine[] {
+  if (lines.length <= max) return lines;
+  const first = lines.findIndex((l) => l.row === selected);
+  const last = lines.length - 1 - [...lines].reverse().findIndex((l) => l.row === selected);
+  let start = Math.max(0, Math.min(first, lines.length - max));
+  if (last >= start + max) start = last - max + 1;
+  return lines.slice(start, start + max);
+}
+
+/** What the link column says: the connection state unless Connected, then the replication state unless Established. */
+export function linkWord(s: HostSide): string {
+  if (s.connection !== 'Connected') return s.connection;
+  return s.replication === 'Established' ? 'Connected' : s.replication;
+}
+
+export function sessionsWord(s: HostSide): string {
+  if (!s.target) return '';
+  return s.target.state === 'running' ? String(s.target.sessions.length) : '-';
+}
+
+function Cell({ word, width, stale }: { word: string; width: number; stale: boolean }) {
+  const style = stale ? { dimColor: true } : stateStyle(word);
+  return (
+    <Text {...style} wrap="truncate">
+      {fit(word, width)}
+    </Text>
+  );
+}
+
+function HostCells({ side, cols }: { side: HostSide; cols: TableColumns }) {
+  if (!side.present) {
+    const w = hostBlockWidth(cols);
+    return <Text dimColor>{fit(side.reachable ? 'not up' : '?', w)}</Text>;
+  }
+  const stale = !side.reachable;
+  return (
+    <>
+      <Cell word={side.role} width={cols.role + 1} stale={stale} />
+      <Cell word={side.disk} width={cols.disk + 1} stale={stale} />
+      <Cell word={linkWord(side)} width={cols.link + 1} stale={stale} />
+      {cols.peerDisk ? <Cell word={side.peerDisk} width={cols.peerDisk + 1} stale={stale} /> : null}
+      <Text color="cyan">{fit(sessionsWord(side), cols.sessions)}</Text>
+    </>
+  );
+}
+
+export interface ResourceTableProps {
+  rows: ResourceRow[];
+  hostNames: [string, string];
+  cols: TableColumns;
+  selected: number;
+  host: HostIndex;
+  width: number;
+  maxLines: number;
+}
+
+/** One line per resource/volume with both hosts side by side, plus a progress line under each syncing volume. */
+export function ResourceTable({ rows, hostNames, cols, selected, host, width, maxLines }: ResourceTableProps) {
+  const block = hostBlockWidth(cols);
+  const head = (i: HostIndex) => {
+    const sub = ['role', 'disk', 'link', ...(cols.peerDisk ? ['peer-disk'] : [])];
+    const widths = [cols.role, cols.disk, cols.link, ...(cols.peerDisk ? [cols.peerDisk] : [])];
+    const name = hostNames[i];
+    // Host name over its role column, the other headings beside it.
+    const text = fit(name, widths[0]!) + ' ' + sub.slice(1).map((s, k) => fit(s, widths[k + 1]!)).join(' ') + ' ' + fit('iS', cols.sessions);
+    return (
+      <Text inverse={i === host} bold wrap="truncate">
+        {fit(text, block)}
+      </Text>
+    );
+  };
+  const lines = tableWindow(tableLines(rows), selected, Math.max(1, maxLines - 1));
+  return (
+    <Box flexDirection="column" width={width}>
+      <Box height={1}>
+        <Text bold>{fit('res', cols.name)}</Text>
+        {head(0)}
+        <Text> </Text>
+        {head(1)}
+      </Box>
+      {rows.length === 0 ? <Text dimColor>no resources yet</Text> : null}
+      {lines.map((l) => {
+        const r = rows[l.row]!;
+        if (l.kind === 'sync') {
+          return <SyncBar key={`${r.key}:sync`} sync={r.sync!} hostNames={hostNames} width={width} />;
+        }
+        return (
+          <Box key={r.key} height={1}>
+            <Text inverse={l.row === selected} bold={l.row === selected}>
+              {fit(r.key, cols.name - 1)}
+            </Text>
+            <Text> </Text>
+            <HostCells side={r.sides[0]} cols={cols} />
+            <Text> </Text>
+            <HostCells side={r.sides[1]} cols={cols} />
+          </Box>
+        );
+      })}
+    </Box>
+  );
+}

@@ -1,0 +1,30 @@
+// What the UI asks of whoever runs it (the real controller over SSH, or the demo): the UI
+// never talks to an agent itself.
+import type { ActionKind, GuardResult } from '../cluster/guards.js';
+import type { HostIndex } from '../cluster/model.js';
+
+export interface ActionOutcome {
+  ok: boolean;
+  /** The agent's answer: its output on success, DRBD's refusal text on failure. */
+  message: string;
+}
+
+export interface ConsoleActions {
+  /** Runs a confirmed, guard-approved action on `guard.host`; resolves with the agent's answer. */
+  run(guard: GuardResult): Promise<ActionOutcome>;
+  /** Opens the runbooks for a resource (`r`); the UI shows nothing more until the model changes. */
+  runbooks?(resource: string, host: HostIndex): void;
+  quit(): void;
+}
+
+export const ACTION_TITLES: Record<ActionKind, string> = {
+  promote: 'Promote',
+  demote: 'Demote',
+  connect: 'Connect',
+  disconnect: 'Disconnect',
+  'target-start': 'Start iSCSI target',
+  'target-stop': 'Stop iSCSI target',
+  'force-primary': 'FORCE promote',
+  'discard-my-data': 'Connect, DISCARDING this node\'s data',
+  'create-md-force': 'Re-create metadata (WIPES the replication state)',
+};

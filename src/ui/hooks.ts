@@ -1,0 +1,97 @@
+// The UI's edges: terminal size (following resize), a frame-rate cap for fast-changing
+// models, the outcome-toast timer and the keyboard. Everything they decide is in pure modules.
+import { useEffect, useRef, useState } from 'react';
+import { useInput, useStdout } from 'ink';
+import type { ConsoleActions } from './actions.js';
+import { keyIntent, type KeyContext } from './keys.js';
+import { uiReducer, type UiAction, type UiState } from './state.js';
+
+/** Width and height from props when given (tests, embedding), else the terminal's, updated on resize. */
+export function useTerminalSize(width?: number, height?: number): { width: number; height: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ width: width ?? stdout.columns ?? 80, height: height ?? stdout.rows ?? 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (width !== undefined && height !== undefined) return;
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, width, height]);
+  return width !== undefined && height !== undefined ? { width, height } : size;
+}
+
+/**
+ * The value as of at most one update per `ms`: a resync can change the model many times a
+ * second, the screen need not (~10 fps). No timer runs while nothing changes.
+ */
+export function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    if (ms <= 0) return;
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      last.current = Date.now();
+      setShown(value);
+      return;
+    }
+    const t = setTimeout(() => {
+      last.current = Date.now();
+      setShown(value);
+    }, wait);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return ms <= 0 ? value : shown;
+}
+
+export const TOAST_MS = 6000;
+
+/** Outcome toasts go away by themselves; a running one stays until its outcome replaces it. */
+export function useToastTimer(state: UiState, dispatch: (a: UiAction) => void, ms = TOAST_MS): void {
+  const toast = state.toast;
+  useEffect(() => {
+    if (!toast || toast.kind === 'running') return;
+    const t = setTimeout(() => dispatch({ type: 'toast-dismiss', id: toast.id }), ms);
+    return () => clearTimeout(t);
+  }, [toast, dispatch, ms]);
+}
+
+/** Keys → intents (keys.ts) → UI actions, agent actions through `actions`, or quit. */
+export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void, ctx: KeyContext, actions: ConsoleActions, isActive = true): void {
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  useInput(
+    (input, key) => {
+      const intent = keyIntent(stateRef.current, input, key, ctx);
+      switch (intent.type) {
+        case 'ui':
+          dispatch(intent.action);
+          stateRef.current = uiReducer(stateRef.current, intent.action);
+          return;
+        case 'run': {
+          const g = intent.guard;
+          dispatch({ type: 'close' });
+          dispatch({ type: 'toast', kind: 'running', text: `${g.command} on ${g.hostName}…` });
+          stateRef.current = uiReducer(stateRef.current, { type: 'close' });
+          actions.run(g).then(
+            (o) => dispatch({ type: 'toast', kind: o.ok ? 'success' : 'error', text: `${g.hostName}: ${g.command}: ${o.message || (o.ok ? 'done' : 'failed')}` }),
+            (err: unknown) => dispatch({ type: 'toast', kind: 'error', text: `${g.hostName}: ${g.command}: ${err instanceof Error ? err.message : String(err)}` }),
+          );
+          return;
+        }
+        case 'runbooks':
+          if (actions.runbooks) actions.runbooks(intent.resource, stateRef.current.host);
+          else dispatch({ type: 'toast', kind: 'error', text: 'runbooks are not available here' });
+          return;
+        case 'quit':
+          actions.quit();
+          return;
+        case 'none':
+          return;
+      }
+    },
+    { isActive },
+  );
+}

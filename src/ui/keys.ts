@@ -1,0 +1,97 @@
+// Keys → intents, as a pure function of the UI state and the model, so every binding is
+// testable without a terminal. The input hook only forwards Ink's keypresses here.
+import type { Key } from 'ink';
+import { checkAction, targetToggle, type ActionKind, type GuardResult } from '../cluster/guards.js';
+import type { ClusterModel, ResourceRow } from '../cluster/model.js';
+import type { UiAction, UiState } from './state.js';
+
+export type Intent =
+  | { type: 'ui'; action: UiAction }
+  | { type: 'run'; guard: GuardResult }
+  | { type: 'runbooks'; resource: string }
+  | { type: 'quit' }
+  | { type: 'none' };
+
+const none: Intent = { type: 'none' };
+const ui = (action: UiAction): Intent => ({ type: 'ui', action });
+
+/** Letter → action on the selected resource and host. Capitals are the forceful variants. */
+export const ACTION_KEYS: Record<string, ActionKind | 'target-toggle'> = {
+  p: 'promote',
+  s: 'demote',
+  c: 'connect',
+  d: 'disconnect',
+  t: 'target-toggle',
+  F: 'force-primary',
+  X: 'discard-my-data',
+  W: 'create-md-force',
+};
+
+export interface KeyContext {
+  model: ClusterModel;
+  rows: ResourceRow[];
+  /** Events in the log, for scrolling bounds. */
+  logLength: number;
+  logPage: number;
+}
+
+function guardFor(kind: ActionKind | 'target-toggle', s: UiState, ctx: KeyContext): GuardResult | undefined {
+  const row = ctx.rows[s.selected];
+  if (!row) return undefined;
+  const action = kind === 'target-toggle' ? targetToggle(ctx.model, row.resource, s.host) : kind;
+  return checkAction(ctx.model, action, row.resource, s.host);
+}
+
+/** The confirmation dialog's keys: y for ordinary, the exact resource name + Enter for destructive ones. */
+export function confirmKey(guard: GuardResult, typed: string, input: string, key: Key, ctx: KeyContext): Intent {
+  if (key.escape) return ui({ type: 'close' });
+  if (!guard.allowed) {
+    if (input === 'f' && guard.suggestion) {
+      const g = checkAction(ctx.model, guard.suggestion.action, guard.resource, guard.host);
+      return ui({ type: 'confirm', guard: g });
+    }
+    if (key.return || input === 'n' || input === 'q') return ui({ type: 'close' });
+    return none;
+  }
+  if (!guard.destructive) {
+    if (input === 'y' || input === 'Y') return { type: 'run', guard };
+    if (input === 'n' || input === 'N' || key.return || input === 'q') return ui({ type: 'close' });
+    return none;
+  }
+  if (key.return) return typed === guard.resource ? { type: 'run', guard } : none;
+  if (key.backspace || key.delete) return ui({ type: 'backspace' });
+  if (input && !key.ctrl && !key.meta && !/[\r\n\t]/.test(input)) return ui({ type: 'type', text: input });
+  return none;
+}
+
+export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext): Intent {
+  if (s.overlay.kind === 'confirm') return confirmKey(s.overlay.guard, s.overlay.typed, input, key, ctx);
+  if (s.overlay.kind === 'help') {
+    return key.escape || input === '?' || input === 'q' || key.return ? ui({ type: 'help' }) : none;
+  }
+  if (input === 'q') return s.view === 'overview' ? { type: 'quit' } : ui({ type: 'view', view: 'overview' });
+  if (input === '?') return ui({ type: 'help' });
+  if (key.escape) return s.view === 'overview' ? none : ui({ type: 'view', view: 'overview' });
+  if (s.view === 'log') {
+    if (key.upArrow || input === 'k') return ui({ type: 'scroll-log', delta: 1, max: Math.max(0, ctx.logLength - ctx.logPage) });
+    if (key.downArrow || input === 'j') return ui({ type: 'scroll-log', delta: -1, max: Math.max(0, ctx.logLength - ctx.logPage) });
+    if (key.pageUp) return ui({ type: 'scroll-log', delta: ctx.logPage, max: Math.max(0, ctx.logLength - ctx.logPage) });
+    if (key.pageDown) return ui({ type: 'scroll-log', delta: -ctx.logPage, max: Math.max(0, ctx.logLength - ctx.logPage) });
+    if (input === 'e') return ui({ type: 'view', view: 'overview' });
+  }
+  if (key.upArrow || input === 'k') return ui({ type: 'move', delta: -1, rows: ctx.rows.length });
+  if (key.downArrow || input === 'j') return ui({ type: 'move', delta: 1, rows: ctx.rows.length });
+  if (key.tab) return ui({ type: 'switch-host' });
+  if (key.return) return ui({ type: 'view', view: s.view === 'detail' ? 'overview' : 'detail' });
+  if (input === 'e' && s.view !== 'log') return ui({ type: 'view', view: 'log' });
+  if (input === 'r') {
+    const row = ctx.rows[s.selected];
+    return row ? { type: 'runbooks', resource: row.resource } : none;
+  }
+  const kind = ACTION_KEYS[input];
+  if (kind) {
+    const g = guardFor(kind, s, ctx);
+    return g ? ui({ type: 'confirm', guard: g }) : none;
+  }
+  return none;
+}

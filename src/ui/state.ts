@@ -1,0 +1,72 @@
+// The console's UI state as a pure reducer: selection, selected host, view, the overlay
+// (help or a confirmation) and the outcome toast. Nothing here knows about SSH or the agent.
+import type { GuardResult } from '../cluster/guards.js';
+import type { HostIndex } from '../cluster/model.js';
+
+export type View = 'overview' | 'detail' | 'log';
+
+export type Overlay =
+  | { kind: 'none' }
+  | { kind: 'help' }
+  /** `typed` is what the operator typed so far (destructive actions need the resource name). */
+  | { kind: 'confirm'; guard: GuardResult; typed: string };
+
+export interface Toast {
+  id: number;
+  kind: 'running' | 'success' | 'error';
+  text: string;
+}
+
+export interface UiState {
+  /** Index into the stable row order (resource name, then volume). */
+  selected: number;
+  host: HostIndex;
+  view: View;
+  overlay: Overlay;
+  toast?: Toast;
+  nextToastId: number;
+  /** Lines scrolled back from the newest event in the log view. */
+  logScroll: number;
+}
+
+export type UiAction =
+  | { type: 'move'; delta: number; rows: number }
+  | { type: 'switch-host' }
+  | { type: 'view'; view: View }
+  | { type: 'help' }
+  | { type: 'confirm'; guard: GuardResult }
+  | { type: 'type'; text: string }
+  | { type: 'backspace' }
+  | { type: 'close' }
+  | { type: 'toast'; kind: Toast['kind']; text: string }
+  | { type: 'toast-dismiss'; id: number }
+  | { type: 'scroll-log'; delta: number; max: number };
+
+export const initialUiState: UiState = { selected: 0, host: 0, view: 'overview', overlay: { kind: 'none' }, nextToastId: 1, logScroll: 0 };
+
+export function uiReducer(s: UiState, a: UiAction): UiState {
+  switch (a.type) {
+    case 'move':
+      return { ...s, selected: a.rows === 0 ? 0 : Math.max(0, Math.min(a.rows - 1, s.selected + a.delta)) };
+    case 'switch-host':
+      return { ...s, host: s.host === 0 ? 1 : 0 };
+    case 'view':
+      return { ...s, view: a.view, logScroll: 0 };
+    case 'help':
+      return { ...s, overlay: s.overlay.kind === 'help' ? { kind: 'none' } : { kind: 'help' } };
+    case 'confirm':
+      return { ...s, overlay: { kind: 'confirm', guard: a.guard, typed: '' } };
+    case 'type':
+      return s.overlay.kind === 'confirm' ? { ...s, overlay: { ...s.overlay, typed: s.overlay.typed + a.text } } : s;
+    case 'backspace':
+      return s.overlay.kind === 'confirm' ? { ...s, overlay: { ...s.overlay, typed: s.overlay.typed.slice(0, -1) } } : s;
+    case 'close':
+      return { ...s, overlay: { kind: 'none' } };
+    case 'toast':
+      return { ...s, toast: { id: s.nextToastId, kind: a.kind, text: a.text }, nextToastId: s.nextToastId + 1 };
+    case 'toast-dismiss':
+      return s.toast?.id === a.id ? { ...s, toast: undefined } : s;
+    case 'scroll-log':
+      return { ...s, logScroll: Math.max(0, Math.min(a.max, s.logScroll + a.delta)) };
+  }
+}

@@ -1,0 +1,148 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  AUTH_FAILED,
+  authMac,
+  handshakeReceive,
+  isConnectionKeeper,
+  startHandshake,
+  verifyAuthMac,
+  type HandshakeAction,
+  type HandshakeConfig,
+  type HandshakeState,
+} from '../../../agent/engine/peer-auth.js';
+import type { PeerMessage } from '../../../agent/engine/peer-wire.js';
+
+const nonceA = Buffer.alloc(32, 0xa1);
+const nonceB = Buffer.alloc(32, 0xb2);
+
+function cfg(over: Partial<HandshakeConfig> & Pick<HandshakeConfig, 'side' | 'localNodeId' | 'peerNodeId' | 'nonce'>): HandshakeConfig {
+  return { resource: 'r0', secret: 's3cret', configHash: 'h1', session: 'sess', ...over };
+}
+
+const sent = (actions: HandshakeAction[]): PeerMessage[] => actions.flatMap((a) => (a.kind === 'send' ? [a.msg] : []));
+const outcome = (actions: HandshakeAction[]): HandshakeAction | undefined => actions.find((a) => a.kind !== 'send');
+
+/** Runs two handshakes against each other in memory, delivering messages in order. */
+function converse(a: HandshakeConfig, b: HandshakeConfig): { a: HandshakeAction[]; b: HandshakeAction[] } {
+  const sa = startHandshake(a);
+  const sb = startHandshake(b);
+  let stA: HandshakeState = sa.state;
+  let stB: HandshakeState = sb.state;
+  const log = { a: [...sa.actions], b: [...sb.actions] };
+  let toB = sent(sa.actions);
+  let toA = sent(sb.actions);
+  while (toA.length + toB.length > 0) {
+    const nextToA: PeerMessage[] = [];
+    const nextToB: PeerMessage[] = [];
+    for (const m of toB) {
+      if (stB.done) break;
+      const s = handshakeReceive(stB, m);
+      stB = s.state;
+      log.b.push(...s.actions);
+      nextToA.push(...sent(s.actions));
+    }
+    for (const m of toA) {
+      if (stA.done) break;
+      const s = handshakeReceive(stA, m);
+      stA = s.state;
+      log.a.push(...s.actions);
+      nextToB.push(...sent(s.actions));
+    }
+    toA = nextToA;
+    toB = nextToB;
+  }
+  return log;
+}
+
+describe('peer-auth MAC', () => {
+  const base = { secret: 'k', ownNonce: nonceA, peerNonce: nonceB, resource: 'r0', ownNodeId: 0, peerNodeId: 1 } as const;
+
+  test('verifies the response it computes, and nothing else', () => {
+    const mac = authMac({ ...base, side: 'dialer' });
+    assert.equal(mac.length, 32);
+    assert.ok(verifyAuthMac({ ...base, side: 'dialer' }, mac));
+    assert.ok(!verifyAuthMac({ ...base, side: 'dialer', secret: 'K' }, mac));
+    assert.ok(!verifyAuthMac({ ...base, side: 'dialer', resource: 'r1' }, mac));
+    assert.ok(!verifyAuthMac({ ...base, side: 'dialer', ownNodeId: 1, peerNodeId: 0 }, mac));
+    assert.ok(!verifyAuthMac({ ...base, side: 'dialer', peerNonce: nonceA }, mac));
+    assert.ok(!verifyAuthMac({ ...base, side: 'dialer' }, mac.subarray(0, 31)));
+  });
+
+  test('reflection: the acceptor’s answer to a nonce is not what the dialer must send', () => {
+    // An attacker relays our challenge back to us on a second connection: our own answer
+    // there carries the other label and the node ids swapped, so it does not verify.
+    const ours = authMac({ ...base, side: 'acceptor' });
+    assert.ok(!verifyAuthMac({ ...base, side: 'dialer' }, ours));
+    assert.notDeepEqual(authMac({ ...base, side: 'dialer' }), ours);
+  });
+
+  test('the keeper is the lower node-id', () => {
+    assert.equal(isConnectionKeeper(0, 1), true);
+    assert.equal(isConnectionKeeper(1, 0), false);
+  });
+});
+
+describe('peer-auth handshake', () => {
+  const a = cfg({ side: 'dialer', localNodeId: 0, peerNodeId: 1, nonce: nonceA });
+  const b = cfg({ side: 'acceptor', localNodeId: 1, peerNodeId: 0, nonce: nonceB });
+
+  test('same secret: both sides authenticate and learn the peer’s Hello', () => {
+    const log = converse(a, b);
+    const ra = outcome(log.a);
+    const rb = outcome(log.b);
+    assert.equal(ra?.kind, 'authenticated');
+    assert.equal(rb?.kind, 'authenticated');
+    if (ra?.kind === 'authenticated') assert.equal(ra.peer.nodeId, 1);
+    if (rb?.kind === 'authenticated') assert.deepEqual([rb.peer.nodeId, rb.peer.configHash, rb.peer.session], [0, 'h1', 'sess']);
+  });
+
+  test('wrong secret: both sides fail with "authentication failed" and tell the peer', () => {
+    const log = converse(a, { ...b, secret: 'other' });
+    for (const side of [log.a, log.b]) {
+      assert.deepEqual(outcome(side), { kind: 'fail', reason: 'auth-failed', error: AUTH_FAILED });
+      assert.ok(sent(side).some((m) => m.type === 'AuthResult' && !m.ok));
+    }
+  });
+
+  test('same side labels on both ends (a reflected conversation) fail', () => {
+    const log = converse(a, { ...b, side: 'dialer' });
+    assert.equal(outcome(log.a)?.kind, 'fail');
+    assert.equal(outcome(log.b)?.kind, 'fail');
+  });
+
+  test('a peer for another resource or node-id is refused before any secret is used', () => {
+    for (const bad of [{ resource: 'r1' }, { localNodeId: 5 }]) {
+      const log = converse(a, { ...b, ...bad });
+      const r = outcome(log.a);
+      assert.equal(r?.kind, 'fail');
+      if (r?.kind === 'fail') assert.equal(r.reason, 'protocol-error');
+      assert.ok(!sent(log.a).some((m) => m.type === 'AuthResponse'));
+    }
+  });
+
+  test('anything but the handshake sequence is a protocol error', () => {
+    const s0 = startHandshake(a).state;
+    const data: PeerMessage = { type: 'Data', volume: 0, seq: 1, offset: 0, flags: 0, payload: Buffer.alloc(512) };
+    const r1 = handshakeReceive(s0, data);
+    assert.equal(outcome(r1.actions)?.kind, 'fail');
+    const hello: PeerMessage = { type: 'Hello', protocolVersion: 1, nodeId: 1, resource: 'r0', configHash: 'x', session: 's' };
+    const s1 = handshakeReceive(s0, hello).state;
+    assert.equal(outcome(handshakeReceive(s1, data).actions)?.kind, 'fail');
+    assert.equal(outcome(handshakeReceive(s1, { type: 'AuthResult', ok: true }).actions)?.kind, 'fail');
+    // Our own nonce echoed back is refused outright.
+    assert.equal(outcome(handshakeReceive(s1, { type: 'AuthChallenge', nonce: nonceA }).actions)?.kind, 'fail');
+    const s2 = handshakeReceive(s1, { type: 'AuthChallenge', nonce: nonceB }).state;
+    assert.equal(outcome(handshakeReceive(s2, data).actions)?.kind, 'fail');
+    assert.equal(outcome(handshakeReceive(s2, { type: 'Ping' }).actions)?.kind, 'fail');
+    // A second Hello is out of order too.
+    assert.equal(outcome(handshakeReceive(s1, hello).actions)?.kind, 'fail');
+  });
+
+  test('protocol version mismatch is refused', () => {
+    const s0 = startHandshake(a).state;
+    const r = handshakeReceive(s0, { type: 'Hello', protocolVersion: 2, nodeId: 1, resource: 'r0', configHash: 'x', session: 's' });
+    const f = outcome(r.actions);
+    assert.ok(f?.kind === 'fail' && /version/.test(f.error));
+  });
+});

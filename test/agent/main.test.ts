@@ -1,0 +1,132 @@
+// The agent CLI and daemon as an operator uses them: the built dist/agent.mjs, real
+// processes, real unix sockets, real files, real TCP between the two daemons.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createAgentPair, type AgentPair } from '../support/agent-daemons.js';
+
+async function statusOf(h: AgentPair['a']): Promise<string> {
+  return (await h.cli('status')).stdout;
+}
+
+/** `status` once it contains `needle` (state changes take a few round trips between the daemons). */
+async function statusWhen(h: AgentPair['a'], needle: string): Promise<string> {
+  let text = '';
+  for (let i = 0; i < 200 && !text.includes(needle); i++) {
+    text = await statusOf(h);
+    if (!text.includes(needle)) await new Promise((r) => setTimeout(r, 50));
+  }
+  return text;
+}
+
+describe('drbd-agent CLI against two daemons', () => {
+  let p: AgentPair;
+  before(async () => {
+    p = await createAgentPair();
+  });
+  after(async () => {
+    await p?.close();
+  });
+
+  test('create-md, up: both Inconsistent and connected, no sync', async () => {
+    for (const h of [p.a, p.b]) {
+      const r = await h.cli('create-md', 'r0');
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const again = await p.a.cli('create-md', 'r0');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /valid metadata found on .*a\.img \(node-id 0, Inconsistent, current UUID 0000000000000004.*use create-md --force to destroy it/);
+    for (const h of [p.a, p.b]) assert.equal((await h.cli('up', 'r0')).code, 0);
+    const text = await statusWhen(p.a, 'peer-disk:Inconsistent');
+    assert.equal(text, 'r0 role:Secondary\n  disk:Inconsistent\n  ha-b role:Secondary\n    peer-disk:Inconsistent\n');
+  });
+
+  test('a refused promotion exits 1 with DRBD wording', async () => {
+    const r = await p.a.cli('primary', 'r0');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'r0: State change failed: Need access to UpToDate data\n');
+  });
+
+  test('primary --force starts the full sync; both end UpToDate with equal UUIDs', async () => {
+    assert.equal((await p.a.cli('primary', '--force', 'r0')).code, 0);
+    let json: Array<{ devices: Array<{ 'disk-state': string; uuids: { current: string } }> }> = [];
+    for (let i = 0; i < 200; i++) {
+      json = JSON.parse((await p.b.cli('status', '--json')).stdout);
+      if (json[0]?.devices[0]?.['disk-state'] === 'UpToDate') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ja = JSON.parse((await p.a.cli('status', '--json')).stdout);
+    assert.equal(json[0]!.devices[0]!['disk-state'], 'UpToDate');
+    assert.equal(BigInt('0x' + ja[0].devices[0].uuids.current) >> 1n, BigInt('0x' + json[0]!.devices[0]!.uuids.current) >> 1n);
+    assert.equal(await statusOf(p.a), 'r0 role:Primary\n  disk:UpToDate\n  ha-b role:Secondary\n    peer-disk:UpToDate\n');
+    const peerPrimary = await p.b.cli('primary', 'r0');
+    assert.equal(peerPrimary.code, 1);
+    assert.match(peerPrimary.stderr, /Multiple primaries not allowed by config/);
+  });
+
+  test('events --now prints the events2 dump', async () => {
+    const r = await p.a.cli('events', '--now');
+    assert.equal(r.code, 0);
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^exists resource name:r0 role:Primary /);
+    assert.ok(lines.some((l) => /^exists peer-device name:r0 peer-node-id:1 conn-name:ha-b volume:0 replication:Established peer-disk:UpToDate/.test(l)));
+    assert.equal(lines.at(-1), 'exists -');
+  });
+
+  test('sockets: admin 0600, monitor refuses a crafted state change', async () => {
+    assert.equal((await stat(p.a.socket)).mode & 0o777, 0o600);
+    const ro = p.a.socket.replace(/\.sock$/, '.ro.sock');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = connect(ro);
+      let buf = '';
+      s.on('data', (d) => {
+        buf += d;
+        if (buf.includes('\n')) {
+          s.destroy();
+          resolve(buf);
+        }
+      });
+      s.on('error', reject);
+      s.write(JSON.stringify({ id: 1, method: 'secondary', params: { resource: 'r0' } }) + '\n');
+    });
+    assert.match(reply, /"code":"read-only"/);
+    assert.match(await statusOf(p.a), /role:Primary/);
+  });
+
+  test('graceful Secondary disconnect: the Primary shows the peer Outdated; promoting it needs --force', async () => {
+    assert.equal((await p.b.cli('disconnect', 'r0')).code, 0);
+    assert.equal(await statusWhen(p.a, 'peer-disk:Outdated'), 'r0 role:Primary\n  disk:UpToDate\n  ha-b connection:Connecting\n    peer-disk:Outdated\n');
+    assert.equal(await statusOf(p.b), 'r0 role:Secondary\n  disk:Outdated\n  ha-a connection:StandAlone\n');
+    const r = await p.b.cli('primary', 'r0');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Need access to UpToDate data/);
+    assert.equal((await p.b.cli('connect', 'r0')).code, 0);
+    await statusWhen(p.a, 'ha-b role:Secondary');
+    assert.equal(await statusOf(p.b), 'r0 role:Secondary\n  disk:UpToDate\n  ha-a role:Primary\n    peer-disk:UpToDate\n');
+  });
+
+  test('a bad resource file is reported with file:line:col; the good one keeps working', async () => {
+    await writeFile(join(p.a.root, 'etc', 'bad.yaml'), 'resource: bad\nprotocol: D\n');
+    assert.equal((await p.a.cli('adjust')).code, 0);
+    const text = await statusOf(p.a);
+    assert.match(text, /^r0 role:Primary/);
+    assert.match(text, /# config error: .*bad\.yaml:2:11: /);
+  });
+
+  test('the daemon survives a client that disconnects mid-command', async () => {
+    const s = connect(p.a.socket);
+    await new Promise((r) => s.once('connect', r));
+    s.write(JSON.stringify({ id: 1, method: 'disconnect', params: { resource: 'r0' } }).slice(0, 20));
+    s.destroy();
+    const c = connect(p.a.socket);
+    await new Promise((r) => c.once('connect', r));
+    c.write(JSON.stringify({ id: 2, method: 'disconnect', params: { resource: 'r0' } }) + '\n');
+    c.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await p.a.cli('status');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^r0 role:Primary/);
+  });
+});

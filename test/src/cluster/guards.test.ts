@@ -1,0 +1,198 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseEventLine } from '../../../src/cluster/events2.js';
+import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
+import { checkAction, MSG, READ_ONLY_REASON, refusal, targetToggle, type ActionKind, type GuardResult } from '../../../src/cluster/guards.js';
+import { loadScenario } from './fixtures.js';
+
+function apply(m: ClusterModel, host: HostIndex, ...lines: string[]): ClusterModel {
+  for (const l of lines) m = applyHostEvent(m, host, parseEventLine(l)!);
+  return m;
+}
+const reasons = (g: GuardResult) => g.checks.filter((c) => !c.ok).map((c) => c.reason);
+
+/** Both nodes freshly created and connected, nobody Primary: the state before the initial sync. */
+function fresh(): ClusterModel {
+  let m = loadScenario('initial-sync');
+  for (const h of [0, 1] as const) {
+    m = apply(
+      m,
+      h,
+      'change resource name:r0 role:Secondary',
+      'change device name:r0 volume:0 minor:1 disk:Inconsistent',
+      `change connection name:r0 peer-node-id:${1 - h} conn-name:${h ? 'ha-a' : 'ha-b'} role:Secondary`,
+      `change peer-device name:r0 peer-node-id:${1 - h} conn-name:${h ? 'ha-a' : 'ha-b'} volume:0 replication:Established peer-disk:Inconsistent`,
+    );
+  }
+  return m;
+}
+
+describe('guards: promote', () => {
+  test('healthy Secondary while the peer is Primary: refused with DRBD wording', () => {
+    const g = checkAction(loadScenario('healthy'), 'promote', 'r0', 1);
+    assert.equal(g.allowed, false);
+    assert.equal(g.command, 'drbd-agent primary r0');
+    assert.equal(g.hostName, 'ha-b');
+    assert.equal(g.destructive, false);
+    assert.deepEqual(reasons(g), [MSG.multiplePrimaries]);
+  });
+
+  test('after a clean demote of the peer, promote is allowed', () => {
+    let m = loadScenario('healthy');
+    m = apply(m, 0, 'change resource name:r0 role:Secondary');
+    m = apply(m, 1, 'change connection name:r0 peer-node-id:0 conn-name:ha-a role:Secondary');
+    const g = checkAction(m, 'promote', 'r0', 1);
+    assert.equal(g.allowed, true, JSON.stringify(g.checks));
+    assert.ok(g.checks.every((c) => c.ok));
+  });
+
+  test('already Primary is refused', () => {
+    assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'promote', 'r0', 0)), ['already Primary']);
+  });
+
+  test('trap: Inconsistent node (fresh disks) — refused; force suggested as destructive since nothing better exists', () => {
+    const g = checkAction(fresh(), 'promote', 'r0', 0);
+    assert.equal(g.allowed, false);
+    assert.deepEqual(reasons(g), [`${MSG.needUpToDate} (disk is Inconsistent)`]);
+    assert.equal(g.suggestion?.action, 'force-primary');
+    const f = checkAction(fresh(), 'force-primary', 'r0', 0);
+    assert.equal(f.allowed, true, JSON.stringify(f.checks));
+    assert.equal(f.destructive, true);
+    assert.equal(f.command, 'drbd-agent primary --force r0');
+  });
+
+  test('trap: SyncTarget mid-sync — refused, and force refused because the source has UpToDate data', () => {
+    const m = loadScenario('initial-sync');
+    const g = checkAction(m, 'promote', 'r0', 1);
+    assert.equal(g.allowed, false);
+    assert.ok(reasons(g).includes(`${MSG.needUpToDate} (disk is Inconsistent)`));
+    assert.notEqual(g.suggestion?.action, 'force-primary');
+    const f = checkAction(m, 'force-primary', 'r0', 1);
+    assert.equal(f.allowed, false);
+    assert.ok(reasons(f).some((r) => /ha-a has UpToDate data/.test(r!)));
+  });
+
+  test('trap: Outdated node while the Primary lives — refused, no force suggestion, force refused', () => {
+    const m = loadScenario('outdated-peer');
+    const g = checkAction(m, 'promote', 'r0', 1);
+    assert.deepEqual(reasons(g), [MSG.multiplePrimaries, `${MSG.needUpToDate} (disk is Outdated)`]);
+    assert.equal(g.suggestion, undefined);
+    assert.equal(checkAction(m, 'force-primary', 'r0', 1).allowed, false);
+  });
+
+  test('trap: Outdated node after the Primary died — refused, force suggested and allowed as the best remaining data', () => {
+    const m = setReachability(loadScenario('outdated-peer'), 0, { state: 'unreachable', error: 'no route to host' });
+    const g = checkAction(m, 'promote', 'r0', 1);
+    assert.deepEqual(reasons(g), [`${MSG.needUpToDate} (disk is Outdated)`]);
+    assert.equal(g.suggestion?.action, 'force-primary');
+    assert.match(g.suggestion!.text, /best remaining data.*destructive/);
+    const f = checkAction(m, 'force-primary', 'r0', 1);
+    assert.equal(f.allowed, true, JSON.stringify(f.checks));
+    assert.ok(f.checks.some((c) => /unreachable: make sure it is really down/.test(c.text)));
+  });
+
+  test('trap: peer still Primary across a cut link — refused ("peer is not outdated")', () => {
+    const g = checkAction(loadScenario('peer-down'), 'promote', 'r0', 1);
+    assert.deepEqual(reasons(g), [MSG.multiplePrimaries, MSG.peerNotOutdated]);
+  });
+
+  test('failover: peer host gone, survivor UpToDate — allowed', () => {
+    const m = setReachability(loadScenario('peer-down'), 0, { state: 'unreachable', error: 'timeout' });
+    const g = checkAction(m, 'promote', 'r0', 1);
+    assert.equal(g.allowed, true, JSON.stringify(g.checks));
+  });
+
+  test('split brain pending: promote refused', () => {
+    const g = checkAction(loadScenario('split-brain'), 'promote', 'r0', 1);
+    assert.ok(reasons(g).includes('split brain: resolve it with the runbook first'));
+  });
+});
+
+describe('guards: demote, connect, disconnect, target, create-md', () => {
+  test('demote a Primary with no initiators: allowed', () => {
+    const g = checkAction(loadScenario('healthy'), 'demote', 'r0', 0);
+    assert.equal(g.allowed, true);
+    assert.equal(g.command, 'drbd-agent secondary r0');
+  });
+
+  test('trap: demote while initiators are logged in — "Device is held open by someone"', () => {
+    const g = checkAction(loadScenario('primary-iscsi'), 'demote', 'r0', 0);
+    assert.equal(g.allowed, false);
+    assert.equal(refusal(g), `${MSG.heldOpen}: 2 iSCSI sessions (iqn.1991-05.com.microsoft:win-fs01, iqn.2008-11.org.linux-kvm:vm-db01)`);
+    assert.equal(g.suggestion?.action, 'target-stop');
+  });
+
+  test('demote a Secondary is refused', () => {
+    assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'demote', 'r0', 1)), ['already Secondary']);
+  });
+
+  test('connect: StandAlone may connect; Connected refused; split brain points at discard-my-data', () => {
+    assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'connect', 'r0', 0)), ['already connected']);
+    const g = checkAction(loadScenario('split-brain'), 'connect', 'r0', 0);
+    assert.equal(g.allowed, true);
+    assert.equal(g.suggestion?.action, 'discard-my-data');
+    assert.equal(checkAction(loadScenario('outdated-peer'), 'connect', 'r0', 1).allowed, true);
+  });
+
+  test('discard-my-data: destructive, only on a Secondary victim', () => {
+    const m = loadScenario('split-brain');
+    const victim = checkAction(m, 'discard-my-data', 'r0', 1);
+    assert.equal(victim.allowed, true, JSON.stringify(victim.checks));
+    assert.equal(victim.destructive, true);
+    assert.equal(victim.command, 'drbd-agent connect --discard-my-data r0');
+    assert.ok(reasons(checkAction(m, 'discard-my-data', 'r0', 0)).includes('the victim must be Secondary: demote it first'));
+  });
+
+  test('disconnect: allowed while connected, refused when StandAlone', () => {
+    const g = checkAction(loadScenario('healthy'), 'disconnect', 'r0', 0);
+    assert.equal(g.allowed, true);
+    assert.ok(g.checks.some((c) => /ha-b will be marked Outdated/.test(c.text)));
+    assert.deepEqual(reasons(checkAction(loadScenario('split-brain'), 'disconnect', 'r0', 0)), ['already StandAlone']);
+  });
+
+  test('target: t toggles; start only on the Primary; stop warns about sessions', () => {
+    const m = loadScenario('primary-iscsi');
+    assert.equal(targetToggle(m, 'r0', 0), 'target-stop');
+    assert.equal(targetToggle(m, 'r0', 1), 'target-start');
+    const stop = checkAction(m, 'target-stop', 'r0', 0);
+    assert.equal(stop.allowed, true);
+    assert.equal(stop.command, 'drbd-agent target stop r0');
+    assert.ok(stop.checks.some((c) => c.text === '2 initiator sessions will be dropped'));
+    assert.deepEqual(reasons(checkAction(m, 'target-start', 'r0', 1)), ['the target runs on the Primary only']);
+    assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'target-start', 'r0', 0)), ['already running']);
+    assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'target-start', 'r1', 0)), ['no iscsi section in the resource file']);
+  });
+
+  test('create-md --force: refused on an attached disk or the last good copy; allowed for a replaced disk', () => {
+    const m = loadScenario('healthy');
+    assert.deepEqual(reasons(checkAction(m, 'create-md-force', 'r0', 1)), ['detach the disk (or take the resource down) first']);
+    const replaced = apply(m, 1, 'change device name:r0 volume:0 minor:1 disk:Diskless');
+    const g = checkAction(apply(replaced, 0, 'change peer-device name:r0 peer-node-id:1 conn-name:ha-b volume:0 peer-disk:Diskless'), 'create-md-force', 'r0', 1);
+    assert.equal(g.allowed, true, JSON.stringify(g.checks));
+    assert.equal(g.destructive, true);
+    assert.equal(g.command, 'drbd-agent create-md --force r0');
+    const wipeSurvivor = checkAction(replaced, 'create-md-force', 'r0', 0);
+    assert.ok(reasons(wipeSurvivor).includes('wiping ha-a could destroy the last good copy'));
+  });
+
+  test('an unreachable host refuses every action on it', () => {
+    const g = checkAction(loadScenario('unreachable'), 'demote', 'r0', 1);
+    assert.equal(g.allowed, false);
+    assert.equal(refusal(g), 'ha-b is unreachable');
+  });
+
+  test('read-only refuses everything with the reason', () => {
+    const m = loadScenario('healthy', { readOnly: true });
+    const all: ActionKind[] = ['promote', 'demote', 'connect', 'disconnect', 'target-start', 'target-stop', 'force-primary', 'discard-my-data', 'create-md-force'];
+    for (const a of all) {
+      const g = checkAction(m, a, 'r0', 0);
+      assert.equal(g.allowed, false, a);
+      assert.deepEqual(reasons(g), [READ_ONLY_REASON], a);
+    }
+    assert.equal(READ_ONLY_REASON, 'read-only: started with --read-only');
+  });
+
+  test('unknown resource', () => {
+    assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'promote', 'nope', 0)), ['no resource nope on either host']);
+  });
+});

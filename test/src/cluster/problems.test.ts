@@ -1,0 +1,79 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseEventLine } from '../../../src/cluster/events2.js';
+import { applyHostEvent, setReachability } from '../../../src/cluster/model.js';
+import { deriveProblems, worstSeverity, type Problem } from '../../../src/cluster/problems.js';
+import { loadScenario } from './fixtures.js';
+
+const brief = (ps: Problem[]) => ps.map((p) => `${p.severity} ${p.id}`);
+
+describe('problems, drbdmon style', () => {
+  test('healthy: nothing', () => {
+    assert.deepEqual(deriveProblems(loadScenario('healthy')), []);
+  });
+
+  test('initial sync: one info line with direction, done and ETA; the SyncTarget Inconsistent is not flagged again', () => {
+    const ps = deriveProblems(loadScenario('initial-sync'));
+    assert.deepEqual(brief(ps), ['info sync:r0/0']);
+    assert.equal(ps[0]!.text, 'r0/0 sync ha-a → ha-b 62.50%, ETA 10s');
+  });
+
+  test('split brain: an alert naming the runbook; StandAlone and DUnknown peer disks are not repeated', () => {
+    const ps = deriveProblems(loadScenario('split-brain'));
+    assert.deepEqual(brief(ps), ['alert split-brain:r0']);
+    assert.match(ps[0]!.text, /SPLIT BRAIN on r0/);
+    assert.equal(ps[0]!.runbook, 'split-brain');
+  });
+
+  test('two Primaries: alert', () => {
+    let m = loadScenario('split-brain');
+    m = applyHostEvent(m, 1, parseEventLine('change resource name:r0 role:Primary')!);
+    assert.deepEqual(brief(deriveProblems(m)), ['alert split-brain:r0', 'alert two-primaries:r0']);
+  });
+
+  test('peer down: degraded warn for the connection, no cascade on the DUnknown peer disk', () => {
+    const ps = deriveProblems(loadScenario('peer-down'));
+    assert.deepEqual(brief(ps), ['warn disconnected:r0']);
+    assert.match(ps[0]!.text, /degraded.*Connecting/);
+  });
+
+  test('outdated peer: StandAlone and Outdated (degraded, one side only) warns', () => {
+    const ps = deriveProblems(loadScenario('outdated-peer'));
+    assert.deepEqual(brief(ps), ['warn standalone:r0:1', 'warn disk:r0/0:1']);
+    assert.match(ps[1]!.text, /Outdated on ha-b \(degraded: only ha-a has UpToDate data\)/);
+  });
+
+  test('StandAlone says why', () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 0, parseEventLine('change connection name:r0 peer-node-id:1 conn-name:ha-b connection:StandAlone last-error:"authentication failed"')!);
+    const p = deriveProblems(m).find((x) => x.id.startsWith('standalone'))!;
+    assert.equal(p.text, 'r0 StandAlone on ha-a (authentication failed): it will not reconnect by itself');
+  });
+
+  test('no UpToDate copy anywhere: alert, and the per-disk states are folded into it', () => {
+    let m = loadScenario('outdated-peer');
+    m = setReachability(m, 0, { state: 'unreachable', error: 'no route to host' });
+    const ps = deriveProblems(m);
+    assert.deepEqual(brief(ps), ['alert host:0', 'alert no-uptodate:r0/0', 'warn standalone:r0:1']);
+    assert.match(ps[1]!.text, /no UpToDate copy of r0\/0 anywhere \(ha-b Outdated\)/);
+  });
+
+  test('primary with iSCSI sessions is healthy', () => {
+    assert.deepEqual(deriveProblems(loadScenario('primary-iscsi')), []);
+  });
+
+  test('config drift and config errors with file:line:col', () => {
+    const ps = deriveProblems(loadScenario('config-drift'));
+    assert.deepEqual(brief(ps), ['warn config-error:1:/etc/drbd-tui/r2.yaml:4:11', 'warn config-drift:r0']);
+    assert.equal(ps[0]!.text, 'ha-b: /etc/drbd-tui/r2.yaml:4:11: protocol: expected A, B or C, got "D"');
+    assert.equal(ps[1]!.text, 'config drift: r0 differs between ha-a and ha-b');
+  });
+
+  test('unreachable host: alert with the error; its stale state is not judged', () => {
+    const ps = deriveProblems(loadScenario('unreachable'));
+    assert.deepEqual(brief(ps), ['alert host:1']);
+    assert.equal(ps[0]!.text, 'ha-b unreachable: connect ETIMEDOUT 10.77.0.12:22');
+    assert.equal(worstSeverity(ps), 'alert');
+    assert.equal(worstSeverity([]), undefined);
+  });
+});

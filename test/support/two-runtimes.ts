@@ -1,0 +1,104 @@
+// Two ResourceRuntimes in this process, on real files and real TCP over loopback
+// (127.0.0.1 = ha-a, 127.0.0.2 = ha-b): the engine end to end without root or a lab.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseResourceYaml } from '../../agent/config/index.js';
+import type { ResourceConfig } from '../../agent/config/types.js';
+import { openBackingDisk } from '../../agent/engine/backing-disk.js';
+import { createMetadata } from '../../agent/engine/metadata.js';
+import { ResourceRuntime } from '../../agent/engine/resource-runtime.js';
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Pair {
+  dir: string;
+  a: ResourceRuntime;
+  b: ResourceRuntime;
+  configA: ResourceConfig;
+  configB: ResourceConfig;
+  diskA: string;
+  diskB: string;
+  reattach(which: 'a' | 'b'): Promise<ResourceRuntime>;
+  close(): Promise<void>;
+}
+
+export function resourceYaml(opts: { dir: string; portA: number; portB: number; size: string; protocol?: string }): string {
+  return `resource: r0
+protocol: ${opts.protocol ?? 'C'}
+net:
+  shared-secret: "test-secret-123"
+  ping-timeout: 2
+volumes:
+  - volume: 0
+    device: /dev/drbd1
+    disk:
+      ha-a: ${join(opts.dir, 'a.img')}
+      ha-b: ${join(opts.dir, 'b.img')}
+    size: ${opts.size}
+hosts:
+  ha-a: { node-id: 0, address: "127.0.0.1:${opts.portA}" }
+  ha-b: { node-id: 1, address: "127.0.0.2:${opts.portB}" }
+`;
+}
+
+export function loadConfig(text: string, node: string): ResourceConfig {
+  const r = parseResourceYaml('r0.yaml', text, { node });
+  if ('errors' in r) throw new Error(r.errors.map((e) => e.message).join('\n'));
+  return r.config;
+}
+
+/** What `create-md` does, for a config loaded in this process. */
+export async function createMd(cfg: ResourceConfig, nodeId: number): Promise<void> {
+  const disk = await openBackingDisk(cfg.volumes[0]!.disk, { create: cfg.volumes[0]!.size });
+  await createMetadata(disk, { nodeId });
+  await disk.close();
+}
+
+export async function createPair(opts: { size?: string; protocol?: string } = {}): Promise<Pair> {
+  const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-rt-'));
+  const text = resourceYaml({ dir, portA: await freePort('127.0.0.1'), portB: await freePort('127.0.0.2'), size: opts.size ?? '16MiB', protocol: opts.protocol });
+  const configA = loadConfig(text, 'ha-a');
+  const configB = loadConfig(text, 'ha-b');
+  await createMd(configA, 0);
+  await createMd(configB, 1);
+  const pair: Pair = {
+    dir,
+    configA,
+    configB,
+    diskA: configA.volumes[0]!.disk,
+    diskB: configB.volumes[0]!.disk,
+    a: await ResourceRuntime.attach(configA, configA.hosts[0]!, 'ha-a'),
+    b: await ResourceRuntime.attach(configB, configB.hosts[1]!, 'ha-b'),
+    async reattach(which) {
+      const cfg = which === 'a' ? configA : configB;
+      const rt = await ResourceRuntime.attach(cfg, cfg.hosts[which === 'a' ? 0 : 1]!, which === 'a' ? 'ha-a' : 'ha-b');
+      pair[which] = rt;
+      return rt;
+    },
+    async close() {
+      for (const rt of [pair.a, pair.b]) await rt.down().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return pair;
+}
+
+/** Polls until cond holds (state changes arrive as events; this only bounds the wait). */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
