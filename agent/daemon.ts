@@ -170,7 +170,8 @@ export class Daemon implements ControlHandler {
       case 'up':
         return this.up(name);
       case 'attach':
-        return this.attach(name);
+        await this.attach(name);
+        return { ok: true };
       case 'down':
       case 'detach':
         return this.down(name);
@@ -306,6 +307,8 @@ export class Daemon implements ControlHandler {
   /** Graceful shutdown of the daemon: resources go down cleanly but stay marked up. */
   async shutdown(): Promise<void> {
     await this.stop();
+    for (const t of this.targets.values()) await t.stop().catch(() => undefined);
+    this.targets.clear();
     for (const rt of this.runtimes.values()) await rt.down().catch(() => undefined);
   }
 }

@@ -157,7 +157,9 @@ export type MetaContinuation =
   /** Queued application writes may go once the new generation is on disk. */
   | { kind: 'release-writes' }
   /** A SyncTarget may write resync data once "Inconsistent" is on disk. */
-  | { kind: 'start-requests'; volume: number };
+  | { kind: 'start-requests'; volume: number }
+  /** A SyncSource tells the target its bitmap UUID only once that UUID is on its own disk. */
+  | { kind: 'send-sync-started'; volume: number };
 
 export interface DiskOp {
   token: number;

@@ -540,6 +540,10 @@ function metaDone(s: EngineState, tok: number, out: Action[]): void {
   } else if (then.kind === 'start-requests') {
     const v = s.volumes[then.volume];
     if (v?.sync) pump(s, v, out);
+  } else if (then.kind === 'send-sync-started') {
+    const v = s.volumes[then.volume];
+    if (v?.sync?.dir === 'source' && connected(s))
+      out.push({ a: 'send', msg: { type: 'sync-started', volume: v.volume, bitmapUuid: formatUuid(v.meta.gi.bitmap) } });
   }
 }
 
@@ -875,8 +879,9 @@ function startSyncProper(s: EngineState, v: VolumeState, out: Action[]): void {
     // matched first and the sync restarted in full.
     if (g.bitmap === 0n) g.bitmap = newUuid(s.rng);
     v.repl = 'SyncSource';
-    persist(s, v, out);
-    out.push({ a: 'send', msg: { type: 'sync-started', volume: v.volume, bitmapUuid: formatUuid(g.bitmap) } });
+    // [sim fix] Send it only once it is durable here: a target persists it as its C at once, and
+    // a source that crashed before persisting it came back unrelated to its target (rule 10).
+    persist(s, v, out, { kind: 'send-sync-started', volume: v.volume });
   } else {
     v.repl = 'WFSyncUUID';
   }

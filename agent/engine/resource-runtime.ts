@@ -10,6 +10,7 @@ import { createEngine, step } from './machine.js';
 import type { Action, AdminCommand, EngineState, Input } from './machine-types.js';
 import { toWire, WireReader } from './peer-codec.js';
 import { PeerLink } from './peer-link.js';
+import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';
 import { systemRng } from './uuid.js';
 import { VolumeStore } from './volume-store.js';
@@ -205,12 +206,19 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   /** The volume (by position in the resource file) as a block device; reads and writes only while Primary. */
   blockDevice(volume: number): BlockDevice {
     const store = this.stores[volume]!;
-    const write = (offset: number, data: Buffer, opts?: { fua?: boolean }) => {
+    const writeOne = (offset: number, data: Buffer, fua: boolean) => {
       const id = this.nextId++;
       return new Promise<void>((resolve, reject) => {
         this.writeWaiters.set(id, { resolve, reject });
-        this.dispatch({ t: 'app-write', write: { id, volume, offset, data, fua: opts?.fua ?? false } });
+        this.dispatch({ t: 'app-write', write: { id, volume, offset, data, fua } });
       });
+    };
+    // One peer message carries at most MAX_DATA_BYTES; larger writes go as several.
+    const write = async (offset: number, data: Buffer, opts?: { fua?: boolean }) => {
+      if (data.length <= MAX_DATA_BYTES) return writeOne(offset, data, opts?.fua ?? false);
+      const parts: Promise<void>[] = [];
+      for (let off = 0; off < data.length; off += MAX_DATA_BYTES) parts.push(writeOne(offset + off, data.subarray(off, off + MAX_DATA_BYTES), opts?.fua ?? false));
+      await Promise.all(parts);
     };
     return {
       size: store.dataBytes,

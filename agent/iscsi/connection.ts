@@ -409,7 +409,8 @@ export class Connection {
     if (this.phase !== 'ffp') return;
     const now = Date.now();
     if (this.nopOutstanding && now - this.nopOutstanding.sent > this.host.nopTimeout) {
-      this.host.log(`${this.address}: no NOP-Out reply in ${this.host.nopTimeout} ms; closing`);
+      const pending = [...this.tasks.values()].map((t) => `0x${(t.cdb[0] ?? 0).toString(16)}${t.started ? ' running' : t.delivered ? ` awaiting data ${t.received}/${t.edtl}` : ' queued'}`);
+      this.host.log(`${this.address}: no NOP-Out reply in ${this.host.nopTimeout} ms; closing (tasks: ${pending.join(', ') || 'none'}; ExpCmdSN ${this.expCmdSN}, queued ${this.queued.size})`);
       this.close();
       return;
     }

@@ -236,3 +236,28 @@ export function reportCapabilities(alloc: number): Buffer {
   b[5] = 0x01; // EX_AC_AR
   return b.subarray(0, Math.min(alloc, b.length));
 }
+
+/** READ FULL STATUS: one descriptor per registration, with its iSCSI TransportID. */
+export function readFullStatus(s: PrState, alloc: number): Buffer {
+  const descs = Object.entries(s.registrations).map(([nexus, key]) => {
+    const name = Buffer.from(`${nexus}\0`, 'utf8');
+    const tidLen = 4 + ((name.length + 3) & ~3);
+    const d = Buffer.alloc(24 + tidLen);
+    Buffer.from(key, 'hex').copy(d, 0);
+    const holder = isHolder(s, nexus);
+    d[12] = holder ? 0x01 : 0;
+    if (holder && s.reservation) d[13] = s.reservation.type & 0x0f;
+    d.writeUInt16BE(1, 18); // relative target port identifier
+    d.writeUInt32BE(tidLen, 20);
+    d[24] = 0x40 | 0x05; // TransportID format 01b (name + ISID), protocol iSCSI
+    d.writeUInt16BE(tidLen - 4, 26);
+    name.copy(d, 28);
+    return d;
+  });
+  const body = Buffer.concat(descs);
+  const h = Buffer.alloc(8);
+  h.writeUInt32BE(s.generation >>> 0, 0);
+  h.writeUInt32BE(body.length, 4);
+  const b = Buffer.concat([h, body]);
+  return b.subarray(0, Math.min(alloc, b.length));
+}

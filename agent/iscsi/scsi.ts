@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { IoError, type BlockDevice } from '../engine/block-device.js';
 import { encodeLun } from './pdu.js';
-import { deserializePr, memoryReservationStore, prConflict, prOut, readKeys, readReservation, reportCapabilities, serializePr, type PrState, type ReservationStore } from './reservations.js';
+import { deserializePr, memoryReservationStore, prConflict, prOut, readFullStatus, readKeys, readReservation, reportCapabilities, serializePr, type PrState, type ReservationStore } from './reservations.js';
 import { Sense, senseFixed, Status, type SenseInfo } from './sense.js';
 
 export interface ScsiRequest {
@@ -36,7 +36,7 @@ const PRODUCT = 'userspace target';
 const REVISION = '0001';
 /** Block limits we advertise (VPD 0xB0) and enforce. */
 export const MAX_TRANSFER_BLOCKS = 65536;
-const MAX_UNMAP_BLOCKS = 0x400000;
+const MAX_UNMAP_BLOCKS = 0x100000;
 const MAX_UNMAP_DESCRIPTORS = 256;
 const MAX_WRITE_SAME_BLOCKS = 0x400000;
 const MAX_COMPARE_WRITE_BLOCKS = 1;
@@ -532,7 +532,6 @@ export class ScsiTarget {
     const b = Buffer.alloc(32);
     b.writeBigUInt64BE(BigInt(lu.blocks - 1), 0);
     b.writeUInt32BE(lu.blockSize, 8);
-    b[13] = Math.max(0, Math.log2(4096 / lu.blockSize)) & 0x0f; // 4 KiB physical blocks
     b[14] = 0x80 | 0x40; // LBPME, LBPRZ
     return good(cut(b, c.readUInt32BE(10)));
   }
@@ -641,10 +640,11 @@ export class ScsiTarget {
     const bad = this.rangeError(lu, rw.lba, rw.blocks);
     if (bad) return { ...bad, dataOutExpected: need };
     if (rw.blocks > MAX_TRANSFER_BLOCKS) return { ...check(Sense.invalidFieldInCdb), dataOutExpected: need };
-    if (data.length < need) return { ...check(Sense.invalidFieldInInformationUnit), dataOutExpected: need };
-    if (need === 0) return { status: Status.Good, dataOutExpected: 0 };
-    await lu.waitAtomic(rw.lba, rw.blocks);
-    const payload = data.length === need ? data : data.subarray(0, need);
+    // EDTL short of the CDB: write the whole blocks that did arrive (RFC 7143 §11.4.5.1 overflow).
+    const bytes = data.length >= need ? need : data.length - (data.length % lu.blockSize);
+    if (bytes === 0) return { status: Status.Good, dataOutExpected: need };
+    await lu.waitAtomic(rw.lba, bytes / lu.blockSize);
+    const payload = data.length === bytes ? data : data.subarray(0, bytes);
     await lu.dev.write(rw.lba * lu.blockSize, payload, rw.fua ? { fua: true } : undefined);
     return { status: Status.Good, dataOutExpected: need };
   }
@@ -729,11 +729,11 @@ export class ScsiTarget {
     if (blocks === 0) blocks = lu.blocks - lba;
     if (lba + blocks > lu.blocks) return fail(Sense.lbaOutOfRange);
     if (blocks > MAX_WRITE_SAME_BLOCKS) return fail(Sense.invalidFieldInCdb);
-    if (data.length < need) return fail(Sense.invalidFieldInInformationUnit);
+    if (data.length !== need) return fail(Sense.invalidFieldInCdb);
     const block = ndob ? Buffer.alloc(lu.blockSize) : data.subarray(0, lu.blockSize);
-    const zero = block.every((x) => x === 0);
     await lu.waitAtomic(lba, blocks);
-    if (b1 & 0x08 && zero) {
+    // UNMAP=1: deallocate whatever the data block holds; LBPRZ=1 makes reads return zeros.
+    if (b1 & 0x08) {
       await lu.dev.discard(lba * lu.blockSize, blocks * lu.blockSize);
       return { status: Status.Good, dataOutExpected: need };
     }
@@ -760,7 +760,7 @@ export class ScsiTarget {
     if (blocks > MAX_COMPARE_WRITE_BLOCKS) return fail(Sense.invalidFieldInCdb);
     if (lba + blocks > lu.blocks) return fail(Sense.lbaOutOfRange);
     if (blocks === 0) return { status: Status.Good, dataOutExpected: 0 };
-    if (data.length !== need) return fail(Sense.invalidFieldInInformationUnit);
+    if (data.length !== need) return fail(Sense.invalidFieldInCdb);
     return lu.runAtomic(lba, blocks, async () => {
       const medium = await lu.dev.read(lba * lu.blockSize, half);
       for (let i = 0; i < half; i++) {
@@ -824,6 +824,8 @@ export class ScsiTarget {
         return good(readReservation(s, alloc));
       case 2:
         return good(reportCapabilities(alloc));
+      case 3:
+        return good(readFullStatus(s, alloc));
       default:
         return check(Sense.invalidFieldInCdb);
     }

@@ -160,6 +160,9 @@ function ensureConnection(r: ResourceSnapshot, e: StateEvent): ConnectionSnapsho
 
 /** Applies one event to a copy of the view (the input is not modified). */
 export function applyEvent(view: HostView, e: StateEvent): HostView {
+  // An `exists` after a finished dump is a new subscription's dump (reconnect): start over,
+  // or objects destroyed while we were away would linger.
+  if (e.verb === 'exists' && view.ready) view = emptyHostView(view.node, view.agentVersion);
   const next: HostView = { ...view, lastEventTime: e.time || view.lastEventTime };
   if (e.object === '-') return { ...next, ready: true };
   if (e.verb === 'call' || e.verb === 'response' || e.object === 'helper') return next;

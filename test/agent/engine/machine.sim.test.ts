@@ -39,7 +39,10 @@ function checkInvariants(run: Run, seed: number): void {
   if (one) fail(run, seed, one);
   for (let vol = 0; vol < sim.opts.volumes; vol++) {
     const bad = sim.untrackedDifferences(vol);
-    if (bad.length > 0) fail(run, seed, `volume ${vol}: blocks ${bad.slice(0, 10).join(',')} differ between the disks and are neither out of sync in a bitmap nor in flight`);
+    if (bad.length > 0) {
+      const who = bad.slice(0, 10).map((b) => `${b}[a:${sim.ledgerMismatches(0, vol).includes(b) ? 'stale' : 'ok'} b:${sim.ledgerMismatches(1, vol).includes(b) ? 'stale' : 'ok'}]`);
+      fail(run, seed, `volume ${vol}: blocks ${who.join(',')} differ between the disks and are neither out of sync in a bitmap nor in flight`);
+    }
     for (const n of [0, 1] as const) {
       const e = sim.engine(n);
       if (e.role !== 'Primary' || e.volumes[vol]!.disk !== 'UpToDate') continue;

@@ -93,16 +93,12 @@ function writeBlocks(sim: EngineSim, node: NodeId, blocks: number[], seed = 7): 
   return blocks.map((b) => sim.write(node, 0, b * BLOCK, pattern(p)));
 }
 
-/** Resync traffic: rs-requests sent by the target, counted in blocks. */
+/** Resync traffic while `run` runs, in blocks received by either node (resync replies and writes). */
 function countResyncBlocks(sim: EngineSim, run: () => void): number {
-  let blocks = 0;
-  const orig = sim.engine(0).volumes[0]!.sync;
-  void orig;
-  const before = sim.engine(0).volumes[0]!.stats.received + sim.engine(1).volumes[0]!.stats.received;
+  const received = (): number => sim.engine(0).volumes[0]!.stats.received + sim.engine(1).volumes[0]!.stats.received;
+  const before = received();
   run();
-  const after = sim.engine(0).volumes[0]!.stats.received + sim.engine(1).volumes[0]!.stats.received;
-  blocks = (after - before) / BLOCK;
-  return blocks;
+  return (received() - before) / BLOCK;
 }
 
 // ================================================================== guards (pure)
@@ -131,11 +127,16 @@ describe('guards', () => {
 
   test('promote of an UpToDate node while alone: no new UUID until the first write (lazy)', () => {
     const s = engine();
-    admin(s, { cmd: 'primary', force: false });
+    const promoted = admin(s, { cmd: 'primary', force: false }).actions;
     assert.equal(s.volumes[0]!.meta.gi.current, C1, 'promotion alone does not change C');
     assert.equal(s.volumes[0]!.newGenPending, true);
-    // First write: new C, B[peer] = old C, and the write waits for the metadata to be durable.
-    const acts = step(s, { t: 'app-write', write: { id: 1, volume: 0, offset: 0, data: Buffer.alloc(BLOCK, 1), fua: false } });
+    // A write before the Primary flag is durable waits for it (a crash must be recognisable).
+    const early = step(s, { t: 'app-write', write: { id: 1, volume: 0, offset: 0, data: Buffer.alloc(BLOCK, 1), fua: false } });
+    assert.deepEqual(early, []);
+    assert.equal(s.volumes[0]!.meta.gi.current, C1);
+    const flag = promoted.find((a): a is Extract<Action, { a: 'persist-meta' }> => a.a === 'persist-meta')!;
+    // Once it is: first write → new C, B[peer] = old C, and the write waits for that to be durable.
+    const acts = step(s, { t: 'meta-done', token: flag.token });
     const g = s.volumes[0]!.meta.gi;
     assert.ok(!uuidEq(g.current, C1));
     assert.equal(g.bitmap, C1);

@@ -105,6 +105,13 @@ response helper name:r0 peer-node-id:1 conn-name:p volume:0 helper:before-resync
     assert.deepEqual(emptyHostView().resources, []);
   });
 
+  test('a new initial dump (after a reconnect) replaces the old view', () => {
+    const v = fold('exists resource name:r0 role:Primary\nexists resource name:r1\nexists -');
+    const v2 = foldEvents(parseEvents('exists resource name:r0 role:Secondary\nexists -').events, v);
+    assert.deepEqual(v2.resources.map((r) => [r.name, r.role]), [['r0', 'Secondary']]);
+    assert.equal(v2.ready, true);
+  });
+
   test('resources stay sorted by name whatever the arrival order', () => {
     const v = fold('exists resource name:r2\nexists resource name:r0\nexists resource name:r1\nexists device name:r1 volume:1 minor:3\nexists device name:r1 volume:0 minor:2');
     assert.deepEqual(v.resources.map((r) => r.name), ['r0', 'r1', 'r2']);

@@ -1,0 +1,122 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BHS_LENGTH,
+  decodeLun,
+  decodeRequest,
+  encodeDataIn,
+  encodeLun,
+  encodeScsiResponse,
+  framePieces,
+  Op,
+  PduError,
+  PduFramer,
+  type RawPdu,
+} from '../../../agent/iscsi/pdu.js';
+
+// RFC 3720 appendix B.4: a SCSI Read (10) command PDU and its CRC32C (sent LSB first).
+const READ10_PDU = Buffer.from(
+  ['01c00000', '00000000', '00000000', '00000000', '14000000', '00000400', '00000014', '00000018', '28000000', '00000000', '02000000', '00000000'].join(''),
+  'hex',
+);
+
+function raw(bhs: Buffer, data = Buffer.alloc(0)): RawPdu {
+  return { bhs, ahs: Buffer.alloc(0), data };
+}
+
+describe('pdu codec', () => {
+  test('decodes the RFC 3720 B.4 SCSI Read(10) command', () => {
+    const p = decodeRequest(raw(READ10_PDU));
+    assert.equal(p.op, Op.ScsiCommand);
+    if (p.op !== Op.ScsiCommand) return;
+    assert.equal(p.immediate, false);
+    assert.equal(p.final, true);
+    assert.equal(p.read, true);
+    assert.equal(p.itt, 0x14000000);
+    assert.equal(p.edtl, 0x400);
+    assert.equal(p.cmdSN, 0x14);
+    assert.equal(p.cdb[0], 0x28);
+  });
+
+  test('header digest of the RFC 3720 B.4 PDU goes out as 56 3a 96 d9', () => {
+    const pieces = framePieces(READ10_PDU, undefined, { header: true, data: false });
+    assert.equal(pieces.length, 2);
+    assert.deepEqual(pieces[1], Buffer.from([0x56, 0x3a, 0x96, 0xd9]));
+  });
+
+  test('LUN encoding round-trips peripheral and flat addressing', () => {
+    for (const lun of [0, 1, 255, 256, 1000, 16383]) assert.equal(decodeLun(encodeLun(lun), 0), lun);
+    assert.deepEqual(encodeLun(3), Buffer.from([0, 3, 0, 0, 0, 0, 0, 0]));
+    assert.deepEqual(encodeLun(300).subarray(0, 2), Buffer.from([0x41, 0x2c]));
+  });
+
+  test('unknown opcodes raise PduError with reason "command not supported"', () => {
+    const b = Buffer.alloc(BHS_LENGTH);
+    b[0] = 0x1c;
+    assert.throws(() => decodeRequest(raw(b)), (e: unknown) => e instanceof PduError && e.reason === 0x05);
+  });
+
+  test('Data-In carries status, residual and StatSN only with the S bit', () => {
+    const seq = { statSN: 7, expCmdSN: 8, maxCmdSN: 40 };
+    const mid = encodeDataIn({ lun: 0, itt: 1, final: false, residualFlags: 0, residual: 0, dataSN: 0, bufferOffset: 0, dataLength: 512, seq });
+    assert.equal(mid[1], 0x00);
+    assert.equal(mid.readUInt32BE(24), 0);
+    const last = encodeDataIn({ lun: 0, itt: 1, final: true, status: 0, residualFlags: 0x02, residual: 100, dataSN: 1, bufferOffset: 512, dataLength: 512, seq });
+    assert.equal(last[1], 0x80 | 0x01 | 0x02);
+    assert.equal(last.readUInt32BE(24), 7);
+    assert.equal(last.readUInt32BE(44), 100);
+    assert.equal(last.readUInt32BE(40), 512);
+  });
+
+  test('SCSI Response: data segment length counts the sense length field', () => {
+    const b = encodeScsiResponse({ itt: 9, status: 2, senseLength: 18, residualFlags: 0x04, residual: 512, expDataSN: 0, seq: { statSN: 1, expCmdSN: 2, maxCmdSN: 3 } });
+    assert.equal(b[0], Op.ScsiResponse);
+    assert.equal(b[1], 0x84);
+    assert.equal(b[3], 2);
+    assert.equal(b.readUIntBE(5, 3), 20);
+  });
+});
+
+describe('framer', () => {
+  function pduWithData(n: number): Buffer {
+    const bhs = Buffer.alloc(BHS_LENGTH);
+    bhs[0] = Op.NopOut | 0x40;
+    bhs.writeUIntBE(n, 5, 3);
+    bhs.writeUInt32BE(0x1234, 16);
+    return Buffer.concat(framePieces(bhs, Buffer.alloc(n, 0xab), { header: false, data: false }));
+  }
+
+  test('frames PDUs split at every byte boundary and hands out views of whole chunks', () => {
+    const wire = Buffer.concat([pduWithData(5), pduWithData(0), pduWithData(8)]);
+    for (let cut = 1; cut < wire.length; cut++) {
+      const f = new PduFramer(1 << 16);
+      const evs = [...f.push(wire.subarray(0, cut)), ...f.push(wire.subarray(cut))];
+      assert.deepEqual(
+        evs.map((e) => (e.kind === 'pdu' ? e.pdu.data.length : -1)),
+        [5, 0, 8],
+        `cut at ${cut}`,
+      );
+    }
+    const f = new PduFramer(1 << 16);
+    const one = pduWithData(8);
+    const [ev] = f.push(one);
+    assert.ok(ev && ev.kind === 'pdu' && ev.pdu.data.buffer === one.buffer, 'no copy when the PDU is inside one chunk');
+  });
+
+  test('reports oversize segments and digest errors', () => {
+    const f = new PduFramer(4);
+    assert.equal(f.push(pduWithData(8))[0]?.kind, 'too-long');
+    const g = new PduFramer(1 << 16);
+    g.digests = { header: true, data: true };
+    const bhs = Buffer.alloc(BHS_LENGTH);
+    bhs.writeUIntBE(3, 5, 3);
+    const wire = Buffer.concat(framePieces(bhs, Buffer.from('abc'), g.digests));
+    assert.equal(g.push(wire)[0]?.kind, 'pdu');
+    const badData = Buffer.from(wire);
+    badData[BHS_LENGTH + 4] ^= 1;
+    assert.equal(g.push(badData)[0]?.kind, 'data-digest-error');
+    const badHeader = Buffer.from(wire);
+    badHeader[20] ^= 1;
+    assert.equal(g.push(badHeader)[0]?.kind, 'header-digest-error');
+  });
+});

@@ -1,0 +1,111 @@
+// Agent daemons inside the lab hosts (test/lab): each host runs `node dist/agent.mjs daemon`
+// with its private /etc/drbd-tui, /var/lib/drbd-tui and /run/drbd-tui, exactly as deployed.
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Lab, LabHost } from '../lab/lab.js';
+import { AGENT } from './agent-daemons.js';
+
+export interface LabAgent {
+  host: LabHost;
+  daemon?: ChildProcess;
+  log: string[];
+  start(): Promise<void>;
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** status --json of one resource (drbdsetup's schema). */
+  json(resource: string): Promise<StatusJson>;
+  /** Real path (on the machine) of an in-host path. */
+  path(inHost: string): string;
+}
+
+export interface StatusJson {
+  name: string;
+  role: string;
+  devices: Array<{ 'disk-state': string; uuids: { current: string; bitmap: Record<string, string>; history: string[] } }>;
+  connections: Array<{
+    'connection-state': string;
+    'peer-role': string;
+    'split-brain': boolean;
+    'last-error'?: string;
+    peer_devices: Array<{ 'replication-state': string; 'peer-disk-state': string; received: number; sent: number; 'out-of-sync': number; 'sync-done'?: number }>;
+  }>;
+}
+
+export function labResourceYaml(lab: Lab, opts: { name: string; port: number; size?: string; secretA?: string; secretB?: string; maxRate?: string; iscsiPort?: number; protocol?: string }): { a: string; b: string } {
+  const text = (secret: string) => `resource: ${opts.name}
+protocol: ${opts.protocol ?? 'C'}
+net:
+  shared-secret: "${secret}"
+  ping-timeout: 2
+  c-max-rate: ${opts.maxRate ?? '1GiB/s'}
+volumes:
+  - volume: 0
+    device: /dev/drbd${opts.port - 7780}
+    disk: /var/lib/drbd-tui/disks/${opts.name}-0.img
+    size: ${opts.size ?? '32MiB'}
+hosts:
+  ha-a: { node-id: 0, address: "${lab.a.address}:${opts.port}" }
+  ha-b: { node-id: 1, address: "${lab.b.address}:${opts.port}" }
+iscsi:
+  iqn: iqn.2026-11.com.example:${opts.name}
+  portal: 0.0.0.0:${opts.iscsiPort ?? 3260}
+`;
+  return { a: text(opts.secretA ?? 'lab-shared-secret'), b: text(opts.secretB ?? opts.secretA ?? 'lab-shared-secret') };
+}
+
+export async function installResource(agent: LabAgent, name: string, yaml: string): Promise<void> {
+  await mkdir(agent.host.dirs.etc, { recursive: true });
+  await mkdir(agent.path('/var/lib/drbd-tui/disks'), { recursive: true });
+  await writeFile(join(agent.host.dirs.etc, `${name}.yaml`), yaml);
+}
+
+export function labAgent(host: LabHost): LabAgent {
+  if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run npm run build first`);
+  const agent: LabAgent = {
+    host,
+    log: [],
+    async start() {
+      const d = host.spawn(['node', AGENT, 'daemon'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      d.stderr!.setEncoding('utf8').on('data', (s: string) => agent.log.push(s));
+      agent.daemon = d;
+      const sock = agent.path('/run/drbd-tui/agent.sock');
+      for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+      if (!existsSync(sock)) throw new Error(`daemon on ${host.name} did not start: ${agent.log.join('')}`);
+    },
+    async cli(...args) {
+      const r = await host.exec(['node', AGENT, ...args], { timeoutMs: 30000 });
+      return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+    async json(resource) {
+      const r = await agent.cli('status', '--json', resource);
+      if (r.code !== 0) throw new Error(`status --json on ${host.name}: ${r.stderr}`);
+      return (JSON.parse(r.stdout) as StatusJson[])[0]!;
+    },
+    path: (p) => host.realPath(p),
+  };
+  return agent;
+}
+
+/** Polls `status --json` until pred holds; state changes take a few round trips. */
+export async function jsonWhen(agent: LabAgent, resource: string, pred: (s: StatusJson) => boolean, what: string, timeoutMs = 20000): Promise<StatusJson> {
+  const start = Date.now();
+  let last: StatusJson | undefined;
+  while (Date.now() - start < timeoutMs) {
+    last = await agent.json(resource).catch(() => undefined);
+    if (last && pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${agent.host.name}: timed out waiting for ${what}; last status: ${JSON.stringify(last)}`);
+}
+
+export async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(length);
+    await fh.read(b, 0, length, offset);
+    return b;
+  } finally {
+    await fh.close();
+  }
+}
