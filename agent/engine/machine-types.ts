@@ -169,6 +169,8 @@ export interface DiskOp {
   data: Buffer;
   fua: boolean;
   origin: { kind: 'app'; id: number } | { kind: 'peer'; seq: number } | { kind: 'resync'; id: number };
+  /** A peer write from a connection that has since been lost: it neither acks nor clears bits. */
+  stale?: boolean;
 }
 
 export interface AppWrite {

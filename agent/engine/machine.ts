@@ -24,7 +24,7 @@ import {
 } from './machine-types.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */
-export const RS_CHUNK = 256 * 1024;
+export const RS_CHUNK = 1024 * 1024;
 export const RS_MAX_INFLIGHT = 16 * RS_CHUNK;
 
 export interface VolumeInit {
@@ -450,6 +450,7 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
       break;
     }
     case 'peer':
+      if (op.stale) break;
       // [sim fix] 'written' is sent under every protocol: under A and B it retires the sender's
       // transfer-log entry (DRBD's barrier ack) even though the write completed earlier.
       if (!error) out.push({ a: 'send', msg: { type: 'write-ack', volume: op.volume, seq: op.origin.seq, kind: 'written' } });
@@ -611,6 +612,15 @@ function lostPeer(s: EngineState, out: Action[]): void {
   }
   s.peerFlushes = s.peerFlushes.filter((p) => p.token !== undefined);
   s.rsReads.clear();
+  // [sim fix] Peer writes still on their way to the disk belong to the lost connection. Landing
+  // later, they cleared SyncTarget bits of a new resync (the block then kept data its new
+  // source never had) and acked a seq of the old connection on the new one. Now they do
+  // neither, and their blocks are out of sync: the peer may not have that data any more.
+  for (const op of [...s.diskInflight.values(), ...s.diskQueue]) {
+    if (op.origin.kind !== 'peer' || op.stale) continue;
+    op.stale = true;
+    s.volumes[op.volume]!.bitmap.setRange(op.offset, op.length);
+  }
   for (const v of s.volumes) {
     const hadData = hasData(v.peerDisk) && v.repl !== 'Off';
     if (v.sync?.dir === 'target') {

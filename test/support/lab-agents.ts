@@ -66,7 +66,7 @@ export function labAgent(host: LabHost): LabAgent {
     host,
     log: [],
     async start() {
-      const d = host.spawn(['node', AGENT, 'daemon'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const d = host.spawn(['node', ...(process.env.AGENT_NODE_ARGS ? process.env.AGENT_NODE_ARGS.split(' ') : []), AGENT, 'daemon'], { stdio: ['ignore', 'ignore', 'pipe'] });
       d.stderr!.setEncoding('utf8').on('data', (s: string) => agent.log.push(s));
       agent.daemon = d;
       const sock = agent.path('/run/drbd-tui/agent.sock');

@@ -28,6 +28,14 @@ function describeNode(sim: EngineSim, n: NodeId): string {
   return `${['ha-a', 'ha-b'][n]}: ${e.role} ${e.conn} ${e.volumes.map((v) => `${v.disk}/${v.repl}/${v.peerDisk} oos=${v.bitmap.weight}${gi(v)}`).join(' ')}`;
 }
 
+/** Debugging aid (SIM_WATCH=block): where one block of volume 0 stands. */
+function watch(sim: EngineSim, blk: number): string {
+  const o = blk * BLOCK;
+  const eq = sim.disk(0).compare(sim.disk(1), o, o + BLOCK, o, o + BLOCK) === 0;
+  const bits = ([0, 1] as const).map((n) => `${sim.engine(n).volumes[0]!.bitmap.test(blk) ? 1 : 0}/${sim.persisted(n).bitmap.test(blk) ? 1 : 0}`);
+  return `block ${blk}: equal=${eq} bits a=${bits[0]} b=${bits[1]} (memory/persisted) moving=${sim.inFlightBlocks(0).has(blk)}`;
+}
+
 function fail(run: Run, seed: number, what: string): never {
   const tail = run.trace.slice(-(Number(process.env.SIM_TRACE) || 25)).join('\n  ');
   assert.fail(`seed ${seed} (replay: SIM_SEED=${seed}): ${what}\n  ${describeNode(run.sim, 0)}\n  ${describeNode(run.sim, 1)}\n last steps:\n  ${tail}`);
@@ -171,6 +179,7 @@ function runSeed(seed: number): void {
   for (let i = 0; i < STEPS; i++) {
     run.trace.push(`${i}: ${randomStep(run)}`);
     if (process.env.SIM_TRACE_STATE) run.trace.push(`    ${describeNode(sim, 0)} | ${describeNode(sim, 1)}`);
+    if (process.env.SIM_WATCH) run.trace.push(`    ${watch(sim, Number(process.env.SIM_WATCH))}`);
     checkInvariants(run, seed);
   }
   // The end: heal everything, connect, let every resync finish.

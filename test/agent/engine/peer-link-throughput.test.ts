@@ -23,20 +23,24 @@ function mbps(bytes: number, ms: number): number {
 
 test('raw socket pipe (anchor)', { timeout: 60000 }, async () => {
   const server: Server = createServer();
+  const accepted: Socket[] = [];
+  // Sockets first: server.close() waits for every accepted connection to end.
+  cleanup.push(() => accepted.forEach((s) => s.destroy()));
   cleanup.push(() => new Promise((r) => server.close(() => r())));
   await new Promise<void>((r) => server.listen({ host: HOST_B, port: 0 }, () => r()));
   const port = (server.address() as { port: number }).port;
   let received = 0;
   const done = new Promise<void>((resolve) =>
-    server.on('connection', (s: Socket) =>
+    server.on('connection', (s: Socket) => {
+      accepted.push(s);
       s.on('data', (c: Buffer) => {
         received += c.length;
         if (received >= TOTAL) resolve();
-      }),
-    ),
+      });
+    }),
   );
   const client = connect({ host: HOST_B, port, localAddress: HOST_A });
-  cleanup.push(() => void client.destroy());
+  cleanup.unshift(() => void client.destroy());
   await once(client, 'connect');
   const chunk = Buffer.alloc(MAX_DATA_BYTES, 7);
   const t0 = performance.now();

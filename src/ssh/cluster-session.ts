@@ -1,0 +1,51 @@
+// Both hosts' links folded into one ClusterModel: what the console renders and what its
+// actions go through. Every link event becomes one pure model update and one 'change'.
+import { EventEmitter } from 'node:events';
+import type { Method } from '../../agent/protocol.js';
+import { applyHostEvent, applyHostSnapshot, createModel, setLatency, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
+import { HostLink, type HostLinkOptions } from './host-link.js';
+
+export interface ClusterSessionOptions extends Omit<HostLinkOptions, 'alias'> {
+  hosts: [string, string];
+}
+
+export class ClusterSession extends EventEmitter<{ change: [ClusterModel]; log: [string] }> {
+  model: ClusterModel;
+  readonly links: [HostLink, HostLink];
+
+  constructor(opts: ClusterSessionOptions) {
+    super();
+    this.model = createModel(opts.hosts[0], opts.hosts[1], { readOnly: opts.readOnly });
+    this.links = [new HostLink({ ...opts, alias: opts.hosts[0] }), new HostLink({ ...opts, alias: opts.hosts[1] })];
+    ([0, 1] as const).forEach((i) => this.#wire(i));
+  }
+
+  #update(m: ClusterModel): void {
+    if (m === this.model) return;
+    this.model = m;
+    this.emit('change', m);
+  }
+
+  #wire(i: HostIndex): void {
+    const link = this.links[i];
+    link.on('state', (reach, info) => this.#update(setReachability(this.model, i, reach, { time: new Date().toISOString(), latencyMs: info.latencyMs, agentVersion: info.agentVersion })));
+    link.on('snapshot', (s) => this.#update(applyHostSnapshot(this.model, i, s)));
+    link.on('event', (e) => this.#update(applyHostEvent(this.model, i, e)));
+    link.on('latency', (ms) => this.#update(setLatency(this.model, i, ms)));
+    link.on('log', (l) => this.emit('log', l));
+  }
+
+  start(): void {
+    for (const l of this.links) l.start();
+  }
+
+  /** An admin verb on one host's agent; rejects with AgentError (DRBD's wording) when refused. */
+  request<T = unknown>(i: HostIndex, method: Method, params?: object): Promise<T> {
+    if (this.model.readOnly) return Promise.reject(new Error('read-only console: no state changes'));
+    return this.links[i].request<T>(method, params);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.links.map((l) => l.close()));
+  }
+}
