@@ -145,6 +145,8 @@ export interface EngineState {
   transferLog: Map<number, { volume: number; offset: number; length: number }>;
   /** Disk reads for resync replies, by token. */
   rsReads: Map<number, { volume: number; id: number; offset: number }>;
+  /** Resync requests whose blocks have a local write in progress: read once it has landed. */
+  rsDeferred: Array<{ volume: number; id: number; offset: number; length: number }>;
   /** Pending metadata writes and what waits for each to be durable. */
   metaWaits: Map<number, MetaContinuation>;
   now: number;

@@ -83,6 +83,7 @@ export function createEngine(init: EngineInit): EngineState {
     seqToWrite: new Map(),
     transferLog: new Map(),
     rsReads: new Map(),
+    rsDeferred: [],
     metaWaits: new Map(),
     now: init.now,
     rng: init.rng,
@@ -222,6 +223,7 @@ function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): voi
       return;
     case 'down':
       if (s.openCount > 0) return refuse(out, req, 'Device is held open by someone');
+      if (s.role === 'Primary' && writesInFlight(s)) return refuse(out, req, WRITES_IN_FLIGHT);
       if (s.role === 'Primary') {
         s.role = 'Secondary';
         for (const v of s.volumes) {
@@ -256,6 +258,20 @@ function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): voi
       return refuse(out, req, 'invalidate is not supported by this engine yet');
   }
 }
+
+/**
+ * [sim fix] Application writes not yet completed. A Primary that demoted with one still waiting
+ * for the peer lost the link as a Secondary: the write was marked out of sync but no new
+ * generation started, so the next handshake found equal UUIDs (rule 4, no sync) and the peer
+ * kept the old data of an acknowledged write.
+ */
+function writesInFlight(s: EngineState): boolean {
+  // The transfer log too: under protocol A/B a completed write the peer has not confirmed on its
+  // disk leaves the same gap if the link drops after the demotion.
+  return s.writes.size > 0 || s.waitingForGen.length > 0 || s.transferLog.size > 0;
+}
+
+const WRITES_IN_FLIGHT = 'Application writes are still in flight; try again once they have completed';
 
 function promote(s: EngineState, req: number, force: boolean, out: Action[]): void {
   if (s.role === 'Primary') return out.push({ a: 'reply', req }), undefined;
@@ -300,6 +316,7 @@ function promote(s: EngineState, req: number, force: boolean, out: Action[]): vo
 function demote(s: EngineState, req: number, out: Action[]): void {
   if (s.role !== 'Primary') return out.push({ a: 'reply', req }), undefined;
   if (s.openCount > 0) return refuse(out, req, 'Device is held open by someone');
+  if (writesInFlight(s)) return refuse(out, req, WRITES_IN_FLIGHT);
   s.role = 'Secondary';
   for (const v of s.volumes) {
     v.meta.primary = false;
@@ -358,8 +375,11 @@ function newGeneration(s: EngineState, v: VolumeState): void {
   // (a forced node's new C then looked unrelated, rule 9/10, instead of rule 7).
   const old = g.current;
   g.current = withPrimaryBit(newUuid(s.rng), s.role === 'Primary');
-  if (!connected(s) && (g.bitmap === 0n || uuidEq(g.bitmap, old))) g.bitmap = old & ~1n;
-  else pushHistory(v.meta, old);
+  if (!connected(s) && (g.bitmap === 0n || uuidEq(g.bitmap, old))) {
+    // [sim fix] Never B = 4: two nodes forced Primary apart from blank disks both had B = 4 and
+    // matched rule 8 (split brain, open to automatic discard policies) instead of rule 10.
+    if (!uuidEq(old, UUID_JUST_CREATED)) g.bitmap = old & ~1n;
+  } else pushHistory(v.meta, old);
   v.newGenPending = false;
 }
 
@@ -434,6 +454,7 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
   if (!op) return;
   s.diskInflight.delete(tok);
   releaseQueued(s, out);
+  issueResyncReads(s, out);
   const v = s.volumes[op.volume]!;
   switch (op.origin.kind) {
     case 'app': {
@@ -612,6 +633,7 @@ function lostPeer(s: EngineState, out: Action[]): void {
   }
   s.peerFlushes = s.peerFlushes.filter((p) => p.token !== undefined);
   s.rsReads.clear();
+  s.rsDeferred = [];
   // [sim fix] Peer writes still on their way to the disk belong to the lost connection. Landing
   // later, they cleared SyncTarget bits of a new resync (the block then kept data its new
   // source never had) and acked a seq of the old connection on the new one. Now they do
@@ -734,11 +756,9 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
     case 'sync-started':
       return onSyncStarted(s, msg.volume, parseUuid(msg.bitmapUuid), out);
     case 'rs-request': {
-      const v = s.volumes[msg.volume];
-      if (!v) return;
-      const t = token(s);
-      s.rsReads.set(t, { volume: v.volume, id: msg.id, offset: msg.offset });
-      out.push({ a: 'disk-read', token: t, volume: v.volume, offset: msg.offset, length: msg.length });
+      if (!s.volumes[msg.volume]) return;
+      s.rsDeferred.push({ volume: msg.volume, id: msg.id, offset: msg.offset, length: msg.length });
+      issueResyncReads(s, out);
       return;
     }
     case 'rs-reply':
@@ -949,6 +969,28 @@ function pump(s: EngineState, v: VolumeState, out: Action[]): void {
     out.push({ a: 'send', msg: { type: 'resync-done', volume: v.volume } });
     sync.paused = true; // nothing more to request; waiting for sync-finished
   }
+}
+
+/**
+ * [sim fix] A resync read must not race a local write to the same blocks: it could return the
+ * old data while the write lands after it, and the target would keep the old data with both
+ * bitmaps clear (a write from before a reconnect is not replicated in the new connection, so
+ * nothing marks the target's request stale). Reads wait until overlapping writes are done.
+ */
+function issueResyncReads(s: EngineState, out: Action[]): void {
+  if (s.rsDeferred.length === 0) return;
+  const waiting: EngineState['rsDeferred'] = [];
+  for (const r of s.rsDeferred) {
+    const busy = [...s.diskInflight.values(), ...s.diskQueue].some((op) => op.volume === r.volume && overlaps(op, r));
+    if (busy) {
+      waiting.push(r);
+      continue;
+    }
+    const t = token(s);
+    s.rsReads.set(t, { volume: r.volume, id: r.id, offset: r.offset });
+    out.push({ a: 'disk-read', token: t, volume: r.volume, offset: r.offset, length: r.length });
+  }
+  s.rsDeferred = waiting;
 }
 
 function diskReadDone(s: EngineState, tok: number, data: Buffer, error: string | undefined, out: Action[]): void {

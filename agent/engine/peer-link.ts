@@ -27,6 +27,7 @@ import {
   type Hello,
   type PeerMessage,
 } from './peer-wire.js';
+import { initialLiveness, livenessCheck, pingWritten, type LivenessState } from './peer-liveness.js';
 import {
   AUTH_FAILED,
   isConnectionKeeper,
@@ -146,6 +147,11 @@ function reasonForSocketError(err: NodeJS.ErrnoException): DisconnectReason {
   return err.code === 'EPIPE' || err.code === 'ECONNRESET' ? 'broken-pipe' : 'network-failure';
 }
 
+/** Bytes handed to the kernel so far (bytesWritten also counts what is still queued in Node). */
+function deliveredBytes(socket: Socket): number {
+  return socket.bytesWritten - socket.writableLength;
+}
+
 class Conn {
   readonly decoder = new FrameDecoder(MAX_HANDSHAKE_PAYLOAD);
   hs: HandshakeState | null = null;
@@ -153,10 +159,9 @@ class Conn {
   authenticated = false;
   closed = false;
   handshakeTimer: NodeJS.Timeout | null = null;
-  // Liveness, in performance.now() ms.
+  /** performance.now() of the last byte received. */
   lastRx = 0;
-  pingSentAt = 0;
-  pingOutstanding = false;
+  live: LivenessState = initialLiveness(0);
   livenessTimer: NodeJS.Timeout | null = null;
   congested = false;
 
@@ -174,12 +179,19 @@ class Conn {
  * The peer link of one resource to one peer. Call start(); wait for `connected`; send() and
  * listen to `message`; on `disconnected` the link redials by itself (except after an
  * authentication failure or stop()).
+ *
+ * `message` is emitted synchronously, in wire order, only for an authenticated and kept
+ * connection; Ping/PingAck and handshake messages never reach it. A Data / RsDataReply /
+ * BitmapChunk buffer may be a view of a received chunk: it is the listener's to keep, and
+ * nothing reuses it. A listener that throws a ProtocolError drops the connection as a
+ * protocol error (DRBD: ProtocolError) — the way for the state machine to refuse a message.
  */
 export class PeerLink extends EventEmitter<PeerLinkEvents> {
   readonly stats: PeerLinkStats = { dials: 0, accepts: 0, authenticated: 0, duplicatesClosed: 0, pingsSent: 0 };
   private readonly opts: Required<PeerLinkOptions>;
   private running = false;
   private server: Server | null = null;
+  private listening: Promise<void> | null = null;
   private active: Conn | null = null;
   private readonly conns = new Set<Conn>();
   private dialing: Conn | null = null;
@@ -247,21 +259,25 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.setState('Connecting');
     const server = createServer((socket) => this.onAccept(socket));
     this.server = server;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: this.opts.listen.host, port: this.opts.listen.port }, () => {
-          server.off('error', reject);
-          resolve();
-        });
+    const listening = new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: this.opts.listen.host, port: this.opts.listen.port }, () => {
+        server.off('error', reject);
+        resolve();
       });
+    });
+    this.listening = listening;
+    try {
+      await listening;
     } catch (e) {
+      if (this.server !== server) return; // stopped meanwhile: stop() reports nothing more
       this.server = null;
       this.running = false;
       this.error = `cannot listen on ${this.opts.listen.host}:${this.opts.listen.port}: ${(e as Error).message}`;
       this.setState('StandAlone');
       throw e;
     }
+    if (this.server !== server) return; // stop() ran while we were binding; it closes this server
     // A listener error after binding (rare) must not crash the agent.
     server.on('error', (e) => {
       this.error = `listener: ${e.message}`;
@@ -271,17 +287,24 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
 
   /** Closes everything and stops reconnecting; resolves when every socket is closed. */
   async stop(): Promise<void> {
+    // Everything that changes state happens now, synchronously; only the waiting is async.
     this.running = false;
     this.clearDialTimer();
     const closing: Array<Promise<void>> = [];
-    const server = this.server;
-    this.server = null;
-    if (server) closing.push(new Promise((resolve) => server.close(() => resolve())));
     for (const c of [...this.conns]) {
       closing.push(new Promise((resolve) => (c.socket.destroyed ? resolve() : c.socket.once('close', () => resolve()))));
       this.closeConn(c, 'local', 'stopped', true);
     }
     this.setState('StandAlone');
+    const server = this.server;
+    const listening = this.listening;
+    this.server = null;
+    this.listening = null;
+    if (server) {
+      // Closing a server that is still binding would leave the bind to complete unowned.
+      await listening?.catch(() => undefined);
+      closing.push(new Promise((resolve) => server.close(() => resolve())));
+    }
     await Promise.all(closing);
   }
 
@@ -456,6 +479,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       configHashMatches: peer.configHash === this.opts.configHash,
     };
     conn.lastRx = performance.now();
+    conn.live = initialLiveness(deliveredBytes(s));
     this.armLiveness(conn);
     this.setState('Connected');
     this.emit('connected', this.connectedInfo);
@@ -465,10 +489,12 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   private closeConn(conn: Conn, reason: DisconnectReason, error: string, graceful = false): void {
     if (conn.closed) return;
     conn.closed = true;
+    const remote = conn.remote; // before destroy() forgets it
     if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
     if (conn.livenessTimer) clearTimeout(conn.livenessTimer);
     this.conns.delete(conn);
-    if (graceful && !conn.socket.destroyed) {
+    // Graceful: flush what we queued (an AuthResult telling the peer why) before closing.
+    if (graceful && conn.hs !== null && !conn.socket.destroyed) {
       conn.socket.end();
       setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
     } else {
@@ -485,9 +511,9 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       this.setState(connState);
       this.emit('disconnected', { reason, connState, error });
       if (this.running) this.setState('Connecting');
-    } else if (reason !== 'local' && this.running && conn.hs !== null) {
-      this.emit('attempt-failed', { remoteAddress: conn.remote, reason, error });
-      if (reason === 'protocol-error') this.error = error;
+    } else if (reason !== 'local' && this.running && conn.hs !== null && (!this.active || reason === 'auth-failed' || reason === 'protocol-error')) {
+      this.emit('attempt-failed', { remoteAddress: remote, reason, error });
+      if (reason === 'protocol-error' && !this.active) this.error = error;
     }
     this.scheduleDial();
   }
@@ -553,8 +579,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
         this.write(conn, { type: 'PingAck' });
         return;
       case 'PingAck':
-        // lastRx is already fresh; re-arm so the next ping is an interval from now, not a timeout.
-        conn.pingOutstanding = false;
+        // lastRx is already fresh; re-arm so the next ping is an interval from now.
         if (conn.livenessTimer) clearTimeout(conn.livenessTimer);
         this.armLiveness(conn);
         return;
@@ -567,21 +592,19 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   // ---- liveness ----
 
   private armLiveness(conn: Conn): void {
+    const cfg = { intervalMs: this.opts.pingInterval * 1000, timeoutMs: this.opts.pingTimeout * 1000 };
     const now = performance.now();
-    const interval = this.opts.pingInterval * 1000;
-    const timeout = this.opts.pingTimeout * 1000;
-    if (conn.pingOutstanding && conn.lastRx > conn.pingSentAt) conn.pingOutstanding = false;
-    if (conn.pingOutstanding && now - conn.pingSentAt >= timeout) {
+    const step = livenessCheck(conn.live, { now, lastRx: conn.lastRx, delivered: deliveredBytes(conn.socket) }, cfg);
+    conn.live = step.state;
+    if (step.action === 'dead') {
       this.closeConn(conn, 'timeout', `no answer from the peer within ${this.opts.pingTimeout}s`);
       return;
     }
-    if (!conn.pingOutstanding && now - conn.lastRx >= interval) {
-      conn.pingOutstanding = true;
-      conn.pingSentAt = now;
+    if (step.action === 'ping') {
       this.stats.pingsSent++;
       this.write(conn, { type: 'Ping' });
+      conn.live = pingWritten(conn.live, deliveredBytes(conn.socket));
     }
-    const next = conn.pingOutstanding ? conn.pingSentAt + timeout : conn.lastRx + interval;
-    conn.livenessTimer = setTimeout(() => this.armLiveness(conn), Math.max(5, next - now));
+    conn.livenessTimer = setTimeout(() => this.armLiveness(conn), Math.max(5, step.nextCheckAt - now));
   }
 }

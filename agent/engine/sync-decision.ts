@@ -50,8 +50,11 @@ function rawDecision(me: SideGi, peer: SideGi): SyncDecision {
   if (peerC === UUID_JUST_CREATED) return { kind: 'source', over: 'full', rule: 3 };
   // Rule 4: same generation; only crashes can leave differences (in the AL extents).
   if (myC === peerC) {
-    if (me.crashedPrimary && !peer.crashedPrimary) return { kind: 'source', over: 'activity-log', rule: 4 };
-    if (peer.crashedPrimary && !me.crashedPrimary) return { kind: 'target', over: 'activity-log', rule: 4 };
+    // One crashed as Primary: its hot extents may hold writes the peer never acknowledged.
+    // It is source over them, unless the peer has been promoted since: what the new
+    // Primary serves is what initiators saw, so it is source (over the same extents).
+    if (me.crashedPrimary && !peer.crashedPrimary) return { kind: peer.primaryNow ? 'target' : 'source', over: 'activity-log', rule: 4 };
+    if (peer.crashedPrimary && !me.crashedPrimary) return { kind: me.primaryNow ? 'source' : 'target', over: 'activity-log', rule: 4 };
     if (me.crashedPrimary && peer.crashedPrimary) {
       // Both crashed: the one that is Primary now wins, else the lower node-id.
       const iWin = me.primaryNow !== peer.primaryNow ? me.primaryNow : me.nodeId < peer.nodeId;

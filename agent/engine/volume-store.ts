@@ -1,12 +1,13 @@
 // One volume's backing disk as the runtime uses it: data writes behind the activity log,
 // the superblock, the bitmap, and crash recovery at attach. The machine decides; this does.
-import { recoverActivityLog, closeActivityLog, touchRange, extentsOfRange, writeAlTransaction, type ActivityLog } from './activity-log.js';
+import { touchRange, extentsOfRange, writeAlTransaction, type ActivityLog } from './activity-log.js';
 import { openBackingDisk, type BackingDisk } from './backing-disk.js';
-import { readBitmap, type Bitmap } from './bitmap.js';
+import type { Bitmap } from './bitmap.js';
+import { attachMetadata, detachMetadata } from './md-attach.js';
 import type { VolumeMeta } from './machine-types.js';
-import { computeLayout, type MdLayout } from './md-layout.js';
+import type { MdLayout } from './md-layout.js';
 import { AgentError } from '../protocol.js';
-import { readMetadata, setBitmapUuid, writeSuperblock, type Metadata } from './metadata.js';
+import { MetadataError, readMetadata, setBitmapUuid, writeSuperblock, type Metadata } from './metadata.js';
 
 export class VolumeStore {
   private al: ActivityLog;
@@ -36,19 +37,14 @@ export class VolumeStore {
       throw new AgentError('io', `cannot open backing disk: ${e.message}`);
     });
     try {
-      const md = await readMetadata(disk);
-      if (!md) throw new AgentError('io', `no drbd-tui metadata on ${path}: run create-md first`);
-      if (md.nodeId !== nodeId) throw new AgentError('io', `metadata on ${path} belongs to node-id ${md.nodeId}, but this node is node-id ${nodeId}: check hosts in the resource file, or run create-md`);
-      const layout = computeLayout(disk.size);
-      const bitmap = await readBitmap(disk, layout);
-      const { al, applied } = await recoverActivityLog(disk, layout, bitmap);
-      // Still flagged Primary at attach: we never demoted, so we crashed as Primary.
-      const crashedPrimary = md.flags.primary || md.flags.crashedPrimary;
-      const store = new VolumeStore(disk, layout, md, bitmap, al, peerNodeId, { crashedPrimary, appliedExtents: applied.length });
-      store.md = await writeSuperblock(disk, { ...md, flags: { ...md.flags, primary: false, crashedPrimary, alClean: false } });
-      return store;
+      const found = await readMetadata(disk);
+      if (found && found.nodeId !== nodeId)
+        throw new AgentError('io', `metadata on ${path} belongs to node-id ${found.nodeId}, but this node is node-id ${nodeId}: check hosts in the resource file, or run create-md`);
+      const m = await attachMetadata(disk);
+      return new VolumeStore(disk, m.layout, m.md, m.bitmap, m.al, peerNodeId, { crashedPrimary: m.md.flags.crashedPrimary, appliedExtents: m.applied.length });
     } catch (e) {
       await disk.close();
+      if (e instanceof MetadataError) throw new AgentError('io', e.message);
       throw e;
     }
   }
@@ -130,9 +126,8 @@ export class VolumeStore {
 
   /** Clean shutdown: bitmap to disk, empty AL, superblock says so. */
   async close(v: VolumeMeta): Promise<void> {
-    this.al = await closeActivityLog(this.disk, this.layout, this.al, this.bitmap);
-    await this.persist({ ...v, primary: false, crashedPrimary: v.crashedPrimary });
-    this.md = await writeSuperblock(this.disk, { ...this.md, flags: { ...this.md.flags, alClean: true } });
+    await this.persist({ ...v, primary: false });
+    this.md = await detachMetadata(this.disk, { layout: this.layout, md: this.md, bitmap: this.bitmap, al: this.al });
     await this.disk.close();
   }
 

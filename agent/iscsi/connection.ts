@@ -45,9 +45,14 @@ import { encodeText, parseText, splitText, TextAccumulator, TextFormatError, typ
 /** How many commands the initiator may have outstanding (MaxCmdSN - ExpCmdSN + 1). */
 export const CMD_WINDOW = 128;
 const LOGIN_DATA_LIMIT = 65536;
+const DEBUG = process.env.DRBD_TUI_ISCSI_DEBUG === '1';
 const LOGIN_TIMEOUT_MS = 15000;
 /** The largest write we gather in memory: the block limits page promises no more. */
-const MAX_WRITE_BYTES = MAX_TRANSFER_BLOCKS * 4096;
+const MAX_WRITE_BYTES = MAX_TRANSFER_BLOCKS * 512;
+/** Write data gathered but not yet executed, per connection: beyond it, TASK SET FULL. */
+const MAX_PENDING_WRITE_BYTES = 256 << 20;
+/** Bytes queued on the socket beyond which we stop reading new PDUs until it drains. */
+const MAX_QUEUED_OUTPUT = 64 << 20;
 
 /** What a connection needs from the target that owns it. */
 export interface ConnectionHost {
@@ -92,6 +97,8 @@ interface Task {
   delivered: boolean;
   started: boolean;
   aborted: boolean;
+  /** Bytes of pendingWriteBytes this task holds until it finishes. */
+  reserved: number;
 }
 
 export class Connection {
@@ -120,12 +127,16 @@ export class Connection {
   private lastHeard = Date.now();
   private releaseHolds: Array<() => void> = [];
   private logoutRequested = false;
+  private pendingWriteBytes = 0;
+  private corked = false;
+  private paused = false;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
@@ -162,7 +173,27 @@ export class Connection {
 
   private send(bhs: Buffer, data?: Buffer): void {
     if (this.phase === 'closed' || this.socket.destroyed) return;
+    // Everything sent in one turn of the event loop leaves in one writev: at queue depth 32
+    // many commands complete per turn, and a syscall per response is what costs.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     for (const p of framePieces(bhs, data, this.phase === 'ffp' ? this.framer.digests : { header: false, data: false })) this.socket.write(p);
+    // An initiator that does not read its Data-In stops being read from, so it cannot make
+    // us queue responses without bound; TCP flow control then holds its commands back.
+    if (!this.paused && this.socket.writableLength > MAX_QUEUED_OUTPUT) {
+      this.paused = true;
+      this.socket.pause();
+      this.socket.once('drain', () => {
+        this.paused = false;
+        if (this.phase !== 'closed') this.socket.resume();
+      });
+    }
   }
 
   close(): void {
@@ -226,6 +257,7 @@ export class Connection {
   }
 
   private onPdu(raw: RawPdu): void {
+    if (DEBUG) this.host.log(`rx op=0x${opcodeOf(raw.bhs).toString(16)} flags=0x${(raw.bhs[1] ?? 0).toString(16)} itt=0x${raw.bhs.readUInt32BE(16).toString(16)} len=${raw.data.length} w20=${raw.bhs.readUInt32BE(20)} w24=${raw.bhs.readUInt32BE(24)} w36=${raw.bhs.readUInt32BE(36)} w40=${raw.bhs.readUInt32BE(40)} cdb0=0x${(raw.bhs[32] ?? 0).toString(16)}`);
     let pdu: RequestPdu;
     try {
       pdu = decodeRequest(raw);
@@ -520,6 +552,7 @@ export class Connection {
       delivered: false,
       started: false,
       aborted: false,
+      reserved: 0,
     };
     if (!pdu.read && !pdu.write) task.edtl = pdu.edtl;
     this.tasks.set(pdu.itt, task);
@@ -528,10 +561,20 @@ export class Connection {
       this.respond(task, { status: Status.CheckCondition, sense: senseFixed(Sense.invalidFieldInCdb) }, 0);
       return;
     }
+    if (pdu.write && this.pendingWriteBytes + pdu.edtl > MAX_PENDING_WRITE_BYTES) {
+      this.tasks.delete(pdu.itt);
+      this.respond(task, { status: Status.TaskSetFull }, 0);
+      return;
+    }
+    if (pdu.write) {
+      task.reserved = pdu.edtl;
+      this.pendingWriteBytes += pdu.edtl;
+    }
     const imm = raw.data;
     if (imm.length > 0) {
       if (!pdu.write || !this.params.immediateData || imm.length > Math.min(this.params.firstBurstLength, pdu.edtl)) {
         this.tasks.delete(pdu.itt);
+        this.unreserve(task);
         this.reject(raw, RejectReason.ProtocolError);
         return;
       }
@@ -633,6 +676,7 @@ export class Connection {
   }
 
   private finish(task: Task, r: ScsiResult): void {
+    this.unreserve(task);
     if (task.aborted || this.phase !== 'ffp' || this.tasks.get(task.itt) !== task) return;
     this.tasks.delete(task.itt);
     this.respond(task, r, task.write ? task.received : 0);
@@ -664,8 +708,7 @@ export class Connection {
     const res = residualFlags({ overflow, underflow });
     const statusInData = r.status === Status.Good && !r.sense && dataIn !== undefined && dataIn.length > 0;
     let dataSN = 0;
-    this.socket.cork();
-    try {
+    {
       if (dataIn && dataIn.length > 0) {
         const seg = Math.max(512, this.params.initiatorMaxRecvDataSegmentLength);
         for (let off = 0; off < dataIn.length; off += seg) {
@@ -708,9 +751,12 @@ export class Connection {
           senseData,
         );
       }
-    } finally {
-      this.socket.uncork();
     }
+  }
+
+  private unreserve(task: Task): void {
+    this.pendingWriteBytes -= task.reserved;
+    task.reserved = 0;
   }
 
   // ---- task management ----
@@ -720,6 +766,7 @@ export class Connection {
     for (const [itt, t] of this.tasks) {
       if (lun === undefined || t.lun === lun) {
         t.aborted = true;
+        if (!t.started) this.unreserve(t);
         this.tasks.delete(itt);
       }
     }
@@ -734,11 +781,12 @@ export class Connection {
         const t = this.tasks.get(pdu.refTask);
         if (t && t.lun === pdu.lun) {
           t.aborted = true;
+          if (!t.started) this.unreserve(t);
           this.tasks.delete(pdu.refTask);
           return respond(0);
         }
         // Never received, or already answered: either way nothing is left to abort.
-        if (snLess(pdu.refCmdSN, pdu.cmdSN) || pdu.immediate) return respond(0);
+        if (snLess(pdu.refCmdSN, pdu.cmdSN)) return respond(0);
         return respond(1);
       }
       case 2: // ABORT TASK SET

@@ -230,8 +230,8 @@ export function readReservation(s: PrState, alloc: number): Buffer {
 export function reportCapabilities(alloc: number): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt16BE(8, 0);
-  b[2] = 0x00; // no SIP_C / ATP_C / PTPL_C: registrations are per I_T nexus only
-  b[3] = 0x80 | (1 << 4); // TMV: the type mask below is valid; ALLOW COMMANDS = 001b
+  b[2] = 0x04 | 0x01; // ATP_C (one target port), PTPL_C; no SIP_C
+  b[3] = 0x80 | (1 << 4) | 0x01; // TMV, ALLOW COMMANDS = 001b, PTPL_A: the store always persists
   b[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02; // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
   b[5] = 0x01; // EX_AC_AR
   return b.subarray(0, Math.min(alloc, b.length));

@@ -698,7 +698,9 @@ export class ScsiTarget {
       const lba = lbaBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(lbaBig);
       if (lba + blocks > lu.blocks) return { ...check(Sense.lbaOutOfRange), dataOutExpected: len };
       if (blocks > MAX_UNMAP_BLOCKS) return { ...check(Sense.invalidFieldInParameterList), dataOutExpected: len };
-      if (blocks > 0) ranges.push([lba, blocks]);
+      const last = ranges[ranges.length - 1];
+      if (last && last[0] + last[1] === lba) last[1] += blocks;
+      else if (blocks > 0) ranges.push([lba, blocks]);
     }
     for (const [lba, blocks] of ranges) {
       await lu.waitAtomic(lba, blocks);
@@ -759,8 +761,9 @@ export class ScsiTarget {
     if (b1 >> 5) return fail(Sense.invalidFieldInCdb);
     if (blocks > MAX_COMPARE_WRITE_BLOCKS) return fail(Sense.invalidFieldInCdb);
     if (lba + blocks > lu.blocks) return fail(Sense.lbaOutOfRange);
-    if (blocks === 0) return { status: Status.Good, dataOutExpected: 0 };
+    // A data-out that does not match the CDB (e.g. a block count that wrapped to 0) is refused.
     if (data.length !== need) return fail(Sense.invalidFieldInCdb);
+    if (blocks === 0) return { status: Status.Good, dataOutExpected: 0 };
     return lu.runAtomic(lba, blocks, async () => {
       const medium = await lu.dev.read(lba * lu.blockSize, half);
       for (let i = 0; i < half; i++) {
@@ -840,7 +843,9 @@ export class ScsiTarget {
     if (req.dataOut.length < 24) return fail(Sense.parameterListLengthError);
     if (lu.reservedBy !== undefined && lu.reservedBy !== req.nexus) return { status: Status.ReservationConflict, dataOutExpected: len };
     const p = req.dataOut;
-    if ((p[20] as number) & 0x0d) return fail(Sense.invalidFieldInParameterList); // SPEC_I_PT, ALL_TG_PT, APTPL
+    // SPEC_I_PT is not offered. ALL_TG_PT means nothing with one target port, and APTPL is
+    // what we do anyway: the state is persisted (and replicated) through the store.
+    if ((p[20] as number) & 0x08) return fail(Sense.invalidFieldInParameterList);
     const s = await lu.prState();
     const out = prOut(s, {
       nexus: req.nexus,

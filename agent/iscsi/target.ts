@@ -26,7 +26,9 @@ export interface IscsiTargetOptions {
   readOnly?: boolean;
   tpgt?: number;
   limits?: Partial<TargetLimits>;
-  /** NOP-In keepalive interval and reply timeout in ms (0 disables). Defaults 5000 / 15000. */
+  /** NOP-In ping interval and reply timeout in ms. Off by default: libiscsi's synchronous API
+   * only answers while it waits on a command, so idle healthy sessions would be cut; TCP
+   * keepalive finds dead peers instead. */
   nopInterval?: number;
   nopTimeout?: number;
   /** Seconds initiators are given to log out on stop(). Default 2. */
@@ -37,11 +39,6 @@ export interface IscsiTargetOptions {
 export interface SessionEvent {
   type: 'login' | 'logout';
   session: TargetSession;
-}
-
-export interface IscsiTarget {
-  on(event: 'session', listener: (e: SessionEvent) => void): this;
-  off(event: 'session', listener: (e: SessionEvent) => void): this;
 }
 
 export class IscsiTarget extends EventEmitter {
@@ -76,10 +73,18 @@ export class IscsiTarget extends EventEmitter {
         for (const c of this.connections) if (c !== except) c.abortTasks(lun);
       },
       closed: (conn) => this.onClosed(conn),
-      nopInterval: options.nopInterval ?? 5000,
+      nopInterval: options.nopInterval ?? 0,
       nopTimeout: options.nopTimeout ?? 15000,
       log,
     };
+  }
+
+  override on(event: 'session', listener: (e: SessionEvent) => void): this {
+    return super.on(event, listener);
+  }
+
+  override off(event: 'session', listener: (e: SessionEvent) => void): this {
+    return super.off(event, listener);
   }
 
   get port(): number {

@@ -5,6 +5,15 @@ import type { Method } from '../../agent/protocol.js';
 import { applyHostEvent, applyHostSnapshot, createModel, setLatency, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
 import { HostLink, type HostLinkOptions } from './host-link.js';
 
+function serialize(): <T>(f: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(f: () => Promise<T>): Promise<T> => {
+    const run = tail.then(f, f);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
 export interface ClusterSessionOptions extends Omit<HostLinkOptions, 'alias'> {
   hosts: [string, string];
 }
@@ -16,7 +25,19 @@ export class ClusterSession extends EventEmitter<{ change: [ClusterModel]; log: 
   constructor(opts: ClusterSessionOptions) {
     super();
     this.model = createModel(opts.hosts[0], opts.hosts[1], { readOnly: opts.readOnly });
-    this.links = [new HostLink({ ...opts, alias: opts.hosts[0] }), new HostLink({ ...opts, alias: opts.hosts[1] })];
+    // Both links may need the operator at once (two unknown host keys at start): one
+    // question at a time, in arrival order.
+    const ask = serialize();
+    const shared: Omit<HostLinkOptions, 'alias'> = {
+      ...opts,
+      onUnknownHost: opts.onUnknownHost && ((h) => ask(() => opts.onUnknownHost!(h))),
+      onPassphrase: opts.onPassphrase && ((p, n) => ask(() => opts.onPassphrase!(p, n))),
+      deploy: opts.deploy && {
+        ...opts.deploy,
+        confirmReplace: opts.deploy.confirmReplace && ((r) => ask(() => opts.deploy!.confirmReplace!(r))),
+      },
+    };
+    this.links = [new HostLink({ ...shared, alias: opts.hosts[0] }), new HostLink({ ...shared, alias: opts.hosts[1] })];
     ([0, 1] as const).forEach((i) => this.#wire(i));
   }
 

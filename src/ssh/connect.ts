@@ -6,12 +6,16 @@
 // reconnecting is host-connection.ts's job, and it needs errors classified by kind.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Client, utils, type AnyAuthMethod, type AuthenticationType, type ConnectConfig, type ParsedKey } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type ConnectConfig, type ParsedKey } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { readKnownHostsFiles } from './known-hosts-files.js';
 import { blobKeyType, checkHostKey, keyTypeLabel, knownHostsLines, type HostKeyVerdict } from './known-hosts.js';
 import { parseSshG, resolveSshConfig, type ResolvedSshConfig } from './ssh-config.js';
 import { sshGFromConfigFiles } from './ssh-config-file.js';
+
+// ssh2 is CommonJS: in native ESM only the default export carries Client and utils.
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof Client>;
 
 /** host-key and auth failures are never retried; network failures are. */
 export type SshErrorKind = 'host-key' | 'auth' | 'network' | 'config';
@@ -142,7 +146,14 @@ interface AuthPlan {
   tried: string[];
 }
 
+/** BatchMode yes: OpenSSH never prompts (no host-key question, no passphrase). */
+function batchMode(cfg: ResolvedSshConfig): boolean {
+  const v = cfg.raw.get('batchmode')?.[0];
+  return v === 'yes' || v === 'true';
+}
+
 function authPlan(cfg: ResolvedSshConfig, opts: ConnectOptions): AuthPlan {
+  const onPassphrase = batchMode(cfg) ? undefined : opts.onPassphrase;
   const agent = opts.agentSocket === false ? undefined : (opts.agentSocket ?? process.env.SSH_AUTH_SOCK);
   const files = [...new Set([...(opts.identityFile ? [opts.identityFile] : []), ...cfg.identityFiles])];
   const steps: Array<() => Promise<AnyAuthMethod | undefined>> = [];
@@ -164,8 +175,8 @@ function authPlan(cfg: ResolvedSshConfig, opts: ConnectOptions): AuthPlan {
         return undefined; // OpenSSH silently skips identity files that do not exist
       }
       let key = utils.parseKey(data);
-      for (let attempt = 1; key instanceof Error && /passphrase|encrypted/i.test(key.message) && opts.onPassphrase && attempt <= 3; attempt++) {
-        const pass = await opts.onPassphrase(file, attempt);
+      for (let attempt = 1; key instanceof Error && /passphrase|encrypted/i.test(key.message) && onPassphrase && attempt <= 3; attempt++) {
+        const pass = await onPassphrase(file, attempt);
         if (pass === undefined) return undefined;
         key = utils.parseKey(data, pass);
       }
@@ -293,7 +304,7 @@ async function connectResolved(cfg: ResolvedSshConfig, opts: ConnectOptions, soc
     const err = e as SshConnectError;
     // An unknown key under `ask`: the operator decides with the connection closed (a prompt
     // may outlast any handshake timeout), and on yes we record it and connect again.
-    if (err instanceof SshConnectError && err.hostKey?.verdict === 'unknown' && cfg.strictHostKeyChecking === 'ask' && opts.onUnknownHost && err.hostKey) {
+    if (err instanceof SshConnectError && err.hostKey?.verdict === 'unknown' && cfg.strictHostKeyChecking === 'ask' && !batchMode(cfg) && opts.onUnknownHost && err.hostKey) {
       const host = cfg.hostKeyAlias ?? cfg.hostname;
       const message = err.message.split('\nHost key verification failed')[0]!.split('\n').slice(0, 2).join('\n');
       const ok = await opts.onUnknownHost({ alias: cfg.alias, host, port: cfg.port, keyType: err.hostKey.keyType, fingerprint: err.hostKey.fingerprint, message });

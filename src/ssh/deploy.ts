@@ -160,6 +160,7 @@ export function installScript(stage: string, agentPath: string, sha256: string):
     `if [ "$sum" != ${sha256} ]; then rm -f ${shq(tmp)}; echo "sha256 mismatch after upload: got $sum, want ${sha256}" >&2; exit 3; fi`,
     `chmod 0755 ${shq(tmp)}`,
     `mv -f ${shq(tmp)} ${shq(agentPath)}`,
+    'set +e',
   ].join('\n');
 }
 
@@ -167,7 +168,7 @@ export function installScript(stage: string, agentPath: string, sha256: string):
 export function startScript(f: Pick<RemoteFacts, 'systemd'>, nodePath: string, agentPath: string, socket = ADMIN_SOCKET): string {
   const ro = monitorSocketPath(socket);
   const waitSocket = [
-    `i=0; while [ $i -lt 150 ]; do [ -S ${shq(ro)} ] && exit 0; i=$((i+1)); sleep 0.1; done`,
+    `i=0; while [ $i -lt 750 ]; do [ -S ${shq(ro)} ] && exit 0; i=$((i+1)); sleep 0.02; done`,
     `echo "the agent did not open ${ro} within 15 s" >&2; tail -n 20 ${LOG_FILE} >&2 2>/dev/null; exit 5`,
   ];
   if (f.systemd) {
@@ -186,12 +187,12 @@ export function startScript(f: Pick<RemoteFacts, 'systemd'>, nodePath: string, a
   return [
     `mkdir -p ${dirname(PID_FILE)} ${dirname(LOG_FILE)}`,
     `p=$(cat ${PID_FILE} 2>/dev/null)`,
-    'if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill "$p"; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.1; done; kill -9 "$p" 2>/dev/null; fi',
+    'if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill "$p"; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 500 ]; do i=$((i+1)); sleep 0.02; done; kill -9 "$p" 2>/dev/null; fi',
     `rm -f ${shq(ro)}`,
     // setsid: no controlling terminal or session of sshd's; nohup: SIGHUP when sshd goes.
     `setsid nohup ${shq(nodePath)} ${shq(agentPath)} daemon --socket ${shq(socket)} >> ${LOG_FILE} 2>&1 < /dev/null &`,
     `echo $! > ${PID_FILE}`,
-    `i=0; while [ $i -lt 150 ]; do [ -S ${shq(ro)} ] && exit 0; kill -0 $! 2>/dev/null || break; i=$((i+1)); sleep 0.1; done`,
+    `i=0; while [ $i -lt 750 ]; do [ -S ${shq(ro)} ] && exit 0; kill -0 $! 2>/dev/null || break; i=$((i+1)); sleep 0.02; done`,
     `echo "the agent did not start:" >&2; tail -n 20 ${LOG_FILE} >&2 2>/dev/null; exit 5`,
   ].join('\n');
 }
@@ -241,14 +242,22 @@ async function tryChannel(ssh: Client, opts: { readOnly: boolean; sudo?: boolean
   }
 }
 
-function upload(ssh: Client, path: string, data: Buffer): Promise<void> {
+interface Sftp {
+  write(path: string, data: Buffer): Promise<void>;
+  end(): void;
+}
+
+/** Opens the SFTP session early (it costs a round trip and a fork on the host); used only if needed. */
+function openSftp(ssh: Client): Promise<Sftp> {
   return new Promise((resolve, reject) => {
     ssh.sftp((err, sftp) => {
       if (err) return reject(new DeployError('upload', `SFTP is not available: ${err.message} (Subsystem sftp in sshd_config)`));
-      sftp.writeFile(path, data, { mode: 0o600 }, (e) => {
-        sftp.end();
-        if (e) reject(new DeployError('upload', `upload to ${path} failed: ${e.message}`));
-        else resolve();
+      resolve({
+        write: (path, data) =>
+          new Promise<void>((res, rej) =>
+            sftp.writeFile(path, data, { mode: 0o600 }, (e) => (e ? rej(new DeployError('upload', `upload to ${path} failed: ${e.message}`)) : res())),
+          ),
+        end: () => sftp.end(),
       });
     });
   });
@@ -273,6 +282,25 @@ export async function ensureAgent(ssh: Client, opts: DeployOptions): Promise<Dep
     if (running && running.hello.agentVersion === local.version) return { channel: running, uploaded: false, started: false };
   }
   const agentPath = remoteAgentPath(local);
+  const sftpP = openSftp(ssh);
+  sftpP.catch(() => undefined); // reported where it is needed
+  try {
+    return await deploy(ssh, opts, local, agentPath, running, sftpP, log);
+  } finally {
+    void sftpP.then((s) => s.end(), () => undefined);
+  }
+}
+
+async function deploy(
+  ssh: Client,
+  opts: DeployOptions,
+  local: LocalAgent,
+  agentPath: string,
+  runningAdmin: AgentChannel | undefined,
+  sftpP: Promise<Sftp>,
+  log: (l: string) => void,
+): Promise<DeployResult> {
+  let running = runningAdmin;
   const probe = await sshExec(ssh, probeScript(agentPath), { timeoutMs: 20_000 });
   const facts = parseProbe(probe.stdout);
   const problem = hostProblem(facts, opts.host);
@@ -315,16 +343,19 @@ export async function ensureAgent(ssh: Client, opts: DeployOptions): Promise<Dep
     replaced = { from, to: local.version };
   }
   let uploaded = false;
+  let script = '';
   if (facts.installedSha !== local.sha256) {
     log(`${opts.host}: uploading agent ${local.version} to ${agentPath}`);
     const stage = `/tmp/drbd-tui-agent.${randomBytes(6).toString('hex')}.mjs`;
-    await upload(ssh, stage, local.data);
-    const r = await sshExec(ssh, asRoot(facts, installScript(stage, agentPath, local.sha256)), { timeoutMs: 60_000 });
-    if (r.code !== 0) throw new DeployError('upload', `${opts.host}: installing the agent failed (exit ${r.code}): ${r.stderr.trim()}`);
+    await (await sftpP).write(stage, local.data);
+    script = installScript(stage, agentPath, local.sha256) + '\n';
     uploaded = true;
   }
   log(`${opts.host}: starting agent ${local.version}${facts.systemd ? ` (systemd unit ${UNIT_NAME})` : ''}`);
-  const r = await sshExec(ssh, asRoot(facts, startScript(facts, nodePath, agentPath, opts.socket)), { timeoutMs: 60_000 });
+  // One exec for install and start: each exec is a round trip and a fork on the host.
+  script += startScript(facts, nodePath, agentPath, opts.socket);
+  const r = await sshExec(ssh, asRoot(facts, script), { timeoutMs: 60_000 });
+  if (r.code === 3) throw new DeployError('upload', `${opts.host}: installing the agent failed: ${r.stderr.trim()}`);
   if (r.code !== 0) throw new DeployError('start', `${opts.host}: starting the agent failed (exit ${r.code}): ${r.stderr.trim()}`);
   const channel = await openAgentChannel(ssh, { readOnly: false, sudo, nodePath, socket: opts.socket });
   if (channel.hello.agentVersion !== local.version) {

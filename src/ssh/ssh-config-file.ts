@@ -75,7 +75,7 @@ export async function sshGFromConfigFiles(alias: string, configFile?: string): P
     try {
       texts.push(await readFile(f, 'utf8'));
     } catch (e) {
-      if (configFile || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ssh config ${f}: ${(e as Error).message}`);
+      if (configFile || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ssh config ${f}: ${(e as Error).message}`, { cause: e });
     }
   }
   // A trailing `Host *` block in one file must not swallow the next file's lines: reset per file.

@@ -61,29 +61,4 @@ export async function connectLabSsh(sshConfig: string, alias: string, opts: LabS
   });
 }
 
-export interface SshExecResult {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs one command over an established connection, draining both streams. */
-export function sshExec(client: Client, command: string): Promise<SshExecResult> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, stream) => {
-      if (err) return reject(err);
-      const out: Buffer[] = [];
-      const errOut: Buffer[] = [];
-      let code: number | null = null;
-      let signal: string | null = null;
-      stream.on('data', (b: Buffer) => out.push(b));
-      stream.stderr.on('data', (b: Buffer) => errOut.push(b));
-      stream.on('exit', (c: number | null, s?: string) => {
-        code = c;
-        signal = s ?? null;
-      });
-      stream.on('close', () => resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errOut).toString() }));
-    });
-  });
-}
+export { sshExec, type SshExecResult } from '../../src/ssh/exec.js';

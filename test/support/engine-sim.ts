@@ -120,6 +120,7 @@ export class EngineSim {
   private nextReq = 1;
   private nextWriteId = 1;
   private readonly handles = new Map<number, WriteHandle>();
+  private readonly flushes = new Map<number, { done: boolean }>();
   private readonly netStalled: [boolean, boolean] = [false, false];
   /** ledger[volume][block]: writes touching the block, in submission order. */
   private readonly ledger: LedgerEntry[][][];
@@ -232,11 +233,20 @@ export class EngineSim {
     for (let b = Math.floor(offset / BLOCK); b < Math.ceil((offset + data.length) / BLOCK); b++) {
       const lo = Math.max(offset, b * BLOCK);
       const hi = Math.min(offset + data.length, (b + 1) * BLOCK);
-      // Partial-block writes are kept whole-block in the ledger only when aligned; tests write whole blocks.
+      // The ledger judges whole 4 KiB blocks, so writes must cover whole blocks.
       if (lo !== b * BLOCK || hi !== (b + 1) * BLOCK) throw new RangeError('the sim ledger needs block-aligned writes');
       this.ledger[volume]![b]!.push({ write: h, data: h.data.subarray(lo - offset, hi - offset), discarded: false });
     }
     this.feed(node, { t: 'app-write', write: { id, volume, offset, data: Buffer.from(data), fua } });
+    return h;
+  }
+
+  /** An application flush (SYNCHRONIZE CACHE); `done` once the machine reports flush-done. */
+  flush(node: NodeId): { done: boolean } {
+    const id = this.nextWriteId++;
+    const h = { done: false };
+    this.flushes.set(id, h);
+    this.feed(node, { t: 'app-flush', id });
     return h;
   }
 
@@ -442,8 +452,12 @@ export class EngineSim {
         this.handles.delete(a.id);
         return;
       }
-      case 'flush-done':
+      case 'flush-done': {
+        const f = this.flushes.get(a.id);
+        if (f) f.done = true;
+        this.flushes.delete(a.id);
         return;
+      }
       case 'reply':
         n.replies.set(a.req, a.error === undefined ? { ok: true } : { ok: false, error: a.error });
         return;

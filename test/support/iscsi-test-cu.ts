@@ -47,7 +47,7 @@ export function parseTestCu(output: string): TestCuReport {
     if (t) {
       test = t[1] as string;
       body = t[2] ?? '';
-      if (/passed\s*$/.test(body)) finish('passed');
+      if (/^passed/.test(body)) finish('passed');
       else if (/FAILED\s*$/.test(body) && !body.includes('[FAILED]')) finish('FAILED');
       continue;
     }

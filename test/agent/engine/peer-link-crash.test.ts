@@ -19,8 +19,8 @@ after(() => {
 });
 
 /** Starts the peer process; its stdout JSON lines are re-emitted as events on the returned emitter. */
-async function startPeer(opts: PeerLinkOptions): Promise<{ child: ChildProcess; events: EventEmitter; exited: Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, JSON.stringify(opts)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startPeer(opts: PeerLinkOptions, mode = ''): Promise<{ child: ChildProcess; events: EventEmitter; exited: Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, JSON.stringify(opts), mode], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   void exited.then(() => children.delete(child));
@@ -85,6 +85,49 @@ test('peer killed with -9, restarted, then frozen: disconnect noticed in time, r
     peer.child.kill('SIGKILL');
     await peer.exited;
   } finally {
+    await a.stop();
+  }
+});
+
+test('a slow but alive reader is not declared dead; frozen while streaming, it is', { timeout: 60000 }, async () => {
+  const pingInterval = 0.2;
+  const pingTimeout = 0.3;
+  const [oa, ob] = await pairOptions({ pingInterval, pingTimeout });
+  const a = new PeerLink(oa);
+  let streaming = true;
+  try {
+    await a.start();
+    const peer = await startPeer(ob, 'slow-reader');
+    await once(a, 'connected', 10000);
+    const disconnects: DisconnectedInfo[] = [];
+    a.on('disconnected', (d) => disconnects.push(d));
+    // Protocol-A-like stream: the peer sends nothing back, so we ping; each Ping waits behind
+    // megabytes of queued data that the peer drains at ~30 MB/s, longer than pingTimeout.
+    const payload = Buffer.alloc(1 << 20, 9);
+    let seq = 0;
+    const pump = (): void => {
+      while (streaming && a.connected) {
+        if (!a.send({ type: 'Data', volume: 0, seq: ++seq, offset: 0, flags: 0, payload })) return void a.once('drain', pump);
+      }
+    };
+    pump();
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(disconnects, [], 'a busy peer was declared dead');
+    assert.ok(a.stats.pingsSent >= 2, `pings sent: ${a.stats.pingsSent}`);
+    console.log(`slow reader: ${seq} MiB queued in 2.5 s, ${a.stats.pingsSent} pings, still connected`);
+
+    const lost = once<DisconnectedInfo>(a, 'disconnected', 10000);
+    const t0 = performance.now();
+    peer.child.kill('SIGSTOP');
+    const d = await lost;
+    const s = (performance.now() - t0) / 1000;
+    console.log(`SIGSTOP while streaming: disconnected (${d.reason}) after ${s.toFixed(3)} s`);
+    assert.equal(d.reason, 'timeout');
+    assert.ok(s <= pingInterval + pingTimeout + 0.5, `noticed after ${s} s`);
+    peer.child.kill('SIGKILL');
+    await peer.exited;
+  } finally {
+    streaming = false;
     await a.stop();
   }
 });

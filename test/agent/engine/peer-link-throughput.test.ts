@@ -95,5 +95,5 @@ test('PeerLink: 256 MiB of 1 MiB Data frames', { timeout: 120000 }, async () => 
   results.link = mbps(TOTAL, ms);
   console.log(`peer link: ${TOTAL / 2 ** 20} MiB in ${ms.toFixed(0)} ms = ${results.link.toFixed(0)} MB/s (CRC32C on both ends, one thread)`);
   assert.equal(received, TOTAL);
-  assert.ok(results.link > 50, `only ${results.link.toFixed(0)} MB/s`);
+  assert.ok(results.link > 20, `only ${results.link.toFixed(0)} MB/s`);
 });

@@ -3,7 +3,7 @@ import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { PeerLink, type AttemptFailedInfo, type ConnectedInfo, type DisconnectedInfo } from '../../../agent/engine/peer-link.js';
-import { FrameDecoder, MESSAGE_TYPE_NUMBERS, decodeMessage, encodeFrame, encodeMessage, type PeerMessage } from '../../../agent/engine/peer-wire.js';
+import { FrameDecoder, MESSAGE_TYPE_NUMBERS, ProtocolError, decodeMessage, encodeFrame, encodeMessage, type PeerMessage } from '../../../agent/engine/peer-wire.js';
 import { startHandshake, handshakeReceive, type HandshakeState } from '../../../agent/engine/peer-auth.js';
 import { randomBytes } from 'node:crypto';
 import { HOST_A, HOST_B, delay, once, pairOptions } from './fixtures/peer-link-support.js';
@@ -211,6 +211,7 @@ describe('PeerLink', () => {
     assert.equal(got.length, 0);
     assert.equal(a.connected, false);
     assert.ok(failed.some((f) => f.reason === 'protocol-error' && /expected AuthChallenge, got Data/.test(f.error)), JSON.stringify(failed));
+    assert.ok(failed.every((f) => f.remoteAddress.startsWith(`${HOST_B}:`)), JSON.stringify(failed));
     // What the link sent before dropping us: its Hello and challenge, nothing else.
     assert.deepEqual(
       c.received.map((m) => m.type),
@@ -388,5 +389,35 @@ describe('PeerLink', () => {
     await c3.closed;
     assert.equal(got.length, 1);
     assert.equal(b.connected, true);
+  });
+
+  test('stop() during start() leaves nothing bound; a taken port makes start() fail StandAlone', async () => {
+    const [oa] = await pairOptions();
+    const a = track(new PeerLink(oa));
+    const starting = a.start();
+    await a.stop();
+    await starting;
+    assert.equal(a.state, 'StandAlone');
+    // The port is free again: a second link can take it, and then a third cannot.
+    const b = track(new PeerLink(oa));
+    await b.start();
+    const c = track(new PeerLink(oa));
+    await assert.rejects(c.start(), /EADDRINUSE/);
+    assert.equal(c.state, 'StandAlone');
+    assert.match(c.lastError ?? '', /cannot listen on 127\.0\.0\.2/);
+  });
+
+  test('a message listener throwing ProtocolError drops the connection as a protocol error', async () => {
+    const [a, b] = await connectedPair();
+    b.on('message', (m) => {
+      if (m.type === 'StateChangeRequest') throw new ProtocolError('malformed', `cannot ${m.change}`);
+    });
+    const db = once<DisconnectedInfo>(b, 'disconnected');
+    const da = once<DisconnectedInfo>(a, 'disconnected');
+    a.send({ type: 'StateChangeRequest', id: 1, change: 'teleport' });
+    assert.deepEqual(await db, { reason: 'protocol-error', connState: 'ProtocolError', error: 'cannot teleport' });
+    assert.ok(['closed-by-peer', 'broken-pipe'].includes((await da).reason));
+    // Both redial by themselves.
+    await Promise.all([once(a, 'connected'), once(b, 'connected')]);
   });
 });

@@ -245,4 +245,26 @@ describe('peer-wire protocol errors', () => {
       assert.throws(() => decodeMessage(frame), (e: unknown) => e instanceof ProtocolError && e.code === 'malformed', `type ${type} ${payload.toString('hex')}`);
     }
   });
+
+  test('fuzz: any payload under any type decodes or throws ProtocolError, never anything else', () => {
+    // A stray RangeError or TypeError would escape the link's error handling and crash the agent.
+    const r = rng(2026);
+    const types = Object.values(MESSAGE_TYPE_NUMBERS);
+    const jsonish = ['{}', '[]', 'null', '{"ok":1}', '{"id":1.5}', '{"role":"Primary","disks":[null]}', '{"role":"Primary","disks":[{"volume":-1}]}', '{"params":[]}'];
+    for (let i = 0; i < 20000; i++) {
+      const type = types[Math.floor(r() * types.length)]!;
+      let payload: Buffer;
+      if (r() < 0.2) payload = Buffer.from(jsonish[Math.floor(r() * jsonish.length)]!);
+      else {
+        payload = Buffer.alloc(Math.floor(r() * (r() < 0.5 ? 48 : 200)));
+        for (let k = 0; k < payload.length; k++) payload[k] = r() < 0.7 ? 0 : Math.floor(r() * 256);
+      }
+      const frame = new FrameDecoder().push(frameWithHeader(type, payload))[0]!;
+      try {
+        decodeMessage(frame);
+      } catch (e) {
+        assert.ok(e instanceof ProtocolError, `type ${type} payload ${payload.toString('hex')}: ${String(e)}`);
+      }
+    }
+  });
 });

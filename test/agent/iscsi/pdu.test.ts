@@ -20,6 +20,10 @@ const READ10_PDU = Buffer.from(
   'hex',
 );
 
+function flip(b: Buffer, i: number): void {
+  b.writeUInt8(b.readUInt8(i) ^ 1, i);
+}
+
 function raw(bhs: Buffer, data = Buffer.alloc(0)): RawPdu {
   return { bhs, ahs: Buffer.alloc(0), data };
 }
@@ -113,10 +117,10 @@ describe('framer', () => {
     const wire = Buffer.concat(framePieces(bhs, Buffer.from('abc'), g.digests));
     assert.equal(g.push(wire)[0]?.kind, 'pdu');
     const badData = Buffer.from(wire);
-    badData[BHS_LENGTH + 4] ^= 1;
+    flip(badData, BHS_LENGTH + 4);
     assert.equal(g.push(badData)[0]?.kind, 'data-digest-error');
     const badHeader = Buffer.from(wire);
-    badHeader[20] ^= 1;
+    flip(badHeader, 20);
     assert.equal(g.push(badHeader)[0]?.kind, 'header-digest-error');
   });
 });

@@ -1,0 +1,165 @@
+// The target over real loopback sockets with the project's own initiator: digests, mutual
+// CHAP, task management, NOP timing, the CmdSN window, reinstatement and planned shutdown.
+import { test, describe, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { IscsiTarget, type IscsiTargetOptions } from '../../../agent/iscsi/target.js';
+import { LoginError, TestInitiator, type InitiatorOptions } from '../../support/iscsi-initiator.js';
+import { MemoryBlockDevice } from '../../support/memory-block-device.js';
+
+const IQN = 'iqn.2026-11.test:conn';
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+async function serve(over: Partial<IscsiTargetOptions> = {}) {
+  const dev = new MemoryBlockDevice(8 << 20);
+  const target = new IscsiTarget({ iqn: IQN, host: '127.0.0.1', port: 0, luns: [dev], logoutGrace: 1, ...over });
+  await target.start();
+  cleanups.push(() => target.stop());
+  return { dev, target };
+}
+
+async function login(port: number, over: Partial<InitiatorOptions> = {}) {
+  const i = await TestInitiator.login({ port, target: IQN, ...over });
+  cleanups.push(() => i.close());
+  // Clear the power-on unit attention.
+  await i.command(0, Buffer.alloc(6));
+  return i;
+}
+
+function rw10(op: number, lba: number, blocks: number): Buffer {
+  const c = Buffer.alloc(10);
+  c[0] = op;
+  c.writeUInt32BE(lba, 2);
+  c.writeUInt16BE(blocks, 7);
+  return c;
+}
+
+describe('connection and session behaviour', () => {
+  test('CRC32C header and data digests on a write that needs R2Ts and a multi-PDU read', async () => {
+    const { target, dev } = await serve();
+    const i = await login(target.port, { headerDigest: true, dataDigest: true, maxRecv: 16384 });
+    assert.equal(i.targetKeys.HeaderDigest, 'CRC32C');
+    assert.equal(i.targetKeys.DataDigest, 'CRC32C');
+    const data = Buffer.alloc(400 * 512);
+    for (let k = 0; k < data.length; k++) data[k] = (k * 7 + 3) & 0xff;
+    const w = await i.command(0, rw10(0x2a, 8, 400), { dataOut: data });
+    assert.equal(w.status, 0);
+    assert.deepEqual(dev.data.subarray(8 * 512, 408 * 512), data);
+    const r = await i.command(0, rw10(0x28, 8, 400), { readLength: data.length });
+    assert.equal(r.status, 0);
+    assert.ok(r.dataInPdus > 1, 'split into several Data-In PDUs');
+    assert.deepEqual(r.data, data);
+  });
+
+  test('a corrupted data digest is rejected, not written', async () => {
+    const { target, dev } = await serve();
+    const i = await login(target.port, { dataDigest: true });
+    // Build a NOP-Out with data and flip one byte of its data digest.
+    const b = Buffer.alloc(48);
+    b[0] = 0x40;
+    b[1] = 0x80;
+    b.writeUIntBE(4, 5, 3);
+    b.writeUInt32BE(0x999, 16);
+    b.writeUInt32BE(0xffffffff, 20);
+    b.writeUInt32BE(i.cmdSN, 24);
+    i.sendRaw(Buffer.concat([b, Buffer.from('ping'), Buffer.from([1, 2, 3, 4])]));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(i.rejects.length, 1);
+    assert.equal(i.rejects[0]?.bhs[2], 0x02);
+    assert.equal(dev.writes, 0);
+  });
+
+  test('mutual CHAP: both sides prove themselves; a wrong secret gets 0x0201', async () => {
+    const chap = { user: 'alice', secret: 'alice-secret-1', targetUser: 'tgt', targetSecret: 'target-secret-2' };
+    const { target } = await serve({ chap });
+    const i = await login(target.port, { chap });
+    assert.equal((await i.command(0, Buffer.alloc(6))).status, 0);
+    await assert.rejects(
+      TestInitiator.login({ port: target.port, target: IQN, chap: { ...chap, secret: 'wrong-secret-9' } }),
+      (e: unknown) => e instanceof LoginError && e.status === 0x0201,
+    );
+    await assert.rejects(TestInitiator.login({ port: target.port, target: IQN }), (e: unknown) => e instanceof LoginError && e.status === 0x0201);
+  });
+
+  test('NOP-Out is answered promptly while a slow volume stalls a read', async () => {
+    const { target, dev } = await serve();
+    const i = await login(target.port);
+    dev.readDelayMs = 1500;
+    const slow = i.command(0, rw10(0x28, 0, 8), { readLength: 4096 });
+    await new Promise((r) => setTimeout(r, 50));
+    const ping = await i.nop(Buffer.from('are you there'));
+    assert.ok(ping.ms < 200, `NOP-In took ${ping.ms} ms`);
+    assert.equal(ping.data.toString(), 'are you there');
+    assert.equal((await slow).status, 0);
+  });
+
+  test('ABORT TASK suppresses the response; LUN RESET raises a unit attention', async () => {
+    const { target, dev } = await serve();
+    const i = await login(target.port);
+    dev.readDelayMs = 300;
+    const itt = i.nextTaskTag;
+    const cmdSN = i.cmdSN;
+    const aborted = i.command(0, rw10(0x28, 0, 1), { readLength: 512, timeoutMs: 1000 });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(await i.tmf(1, { lun: 0, refItt: itt, refCmdSN: cmdSN }), 0);
+    await assert.rejects(aborted, /no response/);
+    dev.readDelayMs = 0;
+    assert.equal(await i.tmf(1, { lun: 0, refItt: 0x7777, refCmdSN: (i.cmdSN + 50) >>> 0 }), 1, 'task does not exist');
+    assert.equal(await i.tmf(5, { lun: 0 }), 0);
+    const ua = await i.command(0, Buffer.alloc(6));
+    assert.equal(ua.status, 2);
+    assert.equal(ua.sense?.[12], 0x29);
+    assert.equal(await i.tmf(5, { lun: 9 }), 2, 'LUN does not exist');
+    assert.equal(await i.tmf(6), 0, 'TARGET WARM RESET');
+    assert.equal(await i.tmf(14), 5, 'unknown function not supported');
+  });
+
+  test('commands outside the CmdSN window are dropped; the session carries on', async () => {
+    const { target } = await serve();
+    const i = await login(target.port);
+    const itt = i.sendCommandWithCmdSN(0, Buffer.alloc(6), (i.cmdSN + 1000) >>> 0);
+    await assert.rejects(i.waitFor(itt, 300), /no response/);
+    assert.equal((await i.command(0, Buffer.alloc(6))).status, 0);
+  });
+
+  test('a second login with the same ISID reinstates the session; sessions() tracks it', async () => {
+    const { target, dev } = await serve();
+    const a = await login(target.port);
+    assert.equal(target.sessions().length, 1);
+    assert.equal(dev.holderCount, 1);
+    const b = await login(target.port);
+    assert.ok(await a.waitClosed(1000), 'old connection closed');
+    assert.equal((await b.command(0, Buffer.alloc(6))).status, 0);
+    assert.equal(target.sessions().length, 1);
+    assert.equal(target.sessions()[0]?.initiator, 'iqn.2026-11.test:initiator');
+    assert.equal(await b.logout(), 0);
+    assert.ok(await b.waitClosed(1000));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(target.sessions().length, 0);
+    assert.equal(dev.holderCount, 0, 'device released on logout');
+  });
+
+  test('stop() sends an Async Message asking for logout before closing', async () => {
+    const { target } = await serve();
+    const i = await login(target.port);
+    await target.stop();
+    const asyncMsg = i.unsolicited.find((p) => ((p.bhs[0] as number) & 0x3f) === 0x32);
+    assert.ok(asyncMsg, 'Async Message received');
+    assert.equal(asyncMsg?.bhs[36], 1, 'AsyncEvent = logout request');
+    assert.ok(await i.waitClosed(2000));
+  });
+
+  test('target NOP-In keepalive: answered pings keep the session, silence closes it', async () => {
+    const { target } = await serve({ nopInterval: 100, nopTimeout: 300 });
+    const alive = await login(target.port);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(alive.unsolicited.some((p) => ((p.bhs[0] as number) & 0x3f) === 0x20), 'pinged');
+    assert.equal(alive.closed, false);
+    const mute = await login(target.port, { isid: Buffer.from([0x80, 0, 0, 0, 0, 2]) });
+    mute.answerPings = false;
+    assert.ok(await mute.waitClosed(3000), 'unanswered pings close the connection');
+    assert.equal(alive.closed, false);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createModel, setReachability } from '../../../src/cluster/model.js';
+import { statusReport, statusText } from '../../../src/status/report.js';
+import { loadScenario, SCENARIOS } from '../cluster/fixtures.js';
+
+const TIME = '2026-11-22T04:00:00.000Z';
+
+describe('drbd-tui status report', () => {
+  test('healthy: exit 0, both hosts up, every resource in the JSON', () => {
+    const m = loadScenario('healthy');
+    const r = statusReport(m, TIME);
+    assert.equal(r.status, 'healthy');
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.hosts.map((h) => [h.name, h.reach, h.agentVersion]), [['ha-a', 'up', '0.1.0'], ['ha-b', 'up', '0.1.0']]);
+    assert.deepEqual(r.resources.map((x) => `${x.name}/${x.volume}`), ['r0/0', 'r1/0', 'r1/1']);
+    const r0 = r.resources[0]!;
+    assert.equal(r0.hosts[0].role, 'Primary');
+    assert.equal(r0.hosts[1].role, 'Secondary');
+    assert.equal(r0.hosts[0].disk, 'UpToDate');
+    assert.equal(r0.hosts[0].target?.state, 'running');
+    assert.equal(r.time, TIME);
+  });
+
+  test('a sync in progress is degraded (exit 1) and reports direction and progress', () => {
+    const r = statusReport(loadScenario('initial-sync'), TIME);
+    assert.equal(r.exitCode, 1);
+    assert.equal(r.status, 'degraded');
+    const sync = r.resources[0]!.sync!;
+    assert.equal(sync.source, 'ha-a');
+    assert.equal(sync.target, 'ha-b');
+    assert.equal(typeof sync.done, 'number');
+  });
+
+  test('every scenario: healthy ones 0, problems 1, an unreachable host 2', () => {
+    for (const s of SCENARIOS) {
+      const r = statusReport(loadScenario(s), TIME);
+      const expected = s === 'unreachable' ? 2 : s === 'healthy' || s === 'primary-iscsi' ? 0 : 1;
+      assert.equal(r.exitCode, expected, `${s}: ${JSON.stringify(r.problems)}`);
+    }
+    const r = statusReport(loadScenario('unreachable'), TIME);
+    assert.equal(r.hosts[1].reach, 'unreachable');
+    assert.match(r.hosts[1].error ?? '', /ETIMEDOUT/);
+    assert.ok(r.problems.some((p) => p.severity === 'alert' && p.host === 'ha-b'));
+  });
+
+  test('agent not running counts as unreachable (exit 2)', () => {
+    let m = createModel('ha-a', 'ha-b', { readOnly: true });
+    m = setReachability(m, 0, { state: 'up' });
+    m = setReachability(m, 1, { state: 'agent-not-running' });
+    const r = statusReport(m, TIME);
+    assert.equal(r.exitCode, 2);
+    assert.equal(r.hosts[1].reach, 'agent-not-running');
+  });
+
+  test('split brain shows in the text form, loudly', () => {
+    const m = loadScenario('split-brain');
+    const text = statusText(statusReport(m, TIME), m);
+    assert.match(text, /^DEGRADED\n/);
+    assert.match(text, /alert SPLIT BRAIN on r0/);
+  });
+
+  test('the JSON round-trips (no undefined-only keys, plain data)', () => {
+    const r = statusReport(loadScenario('primary-iscsi'), TIME);
+    const back = JSON.parse(JSON.stringify(r));
+    assert.equal(back.resources[0].hosts[0].target.sessions, 2);
+  });
+});
