@@ -191,6 +191,8 @@ export class Daemon implements ControlHandler {
         return this.runtime(name).admin({ cmd: 'resume-sync' });
       case 'invalidate':
         return this.runtime(name).admin({ cmd: 'invalidate' });
+      case 'verify':
+        return this.runtime(name).admin({ cmd: 'verify' });
       case 'target-start':
         return this.targetStart(name);
       case 'target-stop':

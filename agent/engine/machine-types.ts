@@ -3,6 +3,8 @@
 // and carries out the actions it returns (disk I/O, metadata writes, messages, replies).
 import type { ConnState, DiskState, ReplState, Role } from '../protocol.js';
 import type { UuidRng } from './uuid.js';
+import type { SbPolicies } from './split-brain-policy.js';
+import type { VerifyProgress } from './online-verify.js';
 
 export const BLOCK = 4096;
 
@@ -89,6 +91,10 @@ export interface VolumeState {
   sync?: SyncProgress;
   /** Peer's identifiers, from the last handshake. */
   peerGi?: PeerVolumeInfo;
+  /** Online verify running with this node as VerifyS (online-verify.ts). */
+  verify?: VerifyProgress;
+  /** Blocks found differing by the last or current verify (this side VerifyS or VerifyT). */
+  verifyMismatch?: number;
   stats: { read: number; written: number; sent: number; received: number };
 }
 
@@ -100,6 +106,8 @@ export interface PeerVolumeInfo {
   crashedPrimary: boolean;
   disk: DiskState;
   dataBytes: number;
+  /** Bitmap weight (blocks out of sync) at the handshake: split-brain policies compare it. */
+  weight?: number;
 }
 
 export interface EngineState {
@@ -152,6 +160,21 @@ export interface EngineState {
   now: number;
   /** Source of new generation identifiers; injected so simulations are reproducible. */
   rng: UuidRng;
+  /** Automatic split-brain policies (absent: all disconnect). */
+  afterSb?: SbPolicies;
+  /** When this node last became Primary (s.now at promotion), for discard-younger/older-primary. */
+  promotedAt?: number;
+  /** Verify reads in flight, by token (online-verify.ts). */
+  ovReads?: Map<number, OvRead>;
+}
+
+export interface OvRead {
+  volume: number;
+  id: number;
+  offset: number;
+  length: number;
+  /** 'local': VerifyS's own copy to compare; 'peer': VerifyT answering a request. */
+  kind: 'local' | 'peer';
 }
 
 export type MetaContinuation =
@@ -189,6 +212,10 @@ export interface HelloState {
   role: Role;
   discardMyData: boolean;
   volumes: PeerVolumeInfo[];
+  /** When this node last became Primary (its clock, ms), for discard-younger/older-primary. */
+  promotedAt?: number;
+  /** Its split-brain policies: automatic recovery only when both sides have the same. */
+  afterSb?: Pick<SbPolicies, 'pri0' | 'pri1' | 'pri2'>;
 }
 
 // ---- messages between the two machines (carried by the peer link) ----
@@ -210,7 +237,14 @@ export type PeerMsg =
   | { type: 'flush'; id: number }
   | { type: 'flush-ack'; id: number }
   /** A graceful parting: the Secondary of the pair becomes Outdated, the Primary records it. */
-  | { type: 'outdating' };
+  | { type: 'outdating' }
+  /** Online verify (online-verify.ts): digest of a range, its answer, a mismatch, start/stop. */
+  | { type: 'ov-request'; volume: number; id: number; offset: number; length: number }
+  | { type: 'ov-reply'; volume: number; id: number; offset: number; length: number; digest: Uint8Array }
+  | { type: 'ov-result'; volume: number; offset: number; length: number }
+  | { type: 'verify-state'; volume: number; active: boolean; mismatch: number }
+  /** `invalidate` on the peer: it becomes SyncTarget of a full sync from us. */
+  | { type: 'invalidate-peer'; volume: number };
 
 export type AdminCommand =
   | { cmd: 'primary'; force: boolean }
@@ -219,6 +253,7 @@ export type AdminCommand =
   | { cmd: 'disconnect' }
   | { cmd: 'new-current-uuid'; clearBitmap: boolean }
   | { cmd: 'invalidate' }
+  | { cmd: 'verify' }
   | { cmd: 'pause-sync' }
   | { cmd: 'resume-sync' }
   | { cmd: 'down' };

@@ -22,6 +22,8 @@ import {
   type VolumeMeta,
   type VolumeState,
 } from './machine-types.js';
+import { abortVerify, onOvReply, onOvRequest, onOvResult, onVerifyRead, onVerifyState, startVerify, verifyRefusal, verifySawWrite } from './online-verify.js';
+import { resolveSplitBrain, samePolicies, type SbPolicies } from './split-brain-policy.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */
 export const RS_CHUNK = 1024 * 1024;
@@ -44,6 +46,8 @@ export interface EngineInit {
   volumes: VolumeInit[];
   now: number;
   rng: UuidRng;
+  /** Automatic split-brain policies from the resource file (default: all disconnect). */
+  afterSb?: SbPolicies;
 }
 
 export function createEngine(init: EngineInit): EngineState {
@@ -87,6 +91,7 @@ export function createEngine(init: EngineInit): EngineState {
     metaWaits: new Map(),
     now: init.now,
     rng: init.rng,
+    afterSb: init.afterSb,
   };
 }
 
@@ -190,7 +195,10 @@ function helloState(s: EngineState): HelloState {
       crashedPrimary: v.meta.crashedPrimary,
       disk: v.disk,
       dataBytes: v.dataBytes,
+      weight: v.bitmap.weight,
     })),
+    promotedAt: s.promotedAt,
+    afterSb: s.afterSb && { pri0: s.afterSb.pri0, pri1: s.afterSb.pri1, pri2: s.afterSb.pri2 },
   };
 }
 
@@ -255,7 +263,15 @@ function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): voi
       return;
     }
     case 'invalidate':
-      return refuse(out, req, 'invalidate is not supported by this engine yet');
+      return invalidateCmd(s, req, out);
+    case 'verify': {
+      const why = verifyRefusal(s);
+      if (why) return refuse(out, req, why);
+      for (const v of s.volumes) startVerify(s, v, out);
+      sendState(s, out);
+      out.push({ a: 'reply', req });
+      return;
+    }
   }
 }
 
@@ -286,6 +302,7 @@ function promote(s: EngineState, req: number, force: boolean, out: Action[]): vo
     if (v.sync) return refuse(out, req, 'Refusing to force Primary during a resync; wait for it to finish or disconnect first');
   }
   s.role = 'Primary';
+  s.promotedAt = s.now;
   let uuidsChanged = false;
   for (const v of s.volumes) {
     v.meta.primary = true;
@@ -431,6 +448,7 @@ function overlaps(a: { offset: number; length: number }, b: { offset: number; le
 
 /** Overlapping writes reach the disk in the order they were submitted. */
 function submitDiskWrite(s: EngineState, op: DiskOp, out: Action[]): void {
+  verifySawWrite(s, op.volume, op);
   const blocked =
     s.diskQueue.some((q) => q.volume === op.volume && overlaps(q, op)) ||
     [...s.diskInflight.values()].some((q) => q.volume === op.volume && overlaps(q, op));
@@ -649,6 +667,7 @@ function lostPeer(s: EngineState, out: Action[]): void {
       // The source vanished mid-resync: we stay Inconsistent; the bitmap says what is left.
       out.push({ a: 'log', level: 'warn', text: `resync of volume ${v.volume} interrupted with ${(v.bitmap.weight * BLOCK) / 1024} KiB left` });
     }
+    abortVerify(s, v, out);
     v.sync = undefined;
     v.repl = 'Off';
     if (v.peerDisk !== 'Outdated' || !v.meta.peerOutdated) v.peerDisk = 'DUnknown';
@@ -772,6 +791,16 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
       return onResyncDone(s, msg.volume, out);
     case 'sync-finished':
       return onSyncFinished(s, msg.volume, parseUuid(msg.current), out);
+    case 'ov-request':
+      return onOvRequest(s, msg.volume, msg.id, msg.offset, msg.length, out);
+    case 'ov-reply':
+      return onOvReply(s, msg.volume, msg.id, msg.digest, out);
+    case 'ov-result':
+      return onOvResult(s, msg.volume, msg.offset, msg.length);
+    case 'verify-state':
+      return onVerifyState(s, msg.volume, msg.active, msg.mismatch, out);
+    case 'invalidate-peer':
+      return onInvalidatePeer(s, msg.volume, out);
   }
 }
 
@@ -802,6 +831,7 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
     const them = sideGi(peer.nodeId, peer.role, peer.volumes[i]!);
     return decideSync(me, them);
   });
+  decisions.forEach((d, i) => (decisions[i] = syncLeftoverBits(s, peer, i, d)));
 
   for (const [i, d] of decisions.entries()) {
     if (d.kind === 'split-brain') {
@@ -809,7 +839,9 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
       // over the union of both bitmaps (engine-semantics "Split brain").
       if (s.discardMyData && !peer.discardMyData) decisions[i] = { kind: 'target', over: 'bitmap', rule: d.rule };
       else if (peer.discardMyData && !s.discardMyData) decisions[i] = { kind: 'source', over: 'bitmap', rule: d.rule };
-      else {
+      else if (d.automatic && autoSplitBrain(s, peer, decisions, i, out)) {
+        // resolved by an after-sb policy: decisions[i] names the direction
+      } else {
         s.splitBrain = true;
         out.push({ a: 'log', level: 'alert', text: `Split-Brain detected (rule ${d.rule}), dropping connection; resolve with a runbook or connect --discard-my-data on the victim` });
         return standAlone(s, `split brain detected (rule ${d.rule}): both nodes wrote since they split; nothing was synced`, out);
@@ -935,7 +967,7 @@ function pump(s: EngineState, v: VolumeState, out: Action[]): void {
   if (!sync || sync.dir !== 'target' || sync.paused || v.repl !== 'SyncTarget') return;
   const blocks = v.bitmap.blocks;
   let wrapped = false;
-  while (sync.inflightBytes < RS_MAX_INFLIGHT && sync.budget > 0) {
+  while (sync.inflightBytes < resyncWindow(s) && sync.budget > 0) {
     const b = v.bitmap.nextSet(sync.cursor);
     if (b < 0) {
       if (wrapped || sync.cursor === 0) break;
@@ -995,7 +1027,7 @@ function issueResyncReads(s: EngineState, out: Action[]): void {
 
 function diskReadDone(s: EngineState, tok: number, data: Buffer, error: string | undefined, out: Action[]): void {
   const r = s.rsReads.get(tok);
-  if (!r) return;
+  if (!r) return void onVerifyRead(s, tok, data, error, out);
   s.rsReads.delete(tok);
   if (error || !connected(s)) return;
   const v = s.volumes[r.volume]!;
@@ -1112,3 +1144,95 @@ export function syncEta(v: VolumeState): number | undefined {
   if (!v.sync || v.sync.rate <= 0) return undefined;
   return Math.round((v.bitmap.weight * BLOCK) / v.sync.rate);
 }
+
+// ---------------------------------------------------------------- split-brain policies, invalidate, throttling
+
+/**
+ * Rule 8 split brain with an after-sb policy (split-brain-policy.ts). Both sides decide from the
+ * same exchanged facts; the victim becomes SyncTarget over the union of bitmaps, as with a
+ * manual connect --discard-my-data. Returns false (and explains) when the policy says disconnect.
+ */
+function autoSplitBrain(s: EngineState, peer: HelloState, decisions: SyncDecision[], i: number, out: Action[]): boolean {
+  const p = s.afterSb;
+  if (!p) return false;
+  if (!samePolicies(p, peer.afterSb)) {
+    if (p.pri0 !== 'disconnect' || p.pri1 !== 'disconnect' || p.pri2 !== 'disconnect')
+      out.push({ a: 'log', level: 'warn', text: 'split-brain policies differ between the two resource files: no automatic recovery' });
+    return false;
+  }
+  const v = s.volumes[i]!;
+  const verdict = resolveSplitBrain(
+    p,
+    { nodeId: s.nodeId, primary: s.role === 'Primary', changes: v.bitmap.weight, promotedAt: s.promotedAt },
+    { nodeId: peer.nodeId, primary: peer.role === 'Primary', changes: peer.volumes[i]?.weight ?? 0, promotedAt: peer.promotedAt },
+  );
+  if (verdict.victim === 'none') {
+    out.push({ a: 'log', level: 'warn', text: `split brain on volume ${v.volume}: no automatic recovery (${verdict.why})` });
+    return false;
+  }
+  const rule = decisions[i]!.rule;
+  decisions[i] = { kind: verdict.victim === 'me' ? 'target' : 'source', over: 'bitmap', rule };
+  out.push({
+    a: 'log',
+    level: 'alert',
+    text: `Split-Brain detected on volume ${v.volume}, automatically resolved: ${verdict.victim === 'me' ? 'discarding the data of this node' : 'discarding the data of the peer'} (${verdict.why})`,
+  });
+  return true;
+}
+
+/**
+ * Equal generations but blocks marked out of sync (by online verify, which never resyncs on
+ * its own): the operator's disconnect + connect resyncs them, DRBD's way. Direction: the
+ * Primary if there is one, else the better disk, else the lower node-id.
+ */
+function syncLeftoverBits(s: EngineState, peer: HelloState, i: number, d: SyncDecision): SyncDecision {
+  if (d.kind !== 'none' || d.rule !== 4) return d;
+  const v = s.volumes[i]!;
+  const p = peer.volumes[i];
+  if (!p || (v.bitmap.weight === 0 && (p.weight ?? 0) === 0)) return d;
+  if (!hasData(v.disk) || !hasData(p.disk)) return d;
+  if (s.role === 'Primary' && peer.role === 'Primary') return d;
+  const rank = { Outdated: 1, Consistent: 2, UpToDate: 3 } as Record<string, number>;
+  let iAmSource: boolean;
+  if (s.role !== peer.role) iAmSource = s.role === 'Primary';
+  else if (rank[v.disk] !== rank[p.disk]) iAmSource = (rank[v.disk] ?? 0) > (rank[p.disk] ?? 0);
+  else iAmSource = s.nodeId < peer.nodeId;
+  return { kind: iAmSource ? 'source' : 'target', over: 'bitmap', rule: 4 };
+}
+
+/** `invalidate`: this Secondary's data is discarded and fully resynced from its UpToDate peer. */
+function invalidateCmd(s: EngineState, req: number, out: Action[]): void {
+  if (!connected(s)) return refuse(out, req, 'invalidate needs a connected peer with UpToDate data (Need a connection to start verify or resync)');
+  if (s.role === 'Primary') return refuse(out, req, 'Refusing to invalidate a Primary: demote it first (secondary)');
+  for (const v of s.volumes) {
+    if (v.sync || v.verify || v.repl !== 'Established') return refuse(out, req, `Cannot invalidate while volume ${v.volume} is ${v.repl}`);
+    if (v.peerDisk !== 'UpToDate') return refuse(out, req, `Need access to UpToDate data: the peer's volume ${v.volume} is ${v.peerDisk}`);
+  }
+  for (const v of s.volumes) {
+    out.push({ a: 'send', msg: { type: 'invalidate-peer', volume: v.volume } });
+    beginSync(s, v, 'target', 'full', out);
+    out.push({ a: 'log', level: 'warn', text: `volume ${v.volume} invalidated: full sync from the peer` });
+  }
+  sendState(s, out);
+  out.push({ a: 'reply', req });
+}
+
+function onInvalidatePeer(s: EngineState, vol: number, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (!v || !connected(s) || v.sync) return;
+  beginSync(s, v, 'source', 'full', out);
+  sendState(s, out);
+}
+
+/**
+ * Resync requests a SyncTarget keeps in flight. While application writes are in flight on this
+ * resource (local ones as Primary, or replicated ones arriving from the Primary) the window
+ * shrinks to a quarter, so resync traffic queues less in front of them (DRBD's c-min-rate
+ * idea); it never drops below one request, so the resync always makes progress.
+ */
+export function resyncWindow(s: EngineState): number {
+  const appIo = s.writes.size > 0 || [...s.diskInflight.values()].some((op) => op.origin.kind !== 'resync') || s.diskQueue.some((op) => op.origin.kind !== 'resync');
+  return appIo ? RS_THROTTLED_INFLIGHT : RS_MAX_INFLIGHT;
+}
+
+export const RS_THROTTLED_INFLIGHT = Math.max(RS_CHUNK, RS_MAX_INFLIGHT / 4);

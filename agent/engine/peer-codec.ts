@@ -20,6 +20,10 @@ export function toWire(m: PeerMsg): PeerMessage[] {
       return [{ type: 'RsDataRequest', volume: m.volume, offset: m.offset, length: m.length, id: m.id }];
     case 'rs-reply':
       return [{ type: 'RsDataReply', volume: m.volume, offset: m.offset, id: m.id, payload: m.payload }];
+    case 'ov-request':
+      return [{ type: 'OvRequest', volume: m.volume, offset: m.offset, length: m.length, id: m.id }];
+    case 'ov-reply':
+      return [{ type: 'OvReply', volume: m.volume, offset: m.offset, length: m.length, id: m.id, digest: Buffer.from(m.digest.buffer, m.digest.byteOffset, m.digest.byteLength) }];
     case 'flush':
       return [{ type: 'Flush', volume: 0, id: m.id }];
     case 'flush-ack':
@@ -55,6 +59,10 @@ export class WireReader {
         return { type: 'rs-request', volume: w.volume, id: w.id, offset: w.offset, length: w.length };
       case 'RsDataReply':
         return { type: 'rs-reply', volume: w.volume, id: w.id, offset: w.offset, payload: w.payload };
+      case 'OvRequest':
+        return { type: 'ov-request', volume: w.volume, id: w.id, offset: w.offset, length: w.length };
+      case 'OvReply':
+        return { type: 'ov-reply', volume: w.volume, id: w.id, offset: w.offset, length: w.length, digest: w.digest };
       case 'Flush':
         return { type: 'flush', id: w.id };
       case 'FlushAck':

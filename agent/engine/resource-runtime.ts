@@ -12,6 +12,7 @@ import { toWire, WireReader } from './peer-codec.js';
 import { PeerLink } from './peer-link.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';
+import type { SbPolicies } from './split-brain-policy.js';
 import { systemRng } from './uuid.js';
 import { VolumeStore } from './volume-store.js';
 
@@ -26,6 +27,13 @@ export interface RuntimeEvents {
 function minorOf(device: string, fallback: number): number {
   const m = /(\d+)$/.exec(device);
   return m ? Number(m[1]) : fallback;
+}
+
+/** The resource file's after-sb policies for the engine, discard-node-NAME resolved to a node-id. */
+export function sbPolicies(config: ResourceConfig): SbPolicies {
+  const { afterSb0Pri: pri0, afterSb1Pri: pri1, afterSb2Pri: pri2 } = config.net;
+  const named = pri0.startsWith('discard-node-') ? config.hosts.find((h) => `discard-node-${h.name}` === pri0) : undefined;
+  return { pri0, pri1, pri2, ...(named ? { discardNodeId: named.nodeId } : {}) };
 }
 
 export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
@@ -55,6 +63,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       peerNodeId: peer.nodeId,
       protocol: config.protocol,
       maxRate: config.net.maxRate,
+      afterSb: sbPolicies(config),
       ackTimeout: Math.max(config.net.pingTimeout * 2, 6),
       volumes: stores.map((st, i) => ({ volume: i, dataBytes: st.dataBytes, meta: st.meta(), bitmap: st.bitmap })),
       now: Date.now(),

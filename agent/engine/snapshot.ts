@@ -4,6 +4,7 @@ import type { ResourceConfig } from '../config/types.js';
 import type { ResourceSnapshot, TargetSnapshot } from '../protocol.js';
 import type { EngineState } from './machine-types.js';
 import { syncDone, syncEta } from './machine.js';
+import { verifyDone } from './online-verify.js';
 import { formatUuid } from './uuid.js';
 
 export interface RuntimeFacts {
@@ -73,7 +74,7 @@ export function snapshotOf(cfg: ResourceConfig, s: EngineState, facts: RuntimeFa
         splitBrain: s.splitBrain,
         lastError: s.lastError,
         peerDevices: s.volumes.map((v, i) => {
-          const done = syncDone(v);
+          const done = syncDone(v) ?? verifyDone(v);
           return {
             volume: cfg.volumes[i]?.volume ?? i,
             replication: v.repl,
@@ -85,6 +86,7 @@ export function snapshotOf(cfg: ResourceConfig, s: EngineState, facts: RuntimeFa
             pending: 0,
             unacked: [...s.writes.values()].filter((w) => w.volume === v.volume && w.peerDone === false).length,
             ...(done !== undefined ? { done, dbdt1: (v.sync?.rate ?? 0) / (1024 * 1024), eta: syncEta(v) ?? 0 } : {}),
+            ...(v.verifyMismatch !== undefined ? { verifyMismatch: v.verifyMismatch * 4 } : {}),
           };
         }),
       },

@@ -641,8 +641,11 @@ export class Connection {
       r2t.received += data.length;
     }
     if (data.length > 0) {
-      if (!task.buf) task.buf = Buffer.allocUnsafe(task.edtl);
-      data.copy(task.buf, pdu.bufferOffset);
+      if (!task.buf && pdu.bufferOffset === 0 && data.length === task.edtl) task.buf = data; // all in one PDU: no copy
+      else {
+        if (!task.buf) task.buf = Buffer.allocUnsafe(task.edtl);
+        data.copy(task.buf, pdu.bufferOffset);
+      }
       task.received += data.length;
     }
     if (r2t && (r2t.received >= r2t.length || pdu.final)) {

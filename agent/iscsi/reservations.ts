@@ -89,7 +89,7 @@ export interface PrOutRequest {
 }
 
 export type PrOutcome =
-  | { kind: 'ok'; state: PrState; changed: boolean; unitAttentions: Array<{ nexus: string; asc: number; ascq: number }> }
+  | { kind: 'ok'; state: PrState; changed: boolean; unitAttentions: Array<{ nexus: string; asc: number; ascq: number }>; preempted: string[] }
   | { kind: 'conflict' }
   | { kind: 'invalid-field-cdb' }
   | { kind: 'invalid-field-param' }
@@ -106,7 +106,8 @@ export function prOut(prev: PrState, req: PrOutRequest): PrOutcome {
   const s: PrState = { generation: prev.generation, registrations: { ...prev.registrations }, reservation: prev.reservation ? { ...prev.reservation } : null };
   const mine = s.registrations[req.nexus];
   const ua: Array<{ nexus: string; asc: number; ascq: number }> = [];
-  const ok = (changed: boolean): PrOutcome => ({ kind: 'ok', state: s, changed, unitAttentions: ua });
+  const preempted: string[] = [];
+  const ok = (changed: boolean): PrOutcome => ({ kind: 'ok', state: s, changed, unitAttentions: ua, preempted });
   const keyMatches = mine !== undefined && mine === hex(req.key);
 
   switch (req.action) {
@@ -167,6 +168,7 @@ export function prOut(prev: PrState, req: PrOutRequest): PrOutcome {
       if (r && allRegistrants(r.type) && req.saKey === 0n) {
         for (const n of others(s, req.nexus)) {
           delete s.registrations[n];
+          preempted.push(n);
           ua.push({ nexus: n, asc: 0x2a, ascq: 0x05 });
         }
         s.reservation = { holder: req.nexus, type: req.type };
@@ -182,6 +184,7 @@ export function prOut(prev: PrState, req: PrOutRequest): PrOutcome {
       if (victims.length === 0 && !preemptsHolder) return { kind: 'conflict' };
       for (const n of victims) {
         delete s.registrations[n];
+        preempted.push(n);
         ua.push({ nexus: n, asc: 0x2a, ascq: 0x05 });
       }
       if (preemptsHolder) s.reservation = { holder: req.nexus, type: req.type };

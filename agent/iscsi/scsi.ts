@@ -245,6 +245,9 @@ export function cdbLength(op: number): number {
 export class ScsiTarget {
   private readonly units: LogicalUnit[];
 
+  /** PREEMPT AND ABORT: the transport aborts the preempted nexuses' tasks on that LUN. */
+  onPreemptAbort: ((lun: number, nexuses: string[]) => void) | undefined;
+
   constructor(
     luns: LogicalUnitConfig[],
     private readonly identity: ScsiTargetIdentity,
@@ -867,6 +870,7 @@ export class ScsiTarget {
       case 'ok':
         if (out.changed) await lu.setPr(out.state);
         for (const ua of out.unitAttentions) if (lu.attentions.has(ua.nexus)) lu.addAttention(ua.nexus, { asc: ua.asc, ascq: ua.ascq });
+        if (sa === 5 && out.preempted.length > 0) this.onPreemptAbort?.(lu.lun, out.preempted);
         return { status: Status.Good, dataOutExpected: len };
     }
   }

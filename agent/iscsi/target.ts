@@ -56,6 +56,9 @@ export class IscsiTarget extends EventEmitter {
       options.luns.map((device, lun) => ({ device, readOnly: options.readOnly, reservations: options.reservations?.(lun) })),
       { iqn: options.iqn },
     );
+    this.scsi.onPreemptAbort = (lun, nexuses) => {
+      for (const c of this.connections) if (nexuses.includes(c.nexus)) c.abortTasks(lun);
+    };
     const tpgt = options.tpgt ?? 1;
     const log = options.log ?? (() => {});
     this.host = {

@@ -614,6 +614,8 @@ export class EngineSim {
       for (const q of n.engine.diskInflight.values()) if (q.volume === volume) add(q.offset, q.length);
       for (const w of n.engine.writes.values()) if (w.volume === volume) add(w.offset, w.length);
       for (const w of n.engine.waitingForGen) if (w.volume === volume) add(w.offset, w.data.length);
+      // Sent but not confirmed on the peer's disk (protocol A/B): marked out of sync if the link drops.
+      for (const t of n.engine.transferLog.values()) if (t.volume === volume) add(t.offset, t.length);
     }
     for (const h of this.handles.values()) if (!h.done && h.volume === volume) add(h.offset, h.data.length);
     if (this.conn)

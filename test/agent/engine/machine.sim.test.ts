@@ -2,14 +2,17 @@
 // stalled disks, switchovers and crashes in a seeded random order, with the replication
 // invariants checked after every step and full convergence checked at the end.
 //   SIM_SEED=n   replay one seed (the assertion message of a failure names it)
-//   SIM_SEEDS=n  run n seeds (a soak; default 50)
+//   SIM_SEEDS=n  run n seeds (a soak; default 50), from SIM_SEED_FROM (default 1)
+//   SIM_TRACE=n, SIM_TRACE_STATE=1, SIM_WATCH=block  more detail in a failure's trace
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BLOCK } from '../../../agent/engine/machine-types.js';
 import { createPrng, type Prng } from '../../../agent/engine/prng.js';
 import { EngineSim, pattern, type NodeId, type WriteHandle } from '../../support/engine-sim.js';
 
-const seeds: number[] = process.env.SIM_SEED !== undefined ? [Number(process.env.SIM_SEED)] : Array.from({ length: Number(process.env.SIM_SEEDS ?? 50) }, (_, i) => i + 1);
+const firstSeed = Number(process.env.SIM_SEED_FROM ?? 1);
+const seeds: number[] =
+  process.env.SIM_SEED !== undefined ? [Number(process.env.SIM_SEED)] : Array.from({ length: Number(process.env.SIM_SEEDS ?? 50) }, (_, i) => firstSeed + i);
 const STEPS = 160;
 
 interface Run {

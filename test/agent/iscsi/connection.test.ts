@@ -116,6 +116,22 @@ describe('connection and session behaviour', () => {
     assert.equal(await i.tmf(14), 5, 'unknown function not supported');
   });
 
+  test('volume N is LUN N: REPORT LUNS lists both and I/O lands on the right device', async () => {
+    const second = new MemoryBlockDevice(1 << 20);
+    const { target } = await serve({ luns: [new MemoryBlockDevice(1 << 20), second] });
+    const i = await login(target.port);
+    const rl = Buffer.alloc(12);
+    rl[0] = 0xa0;
+    rl.writeUInt32BE(64, 6);
+    const luns = await i.command(0, rl, { readLength: 64 });
+    assert.equal(luns.data.readUInt32BE(0), 16);
+    assert.equal(luns.data[8 + 8 + 1], 1);
+    await i.command(1, Buffer.alloc(6)); // LUN 1's own power-on unit attention
+    const w = await i.command(1, rw10(0x2a, 3, 1), { dataOut: Buffer.alloc(512, 0xee) });
+    assert.equal(w.status, 0);
+    assert.equal(second.data[3 * 512], 0xee);
+  });
+
   test('commands outside the CmdSN window are dropped; the session carries on', async () => {
     const { target } = await serve();
     const i = await login(target.port);

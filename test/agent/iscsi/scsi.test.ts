@@ -154,6 +154,24 @@ describe('scsi command layer', () => {
     assert.equal((await run(t2, rw16(0x8a, 0, 1), A, Buffer.alloc(512))).status, 0x18);
   });
 
+  test('PREEMPT AND ABORT asks the transport to abort the preempted nexus\'s tasks', async () => {
+    const { t } = setup();
+    const aborted: Array<[number, string[]]> = [];
+    t.onPreemptAbort = (lun, nexuses) => aborted.push([lun, nexuses]);
+    const prOut = (sa: number, type: number, key: bigint, saKey: bigint, nexus: string) => {
+      const p = Buffer.alloc(24);
+      p.writeBigUInt64BE(key, 0);
+      p.writeBigUInt64BE(saKey, 8);
+      return run(t, cdb([0x5f, sa, type, 0, 0, 0, 0, 0, 24], 10), nexus, p);
+    };
+    await prOut(0, 0, 0n, 1n, A);
+    await prOut(0, 0, 0n, 2n, B);
+    await prOut(1, 3, 1n, 0n, A);
+    assert.equal((await prOut(5, 3, 2n, 1n, B)).status, 0);
+    assert.deepEqual(aborted, [[0, [A]]]);
+    assert.equal((await run(t, rw16(0x88, 0, 1), A)).status, 0x18, 'B now holds EXCLUSIVE ACCESS');
+  });
+
   test('RESERVE(6) conflicts for other nexuses until RELEASE or reset', async () => {
     const { t } = setup();
     assert.equal((await run(t, cdb([0x16], 6), A)).status, 0);

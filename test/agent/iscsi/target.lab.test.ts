@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileBlockDevice } from '../../../agent/engine/file-block-device.js';
@@ -122,7 +122,6 @@ describe('iSCSI target with real initiators', async () => {
     const r = await run('stdbuf', ['-oL', 'iscsi-test-cu', '-d', '-t', 'ALL', url], 280000);
     const report = parseTestCu(r.stdout + r.stderr);
     const table = formatTestCuTable(report);
-    await writeFile(join(tmpdir(), 'drbd-tui-iscsi-test-cu.md'), `${table}\n\nfailed: ${report.failed.join(', ')}\n`);
     console.log(table);
     console.log(`# iscsi-test-cu failed: ${report.failed.join(', ') || 'none'}`);
     assert.ok(report.total.pass >= 160, `only ${report.total.pass} passes`);

@@ -374,7 +374,13 @@ describeLab('reaching the hosts over SSH', () => {
     await chans[0]!.client.request('primary', { resource: 'r0', force: true });
     await waitFor('sync done', async () => {
       const snaps = await Promise.all(chans.map((c) => c.client.request<AgentSnapshot>('snapshot')));
-      return snaps.every((s) => s.resources[0]?.devices[0]?.disk === 'UpToDate' && s.resources[0]?.connections[0]?.peerDevices[0]?.replication === 'Established') || undefined;
+      return (
+        snaps.every((s) => {
+          const c = s.resources[0]?.connections[0];
+          const pd = c?.peerDevices[0];
+          return s.resources[0]?.devices[0]?.disk === 'UpToDate' && c?.connection === 'Connected' && pd?.replication === 'Established' && pd.peerDisk === 'UpToDate';
+        }) || undefined
+      );
     }, 60_000);
     const healthy = await cli(['status', '--json', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
     assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);

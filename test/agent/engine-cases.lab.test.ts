@@ -1,0 +1,433 @@
+// engine-semantics.md acceptance cases 3, 4, 5, 6, 8, 9, 10, 11 and 13, and the seed article's
+// trap (a blank replacement disk on the former Primary), between two agent daemons in the lab
+// hosts, with real link cuts (cutLink) and real power loss (powerOff: kill -9 of every process
+// of a host). Data goes in through the Primary's iSCSI target (qemu-io) and is checked by
+// reading the backing files of both hosts. Each case has its own resource (ports 78xx/33xx);
+// the crash cases run last because a power cycle restarts every resource of the host.
+// Counters (`received`, `sent`, `out-of-sync`) are KiB, as drbdsetup prints them.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
+import { installResource, jsonWhen, labAgent, labResourceYaml, readRange, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+const peerDevice = (s: StatusJson) => s.connections[0]!.peer_devices[0]!;
+const conn = (s: StatusJson) => s.connections[0]!;
+const disk = (s: StatusJson) => s.devices[0]!['disk-state'];
+const uuids = (s: StatusJson) => s.devices[0]!.uuids;
+const uuidBase = (hex: string) => BigInt('0x' + hex) >> 1n;
+const sizeBytes = (s: StatusJson) => (s as unknown as { devices: Array<{ size: number }> }).devices[0]!.size * KiB;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function qemuIo(url: string, cmds: string[], timeoutMs = 60000): { code: number; out: string } {
+  const r = spawnSync('qemu-io', ['-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), url], { encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+/**
+ * A stream of distinct 4 KiB writes (block i gets byte (i % 250) + 1); qemu-io prints each one
+ * after it completed, so `completed()` lists the writes acknowledged to the initiator.
+ */
+function writeLoad(url: string, base: number, count: number) {
+  const cmds = Array.from({ length: count }, (_, i) => `write -P 0x${((i % 250) + 1).toString(16)} ${base + i * 4096} 4k`);
+  const child = spawn('stdbuf', ['-oL', 'qemu-io', '-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    async waitFor(n: number) {
+      const t0 = Date.now();
+      while ((out.match(/^wrote /gm) ?? []).length < n) {
+        if (Date.now() - t0 > 30000) throw new Error(`write load: fewer than ${n} writes in 30 s: ${out.slice(-500)}`);
+        await sleep(5);
+      }
+    },
+    completed: () => (out.match(/^wrote 4096\/4096 bytes at offset (\d+)/gm) ?? []).map((l) => Number(/offset (\d+)/.exec(l)![1])),
+    async stop() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+function checkAcknowledged(data: Buffer, base: number, completed: number[], skip: (offset: number) => boolean, where: string): void {
+  for (const off of completed) {
+    if (skip(off)) continue;
+    const i = (off - base) / 4096;
+    const block = data.subarray(off - base, off - base + 4096);
+    assert.ok(block.every((x) => x === (i % 250) + 1), `acknowledged write ${i} at offset ${off} is on ${where}`);
+  }
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describeLab('engine acceptance cases between two daemons in the lab', () => {
+  let lab: Lab;
+  let a: LabAgent;
+  let b: LabAgent;
+  const names = ['c3', 'c5', 'c8', 'c9', 'c10', 'c11', 'c13', 'trap'] as const;
+  type Name = (typeof names)[number];
+  const index = (n: Name) => names.indexOf(n);
+  const iscsiPort = (n: Name) => 3301 + index(n);
+  const url = (host: LabHost, n: Name) => `iscsi://${host.address}:${iscsiPort(n)}/iqn.2026-11.com.example:${n}/0`;
+  const img = (agent: LabAgent, n: Name) => agent.path(`/var/lib/drbd-tui/disks/${n}-0.img`);
+  const data = async (agent: LabAgent, n: Name) => readRange(img(agent, n), 0, sizeBytes(await agent.json(n)));
+
+  /** Connected, both UpToDate, nothing out of sync, as seen from `agent`. */
+  const inSync = (agent: LabAgent, n: Name, what = 'in sync', timeoutMs = 30000) =>
+    jsonWhen(
+      agent,
+      n,
+      (s) =>
+        conn(s)['connection-state'] === 'Connected' &&
+        disk(s) === 'UpToDate' &&
+        peerDevice(s)['peer-disk-state'] === 'UpToDate' &&
+        peerDevice(s)['replication-state'] === 'Established' &&
+        peerDevice(s)['out-of-sync'] === 0,
+      what,
+      timeoutMs,
+    );
+  const disconnected = (agent: LabAgent, n: Name) => jsonWhen(agent, n, (s) => conn(s)['connection-state'] !== 'Connected', 'the peer is lost', 15000);
+
+  /** Fresh metadata on both, connected, initial sync skipped: both UpToDate with equal C. */
+  async function setup(n: Name, primary = true): Promise<void> {
+    for (const agent of [a, b]) {
+      assert.equal((await agent.cli('create-md', n)).code, 0);
+      assert.equal((await agent.cli('up', n)).code, 0);
+    }
+    await jsonWhen(a, n, (s) => conn(s)['connection-state'] === 'Connected', 'Connected');
+    assert.equal((await a.cli('new-current-uuid', '--clear-bitmap', n)).code, 0);
+    await inSync(b, n, 'B UpToDate');
+    await inSync(a, n, 'A UpToDate');
+    if (primary) {
+      assert.equal((await a.cli('primary', n)).code, 0);
+      assert.equal((await a.cli('target', 'start', n)).code, 0);
+    }
+  }
+
+  /** A daemon again after powerOn; the sockets of the killed one are still on "disk". */
+  async function restart(agent: LabAgent): Promise<void> {
+    await rm(agent.path('/run/drbd-tui/agent.sock'), { force: true });
+    await rm(agent.path('/run/drbd-tui/agent.ro.sock'), { force: true });
+    await agent.start();
+  }
+
+  // Slow syncs where a test acts while one runs.
+  const rates: Partial<Record<Name, string>> = { c13: '2MiB/s', trap: '8MiB/s' };
+
+  before(async () => {
+    lab = await createLab({ sshd: false });
+    a = labAgent(lab.a);
+    b = labAgent(lab.b);
+    for (const n of names) {
+      const yaml = labResourceYaml(lab, { name: n, port: 7801 + index(n), iscsiPort: iscsiPort(n), size: '32MiB', maxRate: rates[n] ?? '1GiB/s' });
+      await installResource(a, n, yaml.a);
+      await installResource(b, n, yaml.b);
+    }
+    await a.start();
+    await b.start();
+  });
+  after(async () => {
+    await lab?.destroy();
+  });
+
+  // 37 scattered blocks, none adjacent: each one is exactly one bit of the bitmap.
+  const scattered = Array.from({ length: 37 }, (_, i) => (i * 53 + 1) * 4096);
+
+  test('case 3: secondary outage: bitmap sync of exactly the blocks written while apart', async () => {
+    await setup('c3');
+    const s0 = await a.json('c3');
+    const received0 = peerDevice(await b.json('c3')).received;
+    await lab.b.cutLink();
+    try {
+      await disconnected(a, 'c3');
+      const w = qemuIo(url(lab.a, 'c3'), scattered.map((o, i) => `write -P 0x${(0x10 + i).toString(16)} ${o} 4k`));
+      assert.equal(w.code, 0, w.out);
+      const apart = await a.json('c3');
+      assert.equal(peerDevice(apart)['out-of-sync'], scattered.length * 4, 'one bit per written block');
+      assert.notEqual(uuidBase(uuids(apart).current), uuidBase(uuids(s0).current), 'the first write while apart started a new generation');
+      assert.equal(uuidBase(uuids(apart).bitmap['1']!), uuidBase(uuids(s0).current), "A's bitmap UUID for B is the old current UUID");
+    } finally {
+      await lab.b.restoreLink();
+    }
+    const sa = await inSync(a, 'c3', 'A back in sync');
+    const sb = await inSync(b, 'c3', 'B back in sync');
+    assert.equal(peerDevice(sb).received - received0, scattered.length * 4, 'B received exactly the k written blocks');
+    assert.equal(uuids(sa).bitmap['1'], '0000000000000000', "A's bitmap UUID back to 0");
+    assert.ok(uuids(sa).history.some((h) => uuidBase(h) === uuidBase(uuids(s0).current)), 'the old bitmap UUID is in the history');
+    assert.equal(uuidBase(uuids(sa).current), uuidBase(uuids(sb).current));
+    const da = await data(a, 'c3');
+    const db = await data(b, 'c3');
+    assert.ok(da.equals(db), 'both data areas identical');
+    scattered.forEach((o, i) => assert.ok(db.subarray(o, o + 4096).every((x) => x === 0x10 + i), `block ${i} on B`));
+  });
+
+  test('case 4: no writes, no new UUID: reconnect and promotion while alone cause no sync and no split brain', async () => {
+    const before = [await a.json('c3'), await b.json('c3')];
+    const received0 = peerDevice(before[1]!).received;
+    // Disconnect and reconnect without writes.
+    await lab.b.cutLink();
+    try {
+      await disconnected(a, 'c3');
+      await disconnected(b, 'c3');
+    } finally {
+      await lab.b.restoreLink();
+    }
+    await inSync(a, 'c3', 'A reconnected');
+    // B promoted while alone (A stays Primary), no writes, demoted again before the link returns.
+    await lab.b.cutLink();
+    try {
+      await disconnected(b, 'c3');
+      assert.equal((await b.cli('primary', 'c3')).code, 0, 'B is UpToDate and alone: promotion allowed');
+      assert.equal((await b.json('c3')).role, 'Primary');
+      assert.equal((await b.cli('secondary', 'c3')).code, 0);
+    } finally {
+      await lab.b.restoreLink();
+    }
+    const sa = await inSync(a, 'c3', 'A reconnected after the promotion of B');
+    const sb = await inSync(b, 'c3', 'B reconnected');
+    for (const [i, s] of [sa, sb].entries()) {
+      assert.equal(conn(s)['split-brain'], false);
+      assert.equal(uuidBase(uuids(s).current), uuidBase(uuids(before[i]!).current), 'no new current UUID');
+    }
+    assert.equal(peerDevice(sb).received, received0, 'no data moved');
+  });
+
+  test('case 5: split brain: both StandAlone, reported loudly, no data changed', async () => {
+    await setup('c5');
+    // The peer link and the test's route to a host are one link: write on A while B's link is
+    // cut, then cut A's and restore B's to write on B, so the nodes never meet in between.
+    let hashes: string[];
+    await lab.b.cutLink();
+    try {
+      await disconnected(a, 'c5');
+      await disconnected(b, 'c5');
+      assert.equal(disk(await b.json('c5')), 'UpToDate');
+      assert.equal((await b.cli('primary', 'c5')).code, 0);
+      const w = qemuIo(url(lab.a, 'c5'), ['write -P 0xa1 0 64k', 'write -P 0xa2 4M 4k']);
+      assert.equal(w.code, 0, w.out);
+      await lab.a.cutLink();
+    } finally {
+      await lab.b.restoreLink();
+    }
+    try {
+      assert.equal((await b.cli('target', 'start', 'c5')).code, 0);
+      const w = qemuIo(url(lab.b, 'c5'), ['write -P 0xb1 0 4k', 'write -P 0xb2 8M 4k']);
+      assert.equal(w.code, 0, w.out);
+      hashes = [sha(await data(a, 'c5')), sha(await data(b, 'c5'))];
+    } finally {
+      if (lab.a.linkCut) await lab.a.restoreLink();
+    }
+    for (const agent of [a, b]) {
+      const s = await jsonWhen(agent, 'c5', (x) => conn(x)['connection-state'] === 'StandAlone' && conn(x)['split-brain'], 'StandAlone with split brain', 20000);
+      assert.match(conn(s)['last-error'] ?? '', /split brain/);
+      assert.match((await agent.cli('status', 'c5')).stdout, /split-brain:yes/);
+    }
+    await sleep(1000);
+    assert.equal(sha(await data(a, 'c5')), hashes[0], 'no data changed on A');
+    assert.equal(sha(await data(b, 'c5')), hashes[1], 'no data changed on B');
+  });
+
+  test('case 6: manual recovery with --discard-my-data: union bitmap sync, the victim gets the survivor data', async () => {
+    const received0 = peerDevice(await b.json('c5')).received;
+    assert.equal((await b.cli('target', 'stop', 'c5')).code, 0);
+    assert.equal((await b.cli('secondary', 'c5')).code, 0);
+    assert.equal((await b.cli('connect', '--discard-my-data', 'c5')).code, 0);
+    assert.equal((await a.cli('connect', 'c5')).code, 0);
+    const sa = await inSync(a, 'c5', 'A in sync with the victim');
+    const sb = await inSync(b, 'c5', 'B in sync');
+    assert.equal(conn(sa)['split-brain'], false);
+    assert.equal(conn(sb)['split-brain'], false);
+    const moved = (peerDevice(sb).received - received0) * KiB;
+    // The union of both bitmaps: A's 64k (covering B's block at 0), A's block at 4M, B's at 8M.
+    assert.ok(moved >= 64 * KiB + 2 * 4096 && moved <= 1 * MiB, `a bitmap sync, not a full one: ${moved} bytes moved`);
+    const da = await data(a, 'c5');
+    const db = await data(b, 'c5');
+    assert.ok(da.equals(db), 'the victim has the survivor data');
+    assert.ok(db.subarray(0, 65536).every((x) => x === 0xa1));
+    assert.ok(db.subarray(8 * MiB, 8 * MiB + 4096).every((x) => x === 0), "B's own write is gone");
+  });
+
+  test('case 8: unrelated data: both StandAlone, no sync', async () => {
+    for (const agent of [a, b]) {
+      assert.equal((await agent.cli('create-md', 'c8')).code, 0);
+      assert.equal((await agent.cli('attach', 'c8')).code, 0);
+      assert.equal((await agent.cli('primary', '--force', 'c8')).code, 0, 'forced alone');
+      assert.equal((await agent.cli('secondary', 'c8')).code, 0);
+    }
+    for (const agent of [a, b]) assert.equal((await agent.cli('connect', 'c8')).code, 0);
+    for (const agent of [a, b]) {
+      const s = await jsonWhen(agent, 'c8', (x) => conn(x)['connection-state'] === 'StandAlone' && /unrelated data/.test(conn(x)['last-error'] ?? ''), 'StandAlone, unrelated data', 15000);
+      assert.equal(peerDevice(s).received, 0);
+      assert.equal(peerDevice(s).sent, 0);
+      assert.equal(disk(s), 'UpToDate');
+    }
+  });
+
+  test('case 13: disk replacement: full sync to the new disk, no promotion before UpToDate, an interrupted sync resumes', async () => {
+    await setup('c13');
+    const size = sizeBytes(await a.json('c13'));
+    const offsets = [0, 5 * MiB, size / 2, size - MiB];
+    const w = qemuIo(url(lab.a, 'c13'), offsets.map((o, i) => `write -P 0x${(0x31 + i).toString(16)} ${o} 1M`));
+    assert.equal(w.code, 0, w.out);
+    assert.equal((await b.cli('down', 'c13')).code, 0);
+    await rm(img(b, 'c13'));
+    assert.equal((await b.cli('create-md', 'c13')).code, 0);
+    assert.equal((await b.cli('up', 'c13')).code, 0);
+    const syncing = await jsonWhen(b, 'c13', (s) => peerDevice(s)['replication-state'] === 'SyncTarget', 'B SyncTarget');
+    assert.equal(disk(syncing), 'Inconsistent');
+    // The sync started with A Primary; with A Secondary, B's own disk is what refuses it.
+    assert.equal((await a.cli('target', 'stop', 'c13')).code, 0);
+    assert.equal((await a.cli('secondary', 'c13')).code, 0);
+    const refused = await b.cli('primary', 'c13');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Need access to UpToDate data/);
+    assert.equal((await b.cli('primary', '--force', 'c13')).code, 1, 'not even forced over a peer with data');
+
+    // At 2 MiB/s the 32 MiB sync takes ~16 s: interrupt it after a quarter.
+    const cut = await jsonWhen(b, 'c13', (s) => peerDevice(s).received * KiB >= size / 4, 'a quarter synced', 30000);
+    await lab.b.cutLink();
+    let atCut: StatusJson;
+    try {
+      atCut = await disconnected(b, 'c13');
+      assert.equal(disk(atCut), 'Inconsistent');
+    } finally {
+      await lab.b.restoreLink();
+    }
+    const left = peerDevice(atCut)['out-of-sync'] * KiB;
+    assert.ok(left > 0 && left < size, `${left} bytes left at the cut`);
+    const done = await jsonWhen(b, 'c13', (s) => disk(s) === 'UpToDate' && peerDevice(s)['replication-state'] === 'Established', 'B UpToDate', 60000);
+    const total = peerDevice(done).received * KiB;
+    const afterCut = total - peerDevice(atCut).received * KiB;
+    // Resumed from the bitmap: what was left, plus what was in flight when the link dropped.
+    assert.ok(afterCut <= left + 4 * MiB, `after the cut ${afterCut} bytes moved for ${left} left`);
+    assert.ok(total < size + 4 * MiB, `not restarted: ${total} bytes in all for ${size} (cut at ${peerDevice(cut).received} KiB)`);
+    const da = await data(a, 'c13');
+    const db = await data(b, 'c13');
+    assert.ok(da.equals(db), 'the new disk has the data');
+    offsets.forEach((o, i) => assert.ok(db.subarray(o, o + MiB).every((x) => x === 0x31 + i), `pattern ${i} on the new disk`));
+  });
+
+  test('the seed trap: a blank replacement disk on the former Primary becomes SyncTarget; the data survives', async () => {
+    await setup('trap');
+    const size = sizeBytes(await a.json('trap'));
+    const offsets = [MiB, size / 2, size - MiB];
+    const w = qemuIo(url(lab.a, 'trap'), offsets.map((o, i) => `write -P 0x${(0x51 + i).toString(16)} ${o} 1M`));
+    assert.equal(w.code, 0, w.out);
+    await inSync(b, 'trap', 'B has the writes');
+    // A's disk is replaced: it goes down (B stays Secondary), gets a blank disk and comes back.
+    assert.equal((await a.cli('target', 'stop', 'trap')).code, 0);
+    assert.equal((await a.cli('secondary', 'trap')).code, 0);
+    assert.equal((await a.cli('down', 'trap')).code, 0);
+    await rm(img(a, 'trap'));
+    assert.equal((await a.cli('create-md', 'trap')).code, 0);
+    assert.equal((await a.cli('up', 'trap')).code, 0);
+    const first = await jsonWhen(a, 'trap', (s) => conn(s)['connection-state'] === 'Connected', 'A connected');
+    assert.notEqual(peerDevice(first)['replication-state'], 'SyncSource', 'the blank disk is never the source');
+    await jsonWhen(a, 'trap', (s) => peerDevice(s)['replication-state'] === 'SyncTarget', 'A SyncTarget');
+    assert.equal((await a.cli('primary', '--force', 'trap')).code, 1, 'the blank disk cannot be forced over the data');
+    const sa = await inSync(a, 'trap', 'A synced from B');
+    const sb = await inSync(b, 'trap', 'B in sync');
+    assert.ok(peerDevice(sa).received * KiB >= size - MiB, 'A received a full sync');
+    assert.equal(peerDevice(sb).received, 0, 'B received nothing');
+    const da = await data(a, 'trap');
+    const db = await data(b, 'trap');
+    assert.ok(da.equals(db));
+    offsets.forEach((o, i) => assert.ok(db.subarray(o, o + MiB).every((x) => x === 0x51 + i), `pattern ${i} survived`));
+  });
+
+  const LOAD_BASE = 16 * MiB;
+
+  test('case 9: Primary crash under write load, failover to B, A returns: B is source, bounded resync, B data, no acknowledged write lost', async () => {
+    await setup('c9');
+    const size = sizeBytes(await a.json('c9'));
+    const load = writeLoad(url(lab.a, 'c9'), LOAD_BASE, 400);
+    await load.waitFor(50);
+    await lab.a.powerOff();
+    const completed = load.completed();
+    await load.stop();
+    let received0 = 0;
+    try {
+      // B's counter already holds the load A replicated to it.
+      received0 = peerDevice(await disconnected(b, 'c9')).received;
+      assert.equal((await b.cli('primary', 'c9')).code, 0);
+      assert.equal((await b.cli('target', 'start', 'c9')).code, 0);
+      // B overwrites the first 8 blocks of the load and writes elsewhere.
+      const w = qemuIo(url(lab.b, 'c9'), [`write -P 0xb9 ${LOAD_BASE} 32k`, 'write -P 0xba 2M 64k']);
+      assert.equal(w.code, 0, w.out);
+    } finally {
+      await lab.a.powerOn();
+    }
+    const sent0 = peerDevice(await b.json('c9')).sent;
+    await restart(a);
+    const sa = await jsonWhen(a, 'c9', (s) => disk(s) === 'UpToDate' && conn(s)['connection-state'] === 'Connected' && peerDevice(s)['replication-state'] === 'Established', 'A resynced', 30000);
+    const sb = await inSync(b, 'c9', 'B in sync');
+    assert.equal(sb.role, 'Primary');
+    assert.equal(sa.role, 'Secondary');
+    const moved = peerDevice(sa).received * KiB;
+    console.log(`case 9: resync after failover moved ${moved / KiB} KiB of ${size / KiB} KiB`);
+    assert.equal(peerDevice(sb).received, received0, 'B is the source: it received nothing');
+    assert.ok((peerDevice(sb).sent - sent0) * KiB >= 96 * KiB, 'B sent its writes');
+    assert.ok(moved <= 8 * MiB + 96 * KiB, `bounded by B's writes plus A's hot extents: ${moved} bytes`);
+    const da = await data(a, 'c9');
+    const db = await data(b, 'c9');
+    assert.ok(da.equals(db), "A has B's data");
+    assert.ok(db.subarray(LOAD_BASE, LOAD_BASE + 32 * KiB).every((x) => x === 0xb9));
+    assert.ok(db.subarray(2 * MiB, 2 * MiB + 64 * KiB).every((x) => x === 0xba));
+    const load2 = db.subarray(LOAD_BASE, LOAD_BASE + 400 * 4096);
+    checkAcknowledged(load2, LOAD_BASE, completed, (o) => o < LOAD_BASE + 32 * KiB, 'both nodes');
+  });
+
+  test('case 10: Primary crash without failover, A restarts: equal data, no full sync', async () => {
+    await setup('c10');
+    const size = sizeBytes(await a.json('c10'));
+    const load = writeLoad(url(lab.a, 'c10'), LOAD_BASE, 400);
+    await load.waitFor(50);
+    await lab.a.powerOff();
+    const completed = load.completed();
+    await load.stop();
+    const received0 = peerDevice(await disconnected(b, 'c10')).received;
+    await lab.a.powerOn();
+    await restart(a);
+    await inSync(a, 'c10', 'A in sync');
+    const sb = await inSync(b, 'c10', 'B in sync');
+    const moved = (peerDevice(sb).received - received0) * KiB;
+    console.log(`case 10: resync after the crash moved ${moved / KiB} KiB of ${size / KiB} KiB`);
+    assert.ok(moved <= 8 * MiB, `bounded by A's hot extents: ${moved} bytes`);
+    const da = await data(a, 'c10');
+    const db = await data(b, 'c10');
+    assert.ok(da.equals(db), 'equal data');
+    checkAcknowledged(db.subarray(LOAD_BASE, LOAD_BASE + 400 * 4096), LOAD_BASE, completed, () => false, 'both nodes');
+  });
+
+  test('case 11: both nodes lose power under write load: no split brain, resync bounded by hot extents', async () => {
+    await setup('c11');
+    const size = sizeBytes(await a.json('c11'));
+    const load = writeLoad(url(lab.a, 'c11'), LOAD_BASE, 400);
+    await load.waitFor(50);
+    await Promise.all([lab.a.powerOff(), lab.b.powerOff()]);
+    const completed = load.completed();
+    await load.stop();
+    await Promise.all([lab.a.powerOn(), lab.b.powerOn()]);
+    await restart(a);
+    await restart(b);
+    const sa = await jsonWhen(a, 'c11', (s) => conn(s)['connection-state'] === 'Connected' && peerDevice(s)['replication-state'] === 'Established' && peerDevice(s)['out-of-sync'] === 0, 'A in sync', 30000);
+    const sb = await jsonWhen(b, 'c11', (s) => conn(s)['connection-state'] === 'Connected' && peerDevice(s)['replication-state'] === 'Established' && peerDevice(s)['out-of-sync'] === 0, 'B in sync', 30000);
+    for (const s of [sa, sb]) {
+      assert.equal(conn(s)['split-brain'], false);
+      assert.equal(disk(s), 'UpToDate');
+    }
+    const moved = (peerDevice(sa).received + peerDevice(sb).received) * KiB;
+    console.log(`case 11: resync after both crashed moved ${moved / KiB} KiB of ${size / KiB} KiB`);
+    assert.ok(moved <= 8 * MiB, `bounded by the hot extents: ${moved} bytes`);
+    const da = await data(a, 'c11');
+    const db = await data(b, 'c11');
+    assert.ok(da.equals(db), 'equal data');
+    // A was Primary: with protocol C every acknowledged write is on both disks.
+    checkAcknowledged(db.subarray(LOAD_BASE, LOAD_BASE + 400 * 4096), LOAD_BASE, completed, () => false, 'both nodes');
+  });
+});
