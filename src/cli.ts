@@ -48,6 +48,33 @@ async function runStatus(argv: string[]): Promise<number> {
   return report.exitCode;
 }
 
+function parseConsoleArgs(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'read-only': { type: 'boolean' },
+      F: { type: 'string', short: 'F' },
+      i: { type: 'string', short: 'i' },
+      config: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 2) throw new UsageError(`the console needs exactly two hosts (got ${positionals.length})`);
+  return { values, hosts: positionals as [string, string] };
+}
+
+async function runDemo(): Promise<number> {
+  const { startDemo } = await import('./demo/demo.js');
+  const { runConsole } = await import('./console.js');
+  const demo = await startDemo();
+  try {
+    return await runConsole({ hosts: demo.hosts, readOnly: false, configFile: demo.sshConfigPath, identityFile: demo.identityPath });
+  } finally {
+    await demo.stop();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(USAGE);
@@ -59,6 +86,10 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     if (argv[0] === 'status') return await runStatus(argv.slice(1));
+    if (argv[0] === 'demo') return await runDemo();
+    const { values, hosts } = parseConsoleArgs(argv);
+    const { runConsole } = await import('./console.js');
+    return await runConsole({ hosts, readOnly: values['read-only'] === true, configFile: values.F, identityFile: values.i });
   } catch (e) {
     if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`drbd-tui: ${(e as Error).message}\n\n${USAGE}`);
@@ -67,8 +98,6 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`drbd-tui: ${(e as Error).message}\n`);
     return 2;
   }
-  process.stderr.write(`drbd-tui: '${argv[0]}' is not available in this build\n${USAGE}`);
-  return 2;
 }
 
 // The SSH connections and timers of a one-shot command must not keep the process alive.

@@ -1,7 +1,7 @@
 // Preconditions of every console action, as pure functions of the model. The agent checks
 // again (its word is final); these exist so that the confirmation shows, before anything is
 // sent, exactly what will run where and why it is or is not safe, in DRBD's own words.
-import type { DiskState } from '../../agent/protocol.js';
+import type { DiskState, Method } from '../../agent/protocol.js';
 import { resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
 import { DATA_RANK } from './problems.js';
 
@@ -61,6 +61,23 @@ export function agentCommand(action: ActionKind, resource: string): string {
     'create-md-force': 'create-md --force',
   };
   return `drbd-agent ${verb[action]} ${resource}`;
+}
+
+/** The control-channel request behind an action (the same verb agentCommand prints). */
+export function agentRequest(action: ActionKind, resource: string): { method: Method; params: { resource: string; force?: boolean; discardMyData?: boolean } } {
+  const table: Record<ActionKind, [Method, { force?: boolean; discardMyData?: boolean }]> = {
+    promote: ['primary', {}],
+    demote: ['secondary', {}],
+    connect: ['connect', {}],
+    disconnect: ['disconnect', {}],
+    'target-start': ['target-start', {}],
+    'target-stop': ['target-stop', {}],
+    'force-primary': ['primary', { force: true }],
+    'discard-my-data': ['connect', { discardMyData: true }],
+    'create-md-force': ['create-md', { force: true }],
+  };
+  const [method, extra] = table[action];
+  return { method, params: { resource, ...extra } };
 }
 
 const rank = (d: DiskState | undefined): number => (d === undefined ? 0 : (DATA_RANK[d] ?? 0));

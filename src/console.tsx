@@ -1,0 +1,123 @@
+// The interactive console: both hosts' links (ClusterSession, src/ssh) folded into one model
+// and rendered by the Ink App (src/ui). This file is the only place where the two meet.
+import { useEffect, useState } from 'react';
+import { Box, render } from 'ink';
+import { AgentError } from '../agent/protocol.js';
+import { agentRequest } from './cluster/guards.js';
+import type { ClusterModel } from './cluster/model.js';
+import { ClusterSession } from './ssh/cluster-session.js';
+import type { UnknownHost } from './ssh/connect.js';
+import type { ActionOutcome, ConsoleActions } from './ui/actions.js';
+import { App } from './ui/App.js';
+import { QuestionDialog, type Question } from './ui/QuestionDialog.js';
+
+export interface ConsoleOptions {
+  hosts: [string, string];
+  readOnly: boolean;
+  configFile?: string;
+  identityFile?: string;
+}
+
+interface Asked {
+  question: Question;
+  answer: (a: string | boolean) => void;
+}
+
+/** One question at a time, asked through the UI; resolves with the operator's answer. */
+class Questions {
+  private queue: Asked[] = [];
+  private listener: (q: Asked | undefined) => void = () => undefined;
+
+  ask(question: Question): Promise<string | boolean> {
+    return new Promise((resolve) => {
+      this.queue.push({
+        question,
+        answer: (a) => {
+          this.queue.shift();
+          this.listener(this.queue[0]);
+          resolve(a);
+        },
+      });
+      if (this.queue.length === 1) this.listener(this.queue[0]);
+    });
+  }
+
+  subscribe(l: (q: Asked | undefined) => void): void {
+    this.listener = l;
+    l(this.queue[0]);
+  }
+}
+
+function Root({ session, questions, actions }: { session: ClusterSession; questions: Questions; actions: ConsoleActions }) {
+  const [model, setModel] = useState<ClusterModel>(session.model);
+  const [asked, setAsked] = useState<Asked | undefined>(undefined);
+  useEffect(() => {
+    const onChange = (m: ClusterModel) => setModel(m);
+    session.on('change', onChange);
+    questions.subscribe(setAsked);
+    return () => {
+      session.off('change', onChange);
+    };
+  }, [session, questions]);
+  const width = process.stdout.columns ?? 80;
+  return (
+    <Box flexDirection="column">
+      {asked ? <QuestionDialog question={asked.question} width={width} onAnswer={asked.answer} /> : null}
+      <App model={model} actions={actions} inputActive={!asked} />
+    </Box>
+  );
+}
+
+export async function runConsole(opts: ConsoleOptions): Promise<number> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    process.stderr.write('drbd-tui: the console needs a terminal (stdin and stdout must be a TTY); from scripts use: drbd-tui status [--json] HOST_A HOST_B\n');
+    return 2;
+  }
+  const questions = new Questions();
+  const session = new ClusterSession({
+    hosts: opts.hosts,
+    readOnly: opts.readOnly,
+    configFile: opts.configFile,
+    identityFile: opts.identityFile,
+    onUnknownHost: async (h: UnknownHost) =>
+      (await questions.ask({ title: `${h.alias}: unknown host key`, body: h.message.split('\n'), kind: 'yes-no' })) === true,
+    onPassphrase: async (keyPath, attempt) => {
+      const a = await questions.ask({ title: `Passphrase for ${keyPath}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, body: [], kind: 'secret' });
+      return typeof a === 'string' ? a : undefined;
+    },
+    deploy: opts.readOnly
+      ? undefined
+      : {
+          confirmReplace: async (r) =>
+            (await questions.ask({ title: 'Replace the running agent?', body: [typeof r === 'string' ? r : JSON.stringify(r)], kind: 'yes-no' })) === true,
+        },
+  });
+
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((r) => (finish = r));
+  const actions: ConsoleActions = {
+    async run(guard): Promise<ActionOutcome> {
+      const { method, params } = agentRequest(guard.action, guard.resource);
+      try {
+        await session.request(guard.host, method, params);
+        return { ok: true, message: `${guard.hostName}: ${guard.command}: done` };
+      } catch (e) {
+        return { ok: false, message: `${guard.hostName}: ${e instanceof AgentError ? e.message : (e as Error).message}` };
+      }
+    },
+    quit: () => finish(),
+  };
+
+  // The alternate screen: the console leaves the operator's scrollback as it was.
+  process.stdout.write('\x1b[?1049h');
+  const ink = render(<Root session={session} questions={questions} actions={actions} />, { exitOnCtrlC: false });
+  session.start();
+  const onSignal = () => finish();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  await done;
+  ink.unmount();
+  process.stdout.write('\x1b[?1049l');
+  await session.close();
+  return 0;
+}
