@@ -100,9 +100,10 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       const { method, params } = agentRequest(guard.action, guard.resource);
       try {
         await session.request(guard.host, method, params);
-        return { ok: true, message: `${guard.hostName}: ${guard.command}: done` };
+        return { ok: true, message: 'done' };
       } catch (e) {
-        return { ok: false, message: `${guard.hostName}: ${e instanceof AgentError ? e.message : (e as Error).message}` };
+        // The UI prefixes host and command; the agent's refusal is DRBD's wording as is.
+        return { ok: false, message: e instanceof AgentError ? e.message : (e as Error).message };
       }
     },
     quit: () => finish(),
@@ -112,9 +113,21 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   process.stdout.write('\x1b[?1049h');
   const ink = render(<Root session={session} questions={questions} actions={actions} />, { exitOnCtrlC: false });
   session.start();
-  const onSignal = () => finish();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGHUP: the terminal went away (window closed, tmux killed); still close the sessions
+  // and let the demo remove its agents and files.
+  let stopping = false;
+  const onSignal = (why: unknown) => {
+    if (stopping && why === 'SIGINT') process.exit(130); // a second Ctrl-C: the operator insists
+    stopping = true;
+    finish();
+  };
+  // `on`, not `once`: a closing terminal may send SIGHUP twice, and the second must not kill
+  // the process halfway through the cleanup.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  // A vanished terminal fails the next frame with EIO: an unhandled 'error' would end the
+  // process before the sessions (and the demo's agents and files) are cleaned up.
+  process.stdout.on('error', onSignal);
+  process.stdin.on('error', onSignal);
   await done;
   ink.unmount();
   process.stdout.write('\x1b[?1049l');

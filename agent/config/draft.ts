@@ -44,6 +44,7 @@ export interface Draft {
     afterSb2Pri: AfterSb2Pri;
     maxRate: number;
     pingTimeout: number;
+    undoJournalMax?: number;
   };
   /** Where the hosts are declared (YAML `hosts:` key, the .res `resource` keyword). */
   hostsAt: At;
@@ -182,6 +183,7 @@ export function finish(d: Draft, opts: LoadOptions): Located {
       afterSb2Pri: d.net.afterSb2Pri,
       maxRate: d.net.maxRate,
       pingTimeout: d.net.pingTimeout,
+      ...(d.net.undoJournalMax !== undefined ? { undoJournalMax: d.net.undoJournalMax } : {}),
     },
     volumes,
     hosts,

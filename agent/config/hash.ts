@@ -46,6 +46,8 @@ export function configMeaning(c: ResourceConfig): unknown {
       afterSb2Pri: c.net.afterSb2Pri,
       maxRate: c.net.maxRate,
       pingTimeout: c.net.pingTimeout,
+      // Only when set, so that existing files keep their hash.
+      ...(c.net.undoJournalMax !== undefined ? { undoJournalMax: c.net.undoJournalMax } : {}),
     },
     hosts: hosts.map((h) => ({ name: h.name, nodeId: h.nodeId, host: h.host.toLowerCase(), port: h.port })),
     volumes: [...c.volumes]

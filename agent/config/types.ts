@@ -22,6 +22,8 @@ export interface NetConfig {
   maxRate: number;
   /** Seconds without an answer to a ping before the peer is declared dead (DRBD ping-timeout). */
   pingTimeout: number;
+  /** Beyond DRBD: undo journal maximum per volume in bytes (consistent resync target); default a quarter of the volume. */
+  undoJournalMax?: number;
 }
 
 export interface VolumeConfig {

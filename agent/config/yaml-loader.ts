@@ -111,6 +111,7 @@ const Schema = z.strictObject({
     'after-sb-2pri': z.optional(policy(AFTER_SB_2PRI)),
     'c-max-rate': z.optional(rate),
     'ping-timeout': z.optional(pingTimeout),
+    'undo-journal-max': z.optional(size),
   }),
   volumes: z.array(
     z.strictObject({
@@ -148,7 +149,7 @@ type Raw = z.output<typeof Schema>;
 // Keys by where they may appear, for "unknown key" hints.
 const KEYS: Record<string, readonly string[]> = {
   '': ['resource', 'protocol', 'net', 'volumes', 'hosts', 'iscsi'],
-  net: ['shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'c-max-rate', 'ping-timeout'],
+  net: ['shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'c-max-rate', 'ping-timeout', 'undo-journal-max'],
   'volumes[]': ['volume', 'device', 'disk', 'size', 'meta-disk'],
   'hosts.*': ['node-id', 'address'],
   iscsi: ['iqn', 'portal', 'chap'],
@@ -383,6 +384,7 @@ function buildDraft(file: string, raw: Raw, loc: Locator, opts: LoadOptions): Lo
       afterSb2Pri: (raw.net['after-sb-2pri'] ?? DEFAULTS.afterSb) as AfterSb2Pri,
       maxRate: raw.net['c-max-rate'] ?? DEFAULTS.maxRate,
       pingTimeout: raw.net['ping-timeout'] ?? DEFAULTS.pingTimeout,
+      ...(raw.net['undo-journal-max'] !== undefined ? { undoJournalMax: raw.net['undo-journal-max'] } : {}),
     },
     hostsAt: loc.keyAt(['hosts']),
     hosts,

@@ -29,6 +29,7 @@ export function resourceJson(r: ResourceSnapshot) {
       'al-suspended': d.alSuspended,
       blocked: d.blocked ? 'upper' : 'no',
       uuids: d.uuids,
+      ...(d.undoJournal ? { 'undo-journal': { used: d.undoJournal.used, capacity: d.undoJournal.capacity } } : {}),
     })),
     connections: r.connections.map((c) => ({
       'peer-node-id': c.peerNodeId,
@@ -52,7 +53,8 @@ export function resourceJson(r: ResourceSnapshot) {
         pending: p.pending,
         unacked: p.unacked,
         'has-sync-details': p.done !== undefined,
-        'has-online-verify-details': false,
+        'has-online-verify-details': p.verifyMismatch !== undefined,
+        ...(p.verifyMismatch !== undefined ? { 'verify-mismatch': p.verifyMismatch } : {}),
         'percent-in-sync': percentInSync(r, p.volume, p.outOfSync),
         ...(p.done !== undefined ? { 'sync-done': Number(p.done.toFixed(2)), 'dbdt1': Number((p.dbdt1 ?? 0).toFixed(2)), eta: p.eta ?? 0 } : {}),
       })),

@@ -95,7 +95,19 @@ export interface VolumeState {
   verify?: VerifyProgress;
   /** Blocks found differing by the last or current verify (this side VerifyS or VerifyT). */
   verifyMismatch?: number;
+  /** Consistent resync target: the undo journal of this SyncTarget (undo-decision.ts). */
+  undo?: UndoState;
   stats: { read: number; written: number; sent: number; received: number };
+}
+
+export interface UndoState {
+  /** The image at sync start was consistent: worth keeping. */
+  hadData: boolean;
+  /** pending: not decided yet; opening: the runtime creates the file; waiting: for the operator. */
+  state: 'pending' | 'opening' | 'active' | 'waiting' | 'off' | 'rolling-back';
+  capacity: number;
+  /** v.stats.received when the sync began: unchanged means nothing has overwritten the image yet. */
+  receivedAtStart?: number;
 }
 
 export interface PeerVolumeInfo {
@@ -166,6 +178,10 @@ export interface EngineState {
   promotedAt?: number;
   /** Verify reads in flight, by token (online-verify.ts). */
   ovReads?: Map<number, OvRead>;
+  /** Verify reads waiting for overlapping disk writes to land first. */
+  ovDeferred?: OvRead[];
+  /** Undo journal maximum per volume, bytes; absent: no undo journal (DRBD behaviour). */
+  undoJournalMax?: number[];
 }
 
 export interface OvRead {
@@ -270,7 +286,13 @@ export type Input =
   | { t: 'link-down'; reason: LinkDownReason }
   | { t: 'peer'; msg: PeerMsg }
   | { t: 'open'; delta: 1 | -1 }
-  | { t: 'tick'; now: number };
+  | { t: 'tick'; now: number }
+  /** The runtime created the undo journal (or could not). */
+  | { t: 'undo-opened'; volume: number; error?: string }
+  /** The journal could not take a write (full, I/O error): the target is no longer recoverable. */
+  | { t: 'undo-lost'; volume: number; reason: string }
+  /** The journal was replayed: these blocks hold the pre-sync image again. */
+  | { t: 'undo-rolled-back'; volume: number; blocks: number[]; error?: string };
 
 export type LinkDownReason = 'timeout' | 'broken-pipe' | 'network-failure' | 'protocol-error' | 'auth-failed' | 'closed-by-peer' | 'local';
 
@@ -285,4 +307,8 @@ export type Action =
   | { a: 'flush-done'; id: number }
   | { a: 'reply'; req: number; error?: string }
   | { a: 'link'; op: 'start' | 'stop' | 'drop' }
-  | { a: 'log'; level: 'info' | 'warn' | 'alert'; text: string };
+  | { a: 'log'; level: 'info' | 'warn' | 'alert'; text: string }
+  /** Undo journal of a SyncTarget: create it, replay it (source lost), or drop it (sync done). */
+  | { a: 'undo-open'; volume: number; capacity: number }
+  | { a: 'undo-rollback'; volume: number }
+  | { a: 'undo-drop'; volume: number };

@@ -22,8 +22,9 @@ import {
   type VolumeMeta,
   type VolumeState,
 } from './machine-types.js';
-import { abortVerify, onOvReply, onOvRequest, onOvResult, onVerifyRead, onVerifyState, startVerify, verifyRefusal, verifySawWrite } from './online-verify.js';
+import { abortVerify, issueVerifyReads, onOvReply, onOvRequest, onOvResult, onVerifyRead, onVerifyState, startVerify, verifyRefusal, verifySawWrite } from './online-verify.js';
 import { resolveSplitBrain, samePolicies, type SbPolicies } from './split-brain-policy.js';
+import { decideUndo } from './undo-decision.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */
 export const RS_CHUNK = 1024 * 1024;
@@ -48,6 +49,8 @@ export interface EngineInit {
   rng: UuidRng;
   /** Automatic split-brain policies from the resource file (default: all disconnect). */
   afterSb?: SbPolicies;
+  /** Undo journal maximum per volume in bytes (consistent resync target); absent: off. */
+  undoJournalMax?: number[];
 }
 
 export function createEngine(init: EngineInit): EngineState {
@@ -92,6 +95,7 @@ export function createEngine(init: EngineInit): EngineState {
     now: init.now,
     rng: init.rng,
     afterSb: init.afterSb,
+    undoJournalMax: init.undoJournalMax,
   };
 }
 
@@ -139,6 +143,15 @@ export function step(s: EngineState, input: Input): Action[] {
       break;
     case 'tick':
       tick(s, input.now, out);
+      break;
+    case 'undo-opened':
+      undoOpened(s, input.volume, input.error, out);
+      break;
+    case 'undo-lost':
+      undoLost(s, input.volume, input.reason, out);
+      break;
+    case 'undo-rolled-back':
+      undoRolledBack(s, input.volume, input.blocks, input.error, out);
       break;
   }
   return out;
@@ -257,6 +270,7 @@ function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): voi
         const sync = v.sync!;
         sync.paused = pause;
         v.repl = sync.dir === 'source' ? (pause ? 'PausedSyncS' : 'SyncSource') : pause ? 'PausedSyncT' : 'SyncTarget';
+        if (!pause) undoOverride(s, v, out);
         if (!pause) pump(s, v, out);
       }
       out.push({ a: 'reply', req });
@@ -473,6 +487,7 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
   s.diskInflight.delete(tok);
   releaseQueued(s, out);
   issueResyncReads(s, out);
+  issueVerifyReads(s, out);
   const v = s.volumes[op.volume]!;
   switch (op.origin.kind) {
     case 'app': {
@@ -579,7 +594,7 @@ function metaDone(s: EngineState, tok: number, out: Action[]): void {
     for (const w of waiting) appWrite(s, w, out);
   } else if (then.kind === 'start-requests') {
     const v = s.volumes[then.volume];
-    if (v?.sync) pump(s, v, out);
+    if (v?.sync && undoGate(s, v, out)) pump(s, v, out);
   } else if (then.kind === 'send-sync-started') {
     const v = s.volumes[then.volume];
     if (v?.sync?.dir === 'source' && connected(s))
@@ -663,6 +678,7 @@ function lostPeer(s: EngineState, out: Action[]): void {
   }
   for (const v of s.volumes) {
     const hadData = hasData(v.peerDisk) && v.repl !== 'Off';
+    undoOnLostPeer(s, v, out);
     if (v.sync?.dir === 'target') {
       // The source vanished mid-resync: we stay Inconsistent; the bitmap says what is left.
       out.push({ a: 'log', level: 'warn', text: `resync of volume ${v.volume} interrupted with ${(v.bitmap.weight * BLOCK) / 1024} KiB left` });
@@ -905,6 +921,7 @@ function beginSync(s: EngineState, v: VolumeState, dir: 'source' | 'target', ove
     budget: Math.min(s.maxRate, RS_MAX_INFLIGHT),
   };
   if (dir === 'target') {
+    noteUndoBase(s, v);
     // Resync data may land from now on: the disk must say Inconsistent before it does.
     // [sim fix] v.peerDisk keeps the source's real disk state from the handshake (it was forced
     // to UpToDate here): the target takes that state when the resync ends.
@@ -965,6 +982,7 @@ function onSyncStarted(s: EngineState, vol: number, bitmapUuid: bigint, out: Act
 function pump(s: EngineState, v: VolumeState, out: Action[]): void {
   const sync = v.sync;
   if (!sync || sync.dir !== 'target' || sync.paused || v.repl !== 'SyncTarget') return;
+  if (v.undo && v.undo.state !== 'active' && v.undo.state !== 'off') return;
   const blocks = v.bitmap.blocks;
   let wrapped = false;
   while (sync.inflightBytes < resyncWindow(s) && sync.budget > 0) {
@@ -1099,6 +1117,7 @@ function onSyncFinished(s: EngineState, vol: number, current: bigint, out: Actio
   persist(s, v, out);
   sendState(s, out);
   out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncTarget)` });
+  undoFinished(s, v, out);
 }
 
 // ---------------------------------------------------------------- time
@@ -1127,6 +1146,10 @@ function tick(s: EngineState, now: number, out: Action[]): void {
       sync.rate = sync.rate === 0 ? inst : 0.5 * sync.rate + 0.5 * inst;
       sync.lastWeight = v.bitmap.weight;
       sync.lastTick = now;
+      // [lab fix, case 13] Lazy bitmap write-out on the SyncTarget (DRBD writes it out during a
+      // resync too): resync writes bypass the AL, so nothing else flushed the cleared bits, and a
+      // target that lost power mid-sync came back with its bitmap all set and synced in full.
+      if (sync.dir === 'target' && moved > 0) persist(s, v, out);
     }
     pump(s, v, out);
   }
@@ -1210,6 +1233,8 @@ function invalidateCmd(s: EngineState, req: number, out: Action[]): void {
   }
   for (const v of s.volumes) {
     out.push({ a: 'send', msg: { type: 'invalidate-peer', volume: v.volume } });
+    // The operator declared this data bad: no undo journal keeps it.
+    setDisk(v, 'Inconsistent');
     beginSync(s, v, 'target', 'full', out);
     out.push({ a: 'log', level: 'warn', text: `volume ${v.volume} invalidated: full sync from the peer` });
   }
@@ -1236,3 +1261,118 @@ export function resyncWindow(s: EngineState): number {
 }
 
 export const RS_THROTTLED_INFLIGHT = Math.max(RS_CHUNK, RS_MAX_INFLIGHT / 4);
+
+// ---------------------------------------------------------------- consistent resync target (undo journal)
+
+/** A sync makes this node target: remember whether its image is worth keeping (before it turns Inconsistent). */
+function noteUndoBase(s: EngineState, v: VolumeState): void {
+  if (!s.undoJournalMax) return;
+  if (v.undo?.state === 'rolling-back') return;
+  v.undo = { hadData: hasData(v.disk) && (v.meta.gi.current & ~1n) !== UUID_JUST_CREATED, state: 'pending', capacity: 0, receivedAtStart: v.stats.received };
+}
+
+/** Before the first resync request: journal, no journal, or wait for the operator. True: requests may go. */
+function undoGate(s: EngineState, v: VolumeState, out: Action[]): boolean {
+  const u = v.undo;
+  if (!u || u.state !== 'pending') return !u || u.state === 'active' || u.state === 'off';
+  const d = decideUndo({ hadConsistentData: u.hadData, outOfSyncBlocks: v.bitmap.weight, maxBytes: s.undoJournalMax?.[v.volume] ?? 0 });
+  if (d.kind === 'without') {
+    u.state = 'off';
+    return true;
+  }
+  if (d.kind === 'journal') {
+    u.state = 'opening';
+    u.capacity = d.capacity;
+    out.push({ a: 'undo-open', volume: v.volume, capacity: d.capacity });
+    return false;
+  }
+  waitForOperator(s, v, d.why, out);
+  return false;
+}
+
+function waitForOperator(s: EngineState, v: VolumeState, why: string, out: Action[]): void {
+  v.undo!.state = 'waiting';
+  v.sync!.paused = true;
+  v.repl = 'PausedSyncT';
+  s.lastError = `resync of volume ${v.volume} not started: ${why}; this node's data is still consistent. resume-sync proceeds without the undo journal (Inconsistent until the sync ends); disconnect keeps the data consistent (Outdated) as long as the Primary has not written meanwhile`;
+  out.push({ a: 'log', level: 'alert', text: s.lastError });
+}
+
+function undoOpened(s: EngineState, vol: number, error: string | undefined, out: Action[]): void {
+  const v = s.volumes[vol];
+  const u = v?.undo;
+  if (!v || !u || u.state !== 'opening') {
+    // Nobody waits for this journal any more (the sync ended while it was created): remove it,
+    // or a later crash would replay it over data it does not describe.
+    if (!error) out.push({ a: 'undo-drop', volume: vol });
+    return;
+  }
+  if (!v.sync || v.sync.dir !== 'target') {
+    // The sync went away while the file was being created.
+    v.undo = undefined;
+    out.push({ a: 'undo-drop', volume: vol });
+    return;
+  }
+  if (error) return waitForOperator(s, v, `the undo journal could not be created (${error})`, out);
+  u.state = 'active';
+  out.push({ a: 'log', level: 'info', text: `resync of volume ${vol}: undo journal of up to ${u.capacity} bytes keeps the pre-sync image` });
+  pump(s, v, out);
+}
+
+/** `resume-sync` on a target waiting for journal space: the operator accepts a DRBD-style resync. */
+function undoOverride(s: EngineState, v: VolumeState, out: Action[]): void {
+  if (v.undo?.state !== 'waiting') return;
+  v.undo.state = 'off';
+  s.lastError = undefined;
+  out.push({ a: 'log', level: 'warn', text: `resync of volume ${v.volume} proceeds without an undo journal at the operator's request: Inconsistent until it ends` });
+}
+
+function undoLost(s: EngineState, vol: number, reason: string, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (v?.undo?.state !== 'active') return;
+  v.undo.state = 'off';
+  out.push({ a: 'undo-drop', volume: vol });
+  out.push({ a: 'log', level: 'alert', text: `undo journal of volume ${vol} given up (${reason}): this resync target can no longer roll back; it is Inconsistent until the sync ends` });
+}
+
+function undoFinished(s: EngineState, v: VolumeState, out: Action[]): void {
+  if (!v.undo) return;
+  if (v.undo.state === 'active' || v.undo.state === 'opening') out.push({ a: 'undo-drop', volume: v.volume });
+  v.undo = undefined;
+}
+
+/** The source went away mid-resync: with a journal, go back to the pre-sync image. */
+function undoOnLostPeer(s: EngineState, v: VolumeState, out: Action[]): void {
+  const u = v.undo;
+  if (!u || u.state === 'rolling-back') return;
+  if (u.state === 'active' && v.sync?.dir === 'target') {
+    u.state = 'rolling-back';
+    out.push({ a: 'undo-rollback', volume: v.volume });
+    out.push({ a: 'log', level: 'warn', text: `resync source of volume ${v.volume} lost: rolling back to the last consistent image` });
+    return;
+  }
+  if (u.state === 'opening' || u.state === 'active') out.push({ a: 'undo-drop', volume: v.volume });
+  // Nothing was overwritten yet (the sync never got past the journal decision, and no
+  // replicated write arrived): the image is still the consistent one it was.
+  if (u.hadData && (u.state === 'pending' || u.state === 'opening' || u.state === 'waiting') && v.stats.received === u.receivedAtStart && v.disk === 'Inconsistent') {
+    setDisk(v, 'Outdated');
+    out.push({ a: 'log', level: 'info', text: `volume ${v.volume}: resync ended before anything was overwritten; the data is consistent (Outdated)` });
+  }
+  v.undo = undefined;
+}
+
+function undoRolledBack(s: EngineState, vol: number, blocks: number[], error: string | undefined, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (!v || v.undo?.state !== 'rolling-back') return;
+  v.undo = undefined;
+  if (error) {
+    out.push({ a: 'log', level: 'alert', text: `rollback of volume ${vol} failed (${error}): it stays Inconsistent` });
+    return;
+  }
+  // The restored blocks differ from the source again.
+  for (const b of blocks) v.bitmap.setRange(b * BLOCK, BLOCK);
+  if (v.disk === 'Inconsistent') setDisk(v, 'Outdated');
+  persist(s, v, out);
+  sendState(s, out);
+  out.push({ a: 'log', level: 'warn', text: `volume ${vol} rolled back to its last consistent image (${blocks.length} blocks restored): Outdated; primary --force promotes it` });
+}

@@ -84,11 +84,9 @@ function pumpVerify(s: EngineState, v: VolumeState, out: Action[]): void {
     }
     if (!r) break;
     const id = s.nextToken++;
-    ov.pending.set(id, { ...r, dirty: diskBusy(s, v.volume, r) });
+    ov.pending.set(id, { ...r, dirty: false });
     out.push({ a: 'send', msg: { type: 'ov-request', volume: v.volume, id, offset: r.offset, length: r.length } });
-    const t = s.nextToken++;
-    ovReads(s).set(t, { volume: v.volume, id, offset: r.offset, length: r.length, kind: 'local' });
-    out.push({ a: 'disk-read', token: t, volume: v.volume, offset: r.offset, length: r.length });
+    readForVerify(s, { volume: v.volume, id, offset: r.offset, length: r.length, kind: 'local' }, out);
   }
   if (ov.pending.size === 0) finishVerify(s, v, out);
 }
@@ -139,9 +137,30 @@ export function onOvRequest(s: EngineState, volume: number, id: number, offset: 
     out.push({ a: 'send', msg: { type: 'ov-reply', volume, id, offset, length, digest: new Uint8Array(0) } });
     return;
   }
+  readForVerify(s, { volume, id, offset, length, kind: 'peer' }, out);
+}
+
+/**
+ * Reads wait for overlapping writes already on their way to the disk: on both nodes a write
+ * that arrived before the request is then part of what is compared, so it cannot cause a
+ * false mismatch.
+ */
+function readForVerify(s: EngineState, r: OvRead, out: Action[]): void {
+  if (diskBusy(s, r.volume, r)) {
+    (s.ovDeferred ??= []).push(r);
+    return;
+  }
   const t = s.nextToken++;
-  ovReads(s).set(t, { volume, id, offset, length, kind: 'peer' });
-  out.push({ a: 'disk-read', token: t, volume, offset, length });
+  ovReads(s).set(t, r);
+  out.push({ a: 'disk-read', token: t, volume: r.volume, offset: r.offset, length: r.length });
+}
+
+/** A disk write landed: deferred verify reads may go. */
+export function issueVerifyReads(s: EngineState, out: Action[]): void {
+  if (!s.ovDeferred?.length) return;
+  const waiting = s.ovDeferred;
+  s.ovDeferred = [];
+  for (const r of waiting) readForVerify(s, r, out);
 }
 
 export function onOvReply(s: EngineState, volume: number, id: number, digest: Uint8Array, out: Action[]): void {
@@ -211,6 +230,7 @@ export function onVerifyState(s: EngineState, volume: number, active: boolean, m
 /** The connection is gone: a verify in progress ends (its bits so far stay set). */
 export function abortVerify(s: EngineState, v: VolumeState, out: Action[]): void {
   s.ovReads?.clear();
+  s.ovDeferred = [];
   if (!v.verify) return;
   out.push({ a: 'log', level: 'warn', text: `online verify of volume ${v.volume} interrupted at ${Math.floor(verifyDone(v) ?? 0)}% (${v.verify.mismatch} blocks out of sync so far)` });
   v.verify = undefined;

@@ -13,6 +13,8 @@ import { PeerLink } from './peer-link.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';
 import type { SbPolicies } from './split-brain-policy.js';
+import { UNDO_DEFAULT_FRACTION } from './undo-decision.js';
+import { recoverUndoJournal, UndoJournal, type DataArea } from './undo-journal.js';
 import { systemRng } from './uuid.js';
 import { VolumeStore } from './volume-store.js';
 
@@ -22,6 +24,26 @@ export interface RuntimeEvents {
   /** Something operators can see changed (coalesced to at most one per turn of the event loop). */
   change: [];
   log: [{ level: 'info' | 'warn' | 'alert'; text: string }];
+}
+
+function dataArea(store: VolumeStore): DataArea {
+  return { read: (o, l) => store.read(o, l), write: (o, d) => store.write(o, d, false, false), sync: () => store.flush() };
+}
+
+/**
+ * At attach: a journal left by a crash while this node was a journaling SyncTarget. If the sync
+ * had not finished (metadata still Inconsistent), the pre-sync image is restored: Outdated,
+ * the restored blocks out of sync. Returns a line for the log, if there was a journal.
+ */
+async function recoverUndo(disk: string, store: VolumeStore): Promise<string | undefined> {
+  const meta = store.meta();
+  const replay = meta.disk === 'Inconsistent';
+  const blocks = await recoverUndoJournal(disk, dataArea(store), { replay });
+  if (!blocks) return undefined;
+  if (!replay) return `removed the undo journal of ${disk}: its resync had finished`;
+  for (const b of blocks) store.bitmap.setRange(b * 4096, 4096);
+  await store.persist({ ...meta, disk: 'Outdated' });
+  return `${disk}: crashed during a resync; undo journal replayed (${blocks.length} blocks): back to the last consistent image, Outdated`;
 }
 
 function minorOf(device: string, fallback: number): number {
@@ -64,6 +86,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       protocol: config.protocol,
       maxRate: config.net.maxRate,
       afterSb: sbPolicies(config),
+      undoJournalMax: stores.map((st) => config.net.undoJournalMax ?? Math.floor(st.dataBytes * UNDO_DEFAULT_FRACTION)),
       ackTimeout: Math.max(config.net.pingTimeout * 2, 6),
       volumes: stores.map((st, i) => ({ volume: i, dataBytes: st.dataBytes, meta: st.meta(), bitmap: st.bitmap })),
       now: Date.now(),
@@ -99,17 +122,104 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     const stores: VolumeStore[] = [];
     try {
       for (const v of config.volumes) stores.push(await VolumeStore.attach(v.disk, local.nodeId, peer.nodeId));
+      const notes: string[] = [];
+      for (const [i, st] of stores.entries()) {
+        const note = await recoverUndo(config.volumes[i]!.disk, st);
+        if (note) notes.push(note);
+      }
+      const rt = new ResourceRuntime(config, local, peer, node, stores);
+      setImmediate(() => notes.forEach((n) => rt.log('warn', n)));
+      return rt;
     } catch (e) {
       await Promise.all(stores.map((s) => s.abandon()));
       throw e;
     }
-    return new ResourceRuntime(config, local, peer, node, stores);
+  }
+
+  // ---------------------------------------------------------------- undo journal (consistent resync target)
+
+  private readonly journals = new Map<number, UndoJournal>();
+  private readonly rollingBack = new Set<number>();
+  /** Inputs held while a rollback rewrites the disk: nothing may start a new sync meanwhile. */
+  private holding?: Input[];
+
+  /** The undo journal in use by a volume, for status. */
+  undoUsed(volume: number): number | undefined {
+    return this.journals.get(volume)?.used;
+  }
+
+  private undoAction(a: Extract<Action, { a: 'undo-open' | 'undo-rollback' | 'undo-drop' }>): void {
+    const disk = this.config.volumes[a.volume]!.disk;
+    if (a.a === 'undo-open') {
+      UndoJournal.create(disk, a.capacity).then(
+        (j) => {
+          this.journals.set(a.volume, j);
+          this.dispatch({ t: 'undo-opened', volume: a.volume });
+        },
+        (e: Error) => this.dispatch({ t: 'undo-opened', volume: a.volume, error: e.message }),
+      );
+    } else if (a.a === 'undo-drop') {
+      const j = this.journals.get(a.volume);
+      this.journals.delete(a.volume);
+      void j?.drop().catch((e: Error) => this.log('warn', `cannot remove undo journal ${j.path}: ${e.message}`));
+    } else {
+      const j = this.journals.get(a.volume);
+      this.journals.delete(a.volume);
+      this.rollingBack.add(a.volume);
+      this.holding ??= [];
+      const store = this.stores[a.volume]!;
+      void (async () => {
+        let blocks: number[] = [];
+        let error: string | undefined;
+        try {
+          // Writes already past the journal land first; later ones are refused (see disk-write).
+          while (store.lowerPending > 0) await new Promise((r) => setTimeout(r, 5));
+          blocks = j ? await j.rollback(dataArea(store)) : [];
+          if (!j) error = 'no undo journal open';
+        } catch (e) {
+          error = (e as Error).message;
+        }
+        this.rollingBack.delete(a.volume);
+        const held = this.holding ?? [];
+        this.holding = undefined;
+        this.dispatch({ t: 'undo-rolled-back', volume: a.volume, blocks, error });
+        for (const input of held) this.dispatch(input);
+      })();
+    }
+  }
+
+  /** Resync and replicated writes on a journaling SyncTarget: old content saved durably first. */
+  private async journaledWrite(volume: number, offset: number, data: Buffer, fua: boolean, viaAl: boolean): Promise<void> {
+    const store = this.stores[volume]!;
+    const j = this.journals.get(volume);
+    if (this.rollingBack.has(volume)) throw new Error('the resync target is rolling back');
+    if (j) {
+      try {
+        await j.save(dataArea(store), offset, data.length);
+      } catch (e) {
+        // The journal no longer covers every overwrite: it must be gone before this write lands,
+        // or a crash would replay it into a mixed image and call that consistent.
+        if (this.closed) throw e; // a crash (abandon): the journal stays for the next attach
+        const current = this.journals.get(volume) === j;
+        if (current) this.journals.delete(volume);
+        await j.drop().catch(() => undefined);
+        if (current) this.dispatch({ t: 'undo-lost', volume, reason: (e as Error).message });
+        if (this.journals.has(volume)) throw new Error('undo journal replaced during the write', { cause: e });
+      }
+      if (this.rollingBack.has(volume)) throw new Error('the resync target is rolling back');
+      if (this.closed) throw new Error('resource closed');
+    }
+    await store.write(offset, data, fua, viaAl);
   }
 
   // ---------------------------------------------------------------- inputs
 
   dispatch(input: Input): void {
     if (this.closed) return;
+    if (this.holding && input.t !== 'undo-rolled-back') {
+      if (input.t !== 'tick') this.holding.push(input);
+      return;
+    }
     const actions = step(this.state, input);
     for (const a of actions) this.perform(a);
     if (input.t !== 'tick' || actions.length > 0) this.changed();
@@ -146,8 +256,10 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       case 'disk-write': {
         const store = this.stores[a.volume]!;
         // Resync writes are covered by the bitmap, not the activity log.
-        const viaAl = this.state.diskInflight.get(a.token)?.origin.kind !== 'resync';
-        store.write(a.offset, a.data, a.fua, viaAl).then(
+        const origin = this.state.diskInflight.get(a.token)?.origin.kind;
+        const viaAl = origin !== 'resync';
+        const io = origin !== 'app' && (this.journals.has(a.volume) || this.rollingBack.has(a.volume)) ? this.journaledWrite(a.volume, a.offset, a.data, a.fua, viaAl) : store.write(a.offset, a.data, a.fua, viaAl);
+        io.then(
           () => this.dispatch({ t: 'disk-done', token: a.token }),
           (e: Error) => this.dispatch({ t: 'disk-done', token: a.token, error: e.message }),
         );
@@ -206,6 +318,11 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         return;
       case 'log':
         this.log(a.level, a.text);
+        return;
+      case 'undo-open':
+      case 'undo-rollback':
+      case 'undo-drop':
+        this.undoAction(a);
         return;
     }
   }
@@ -275,17 +392,35 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       congested: this.link.congested,
       apInFlight: Math.floor(this.link.bufferedBytes / 1024),
       target: this.target,
+      undoUsed: this.stores.map((_, i) => this.undoUsed(i)),
     });
   }
 
   /** `down`: refuses while in use; otherwise parts gracefully and closes the disks cleanly. */
   async down(): Promise<void> {
+    if (this.closed) return;
     await this.admin({ cmd: 'down' });
+    // Going down mid-resync rolls a journaling target back: let that finish before the disks close.
+    while (this.holding) await new Promise((r) => setTimeout(r, 10));
     await this.settle();
     await this.link.stop();
     this.closed = true;
     clearInterval(this.timer);
     for (const [i, s] of this.stores.entries()) await s.close(this.state.volumes[i]!.meta);
+  }
+
+  /**
+   * A crash, for tests: timers, the link and the files are dropped with nothing written on the
+   * way out (no graceful parting, no clean metadata, undo journals left as they are).
+   */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.link.stop();
+    // Disks first: a write waiting for its journal entry must not land after the journal is gone.
+    for (const s of this.stores) await s.abandon();
+    for (const j of this.journals.values()) await j.abandon();
   }
 
   /** Waits until no disk I/O or metadata write is outstanding. */

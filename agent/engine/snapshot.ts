@@ -17,6 +17,8 @@ export interface RuntimeFacts {
   congested: boolean;
   apInFlight: number;
   target?: TargetSnapshot;
+  /** Bytes used by each volume's undo journal, when one is open. */
+  undoUsed?: Array<number | undefined>;
 }
 
 const kib = (bytes: number) => Math.floor(bytes / 1024);
@@ -53,6 +55,9 @@ export function snapshotOf(cfg: ResourceConfig, s: EngineState, facts: RuntimeFa
       lowerPending: facts.lowerPending[i] ?? 0,
       alSuspended: false,
       blocked: s.waitingForGen.length > 0,
+      ...(v.undo && (v.undo.state === 'active' || v.undo.state === 'opening' || v.undo.state === 'rolling-back')
+        ? { undoJournal: { used: facts.undoUsed?.[i] ?? 0, capacity: v.undo.capacity } }
+        : {}),
       uuids: {
         current: formatUuid(v.meta.gi.current),
         bitmap: { [String(s.peerNodeId)]: formatUuid(v.meta.gi.bitmap) },

@@ -32,12 +32,20 @@ const diskRank = { Diskless: 0, DUnknown: 0, Inconsistent: 1, Outdated: 2, Consi
 export function decideSync(me: SideGi, peer: SideGi): SyncDecision {
   const d = rawDecision(me, peer);
   // Post-processing: with no sync and exactly one side Inconsistent, the better disk is source.
+  const mine = diskRank[me.disk];
+  const theirs = diskRank[peer.disk];
+  const iAmWorse = me.disk === 'Inconsistent' && peer.disk !== 'Inconsistent' && theirs > mine;
+  const peerIsWorse = peer.disk === 'Inconsistent' && me.disk !== 'Inconsistent' && mine > theirs;
   if (d.kind === 'none') {
-    const mine = diskRank[me.disk];
-    const theirs = diskRank[peer.disk];
-    if (me.disk === 'Inconsistent' && peer.disk !== 'Inconsistent' && theirs > mine) return { kind: 'target', over: 'full', rule: d.rule };
-    if (peer.disk === 'Inconsistent' && me.disk !== 'Inconsistent' && mine > theirs) return { kind: 'source', over: 'full', rule: d.rule };
+    if (iAmWorse) return { kind: 'target', over: 'full', rule: d.rule };
+    if (peerIsWorse) return { kind: 'source', over: 'full', rule: d.rule };
   }
+  // [sim fix] Nor may a rule make an Inconsistent side the source over a side with data (as DRBD's
+  // handshake does, by disk state): the crash tie-break of rule 4 chose a half-synced node that
+  // had crashed as Primary, and it overwrote its UpToDate peer. The bitmaps still cover the
+  // difference (its missing blocks and the peer's changes), so only the direction flips.
+  if (d.kind === 'source' && iAmWorse) return { ...d, kind: 'target' };
+  if (d.kind === 'target' && peerIsWorse) return { ...d, kind: 'source' };
   return d;
 }
 

@@ -66,9 +66,25 @@ export class VolumeStore {
   }
 
   /** Persists the machine's view: dirty bitmap pages first, then the superblock. */
-  async persist(v: VolumeMeta): Promise<void> {
+  persist(v: VolumeMeta): Promise<void> {
+    // [lab fix, case 13] One at a time, in the order asked: two persists in flight could finish
+    // their awaits out of order and leave an older superblock on disk last (the SyncTarget's
+    // periodic bitmap write-out made overlapping persists common, e.g. with sync-finished).
+    const run = () => this.persistNow(v);
+    const p = this.persistChain.then(run, run);
+    this.persistChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private persistChain: Promise<unknown> = Promise.resolve();
+
+  private async persistNow(v: VolumeMeta): Promise<void> {
     let md = setBitmapUuid({ ...this.md, current: v.gi.current, history: v.gi.history.slice(0, 32), diskState: v.disk }, this.peerNodeId, v.gi.bitmap);
     md = { ...md, flags: { ...md.flags, primary: v.primary, crashedPrimary: v.crashedPrimary, peerOutdated: v.peerOutdated, consistent: v.disk !== 'Inconsistent', wasUpToDate: v.disk === 'UpToDate' } };
+    // [lab fix, case 13] Data first: bits cleared by completed resync writes (not yet synced)
+    // must not reach the disk before the data they vouch for, or a power loss leaves a clear
+    // bit over old data. (Lazy write-out during a resync made this path frequent.)
+    await this.disk.sync();
     this.bmWrites += await this.bitmap.flushDirty(this.disk, this.layout);
     this.md = await writeSuperblock(this.disk, md);
   }

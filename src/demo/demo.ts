@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectUnix } from '../../agent/control/client.js';
 import { monitorSocketPath } from '../../agent/control/server.js';
+import type { AgentSnapshot } from '../../agent/protocol.js';
 import { ADMIN_SOCKET, MONITOR_SOCKET } from '../ssh/agent-channel.js';
 import { findAgentBundle } from '../ssh/deploy.js';
 import { generateEd25519 } from './keys.js';
@@ -161,6 +162,15 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     try {
       for (const c of clients) await c.request('create-md', { resource: 'r0' });
       for (const c of clients) await c.request('up', { resource: 'r0' });
+      // Promote once connected, as an operator would: forcing during the handshake can leave
+      // the engine with a SyncSource whose peer never starts as SyncTarget.
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const snaps = await Promise.all(clients.map((c) => c.request<AgentSnapshot>('snapshot')));
+        if (snaps.every((sn) => sn.resources[0]?.connections[0]?.peerDevices[0]?.replication === 'Established')) break;
+        if (Date.now() > deadline) throw new Error(`demo: the two agents did not connect; see ${dir}/ha-*/agent.log`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
       await clients[0]!.request('primary', { resource: 'r0', force: true });
     } finally {
       for (const c of clients) c.close();

@@ -22,12 +22,13 @@ import { EventLog } from './EventLog.js';
 import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
+import { problemLines, withHostAdvice } from './host-trouble.js';
 import { useConsoleInput, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
 import { initialUiState, uiReducer, type UiState } from './state.js';
-import { Toast } from './Toast.js';
+import { Toast, toastLines } from './Toast.js';
 
 export interface AppProps {
   model: ClusterModel;
@@ -48,7 +49,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const { width, height } = useTerminalSize(w, h);
   const [state, dispatch] = useReducer(uiReducer, initialState);
   const rows = useMemo(() => resourceRows(model), [model]);
-  const problems = useMemo(() => deriveProblems(model), [model]);
+  const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
   const hostNames = useMemo(() => [model.hosts[0].name, model.hosts[1].name] as [string, string], [model]);
   const cols = useMemo(() => tableColumns(width, Math.max(0, ...rows.map((r) => r.key.length))), [width, rows]);
 
@@ -57,7 +58,8 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     if (state.selected >= rows.length && rows.length > 0) dispatch({ type: 'move', delta: rows.length - 1 - state.selected, rows: rows.length });
   }, [rows.length, state.selected]);
 
-  const bodyHeight = height - 2 - (state.toast ? 1 : 0);
+  const toastHeight = state.toast ? toastLines(state.toast, width).length : 0;
+  const bodyHeight = height - 2 - toastHeight;
   useToastTimer(state, dispatch);
   useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1) }, actions, inputActive);
 
@@ -82,7 +84,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   } else if (state.view === 'log') {
     body = <EventLog events={model.recent} width={width} maxLines={bodyHeight - 1} scroll={state.logScroll} title="event log" />;
   } else {
-    const budget = overviewBudget(height, lines, problems.length, { toast: state.toast !== undefined });
+    const budget = overviewBudget(height - Math.max(0, toastHeight - 1), lines, problemLines(problems), { toast: toastHeight > 0 });
     body = (
       <>
         <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />

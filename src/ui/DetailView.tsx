@@ -1,7 +1,7 @@
 import type { ReactElement } from 'react';
 import { Box, Text } from 'ink';
 import type { HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
-import type { Problem } from '../cluster/problems.js';
+import type { ShownProblem } from './host-trouble.js';
 import { SEVERITY_ICON, severityStyle, stateStyle } from './colors.js';
 import { fmtKiB, truncate } from './format.js';
 import { linkWord } from './ResourceTable.js';
@@ -82,7 +82,7 @@ function hostLines(row: ResourceRow, i: HostIndex, names: [string, string], widt
 export interface DetailViewProps {
   row: ResourceRow | undefined;
   hostNames: [string, string];
-  problems: Problem[];
+  problems: ShownProblem[];
   events: RecentEvent[];
   width: number;
   height: number;
@@ -102,10 +102,17 @@ export function DetailView({ row, hostNames, problems, events, width, height }: 
   if (row.sync) lines.push(<SyncBar key="sync" sync={row.sync} hostNames={hostNames} width={width} />);
   for (const p of mine) {
     lines.push(
-      <Text key={'p' + p.id} {...severityStyle(p.severity)}>
-        {SEVERITY_ICON[p.severity]} {p.text}
+      <Text key={'p' + p.id} {...severityStyle(p.severity)} wrap="truncate">
+        {truncate(`${SEVERITY_ICON[p.severity]} ${p.text.replace(/\s*\n\s*/g, ' ')}`, width)}
       </Text>,
     );
+    if (p.advice) {
+      lines.push(
+        <Text key={'a' + p.id} dimColor wrap="truncate">
+          {truncate(`  → ${p.advice}`, width)}
+        </Text>,
+      );
+    }
   }
   const shown = lines.slice(0, height);
   const mineEvents = events.filter((e) => e.resource === row.resource || e.resource === undefined);

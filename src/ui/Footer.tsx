@@ -1,71 +1,87 @@
 import { Text } from 'ink';
 import type { UiState } from './state.js';
 
-// Most important first: what does not fit is in the help (?).
-const OVERVIEW: Array<[string, string]> = [
+/** A key, what it does, and whether it is always shown (the way to more help, the way out). */
+export type FooterKey = [key: string, what: string, pinned?: 'pinned'];
+
+// Most important first: what does not fit is in the help (?), which is always shown.
+const OVERVIEW: FooterKey[] = [
   ['p', 'promote'],
   ['s', 'demote'],
-  ['c', 'connect'],
-  ['d', 'disconnect'],
+  ['Tab', 'host'],
+  ['c/d', '(dis)connect'],
   ['t', 'target'],
   ['r', 'runbooks'],
-  ['?', 'help'],
-  ['q', 'quit'],
-  ['Tab', 'host'],
   ['⏎', 'detail'],
   ['e', 'events'],
   ['↑↓', 'select'],
+  ['?', 'help', 'pinned'],
+  ['q', 'quit', 'pinned'],
 ];
 
-/** The keys that make sense now, as many as fit (most important first). */
-export function footerKeys(s: UiState): Array<[string, string]> {
+const DETAIL: FooterKey[] = [
+  ['p', 'promote'],
+  ['s', 'demote'],
+  ['Tab', 'host'],
+  ['c/d', '(dis)connect'],
+  ['t', 'target'],
+  ['r', 'runbooks'],
+  ['↑↓', 'select'],
+  ['Esc', 'back', 'pinned'],
+  ['?', 'help', 'pinned'],
+];
+
+/** The keys that make sense now, most important first. */
+export function footerKeys(s: UiState): FooterKey[] {
   if (s.overlay.kind === 'help') return [['Esc/?', 'close help']];
   if (s.overlay.kind === 'confirm') {
     const g = s.overlay.guard;
     if (!g.allowed) return g.suggestion ? [['f', 'open suggestion'], ['Esc', 'close']] : [['Esc', 'close']];
     return g.destructive ? [['type name + ⏎', 'run'], ['Esc', 'cancel']] : [['y', 'run'], ['n/Esc', 'cancel']];
   }
-  if (s.view === 'log') return [['↑↓', 'scroll'], ['PgUp/PgDn', 'page'], ['Esc/e', 'back'], ['?', 'help'], ['q', 'back']];
-  if (s.view === 'detail') return [['↑↓', 'select'], ['Tab', 'host'], ['p', 'promote'], ['s', 'demote'], ['c', 'connect'], ['d', 'disconnect'], ['t', 'target'], ['r', 'runbooks'], ['Esc', 'back'], ['?', 'help']];
+  if (s.view === 'log') return [['↑↓', 'scroll'], ['PgUp/PgDn', 'page'], ['q', 'back'], ['Esc/e', 'back', 'pinned'], ['?', 'help', 'pinned']];
+  if (s.view === 'detail') return DETAIL;
   return OVERVIEW;
 }
 
+const partLength = ([k, what]: FooterKey) => k.length + 1 + what.length;
+
+/**
+ * The keys shown in `width` columns: the pinned ones always (as far as they fit), then the
+ * others in order of importance while they fit; shown in their listed order. Pure.
+ */
+export function fittingKeys(keys: FooterKey[], width: number): FooterKey[] {
+  const chosen = new Set<FooterKey>();
+  let used = 0;
+  const take = (k: FooterKey) => {
+    const len = (chosen.size ? 1 : 0) + partLength(k);
+    if (used + len > width) return;
+    chosen.add(k);
+    used += len;
+  };
+  keys.filter((k) => k[2]).forEach(take);
+  keys.filter((k) => !k[2]).forEach(take);
+  // Listed order, but the pinned keys stay at the end where the eye expects them.
+  return [...keys.filter((k) => !k[2] && chosen.has(k)), ...keys.filter((k) => k[2] && chosen.has(k))];
+}
+
 export function footerText(s: UiState, width: number): string {
-  let out = '';
-  for (const [k, what] of footerKeys(s)) {
-    const part = `${out ? ' ' : ''}${k} ${what}`;
-    if (out.length + part.length > width) break;
-    out += part;
-  }
-  return out;
+  return fittingKeys(footerKeys(s), width)
+    .map(([k, what]) => `${k} ${what}`)
+    .join(' ');
 }
 
 /** Keys bold, what they do dim, as many as fit. */
 export function Footer({ state, width }: { state: UiState; width: number }) {
-  const n = footerText(state, width) === '' ? 0 : fittingKeys(state, width);
   return (
     <Text wrap="truncate">
-      {footerKeys(state)
-        .slice(0, n)
-        .map(([k, what], i) => (
-          <Text key={k}>
-            {i > 0 ? ' ' : ''}
-            <Text bold>{k}</Text>
-            <Text dimColor> {what}</Text>
-          </Text>
-        ))}
+      {fittingKeys(footerKeys(state), width).map(([k, what], i) => (
+        <Text key={k}>
+          {i > 0 ? ' ' : ''}
+          <Text bold>{k}</Text>
+          <Text dimColor> {what}</Text>
+        </Text>
+      ))}
     </Text>
   );
-}
-
-function fittingKeys(s: UiState, width: number): number {
-  let len = 0;
-  let n = 0;
-  for (const [k, what] of footerKeys(s)) {
-    const part = (n ? 1 : 0) + k.length + 1 + what.length;
-    if (len + part > width) break;
-    len += part;
-    n++;
-  }
-  return n;
 }

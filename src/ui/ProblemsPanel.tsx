@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { Problem } from '../cluster/problems.js';
+import type { ShownProblem } from './host-trouble.js';
 import { SEVERITY_ICON, severityStyle } from './colors.js';
 import { truncate } from './format.js';
 
@@ -10,9 +11,22 @@ export function problemsTitle(ps: Problem[]): string {
   return 'problems: ' + parts.map(([s, c]) => `${c} ${s}`).join(', ');
 }
 
-/** Alerts first; a split brain is a red banner line nobody can miss. */
-export function ProblemsPanel({ problems, width, maxLines }: { problems: Problem[]; width: number; maxLines: number }) {
-  const shown = problems.slice(0, maxLines);
+/** The problems that fit in `maxLines`, and whether each one's advice line fits too. */
+export function fitProblems(problems: ShownProblem[], maxLines: number): Array<{ p: ShownProblem; advice: boolean }> {
+  const out: Array<{ p: ShownProblem; advice: boolean }> = [];
+  let used = 0;
+  for (const p of problems) {
+    if (used >= maxLines) break;
+    const advice = p.advice !== undefined && used + 2 <= maxLines;
+    out.push({ p, advice });
+    used += advice ? 2 : 1;
+  }
+  return out;
+}
+
+/** Alerts first; a split brain is a red banner line nobody can miss; host trouble says what to do. */
+export function ProblemsPanel({ problems, width, maxLines }: { problems: ShownProblem[]; width: number; maxLines: number }) {
+  const shown = fitProblems(problems, maxLines);
   const hidden = problems.length - shown.length;
   return (
     <Box flexDirection="column" width={width}>
@@ -20,8 +34,9 @@ export function ProblemsPanel({ problems, width, maxLines }: { problems: Problem
         {problemsTitle(problems)}
         {hidden > 0 ? ` (${hidden} more in detail view)` : ''}
       </Text>
-      {shown.map((p) => {
-        const line = truncate(`${SEVERITY_ICON[p.severity]} ${p.text}`, width);
+      {shown.map(({ p, advice }) => {
+        // One line per problem: multi-line texts (SSH banners, config errors) would break the layout.
+        const line = truncate(`${SEVERITY_ICON[p.severity]} ${p.text.replace(/\s*\n\s*/g, ' ')}`, width);
         if (p.id.startsWith('split-brain')) {
           return (
             <Text key={p.id} backgroundColor="red" color="white" bold wrap="truncate">
@@ -30,9 +45,16 @@ export function ProblemsPanel({ problems, width, maxLines }: { problems: Problem
           );
         }
         return (
-          <Text key={p.id} {...severityStyle(p.severity)} wrap="truncate">
-            {line}
-          </Text>
+          <Box key={p.id} flexDirection="column">
+            <Text {...severityStyle(p.severity)} wrap="truncate">
+              {line}
+            </Text>
+            {advice ? (
+              <Text dimColor wrap="truncate">
+                {truncate(`  → ${p.advice}`, width)}
+              </Text>
+            ) : null}
+          </Box>
         );
       })}
     </Box>

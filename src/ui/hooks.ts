@@ -47,15 +47,17 @@ export function useThrottled<T>(value: T, ms: number): T {
 }
 
 export const TOAST_MS = 6000;
+/** A failure stays longer: the operator has to read why and decide what to do. */
+export const ERROR_TOAST_MS = 30_000;
 
 /** Outcome toasts go away by themselves; a running one stays until its outcome replaces it. */
-export function useToastTimer(state: UiState, dispatch: (a: UiAction) => void, ms = TOAST_MS): void {
+export function useToastTimer(state: UiState, dispatch: (a: UiAction) => void, ms = TOAST_MS, errorMs = ERROR_TOAST_MS): void {
   const toast = state.toast;
   useEffect(() => {
     if (!toast || toast.kind === 'running') return;
-    const t = setTimeout(() => dispatch({ type: 'toast-dismiss', id: toast.id }), ms);
+    const t = setTimeout(() => dispatch({ type: 'toast-dismiss', id: toast.id }), toast.kind === 'error' ? errorMs : ms);
     return () => clearTimeout(t);
-  }, [toast, dispatch, ms]);
+  }, [toast, dispatch, ms, errorMs]);
 }
 
 /** Keys → intents (keys.ts) → UI actions, agent actions through `actions`, or quit. */

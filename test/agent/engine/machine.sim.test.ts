@@ -147,8 +147,8 @@ function randomStep(run: Run): string {
     if (!failover) return `crash primary ${['ha-a', 'ha-b'][p]}, restart as Secondary`;
     sim.runUntilIdle();
     const res = sim.admin(o, { cmd: 'primary', force: false });
-    // The new Primary writes at once, as an initiator would after failover.
-    const w = res.ok ? randomWrite(run) : undefined;
+    // The new Primary may write before the old one returns (rule 5/6) or not (rule 4, crash sub-rule).
+    const w = res.ok && prng.int(2) === 0 ? randomWrite(run) : undefined;
     sim.runUntilIdle();
     sim.ok(p, { cmd: 'connect', discardMyData: false });
     return `crash primary ${['ha-a', 'ha-b'][p]}, failover to ${['ha-a', 'ha-b'][o]}: ${res.ok ? 'ok' : res.error}${w ? `; ${w}` : ''}`;

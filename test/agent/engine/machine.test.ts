@@ -497,7 +497,7 @@ describe('acceptance', () => {
     }
   });
 
-  test('failover without writes, then the crashed Primary returns → the new Primary is source', { todo: 'design question: rule 4 makes the crashed side source; the new Primary refuses (rr-conflict) and both stay StandAlone' }, () => {
+  test('failover without writes, then the crashed Primary returns → the new Primary is source', () => {
     const sim = pair(19);
     writeBlocks(sim, 0, [1, 2, 3]);
     sim.runEvents(5);

@@ -63,6 +63,11 @@ describe('decideSync', () => {
     assert.deepEqual(d, { kind: 'source', over: 'activity-log', rule: 4 });
   });
 
+  test('rule 4 (crash): the crashed side is target when the peer has been promoted since (failover)', () => {
+    const d = both(side(0, { crashedPrimary: true }), side(1, { primaryNow: true }));
+    assert.deepEqual(d, { kind: 'target', over: 'activity-log', rule: 4 });
+  });
+
   test('rule 4 (crash): both crashed as Primary, neither Primary now → the lower node-id is source', () => {
     const d = both(side(0, { crashedPrimary: true }), side(1, { crashedPrimary: true }));
     assert.deepEqual(d, { kind: 'source', over: 'activity-log', rule: 4 });
@@ -138,6 +143,21 @@ describe('decideSync', () => {
     test('equal C, the peer is Inconsistent and I am Outdated → SyncSource, full', () => {
       const d = both(side(0, { disk: 'Outdated' }), side(1, { disk: 'Inconsistent' }));
       assert.deepEqual(d, { kind: 'source', over: 'full', rule: 4 });
+    });
+
+    test('rule 4 (crash): an Inconsistent side that crashed as Primary is not source over a side with data', () => {
+      const d = both(side(0, { crashedPrimary: true, disk: 'Inconsistent' }), side(1, { crashedPrimary: true, disk: 'UpToDate' }));
+      assert.deepEqual(d, { kind: 'target', over: 'activity-log', rule: 4 });
+    });
+
+    test('a bitmap rule that points from an Inconsistent side to one with data flips its direction', () => {
+      const d = both(side(0, { current: Y, bitmapForPeer: X, disk: 'Inconsistent' }), side(1, { current: X, disk: 'Outdated' }));
+      assert.deepEqual(d, { kind: 'target', over: 'bitmap', rule: 6 });
+    });
+
+    test('rule 3 from an Inconsistent side to a blank one stays (both without good data)', () => {
+      const d = both(side(0, { disk: 'Inconsistent' }), side(1, { current: UUID_JUST_CREATED, disk: 'Inconsistent' }));
+      assert.deepEqual(d, { kind: 'source', over: 'full', rule: 3 });
     });
 
     test('both Inconsistent → still no sync', () => {

@@ -371,7 +371,18 @@ describeLab('reaching the hosts over SSH', () => {
         return r.channel;
       }),
     );
+    // Promote once the pair is connected: a `primary --force` racing the handshake leaves
+    // the engine with a SyncSource whose peer never becomes SyncTarget (reported to the lead).
+    await waitFor('connected', async () => {
+      const snaps = await Promise.all(chans.map((c) => c.client.request<AgentSnapshot>('snapshot')));
+      return snaps.every((sn) => sn.resources[0]?.connections[0]?.peerDevices[0]?.replication === 'Established') || undefined;
+    });
     await chans[0]!.client.request('primary', { resource: 'r0', force: true });
+    const describeState = async (): Promise<string> => {
+      const snaps = await Promise.all(chans.map((c) => c.client.request<AgentSnapshot>('snapshot')));
+      const logs = await Promise.all(lab.hosts.map((h) => h.exec(['tail', '-n', '15', '/var/lib/drbd-tui/agent.log']).then((r) => r.stdout)));
+      return snaps.map((sn, i) => `${sn.node}: ${JSON.stringify(sn.resources[0]?.connections[0] ?? null)} disk ${sn.resources[0]?.devices[0]?.disk}\nlog:\n${logs[i]}`).join('\n');
+    };
     await waitFor('sync done', async () => {
       const snaps = await Promise.all(chans.map((c) => c.client.request<AgentSnapshot>('snapshot')));
       return (
@@ -381,7 +392,7 @@ describeLab('reaching the hosts over SSH', () => {
           return s.resources[0]?.devices[0]?.disk === 'UpToDate' && c?.connection === 'Connected' && pd?.replication === 'Established' && pd.peerDisk === 'UpToDate';
         }) || undefined
       );
-    }, 60_000);
+    }, 60_000).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await describeState()}`)));
     const healthy = await cli(['status', '--json', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
     assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);
     const hj = JSON.parse(healthy.stdout);
