@@ -1146,10 +1146,11 @@ function tick(s: EngineState, now: number, out: Action[]): void {
       sync.rate = sync.rate === 0 ? inst : 0.5 * sync.rate + 0.5 * inst;
       sync.lastWeight = v.bitmap.weight;
       sync.lastTick = now;
-      // [lab fix, case 13] Lazy bitmap write-out on the SyncTarget (DRBD writes it out during a
-      // resync too): resync writes bypass the AL, so nothing else flushed the cleared bits, and a
-      // target that lost power mid-sync came back with its bitmap all set and synced in full.
-      if (sync.dir === 'target' && moved > 0) persist(s, v, out);
+      // Lazy bitmap write-out during a resync (DRBD does it too): resync writes bypass the AL,
+      // so nothing else saves the cleared bits, and a node that lost power mid-sync would come
+      // back with its bitmap all set and sync in full. Safe on the source as well: the target
+      // saves its bits only after its data is on disk, and reconnecting ORs both bitmaps.
+      if (moved > 0) persist(s, v, out);
     }
     pump(s, v, out);
   }

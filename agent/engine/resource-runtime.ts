@@ -13,7 +13,7 @@ import { PeerLink } from './peer-link.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';
 import type { SbPolicies } from './split-brain-policy.js';
-import { UNDO_DEFAULT_FRACTION } from './undo-decision.js';
+import { defaultUndoMax } from './undo-decision.js';
 import { recoverUndoJournal, UndoJournal, type DataArea } from './undo-journal.js';
 import { systemRng } from './uuid.js';
 import { VolumeStore } from './volume-store.js';
@@ -86,7 +86,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       protocol: config.protocol,
       maxRate: config.net.maxRate,
       afterSb: sbPolicies(config),
-      undoJournalMax: stores.map((st) => config.net.undoJournalMax ?? Math.floor(st.dataBytes * UNDO_DEFAULT_FRACTION)),
+      undoJournalMax: stores.map((st) => config.net.undoJournalMax ?? defaultUndoMax(st.dataBytes)),
       ackTimeout: Math.max(config.net.pingTimeout * 2, 6),
       volumes: stores.map((st, i) => ({ volume: i, dataBytes: st.dataBytes, meta: st.meta(), bitmap: st.bitmap })),
       now: Date.now(),

@@ -13,8 +13,14 @@ const UNDO_HEADER = 64;
 const UNDO_ENTRY_HEAD = 16;
 const HEADROOM = 64 * 1024 * 1024;
 
-/** Default maximum journal size: a quarter of the volume. */
-export const UNDO_DEFAULT_FRACTION = 0.25;
+/**
+ * Default maximum journal size: enough for every block of the volume. A smaller default made
+ * the resync after a crash (the hot extents join the bitmap) wait for an operator; with this
+ * one only a file system short of space does, and the operator is told before any write.
+ */
+export function defaultUndoMax(dataBytes: number): number {
+  return undoBytesFor(Math.ceil(dataBytes / BLOCK));
+}
 
 /** Journal bytes needed to save `blocks` blocks, one entry each (the worst case). */
 export function undoBytesFor(blocks: number): number {

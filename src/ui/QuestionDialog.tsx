@@ -10,6 +10,40 @@ export interface Question {
   kind: 'yes-no' | 'secret';
 }
 
+/** Word-wraps one line to `width` columns (over-long words are cut). Pure. */
+export function wrapLine(line: string, width: number): string[] {
+  if (width <= 0) return [];
+  const out: string[] = [];
+  let cur = '';
+  for (let word of line.split(' ')) {
+    while (word.length > width) {
+      if (cur) {
+        out.push(cur);
+        cur = '';
+      }
+      out.push(word.slice(0, width));
+      word = word.slice(width);
+    }
+    if (!cur) cur = word;
+    else if (cur.length + 1 + word.length <= width) cur += ' ' + word;
+    else {
+      out.push(cur);
+      cur = word;
+    }
+  }
+  out.push(cur);
+  return out;
+}
+
+function bodyLines(question: Question, width: number): string[] {
+  return question.body.flatMap((l) => l.split('\n')).flatMap((l) => wrapLine(l, Math.min(width, 80) - 4));
+}
+
+/** Lines the dialog takes at `width`: the console gives the rest of the screen to the App. */
+export function questionHeight(question: Question, width: number): number {
+  return 2 + 1 + bodyLines(question, width).length + 1;
+}
+
 export function QuestionDialog({ question, width, onAnswer }: { question: Question; width: number; onAnswer: (answer: string | boolean) => void }) {
   const [typed, setTyped] = useState('');
   useInput((input, key) => {
@@ -23,17 +57,24 @@ export function QuestionDialog({ question, width, onAnswer }: { question: Questi
     else if (key.backspace || key.delete) setTyped((t) => t.slice(0, -1));
     else if (input) setTyped((t) => t + input);
   });
+  // Exactly questionHeight() lines: the console sizes the App below it from that.
   return (
-    <Box flexDirection="column" borderStyle="double" borderColor="yellow" width={Math.min(width, 80)} paddingX={1}>
-      <Text bold color="yellow">
+    <Box flexDirection="column" borderStyle="double" borderColor="yellow" width={Math.min(width, 80)} paddingX={1} flexShrink={0}>
+      <Text bold color="yellow" wrap="truncate">
         {question.title}
       </Text>
-      {question.body.map((l, i) => (
-        <Text key={i} wrap="wrap">
+      {bodyLines(question, width).map((l, i) => (
+        <Text key={i} wrap="truncate">
           {l}
         </Text>
       ))}
-      {question.kind === 'yes-no' ? <Text bold>y accept · n refuse</Text> : <Text>{'> ' + '*'.repeat(typed.length)} (Enter, or Esc to skip)</Text>}
+      {question.kind === 'yes-no' ? (
+        <Text bold wrap="truncate">
+          y accept · n refuse
+        </Text>
+      ) : (
+        <Text wrap="truncate">{'> ' + '*'.repeat(typed.length)} (Enter, or Esc to skip)</Text>
+      )}
     </Box>
   );
 }

@@ -1,6 +1,7 @@
 // Engine part 2 end to end with two real runtimes (real files, loopback TCP): online verify
 // (case 15, the backing file changed behind the engine's back), invalidate, and an automatic
 // split-brain policy carried over the real wire.
+import { defaultUndoMax } from '../../../agent/engine/undo-decision.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
@@ -123,14 +124,14 @@ test('split brain resolved by discard-least-changes over the real wire', async (
   }
 });
 
-test('net.undo-journal-max reaches the config (default: absent, the runtime uses a quarter of the volume)', async () => {
+test('net.undo-journal-max reaches the config (default: absent, the runtime allows a journal of the whole volume)', async () => {
   const base = resourceYaml({ dir: '/tmp/x', portA: 7001, portB: 7002, size: '16MiB' });
   assert.equal(loadConfig(base, 'ha-a').net.undoJournalMax, undefined);
   const cfg = loadConfig(base.replace('  ping-timeout: 2\n', '  ping-timeout: 2\n  undo-journal-max: 8MiB\n'), 'ha-a');
   assert.equal(cfg.net.undoJournalMax, 8 << 20);
   const p = await createPair();
   try {
-    assert.deepEqual(p.a.state.undoJournalMax, [Math.floor(p.a.stores[0]!.dataBytes / 4)]);
+    assert.deepEqual(p.a.state.undoJournalMax, [defaultUndoMax(p.a.stores[0]!.dataBytes)]);
   } finally {
     await p.close();
   }
