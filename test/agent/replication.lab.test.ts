@@ -164,5 +164,12 @@ describeLab('replication between two daemons in the lab', () => {
       const block = data.subarray(i * 4096, (i + 1) * 4096);
       assert.ok(block.every((x) => x === (i % 250) + 1), `acknowledged write ${i} at offset ${off} is on the survivor`);
     }
+    // And the initiator reads the same patterns from the survivor's own target.
+    assert.equal((await b.cli('target', 'start', 'r0')).code, 0);
+    const survivor = `iscsi://${lab.b.address}:3260/iqn.2026-11.com.example:r0/0`;
+    const reads = completed.slice(0, 40).map((off) => `read -P 0x${((((off - (16 << 20)) / 4096) % 250) + 1).toString(16)} ${off} 4k`);
+    const r = qemuIo(survivor, [...reads, 'read -P 0x41 0 1M']);
+    assert.equal(r.code, 0, r.out);
+    assert.doesNotMatch(r.out, /verification failed/i, r.out);
   });
 });

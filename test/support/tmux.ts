@@ -2,7 +2,7 @@
 // keys and read the screen back. Each terminal has its own tmux server (-L), so a test never
 // sees or kills another's sessions, and kill() takes the whole server down.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { requireTools, type NeededTool } from './lab-packages.js';
 
 export const TMUX_TOOLS: NeededTool[] = [{ path: '/usr/bin/tmux', pkg: 'tmux' }];
@@ -44,6 +44,8 @@ export async function openTerminal(opts: { argv: string[]; cwd: string; exitFile
   const cmd = `env -u CI -u NODE_TEST_CONTEXT -u SSH_AUTH_SOCK ${opts.argv.map(shq).join(' ')}; echo $? > ${shq(opts.exitFile)}`;
   await tmux(['-L', server, '-f', '/dev/null', 'new-session', '-d', '-s', 'console', '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30), '-c', opts.cwd, cmd]);
   const target = ['-t', 'console'];
+  // kill-server leaves the socket file behind: remember it to remove it.
+  const socketPath = (await tmux(['-L', server, 'display-message', '-p', '#{socket_path}']).catch(() => '')).trim();
   const term: Terminal = {
     server,
     async keys(keys, o = {}) {
@@ -80,6 +82,7 @@ export async function openTerminal(opts: { argv: string[]; cwd: string; exitFile
     },
     async kill() {
       await tmux(['-L', server, 'kill-server']).catch(() => undefined);
+      if (socketPath) rmSync(socketPath, { force: true });
     },
   };
   return term;
