@@ -305,6 +305,8 @@ const WRITES_IN_FLIGHT = 'Application writes are still in flight; try again once
 
 function promote(s: EngineState, req: number, force: boolean, out: Action[]): void {
   if (s.role === 'Primary') return out.push({ a: 'reply', req }), undefined;
+  // Mid-handshake the peer may be deciding on identifiers this promotion would change.
+  if (s.handshake && !connected(s)) return refuse(out, req, 'In transient state, retry after next state change');
   if (connected(s) && s.peerRole === 'Primary') return refuse(out, req, 'Multiple primaries not allowed by config');
   for (const v of s.volumes) {
     if (v.disk === 'UpToDate') continue;

@@ -850,3 +850,22 @@ describe('acceptance', () => {
     }
   });
 });
+
+test('promotion mid-handshake is refused as a transient state (the peer may decide on old identifiers)', () => {
+  const s = createEngine({
+    resource: 'r0',
+    nodeId: 0,
+    peerNodeId: 1,
+    protocol: 'C',
+    maxRate: 100 << 20,
+    ackTimeout: 6,
+    now: 0,
+    rng: createPrng(1),
+    volumes: [{ volume: 0, dataBytes: 1 << 20, bitmap: new Bitmap(256), meta: { gi: { current: 4n, bitmap: 0n, history: [] }, disk: 'Inconsistent', primary: false, crashedPrimary: false, peerOutdated: false } }],
+  });
+  step(s, { t: 'admin', req: 1, command: { cmd: 'connect', discardMyData: false } });
+  step(s, { t: 'link-up' });
+  const out = step(s, { t: 'admin', req: 2, command: { cmd: 'primary', force: true } });
+  assert.deepEqual(out.find((a) => a.a === 'reply'), { a: 'reply', req: 2, error: 'In transient state, retry after next state change' });
+  assert.equal(s.role, 'Secondary');
+});
