@@ -1,7 +1,8 @@
 // Positional I/O on a backing disk: a regular file or a block device. The one place that
 // opens disks; metadata, the replication engine and the plain file device all go through it.
 import { close as fsClose, fdatasync as fsFdatasync, open as fsOpen, read as fsRead, write as fsWrite } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -39,6 +40,7 @@ async function blockDeviceSize(fh: FileHandle): Promise<number> {
 export async function openBackingDisk(path: string, opts: { create?: number } = {}): Promise<BackingDisk> {
   let st = await stat(path).catch(() => undefined);
   if (!st && opts.create !== undefined) {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const fh = await open(path, 'wx', 0o600);
     await fh.truncate(opts.create);
     await fh.close();
