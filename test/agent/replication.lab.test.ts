@@ -58,7 +58,7 @@ describeLab('replication between two daemons in the lab', () => {
     const syncing = await jsonWhen(a, 'r0', (s) => peerDevice(s)['replication-state'] === 'SyncSource', 'SyncSource');
     assert.equal(disk(syncing), 'UpToDate');
     assert.match((await a.cli('status', 'r0')).stdout, /replication:SyncSource peer-disk:Inconsistent done:\d+\.\d\d/);
-    assert.match((await b.cli('status', 'r0')).stdout, /disk:Inconsistent\n  ha-a role:Primary\n    replication:SyncTarget peer-disk:UpToDate done:/);
+    assert.match((await b.cli('status', 'r0')).stdout, /disk:Inconsistent\n {2}ha-a role:Primary\n {4}replication:SyncTarget peer-disk:UpToDate done:/);
 
     // Application writes during the sync: never overwritten by older resync data.
     assert.equal((await a.cli('target', 'start', 'r0')).code, 0);
