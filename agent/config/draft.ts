@@ -45,6 +45,7 @@ export interface Draft {
     maxRate: number;
     pingTimeout: number;
     undoJournalMax?: number;
+    dataIntegrity?: boolean;
   };
   /** Where the hosts are declared (YAML `hosts:` key, the .res `resource` keyword). */
   hostsAt: At;
@@ -184,6 +185,7 @@ export function finish(d: Draft, opts: LoadOptions): Located {
       maxRate: d.net.maxRate,
       pingTimeout: d.net.pingTimeout,
       ...(d.net.undoJournalMax !== undefined ? { undoJournalMax: d.net.undoJournalMax } : {}),
+      ...(d.net.dataIntegrity ? { dataIntegrity: true } : {}),
     },
     volumes,
     hosts,

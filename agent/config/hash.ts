@@ -48,6 +48,7 @@ export function configMeaning(c: ResourceConfig): unknown {
       pingTimeout: c.net.pingTimeout,
       // Only when set, so that existing files keep their hash.
       ...(c.net.undoJournalMax !== undefined ? { undoJournalMax: c.net.undoJournalMax } : {}),
+      ...(c.net.dataIntegrity ? { dataIntegrity: true } : {}),
     },
     hosts: hosts.map((h) => ({ name: h.name, nodeId: h.nodeId, host: h.host.toLowerCase(), port: h.port })),
     volumes: [...c.volumes]

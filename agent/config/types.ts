@@ -22,6 +22,8 @@ export interface NetConfig {
   maxRate: number;
   /** Seconds without an answer to a ping before the peer is declared dead (DRBD ping-timeout). */
   pingTimeout: number;
+  /** net.data-integrity-alg crc32c: checksum replicated and resync data too (DRBD's default, none: TCP's checksum). */
+  dataIntegrity?: boolean;
   /** Beyond DRBD: undo journal maximum per volume in bytes (consistent resync target); default a quarter of the volume. */
   undoJournalMax?: number;
 }

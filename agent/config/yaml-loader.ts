@@ -58,6 +58,9 @@ const secret = (what: string) =>
   });
 const policy = (allowed: readonly string[]) => leaf((v) => parsePolicy(v, allowed));
 const rate = leaf(parseRate);
+const integrityAlg = leaf((v) =>
+  v === 'crc32c' || v === 'none' ? ok<'crc32c' | 'none'>(v) : fail<'crc32c' | 'none'>(`must be crc32c or none (got ${shown(v)})`),
+);
 const pingTimeout = leaf((v) =>
   typeof v === 'number' && v >= 0.1 && v <= 30
     ? ok(v)
@@ -112,6 +115,7 @@ const Schema = z.strictObject({
     'c-max-rate': z.optional(rate),
     'ping-timeout': z.optional(pingTimeout),
     'undo-journal-max': z.optional(size),
+    'data-integrity-alg': z.optional(integrityAlg),
   }),
   volumes: z.array(
     z.strictObject({
@@ -149,7 +153,7 @@ type Raw = z.output<typeof Schema>;
 // Keys by where they may appear, for "unknown key" hints.
 const KEYS: Record<string, readonly string[]> = {
   '': ['resource', 'protocol', 'net', 'volumes', 'hosts', 'iscsi'],
-  net: ['shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'c-max-rate', 'ping-timeout', 'undo-journal-max'],
+  net: ['shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'c-max-rate', 'ping-timeout', 'undo-journal-max', 'data-integrity-alg'],
   'volumes[]': ['volume', 'device', 'disk', 'size', 'meta-disk'],
   'hosts.*': ['node-id', 'address'],
   iscsi: ['iqn', 'portal', 'chap'],
@@ -385,6 +389,7 @@ function buildDraft(file: string, raw: Raw, loc: Locator, opts: LoadOptions): Lo
       maxRate: raw.net['c-max-rate'] ?? DEFAULTS.maxRate,
       pingTimeout: raw.net['ping-timeout'] ?? DEFAULTS.pingTimeout,
       ...(raw.net['undo-journal-max'] !== undefined ? { undoJournalMax: raw.net['undo-journal-max'] } : {}),
+      ...(raw.net['data-integrity-alg'] === 'crc32c' ? { dataIntegrity: true } : {}),
     },
     hostsAt: loc.keyAt(['hosts']),
     hosts,

@@ -56,6 +56,8 @@ export interface PeerLinkOptions {
   handshakeTimeout?: number;
   /** Redial backoff in ms: first delay, doubling up to max, ±20% jitter (default 100 → 5000). */
   backoff?: { initialMs: number; maxMs: number };
+  /** Checksum bulk data too (net.data-integrity-alg crc32c); default true here, the resource file's default is DRBD's none. */
+  dataIntegrity?: boolean;
   /** Bytes queued on the socket above which the link reports itself congested (default 8 MiB). */
   congestionThreshold?: number;
 }
@@ -212,6 +214,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       handshakeTimeout: 5,
       backoff: { initialMs: 100, maxMs: 5000 },
       congestionThreshold: 8 << 20,
+      dataIntegrity: true,
       ...options,
     };
     this.backoffMs = this.opts.backoff.initialMs;
@@ -521,7 +524,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   // ---- I/O ----
 
   private write(conn: Conn, msg: PeerMessage): void {
-    const bufs = encodeMessage(msg);
+    const bufs = encodeMessage(msg, { dataIntegrity: this.opts.dataIntegrity });
     const s = conn.socket;
     const done = (): void => this.afterWrite(conn);
     if (bufs.length === 1) {

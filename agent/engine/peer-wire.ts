@@ -46,6 +46,14 @@ export interface Frame {
 
 // ---- Messages ----
 
+/**
+ * Frame flag: the bulk data of this frame is not checksummed (net.data-integrity-alg none,
+ * DRBD's default; TCP's checksum covers it). Header, fields and control messages always are.
+ */
+export const FRAME_DATA_UNCHECKED = 0x8000;
+/** With FRAME_DATA_UNCHECKED, the checksum covers this many leading payload bytes. */
+export const CHECKED_PREFIX = 64;
+
 /** Data / write flags. */
 export const DATA_FUA = 1;
 export const DATA_FLUSH = 2;
@@ -308,8 +316,9 @@ const ROLES: readonly Role[] = ['Primary', 'Secondary', 'Unknown'];
  * Fills the frame header at the start of `head` (whose bytes after the header are the start
  * of the payload) and returns the buffers to write: [head] or [head, data].
  */
-function finishFrame(type: number, head: Buffer, data?: Buffer, flags = 0): Buffer[] {
+function finishFrame(type: number, head: Buffer, data?: Buffer, flags = 0, dataChecked = true): Buffer[] {
   const dataLen = data?.length ?? 0;
+  if (data && dataLen > 0 && !dataChecked) flags |= FRAME_DATA_UNCHECKED;
   const payloadLen = head.length - FRAME_HEADER_BYTES + dataLen;
   if (payloadLen > MAX_FRAME_PAYLOAD) throw new RangeError(`frame payload ${payloadLen} bytes exceeds ${MAX_FRAME_PAYLOAD}`);
   head.writeUInt32BE(FRAME_MAGIC, 0);
@@ -318,7 +327,12 @@ function finishFrame(type: number, head: Buffer, data?: Buffer, flags = 0): Buff
   head.writeUInt32BE(payloadLen, 8);
   let crc = crc32c(head, 0, 0, 12);
   crc = crc32c(head, crc, FRAME_HEADER_BYTES);
-  if (data && dataLen > 0) crc = crc32c(data, crc);
+  if (data && dataLen > 0) {
+    // Unchecked data: the checksum still covers the message's fields and the first bytes
+    // after them, up to CHECKED_PREFIX bytes of payload, as the decoder computes it.
+    const rest = dataChecked ? dataLen : Math.max(0, Math.min(dataLen, CHECKED_PREFIX - (head.length - FRAME_HEADER_BYTES)));
+    crc = crc32c(data, crc, 0, rest);
+  }
   head.writeUInt32BE(crc, 12);
   return data && dataLen > 0 ? [head, data] : [head];
 }
@@ -367,7 +381,8 @@ function jsonFrame(type: number, body: Record<string, unknown>): Buffer[] {
 }
 
 /** Encodes a message to the buffers to write, in order (one or two: data is never copied). */
-export function encodeMessage(msg: PeerMessage): Buffer[] {
+export function encodeMessage(msg: PeerMessage, opts: { dataIntegrity?: boolean } = {}): Buffer[] {
+  const dataChecked = opts.dataIntegrity ?? true;
   const T = MESSAGE_TYPE_NUMBERS;
   const H = FRAME_HEADER_BYTES;
   switch (msg.type) {
@@ -427,7 +442,7 @@ export function encodeMessage(msg: PeerMessage): Buffer[] {
       head.writeUInt16BE(checkU16(msg.flags, 'flags'), H + 2);
       writeU64(head, msg.seq, H + 4, 'seq');
       writeU64(head, msg.offset, H + 12, 'offset');
-      return finishFrame(T.Data, head, checkData(msg.payload, 'Data payload'));
+      return finishFrame(T.Data, head, checkData(msg.payload, 'Data payload'), 0, dataChecked);
     }
     case 'WriteAck': {
       const head = allocHead(12);
@@ -477,7 +492,7 @@ export function encodeMessage(msg: PeerMessage): Buffer[] {
       head.writeUInt16BE(checkU16(msg.volume, 'volume'), H);
       writeU64(head, msg.offset, H + 4, 'offset');
       writeU64(head, msg.id, H + 12, 'id');
-      return finishFrame(T.RsDataReply, head, checkData(msg.payload, 'RsDataReply payload'));
+      return finishFrame(T.RsDataReply, head, checkData(msg.payload, 'RsDataReply payload'), 0, dataChecked);
     }
     case 'RsIsInSync': {
       const head = allocHead(20);
@@ -746,9 +761,10 @@ export class FrameDecoder {
       const f = this.pending;
       if (this.total < f.length) return null;
       const payload = this.take(f.length);
-      if (crc32c(payload, f.headerCrc) !== f.crc) throw new ProtocolError('bad-checksum', `frame checksum mismatch (type ${f.type}, ${f.length} bytes)`);
+      const checked = f.flags & FRAME_DATA_UNCHECKED ? Math.min(f.length, CHECKED_PREFIX) : f.length;
+      if (crc32c(payload, f.headerCrc, 0, checked) !== f.crc) throw new ProtocolError('bad-checksum', `frame checksum mismatch (type ${f.type}, ${f.length} bytes)`);
       this.pending = null;
-      return { type: f.type, flags: f.flags, payload };
+      return { type: f.type, flags: f.flags & ~FRAME_DATA_UNCHECKED, payload };
     } catch (e) {
       if (e instanceof ProtocolError) {
         this.failed = e;

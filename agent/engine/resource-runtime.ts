@@ -102,6 +102,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       configHash: config.source.hash,
       pingInterval: Math.max(1, Math.min(10, config.net.pingTimeout / 2)),
       pingTimeout: config.net.pingTimeout,
+      dataIntegrity: config.net.dataIntegrity === true,
     });
     this.link.on('connected', (info) => {
       if (!info.configHashMatches) this.log('warn', `resource file differs from the peer's (config hash ${config.source.hash} here, ${info.peerConfigHash} there)`);

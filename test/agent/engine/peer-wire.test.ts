@@ -268,3 +268,20 @@ describe('peer-wire protocol errors', () => {
     }
   });
 });
+
+test('data-integrity none: bulk data is not checksummed, the fields and header still are', () => {
+  const payload = Buffer.alloc(4096, 0x5a);
+  const msg = { type: 'Data', volume: 0, seq: 7, offset: 8192, flags: 0, payload } as const;
+  const wire = Buffer.concat(encodeMessage(msg, { dataIntegrity: false }));
+  const dataFlipped = Buffer.from(wire);
+  dataFlipped[dataFlipped.length - 1]! ^= 0xff;
+  const frames = new FrameDecoder().push(dataFlipped);
+  assert.equal(frames.length, 1, 'a flipped data byte past the checked prefix goes unnoticed (TCP covers it)');
+  assert.equal(frames[0]!.flags, 0);
+  const fieldFlipped = Buffer.from(wire);
+  fieldFlipped[16 + 12]! ^= 0x01; // inside the offset field
+  assert.throws(() => new FrameDecoder().push(fieldFlipped), /checksum/);
+  const checked = Buffer.concat(encodeMessage(msg));
+  checked[checked.length - 1]! ^= 0xff;
+  assert.throws(() => new FrameDecoder().push(checked), /checksum/, 'with data integrity on, data is covered');
+});
