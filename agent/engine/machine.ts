@@ -689,8 +689,12 @@ function lostPeer(s: EngineState, out: Action[]): void {
     v.sync = undefined;
     v.repl = 'Off';
     if (v.peerDisk !== 'Outdated' || !v.meta.peerOutdated) v.peerDisk = 'DUnknown';
+    const sharedGen = v.peerGi !== undefined && uuidEq(parseUuid(v.peerGi.current), v.meta.gi.current);
     v.peerGi = undefined;
-    if (s.role === 'Primary' && hadData && wasConnected) v.newGenPending = true;
+    // [sim fix] Also a peer that was mid-resync (Inconsistent) may share our C (rule 4 AL sync,
+    // "better disk" full sync): writes made after losing it without a new generation were later
+    // judged by rule 4 again and overwritten from the peer's side.
+    if (s.role === 'Primary' && (hadData || sharedGen) && wasConnected) v.newGenPending = true;
     // [sim fix] Writes the peer never acknowledged are writes after losing it: they must start
     // the new generation now. Left lazy, a Primary that wrote nothing more kept C equal to the
     // peer's, the next handshake matched rule 4 (no sync) and those bits were never resynced.
