@@ -2,7 +2,7 @@
 // with its private /etc/drbd-tui, /var/lib/drbd-tui and /run/drbd-tui, exactly as deployed.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lab, LabHost } from '../lab/lab.js';
 import { AGENT } from './agent-daemons.js';
@@ -99,13 +99,4 @@ export async function jsonWhen(agent: LabAgent, resource: string, pred: (s: Stat
   throw new Error(`${agent.host.name}: timed out waiting for ${what}; last status: ${JSON.stringify(last)}`);
 }
 
-export async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(length);
-    await fh.read(b, 0, length, offset);
-    return b;
-  } finally {
-    await fh.close();
-  }
-}
+export { readRange } from './files.js';

@@ -7,19 +7,10 @@ import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { sbPolicies } from '../../../agent/engine/resource-runtime.js';
 import { createPair, loadConfig, resourceYaml, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { readRange } from '../../support/files.js';
 
 const BLOCK = 4096;
 
-async function fileRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, offset);
-    return buf;
-  } finally {
-    await fh.close();
-  }
-}
 
 async function writeFileRange(path: string, offset: number, data: Buffer): Promise<void> {
   const fh = await open(path, 'r+');
@@ -63,14 +54,14 @@ test('case 15: verify finds blocks changed behind the engine\'s back; nothing mo
       assert.equal(pd.verifyMismatch, bad.length * 4);
     }
     assert.ok(logs.some((t) => t.includes(`${bad.length * 4} KiB out of sync`)), logs.join('\n'));
-    for (const b of bad) assert.deepEqual((await fileRange(p.diskB, b * BLOCK + 17, 16)).toString(), 'behind your back', 'nothing resynced');
+    for (const b of bad) assert.deepEqual((await readRange(p.diskB, b * BLOCK + 17, 16)).toString(), 'behind your back', 'nothing resynced');
 
     await p.a.admin({ cmd: 'disconnect' });
     await p.a.admin({ cmd: 'connect', discardMyData: false });
     const rx = p.b.state.volumes[0]!.stats.received;
     await waitFor(() => connected(p) && established(p) && p.b.state.volumes[0]!.disk === 'UpToDate' && p.a.state.volumes[0]!.bitmap.weight === 0, 'resync after reconnect');
     assert.equal(p.b.state.volumes[0]!.stats.received - rx, bad.length * BLOCK, 'exactly the mismatching blocks moved');
-    for (const b of bad) assert.deepEqual(await fileRange(p.diskB, b * BLOCK, BLOCK), await fileRange(p.diskA, b * BLOCK, BLOCK));
+    for (const b of bad) assert.deepEqual(await readRange(p.diskB, b * BLOCK, BLOCK), await readRange(p.diskA, b * BLOCK, BLOCK));
   } finally {
     await p.close();
   }
@@ -88,7 +79,7 @@ test('invalidate: a Secondary gets a full sync from its UpToDate peer; refused o
     assert.equal(p.b.state.volumes[0]!.disk, 'Inconsistent');
     await waitFor(() => established(p) && p.b.state.volumes[0]!.disk === 'UpToDate', 'full sync to finish');
     assert.equal(p.b.state.volumes[0]!.stats.received - rx, p.b.state.volumes[0]!.dataBytes, 'full sync');
-    assert.deepEqual(await fileRange(p.diskB, 5 * BLOCK, BLOCK), Buffer.alloc(BLOCK, 0x77));
+    assert.deepEqual(await readRange(p.diskB, 5 * BLOCK, BLOCK), Buffer.alloc(BLOCK, 0x77));
   } finally {
     await p.close();
   }
@@ -117,8 +108,8 @@ test('split brain resolved by discard-least-changes over the real wire', async (
     await p.b.admin({ cmd: 'connect', discardMyData: false });
     await waitFor(() => connected(p) && established(p) && p.b.state.volumes[0]!.disk === 'UpToDate', 'B resynced as the victim');
     assert.equal(p.a.state.splitBrain, false);
-    for (const b of [1, 2, 3, 9]) assert.deepEqual(await fileRange(p.diskB, b * BLOCK, BLOCK), await fileRange(p.diskA, b * BLOCK, BLOCK));
-    assert.deepEqual(await fileRange(p.diskB, 9 * BLOCK, BLOCK), Buffer.alloc(BLOCK), 'B\'s own write was discarded');
+    for (const b of [1, 2, 3, 9]) assert.deepEqual(await readRange(p.diskB, b * BLOCK, BLOCK), await readRange(p.diskA, b * BLOCK, BLOCK));
+    assert.deepEqual(await readRange(p.diskB, 9 * BLOCK, BLOCK), Buffer.alloc(BLOCK), 'B\'s own write was discarded');
   } finally {
     await p.close();
   }

@@ -1,18 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open } from 'node:fs/promises';
 import { createPair, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { readRange } from '../../support/files.js';
 
-async function readFileRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, offset);
-    return buf;
-  } finally {
-    await fh.close();
-  }
-}
 
 const connected = (p: Pair) => p.a.state.conn === 'Connected' && p.b.state.conn === 'Connected';
 const established = (p: Pair) => p.a.state.volumes[0]!.repl === 'Established' && p.b.state.volumes[0]!.repl === 'Established';
@@ -36,7 +26,7 @@ test('initial sync after primary --force, then protocol C writes land on both di
     const data = Buffer.alloc(256 * 1024, 0xa5);
     await dev.write(1 << 20, data);
     // Protocol C: once the write completed, the peer's disk has it.
-    assert.deepEqual(await readFileRange(p.diskB, 1 << 20, data.length), data);
+    assert.deepEqual(await readRange(p.diskB, 1 << 20, data.length), data);
     assert.deepEqual(await dev.read(1 << 20, data.length), data);
     await dev.flush();
   } finally {
@@ -67,7 +57,7 @@ test('secondary outage: writes while disconnected move by bitmap only', async ()
     assert.equal(p.b.state.volumes[0]!.stats.received - before, blocks.length * 4096, 'exactly the written blocks moved');
     assert.equal(p.a.state.volumes[0]!.meta.gi.bitmap, 0n);
     assert.ok(p.a.state.volumes[0]!.meta.gi.history.some((h) => h >> 1n === oldC >> 1n), 'old bitmap UUID in history');
-    for (const b of blocks) assert.deepEqual(await readFileRange(p.diskB, b * 4096, 4096), Buffer.alloc(4096, b & 0xff));
+    for (const b of blocks) assert.deepEqual(await readRange(p.diskB, b * 4096, 4096), Buffer.alloc(4096, b & 0xff));
   } finally {
     await p.close();
   }

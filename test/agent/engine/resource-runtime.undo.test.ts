@@ -3,25 +3,16 @@
 // after its own crash mid-resync (runtime abandoned, then attached again).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { undoPath } from '../../../agent/engine/undo-journal.js';
 import { createPair, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { readRange } from '../../support/files.js';
 
 const BLOCK = 4096;
 const CHUNK = 64 * 1024;
 /** Chunks written while B is away: 3 MiB in 48 scattered 64 KiB writes (fits the 4 MiB journal maximum of a 16 MiB volume). */
 const CHUNKS = Array.from({ length: 48 }, (_, i) => i * 2 * CHUNK);
 
-async function fileRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, offset);
-    return buf;
-  } finally {
-    await fh.close();
-  }
-}
 
 const connected = (p: Pair) => p.a.state.conn === 'Connected' && p.b.state.conn === 'Connected';
 
@@ -50,7 +41,7 @@ async function midResync(): Promise<Pair> {
 }
 
 async function assertImage(path: string, fill: number): Promise<void> {
-  for (const off of CHUNKS) assert.deepEqual(await fileRange(path, off, CHUNK), Buffer.alloc(CHUNK, fill), `chunk at ${off}`);
+  for (const off of CHUNKS) assert.deepEqual(await readRange(path, off, CHUNK), Buffer.alloc(CHUNK, fill), `chunk at ${off}`);
 }
 
 test('the source vanishes mid-resync → the target rolls back to its consistent image, Outdated, promotable with --force', async () => {
