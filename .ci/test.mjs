@@ -30,6 +30,7 @@ const labPackages = {
   'qemu-iscsi': { path: '/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so', pkg: 'qemu-block-extra' },
   tgtd: { path: '/usr/sbin/tgtd', pkg: 'tgt' },
   tmux: { path: '/usr/bin/tmux', pkg: 'tmux' },
+  sudo: { path: '/usr/bin/sudo', pkg: 'sudo' },
 };
 
 function ensureLabPackages() {

@@ -14,7 +14,10 @@ export type ActionKind =
   | 'target-stop'
   | 'force-primary'
   | 'discard-my-data'
-  | 'create-md-force';
+  | 'create-md-force'
+  | 'create-md'
+  | 'down'
+  | 'up';
 
 export interface Check {
   ok: boolean;
@@ -59,6 +62,9 @@ export function agentCommand(action: ActionKind, resource: string): string {
     'force-primary': 'primary --force',
     'discard-my-data': 'connect --discard-my-data',
     'create-md-force': 'create-md --force',
+    'create-md': 'create-md',
+    down: 'down',
+    up: 'up',
   };
   return `drbd-agent ${verb[action]} ${resource}`;
 }
@@ -75,6 +81,9 @@ export function agentRequest(action: ActionKind, resource: string): { method: Me
     'force-primary': ['primary', { force: true }],
     'discard-my-data': ['connect', { discardMyData: true }],
     'create-md-force': ['create-md', { force: true }],
+    'create-md': ['create-md', {}],
+    down: ['down', {}],
+    up: ['up', {}],
   };
   const [method, extra] = table[action];
   return { method, params: { resource, ...extra } };
@@ -254,6 +263,24 @@ function checkCreateMd(c: Ctx): { checks: Check[] } {
   return { checks };
 }
 
+function checkDown(c: Ctx): { checks: Check[] } {
+  const checks = baseChecks(c);
+  const me = c.me[0]!;
+  checks.push(me.role !== 'Primary' ? ok(`${c.name} is not Primary`) : bad(`${c.name} is not Primary`, MSG.heldOpen));
+  return { checks };
+}
+
+function checkUp(c: Ctx): { checks: Check[] } {
+  const h = c.m.hosts[c.host];
+  const me = c.me[0];
+  return {
+    checks: [
+      h.reach.state === 'up' ? ok(`${c.name} reachable`) : bad(`${c.name} reachable`, `${c.name} is ${h.reach.state}`),
+      !me?.present ? ok(`${c.vols[0]?.resource ?? 'resource'} is down on ${c.name}`) : bad(`resource down on ${c.name}`, 'already up'),
+    ],
+  };
+}
+
 /** Checks one console action on one resource and host against the model. */
 export function checkAction(m: ClusterModel, action: ActionKind, resource: string, host: HostIndex): GuardResult {
   const other = (host === 0 ? 1 : 0) as HostIndex;
@@ -309,7 +336,14 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
       r = checkTarget(c, false);
       break;
     case 'create-md-force':
+    case 'create-md':
       r = checkCreateMd(c);
+      break;
+    case 'down':
+      r = checkDown(c);
+      break;
+    case 'up':
+      r = checkUp(c);
       break;
   }
   const allowed = r.checks.every((x) => x.ok);

@@ -27,4 +27,7 @@ export const ACTION_TITLES: Record<ActionKind, string> = {
   'force-primary': 'FORCE promote',
   'discard-my-data': 'Connect, DISCARDING this node\'s data',
   'create-md-force': 'Re-create metadata (WIPES the replication state)',
+  'create-md': 'Create metadata',
+  down: 'Take down',
+  up: 'Bring up',
 };
