@@ -1,16 +1,21 @@
-// qemu-img bench against our iSCSI target (file-backed) and tgt serving a plain file, in the
-// same run on the same machine: prints each figure and the ratio ours/tgt (goal ≥ 0.8).
-// Run: node --import tsx bench/iscsi.bench.ts   (needs root for tgtd, qemu-utils,
-// qemu-block-extra, tgt). Only loopback is used; tgtd is stopped by its own control port.
+// qemu-img bench against our iSCSI target and tgt serving a plain file, in the same run on
+// the same machine: prints each figure and the ratio ours/tgt (goal ≥ 0.8). Ours serves a
+// replicated Primary (protocol C, the peer an agent daemon on 127.0.0.2) with --replicated,
+// else a plain file-backed device.
+// Run: npm run build && node --import tsx bench/iscsi.bench.ts [--replicated]   (needs root
+// for tgtd, qemu-utils, qemu-block-extra, tgt). Only loopback is used.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileBlockDevice } from '../agent/engine/file-block-device.js';
+import type { BlockDevice } from '../agent/engine/block-device.js';
 import { IscsiTarget } from '../agent/iscsi/target.js';
+import { startReplicatedPrimary, type ReplicatedPrimary } from '../test/support/replicated-primary.js';
 
 const SIZE = 1 << 30;
+const replicated = process.argv.includes('--replicated');
 const OURS_IQN = 'iqn.2026-11.bench.drbd-tui:ours';
 const TGT_IQN = 'iqn.2026-11.bench.drbd-tui:tgt';
 
@@ -112,11 +117,23 @@ async function main(): Promise<void> {
   let target: IscsiTarget | undefined;
   let dev: FileBlockDevice | undefined;
   let tgt: { url: string; stop: () => Promise<void> } | undefined;
+  let primary: ReplicatedPrimary | undefined;
   try {
-    await filledFile(join(dir, 'ours.img'));
     await filledFile(join(dir, 'tgt.img'));
-    dev = await FileBlockDevice.open(join(dir, 'ours.img'));
-    target = new IscsiTarget({ iqn: OURS_IQN, host: '127.0.0.1', port: 0, luns: [dev] });
+    let lun: BlockDevice;
+    if (replicated) {
+      primary = await startReplicatedPrimary(SIZE / (1 << 20) + 64);
+      lun = primary.device;
+      // Filled through the engine, so both targets read allocated, cached blocks.
+      const chunk = Buffer.alloc(1 << 20, 0x5a);
+      for (let off = 0; off < SIZE; off += chunk.length) await lun.write(off, chunk);
+    } else {
+      await filledFile(join(dir, 'ours.img'));
+      dev = await FileBlockDevice.open(join(dir, 'ours.img'));
+      lun = dev;
+    }
+    console.log(`ours: ${replicated ? 'replicated Primary (protocol C, peer daemon on 127.0.0.2)' : 'plain file'}`);
+    target = new IscsiTarget({ iqn: OURS_IQN, host: '127.0.0.1', port: 0, luns: [lun] });
     await target.start();
     const ours = `iscsi://127.0.0.1:${target.port}/${OURS_IQN}/0`;
     tgt = await startTgt(join(dir, 'tgt.img'));
@@ -148,6 +165,7 @@ async function main(): Promise<void> {
     await tgt?.stop();
     await target?.stop();
     await dev?.close();
+    await primary?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -2,12 +2,9 @@
 // a separate agent daemon behind a real TCP connection) against writing the same stream to
 // a local file alone. Goal: ratio ≥ 0.7.
 // Run: npm run build && node --import tsx bench/write-stream.bench.ts [MiB] [chunk KiB] [in flight]
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ResourceRuntime } from '../agent/engine/resource-runtime.js';
-import { agentHost } from '../test/support/agent-daemons.js';
-import { createMd, freePort, loadConfig, resourceYaml, waitFor } from '../test/support/two-runtimes.js';
+import { startReplicatedPrimary } from '../test/support/replicated-primary.js';
 
 const totalMiB = Number(process.argv[2] ?? 512);
 const chunk = Number(process.argv[3] ?? 1024) * 1024;
@@ -29,25 +26,10 @@ async function stream(write: (offset: number, data: Buffer) => Promise<void>): P
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-bench-'));
-const text = resourceYaml({ dir, portA: await freePort('127.0.0.1'), portB: await freePort('127.0.0.2'), size: `${totalMiB + 64}MiB` });
-const peer = await agentHost(dir, 'ha-b', text);
-let rt: ResourceRuntime | undefined;
+const primary = await startReplicatedPrimary(totalMiB + 64);
 try {
-  await peer.start();
-  await peer.cli('create-md', 'r0');
-  await peer.cli('up', 'r0');
-  const cfg = loadConfig(text, 'ha-a');
-  await createMd(cfg, 0);
-  rt = await ResourceRuntime.attach(cfg, cfg.hosts[0]!, 'ha-a');
-  await rt.admin({ cmd: 'connect', discardMyData: false });
-  const r = rt;
-  await waitFor(() => r.state.conn === 'Connected', 'connection');
-  await rt.admin({ cmd: 'new-current-uuid', clearBitmap: true });
-  await rt.admin({ cmd: 'primary', force: false });
-  const dev = rt.blockDevice(0);
-
-  const localPath = join(dir, 'local.img');
+  const dev = primary.device;
+  const localPath = join(primary.dir, 'local.img');
   const fh = await open(localPath, 'w+');
   const local = await stream(async (off, d) => {
     await fh.write(d, 0, d.length, off);
@@ -62,7 +44,5 @@ try {
   console.log(`  replicated (protocol C):   ${mbps(replicated)} MB/s`);
   console.log(`  ratio replicated/local:    ${(local / replicated).toFixed(2)}  (goal >= 0.70)`);
 } finally {
-  await rt?.down().catch(() => undefined);
-  await peer.stop();
-  await rm(dir, { recursive: true, force: true });
+  await primary.stop();
 }

@@ -197,7 +197,7 @@ function diskReplacement(m: ClusterModel, resource: string, node: HostIndex): Ru
   const peer = other(node);
   const [name, peerName] = [m.hosts[node].name, m.hosts[peer].name];
   const peerGood = (x: ClusterModel): Check =>
-    allUpToDate(x, resource, peer) ? ok(`${peerName} holds UpToDate data`) : bad(`${peerName} holds UpToDate data`, `${peerName} is not UpToDate: rebuilding ${name} now could lose the last good copy`);
+    reachable(x, peer) && allUpToDate(x, resource, peer) ? ok(`${peerName} holds UpToDate data`) : bad(`${peerName} holds UpToDate data`, `${peerName} is not UpToDate: rebuilding ${name} now could lose the last good copy`);
   const notPrimary = (x: ClusterModel): Check => (isPrimary(x, resource, node) ? bad(`${name} is not Primary`, `switch ${resource} over to ${peerName} first`) : ok(`${name} is not Primary`));
   return {
     id: 'disk-replacement',
@@ -360,7 +360,7 @@ export function applicableRunbooks(m: ClusterModel, resource: string): RunbookCh
     out.push({ id: 'switchover', host: p, label: `${RUNBOOK_TITLES.switchover}: ${name(p)} → ${name(other(p))}` });
   }
   for (const h of [0, 1] as const) {
-    if (reachable(m, h) && !isPrimary(m, resource, h) && allUpToDate(m, resource, other(h))) {
+    if (reachable(m, h) && reachable(m, other(h)) && !isPrimary(m, resource, h) && allUpToDate(m, resource, other(h))) {
       out.push({ id: 'disk-replacement', host: h, label: `${RUNBOOK_TITLES['disk-replacement']} on ${name(h)}` });
     }
   }

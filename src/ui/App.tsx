@@ -8,7 +8,8 @@
 //   palette). Each is unit-tested without a terminal.
 // - Edges: hooks.ts (terminal size and resize, ~10 fps cap, toast timer, keyboard).
 // - Views: Header, ResourceTable (+ SyncBar), ProblemsPanel, DetailView, EventLog, Footer,
-//   HelpOverlay, ConfirmDialog, Toast: functions of their props only.
+//   HelpOverlay, ConfirmDialog, RunbookView (runbooks from src/runbooks/), Toast: functions
+//   of their props only.
 // - Nothing redraws on a timer: a frame happens when the model, the size or the UI state
 //   changes; the only timers are the frame cap (only while updates arrive) and a toast's expiry.
 import { useEffect, useMemo, useReducer } from 'react';
@@ -27,6 +28,7 @@ import { useConsoleInput, useTerminalSize, useThrottled, useToastTimer } from '.
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
+import { RunbookMenu, RunbookView } from './RunbookView.js';
 import { initialUiState, uiReducer, type UiState } from './state.js';
 import { Toast, toastLines } from './Toast.js';
 
@@ -79,6 +81,17 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
         <ConfirmDialog guard={g} typed={state.overlay.typed} width={width} />
       </>
     );
+  } else if (state.overlay.kind === 'runbook-menu') {
+    const o = state.overlay;
+    const menuLines = Math.max(1, o.choices.length) + 4;
+    body = (
+      <>
+        <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - menuLines))} />
+        <RunbookMenu resource={o.resource} choices={o.choices} cursor={o.cursor} width={width} />
+      </>
+    );
+  } else if (state.overlay.kind === 'runbook') {
+    body = <RunbookView overlay={state.overlay} model={model} width={width} height={bodyHeight} />;
   } else if (state.view === 'detail') {
     body = <DetailView row={rows[state.selected]} hostNames={hostNames} problems={problems} events={model.recent} width={width} height={bodyHeight} />;
   } else if (state.view === 'log') {

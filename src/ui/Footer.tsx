@@ -39,6 +39,8 @@ export function footerKeys(s: UiState): FooterKey[] {
     if (!g.allowed) return g.suggestion ? [['f', 'open suggestion'], ['Esc', 'close']] : [['Esc', 'close']];
     return g.destructive ? [['type name + ⏎', 'run'], ['Esc', 'cancel']] : [['y', 'run'], ['n/Esc', 'cancel']];
   }
+  if (s.overlay.kind === 'runbook-menu') return [['↑↓', 'choose'], ['⏎', 'open'], ['Esc', 'close', 'pinned']];
+  if (s.overlay.kind === 'runbook') return [['⏎', 'run next step'], ['Tab', '--force variant'], ['Esc', 'close', 'pinned']];
   if (s.view === 'log') return [['↑↓', 'scroll'], ['PgUp/PgDn', 'page'], ['q', 'back'], ['Esc/e', 'back', 'pinned'], ['?', 'help', 'pinned']];
   if (s.view === 'detail') return DETAIL;
   return OVERVIEW;

@@ -1,7 +1,6 @@
 // What the UI asks of whoever runs it (the real controller over SSH, or the demo): the UI
 // never talks to an agent itself.
 import type { ActionKind, GuardResult } from '../cluster/guards.js';
-import type { HostIndex } from '../cluster/model.js';
 
 export interface ActionOutcome {
   ok: boolean;
@@ -12,8 +11,6 @@ export interface ActionOutcome {
 export interface ConsoleActions {
   /** Runs a confirmed, guard-approved action on `guard.host`; resolves with the agent's answer. */
   run(guard: GuardResult): Promise<ActionOutcome>;
-  /** Opens the runbooks for a resource (`r`); the UI shows nothing more until the model changes. */
-  runbooks?(resource: string, host: HostIndex): void;
   quit(): void;
 }
 

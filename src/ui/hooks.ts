@@ -83,10 +83,26 @@ export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void,
           );
           return;
         }
-        case 'runbooks':
-          if (actions.runbooks) actions.runbooks(intent.resource, stateRef.current.host);
-          else dispatch({ type: 'toast', kind: 'error', text: 'runbooks are not available here' });
+        case 'run-step': {
+          const g = intent.guard;
+          const busy: UiAction = { type: 'runbook-busy', busy: true };
+          dispatch(busy);
+          stateRef.current = uiReducer(stateRef.current, busy);
+          dispatch({ type: 'toast', kind: 'running', text: `${g.command} on ${g.hostName}…` });
+          const fail = (text: string) => {
+            dispatch({ type: 'runbook-busy', busy: false });
+            dispatch({ type: 'toast', kind: 'error', text: `${g.hostName}: ${g.command}: ${text}` });
+          };
+          actions.run(g).then(
+            (o) => {
+              if (!o.ok) return fail(o.message || 'failed');
+              dispatch({ type: 'runbook-step-done', id: intent.stepId });
+              dispatch({ type: 'toast', kind: 'success', text: `${g.hostName}: ${g.command}: ${o.message || 'done'}` });
+            },
+            (err: unknown) => fail(err instanceof Error ? err.message : String(err)),
+          );
           return;
+        }
         case 'quit':
           actions.quit();
           return;

@@ -3,12 +3,14 @@
 import type { Key } from 'ink';
 import { checkAction, targetToggle, type ActionKind, type GuardResult } from '../cluster/guards.js';
 import type { ClusterModel, ResourceRow } from '../cluster/model.js';
-import type { UiAction, UiState } from './state.js';
+import { applicableRunbooks, buildRunbook, runbookProgress } from '../runbooks/runbooks.js';
+import type { Overlay, UiAction, UiState } from './state.js';
 
 export type Intent =
   | { type: 'ui'; action: UiAction }
   | { type: 'run'; guard: GuardResult }
-  | { type: 'runbooks'; resource: string }
+  /** Runs the next runbook step `stepId` through `guard`; the step counts as done when the agent agrees. */
+  | { type: 'run-step'; guard: GuardResult; stepId: string }
   | { type: 'quit' }
   | { type: 'none' };
 
@@ -64,8 +66,39 @@ export function confirmKey(guard: GuardResult, typed: string, input: string, key
   return none;
 }
 
+export function runbookMenuKey(o: Extract<Overlay, { kind: 'runbook-menu' }>, input: string, key: Key): Intent {
+  if (key.escape || input === 'q') return ui({ type: 'close' });
+  if (key.upArrow || input === 'k') return ui({ type: 'menu-move', delta: -1 });
+  if (key.downArrow || input === 'j') return ui({ type: 'menu-move', delta: 1 });
+  const choice = o.choices[o.cursor];
+  if (key.return && choice) return ui({ type: 'runbook-open', choice });
+  return none;
+}
+
+/** Enter runs the next step only when its checks pass; destructive steps need the resource name typed first. */
+export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: string, key: Key, ctx: KeyContext): Intent {
+  if (key.escape) return ui({ type: 'close' });
+  const rb = buildRunbook(ctx.model, o.choice.id, o.resource, o.choice.host);
+  const p = runbookProgress(rb, ctx.model, o.completed, o.force);
+  const step = p.next === undefined ? undefined : rb.steps[p.next];
+  if (!step) return key.return ? ui({ type: 'close' }) : none;
+  if (key.tab) return step.forceAction ? ui({ type: 'runbook-force' }) : none;
+  const typing = p.ready && p.guard?.destructive === true;
+  if (key.return) {
+    if (o.busy || !p.ready) return none;
+    if (typing && o.typed !== o.resource) return none;
+    return p.guard ? { type: 'run-step', guard: p.guard, stepId: step.id } : ui({ type: 'runbook-step-done', id: step.id });
+  }
+  if (!typing) return none;
+  if (key.backspace || key.delete) return ui({ type: 'backspace' });
+  if (input && !key.ctrl && !key.meta && !/[\r\n\t]/.test(input)) return ui({ type: 'type', text: input });
+  return none;
+}
+
 export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext): Intent {
   if (s.overlay.kind === 'confirm') return confirmKey(s.overlay.guard, s.overlay.typed, input, key, ctx);
+  if (s.overlay.kind === 'runbook-menu') return runbookMenuKey(s.overlay, input, key);
+  if (s.overlay.kind === 'runbook') return runbookKey(s.overlay, input, key, ctx);
   if (s.overlay.kind === 'help') {
     return key.escape || input === '?' || input === 'q' || key.return ? ui({ type: 'help' }) : none;
   }
@@ -86,7 +119,7 @@ export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext):
   if (input === 'e' && s.view !== 'log') return ui({ type: 'view', view: 'log' });
   if (input === 'r') {
     const row = ctx.rows[s.selected];
-    return row ? { type: 'runbooks', resource: row.resource } : none;
+    return row ? ui({ type: 'runbook-menu', resource: row.resource, choices: applicableRunbooks(ctx.model, row.resource) }) : none;
   }
   const kind = ACTION_KEYS[input];
   if (kind) {

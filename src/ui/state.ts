@@ -2,6 +2,7 @@
 // (help or a confirmation) and the outcome toast. Nothing here knows about SSH or the agent.
 import type { GuardResult } from '../cluster/guards.js';
 import type { HostIndex } from '../cluster/model.js';
+import type { RunbookChoice } from '../runbooks/runbooks.js';
 
 export type View = 'overview' | 'detail' | 'log';
 
@@ -9,7 +10,14 @@ export type Overlay =
   | { kind: 'none' }
   | { kind: 'help' }
   /** `typed` is what the operator typed so far (destructive actions need the resource name). */
-  | { kind: 'confirm'; guard: GuardResult; typed: string };
+  | { kind: 'confirm'; guard: GuardResult; typed: string }
+  /** `r`: the runbooks that apply to the selected resource. */
+  | { kind: 'runbook-menu'; resource: string; choices: RunbookChoice[]; cursor: number }
+  /**
+   * A runbook in progress: the steps the operator completed (by id), the resource name typed
+   * for a destructive step, whether the step's --force variant is chosen, and whether a step runs now.
+   */
+  | { kind: 'runbook'; resource: string; choice: RunbookChoice; completed: string[]; typed: string; force: boolean; busy: boolean };
 
 export interface Toast {
   id: number;
@@ -40,7 +48,13 @@ export type UiAction =
   | { type: 'close' }
   | { type: 'toast'; kind: Toast['kind']; text: string }
   | { type: 'toast-dismiss'; id: number }
-  | { type: 'scroll-log'; delta: number; max: number };
+  | { type: 'scroll-log'; delta: number; max: number }
+  | { type: 'runbook-menu'; resource: string; choices: RunbookChoice[] }
+  | { type: 'menu-move'; delta: number }
+  | { type: 'runbook-open'; choice: RunbookChoice }
+  | { type: 'runbook-force' }
+  | { type: 'runbook-busy'; busy: boolean }
+  | { type: 'runbook-step-done'; id: string };
 
 export const initialUiState: UiState = { selected: 0, host: 0, view: 'overview', overlay: { kind: 'none' }, nextToastId: 1, logScroll: 0 };
 
@@ -57,9 +71,24 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'confirm':
       return { ...s, overlay: { kind: 'confirm', guard: a.guard, typed: '' } };
     case 'type':
-      return s.overlay.kind === 'confirm' ? { ...s, overlay: { ...s.overlay, typed: s.overlay.typed + a.text } } : s;
+      return s.overlay.kind === 'confirm' || s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, typed: s.overlay.typed + a.text } } : s;
     case 'backspace':
-      return s.overlay.kind === 'confirm' ? { ...s, overlay: { ...s.overlay, typed: s.overlay.typed.slice(0, -1) } } : s;
+      return s.overlay.kind === 'confirm' || s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, typed: s.overlay.typed.slice(0, -1) } } : s;
+    case 'runbook-menu':
+      return { ...s, overlay: { kind: 'runbook-menu', resource: a.resource, choices: a.choices, cursor: 0 } };
+    case 'menu-move':
+      if (s.overlay.kind !== 'runbook-menu') return s;
+      return { ...s, overlay: { ...s.overlay, cursor: Math.max(0, Math.min(s.overlay.choices.length - 1, s.overlay.cursor + a.delta)) } };
+    case 'runbook-open':
+      if (s.overlay.kind !== 'runbook-menu') return s;
+      return { ...s, overlay: { kind: 'runbook', resource: s.overlay.resource, choice: a.choice, completed: [], typed: '', force: false, busy: false } };
+    case 'runbook-force':
+      return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, force: !s.overlay.force, typed: '' } } : s;
+    case 'runbook-busy':
+      return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, busy: a.busy } } : s;
+    case 'runbook-step-done':
+      if (s.overlay.kind !== 'runbook') return s;
+      return { ...s, overlay: { ...s.overlay, completed: [...s.overlay.completed, a.id], typed: '', force: false, busy: false } };
     case 'close':
       return { ...s, overlay: { kind: 'none' } };
     case 'toast':

@@ -23,7 +23,6 @@ export interface Harness {
   unmount(): Promise<void>;
   runs: GuardResult[];
   quits: number;
-  runbooks: string[];
 }
 
 export async function renderApp(
@@ -31,14 +30,12 @@ export async function renderApp(
   opts: { width?: number; height?: number; outcome?: ActionOutcome | Promise<ActionOutcome>; initialState?: UiState; minFrameMs?: number } = {},
 ): Promise<Harness> {
   const runs: GuardResult[] = [];
-  const runbooks: string[] = [];
   const h = { quits: 0 };
   const actions: ConsoleActions = {
     run: async (g) => {
       runs.push(g);
       return opts.outcome ?? { ok: true, message: 'done' };
     },
-    runbooks: (r) => runbooks.push(r),
     quit: () => {
       h.quits++;
     },
@@ -74,7 +71,6 @@ export async function renderApp(
     get quits() {
       return h.quits;
     },
-    runbooks,
   };
 }
 

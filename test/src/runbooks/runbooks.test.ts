@@ -1,0 +1,195 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseEventLine } from '../../../src/cluster/events2.js';
+import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
+import { agentRequest, MSG } from '../../../src/cluster/guards.js';
+import { applicableRunbooks, buildRunbook, runbookProgress, splitBrainChanges } from '../../../src/runbooks/runbooks.js';
+import { loadScenario } from '../cluster/fixtures.js';
+
+function apply(m: ClusterModel, host: HostIndex, ...lines: string[]): ClusterModel {
+  for (const l of lines) m = applyHostEvent(m, host, parseEventLine(l)!);
+  return m;
+}
+const T = '2026-11-22T04:00:00.000000+00:00';
+const ids = (m: ClusterModel, r = 'r0') => applicableRunbooks(m, r).map((c) => `${c.id}@${c.host}`);
+
+/** healthy, then ha-a loses power: ha-b sees its peer go away. */
+function powerLoss(): ClusterModel {
+  let m = loadScenario('healthy');
+  m = setReachability(m, 0, { state: 'unreachable', error: 'connect EHOSTUNREACH' });
+  return apply(m, 1, `${T} change connection name:r0 peer-node-id:0 conn-name:ha-a connection:Connecting role:Unknown`, `${T} change peer-device name:r0 peer-node-id:0 conn-name:ha-a volume:0 replication:Off peer-disk:DUnknown`);
+}
+
+describe('runbooks: which apply', () => {
+  test('healthy: switchover from the Primary and disk replacement on the Secondary, no failover or split brain', () => {
+    assert.deepEqual(ids(loadScenario('healthy')), ['switchover@0', 'disk-replacement@1']);
+  });
+  test('split brain: only the split-brain runbook, once per possible victim, with each side\'s changes', () => {
+    const m = loadScenario('split-brain');
+    assert.deepEqual(ids(m), ['split-brain@0', 'split-brain@1']);
+    assert.deepEqual(splitBrainChanges(m, 'r0'), [8192, 2048]);
+    assert.match(applicableRunbooks(m, 'r0')[1]!.label, /victim ha-b \(2048 KiB/);
+  });
+  test('the Primary\'s host unreachable: failover offered; the Secondary unreachable: not', () => {
+    assert.deepEqual(ids(powerLoss()), ['failover@0']);
+    assert.ok(!ids(loadScenario('unreachable')).some((x) => x.startsWith('failover')));
+  });
+});
+
+describe('runbooks: switchover', () => {
+  test('walks stop-target → demote → promote → start-target on primary-iscsi, each step checked live', () => {
+    let m = loadScenario('primary-iscsi');
+    const rb = buildRunbook(m, 'switchover', 'r0', 0);
+    let p = runbookProgress(rb, m, []);
+    assert.equal(p.next, 0);
+    assert.equal(p.guard?.command, 'drbd-agent target stop r0');
+    assert.equal(p.guard?.hostName, 'ha-a');
+    assert.equal(p.ready, true);
+    assert.deepEqual(p.status, ['next', 'pending', 'pending', 'pending']);
+
+    m = apply(m, 0, `${T} change target name:r0 state:stopped`);
+    p = runbookProgress(rb, m, []);
+    assert.equal(p.next, 1);
+    assert.equal(p.guard?.command, 'drbd-agent secondary r0');
+    assert.deepEqual(agentRequest(p.guard!.action, 'r0'), { method: 'secondary', params: { resource: 'r0' } });
+
+    // promote is refused while ha-a still shows Primary, whatever the operator marked done
+    p = runbookProgress(rb, m, ['demote']);
+    assert.equal(p.next, 2);
+    assert.equal(p.ready, false);
+    assert.ok(p.checks.some((c) => c.reason === MSG.multiplePrimaries));
+
+    m = apply(m, 0, `${T} change resource name:r0 role:Secondary`);
+    m = apply(m, 1, `${T} change connection name:r0 peer-node-id:0 conn-name:ha-a role:Secondary`);
+    p = runbookProgress(rb, m, ['demote']);
+    assert.equal(p.ready, true, JSON.stringify(p.checks));
+    assert.equal(p.guard?.command, 'drbd-agent primary r0');
+    assert.equal(p.guard?.hostName, 'ha-b');
+
+    m = apply(m, 1, `${T} change resource name:r0 role:Primary`);
+    p = runbookProgress(rb, m, ['demote', 'promote']);
+    assert.equal(p.guard?.command, 'drbd-agent target start r0');
+    m = apply(m, 1, `${T} exists target name:r0 state:running iqn:iqn.2026-11.com.example:r0 portal:0.0.0.0:3260`);
+    p = runbookProgress(rb, m, ['demote', 'promote', 'start-target']);
+    assert.equal(p.finished, true);
+    assert.deepEqual(p.status, ['done', 'done', 'done', 'done']);
+  });
+
+  test('refused before cutting clients off when the destination is not UpToDate', () => {
+    const m = loadScenario('initial-sync');
+    const p = runbookProgress(buildRunbook(m, 'switchover', 'r0', 0), m, []);
+    assert.equal(p.ready, false);
+    assert.ok(p.checks.some((c) => !c.ok && /UpToDate/.test(c.reason ?? '')));
+  });
+});
+
+describe('runbooks: failover', () => {
+  test('confirm down, then promote the survivor only while UpToDate', () => {
+    let m = powerLoss();
+    const rb = buildRunbook(m, 'failover', 'r0', 0);
+    let p = runbookProgress(rb, m, []);
+    assert.equal(p.next, 0);
+    assert.equal(p.guard, undefined);
+    assert.equal(p.ready, true, JSON.stringify(p.checks));
+    p = runbookProgress(rb, m, ['confirm-down']);
+    assert.equal(p.guard?.command, 'drbd-agent primary r0');
+    assert.equal(p.guard?.hostName, 'ha-b');
+    assert.equal(p.ready, true, JSON.stringify(p.checks));
+
+    m = apply(m, 1, `${T} change device name:r0 volume:0 minor:1 disk:Outdated`);
+    p = runbookProgress(rb, m, ['confirm-down']);
+    assert.equal(p.ready, false);
+    assert.ok(p.checks.some((c) => c.reason?.startsWith(MSG.needUpToDate)));
+  });
+
+  test('confirming is refused while the survivor still sees its peer', () => {
+    let m = loadScenario('healthy');
+    m = setReachability(m, 0, { state: 'unreachable', error: 'ssh timeout' });
+    const p = runbookProgress(buildRunbook(m, 'failover', 'r0', 0), m, []);
+    assert.equal(p.ready, false);
+    assert.match(p.checks.find((c) => !c.ok)!.reason!, /may still be alive/);
+  });
+});
+
+describe('runbooks: disk replacement', () => {
+  test('down → create-md (force only as the variant) → up → wait for UpToDate', () => {
+    let m = loadScenario('healthy');
+    const rb = buildRunbook(m, 'disk-replacement', 'r0', 1);
+    let p = runbookProgress(rb, m, []);
+    assert.equal(p.guard?.command, 'drbd-agent down r0');
+    assert.equal(p.ready, true, JSON.stringify(p.checks));
+
+    m = apply(m, 1, `${T} destroy resource name:r0`);
+    p = runbookProgress(rb, m, []);
+    assert.equal(p.guard?.command, 'drbd-agent create-md r0');
+    assert.equal(p.guard?.destructive, false);
+    assert.equal(p.ready, true, JSON.stringify(p.checks));
+    const forced = runbookProgress(rb, m, [], true);
+    assert.equal(forced.guard?.command, 'drbd-agent create-md --force r0');
+    assert.equal(forced.guard?.destructive, true);
+
+    p = runbookProgress(rb, m, ['down', 'create-md']);
+    assert.equal(p.guard?.command, 'drbd-agent up r0');
+    m = apply(
+      m,
+      1,
+      `${T} create resource name:r0 role:Secondary`,
+      `${T} create device name:r0 volume:0 minor:1 disk:Inconsistent`,
+      `${T} create connection name:r0 peer-node-id:0 conn-name:ha-a connection:Connected role:Primary`,
+      `${T} create peer-device name:r0 peer-node-id:0 conn-name:ha-a volume:0 replication:SyncTarget peer-disk:UpToDate out-of-sync:1024`,
+    );
+    // `up` undid `down`'s visible state: the completed list keeps the runbook moving forward.
+    p = runbookProgress(rb, m, ['down', 'create-md', 'up']);
+    assert.equal(p.next, 3);
+    assert.equal(p.guard, undefined);
+    assert.equal(p.ready, false);
+    assert.match(p.checks[0]!.reason!, /Inconsistent \(SyncTarget\): do not promote ha-b/);
+
+    m = apply(m, 1, `${T} change device name:r0 volume:0 minor:1 disk:UpToDate`, `${T} change peer-device name:r0 peer-node-id:0 conn-name:ha-a volume:0 replication:Established`);
+    assert.equal(runbookProgress(rb, m, ['down', 'create-md', 'up']).finished, true);
+  });
+
+  test('refused on the only good copy', () => {
+    const m = loadScenario('outdated-peer');
+    const p = runbookProgress(buildRunbook(m, 'disk-replacement', 'r0', 0), m, []);
+    assert.equal(p.ready, false);
+  });
+});
+
+describe('runbooks: split brain', () => {
+  test('victim ha-a (Primary): stop target, secondary, connect --discard-my-data; then the survivor connects', () => {
+    let m = loadScenario('split-brain');
+    const rb = buildRunbook(m, 'split-brain', 'r0', 0);
+    assert.match(rb.title, /discard ha-a's changes \(8192 KiB\)/);
+    let p = runbookProgress(rb, m, []);
+    // no target in this fixture: its step is already done
+    assert.equal(rb.steps[p.next!]!.id, 'victim-secondary');
+    assert.equal(p.guard?.command, 'drbd-agent secondary r0');
+    assert.equal(p.ready, true, JSON.stringify(p.checks));
+
+    m = apply(m, 0, `${T} change resource name:r0 role:Secondary`);
+    p = runbookProgress(rb, m, ['victim-secondary']);
+    assert.equal(p.guard?.command, 'drbd-agent connect --discard-my-data r0');
+    assert.equal(p.guard?.destructive, true);
+    assert.equal(p.ready, true, JSON.stringify(p.checks));
+    assert.deepEqual(agentRequest(p.guard!.action, 'r0').params, { resource: 'r0', discardMyData: true });
+
+    m = apply(m, 0, `${T} change connection name:r0 peer-node-id:1 conn-name:ha-b connection:Connecting split-brain:no`);
+    p = runbookProgress(rb, m, ['victim-secondary', 'victim-discard']);
+    assert.equal(p.guard?.command, 'drbd-agent connect r0');
+    assert.equal(p.guard?.hostName, 'ha-b');
+    assert.equal(p.ready, true, JSON.stringify(p.checks));
+  });
+
+  test('the discard step is refused while the victim is still Primary', () => {
+    const m = loadScenario('split-brain');
+    const p = runbookProgress(buildRunbook(m, 'split-brain', 'r0', 0), m, ['victim-secondary']);
+    assert.equal(p.ready, false);
+    assert.ok(p.checks.some((c) => /must be Secondary/.test(c.reason ?? '')));
+  });
+
+  test('read-only console: nothing is ready', () => {
+    const m = loadScenario('split-brain', { readOnly: true });
+    assert.equal(runbookProgress(buildRunbook(m, 'split-brain', 'r0', 1), m, []).ready, false);
+  });
+});
