@@ -198,7 +198,7 @@ function diskReplacement(m: ClusterModel, resource: string, node: HostIndex): Ru
   const [name, peerName] = [m.hosts[node].name, m.hosts[peer].name];
   const peerGood = (x: ClusterModel): Check =>
     reachable(x, peer) && allUpToDate(x, resource, peer) ? ok(`${peerName} holds UpToDate data`) : bad(`${peerName} holds UpToDate data`, `${peerName} is not UpToDate: rebuilding ${name} now could lose the last good copy`);
-  const notPrimary = (x: ClusterModel): Check => (isPrimary(x, resource, node) ? bad(`${name} is not Primary`, `switch ${resource} over to ${peerName} first`) : ok(`${name} is not Primary`));
+  const switchFirst = bad(`${name} is not Primary`, `switch ${resource} over to ${peerName} first`);
   return {
     id: 'disk-replacement',
     title: `${RUNBOOK_TITLES['disk-replacement']} ${resource} on ${name}`,
@@ -210,13 +210,14 @@ function diskReplacement(m: ClusterModel, resource: string, node: HostIndex): Ru
         host: node,
         action: 'down',
         kind: 'action',
-        preconditions: (x) => [peerGood(x), notPrimary(x)],
+        // The action's own guard already refuses a Primary; say what to do about it instead.
+        preconditions: (x) => [peerGood(x), ...(isPrimary(x, resource, node) ? [switchFirst] : [])],
         doneWhen: (x) => reachable(x, node) && first(x, resource, node)?.present !== true,
         doneText: `${resource} down on ${name}`,
       },
       {
         id: 'create-md',
-        title: `create metadata on ${name}'s new disk (F: --force)`,
+        title: `create metadata on ${name}'s new disk (Tab: --force)`,
         host: node,
         action: 'create-md',
         forceAction: 'create-md-force',

@@ -40,7 +40,7 @@ export function footerKeys(s: UiState): FooterKey[] {
     return g.destructive ? [['type name + ⏎', 'run'], ['Esc', 'cancel']] : [['y', 'run'], ['n/Esc', 'cancel']];
   }
   if (s.overlay.kind === 'runbook-menu') return [['↑↓', 'choose'], ['⏎', 'open'], ['Esc', 'close', 'pinned']];
-  if (s.overlay.kind === 'runbook') return [['⏎', 'run next step'], ['Tab', '--force variant'], ['Esc', 'close', 'pinned']];
+  if (s.overlay.kind === 'runbook') return [['⏎', 'run next step'], ['Esc', 'close', 'pinned']];
   if (s.view === 'log') return [['↑↓', 'scroll'], ['PgUp/PgDn', 'page'], ['q', 'back'], ['Esc/e', 'back', 'pinned'], ['?', 'help', 'pinned']];
   if (s.view === 'detail') return DETAIL;
   return OVERVIEW;

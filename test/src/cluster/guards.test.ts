@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
-import { checkAction, MSG, READ_ONLY_REASON, refusal, targetToggle, type ActionKind, type GuardResult } from '../../../src/cluster/guards.js';
+import { agentRequest, checkAction, MSG, READ_ONLY_REASON, refusal, targetToggle, type ActionKind, type GuardResult } from '../../../src/cluster/guards.js';
 import { loadScenario } from './fixtures.js';
 
 function apply(m: ClusterModel, host: HostIndex, ...lines: string[]): ClusterModel {
@@ -194,5 +194,30 @@ describe('guards: demote, connect, disconnect, target, create-md', () => {
 
   test('unknown resource', () => {
     assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'promote', 'nope', 0)), ['no resource nope on either host']);
+  });
+});
+
+describe('guards: down, up, create-md (runbook verbs)', () => {
+  test('down on a Secondary is allowed; on the Primary refused; up only once down', () => {
+    const m = loadScenario('healthy');
+    const down = checkAction(m, 'down', 'r0', 1);
+    assert.equal(down.allowed, true);
+    assert.equal(down.command, 'drbd-agent down r0');
+    assert.deepEqual(agentRequest('down', 'r0'), { method: 'down', params: { resource: 'r0' } });
+    assert.deepEqual(reasons(checkAction(m, 'down', 'r0', 0)), [MSG.heldOpen]);
+    assert.deepEqual(reasons(checkAction(m, 'up', 'r0', 1)), ['already up']);
+    const gone = apply(m, 1, '2026-11-22T04:00:00.000000+00:00 destroy resource name:r0');
+    assert.equal(checkAction(gone, 'up', 'r0', 1).allowed, true);
+    assert.deepEqual(agentRequest('up', 'r0'), { method: 'up', params: { resource: 'r0' } });
+  });
+
+  test('create-md without --force is the same check, not destructive', () => {
+    const gone = apply(loadScenario('healthy'), 1, '2026-11-22T04:00:00.000000+00:00 destroy resource name:r0');
+    const g = checkAction(gone, 'create-md', 'r0', 1);
+    assert.equal(g.allowed, true);
+    assert.equal(g.destructive, false);
+    assert.equal(g.command, 'drbd-agent create-md r0');
+    assert.deepEqual(agentRequest('create-md', 'r0'), { method: 'create-md', params: { resource: 'r0' } });
+    assert.equal(checkAction(gone, 'create-md-force', 'r0', 1).destructive, true);
   });
 });

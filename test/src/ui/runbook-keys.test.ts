@@ -1,0 +1,83 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Key } from 'ink';
+import { keyIntent, type Intent, type KeyContext } from '../../../src/ui/keys.js';
+import { initialUiState, uiReducer, type UiState } from '../../../src/ui/state.js';
+import { applyHostEvent, resourceRows, setReachability, type ClusterModel } from '../../../src/cluster/model.js';
+import { parseEventLine } from '../../../src/cluster/events2.js';
+import { loadScenario } from '../cluster/fixtures.js';
+
+const NO = {
+  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
+  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false,
+  hyper: false, capsLock: false, numLock: false,
+} as Key;
+const ENTER: Key = { ...NO, return: true };
+const TAB: Key = { ...NO, tab: true };
+const T = '2026-11-22T04:00:00.000000+00:00';
+
+const ctxOf = (model: ClusterModel): KeyContext => ({ model, rows: resourceRows(model), logLength: 0, logPage: 10 });
+
+/** Presses keys, applying UI intents; returns the last non-UI intent. */
+function press(s: UiState, ctx: KeyContext, keys: Array<[string, Key?]>): { s: UiState; last?: Intent } {
+  let last: Intent | undefined;
+  for (const [input, key] of keys) {
+    const i = keyIntent(s, input, key ?? NO, ctx);
+    if (i.type === 'ui') s = uiReducer(s, i.action);
+    else if (i.type !== 'none') last = i;
+  }
+  return { s, last };
+}
+
+describe('runbook keys', () => {
+  test('disk replacement: Tab picks create-md --force, which then needs the resource name', () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 1, parseEventLine(`${T} destroy resource name:r0`)!);
+    const ctx = ctxOf(m);
+    // ha-b's r0 is down: the menu offers disk replacement on ha-b (r0 is the first row)
+    let { s } = press(initialUiState, ctx, [['r']]);
+    assert.equal(s.overlay.kind, 'runbook-menu');
+    if (s.overlay.kind !== 'runbook-menu') return;
+    const idx = s.overlay.choices.findIndex((c) => c.id === 'disk-replacement' && c.host === 1);
+    assert.ok(idx >= 0, JSON.stringify(s.overlay.choices));
+    ({ s } = press(s, ctx, [...Array<[string, Key]>(idx).fill(['j', NO]), ['', ENTER]]));
+    assert.equal(s.overlay.kind, 'runbook');
+
+    // plain create-md runs on Enter
+    let r = press(s, ctx, [['', ENTER]]);
+    assert.equal(r.last?.type, 'run-step');
+    if (r.last?.type === 'run-step') assert.equal(r.last.guard.command, 'drbd-agent create-md r0');
+
+    // the --force variant refuses Enter until r0 is typed
+    r = press(s, ctx, [['', TAB], ['', ENTER]]);
+    assert.equal(r.last, undefined);
+    r = press(r.s, ctx, [['x'], ['', { ...NO, backspace: true }], ['r'], ['0'], ['', ENTER]]);
+    assert.equal(r.last?.type, 'run-step');
+    if (r.last?.type === 'run-step') {
+      assert.equal(r.last.guard.command, 'drbd-agent create-md --force r0');
+      assert.equal(r.last.stepId, 'create-md');
+    }
+  });
+
+  test('failover: the confirm step completes on Enter without sending anything; then promote runs', () => {
+    let m = setReachability(loadScenario('healthy'), 0, { state: 'unreachable', error: 'no route' });
+    m = applyHostEvent(m, 1, parseEventLine(`${T} change connection name:r0 peer-node-id:0 conn-name:ha-a connection:Connecting role:Unknown`)!);
+    const ctx = ctxOf(m);
+    const r = press(initialUiState, ctx, [['r'], ['', ENTER], ['', ENTER]]);
+    assert.equal(r.last, undefined);
+    assert.ok(r.s.overlay.kind === 'runbook' && r.s.overlay.completed.includes('confirm-down'));
+    const r2 = press(r.s, ctx, [['', ENTER]]);
+    assert.equal(r2.last?.type, 'run-step');
+    if (r2.last?.type === 'run-step') assert.equal(r2.last.guard.command, 'drbd-agent primary r0');
+  });
+
+  test('step done clears typing and force; Esc closes', () => {
+    const m = loadScenario('split-brain');
+    const ctx = ctxOf(m);
+    let { s } = press(initialUiState, ctx, [['r'], ['', ENTER]]);
+    s = uiReducer(s, { type: 'runbook-step-done', id: 'victim-secondary' });
+    assert.ok(s.overlay.kind === 'runbook' && s.overlay.completed.length === 1 && !s.overlay.busy);
+    ({ s } = press(s, ctx, [['', { ...NO, escape: true }]]));
+    assert.equal(s.overlay.kind, 'none');
+  });
+});
