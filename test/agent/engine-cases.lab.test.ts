@@ -7,26 +7,17 @@
 // Counters (`received`, `sent`, `out-of-sync`) are KiB, as drbdsetup prints them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
-import { installResource, jsonWhen, labAgent, labResourceYaml, readRange, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { conn, disconnected, disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
-const peerDevice = (s: StatusJson) => s.connections[0]!.peer_devices[0]!;
-const conn = (s: StatusJson) => s.connections[0]!;
-const disk = (s: StatusJson) => s.devices[0]!['disk-state'];
 const uuids = (s: StatusJson) => s.devices[0]!.uuids;
 const uuidBase = (hex: string) => BigInt('0x' + hex) >> 1n;
-const sizeBytes = (s: StatusJson) => (s as unknown as { devices: Array<{ size: number }> }).devices[0]!.size * KiB;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function qemuIo(url: string, cmds: string[], timeoutMs = 60000): { code: number; out: string } {
-  const r = spawnSync('qemu-io', ['-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), url], { encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
 
 /**
  * A stream of distinct 4 KiB writes (block i gets byte (i % 250) + 1); qemu-io prints each one
@@ -77,21 +68,6 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   const img = (agent: LabAgent, n: Name) => agent.path(`/var/lib/drbd-tui/disks/${n}-0.img`);
   const data = async (agent: LabAgent, n: Name) => readRange(img(agent, n), 0, sizeBytes(await agent.json(n)));
 
-  /** Connected, both UpToDate, nothing out of sync, as seen from `agent`. */
-  const inSync = (agent: LabAgent, n: Name, what = 'in sync', timeoutMs = 30000) =>
-    jsonWhen(
-      agent,
-      n,
-      (s) =>
-        conn(s)['connection-state'] === 'Connected' &&
-        disk(s) === 'UpToDate' &&
-        peerDevice(s)['peer-disk-state'] === 'UpToDate' &&
-        peerDevice(s)['replication-state'] === 'Established' &&
-        peerDevice(s)['out-of-sync'] === 0,
-      what,
-      timeoutMs,
-    );
-  const disconnected = (agent: LabAgent, n: Name) => jsonWhen(agent, n, (s) => conn(s)['connection-state'] !== 'Connected', 'the peer is lost', 15000);
 
   /** Fresh metadata on both, connected, initial sync skipped: both UpToDate with equal C. */
   async function setup(n: Name, primary = true): Promise<void> {

@@ -6,25 +6,14 @@
 // Data is checked by reading the backing files of both hosts. Counters are KiB.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
-import { installResource, jsonWhen, labAgent, labResourceYaml, readRange, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { conn, disconnected, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
 
-const KiB = 1024;
-const peerDevice = (s: StatusJson) => s.connections[0]!.peer_devices[0]!;
-const conn = (s: StatusJson) => s.connections[0]!;
-const disk = (s: StatusJson) => s.devices[0]!['disk-state'];
-const sizeBytes = (s: StatusJson) => (s as unknown as { devices: Array<{ size: number }> }).devices[0]!.size * KiB;
 const verifyMismatch = (s: StatusJson) => (peerDevice(s) as { 'verify-mismatch'?: number })['verify-mismatch'];
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function qemuIo(url: string, cmds: string[], timeoutMs = 60000): { code: number; out: string } {
-  const r = spawnSync('qemu-io', ['-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), url], { encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
 
 /** `count` scattered, non-adjacent 4 KiB writes of `pattern` from `base`: one bitmap bit each. */
 const blocks = (base: number, count: number, pattern: number) => Array.from({ length: count }, (_, i) => `write -P 0x${pattern.toString(16)} ${base + i * 8 * 4096} 4k`);
@@ -48,20 +37,6 @@ describeLab('engine split-brain policies and online verify between two daemons i
   const img = (agent: LabAgent, n: Name) => agent.path(`/var/lib/drbd-tui/disks/${n}-0.img`);
   const data = async (agent: LabAgent, n: Name) => readRange(img(agent, n), 0, sizeBytes(await agent.json(n)));
 
-  const inSync = (agent: LabAgent, n: Name, what = 'in sync', timeoutMs = 30000) =>
-    jsonWhen(
-      agent,
-      n,
-      (s) =>
-        conn(s)['connection-state'] === 'Connected' &&
-        disk(s) === 'UpToDate' &&
-        peerDevice(s)['peer-disk-state'] === 'UpToDate' &&
-        peerDevice(s)['replication-state'] === 'Established' &&
-        peerDevice(s)['out-of-sync'] === 0,
-      what,
-      timeoutMs,
-    );
-  const disconnected = (agent: LabAgent, n: Name) => jsonWhen(agent, n, (s) => conn(s)['connection-state'] !== 'Connected', 'the peer is lost', 15000);
 
   /** Fresh metadata on both, connected, initial sync skipped; A Primary with its target. */
   async function setup(n: Name): Promise<void> {

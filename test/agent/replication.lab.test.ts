@@ -4,25 +4,18 @@
 // sync; a wrong shared secret; the Primary killed mid-write under protocol C.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
-import { installResource, jsonWhen, labAgent, labResourceYaml, readRange, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { disk, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
 
-const peerDevice = (s: StatusJson) => s.connections[0]!.peer_devices[0]!;
-const disk = (s: StatusJson) => s.devices[0]!['disk-state'];
 const uuidBase = (hex: string) => BigInt('0x' + hex) >> 1n;
-
-function qemuIo(url: string, cmds: string[], timeoutMs = 60000): { code: number; out: string } {
-  const r = spawnSync('qemu-io', ['-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), url], { encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
 
 describeLab('replication between two daemons in the lab', () => {
   let lab: Lab;
   let a: LabAgent;
   let b: LabAgent;
   const url = (name: string, port = 3260) => `iscsi://${lab.a.address}:${port}/iqn.2026-11.com.example:${name}/0`;
-  const dataBytes = async (name: string) => (await a.json(name).then((s) => (s as unknown as { devices: Array<{ size: number }> }).devices[0]!.size)) * 1024;
+  const dataBytes = async (name: string) => sizeBytes(await a.json(name));
 
   before(async () => {
     lab = await createLab({ sshd: false });

@@ -1,6 +1,6 @@
 // Agent daemons inside the lab hosts (test/lab): each host runs `node dist/agent.mjs daemon`
 // with its private /etc/drbd-tui, /var/lib/drbd-tui and /run/drbd-tui, exactly as deployed.
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ export interface LabAgent {
 export interface StatusJson {
   name: string;
   role: string;
-  devices: Array<{ 'disk-state': string; uuids: { current: string; bitmap: Record<string, string>; history: string[] } }>;
+  devices: Array<{ 'disk-state': string; size: number; uuids: { current: string; bitmap: Record<string, string>; history: string[] } }>;
   connections: Array<{
     'connection-state': string;
     'peer-role': string;
@@ -100,3 +100,36 @@ export async function jsonWhen(agent: LabAgent, resource: string, pred: (s: Stat
 }
 
 export { readRange } from './files.js';
+
+// ---- reading status --json of a one-volume resource ----
+export const conn = (s: StatusJson) => s.connections[0]!;
+export const peerDevice = (s: StatusJson) => s.connections[0]!.peer_devices[0]!;
+export const disk = (s: StatusJson) => s.devices[0]!['disk-state'];
+/** Usable bytes of volume 0 (status reports KiB). */
+export const sizeBytes = (s: StatusJson) => s.devices[0]!.size * 1024;
+
+/** Connected, both UpToDate, nothing out of sync, as seen from `agent`. */
+export function inSync(agent: LabAgent, resource: string, what = 'in sync', timeoutMs = 30000): Promise<StatusJson> {
+  return jsonWhen(
+    agent,
+    resource,
+    (s) =>
+      conn(s)['connection-state'] === 'Connected' &&
+      disk(s) === 'UpToDate' &&
+      peerDevice(s)['peer-disk-state'] === 'UpToDate' &&
+      peerDevice(s)['replication-state'] === 'Established' &&
+      peerDevice(s)['out-of-sync'] === 0,
+    what,
+    timeoutMs,
+  );
+}
+
+export function disconnected(agent: LabAgent, resource: string): Promise<StatusJson> {
+  return jsonWhen(agent, resource, (s) => conn(s)['connection-state'] !== 'Connected', 'the peer is lost', 15000);
+}
+
+/** qemu-io commands against an iSCSI URL; never throws, returns the exit code and output. */
+export function qemuIo(url: string, cmds: string[], timeoutMs = 60000): { code: number; out: string } {
+  const r = spawnSync('qemu-io', ['-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), url], { encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
