@@ -11,6 +11,7 @@
 // old one (it restarted, or noticed a failure first) replaces the old one instead of being
 // refused as a duplicate until our own ping timeout fires.
 
+import { corkForTurn } from '../cork-turn.js';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { isIP, createServer, connect, type Server, type Socket } from 'node:net';
@@ -526,16 +527,10 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   private write(conn: Conn, msg: PeerMessage): void {
     const bufs = encodeMessage(msg, { dataIntegrity: this.opts.dataIntegrity });
     const s = conn.socket;
-    const done = (): void => this.afterWrite(conn);
-    if (bufs.length === 1) {
-      s.write(bufs[0] as Buffer, done);
-      return;
-    }
-    // Corked writes go out as one writev: header and the caller's data, neither copied.
-    s.cork();
-    s.write(bufs[0] as Buffer);
-    s.write(bufs[1] as Buffer, done);
-    s.uncork();
+    // Header and the caller's data go out without a copy, in one writev with the turn's others.
+    corkForTurn(s);
+    for (let i = 0; i < bufs.length - 1; i++) s.write(bufs[i] as Buffer);
+    s.write(bufs[bufs.length - 1] as Buffer, () => this.afterWrite(conn));
   }
 
   /** Signals `drain` at half the threshold, so the sender refills before the socket runs dry. */

@@ -343,7 +343,8 @@ export function encodeFrame(type: number, payload: Buffer, flags = 0): Buffer[] 
 }
 
 function allocHead(bodyBytes: number): Buffer {
-  return Buffer.alloc(FRAME_HEADER_BYTES + bodyBytes);
+  // From Node's shared pool: a fresh ArrayBuffer per message is what the GC then chases.
+  return Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyBytes).fill(0);
 }
 
 function writeU64(buf: Buffer, value: number, at: number, what: string): void {

@@ -1,6 +1,7 @@
 // One iSCSI connection (and, since MaxConnections=1, its session): login, then full
 // feature phase with CmdSN ordering, R2T/Data-Out collection, Data-In, task management,
 // NOP keepalive and logout. Sockets and timers live here; decisions are in the pure modules.
+import { corkForTurn } from '../cork-turn.js';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { loginStep, initialLoginState, LoginStatus, Stage, type LoginConfig, type LoginState } from './login.js';
@@ -31,6 +32,8 @@ import {
   type LogoutRequestPdu,
   type NopOutPdu,
   type RawPdu,
+  copyData,
+  dataBytes,
   type RequestPdu,
   type ScsiCommandPdu,
   type SeqNumbers,
@@ -128,7 +131,6 @@ export class Connection {
   private releaseHolds: Array<() => void> = [];
   private logoutRequested = false;
   private pendingWriteBytes = 0;
-  private corked = false;
   private paused = false;
 
   constructor(
@@ -173,16 +175,7 @@ export class Connection {
 
   private send(bhs: Buffer, data?: Buffer): void {
     if (this.phase === 'closed' || this.socket.destroyed) return;
-    // Everything sent in one turn of the event loop leaves in one writev: at queue depth 32
-    // many commands complete per turn, and a syscall per response is what costs.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
+    corkForTurn(this.socket);
     for (const p of framePieces(bhs, data, this.phase === 'ffp' ? this.framer.digests : { header: false, data: false })) this.socket.write(p);
     // An initiator that does not read its Data-In stops being read from, so it cannot make
     // us queue responses without bound; TCP flow control then holds its commands back.
@@ -570,23 +563,23 @@ export class Connection {
       task.reserved = pdu.edtl;
       this.pendingWriteBytes += pdu.edtl;
     }
-    const imm = raw.data;
-    if (imm.length > 0) {
-      if (!pdu.write || !this.params.immediateData || imm.length > Math.min(this.params.firstBurstLength, pdu.edtl)) {
+    const immBytes = dataBytes(raw);
+    if (immBytes > 0) {
+      if (!pdu.write || !this.params.immediateData || immBytes > Math.min(this.params.firstBurstLength, pdu.edtl)) {
         this.tasks.delete(pdu.itt);
         this.unreserve(task);
         this.reject(raw, RejectReason.ProtocolError);
         return;
       }
-      if (imm.length === pdu.edtl) task.buf = imm;
+      if (immBytes === pdu.edtl && !raw.pieces) task.buf = raw.data;
       else {
         task.buf = Buffer.allocUnsafe(pdu.edtl);
-        imm.copy(task.buf, 0);
+        copyData(raw, task.buf, 0);
       }
-      task.received = imm.length;
+      task.received = immBytes;
     }
     if (pdu.write) {
-      const unsolicitedEnd = task.unsolicitedOpen ? Math.min(this.params.firstBurstLength, pdu.edtl) : imm.length;
+      const unsolicitedEnd = task.unsolicitedOpen ? Math.min(this.params.firstBurstLength, pdu.edtl) : immBytes;
       task.nextR2TOffset = unsolicitedEnd;
     }
     if (immediate) this.deliver(pdu.itt);
@@ -616,14 +609,14 @@ export class Connection {
     const task = this.tasks.get(pdu.itt);
     // Data for a task that was answered early or aborted is dropped, as RFC 7143 allows.
     if (!task || task.aborted || task.started) return;
-    const data = raw.data;
-    if (!task.write || pdu.bufferOffset + data.length > task.edtl) {
+    const length = dataBytes(raw);
+    if (!task.write || pdu.bufferOffset + length > task.edtl) {
       this.reject(raw, RejectReason.ProtocolError);
       return;
     }
     let r2t: R2TState | undefined;
     if (pdu.ttt === RESERVED_TAG) {
-      if (!task.unsolicitedOpen || pdu.bufferOffset + data.length > Math.min(this.params.firstBurstLength, task.edtl)) {
+      if (!task.unsolicitedOpen || pdu.bufferOffset + length > Math.min(this.params.firstBurstLength, task.edtl)) {
         this.reject(raw, RejectReason.ProtocolError);
         return;
       }
@@ -632,21 +625,21 @@ export class Connection {
       if (pdu.final) task.unsolicitedOpen = false;
     } else {
       r2t = task.r2ts.get(pdu.ttt);
-      if (!r2t || pdu.bufferOffset < r2t.offset || pdu.bufferOffset + data.length > r2t.offset + r2t.length) {
+      if (!r2t || pdu.bufferOffset < r2t.offset || pdu.bufferOffset + length > r2t.offset + r2t.length) {
         this.reject(raw, RejectReason.ProtocolError);
         return;
       }
       if (pdu.dataSN !== r2t.nextDataSN) return this.dataSequenceError(task, raw);
       r2t.nextDataSN++;
-      r2t.received += data.length;
+      r2t.received += length;
     }
-    if (data.length > 0) {
-      if (!task.buf && pdu.bufferOffset === 0 && data.length === task.edtl) task.buf = data; // all in one PDU: no copy
+    if (length > 0) {
+      if (!task.buf && pdu.bufferOffset === 0 && length === task.edtl && !raw.pieces) task.buf = raw.data; // all in one PDU and one read: no copy
       else {
         if (!task.buf) task.buf = Buffer.allocUnsafe(task.edtl);
-        data.copy(task.buf, pdu.bufferOffset);
+        copyData(raw, task.buf, pdu.bufferOffset);
       }
-      task.received += data.length;
+      task.received += length;
     }
     if (r2t && (r2t.received >= r2t.length || pdu.final)) {
       task.r2ts.delete(r2t.ttt);

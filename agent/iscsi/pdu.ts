@@ -46,8 +46,42 @@ export const RejectReason = {
 export interface RawPdu {
   bhs: Buffer;
   ahs: Buffer;
-  data: Buffer;
+  /** The data segment as one buffer (gathered on first use when it straddled reads). */
+  readonly data: Buffer;
+  /** The data segment as received: views of the socket's chunks, in order, never copied. */
+  readonly pieces?: readonly Buffer[];
 }
+
+/** Bytes of a PDU's data segment, without gathering it. */
+export function dataBytes(pdu: RawPdu): number {
+  return pdu.pieces ? pdu.pieces.reduce((n, p) => n + p.length, 0) : pdu.data.length;
+}
+
+/** Copies a PDU's data segment into target at offset: one copy, whatever the reads were. */
+export function copyData(pdu: RawPdu, target: Buffer, offset: number): void {
+  if (!pdu.pieces) {
+    pdu.data.copy(target, offset);
+    return;
+  }
+  for (const p of pdu.pieces) {
+    p.copy(target, offset);
+    offset += p.length;
+  }
+}
+
+function rawPdu(bhs: Buffer, ahs: Buffer, pieces: Buffer[]): RawPdu {
+  if (pieces.length <= 1) return { bhs, ahs, data: pieces[0] ?? EMPTY };
+  let flat: Buffer | undefined;
+  return {
+    bhs,
+    ahs,
+    pieces,
+    get data() {
+      return (flat ??= Buffer.concat(pieces));
+    },
+  };
+}
+const EMPTY = Buffer.alloc(0);
 
 export const pad4 = (n: number): number => (4 - (n & 3)) & 3;
 
@@ -291,7 +325,8 @@ export interface SeqNumbers {
 }
 
 function header(op: number, flags: number, dataLength: number): Buffer {
-  const b = Buffer.alloc(BHS_LENGTH);
+  // From Node's shared pool: a fresh ArrayBuffer per response is what the GC then chases.
+  const b = Buffer.allocUnsafe(BHS_LENGTH).fill(0);
   b[0] = op;
   b[1] = flags;
   setDataSegmentLength(b, dataLength);
@@ -498,25 +533,25 @@ export class PduFramer {
       const dd = this.digests.data && dataLen > 0 ? 4 : 0;
       const total = BHS_LENGTH + ahsLen + hd + dataLen + pad4(dataLen) + dd;
       if (this.buffered < total) break;
-      const frame = this.take(total);
-      const bhs = frame.subarray(0, BHS_LENGTH);
-      const ahs = frame.subarray(BHS_LENGTH, BHS_LENGTH + ahsLen);
-      let pos = BHS_LENGTH + ahsLen;
-      if (hd) {
-        const want = frame.readUInt32LE(pos);
-        if (crc32c(frame, 0, 0, pos) !== want) {
-          out.push({ kind: 'header-digest-error' });
-          this.chunks = [];
-          this.buffered = 0;
-          return out;
-        }
-        pos += 4;
+      // Only the header is gathered when it straddles reads; the data segment stays in the
+      // chunks it arrived in (a Data-Out is then copied once, into its command's buffer).
+      const headLen = BHS_LENGTH + ahsLen + hd;
+      const header = this.take(headLen);
+      const bhs = header.subarray(0, BHS_LENGTH);
+      const ahs = header.subarray(BHS_LENGTH, BHS_LENGTH + ahsLen);
+      if (hd && crc32c(header, 0, 0, BHS_LENGTH + ahsLen) !== header.readUInt32LE(BHS_LENGTH + ahsLen)) {
+        out.push({ kind: 'header-digest-error' });
+        this.chunks = [];
+        this.buffered = 0;
+        return out;
       }
-      const data = frame.subarray(pos, pos + dataLen);
-      const pdu: RawPdu = { bhs, ahs, data };
+      const pieces = this.takePieces(dataLen);
+      const padding = this.takePieces(pad4(dataLen));
+      const pdu = rawPdu(bhs, ahs, pieces);
       if (dd) {
-        const end = pos + dataLen + pad4(dataLen);
-        if (crc32c(frame, 0, pos, end) !== frame.readUInt32LE(end)) {
+        let crc = 0;
+        for (const p of [...pieces, ...padding]) crc = crc32c(p, crc);
+        if (crc !== this.take(4).readUInt32LE(0)) {
           out.push({ kind: 'data-digest-error', pdu });
           continue;
         }
@@ -546,7 +581,26 @@ export class PduFramer {
     return frame;
   }
 
-  /** Gathers the first n bytes into one buffer (the only copy on the receive path). */
+  /** The next n bytes as views of the chunks they are in. */
+  private takePieces(n: number): Buffer[] {
+    const out: Buffer[] = [];
+    this.buffered -= n;
+    while (n > 0) {
+      const c = this.chunks[0] as Buffer;
+      if (c.length <= n) {
+        out.push(c);
+        this.chunks.shift();
+        n -= c.length;
+      } else {
+        out.push(c.subarray(0, n));
+        this.chunks[0] = c.subarray(n);
+        n = 0;
+      }
+    }
+    return out;
+  }
+
+  /** Gathers the first n bytes into one buffer (headers only: data segments are never gathered here). */
   private coalesce(n: number): void {
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
