@@ -9,7 +9,11 @@
 //    extents to touch(): it never evicts them, and says `blocked` when all hot extents are
 //    busy) and (b) the bitmap bits set in it are on disk: writeAlTransaction() takes the
 //    bitmap and flushes its dirty pages before writing the transaction, so no transaction
-//    that drops an extent can become durable before the bits it covered.
+//    that drops an extent can become durable before the bits it covered; and (c) the data
+//    written into it is on stable storage (a write acknowledged by both nodes but still in
+//    one node's page cache would otherwise vanish in a power loss with nothing recording
+//    that the block may differ): such a transaction, or one that writes bitmap pages, runs
+//    after an fdatasync. A transaction that only adds extents is one O_DSYNC write.
 // 3. After a crash, every extent hot in the newest valid transaction joins the bitmap
 //    (recoverActivityLog / applyAl). Recovery always replays the ring: a clean shutdown
 //    (closeActivityLog) leaves an empty newest transaction, so the superblock's alClean flag
@@ -188,6 +192,8 @@ export interface AlReplay {
 
 interface AlDiskState {
   written: number;
+  /** The hot set of transaction `written`; unknown until one is read or written. */
+  writtenHot?: ReadonlySet<number>;
   chain: Promise<unknown>;
 }
 const alDisks = new WeakMap<BackingDisk, AlDiskState>();
@@ -222,23 +228,33 @@ export async function readActivityLog(disk: BackingDisk, layout: MdLayout): Prom
     }
   }
   const st = alStateOf(disk);
-  st.written = Math.max(st.written, out.seq);
+  if (out.seq >= st.written) {
+    st.written = out.seq;
+    st.writtenHot = new Set(out.hot);
+  }
   return out;
 }
 
 /**
- * Persists `al` (rule 1), flushing the bitmap's dirty pages first (rule 2b), then
- * fdatasync. Transactions to one disk are serialized; a state older than one already written
- * is skipped (the newer transaction covers it, given rule 2a).
+ * Persists `al` (rule 1), flushing the bitmap's dirty pages first (rule 2b) and the data
+ * first when it drops an extent (rule 2c). Transactions to one disk are serialized; a state
+ * older than one already written is skipped (the newer transaction covers it, given rule 2a).
  */
 export function writeAlTransaction(disk: BackingDisk, layout: MdLayout, al: ActivityLog, bitmap: Bitmap): Promise<void> {
   const st = alStateOf(disk);
   const run = async (): Promise<void> => {
     if (al.seq <= st.written) return;
+    // Rule 2c: dropping an extent, or writing bitmap pages (a cleared bit vouches for data),
+    // needs every completed data write on stable storage first. A transaction that only adds
+    // extents needs nothing but itself durable (rule 1): the common case, kept off fdatasync.
+    const drops = st.writtenHot === undefined || [...st.writtenHot].some((e) => !al.hotSet.has(e));
+    if (drops || bitmap.hasDirtyPages) await disk.sync();
     await bitmap.flushDirty(disk, layout);
-    await disk.write(encodeAlTransaction(al, layout.alSlotBytes), layout.alOffset + (al.seq % layout.alSlots) * layout.alSlotBytes);
-    await disk.sync();
-    st.written = Math.max(st.written, al.seq);
+    await disk.write(encodeAlTransaction(al, layout.alSlotBytes), layout.alOffset + (al.seq % layout.alSlots) * layout.alSlotBytes, { durable: true });
+    if (al.seq > st.written) {
+      st.written = al.seq;
+      st.writtenHot = al.hotSet;
+    }
   };
   const p = st.chain.then(run, run);
   st.chain = p.catch(() => undefined);

@@ -1,10 +1,11 @@
 // Positional I/O on a backing disk: a regular file or a block device. The one place that
 // opens disks; metadata, the replication engine and the plain file device all go through it.
-import { close as fsClose, fdatasync as fsFdatasync, open as fsOpen, read as fsRead, write as fsWrite } from 'node:fs';
+import { close as fsClose, constants as fsConstants, fdatasync as fsFdatasync, open as fsOpen } from 'node:fs';
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { IoQueue, writeFully } from './io-queue.js';
 
 const execFileP = promisify(execFile);
 
@@ -15,7 +16,12 @@ export interface BackingDisk {
   readonly isBlockDevice: boolean;
   /** Reads exactly buf.length bytes at pos (zeros past the end of a sparse file). */
   read(buf: Buffer, pos: number): Promise<void>;
-  write(buf: Buffer, pos: number): Promise<void>;
+  /**
+   * With `durable`, the range is on stable storage when this resolves (an O_DSYNC write: that
+   * range plus a device cache flush), while the rest of the disk's dirty data stays where it
+   * is; sync() is the full barrier.
+   */
+  write(buf: Buffer, pos: number, opts?: { durable?: boolean }): Promise<void>;
   /** fdatasync: everything written so far is on stable storage. */
   sync(): Promise<void>;
   /** Deallocates [pos, pos+len) of a file disk (reads return zeros); zero-fills on a block device. */
@@ -56,35 +62,27 @@ export async function openBackingDisk(path: string, opts: { create?: number } = 
   }
   // A raw descriptor with callback I/O: the FileHandle promise API costs about twice as
   // much per call, and small random I/O at depth (iSCSI 4 KiB QD32) is made of calls.
-  const fd = await new Promise<number>((resolve, reject) => fsOpen(path, 'r+', (e, f) => (e ? reject(e) : resolve(f))));
+  const openFd = (flags: string | number) => new Promise<number>((resolve, reject) => fsOpen(path, flags, (e, f) => (e ? reject(e) : resolve(f))));
+  const fd = await openFd('r+');
+  // Metadata writes (AL transactions, bitmap pages) must be durable before the data they
+  // guard is written; an fdatasync for that would also write back every dirty data page of
+  // the disk, which at page-cache speed is most of the volume's recent writes.
+  const dsyncFd = await openFd(fsConstants.O_RDWR | fsConstants.O_DSYNC).catch(async (e: Error) => {
+    await new Promise((r) => fsClose(fd, r));
+    throw e;
+  });
+  // Reads run on up to four thread-pool threads (Node's default pool); buffered writes to one
+  // file serialize in the kernel anyway, so two batches in flight keep it busy.
+  const reads = new IoQueue(fd, 'read', 4);
+  const writes = new IoQueue(fd, 'write', 1);
+  const closeFd = (f: number) => new Promise<void>((resolve, reject) => fsClose(f, (e) => (e ? reject(e) : resolve())));
 
   const disk: BackingDisk = {
     path,
     size,
     isBlockDevice,
-    read: (buf, pos) =>
-      new Promise((resolve, reject) => {
-        const step = (done: number): void => {
-          if (done === buf.length) return resolve();
-          fsRead(fd, buf, done, buf.length - done, pos + done, (err, n) => {
-            if (err) return reject(err);
-            if (n === 0) {
-              buf.fill(0, done);
-              return resolve();
-            }
-            step(done + n);
-          });
-        };
-        step(0);
-      }),
-    write: (buf, pos) =>
-      new Promise((resolve, reject) => {
-        const step = (done: number): void => {
-          if (done === buf.length) return resolve();
-          fsWrite(fd, buf, done, buf.length - done, pos + done, (err, n) => (err ? reject(err) : step(done + n)));
-        };
-        step(0);
-      }),
+    read: (buf, pos) => reads.submit(buf, pos),
+    write: (buf, pos, opts) => (opts?.durable ? writeFully(dsyncFd, buf, pos) : writes.submit(buf, pos)),
     sync: () => new Promise((resolve, reject) => fsFdatasync(fd, (e) => (e ? reject(e) : resolve()))),
     async punchHole(pos, len) {
       if (isBlockDevice) {
@@ -95,7 +93,7 @@ export async function openBackingDisk(path: string, opts: { create?: number } = 
       // Node has no fallocate(2); util-linux's fallocate is on every host we deploy to.
       await execFileP('fallocate', ['--punch-hole', '--keep-size', '--offset', String(pos), '--length', String(len), path]);
     },
-    close: () => new Promise((resolve, reject) => fsClose(fd, (e) => (e ? reject(e) : resolve()))),
+    close: () => Promise.all([closeFd(fd), closeFd(dsyncFd)]).then(() => undefined),
   };
   return disk;
 }

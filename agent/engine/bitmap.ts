@@ -245,6 +245,10 @@ export class Bitmap {
   }
 
   /** Page indexes that differ (maybe) from disk, ascending. */
+  get hasDirtyPages(): boolean {
+    return this.dirtyCount > 0;
+  }
+
   dirtyPages(): number[] {
     const out: number[] = [];
     for (let p = 0; p < this.dirty.length; p++) if (this.dirty[p]) out.push(p);
@@ -295,8 +299,7 @@ export class Bitmap {
     }
     if (pages.length === 0) return 0;
     try {
-      for (const { page, buf } of pages) await disk.write(buf, layout.bitmapOffset + page * BITMAP_PAGE_BYTES);
-      await disk.sync();
+      for (const { page, buf } of pages) await disk.write(buf, layout.bitmapOffset + page * BITMAP_PAGE_BYTES, { durable: true });
     } catch (err) {
       for (const { page } of pages) {
         if (!this.dirty[page]) this.dirtyCount++;

@@ -427,7 +427,7 @@ function appWrite(s: EngineState, w: AppWrite, out: Action[]): void {
     return out.push({ a: 'write-done', id: w.id, error: 'beyond the end of the device' }), undefined;
   // [sim fix] Also wait while a new generation is being persisted but nobody queued yet
   // (forced promotion, lost peer): the persist's release-writes continuation lets them go.
-  if (s.waitingForGen.length > 0 || [...s.metaWaits.values()].some((c) => c.kind === 'release-writes')) return s.waitingForGen.push(w), undefined;
+  if (s.waitingForGen.length > 0 || anyOf(s.metaWaits.values(), (c) => c.kind === 'release-writes')) return s.waitingForGen.push(w), undefined;
   if (v.newGenPending) {
     // No write, no new UUID; this is the first write, so the generation starts now and
     // must be on disk before the data is.
@@ -458,6 +458,12 @@ function issueAppWrite(s: EngineState, v: VolumeState, w: AppWrite, out: Action[
   submitDiskWrite(s, { token: token(s), volume: v.volume, offset: w.offset, length: w.data.length, data: w.data, fua: w.fua, origin: { kind: 'app', id: w.id } }, out);
 }
 
+/** Array.some over an iterator, without copying it into an array on every write. */
+function anyOf<T>(items: Iterable<T>, pred: (x: T) => boolean): boolean {
+  for (const x of items) if (pred(x)) return true;
+  return false;
+}
+
 function overlaps(a: { offset: number; length: number }, b: { offset: number; length: number }): boolean {
   return a.offset < b.offset + b.length && b.offset < a.offset + a.length;
 }
@@ -467,7 +473,7 @@ function submitDiskWrite(s: EngineState, op: DiskOp, out: Action[]): void {
   verifySawWrite(s, op.volume, op);
   const blocked =
     s.diskQueue.some((q) => q.volume === op.volume && overlaps(q, op)) ||
-    [...s.diskInflight.values()].some((q) => q.volume === op.volume && overlaps(q, op));
+    anyOf(s.diskInflight.values(), (q) => q.volume === op.volume && overlaps(q, op));
   if (blocked) {
     s.diskQueue.push(op);
     return;
@@ -1263,7 +1269,7 @@ function onInvalidatePeer(s: EngineState, vol: number, out: Action[]): void {
  * idea); it never drops below one request, so the resync always makes progress.
  */
 export function resyncWindow(s: EngineState): number {
-  const appIo = s.writes.size > 0 || [...s.diskInflight.values()].some((op) => op.origin.kind !== 'resync') || s.diskQueue.some((op) => op.origin.kind !== 'resync');
+  const appIo = s.writes.size > 0 || anyOf(s.diskInflight.values(), (op) => op.origin.kind !== 'resync') || s.diskQueue.some((op) => op.origin.kind !== 'resync');
   return appIo ? RS_THROTTLED_INFLIGHT : RS_MAX_INFLIGHT;
 }
 

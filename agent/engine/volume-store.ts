@@ -1,6 +1,6 @@
 // One volume's backing disk as the runtime uses it: data writes behind the activity log,
 // the superblock, the bitmap, and crash recovery at attach. The machine decides; this does.
-import { touchRange, extentsOfRange, writeAlTransaction, type ActivityLog } from './activity-log.js';
+import { extentOf, touchRange, extentsOfRange, writeAlTransaction, type ActivityLog } from './activity-log.js';
 import { openBackingDisk, type BackingDisk } from './backing-disk.js';
 import type { Bitmap } from './bitmap.js';
 import { attachMetadata, detachMetadata } from './md-attach.js';
@@ -90,6 +90,12 @@ export class VolumeStore {
   }
 
   private async enterAl(offset: number, length: number): Promise<void> {
+    // The common case, a write inside one hot extent, allocates nothing.
+    const e = extentOf(offset);
+    if (e === extentOf(offset + length - 1) && this.al.hotSet.has(e)) {
+      this.busy.set(e, (this.busy.get(e) ?? 0) + 1);
+      return;
+    }
     for (;;) {
       const r = touchRange(this.al, offset, length, this.busy);
       if (r.blocked) {
@@ -107,11 +113,12 @@ export class VolumeStore {
   }
 
   private leaveAl(offset: number, length: number): void {
-    for (const e of extentsOfRange(offset, length)) {
+    for (let e = extentOf(offset); e <= extentOf(offset + length - 1); e++) {
       const n = (this.busy.get(e) ?? 1) - 1;
       if (n === 0) this.busy.delete(e);
       else this.busy.set(e, n);
     }
+    if (this.waiters.length === 0) return;
     const w = this.waiters;
     this.waiters = [];
     w.forEach((f) => f());

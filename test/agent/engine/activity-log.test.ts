@@ -106,6 +106,30 @@ describe('activity log on disk', () => {
     });
   });
 
+  test('rule 2c: only a transaction that drops an extent or writes bitmap pages waits for an fdatasync', async () => {
+    await withDisk(64 * MiB, async (disk) => {
+      const layout = computeLayout(disk.size);
+      await createMetadata(disk, { nodeId: 0 });
+      const bm = new Bitmap(layout.blocks);
+      const c = counting(disk);
+      // What attach does first: the hot set on disk is known from here on.
+      let al = createActivityLog({ maxHot: 3, seq: (await readActivityLog(c, layout)).seq });
+      for (const e of [1, 2]) {
+        al = touch(al, e).al;
+        await writeAlTransaction(c, layout, al, bm);
+      }
+      assert.equal(c.syncs, 0, 'adding extents: the O_DSYNC transaction write alone');
+      bm.setBlocks(0, 1);
+      al = touch(al, 3).al;
+      await writeAlTransaction(c, layout, al, bm);
+      assert.equal(c.syncs, 1, 'bitmap pages to write: data first');
+      al = touch(al, 4).al; // evicts 1
+      await writeAlTransaction(c, layout, al, bm);
+      assert.equal(c.syncs, 2, 'dropping extent 1: its data reaches stable storage first');
+      assert.deepEqual((await readActivityLog(disk, layout)).hot, [2, 3, 4]);
+    });
+  });
+
   test('a torn newest transaction is ignored: the previous one is replayed', async () => {
     await withDisk(64 * MiB, async (disk) => {
       const layout = computeLayout(disk.size);

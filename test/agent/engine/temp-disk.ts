@@ -18,7 +18,7 @@ export async function withDisk<T>(size: number, fn: (disk: BackingDisk, dir: str
 }
 
 export interface CountingDisk extends BackingDisk {
-  readonly writes: Array<{ pos: number; len: number }>;
+  readonly writes: Array<{ pos: number; len: number; durable: boolean }>;
   syncs: number;
 }
 
@@ -31,9 +31,9 @@ export function counting(disk: BackingDisk): CountingDisk {
     writes: [],
     syncs: 0,
     read: (buf, pos) => disk.read(buf, pos),
-    write: (buf, pos) => {
-      c.writes.push({ pos, len: buf.length });
-      return disk.write(buf, pos);
+    write: (buf, pos, opts) => {
+      c.writes.push({ pos, len: buf.length, durable: opts?.durable === true });
+      return disk.write(buf, pos, opts);
     },
     sync: () => {
       c.syncs++;
