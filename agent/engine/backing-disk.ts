@@ -71,9 +71,10 @@ export async function openBackingDisk(path: string, opts: { create?: number } = 
     await new Promise((r) => fsClose(fd, r));
     throw e;
   });
-  // Reads run on up to four thread-pool threads (Node's default pool); buffered writes to one
-  // file serialize in the kernel anyway, so two batches in flight keep it busy.
-  const reads = new IoQueue(fd, 'read', 4);
+  // Handing a request to the thread pool costs the event loop more than a 4 KiB pwrite to the
+  // page cache, so requests wait for the batch ahead of them and go merged: writes one batch
+  // at a time (buffered writes to one file serialize in the kernel anyway), reads two.
+  const reads = new IoQueue(fd, 'read', 2);
   const writes = new IoQueue(fd, 'write', 1);
   const closeFd = (f: number) => new Promise<void>((resolve, reject) => fsClose(f, (e) => (e ? reject(e) : resolve())));
 
