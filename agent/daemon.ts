@@ -269,6 +269,7 @@ export class Daemon implements ControlHandler {
       luns,
       alias: name,
       chap: iscsi.chap,
+      reservations: (lun) => rt.reservationStore(numbers.indexOf(lun)),
       log: (msg) => process.stderr.write(`drbd-agent: ${name}: iscsi: ${msg}\n`),
     });
     const update = () => {

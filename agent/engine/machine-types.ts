@@ -43,6 +43,11 @@ export interface VolumeMeta {
   primary: boolean;
   crashedPrimary: boolean;
   peerOutdated: boolean;
+  /**
+   * The iSCSI target's persistent-reservation state of this volume (opaque here, at most
+   * PERSISTENT_RESERVATION_MAX bytes): replicated metadata, so reservations survive a failover.
+   */
+  pr?: Buffer;
 }
 
 export interface SyncProgress {
@@ -120,6 +125,8 @@ export interface PeerVolumeInfo {
   dataBytes: number;
   /** Bitmap weight (blocks out of sync) at the handshake: split-brain policies compare it. */
   weight?: number;
+  /** Persistent-reservation blob, base64 (absent: none): a node that adopts the peer's data adopts it too. */
+  pr?: string;
 }
 
 export interface EngineState {
@@ -182,6 +189,16 @@ export interface EngineState {
   ovDeferred?: OvRead[];
   /** Undo journal maximum per volume, bytes; absent: no undo journal (DRBD behaviour). */
   undoJournalMax?: number[];
+  /** Persistent-reservation saves not yet complete, by id (pr-replication.ts). */
+  prSaves: Map<number, PrSave>;
+}
+
+export interface PrSave {
+  volume: number;
+  localDone: boolean;
+  /** As PendingWrite.peerDone: undefined not replicated, false waiting for the peer's pr-ack. */
+  peerDone?: boolean;
+  sentAt: number;
 }
 
 export interface OvRead {
@@ -200,7 +217,11 @@ export type MetaContinuation =
   /** A SyncTarget may write resync data once "Inconsistent" is on disk. */
   | { kind: 'start-requests'; volume: number }
   /** A SyncSource tells the target its bitmap UUID only once that UUID is on its own disk. */
-  | { kind: 'send-sync-started'; volume: number };
+  | { kind: 'send-sync-started'; volume: number }
+  /** Primary: a persistent-reservation save is on the local disk. */
+  | { kind: 'pr-saved'; id: number }
+  /** Peer: the reservation blob from the Primary is on disk; acknowledge it. */
+  | { kind: 'pr-ack'; volume: number; id: number };
 
 export interface DiskOp {
   token: number;
@@ -260,7 +281,10 @@ export type PeerMsg =
   | { type: 'ov-result'; volume: number; offset: number; length: number }
   | { type: 'verify-state'; volume: number; active: boolean; mismatch: number }
   /** `invalidate` on the peer: it becomes SyncTarget of a full sync from us. */
-  | { type: 'invalidate-peer'; volume: number };
+  | { type: 'invalidate-peer'; volume: number }
+  /** Primary to peer: the volume's persistent-reservation state; answered by pr-ack once on disk. */
+  | { type: 'pr-set'; volume: number; id: number; blob: Buffer }
+  | { type: 'pr-ack'; volume: number; id: number };
 
 export type AdminCommand =
   | { cmd: 'primary'; force: boolean }
@@ -292,7 +316,9 @@ export type Input =
   /** The journal could not take a write (full, I/O error): the target is no longer recoverable. */
   | { t: 'undo-lost'; volume: number; reason: string }
   /** The journal was replayed: these blocks hold the pre-sync image again. */
-  | { t: 'undo-rolled-back'; volume: number; blocks: number[]; error?: string };
+  | { t: 'undo-rolled-back'; volume: number; blocks: number[]; error?: string }
+  /** The iSCSI target changed a volume's persistent reservations (PERSISTENT RESERVE OUT). */
+  | { t: 'pr-save'; id: number; volume: number; blob: Buffer };
 
 export type LinkDownReason = 'timeout' | 'broken-pipe' | 'network-failure' | 'protocol-error' | 'auth-failed' | 'closed-by-peer' | 'local';
 
@@ -304,6 +330,8 @@ export type Action =
   /** Persist the volume's superblock (and dirty bitmap pages); reply with meta-done token. */
   | { a: 'persist-meta'; token: number; volume: number }
   | { a: 'write-done'; id: number; error?: string }
+  /** A pr-save is durable (here, and on the peer while connected) or was refused. */
+  | { a: 'pr-done'; id: number; error?: string }
   | { a: 'flush-done'; id: number }
   | { a: 'reply'; req: number; error?: string }
   | { a: 'link'; op: 'start' | 'stop' | 'drop' }

@@ -25,6 +25,7 @@ import {
 import { abortVerify, issueVerifyReads, onOvReply, onOvRequest, onOvResult, onVerifyRead, onVerifyState, startVerify, verifyRefusal, verifySawWrite } from './online-verify.js';
 import { resolveSplitBrain, samePolicies, type SbPolicies } from './split-brain-policy.js';
 import { decideUndo } from './undo-decision.js';
+import { onPrAck, onPrSet, prAckOverdue, prAdopts, prForHello, prFromHello, prLinked, prLostPeer, prMetaDone, prSaveRefusal, startPrSave } from './pr-replication.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */
 export const RS_CHUNK = 1024 * 1024;
@@ -96,6 +97,7 @@ export function createEngine(init: EngineInit): EngineState {
     rng: init.rng,
     afterSb: init.afterSb,
     undoJournalMax: init.undoJournalMax,
+    prSaves: new Map(),
   };
 }
 
@@ -153,6 +155,9 @@ export function step(s: EngineState, input: Input): Action[] {
     case 'undo-rolled-back':
       undoRolledBack(s, input.volume, input.blocks, input.error, out);
       break;
+    case 'pr-save':
+      prSave(s, input.id, input.volume, input.blob, out);
+      break;
   }
   return out;
 }
@@ -209,6 +214,7 @@ function helloState(s: EngineState): HelloState {
       disk: v.disk,
       dataBytes: v.dataBytes,
       weight: v.bitmap.weight,
+      ...prForHello(v),
     })),
     promotedAt: s.promotedAt,
     afterSb: s.afterSb && { pri0: s.afterSb.pri0, pri1: s.afterSb.pri1, pri2: s.afterSb.pri2 },
@@ -298,7 +304,8 @@ function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): voi
 function writesInFlight(s: EngineState): boolean {
   // The transfer log too: under protocol A/B a completed write the peer has not confirmed on its
   // disk leaves the same gap if the link drops after the demotion.
-  return s.writes.size > 0 || s.waitingForGen.length > 0 || s.transferLog.size > 0;
+  // And reservation saves: one waiting for the peer must still be able to start the new generation.
+  return s.writes.size > 0 || s.waitingForGen.length > 0 || s.transferLog.size > 0 || s.prSaves.size > 0;
 }
 
 const WRITES_IN_FLIGHT = 'Application writes are still in flight; try again once they have completed';
@@ -414,6 +421,24 @@ function newGeneration(s: EngineState, v: VolumeState): void {
     if (!uuidEq(old, UUID_JUST_CREATED)) g.bitmap = old & ~1n;
   } else pushHistory(v.meta, old);
   v.newGenPending = false;
+}
+
+// ---------------------------------------------------------------- persistent reservations
+
+function prSave(s: EngineState, id: number, volume: number, blob: Buffer, out: Action[]): void {
+  const why = prSaveRefusal(s, volume, blob);
+  if (why) return out.push({ a: 'pr-done', id, error: why }), undefined;
+  const v = s.volumes[volume]!;
+  // A reservation change is a change of the replicated state like a write: apart from the peer
+  // it starts the new generation the first write would, so the next handshake makes this node
+  // the sync source and the peer adopts the blob, instead of finding equal generations and
+  // nothing to sync. While a link is up the blob goes to the peer instead; should the link
+  // drop before the peer's pr-ack, lostPeer starts the generation.
+  if (v.newGenPending && !prLinked(s)) {
+    newGeneration(s, v);
+    persist(s, v, out, { kind: 'release-writes' });
+  }
+  startPrSave(s, v, id, blob, out);
 }
 
 // ---------------------------------------------------------------- write path
@@ -607,6 +632,8 @@ function metaDone(s: EngineState, tok: number, out: Action[]): void {
     const v = s.volumes[then.volume];
     if (v?.sync?.dir === 'source' && connected(s))
       out.push({ a: 'send', msg: { type: 'sync-started', volume: v.volume, bitmapUuid: formatUuid(v.meta.gi.bitmap) } });
+  } else if (then.kind === 'pr-saved' || then.kind === 'pr-ack') {
+    prMetaDone(s, then, out);
   }
 }
 
@@ -666,6 +693,7 @@ function lostPeer(s: EngineState, out: Action[]): void {
     unreplicated.add(t.volume);
   }
   s.transferLog.clear();
+  for (const vol of prLostPeer(s, out)) unreplicated.add(vol);
   for (const [tok, f] of s.flushes) {
     if (!f.peerDone) {
       f.peerDone = true;
@@ -829,6 +857,10 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
       return onVerifyState(s, msg.volume, msg.active, msg.mismatch, out);
     case 'invalidate-peer':
       return onInvalidatePeer(s, msg.volume, out);
+    case 'pr-set':
+      return onPrSet(s, msg, out);
+    case 'pr-ack':
+      return onPrAck(s, msg, out);
   }
 }
 
@@ -894,6 +926,8 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
     v.peerGi = p;
     v.peerDisk = p.disk;
     v.newGenPending = false;
+    // Persisted below, by the "none" branch or by beginSync.
+    if (d.kind !== 'split-brain' && d.kind !== 'unrelated' && prAdopts(s, d.kind, peer)) v.meta.pr = prFromHello(p.pr);
     if (d.kind === 'none') {
       v.repl = 'Established';
       if (v.disk === 'Outdated' && p.disk === 'UpToDate') setDisk(v, 'UpToDate');
@@ -1147,6 +1181,11 @@ function tick(s: EngineState, now: number, out: Action[]): void {
         break;
       }
     }
+  }
+  if (prLinked(s) && prAckOverdue(s, now)) {
+    out.push({ a: 'log', level: 'warn', text: `peer did not acknowledge a reservation change within ${s.ackTimeout}s; dropping the connection` });
+    out.push({ a: 'link', op: 'drop' });
+    linkDown(s, 'timeout', out);
   }
   for (const v of s.volumes) {
     const sync = v.sync;

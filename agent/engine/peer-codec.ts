@@ -28,6 +28,10 @@ export function toWire(m: PeerMsg): PeerMessage[] {
       return [{ type: 'Flush', volume: 0, id: m.id }];
     case 'flush-ack':
       return [{ type: 'FlushAck', volume: 0, id: m.id }];
+    case 'pr-set':
+      return [{ type: 'PrBlob', volume: m.volume, id: m.id, blob: m.blob }];
+    case 'pr-ack':
+      return [{ type: 'PrAck', volume: m.volume, id: m.id }];
     case 'bitmap': {
       const bits = Buffer.from(m.bits.buffer, m.bits.byteOffset, m.bits.byteLength);
       const out: PeerMessage[] = [];
@@ -67,6 +71,10 @@ export class WireReader {
         return { type: 'flush', id: w.id };
       case 'FlushAck':
         return { type: 'flush-ack', id: w.id };
+      case 'PrBlob':
+        return { type: 'pr-set', volume: w.volume, id: w.id, blob: w.blob };
+      case 'PrAck':
+        return { type: 'pr-ack', volume: w.volume, id: w.id };
       case 'BitmapChunk': {
         const parts = this.bitmaps.get(w.volume) ?? [];
         parts.push(w.bits);

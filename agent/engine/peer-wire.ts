@@ -126,6 +126,21 @@ export interface StateChangeReply {
   ok: boolean;
   reason?: string;
 }
+/** Largest persistent-reservation blob a PrBlob carries (the superblock keeps at most 1 KiB). */
+export const MAX_PR_BYTES = 4096;
+/** A volume's persistent-reservation state (opaque), from the Primary; answered by PrAck. */
+export interface PrBlob {
+  type: 'PrBlob';
+  volume: number;
+  id: number;
+  blob: Buffer;
+}
+/** The receiver has the PrBlob of this id in its metadata. */
+export interface PrAck {
+  type: 'PrAck';
+  volume: number;
+  id: number;
+}
 
 export interface Data {
   type: 'Data';
@@ -238,6 +253,8 @@ export type PeerMessage =
   | State
   | StateChangeRequest
   | StateChangeReply
+  | PrBlob
+  | PrAck
   | Data
   | WriteAck
   | NegAck
@@ -268,6 +285,8 @@ export const MESSAGE_TYPE_NUMBERS = {
   State: 17,
   StateChangeRequest: 18,
   StateChangeReply: 19,
+  PrBlob: 20,
+  PrAck: 21,
   Data: 32,
   WriteAck: 33,
   NegAck: 34,
@@ -452,9 +471,19 @@ export function encodeMessage(msg: PeerMessage, opts: { dataIntegrity?: boolean 
       writeU64(head, msg.seq, H + 4, 'seq');
       return finishFrame(T.WriteAck, head);
     }
+    case 'PrBlob': {
+      if (msg.blob.length > MAX_PR_BYTES) throw new RangeError(`PrBlob: blob of ${msg.blob.length} bytes exceeds ${MAX_PR_BYTES}`);
+      // Small: copied into the head, so the checksum covers it whatever data-integrity-alg says.
+      const head = allocHead(12 + msg.blob.length);
+      head.writeUInt16BE(checkU16(msg.volume, 'volume'), H);
+      writeU64(head, msg.id, H + 4, 'id');
+      msg.blob.copy(head, H + 12);
+      return finishFrame(T.PrBlob, head);
+    }
     case 'NegAck':
     case 'Flush':
-    case 'FlushAck': {
+    case 'FlushAck':
+    case 'PrAck': {
       const head = allocHead(12);
       head.writeUInt16BE(checkU16(msg.volume, 'volume'), H);
       writeU64(head, msg.type === 'NegAck' ? msg.seq : msg.id, H + 4, msg.type === 'NegAck' ? 'seq' : 'id');
@@ -665,8 +694,13 @@ export function decodeMessage(frame: Frame): PeerMessage {
     case 'NegAck':
       expectLength(p, name, 12);
       return { type: name, volume: p.readUInt16BE(0), seq: readU64(p, 4, 'seq') };
+    case 'PrBlob':
+      expectAtLeast(p, name, 12);
+      if (p.length > 12 + MAX_PR_BYTES) throw malformed(name, `blob longer than ${MAX_PR_BYTES} bytes`);
+      return { type: name, volume: p.readUInt16BE(0), id: readU64(p, 4, 'id'), blob: Buffer.from(p.subarray(12)) };
     case 'Flush':
     case 'FlushAck':
+    case 'PrAck':
       expectLength(p, name, 12);
       return { type: name, volume: p.readUInt16BE(0), id: readU64(p, 4, 'id') };
     case 'Barrier':

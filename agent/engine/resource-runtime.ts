@@ -3,6 +3,7 @@
 // dispatch(); every action the machine returns is carried out here and nowhere else.
 import { EventEmitter } from 'node:events';
 import type { HostConfig, ResourceConfig } from '../config/types.js';
+import type { ReservationStore } from '../iscsi/reservations.js';
 import { AgentError, type ResourceSnapshot, type TargetSnapshot } from '../protocol.js';
 import type { BlockDevice } from './block-device.js';
 import { IoError } from './block-device.js';
@@ -65,6 +66,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   private nextId = 1;
   private readonly writeWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly flushWaiters = new Map<number, { resolve: () => void }>();
+  private readonly prWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly adminWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly timer: NodeJS.Timeout;
   private changePending = false;
@@ -296,6 +298,13 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         else w?.resolve();
         return;
       }
+      case 'pr-done': {
+        const w = this.prWaiters.get(a.id);
+        this.prWaiters.delete(a.id);
+        if (a.error) w?.reject(new IoError(a.error, a.error === 'not Primary' ? 'not-primary' : 'io'));
+        else w?.resolve();
+        return;
+      }
       case 'flush-done': {
         const f = this.flushWaiters.get(a.id);
         this.flushWaiters.delete(a.id);
@@ -379,6 +388,25 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
           open = false;
           this.dispatch({ t: 'open', delta: -1 });
         };
+      },
+    };
+  }
+
+  /**
+   * The iSCSI target's persistent reservations of a volume, kept in the replicated metadata:
+   * load reads what the machine holds now (replicated or adopted at connect), save resolves once
+   * the state is durable here and, while connected, on the peer.
+   */
+  reservationStore(volume: number): ReservationStore {
+    return {
+      load: () => Promise.resolve(this.state.volumes[volume]?.meta.pr ?? null),
+      save: (state) => {
+        if (this.closed) return Promise.reject(new IoError('resource is down', 'not-primary'));
+        const id = this.nextId++;
+        return new Promise<void>((resolve, reject) => {
+          this.prWaiters.set(id, { resolve, reject });
+          this.dispatch({ t: 'pr-save', id, volume, blob: Buffer.from(state) });
+        });
       },
     };
   }

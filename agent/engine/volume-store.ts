@@ -7,7 +7,7 @@ import { attachMetadata, detachMetadata } from './md-attach.js';
 import type { VolumeMeta } from './machine-types.js';
 import type { MdLayout } from './md-layout.js';
 import { AgentError } from '../protocol.js';
-import { MetadataError, readMetadata, setBitmapUuid, writeSuperblock, type Metadata } from './metadata.js';
+import { MetadataError, getPersistentReservation, readMetadata, setBitmapUuid, setPersistentReservation, writeSuperblock, type Metadata } from './metadata.js';
 
 export class VolumeStore {
   private al: ActivityLog;
@@ -62,6 +62,7 @@ export class VolumeStore {
       primary: md.flags.primary,
       crashedPrimary: this.found.crashedPrimary,
       peerOutdated: md.flags.peerOutdated,
+      pr: getPersistentReservation(md),
     };
   }
 
@@ -81,6 +82,7 @@ export class VolumeStore {
   private async persistNow(v: VolumeMeta): Promise<void> {
     let md = setBitmapUuid({ ...this.md, current: v.gi.current, history: v.gi.history.slice(0, 32), diskState: v.disk }, this.peerNodeId, v.gi.bitmap);
     md = { ...md, flags: { ...md.flags, primary: v.primary, crashedPrimary: v.crashedPrimary, peerOutdated: v.peerOutdated, consistent: v.disk !== 'Inconsistent', wasUpToDate: v.disk === 'UpToDate' } };
+    md = setPersistentReservation(md, v.pr);
     // [lab fix, case 13] Data first: bits cleared by completed resync writes (not yet synced)
     // must not reach the disk before the data they vouch for, or a power loss leaves a clear
     // bit over old data. (Lazy write-out during a resync made this path frequent.)

@@ -92,9 +92,28 @@ class LogicalUnit {
     return this.pr;
   }
 
-  async setPr(s: PrState): Promise<void> {
-    this.pr = s;
-    await this.store.save(serializePr(s));
+  /**
+   * PERSISTENT RESERVE OUT one at a time: each sees the state the one before it saved, and
+   * the new state is served only once the store has it (the replicated store can refuse, on a
+   * node that is no longer Primary).
+   */
+  updatePr<T>(fn: (s: PrState, save: (next: PrState) => Promise<void>) => Promise<T>): Promise<T> {
+    const run = async () =>
+      fn(await this.prState(), async (next) => {
+        await this.store.save(serializePr(next));
+        this.pr = next;
+      });
+    const p = this.prChain.then(run, run);
+    this.prChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private prChain: Promise<unknown> = Promise.resolve();
+
+  /** Read the state from the store again on next use. */
+  forgetPr(): void {
+    this.pr = undefined;
+    this.prLoading = undefined;
   }
 
   /** The loaded PR state, if any has been loaded (sync check on the hot path). */
@@ -266,6 +285,9 @@ export class ScsiTarget {
   /** A new I_T nexus sees a reset unit attention on every LU (29/00). */
   nexusJoined(nexus: string): void {
     for (const u of this.units) {
+      // Nobody was logged in to rely on the cached reservations, and the store may hold newer
+      // ones: a target left running while this node was Secondary got its peer's changes there.
+      if (u.attentions.size === 0) u.forgetPr();
       u.attentions.set(nexus, []);
       u.addAttention(nexus, { asc: 0x29, ascq: 0x00 });
     }
@@ -849,30 +871,31 @@ export class ScsiTarget {
     // SPEC_I_PT is not offered. ALL_TG_PT means nothing with one target port, and APTPL is
     // what we do anyway: the state is persisted (and replicated) through the store.
     if ((p[20] as number) & 0x08) return fail(Sense.invalidFieldInParameterList);
-    const s = await lu.prState();
-    const out = prOut(s, {
-      nexus: req.nexus,
-      action: sa,
-      scope: (c[2] as number) >> 4,
-      type: (c[2] as number) & 0x0f,
-      key: p.readBigUInt64BE(0),
-      saKey: p.readBigUInt64BE(8),
+    return lu.updatePr(async (s, save) => {
+      const out = prOut(s, {
+        nexus: req.nexus,
+        action: sa,
+        scope: (c[2] as number) >> 4,
+        type: (c[2] as number) & 0x0f,
+        key: p.readBigUInt64BE(0),
+        saKey: p.readBigUInt64BE(8),
+      });
+      switch (out.kind) {
+        case 'conflict':
+          return { status: Status.ReservationConflict, dataOutExpected: len };
+        case 'invalid-field-cdb':
+          return fail(Sense.invalidFieldInCdb);
+        case 'invalid-field-param':
+          return fail(Sense.invalidFieldInParameterList);
+        case 'invalid-release':
+          return fail(Sense.invalidReleaseOfPr);
+        case 'ok':
+          if (out.changed) await save(out.state);
+          for (const ua of out.unitAttentions) if (lu.attentions.has(ua.nexus)) lu.addAttention(ua.nexus, { asc: ua.asc, ascq: ua.ascq });
+          if (sa === 5 && out.preempted.length > 0) this.onPreemptAbort?.(lu.lun, out.preempted);
+          return { status: Status.Good, dataOutExpected: len };
+      }
     });
-    switch (out.kind) {
-      case 'conflict':
-        return { status: Status.ReservationConflict, dataOutExpected: len };
-      case 'invalid-field-cdb':
-        return fail(Sense.invalidFieldInCdb);
-      case 'invalid-field-param':
-        return fail(Sense.invalidFieldInParameterList);
-      case 'invalid-release':
-        return fail(Sense.invalidReleaseOfPr);
-      case 'ok':
-        if (out.changed) await lu.setPr(out.state);
-        for (const ua of out.unitAttentions) if (lu.attentions.has(ua.nexus)) lu.addAttention(ua.nexus, { asc: ua.asc, ascq: ua.ascq });
-        if (sa === 5 && out.preempted.length > 0) this.onPreemptAbort?.(lu.lun, out.preempted);
-        return { status: Status.Good, dataOutExpected: len };
-    }
   }
 
   private reportSupportedOpcodes(c: Buffer): ScsiResult {

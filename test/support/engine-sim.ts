@@ -41,6 +41,19 @@ export interface WriteHandle {
   lost: boolean;
 }
 
+/** A persistent-reservation save (what the iSCSI target's ReservationStore.save does). */
+export interface PrHandle {
+  readonly id: number;
+  readonly node: NodeId;
+  readonly volume: number;
+  readonly blob: Buffer;
+  done: boolean;
+  error?: string;
+  acked: boolean;
+  lost: boolean;
+  discarded: boolean;
+}
+
 export interface Reply {
   ok: boolean;
   error?: string;
@@ -98,9 +111,17 @@ function cloneMsg(msg: PeerMsg): PeerMsg {
       return { ...msg, payload: Buffer.from(msg.payload) };
     case 'bitmap':
       return { ...msg, bits: Uint8Array.from(msg.bits) };
+    case 'pr-set':
+      return { ...msg, blob: Buffer.from(msg.blob) };
     default:
       return structuredClone(msg);
   }
+}
+
+/** structuredClone would turn the reservation blob into a plain Uint8Array. */
+function cloneMeta(m: VolumeMeta): VolumeMeta {
+  const { pr, ...rest } = m;
+  return pr ? { ...structuredClone(rest), pr: Buffer.from(pr) } : structuredClone(rest);
 }
 
 export function freshMeta(): VolumeMeta {
@@ -121,6 +142,8 @@ export class EngineSim {
   private nextWriteId = 1;
   private readonly handles = new Map<number, WriteHandle>();
   private readonly flushes = new Map<number, { done: boolean }>();
+  /** Reservation saves per volume, in submission order (the ledger of reservation state). */
+  private readonly prLedger: PrHandle[][];
   private readonly netStalled: [boolean, boolean] = [false, false];
   /** ledger[volume][block]: writes touching the block, in submission order. */
   private readonly ledger: LedgerEntry[][][];
@@ -142,6 +165,7 @@ export class EngineSim {
     this.blocks = this.opts.volumeBytes / BLOCK;
     this.prng = createPrng(this.opts.seed);
     this.ledger = Array.from({ length: this.opts.volumes }, () => Array.from({ length: this.blocks }, () => []));
+    this.prLedger = Array.from({ length: this.opts.volumes }, () => []);
     this.nodes = [this.makeNode(0), this.makeNode(1)];
   }
 
@@ -176,7 +200,7 @@ export class EngineSim {
       volumes: node.persisted.map((p, volume) => ({
         volume,
         dataBytes: this.opts.volumeBytes,
-        meta: structuredClone(p.meta),
+        meta: cloneMeta(p.meta),
         bitmap: Bitmap.fromBytes(p.bits, this.blocks),
       })),
     });
@@ -250,6 +274,15 @@ export class EngineSim {
     return h;
   }
 
+  /** A persistent-reservation save on `node`; `acked` once the machine reports pr-done. */
+  prSave(node: NodeId, volume: number, blob: Buffer): PrHandle {
+    const id = this.nextWriteId++;
+    const h: PrHandle = { id, node, volume, blob: Buffer.from(blob), done: false, acked: false, lost: false, discarded: false };
+    this.prLedger[volume]!.push(h);
+    this.feed(node, { t: 'pr-save', id, volume, blob: Buffer.from(blob) });
+    return h;
+  }
+
   /** The id the next write will get: writes from `mark` on can later be discarded. */
   writeMark(): number {
     return this.nextWriteId;
@@ -258,6 +291,7 @@ export class EngineSim {
   /** An operator decision threw these writes away (discard-my-data, force over newer data). */
   discardWrites(node: NodeId, fromMark: number): void {
     for (const vol of this.ledger) for (const blk of vol) for (const e of blk) if (e.write.node === node && e.write.id >= fromMark) e.discarded = true;
+    for (const vol of this.prLedger) for (const h of vol) if (h.node === node && h.id >= fromMark) h.discarded = true;
   }
 
   open(node: NodeId, delta: 1 | -1): void {
@@ -315,6 +349,7 @@ export class EngineSim {
     this.abort(node);
     for (const h of this.handles.values()) if (h.node === node && !h.done) h.lost = true;
     for (const h of [...this.handles.values()]) if (h.node === node && h.lost) this.handles.delete(h.id);
+    for (const vol of this.prLedger) for (const h of vol) if (h.node === node && !h.done) h.lost = true;
     // apply-al: every hot extent may hold writes the persisted bitmap does not know about.
     n.persisted.forEach((p, vol) => {
       const bm = Bitmap.fromBytes(p.bits, this.blocks);
@@ -452,6 +487,14 @@ export class EngineSim {
         this.handles.delete(a.id);
         return;
       }
+      case 'pr-done': {
+        const h = this.prLedger.flat().find((x) => x.id === a.id && x.node === node && !x.lost);
+        if (!h) return;
+        h.done = true;
+        if (a.error !== undefined) h.error = a.error;
+        else h.acked = true;
+        return;
+      }
       case 'flush-done': {
         const f = this.flushes.get(a.id);
         if (f) f.done = true;
@@ -537,7 +580,7 @@ export class EngineSim {
         return;
       case 'persist-meta': {
         const v = n.engine.volumes[c.volume]!;
-        n.persisted[c.volume] = { meta: structuredClone(v.meta), bits: Buffer.from(v.bitmap.toBytes()) };
+        n.persisted[c.volume] = { meta: cloneMeta(v.meta), bits: Buffer.from(v.bitmap.toBytes()) };
         this.feed(c.node, { t: 'meta-done', token: c.token });
         return;
       }
@@ -656,6 +699,22 @@ export class EngineSim {
     return bad;
   }
 
+  /**
+   * Whether `node` holds acceptable reservation state for the volume: the newest acknowledged
+   * save, or a later one that may or may not have completed (in flight, or lost in a crash).
+   */
+  prAcceptable(node: NodeId, volume = 0): boolean {
+    const got = this.nodes[node].engine.volumes[volume]!.meta.pr;
+    const entries = this.prLedger[volume]!.filter((h) => !h.discarded && !(h.done && !h.acked));
+    let lastAcked = -1;
+    entries.forEach((h, i) => {
+      if (h.acked) lastAcked = i;
+    });
+    const ok: Array<Buffer | undefined> = lastAcked < 0 ? [undefined] : [];
+    for (let i = Math.max(0, lastAcked); i < entries.length; i++) ok.push(entries[i]!.blob);
+    return ok.some((b) => (b === undefined ? got === undefined : got !== undefined && b.equals(got)));
+  }
+
   /** Whether any write to the volume was acknowledged (and not discarded). */
   hasAckedWrites(volume = 0): boolean {
     return this.ledger[volume]!.some((blk) => blk.some((e) => e.write.acked && !e.discarded));
@@ -682,6 +741,18 @@ export class EngineSim {
 function isZero(b: Buffer): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
+}
+
+/** Both fresh, connected, initial sync skipped (new-current-uuid --clear-bitmap); ha-a Primary. */
+export function inSyncPair(options: SimOptions): EngineSim {
+  const sim = new EngineSim(options);
+  sim.connect();
+  sim.runUntilIdle();
+  sim.ok(0, { cmd: 'new-current-uuid', clearBitmap: true });
+  sim.runUntilIdle();
+  sim.ok(0, { cmd: 'primary', force: false });
+  sim.runUntilIdle();
+  return sim;
 }
 
 /** A recognisable 4 KiB-multiple payload. */

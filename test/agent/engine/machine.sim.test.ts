@@ -1,4 +1,5 @@
-// Randomized schedules against the two-node simulation: writes, link cuts and restores, ticks,
+// Randomized schedules against the two-node simulation: writes, persistent-reservation saves,
+// link cuts and restores, ticks,
 // stalled disks, switchovers and crashes in a seeded random order, with the replication
 // invariants checked after every step and full convergence checked at the end.
 //   SIM_SEED=n   replay one seed (the assertion message of a failure names it)
@@ -62,6 +63,7 @@ function checkInvariants(run: Run, seed: number): void {
       const moving = sim.inFlightBlocks(vol);
       const lost = sim.ledgerMismatches(n, vol).filter((b) => !moving.has(b));
       if (lost.length > 0) fail(run, seed, `volume ${vol}: the Primary ${['ha-a', 'ha-b'][n]} lacks acknowledged writes in blocks ${lost.slice(0, 10).join(',')}`);
+      if (!sim.prAcceptable(n, vol)) fail(run, seed, `volume ${vol}: the Primary ${['ha-a', 'ha-b'][n]} lacks the last acknowledged reservation change`);
     }
   }
 }
@@ -92,11 +94,22 @@ function randomWrite(run: Run): string | undefined {
   return `write ${['ha-a', 'ha-b'][p]} v${vol} blocks ${first}+${len}`;
 }
 
+function randomPrSave(run: Run): string | undefined {
+  const { sim, prng } = run;
+  const p = primary(sim);
+  if (p === undefined) return undefined;
+  const vol = prng.int(sim.opts.volumes);
+  const blob = Buffer.from(`reservations ${run.trace.length} ${prng.next()}`);
+  const h = sim.prSave(p, vol, blob);
+  return `reservation save ${['ha-a', 'ha-b'][p]} v${vol}${h.error ? `: ${h.error}` : ''}`;
+}
+
 /** One random step; returns its description for the trace. */
 function randomStep(run: Run): string {
   const { sim, prng } = run;
   const r = prng.int(100);
-  if (r < 40) return randomWrite(run) ?? 'write skipped';
+  if (r < 36) return randomWrite(run) ?? 'write skipped';
+  if (r < 40) return randomPrSave(run) ?? 'reservation save skipped';
   if (r < 55) return `events ${sim.runEvents(1 + prng.int(40))}`;
   if (r < 62) {
     sim.runUntilIdle();
@@ -220,6 +233,9 @@ function runSeed(seed: number): void {
   }
   for (let vol = 0; vol < sim.opts.volumes; vol++) {
     if (!sim.disk(0, vol).equals(sim.disk(1, vol))) fail(run, seed, `volume ${vol}: the disks differ at the end`);
+    const [pa, pb] = ([0, 1] as const).map((n) => sim.engine(n).volumes[vol]!.meta.pr);
+    if (!(pa === undefined ? pb === undefined : pb !== undefined && pa.equals(pb))) fail(run, seed, `volume ${vol}: the reservation state differs at the end`);
+    for (const n of [0, 1] as const) if (!sim.prAcceptable(n, vol)) fail(run, seed, `volume ${vol}: ${['ha-a', 'ha-b'][n]} lost the last acknowledged reservation change`);
     for (const n of [0, 1] as const) {
       const bad = sim.ledgerMismatches(n, vol);
       if (bad.length > 0) fail(run, seed, `volume ${vol}: ${['ha-a', 'ha-b'][n]} lost acknowledged writes in blocks ${bad.slice(0, 10).join(',')}`);

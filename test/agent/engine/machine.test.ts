@@ -8,7 +8,7 @@ import { createEngine, step, syncDone, syncEta, type EngineInit } from '../../..
 import { BLOCK, type Action, type EngineState, type Input, type VolumeMeta } from '../../../agent/engine/machine-types.js';
 import { createPrng } from '../../../agent/engine/prng.js';
 import { UUID_JUST_CREATED, uuidEq } from '../../../agent/engine/uuid.js';
-import { EngineSim, freshMeta, pattern, type NodeId, type SimOptions } from '../../support/engine-sim.js';
+import { EngineSim, freshMeta, inSyncPair, pattern, type NodeId, type SimOptions } from '../../support/engine-sim.js';
 
 const MiB = 1 << 20;
 const C1 = 0x1234_5678_9abc_def0n;
@@ -55,13 +55,7 @@ function newSim(seed: number, over: Partial<SimOptions> = {}): EngineSim {
 
 /** Both fresh, connected, initial sync skipped; A Primary. */
 function pair(seed: number, over: Partial<SimOptions> = {}): EngineSim {
-  const sim = newSim(seed, over);
-  sim.connect();
-  sim.runUntilIdle();
-  sim.ok(0, { cmd: 'new-current-uuid', clearBitmap: true });
-  sim.runUntilIdle();
-  sim.ok(0, { cmd: 'primary', force: false });
-  sim.runUntilIdle();
+  const sim = inSyncPair({ seed, ...over });
   assertState(sim, 0, { role: 'Primary', conn: 'Connected', disk: 'UpToDate', repl: 'Established', peerDisk: 'UpToDate' });
   assertState(sim, 1, { role: 'Secondary', conn: 'Connected', disk: 'UpToDate', repl: 'Established', peerDisk: 'UpToDate' });
   return sim;

@@ -9,6 +9,7 @@ import {
   FrameDecoder,
   MAX_DATA_BYTES,
   MAX_FRAME_PAYLOAD,
+  MAX_PR_BYTES,
   MESSAGE_TYPE_NUMBERS,
   ProtocolError,
   decodeMessage,
@@ -62,6 +63,9 @@ const samples: PeerMessage[] = [
   { type: 'StateChangeRequest', id: 8, change: 'demote' },
   { type: 'StateChangeReply', id: 7, ok: false, reason: 'Multiple primaries not allowed by config' },
   { type: 'StateChangeReply', id: 8, ok: true },
+  { type: 'PrBlob', volume: 1, id: 2 ** 40 + 9, blob: Buffer.from('{"generation":3,"registrations":{},"reservation":null}') },
+  { type: 'PrBlob', volume: 0, id: 1, blob: Buffer.alloc(0) },
+  { type: 'PrAck', volume: 1, id: 2 ** 40 + 9 },
   { type: 'Data', volume: 1, seq: 2 ** 52 + 3, offset: 2 ** 45 + 4096, flags: DATA_FUA | DATA_FLUSH, payload: bytes(4096, 3) },
   { type: 'Data', volume: 0, seq: 0, offset: 0, flags: 0, payload: Buffer.alloc(0) },
   { type: 'WriteAck', volume: 2, seq: 99, kind: 'received' },
@@ -177,6 +181,13 @@ describe('peer-wire codec', () => {
     assert.throws(() => encodeMessage({ type: 'Data', volume: 0, seq: -1, offset: 0, flags: 0, payload: Buffer.alloc(0) }), RangeError);
     assert.throws(() => encodeMessage({ type: 'Data', volume: 70000, seq: 0, offset: 0, flags: 0, payload: Buffer.alloc(0) }), RangeError);
     assert.throws(() => encodeMessage({ type: 'Data', volume: 0, seq: 0, offset: 0, flags: 0, payload: Buffer.alloc(MAX_DATA_BYTES + 1) }), RangeError);
+    assert.throws(() => encodeMessage({ type: 'PrBlob', volume: 0, id: 0, blob: Buffer.alloc(MAX_PR_BYTES + 1) }), RangeError);
+  });
+
+  test('a reservation blob is checksummed even with data-integrity-alg none', () => {
+    const f = Buffer.concat(encodeMessage({ type: 'PrBlob', volume: 0, id: 5, blob: bytes(900, 13) }, { dataIntegrity: false }));
+    f[f.length - 1] = (f[f.length - 1] as number) ^ 0x01;
+    assert.throws(() => new FrameDecoder().push(f), (e: unknown) => e instanceof ProtocolError && e.code === 'bad-checksum');
   });
 });
 
@@ -237,6 +248,9 @@ describe('peer-wire protocol errors', () => {
       [T.Data, Buffer.alloc(19)],
       [T.Uuids, Buffer.alloc(41)],
       [T.Ping, Buffer.alloc(1)],
+      [T.PrBlob, Buffer.alloc(11)],
+      [T.PrBlob, Buffer.alloc(12 + MAX_PR_BYTES + 1)],
+      [T.PrAck, Buffer.alloc(13)],
       // seq with high word above 2^21: not a safe integer
       [T.Barrier, Buffer.from('0020000000000000', 'hex')],
     ];

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { sbPolicies } from '../../../agent/engine/resource-runtime.js';
-import { createPair, loadConfig, resourceYaml, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { createPair, loadConfig, resourceYaml, upToDatePair, waitFor, type Pair } from '../../support/two-runtimes.js';
 import { readRange } from '../../support/files.js';
 
 const BLOCK = 4096;
@@ -24,18 +24,6 @@ async function writeFileRange(path: string, offset: number, data: Buffer): Promi
 
 const connected = (p: Pair) => p.a.state.conn === 'Connected' && p.b.state.conn === 'Connected';
 const established = (p: Pair) => p.a.state.volumes[0]!.repl === 'Established' && p.b.state.volumes[0]!.repl === 'Established';
-
-/** Connected, initial sync skipped, A Primary. */
-async function upToDatePair(): Promise<Pair> {
-  const p = await createPair();
-  await p.a.admin({ cmd: 'connect', discardMyData: false });
-  await p.b.admin({ cmd: 'connect', discardMyData: false });
-  await waitFor(() => connected(p), 'both Connected');
-  await p.a.admin({ cmd: 'new-current-uuid', clearBitmap: true });
-  await waitFor(() => p.b.state.volumes[0]!.disk === 'UpToDate', 'B UpToDate without sync');
-  await p.a.admin({ cmd: 'primary', force: false });
-  return p;
-}
 
 test('case 15: verify finds blocks changed behind the engine\'s back; nothing moves until disconnect + connect', async () => {
   const p = await upToDatePair();

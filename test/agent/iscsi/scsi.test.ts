@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
 import { memoryReservationStore } from '../../../agent/iscsi/reservations.js';
+import { IoError } from '../../../agent/engine/block-device.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
 
 const A = 'iqn.a,i,0x000000000001';
@@ -152,6 +153,56 @@ describe('scsi command layer', () => {
     // A fresh target over the same store sees the reservation (what a failover needs).
     const t2 = new ScsiTarget([{ device: new MemoryBlockDevice(2048 * 512), reservations: store }], { iqn: 'iqn.2026-11.test:scsi' });
     assert.equal((await run(t2, rw16(0x8a, 0, 1), A, Buffer.alloc(512))).status, 0x18);
+  });
+
+  test('persistent reservations: a save the store refuses changes nothing; concurrent changes apply in order', async () => {
+    const dev = new MemoryBlockDevice(2048 * 512);
+    const inner = memoryReservationStore();
+    let refuse = false;
+    const saves: string[] = [];
+    const store = {
+      load: () => inner.load(),
+      save: async (b: Buffer) => {
+        await new Promise((r) => setTimeout(r, 5));
+        if (refuse) throw new IoError('not Primary', 'not-primary');
+        saves.push(JSON.parse(b.toString()).generation);
+        return inner.save(b);
+      },
+    };
+    const t = new ScsiTarget([{ device: dev, reservations: store }], { iqn: 'iqn.2026-11.test:scsi' });
+    const prOut = (sa: number, type: number, key: bigint, saKey: bigint, nexus: string) => {
+      const p = Buffer.alloc(24);
+      p.writeBigUInt64BE(key, 0);
+      p.writeBigUInt64BE(saKey, 8);
+      return run(t, cdb([0x5f, sa, type, 0, 0, 0, 0, 0, 24], 10), nexus, p);
+    };
+    // Issued together: each sees the state the one before it saved.
+    const [ra, rb] = await Promise.all([prOut(0, 0, 0n, 0xaan, A), prOut(0, 0, 0n, 0xbbn, B)]);
+    assert.deepEqual([ra.status, rb.status], [0, 0]);
+    assert.deepEqual(saves, [1, 2]);
+    refuse = true;
+    const r = await prOut(1, 5, 0xaan, 0n, A);
+    assert.deepEqual(senseOf(r), { key: 2, asc: 0x04, ascq: 0x0a }, 'NOT READY, as a write on a demoted node');
+    const res = await run(t, cdb([0x5e, 1, 0, 0, 0, 0, 0, 0, 255], 10));
+    assert.equal(res.data?.readUInt32BE(4), 0, 'no reservation is served that the store does not have');
+  });
+
+  test('persistent reservations: the first nexus to join reads the store again', async () => {
+    const { t, store } = setup();
+    t.nexusJoined(A);
+    assert.equal((await run(t, cdb([0x5e, 0, 0, 0, 0, 0, 0, 0, 255], 10), A)).status, 2, 'unit attention first');
+    assert.equal((await run(t, cdb([0x5e, 0, 0, 0, 0, 0, 0, 0, 255], 10), A)).data?.readUInt32BE(4), 0);
+    // Meanwhile the peer, Primary for a while, changed the replicated state.
+    await store.save(Buffer.from(JSON.stringify({ generation: 5, registrations: { [B]: '00000000000000bb' }, reservation: null })));
+    t.nexusJoined(B);
+    assert.equal((await run(t, cdb([0x5e, 0, 0, 0, 0, 0, 0, 0, 255], 10), A)).data?.readUInt32BE(4), 0, 'A is still logged in: its view stands');
+    t.nexusLost(A);
+    t.nexusLost(B);
+    t.nexusJoined(A);
+    await run(t, cdb([0x00], 6), A);
+    const keys = await run(t, cdb([0x5e, 0, 0, 0, 0, 0, 0, 0, 255], 10), A);
+    assert.equal(keys.data?.readUInt32BE(0), 5);
+    assert.equal(keys.data?.readBigUInt64BE(8), 0xbbn);
   });
 
   test('PREEMPT AND ABORT asks the transport to abort the preempted nexus\'s tasks', async () => {

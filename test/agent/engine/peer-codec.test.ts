@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PeerMsg } from '../../../agent/engine/machine-types.js';
+import { toWire, WireReader } from '../../../agent/engine/peer-codec.js';
+import { FrameDecoder, decodeMessage, encodeMessage } from '../../../agent/engine/peer-wire.js';
+
+function roundTrip(m: PeerMsg): PeerMsg[] {
+  const reader = new WireReader();
+  const dec = new FrameDecoder();
+  const frames = toWire(m).flatMap((w) => dec.push(Buffer.concat(encodeMessage(w))));
+  return frames.map((f) => reader.read(decodeMessage(f))).filter((x): x is PeerMsg => x !== undefined);
+}
+
+test('reservation messages travel as binary frames and come back as they were', () => {
+  const set: PeerMsg = { type: 'pr-set', volume: 1, id: 77, blob: Buffer.from('{"generation":1}') };
+  assert.deepEqual(toWire(set).map((w) => w.type), ['PrBlob']);
+  assert.deepEqual(roundTrip(set), [set]);
+  const ack: PeerMsg = { type: 'pr-ack', volume: 1, id: 77 };
+  assert.deepEqual(roundTrip(ack), [ack]);
+});
+
+test('the handshake carries each volume\'s reservation blob (base64 in the JSON hello)', () => {
+  const hello: PeerMsg = {
+    type: 'hello-state',
+    state: { nodeId: 0, role: 'Primary', discardMyData: false, volumes: [{ volume: 0, current: '1', bitmap: '0', history: [], crashedPrimary: false, disk: 'UpToDate', dataBytes: 4096, pr: Buffer.from('x').toString('base64') }] },
+  };
+  assert.deepEqual(roundTrip(hello), [hello]);
+});
