@@ -927,7 +927,10 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
     v.peerDisk = p.disk;
     v.newGenPending = false;
     // Persisted below, by the "none" branch or by beginSync.
-    if (d.kind !== 'split-brain' && d.kind !== 'unrelated' && prAdopts(s, d.kind, peer)) v.meta.pr = prFromHello(p.pr);
+    if (d.kind !== 'split-brain' && d.kind !== 'unrelated' && prAdopts(s, d.kind, peer)) {
+      const pr = prFromHello(p.pr, out);
+      if (pr !== 'keep') v.meta.pr = pr;
+    }
     if (d.kind === 'none') {
       v.repl = 'Established';
       if (v.disk === 'Outdated' && p.disk === 'UpToDate') setDisk(v, 'UpToDate');

@@ -46,6 +46,13 @@ export function startPrSave(s: EngineState, v: VolumeState, id: number, blob: Bu
   if (linked) out.push({ a: 'send', msg: { type: 'pr-set', volume: v.volume, id, blob } });
 }
 
+/** A blob the superblock cannot hold would make every later metadata write of the volume fail. */
+function fits(blob: Buffer, out: Action[]): boolean {
+  if (blob.length <= PERSISTENT_RESERVATION_MAX) return true;
+  out.push({ a: 'log', level: 'alert', text: `the peer sent ${blob.length} bytes of reservation state, more than the ${PERSISTENT_RESERVATION_MAX} metadata keeps; ignored` });
+  return false;
+}
+
 function maybeDone(s: EngineState, id: number, out: Action[]): void {
   const p = s.prSaves.get(id);
   if (!p || !p.localDone || p.peerDone === false) return;
@@ -58,6 +65,7 @@ export function onPrSet(s: EngineState, msg: Extract<PeerMsg, { type: 'pr-set' }
   // A Primary's reservations are its own; two Primaries are refused by the handshake, and the
   // sender's save completes when that drops the link.
   if (!v || s.role === 'Primary') return;
+  if (!fits(msg.blob, out)) return;
   v.meta.pr = msg.blob;
   persist(s, v, { kind: 'pr-ack', volume: v.volume, id: msg.id }, out);
 }
@@ -121,6 +129,9 @@ export function prAdopts(s: EngineState, kind: 'none' | 'source' | 'target', pee
   return s.nodeId > peer.nodeId;
 }
 
-export function prFromHello(pr: string | undefined): Buffer | undefined {
-  return pr === undefined ? undefined : Buffer.from(pr, 'base64');
+/** The peer's blob from its hello; `keep` when it cannot be stored (the volume keeps its own). */
+export function prFromHello(pr: string | undefined, out: Action[]): Buffer | undefined | 'keep' {
+  if (pr === undefined) return undefined;
+  const blob = Buffer.from(pr, 'base64');
+  return fits(blob, out) ? blob : 'keep';
 }

@@ -257,6 +257,18 @@ describe('persistent reservations: replicated', () => {
     assert.deepEqual(step(p, { t: 'peer', msg: { type: 'pr-set', volume: 0, id: 2, blob: BLOB_A } }), []);
     assert.equal(p.volumes[0]!.meta.pr, undefined);
   });
+
+  test('a blob larger than the superblock keeps is not taken from the peer, by message or at the handshake', () => {
+    const big = Buffer.alloc(PERSISTENT_RESERVATION_MAX + 1, 0x41);
+    const s = engine(meta({ pr: BLOB_A }));
+    const out = step(s, { t: 'peer', msg: { type: 'pr-set', volume: 0, id: 1, blob: big } });
+    assert.deepEqual(s.volumes[0]!.meta.pr, BLOB_A);
+    assert.deepEqual(persists(out), []);
+    assert.ok(out.some((a) => a.a === 'log' && a.level === 'alert'));
+    handshake(s, hello({ role: 'Primary' }, big));
+    assert.equal(s.conn, 'Connected');
+    assert.deepEqual(s.volumes[0]!.meta.pr, BLOB_A);
+  });
 });
 
 describe('persistent reservations: the peer is lost', () => {
