@@ -2,7 +2,7 @@
 // of sequential 4 KiB writes, on both nodes) the requests that arrive while earlier ones are
 // in flight reach the kernel as one pwritev/preadv instead of one thread-pool round trip and
 // one syscall each. With fewer than `maxInflight` batches in flight a request starts at once,
-// so an idle disk adds no latency.
+// so an idle disk adds no latency; large requests (DIRECT_BYTES) always start at once.
 import { read as fsRead, readv as fsReadv, write as fsWrite, writev as fsWritev } from 'node:fs';
 
 export interface IoRequest {
@@ -15,6 +15,8 @@ export interface IoRequest {
 /** preadv/pwritev take at most IOV_MAX (1024 on Linux) pieces. */
 const MAX_PARTS = 1024;
 const MAX_RUN_BYTES = 1 << 20;
+/** Requests from this size on go straight to the thread pool, unmerged. */
+const DIRECT_BYTES = 128 << 10;
 
 /**
  * Splits requests into runs of byte-adjacent ones (by position; equal positions keep their
@@ -79,6 +81,8 @@ export class IoQueue {
   ) {}
 
   submit(buf: Buffer, pos: number): Promise<void> {
+    // A large request is worth its own thread-pool trip and must not wait behind a batch.
+    if (buf.length >= DIRECT_BYTES) return this.kind === 'read' ? readFully(this.fd, buf, pos) : writeFully(this.fd, buf, pos);
     return new Promise((resolve, reject) => {
       this.pending.push({ pos, buf, resolve, reject });
       if (this.inflight < this.maxInflight) this.issue();
