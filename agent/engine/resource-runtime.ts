@@ -291,16 +291,11 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         );
         return;
       }
-      case 'write-done': {
-        const w = this.writeWaiters.get(a.id);
-        this.writeWaiters.delete(a.id);
-        if (a.error) w?.reject(new IoError(a.error, a.error === 'not Primary' ? 'not-primary' : 'io'));
-        else w?.resolve();
-        return;
-      }
+      case 'write-done':
       case 'pr-done': {
-        const w = this.prWaiters.get(a.id);
-        this.prWaiters.delete(a.id);
+        const waiters = a.a === 'write-done' ? this.writeWaiters : this.prWaiters;
+        const w = waiters.get(a.id);
+        waiters.delete(a.id);
         if (a.error) w?.reject(new IoError(a.error, a.error === 'not Primary' ? 'not-primary' : 'io'));
         else w?.resolve();
         return;
