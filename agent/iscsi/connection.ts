@@ -155,9 +155,12 @@ export class Connection {
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
   }
 
+  /** Built once per login (every SCSI command carries it); cleared where either part is set. */
   get nexus(): string {
-    return `${this.initiatorName},i,0x${this.isid.toString('hex')}`;
+    return (this.nexusCache ??= `${this.initiatorName},i,0x${this.isid.toString('hex')}`);
   }
+
+  private nexusCache?: string;
 
   get fullFeature(): boolean {
     return this.phase === 'ffp';
@@ -347,6 +350,7 @@ export class Connection {
     }
     if (this.loginState.first) {
       this.isid = Buffer.from(pdu.isid);
+      this.nexusCache = undefined;
       this.tsih = pdu.tsih;
       this.cid = pdu.cid;
       this.expCmdSN = pdu.cmdSN;
@@ -370,6 +374,7 @@ export class Connection {
     this.loginState = step.state;
     this.params = step.state.params;
     this.initiatorName = step.state.initiatorName ?? '';
+    this.nexusCache = undefined;
     this.sessionType = step.state.sessionType;
     if (step.kind === 'complete') {
       const admitted = this.host.admit(this);
