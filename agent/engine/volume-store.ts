@@ -1,6 +1,6 @@
 // One volume's backing disk as the runtime uses it: data writes behind the activity log,
 // the superblock, the bitmap, and crash recovery at attach. The machine decides; this does.
-import { extentOf, touchRange, extentsOfRange, writeAlTransaction, type ActivityLog } from './activity-log.js';
+import { extentOf, touchRange, writeAlTransaction, type ActivityLog } from './activity-log.js';
 import { openBackingDisk, type BackingDisk } from './backing-disk.js';
 import type { Bitmap } from './bitmap.js';
 import { attachMetadata, detachMetadata } from './md-attach.js';
@@ -91,28 +91,45 @@ export class VolumeStore {
     this.md = await writeSuperblock(this.disk, md);
   }
 
+  /**
+   * Marks the write's extents busy and returns once a durable transaction records them hot
+   * (rule 1). A hit on an extent whose transaction is still being written waits for it: the
+   * newest transaction holds the whole hot set. On failure the busy marks are undone.
+   */
   private async enterAl(offset: number, length: number): Promise<void> {
     // The common case, a write inside one hot extent, allocates nothing.
     const e = extentOf(offset);
-    if (e === extentOf(offset + length - 1) && this.al.hotSet.has(e)) {
-      this.busy.set(e, (this.busy.get(e) ?? 0) + 1);
-      return;
-    }
-    for (;;) {
-      const r = touchRange(this.al, offset, length, this.busy);
-      if (r.blocked) {
+    if (!(e === extentOf(offset + length - 1) && this.al.hotSet.has(e))) {
+      for (;;) {
+        const r = touchRange(this.al, offset, length, this.busy);
+        if (!r.blocked) {
+          if (r.needsTransaction) {
+            this.al = r.al;
+            this.alWrites++;
+            const t = writeAlTransaction(this.disk, this.layout, r.al, this.bitmap);
+            this.alPending = t;
+            const settled = (): void => {
+              if (this.alPending === t) this.alPending = undefined;
+            };
+            t.then(settled, settled);
+          }
+          break;
+        }
         await new Promise<void>((resolve) => this.waiters.push(resolve));
-        continue;
       }
-      for (const e of extentsOfRange(offset, length)) this.busy.set(e, (this.busy.get(e) ?? 0) + 1);
-      if (r.needsTransaction) {
-        this.al = r.al;
-        this.alWrites++;
-        await writeAlTransaction(this.disk, this.layout, r.al, this.bitmap);
-      }
-      return;
+    }
+    for (let x = e; x <= extentOf(offset + length - 1); x++) this.busy.set(x, (this.busy.get(x) ?? 0) + 1);
+    if (!this.alPending) return;
+    try {
+      await this.alPending;
+    } catch (err) {
+      this.leaveAl(offset, length);
+      throw err;
     }
   }
+
+  /** The newest AL transaction while it is not yet durable. */
+  private alPending?: Promise<void>;
 
   private leaveAl(offset: number, length: number): void {
     for (let e = extentOf(offset); e <= extentOf(offset + length - 1); e++) {
@@ -129,12 +146,15 @@ export class VolumeStore {
   /** Application or replicated write: the AL covers it before it reaches the disk. */
   async write(offset: number, data: Buffer, fua: boolean, viaAl = true): Promise<void> {
     this.lowerPending++;
-    if (viaAl) await this.enterAl(offset, data.length);
     try {
-      await this.disk.write(data, offset);
-      if (fua) await this.disk.sync();
+      if (viaAl) await this.enterAl(offset, data.length);
+      try {
+        await this.disk.write(data, offset);
+        if (fua) await this.disk.sync();
+      } finally {
+        if (viaAl) this.leaveAl(offset, data.length);
+      }
     } finally {
-      if (viaAl) this.leaveAl(offset, data.length);
       this.lowerPending--;
     }
   }

@@ -27,3 +27,28 @@ test('the reservation blob goes to the superblock and comes back at the next att
     await st2.close(st2.meta());
   });
 });
+
+test('rule 1: a write into an extent whose AL transaction is still being written waits for it', async () => {
+  await withDisk(16 << 20, async (disk) => {
+    await createMetadata(disk, { nodeId: 0 });
+    await disk.close();
+    const st = await VolumeStore.attach(disk.path, 0, 1);
+    const events: string[] = [];
+    const real = st.disk.write.bind(st.disk);
+    st.disk.write = async (buf, pos, opts) => {
+      if (opts?.durable) {
+        await new Promise((r) => setTimeout(r, 30));
+        await real(buf, pos, opts);
+        events.push('transaction durable');
+        return;
+      }
+      events.push(`data at ${pos}`);
+      return real(buf, pos, opts);
+    };
+    const first = st.write(0, Buffer.alloc(4096, 1), false); // cold extent: a transaction
+    const second = st.write(4096, Buffer.alloc(4096, 2), false); // hot in memory only
+    await Promise.all([first, second]);
+    assert.deepEqual(events, ['transaction durable', 'data at 0', 'data at 4096']);
+    await st.close(st.meta());
+  });
+});
