@@ -743,9 +743,13 @@ function isZero(b: Buffer): boolean {
   return true;
 }
 
-/** Both fresh, connected, initial sync skipped (new-current-uuid --clear-bitmap); ha-a Primary. */
-export function inSyncPair(options: SimOptions): EngineSim {
+/**
+ * Both fresh, connected, initial sync skipped (new-current-uuid --clear-bitmap); ha-a Primary.
+ * `setup` runs on the fresh pair before it connects (e.g. to set split-brain policies).
+ */
+export function inSyncPair(options: SimOptions, setup?: (sim: EngineSim) => void): EngineSim {
   const sim = new EngineSim(options);
+  setup?.(sim);
   sim.connect();
   sim.runUntilIdle();
   sim.ok(0, { cmd: 'new-current-uuid', clearBitmap: true });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { BLOCK } from '../../../agent/engine/machine-types.js';
 import { createPrng } from '../../../agent/engine/prng.js';
 import { resolveSplitBrain, type SbPolicies, type SbSide } from '../../../agent/engine/split-brain-policy.js';
-import { EngineSim, pattern, type NodeId } from '../../support/engine-sim.js';
+import { EngineSim, inSyncPair, pattern, type NodeId } from '../../support/engine-sim.js';
 
 const pol = (over: Partial<SbPolicies>): SbPolicies => ({ pri0: 'disconnect', pri1: 'disconnect', pri2: 'disconnect', ...over });
 const side = (nodeId: number, over: Partial<SbSide> = {}): SbSide => ({ nodeId, primary: false, changes: 1, ...over });
@@ -163,14 +163,9 @@ describe('case 7: automatic split-brain policies pick the documented victim', ()
   });
 
   test('discard-zero-changes: a node forced Primary that wrote nothing is discarded', () => {
-    const sim = new EngineSim({ seed: 76 });
-    for (const n of [0, 1] as const) sim.engine(n).afterSb = pol({ pri0: 'discard-zero-changes' });
-    sim.connect();
-    sim.runUntilIdle();
-    sim.ok(0, { cmd: 'new-current-uuid', clearBitmap: true });
-    sim.runUntilIdle();
-    sim.ok(0, { cmd: 'primary', force: false });
-    sim.runUntilIdle();
+    const sim = inSyncPair({ seed: 76 }, (fresh) => {
+      for (const n of [0, 1] as const) fresh.engine(n).afterSb = pol({ pri0: 'discard-zero-changes' });
+    });
     // B leaves gracefully (Outdated), A writes, B is forced Primary alone: a new generation
     // on both sides (rule 8), but B changed nothing.
     sim.ok(1, { cmd: 'disconnect' });
