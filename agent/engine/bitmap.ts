@@ -244,11 +244,11 @@ export class Bitmap {
     return bm;
   }
 
-  /** Page indexes that differ (maybe) from disk, ascending. */
   get hasDirtyPages(): boolean {
     return this.dirtyCount > 0;
   }
 
+  /** Page indexes that differ (maybe) from disk, ascending. */
   dirtyPages(): number[] {
     const out: number[] = [];
     for (let p = 0; p < this.dirty.length; p++) if (this.dirty[p]) out.push(p);

@@ -82,7 +82,7 @@ export class IoQueue {
 
   submit(buf: Buffer, pos: number): Promise<void> {
     // A large request is worth its own thread-pool trip and must not wait behind a batch.
-    if (buf.length >= DIRECT_BYTES) return this.kind === 'read' ? readFully(this.fd, buf, pos) : writeFully(this.fd, buf, pos);
+    if (buf.length >= DIRECT_BYTES) return this.one(buf, pos);
     return new Promise((resolve, reject) => {
       this.pending.push({ pos, buf, resolve, reject });
       if (this.inflight < this.maxInflight) this.issue();
@@ -103,8 +103,12 @@ export class IoQueue {
     for (const run of runs) void this.run(run).finally(done);
   }
 
+  private one(buf: Buffer, pos: number): Promise<void> {
+    return this.kind === 'read' ? readFully(this.fd, buf, pos) : writeFully(this.fd, buf, pos);
+  }
+
   private async run(run: IoRequest[]): Promise<void> {
-    const single = (r: IoRequest) => (this.kind === 'read' ? readFully(this.fd, r.buf, r.pos) : writeFully(this.fd, r.buf, r.pos)).then(r.resolve, r.reject);
+    const single = (r: IoRequest) => this.one(r.buf, r.pos).then(r.resolve, r.reject);
     if (run.length === 1) return single(run[0]!);
     const first = run[0]!.pos;
     let n: number;

@@ -15,7 +15,6 @@ import {
   type HelloState,
   type Input,
   type LinkDownReason,
-  type MetaContinuation,
   type OutOfSyncMap,
   type PeerMsg,
   type PeerVolumeInfo,
@@ -25,6 +24,7 @@ import {
 import { abortVerify, issueVerifyReads, onOvReply, onOvRequest, onOvResult, onVerifyRead, onVerifyState, startVerify, verifyRefusal, verifySawWrite } from './online-verify.js';
 import { resolveSplitBrain, samePolicies, type SbPolicies } from './split-brain-policy.js';
 import { decideUndo } from './undo-decision.js';
+import { persistMeta } from './persist-meta.js';
 import { onPrAck, onPrSet, prAckOverdue, prAdopts, prForHello, prFromHello, prLinked, prLostPeer, prMetaDone, prSaveRefusal, startPrSave } from './pr-replication.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */
@@ -168,11 +168,6 @@ function token(s: EngineState): number {
   return s.nextToken++;
 }
 
-function persist(s: EngineState, v: VolumeState, out: Action[], then: MetaContinuation = { kind: 'none' }): void {
-  const t = token(s);
-  s.metaWaits.set(t, then);
-  out.push({ a: 'persist-meta', token: t, volume: v.volume });
-}
 
 function pushHistory(meta: VolumeMeta, u: bigint): void {
   const x = u & ~1n;
@@ -255,7 +250,7 @@ function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): voi
         s.role = 'Secondary';
         for (const v of s.volumes) {
           v.meta.primary = false;
-          persist(s, v, out);
+          persistMeta(s, v, out);
         }
       }
       gracefulPart(s, out);
@@ -336,7 +331,7 @@ function promote(s: EngineState, req: number, force: boolean, out: Action[]): vo
       uuidsChanged = true;
       // [sim fix] ...and, like the lazy rule, on disk before any write proceeds: otherwise a
       // crash could bring the node back with C = 4 / Inconsistent under acknowledged writes.
-      persist(s, v, out, { kind: 'release-writes' });
+      persistMeta(s, v, out, { kind: 'release-writes' });
       continue;
     } else if (!connected(s)) {
       v.newGenPending = true;
@@ -344,7 +339,7 @@ function promote(s: EngineState, req: number, force: boolean, out: Action[]): vo
     // [sim fix] The Primary flag must be durable before the first write as Primary: a crash
     // before it was on disk came back as a plain Secondary (no crashedPrimary), the handshake
     // matched rule 4 without a sync, and writes that reached only this disk stayed diverged.
-    persist(s, v, out, { kind: 'release-writes' });
+    persistMeta(s, v, out, { kind: 'release-writes' });
   }
   if (connected(s)) {
     if (uuidsChanged) startHandshake(s, out);
@@ -361,7 +356,7 @@ function demote(s: EngineState, req: number, out: Action[]): void {
   for (const v of s.volumes) {
     v.meta.primary = false;
     v.newGenPending = false;
-    persist(s, v, out);
+    persistMeta(s, v, out);
   }
   sendState(s, out);
   out.push({ a: 'reply', req });
@@ -404,7 +399,7 @@ function adoptClearedUuid(s: EngineState, v: VolumeState, c: bigint, out: Action
   setDisk(v, 'UpToDate');
   v.peerDisk = 'UpToDate';
   v.repl = 'Established';
-  persist(s, v, out);
+  persistMeta(s, v, out);
 }
 
 /** Start a new data generation now (the lazy rule, or a forced promotion). */
@@ -436,7 +431,7 @@ function prSave(s: EngineState, id: number, volume: number, blob: Buffer, out: A
   // drop before the peer's pr-ack, lostPeer starts the generation.
   if (v.newGenPending && !prLinked(s)) {
     newGeneration(s, v);
-    persist(s, v, out, { kind: 'release-writes' });
+    persistMeta(s, v, out, { kind: 'release-writes' });
   }
   startPrSave(s, v, id, blob, out);
 }
@@ -458,7 +453,7 @@ function appWrite(s: EngineState, w: AppWrite, out: Action[]): void {
     // must be on disk before the data is.
     newGeneration(s, v);
     s.waitingForGen.push(w);
-    persist(s, v, out, { kind: 'release-writes' });
+    persistMeta(s, v, out, { kind: 'release-writes' });
     return;
   }
   issueAppWrite(s, v, w, out);
@@ -734,10 +729,10 @@ function lostPeer(s: EngineState, out: Action[]): void {
     // peer's, the next handshake matched rule 4 (no sync) and those bits were never resynced.
     if (v.newGenPending && unreplicated.has(v.volume)) {
       newGeneration(s, v);
-      persist(s, v, out, { kind: 'release-writes' });
+      persistMeta(s, v, out, { kind: 'release-writes' });
       continue;
     }
-    persist(s, v, out);
+    persistMeta(s, v, out);
   }
 }
 
@@ -754,11 +749,11 @@ function applyOutdating(s: EngineState, out: Action[]): void {
       if (v.peerDisk === 'UpToDate') {
         v.peerDisk = 'Outdated';
         v.meta.peerOutdated = true;
-        persist(s, v, out);
+        persistMeta(s, v, out);
       }
     } else if (s.role === 'Secondary' && s.peerRole === 'Primary' && v.disk === 'UpToDate') {
       setDisk(v, 'Outdated');
-      persist(s, v, out);
+      persistMeta(s, v, out);
     }
   }
 }
@@ -936,7 +931,7 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
       if (v.disk === 'Outdated' && p.disk === 'UpToDate') setDisk(v, 'UpToDate');
       if (v.peerDisk === 'UpToDate') v.meta.peerOutdated = false;
       v.meta.crashedPrimary = false;
-      persist(s, v, out);
+      persistMeta(s, v, out);
     } else if (d.kind === 'source' || d.kind === 'target') {
       beginSync(s, v, d.kind, d.over, out);
     }
@@ -985,7 +980,7 @@ function beginSync(s: EngineState, v: VolumeState, dir: 'source' | 'target', ove
     v.repl = dir === 'source' ? 'WFBitMapS' : 'WFBitMapT';
     out.push({ a: 'send', msg: { type: 'bitmap', volume: v.volume, bits: v.bitmap.toBytes() } });
   }
-  persist(s, v, out);
+  persistMeta(s, v, out);
 }
 
 function onPeerBitmap(s: EngineState, vol: number, bits: Uint8Array, out: Action[]): void {
@@ -1009,7 +1004,7 @@ function startSyncProper(s: EngineState, v: VolumeState, out: Action[]): void {
     v.repl = 'SyncSource';
     // [sim fix] Send it only once it is durable here: a target persists it as its C at once, and
     // a source that crashed before persisting it came back unrelated to its target (rule 10).
-    persist(s, v, out, { kind: 'send-sync-started', volume: v.volume });
+    persistMeta(s, v, out, { kind: 'send-sync-started', volume: v.volume });
   } else {
     v.repl = 'WFSyncUUID';
   }
@@ -1024,7 +1019,7 @@ function onSyncStarted(s: EngineState, vol: number, bitmapUuid: bigint, out: Act
   v.repl = 'SyncTarget';
   v.sync.total = v.bitmap.weight;
   v.sync.lastWeight = v.sync.total;
-  persist(s, v, out, { kind: 'start-requests', volume: v.volume });
+  persistMeta(s, v, out, { kind: 'start-requests', volume: v.volume });
 }
 
 /** SyncTarget: keep resync requests in flight within the rate ceiling. */
@@ -1144,7 +1139,7 @@ function onResyncDone(s: EngineState, vol: number, out: Action[]): void {
   v.peerDisk = v.disk;
   v.meta.peerOutdated = false;
   v.meta.crashedPrimary = false;
-  persist(s, v, out);
+  persistMeta(s, v, out);
   out.push({ a: 'send', msg: { type: 'sync-finished', volume: vol, current: formatUuid(g.current) } });
   out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncSource)` });
 }
@@ -1163,7 +1158,7 @@ function onSyncFinished(s: EngineState, vol: number, current: bigint, out: Actio
   // itself Inconsistent (rule 3 from a half-synced node to a blank one) passes on no good data.
   setDisk(v, hasData(v.peerDisk) ? v.peerDisk : 'Inconsistent');
   v.meta.crashedPrimary = false;
-  persist(s, v, out);
+  persistMeta(s, v, out);
   sendState(s, out);
   out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncTarget)` });
   undoFinished(s, v, out);
@@ -1204,7 +1199,7 @@ function tick(s: EngineState, now: number, out: Action[]): void {
       // so nothing else saves the cleared bits, and a node that lost power mid-sync would come
       // back with its bitmap all set and sync in full. Safe on the source as well: the target
       // saves its bits only after its data is on disk, and reconnecting ORs both bitmaps.
-      if (moved > 0) persist(s, v, out);
+      if (moved > 0) persistMeta(s, v, out);
     }
     pump(s, v, out);
   }
@@ -1427,7 +1422,7 @@ function undoRolledBack(s: EngineState, vol: number, blocks: number[], error: st
   // The restored blocks differ from the source again.
   for (const b of blocks) v.bitmap.setRange(b * BLOCK, BLOCK);
   if (v.disk === 'Inconsistent') setDisk(v, 'Outdated');
-  persist(s, v, out);
+  persistMeta(s, v, out);
   sendState(s, out);
   out.push({ a: 'log', level: 'warn', text: `volume ${vol} rolled back to its last consistent image (${blocks.length} blocks restored): Outdated; primary --force promotes it` });
 }

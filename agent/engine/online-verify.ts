@@ -9,6 +9,7 @@
 // the two reads straddled the write: it is compared again (at most OV_RETRIES times, then
 // counted as out of sync, which is the safe side).
 import { createHash } from 'node:crypto';
+import { persistMeta } from './persist-meta.js';
 import { BLOCK, type Action, type EngineState, type OvRead, type VolumeState } from './machine-types.js';
 
 export const OV_CHUNK = 1024 * 1024;
@@ -95,9 +96,7 @@ function finishVerify(s: EngineState, v: VolumeState, out: Action[]): void {
   const ov = v.verify!;
   v.verify = undefined;
   v.repl = 'Established';
-  const t = s.nextToken++;
-  s.metaWaits.set(t, { kind: 'none' });
-  out.push({ a: 'persist-meta', token: t, volume: v.volume });
+  persistMeta(s, v, out);
   out.push({ a: 'send', msg: { type: 'verify-state', volume: v.volume, active: false, mismatch: ov.mismatch } });
   const kib = ov.mismatch * (BLOCK / 1024);
   out.push({
@@ -221,9 +220,7 @@ export function onVerifyState(s: EngineState, volume: number, active: boolean, m
   }
   v.verifyMismatch = mismatch;
   if (v.repl === 'VerifyT') v.repl = 'Established';
-  const t = s.nextToken++;
-  s.metaWaits.set(t, { kind: 'none' });
-  out.push({ a: 'persist-meta', token: t, volume: v.volume });
+  persistMeta(s, v, out);
   if (mismatch > 0) out.push({ a: 'log', level: 'warn', text: `online verify of volume ${volume} (run by the peer) done: ${mismatch * (BLOCK / 1024)} KiB out of sync` });
 }
 

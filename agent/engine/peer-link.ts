@@ -11,10 +11,10 @@
 // old one (it restarted, or noticed a failure first) replaces the old one instead of being
 // refused as a duplicate until our own ping timeout fires.
 
-import { corkForTurn } from '../cork-turn.js';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { isIP, createServer, connect, type Server, type Socket } from 'node:net';
+import { corkForTurn } from '../cork-turn.js';
 import type { ConnState } from '../protocol.js';
 import {
   AUTH_NONCE_BYTES,

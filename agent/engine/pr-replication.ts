@@ -14,6 +14,7 @@
 // pr-ack the link took with it counts as an unreplicated write (prLostPeer → lostPeer).
 import type { Action, EngineState, HelloState, MetaContinuation, PeerMsg, VolumeState } from './machine-types.js';
 import { PERSISTENT_RESERVATION_MAX } from './metadata.js';
+import { persistMeta } from './persist-meta.js';
 
 /** A link is up (connected, or in the handshake): the peer hears what we send. */
 export function prLinked(s: EngineState): boolean {
@@ -31,18 +32,12 @@ export function prSaveRefusal(s: EngineState, volume: number, blob: Buffer): str
   return undefined;
 }
 
-function persist(s: EngineState, v: VolumeState, then: MetaContinuation, out: Action[]): void {
-  const t = s.nextToken++;
-  s.metaWaits.set(t, then);
-  out.push({ a: 'persist-meta', token: t, volume: v.volume });
-}
-
 /** The Primary takes the new blob: on its disk, and to the peer when a link is up. */
 export function startPrSave(s: EngineState, v: VolumeState, id: number, blob: Buffer, out: Action[]): void {
   v.meta.pr = blob;
   const linked = prLinked(s);
   s.prSaves.set(id, { volume: v.volume, localDone: false, peerDone: linked ? false : undefined, sentAt: s.now });
-  persist(s, v, { kind: 'pr-saved', id }, out);
+  persistMeta(s, v, out, { kind: 'pr-saved', id });
   if (linked) out.push({ a: 'send', msg: { type: 'pr-set', volume: v.volume, id, blob } });
 }
 
@@ -67,7 +62,7 @@ export function onPrSet(s: EngineState, msg: Extract<PeerMsg, { type: 'pr-set' }
   if (!v || s.role === 'Primary') return;
   if (!fits(msg.blob, out)) return;
   v.meta.pr = msg.blob;
-  persist(s, v, { kind: 'pr-ack', volume: v.volume, id: msg.id }, out);
+  persistMeta(s, v, out, { kind: 'pr-ack', volume: v.volume, id: msg.id });
 }
 
 export function onPrAck(s: EngineState, msg: Extract<PeerMsg, { type: 'pr-ack' }>, out: Action[]): void {

@@ -1,9 +1,9 @@
 // One iSCSI connection (and, since MaxConnections=1, its session): login, then full
 // feature phase with CmdSN ordering, R2T/Data-Out collection, Data-In, task management,
 // NOP keepalive and logout. Sockets and timers live here; decisions are in the pure modules.
-import { corkForTurn } from '../cork-turn.js';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { corkForTurn } from '../cork-turn.js';
 import { loginStep, initialLoginState, LoginStatus, Stage, type LoginConfig, type LoginState } from './login.js';
 import { DEFAULT_PARAMS, type SessionParams } from './negotiation.js';
 import {

@@ -39,7 +39,7 @@ describe('IoQueue on a real file', () => {
       const fd = openSync(path, 'r+');
       try {
         const writes = new IoQueue(fd, 'write', 1);
-        // One in flight: the next ones queue and then go as one merged pwritev.
+        // One batch in flight: the later ones queue behind it and go merged (adjacentRuns).
         await Promise.all([0, 1, 2, 5].map((i) => writes.submit(Buffer.alloc(4096, i + 1), i * 4096)));
         const onDisk = readFileSync(path);
         for (const i of [0, 1, 2, 5]) assert.ok(onDisk.subarray(i * 4096, (i + 1) * 4096).every((b) => b === i + 1), `block ${i}`);
