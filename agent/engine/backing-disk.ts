@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import { IoQueue, writeFully } from './io-queue.js';
 
 const execFileP = promisify(execFile);
+/** Spawning fallocate(1) costs milliseconds; a smaller range is cheaper to zero-fill. */
+export const DISCARD_PUNCH_BYTES = 256 * 1024;
 
 export interface BackingDisk {
   readonly path: string;
@@ -24,8 +26,11 @@ export interface BackingDisk {
   write(buf: Buffer, pos: number, opts?: { durable?: boolean }): Promise<void>;
   /** fdatasync: everything written so far is on stable storage. */
   sync(): Promise<void>;
-  /** Deallocates [pos, pos+len) of a file disk (reads return zeros); zero-fills on a block device. */
-  punchHole(pos: number, len: number): Promise<void>;
+  /**
+   * Zeros [pos, pos+len), deallocating it where that pays: a hole is punched in a file disk for
+   * ranges of DISCARD_PUNCH_BYTES and more; smaller ranges and block devices are zero-filled.
+   */
+  discard(pos: number, len: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,8 +90,8 @@ export async function openBackingDisk(path: string, opts: { create?: number } = 
     read: (buf, pos) => reads.submit(buf, pos),
     write: (buf, pos, opts) => (opts?.durable ? writeFully(dsyncFd, buf, pos) : writes.submit(buf, pos)),
     sync: () => new Promise((resolve, reject) => fsFdatasync(fd, (e) => (e ? reject(e) : resolve()))),
-    async punchHole(pos, len) {
-      if (isBlockDevice) {
+    async discard(pos, len) {
+      if (isBlockDevice || len < DISCARD_PUNCH_BYTES) {
         const zero = Buffer.alloc(Math.min(len, 1 << 20));
         for (let off = 0; off < len; off += zero.length) await disk.write(zero.subarray(0, Math.min(zero.length, len - off)), pos + off);
         return;

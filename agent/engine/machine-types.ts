@@ -223,12 +223,24 @@ export type MetaContinuation =
   /** Peer: the reservation blob from the Primary is on disk; acknowledge it. */
   | { kind: 'pr-ack'; volume: number; id: number };
 
+/**
+ * A run of zero bytes that is never materialized: what a discard (UNMAP, WRITE SAME with
+ * UNMAP) writes. It replicates as a length, like DRBD's P_ZEROES; each disk deallocates the
+ * range where it can, and reads return zeros either way.
+ */
+export class Zeroes {
+  constructor(readonly length: number) {}
+}
+
+/** What a write puts on the disk. */
+export type WriteData = Buffer | Zeroes;
+
 export interface DiskOp {
   token: number;
   volume: number;
   offset: number;
   length: number;
-  data: Buffer;
+  data: WriteData;
   fua: boolean;
   origin: { kind: 'app'; id: number } | { kind: 'peer'; seq: number } | { kind: 'resync'; id: number };
   /** A peer write from a connection that has since been lost: it neither acks nor clears bits. */
@@ -239,7 +251,7 @@ export interface AppWrite {
   id: number;
   volume: number;
   offset: number;
-  data: Buffer;
+  data: WriteData;
   fua: boolean;
 }
 
@@ -260,7 +272,7 @@ export type PeerMsg =
   | { type: 'hello-state'; state: HelloState }
   | { type: 'state'; role: Role; disks: DiskState[] }
   | { type: 'bitmap'; volume: number; bits: Uint8Array }
-  | { type: 'data'; volume: number; seq: number; offset: number; fua: boolean; payload: Buffer }
+  | { type: 'data'; volume: number; seq: number; offset: number; fua: boolean; payload: WriteData }
   | { type: 'write-ack'; volume: number; seq: number; kind: 'received' | 'written' }
   | { type: 'neg-ack'; volume: number; seq: number }
   | { type: 'rs-request'; volume: number; id: number; offset: number; length: number }
@@ -324,7 +336,7 @@ export type LinkDownReason = 'timeout' | 'broken-pipe' | 'network-failure' | 'pr
 
 export type Action =
   | { a: 'send'; msg: PeerMsg }
-  | { a: 'disk-write'; token: number; volume: number; offset: number; data: Buffer; fua: boolean }
+  | { a: 'disk-write'; token: number; volume: number; offset: number; data: WriteData; fua: boolean }
   | { a: 'disk-read'; token: number; volume: number; offset: number; length: number }
   | { a: 'disk-flush'; token: number; volume: number }
   /** Persist the volume's superblock (and dirty bitmap pages); reply with meta-done token. */

@@ -3,7 +3,7 @@
 // control messages ride in a StateChangeRequest as JSON.
 import type { JsonValue, PeerMessage } from './peer-wire.js';
 import { BITMAP_LAST, DATA_FUA } from './peer-wire.js';
-import type { PeerMsg } from './machine-types.js';
+import { Zeroes, type PeerMsg } from './machine-types.js';
 
 /** Bitmaps larger than this go in several chunks (frames are limited to about 1 MiB). */
 const BITMAP_CHUNK = 512 * 1024;
@@ -11,6 +11,7 @@ const BITMAP_CHUNK = 512 * 1024;
 export function toWire(m: PeerMsg): PeerMessage[] {
   switch (m.type) {
     case 'data':
+      if (m.payload instanceof Zeroes) return [{ type: 'DataZeroes', volume: m.volume, seq: m.seq, offset: m.offset, flags: m.fua ? DATA_FUA : 0, length: m.payload.length }];
       return [{ type: 'Data', volume: m.volume, seq: m.seq, offset: m.offset, flags: m.fua ? DATA_FUA : 0, payload: m.payload }];
     case 'write-ack':
       return [{ type: 'WriteAck', volume: m.volume, seq: m.seq, kind: m.kind }];
@@ -55,6 +56,8 @@ export class WireReader {
     switch (w.type) {
       case 'Data':
         return { type: 'data', volume: w.volume, seq: w.seq, offset: w.offset, fua: (w.flags & DATA_FUA) !== 0, payload: w.payload };
+      case 'DataZeroes':
+        return { type: 'data', volume: w.volume, seq: w.seq, offset: w.offset, fua: (w.flags & DATA_FUA) !== 0, payload: new Zeroes(w.length) };
       case 'WriteAck':
         return { type: 'write-ack', volume: w.volume, seq: w.seq, kind: w.kind };
       case 'NegAck':

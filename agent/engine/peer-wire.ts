@@ -23,7 +23,7 @@ export const MAX_FRAME_PAYLOAD = MAX_DATA_BYTES + 64;
 /** Before authentication only small handshake frames are allowed: an unauthenticated peer cannot make us buffer more. */
 export const MAX_HANDSHAKE_PAYLOAD = 4096;
 /** Wire protocol version announced in Hello; peers with another version are refused. */
-export const PEER_PROTOCOL_VERSION = 1;
+export const PEER_PROTOCOL_VERSION = 2;
 
 export type ProtocolErrorCode = 'bad-magic' | 'too-large' | 'bad-checksum' | 'unknown-type' | 'malformed';
 
@@ -153,6 +153,19 @@ export interface Data {
   flags: number;
   payload: Buffer;
 }
+/**
+ * A discard: `length` zero bytes at `offset`, deallocated where the disk can (DRBD's
+ * P_ZEROES). Sequenced and acknowledged like Data; it carries no payload.
+ */
+export interface DataZeroes {
+  type: 'DataZeroes';
+  volume: number;
+  seq: number;
+  offset: number;
+  /** DATA_FUA */
+  flags: number;
+  length: number;
+}
 export interface WriteAck {
   type: 'WriteAck';
   volume: number;
@@ -256,6 +269,7 @@ export type PeerMessage =
   | PrBlob
   | PrAck
   | Data
+  | DataZeroes
   | WriteAck
   | NegAck
   | Barrier
@@ -294,6 +308,7 @@ export const MESSAGE_TYPE_NUMBERS = {
   BarrierAck: 36,
   Flush: 37,
   FlushAck: 38,
+  DataZeroes: 39,
   BitmapChunk: 48,
   RsDataRequest: 49,
   RsDataReply: 50,
@@ -463,6 +478,15 @@ export function encodeMessage(msg: PeerMessage, opts: { dataIntegrity?: boolean 
       writeU64(head, msg.seq, H + 4, 'seq');
       writeU64(head, msg.offset, H + 12, 'offset');
       return finishFrame(T.Data, head, checkData(msg.payload, 'Data payload'), 0, dataChecked);
+    }
+    case 'DataZeroes': {
+      const head = allocHead(24);
+      head.writeUInt16BE(checkU16(msg.volume, 'volume'), H);
+      head.writeUInt16BE(checkU16(msg.flags, 'flags'), H + 2);
+      head.writeUInt32BE(checkU32(msg.length, 'length'), H + 4);
+      writeU64(head, msg.seq, H + 8, 'seq');
+      writeU64(head, msg.offset, H + 16, 'offset');
+      return finishFrame(T.DataZeroes, head);
     }
     case 'WriteAck': {
       const head = allocHead(12);
@@ -685,6 +709,9 @@ export function decodeMessage(frame: Frame): PeerMessage {
         offset: readU64(p, 12, 'offset'),
         payload: p.subarray(20),
       };
+    case 'DataZeroes':
+      expectLength(p, name, 24);
+      return { type: name, volume: p.readUInt16BE(0), flags: p.readUInt16BE(2), length: p.readUInt32BE(4), seq: readU64(p, 8, 'seq'), offset: readU64(p, 16, 'offset') };
     case 'WriteAck': {
       expectLength(p, name, 12);
       const kind = p.readUInt8(2);

@@ -8,7 +8,8 @@ import { AgentError, type ResourceSnapshot, type TargetSnapshot } from '../proto
 import type { BlockDevice } from './block-device.js';
 import { IoError } from './block-device.js';
 import { createEngine, step } from './machine.js';
-import type { Action, AdminCommand, EngineState, Input } from './machine-types.js';
+import { EXTENT_BYTES } from './activity-log.js';
+import { Zeroes, type Action, type AdminCommand, type EngineState, type Input, type WriteData } from './machine-types.js';
 import { toWire, WireReader } from './peer-codec.js';
 import { PeerLink } from './peer-link.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
@@ -20,6 +21,9 @@ import { systemRng } from './uuid.js';
 import { VolumeStore } from './volume-store.js';
 
 const TICK_MS = 250;
+/** A discard goes as extent-aligned pieces of at most this (16 AL extents; al-extents is 1237). */
+const DISCARD_PIECE_BYTES = 16 * EXTENT_BYTES;
+const DISCARDS_IN_FLIGHT = 4;
 
 export interface RuntimeEvents {
   /** Something operators can see changed (coalesced to at most one per turn of the event loop). */
@@ -192,7 +196,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   /** Resync and replicated writes on a journaling SyncTarget: old content saved durably first. */
-  private async journaledWrite(volume: number, offset: number, data: Buffer, fua: boolean, viaAl: boolean): Promise<void> {
+  private async journaledWrite(volume: number, offset: number, data: WriteData, fua: boolean, viaAl: boolean): Promise<void> {
     const store = this.stores[volume]!;
     const j = this.journals.get(volume);
     if (this.rollingBack.has(volume)) throw new Error('the resync target is rolling back');
@@ -337,7 +341,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   /** The volume (by position in the resource file) as a block device; reads and writes only while Primary. */
   blockDevice(volume: number): BlockDevice {
     const store = this.stores[volume]!;
-    const writeOne = (offset: number, data: Buffer, fua: boolean) => {
+    const writeOne = (offset: number, data: WriteData, fua: boolean) => {
       const id = this.nextId++;
       return new Promise<void>((resolve, reject) => {
         this.writeWaiters.set(id, { resolve, reject });
@@ -369,11 +373,23 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
           this.dispatch({ t: 'app-flush', id });
         });
       },
+      // Replicated as lengths (Zeroes), so both disks deallocate. Each piece must fit the
+      // activity log, and a few at a time keep a volume-sized UNMAP from flooding either side.
       discard: async (offset, length) => {
-        // Replicated as zeroes so both sides stay identical; thin provisioning of the
-        // backing file is a later refinement.
-        const zero = Buffer.alloc(Math.min(length, 1 << 20));
-        for (let off = 0; off < length; off += zero.length) await write(offset + off, zero.subarray(0, Math.min(zero.length, length - off)));
+        const pieces: Array<[number, number]> = [];
+        for (let at = offset; at < offset + length; ) {
+          const end = Math.min(offset + length, (Math.floor(at / DISCARD_PIECE_BYTES) + 1) * DISCARD_PIECE_BYTES);
+          pieces.push([at, end - at]);
+          at = end;
+        }
+        const next = async (): Promise<void> => {
+          for (let p = pieces.shift(); p; p = pieces.shift()) await writeOne(p[0], new Zeroes(p[1]), false);
+        };
+        await Promise.all(Array.from({ length: Math.min(DISCARDS_IN_FLIGHT, pieces.length) }, next));
+      },
+      mapped: (offset, length) => {
+        if (offset < 0 || offset + length > store.dataBytes) return Promise.reject(new IoError('beyond the end of the device', 'out-of-range'));
+        return Promise.resolve(store.mapped(offset, length));
       },
       open: () => {
         this.dispatch({ t: 'open', delta: 1 });

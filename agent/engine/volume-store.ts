@@ -4,7 +4,8 @@ import { extentOf, touchRange, writeAlTransaction, type ActivityLog } from './ac
 import { openBackingDisk, type BackingDisk } from './backing-disk.js';
 import type { Bitmap } from './bitmap.js';
 import { attachMetadata, detachMetadata } from './md-attach.js';
-import type { VolumeMeta } from './machine-types.js';
+import { HoleMap, type MappedRun } from './hole-map.js';
+import { Zeroes, type VolumeMeta, type WriteData } from './machine-types.js';
 import type { MdLayout } from './md-layout.js';
 import { AgentError } from '../protocol.js';
 import { MetadataError, getPersistentReservation, readMetadata, setBitmapUuid, setPersistentReservation, writeSuperblock, type Metadata } from './metadata.js';
@@ -14,6 +15,8 @@ export class VolumeStore {
   /** Extents with data writes in flight: never evicted from the AL while busy. */
   private busy = new Map<number, number>();
   private waiters: Array<() => void> = [];
+  /** What was discarded since attach; everything else counts as mapped. */
+  private holes = new HoleMap();
   alWrites = 0;
   bmWrites = 0;
   lowerPending = 0;
@@ -143,13 +146,19 @@ export class VolumeStore {
     w.forEach((f) => f());
   }
 
-  /** Application or replicated write: the AL covers it before it reaches the disk. */
-  async write(offset: number, data: Buffer, fua: boolean, viaAl = true): Promise<void> {
+  /** Application or replicated write (or discard): the AL covers it before it reaches the disk. */
+  async write(offset: number, data: WriteData, fua: boolean, viaAl = true): Promise<void> {
     this.lowerPending++;
     try {
       if (viaAl) await this.enterAl(offset, data.length);
       try {
-        await this.disk.write(data, offset);
+        if (data instanceof Zeroes) {
+          await this.disk.discard(offset, data.length);
+          this.holes.discarded(offset, data.length);
+        } else {
+          await this.disk.write(data, offset);
+          this.holes.written(offset, data.length);
+        }
         if (fua) await this.disk.sync();
       } finally {
         if (viaAl) this.leaveAl(offset, data.length);
@@ -167,6 +176,11 @@ export class VolumeStore {
 
   flush(): Promise<void> {
     return this.disk.sync();
+  }
+
+  /** Allocation as far as this node's discards since attach tell (GET LBA STATUS). */
+  mapped(offset: number, length: number): MappedRun[] {
+    return this.holes.runs(offset, length);
   }
 
   /** Clean shutdown: bitmap to disk, empty AL, superblock says so. */

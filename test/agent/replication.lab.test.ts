@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
 import { disk, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
 
@@ -89,6 +90,24 @@ describeLab('replication between two daemons in the lab', () => {
     assert.equal(peerDevice(back)['peer-disk-state'], 'UpToDate');
     const got = await readRange(b.path('/var/lib/drbd-tui/disks/r0-0.img'), 8 << 20, 65536);
     assert.ok(got.every((x) => x === 0x77), 'the write reached B by resync');
+  });
+
+  test('a discard through the Primary\'s target (UNMAP) gives the blocks back on both hosts', async () => {
+    const files = [a, b].map((agent) => agent.path('/var/lib/drbd-tui/disks/r0-0.img'));
+    const allocated = async () => Promise.all(files.map(async (f) => (await stat(f)).blocks * 512));
+    const w = qemuIo(url('r0'), ['write -P 0x5a 16M 16M']);
+    assert.equal(w.code, 0, w.out);
+    const before = await allocated();
+    const d = qemuIo(url('r0'), ['discard 16M 16M']);
+    assert.equal(d.code, 0, d.out);
+    // Protocol C: when the UNMAP completes, both disks have done it.
+    const after = await allocated();
+    after.forEach((n, i) => assert.ok(n <= before[i]! - (15 << 20), `${files[i]}: ${before[i]} -> ${n} bytes allocated`));
+    for (const f of files) assert.ok((await readRange(f, 16 << 20, 16 << 20)).every((x) => x === 0), `${f} reads zeros`);
+    const r = qemuIo(url('r0'), ['read -P 0 16M 16M']);
+    assert.equal(r.code, 0, r.out);
+    assert.doesNotMatch(r.out, /Pattern verification failed/);
+    assert.equal(peerDevice(await a.json('r0'))['out-of-sync'], 0, 'replicated, nothing to resync');
   });
 
   test('case 2: new-current-uuid --clear-bitmap skips the initial sync', async () => {

@@ -5,7 +5,7 @@
 // drive failovers, crashes and link cuts and check DRBD's guarantees against the data.
 import { Bitmap } from '../../agent/engine/bitmap.js';
 import { createEngine, step } from '../../agent/engine/machine.js';
-import { BLOCK, type Action, type AdminCommand, type EngineState, type Input, type LinkDownReason, type PeerMsg, type VolumeMeta } from '../../agent/engine/machine-types.js';
+import { BLOCK, Zeroes, type Action, type AdminCommand, type EngineState, type Input, type LinkDownReason, type PeerMsg, type VolumeMeta, type WriteData } from '../../agent/engine/machine-types.js';
 import { createPrng, type Prng } from '../../agent/engine/prng.js';
 import { UUID_JUST_CREATED } from '../../agent/engine/uuid.js';
 
@@ -103,10 +103,16 @@ interface LedgerEntry {
 
 const WIRE_REASON_CUT: LinkDownReason = 'network-failure';
 
+/** The bytes a write puts on the disk, in a buffer of their own. */
+function bytesOf(data: WriteData): Buffer {
+  return data instanceof Zeroes ? Buffer.alloc(data.length) : Buffer.from(data);
+}
+
 function cloneMsg(msg: PeerMsg): PeerMsg {
   // The wire copies: a receiver must never see a buffer the sender may reuse.
   switch (msg.type) {
     case 'data':
+      return { ...msg, payload: msg.payload instanceof Zeroes ? msg.payload : Buffer.from(msg.payload) };
     case 'rs-reply':
       return { ...msg, payload: Buffer.from(msg.payload) };
     case 'bitmap':
@@ -250,9 +256,10 @@ export class EngineSim {
     if (!r.ok) throw new Error(`${NODE_NAMES[node]} ${command.cmd}: ${r.error}`);
   }
 
-  write(node: NodeId, volume: number, offset: number, data: Buffer, fua = false): WriteHandle {
+  /** An application write; Zeroes is a discard (UNMAP), which the ledger expects to read as zeros. */
+  write(node: NodeId, volume: number, offset: number, data: WriteData, fua = false): WriteHandle {
     const id = this.nextWriteId++;
-    const h: WriteHandle = { id, node, volume, offset, data: Buffer.from(data), done: false, acked: false, lost: false };
+    const h: WriteHandle = { id, node, volume, offset, data: bytesOf(data), done: false, acked: false, lost: false };
     this.handles.set(id, h);
     for (let b = Math.floor(offset / BLOCK); b < Math.ceil((offset + data.length) / BLOCK); b++) {
       const lo = Math.max(offset, b * BLOCK);
@@ -261,7 +268,7 @@ export class EngineSim {
       if (lo !== b * BLOCK || hi !== (b + 1) * BLOCK) throw new RangeError('the sim ledger needs block-aligned writes');
       this.ledger[volume]![b]!.push({ write: h, data: h.data.subarray(lo - offset, hi - offset), discarded: false });
     }
-    this.feed(node, { t: 'app-write', write: { id, volume, offset, data: Buffer.from(data), fua } });
+    this.feed(node, { t: 'app-write', write: { id, volume, offset, data: data instanceof Zeroes ? data : Buffer.from(data), fua } });
     return h;
   }
 
@@ -467,7 +474,7 @@ export class EngineSim {
         return;
       case 'disk-write':
         this.touchAl(n, a.volume, a.offset, a.data.length);
-        this.completions.push({ node, kind: 'disk-write', token: a.token, volume: a.volume, offset: a.offset, data: Buffer.from(a.data) });
+        this.completions.push({ node, kind: 'disk-write', token: a.token, volume: a.volume, offset: a.offset, data: bytesOf(a.data) });
         return;
       case 'disk-read':
         this.completions.push({ node, kind: 'disk-read', token: a.token, volume: a.volume, offset: a.offset, length: a.length });

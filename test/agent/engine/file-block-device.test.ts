@@ -4,30 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoError } from '../../../agent/engine/block-device.js';
-import { FileBlockDevice, HoleMap } from '../../../agent/engine/file-block-device.js';
-
-describe('HoleMap', () => {
-  test('punch, fill and runs of equal state', () => {
-    const h = new HoleMap([0, 100]);
-    h.fill(10, 20);
-    h.fill(50, 60);
-    assert.deepEqual(h.runs(0, 100).map((r) => [r.start, r.end, r.mapped]), [
-      [0, 10, false],
-      [10, 20, true],
-      [20, 50, false],
-      [50, 60, true],
-      [60, 100, false],
-    ]);
-    h.punch(15, 55);
-    assert.deepEqual(h.runs(5, 70).map((r) => [r.start, r.end, r.mapped]), [
-      [5, 10, false],
-      [10, 15, true],
-      [15, 55, false],
-      [55, 60, true],
-      [60, 70, false],
-    ]);
-  });
-});
+import { FileBlockDevice } from '../../../agent/engine/file-block-device.js';
 
 describe('FileBlockDevice', () => {
   test('reads, writes, discards and tracks mapping on a sparse file', async () => {

@@ -1,5 +1,5 @@
-// Randomized schedules against the two-node simulation: writes, persistent-reservation saves,
-// link cuts and restores, ticks,
+// Randomized schedules against the two-node simulation: writes, discards, persistent-reservation
+// saves, link cuts and restores, ticks,
 // stalled disks, switchovers and crashes in a seeded random order, with the replication
 // invariants checked after every step and full convergence checked at the end.
 //   SIM_SEED=n   replay one seed (the assertion message of a failure names it)
@@ -7,7 +7,7 @@
 //   SIM_TRACE=n, SIM_TRACE_STATE=1, SIM_WATCH=block  more detail in a failure's trace
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BLOCK } from '../../../agent/engine/machine-types.js';
+import { BLOCK, Zeroes } from '../../../agent/engine/machine-types.js';
 import { createPrng, type Prng } from '../../../agent/engine/prng.js';
 import { EngineSim, pattern, type NodeId, type WriteHandle } from '../../support/engine-sim.js';
 
@@ -90,8 +90,10 @@ function randomWrite(run: Run): string | undefined {
   // An application never has two writes to the same block in flight at once.
   run.pending = run.pending.filter((h) => !h.done && !h.lost);
   if (run.pending.some((h) => h.volume === vol && h.offset < (first + len) * BLOCK && first * BLOCK < h.offset + h.data.length)) return undefined;
-  run.pending.push(sim.write(p, vol, first * BLOCK, pattern(prng, len)));
-  return `write ${['ha-a', 'ha-b'][p]} v${vol} blocks ${first}+${len}`;
+  // Now and then a discard (UNMAP): replicated as a length, read back as zeros on both nodes.
+  const discard = prng.int(8) === 0;
+  run.pending.push(sim.write(p, vol, first * BLOCK, discard ? new Zeroes(len * BLOCK) : pattern(prng, len)));
+  return `${discard ? 'discard' : 'write'} ${['ha-a', 'ha-b'][p]} v${vol} blocks ${first}+${len}`;
 }
 
 function randomPrSave(run: Run): string | undefined {

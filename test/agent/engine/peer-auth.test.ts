@@ -11,7 +11,7 @@ import {
   type HandshakeConfig,
   type HandshakeState,
 } from '../../../agent/engine/peer-auth.js';
-import type { PeerMessage } from '../../../agent/engine/peer-wire.js';
+import { PEER_PROTOCOL_VERSION, type PeerMessage } from '../../../agent/engine/peer-wire.js';
 
 const nonceA = Buffer.alloc(32, 0xa1);
 const nonceB = Buffer.alloc(32, 0xb2);
@@ -126,7 +126,7 @@ describe('peer-auth handshake', () => {
     const data: PeerMessage = { type: 'Data', volume: 0, seq: 1, offset: 0, flags: 0, payload: Buffer.alloc(512) };
     const r1 = handshakeReceive(s0, data);
     assert.equal(outcome(r1.actions)?.kind, 'fail');
-    const hello: PeerMessage = { type: 'Hello', protocolVersion: 1, nodeId: 1, resource: 'r0', configHash: 'x', session: 's' };
+    const hello: PeerMessage = { type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION, nodeId: 1, resource: 'r0', configHash: 'x', session: 's' };
     const s1 = handshakeReceive(s0, hello).state;
     assert.equal(outcome(handshakeReceive(s1, data).actions)?.kind, 'fail');
     assert.equal(outcome(handshakeReceive(s1, { type: 'AuthResult', ok: true }).actions)?.kind, 'fail');
@@ -141,7 +141,7 @@ describe('peer-auth handshake', () => {
 
   test('protocol version mismatch is refused', () => {
     const s0 = startHandshake(a).state;
-    const r = handshakeReceive(s0, { type: 'Hello', protocolVersion: 2, nodeId: 1, resource: 'r0', configHash: 'x', session: 's' });
+    const r = handshakeReceive(s0, { type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION - 1, nodeId: 1, resource: 'r0', configHash: 'x', session: 's' });
     const f = outcome(r.actions);
     assert.ok(f?.kind === 'fail' && /version/.test(f.error));
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PeerMsg } from '../../../agent/engine/machine-types.js';
+import { Zeroes, type PeerMsg } from '../../../agent/engine/machine-types.js';
 import { toWire, WireReader } from '../../../agent/engine/peer-codec.js';
 import { FrameDecoder, decodeMessage, encodeMessage } from '../../../agent/engine/peer-wire.js';
 
@@ -17,6 +17,14 @@ test('reservation messages travel as binary frames and come back as they were', 
   assert.deepEqual(roundTrip(set), [set]);
   const ack: PeerMsg = { type: 'pr-ack', volume: 1, id: 77 };
   assert.deepEqual(roundTrip(ack), [ack]);
+});
+
+test('a discard travels as a length (DataZeroes), never as a buffer of zeros', () => {
+  const m: PeerMsg = { type: 'data', volume: 1, seq: 9, offset: 64 << 20, fua: true, payload: new Zeroes(64 << 20) };
+  const wire = toWire(m);
+  assert.deepEqual(wire.map((w) => w.type), ['DataZeroes']);
+  assert.ok(Buffer.concat(encodeMessage(wire[0]!)).length < 64, 'a small frame whatever the length');
+  assert.deepEqual(roundTrip(m), [m]);
 });
 
 test('the handshake carries each volume\'s reservation blob (base64 in the JSON hello)', () => {

@@ -3,7 +3,7 @@ import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { PeerLink, type AttemptFailedInfo, type ConnectedInfo, type DisconnectedInfo } from '../../../agent/engine/peer-link.js';
-import { FrameDecoder, MESSAGE_TYPE_NUMBERS, ProtocolError, decodeMessage, encodeFrame, encodeMessage, type PeerMessage } from '../../../agent/engine/peer-wire.js';
+import { FrameDecoder, MESSAGE_TYPE_NUMBERS, PEER_PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeFrame, encodeMessage, type PeerMessage } from '../../../agent/engine/peer-wire.js';
 import { startHandshake, handshakeReceive, type HandshakeState } from '../../../agent/engine/peer-auth.js';
 import { randomBytes } from 'node:crypto';
 import { HOST_A, HOST_B, delay, once, pairOptions } from './fixtures/peer-link-support.js';
@@ -142,7 +142,7 @@ describe('PeerLink', () => {
       atA.map((m) => m.type),
       ['WriteAck'],
     );
-    assert.throws(() => a.send({ type: 'Hello', protocolVersion: 1, nodeId: 0, resource: 'r0', configHash: '', session: '' }));
+    assert.throws(() => a.send({ type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION, nodeId: 0, resource: 'r0', configHash: '', session: '' }));
   });
 
   test('idle links ping each other and stay connected', async () => {
@@ -205,7 +205,7 @@ describe('PeerLink', () => {
     a.on('attempt-failed', (f) => failed.push(f));
     await a.start();
     const c = await rawClient(a, HOST_B);
-    c.socket.write(Buffer.concat(encodeMessage({ type: 'Hello', protocolVersion: 1, nodeId: 1, resource: 'r0', configHash: 'cfg-1', session: 'x' })));
+    c.socket.write(Buffer.concat(encodeMessage({ type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION, nodeId: 1, resource: 'r0', configHash: 'cfg-1', session: 'x' })));
     c.socket.write(Buffer.concat(encodeMessage({ type: 'Data', volume: 0, seq: 1, offset: 0, flags: 0, payload: Buffer.alloc(512) })));
     await c.closed;
     assert.equal(got.length, 0);

@@ -68,6 +68,7 @@ const samples: PeerMessage[] = [
   { type: 'PrAck', volume: 1, id: 2 ** 40 + 9 },
   { type: 'Data', volume: 1, seq: 2 ** 52 + 3, offset: 2 ** 45 + 4096, flags: DATA_FUA | DATA_FLUSH, payload: bytes(4096, 3) },
   { type: 'Data', volume: 0, seq: 0, offset: 0, flags: 0, payload: Buffer.alloc(0) },
+  { type: 'DataZeroes', volume: 3, seq: 2 ** 52 + 4, offset: 2 ** 45, flags: DATA_FUA, length: 0xffff_f000 },
   { type: 'WriteAck', volume: 2, seq: 99, kind: 'received' },
   { type: 'WriteAck', volume: 2, seq: 100, kind: 'written' },
   { type: 'NegAck', volume: 1, seq: 5 },

@@ -39,7 +39,7 @@ export function counting(disk: BackingDisk): CountingDisk {
       c.syncs++;
       return disk.sync();
     },
-    punchHole: (pos, len) => disk.punchHole(pos, len),
+    discard: (pos, len) => disk.discard(pos, len),
     close: () => disk.close(),
   };
   return c;
