@@ -12,6 +12,7 @@ import { EXTENT_BYTES } from './activity-log.js';
 import { Zeroes, type Action, type AdminCommand, type EngineState, type Input, type WriteData } from './machine-types.js';
 import { toWire, WireReader } from './peer-codec.js';
 import { PeerLink } from './peer-link.js';
+import { PERSISTENT_RESERVATION_MAX } from './metadata.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';
 import type { SbPolicies } from './split-brain-policy.js';
@@ -410,6 +411,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
    */
   reservationStore(volume: number): ReservationStore {
     return {
+      capacity: PERSISTENT_RESERVATION_MAX,
       load: () => Promise.resolve(this.state.volumes[volume]?.meta.pr ?? null),
       save: (state) => {
         if (this.closed) return Promise.reject(new IoError('resource is down', 'not-primary'));

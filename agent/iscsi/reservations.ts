@@ -1,11 +1,14 @@
 // SPC-4 persistent reservations of one logical unit, pure: the state is plain data that
 // the ReservationStore persists (the engine replicates it as metadata so a reservation
 // survives failover), and each service action maps state + request to state + outcome.
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /** Where a logical unit's reservation state lives; the engine can replicate it. */
 export interface ReservationStore {
   load(): Promise<Buffer | null>;
   save(state: Buffer): Promise<void>;
+  /** Largest serialized state it keeps (the replicated store: what the superblock holds). */
+  readonly capacity?: number;
 }
 
 export function memoryReservationStore(): ReservationStore {
@@ -33,14 +36,22 @@ export function emptyPrState(): PrState {
   return { generation: 0, registrations: {}, reservation: null };
 }
 
+/** Marks a deflated state; plain JSON (as the first agents wrote it) starts with '{'. */
+const DEFLATED = 0x01;
+
+/**
+ * JSON, deflated: initiator names share long prefixes (iqn.1991-05.com.microsoft:...), so a
+ * superblock's 1 KiB holds about three times the registrations plain JSON would.
+ */
 export function serializePr(s: PrState): Buffer {
-  return Buffer.from(JSON.stringify(s), 'utf8');
+  return Buffer.concat([Buffer.from([DEFLATED]), deflateRawSync(Buffer.from(JSON.stringify(s), 'utf8'))]);
 }
 
 export function deserializePr(b: Buffer | null): PrState {
-  if (!b) return emptyPrState();
+  if (!b || b.length === 0) return emptyPrState();
   try {
-    const v = JSON.parse(b.toString('utf8')) as PrState;
+    const json = b[0] === DEFLATED ? inflateRawSync(b.subarray(1), { maxOutputLength: 1 << 20 }) : b;
+    const v = JSON.parse(json.toString('utf8')) as PrState;
     if (typeof v.generation !== 'number' || typeof v.registrations !== 'object' || v.registrations === null) return emptyPrState();
     return { generation: v.generation, registrations: { ...v.registrations }, reservation: v.reservation ?? null };
   } catch {

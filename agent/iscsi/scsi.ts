@@ -110,6 +110,11 @@ class LogicalUnit {
 
   private prChain: Promise<unknown> = Promise.resolve();
 
+  /** Whether the store can keep this state. */
+  prFits(next: PrState): boolean {
+    return this.store.capacity === undefined || serializePr(next).length <= this.store.capacity;
+  }
+
   /** Read the state from the store again on next use. */
   forgetPr(): void {
     this.pr = undefined;
@@ -890,6 +895,7 @@ export class ScsiTarget {
         case 'invalid-release':
           return fail(Sense.invalidReleaseOfPr);
         case 'ok':
+          if (out.changed && !lu.prFits(out.state)) return fail(Sense.insufficientRegistrationResources);
           if (out.changed) await save(out.state);
           for (const ua of out.unitAttentions) if (lu.attentions.has(ua.nexus)) lu.addAttention(ua.nexus, { asc: ua.asc, ascq: ua.ascq });
           if (sa === 5 && out.preempted.length > 0) this.onPreemptAbort?.(lu.lun, out.preempted);

@@ -50,6 +50,7 @@ export const Sense = {
   invalidFieldInParameterList: { key: SenseKey.IllegalRequest, asc: 0x26, ascq: 0x00 },
   parameterListLengthError: { key: SenseKey.IllegalRequest, asc: 0x1a, ascq: 0x00 },
   invalidReleaseOfPr: { key: SenseKey.IllegalRequest, asc: 0x26, ascq: 0x04 },
+  insufficientRegistrationResources: { key: SenseKey.IllegalRequest, asc: 0x55, ascq: 0x04 },
   savingParametersNotSupported: { key: SenseKey.IllegalRequest, asc: 0x39, ascq: 0x00 },
   invalidFieldInInformationUnit: { key: SenseKey.IllegalRequest, asc: 0x0e, ascq: 0x03 },
   writeProtected: { key: SenseKey.DataProtect, asc: 0x27, ascq: 0x00 },

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { openBackingDisk } from '../../../agent/engine/backing-disk.js';
 import { getPersistentReservation, readMetadata } from '../../../agent/engine/metadata.js';
 import type { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
+import { deserializePr } from '../../../agent/iscsi/reservations.js';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
 import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
 
@@ -45,7 +46,7 @@ test('a reservation taken on the Primary is on the peer\'s disk when acknowledge
     // Acknowledged: both superblocks hold it already.
     const onB = await superblockPr(p.diskB);
     assert.ok(onB, 'in the peer\'s superblock');
-    assert.equal(JSON.parse(onB.toString()).reservation.holder, HOLDER);
+    assert.equal(deserializePr(onB).reservation?.holder, HOLDER);
     assert.deepEqual(await superblockPr(p.diskA), onB);
     assert.equal((await write10(ta, OTHER)).status, 0x18, 'RESERVATION CONFLICT for a non-registrant');
 

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
-import { memoryReservationStore } from '../../../agent/iscsi/reservations.js';
+import { deserializePr, memoryReservationStore, serializePr } from '../../../agent/iscsi/reservations.js';
 import { IoError } from '../../../agent/engine/block-device.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
 
@@ -148,8 +148,8 @@ describe('scsi command layer', () => {
     assert.equal((await run(t, rw16(0x8a, 0, 1), A, Buffer.alloc(512))).status, 0x18);
     const res = await run(t, cdb([0x5e, 1, 0, 0, 0, 0, 0, 0, 255], 10));
     assert.equal(res.data?.readBigUInt64BE(8), 0xbbn);
-    const saved = JSON.parse(((await store.load()) as Buffer).toString());
-    assert.equal(saved.reservation.holder, B);
+    const saved = deserializePr(await store.load());
+    assert.equal(saved.reservation?.holder, B);
     // A fresh target over the same store sees the reservation (what a failover needs).
     const t2 = new ScsiTarget([{ device: new MemoryBlockDevice(2048 * 512), reservations: store }], { iqn: 'iqn.2026-11.test:scsi' });
     assert.equal((await run(t2, rw16(0x8a, 0, 1), A, Buffer.alloc(512))).status, 0x18);
@@ -159,13 +159,13 @@ describe('scsi command layer', () => {
     const dev = new MemoryBlockDevice(2048 * 512);
     const inner = memoryReservationStore();
     let refuse = false;
-    const saves: string[] = [];
+    const saves: number[] = [];
     const store = {
       load: () => inner.load(),
       save: async (b: Buffer) => {
         await new Promise((r) => setTimeout(r, 5));
         if (refuse) throw new IoError('not Primary', 'not-primary');
-        saves.push(JSON.parse(b.toString()).generation);
+        saves.push(deserializePr(b).generation);
         return inner.save(b);
       },
     };
@@ -185,6 +185,25 @@ describe('scsi command layer', () => {
     assert.deepEqual(senseOf(r), { key: 2, asc: 0x04, ascq: 0x0a }, 'NOT READY, as a write on a demoted node');
     const res = await run(t, cdb([0x5e, 1, 0, 0, 0, 0, 0, 0, 255], 10));
     assert.equal(res.data?.readUInt32BE(4), 0, 'no reservation is served that the store does not have');
+  });
+
+  test('persistent reservations: past the store\'s capacity REGISTER fails with INSUFFICIENT REGISTRATION RESOURCES', async () => {
+    const inner = memoryReservationStore();
+    const store = { ...inner, load: () => inner.load(), save: (b: Buffer) => inner.save(b), capacity: 1024 };
+    const t = new ScsiTarget([{ device: new MemoryBlockDevice(2048 * 512), reservations: store }], { iqn: 'iqn.2026-11.test:scsi' });
+    const register = (i: number) => {
+      const p = Buffer.alloc(24);
+      p.writeBigUInt64BE(BigInt(0x1000 + i), 8);
+      return run(t, cdb([0x5f, 0, 0, 0, 0, 0, 0, 0, 24], 10), `iqn.1991-05.com.microsoft:cluster-node${i}.corp.example.com,i,0x40000137000${i % 10}`, p);
+    };
+    let n = 0;
+    for (; n < 200; n++) if ((await register(n)).status !== 0) break;
+    // Two paths from each node of a sixteen-node cluster fit in the 1 KiB a superblock keeps.
+    assert.ok(n >= 32, `only ${n} registrations fit`);
+    assert.deepEqual(senseOf(await register(n)), { key: 5, asc: 0x55, ascq: 0x04 });
+    const kept = deserializePr(await store.load());
+    assert.equal(Object.keys(kept.registrations).length, n, 'the refused one changed nothing');
+    assert.ok(serializePr(kept).length <= 1024);
   });
 
   test('persistent reservations: the first nexus to join reads the store again', async () => {
