@@ -315,7 +315,10 @@ function promote(s: EngineState, req: number, force: boolean, out: Action[]): vo
     if (!force || v.disk === 'Diskless' || v.disk === 'Failed') return refuse(out, req, 'Need access to UpToDate data');
     // Safer than DRBD: never force a node over a connected peer that has good data —
     // that is how a blank or stale disk becomes the sync source and both copies are lost.
-    if (connected(s) && hasData(v.peerDisk))
+    // Unless neither is UpToDate and nothing needs syncing: then both hold the same data (both
+    // Outdated after a crash, say) and one of them must be forced or neither ever serves.
+    const sameData = hasData(v.disk) && v.peerDisk !== 'UpToDate' && v.repl === 'Established';
+    if (connected(s) && hasData(v.peerDisk) && !sameData)
       return refuse(out, req, `Refusing to force Primary: the peer has ${v.peerDisk} data on volume ${v.volume}; promote the peer instead, or disconnect first if you really mean to discard it`);
     if (v.sync) return refuse(out, req, 'Refusing to force Primary during a resync; wait for it to finish or disconnect first');
   }

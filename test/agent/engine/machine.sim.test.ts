@@ -223,6 +223,17 @@ function runSeed(seed: number): void {
       sim.settle({ maxTicks: 5000 });
     }
   }
+  // A crash can also leave both Outdated once they have synced: the record that one was
+  // UpToDate never reached its disk (behind a stalled disk, say), so neither can prove it has
+  // the newest data and the engine promotes neither, as DRBD would not. The operator forces
+  // one; their disks are equal by now, and the Primary's ledger check judges the choice.
+  for (let vol = 0; vol < sim.opts.volumes; vol++) {
+    const vs = ([0, 1] as const).map((n) => sim.engine(n).volumes[vol]!);
+    if (!vs.every((v) => v.disk === 'Outdated' && v.repl === 'Established') || primary(sim) !== undefined) continue;
+    sim.ok(0, { cmd: 'primary', force: true });
+    run.trace.push(`both Outdated: primary --force ha-a`);
+    sim.settle({ maxTicks: 5000 });
+  }
   checkInvariants(run, seed);
   for (const n of [0, 1] as const) {
     const e = sim.engine(n);

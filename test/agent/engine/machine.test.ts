@@ -248,6 +248,29 @@ describe('guards (connected, through the simulation)', () => {
     assert.match(r.error ?? '', /Refusing to force Primary: the peer has UpToDate data/);
   });
 
+  test('both Outdated and connected with nothing to sync: either may be forced, and the other follows', () => {
+    const sim = pair(6);
+    const [h] = writeBlocks(sim, 0, [3]);
+    sim.runUntilIdle();
+    assert.equal(h!.acked, true);
+    sim.ok(0, { cmd: 'secondary' });
+    sim.runUntilIdle();
+    // Both records of being UpToDate lost (the seed-1149 schedule: a stalled disk, then crashes).
+    for (const n of [0, 1] as const) {
+      sim.persisted(n).meta.disk = 'Outdated';
+      sim.crash(n, { connect: false });
+    }
+    sim.connect();
+    sim.settle();
+    for (const n of [0, 1] as const) assertState(sim, n, { role: 'Secondary', conn: 'Connected', disk: 'Outdated', repl: 'Established', peerDisk: 'Outdated' });
+    assert.equal(sim.admin(1, { cmd: 'primary', force: false }).error, 'Need access to UpToDate data');
+    sim.ok(1, { cmd: 'primary', force: true });
+    sim.settle();
+    assertState(sim, 1, { role: 'Primary', disk: 'UpToDate', peerDisk: 'UpToDate' });
+    assertState(sim, 0, { role: 'Secondary', disk: 'UpToDate', repl: 'Established' });
+    assert.deepEqual(sim.ledgerMismatches(1), [], 'the acknowledged write is there');
+  });
+
   test('demote is refused while an application write is still in flight', () => {
     const sim = pair(5);
     sim.stallDisk(1, true);
