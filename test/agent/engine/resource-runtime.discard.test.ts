@@ -3,9 +3,10 @@
 // survivor of a failover reports the range deallocated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
 import type { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
+import { readRange } from '../../support/files.js';
 import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
 
 const MiB = 1 << 20;
@@ -50,17 +51,6 @@ async function lbaStatus(t: ScsiTarget, lba: number): Promise<[number, number, b
   return [Number(d.readBigUInt64BE(8)), d.readUInt32BE(16), (d[20]! & 0x0f) === 1];
 }
 
-async function bytesAt(path: string, offset: number, length: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(length);
-    await fh.read(b, 0, length, offset);
-    return b;
-  } finally {
-    await fh.close();
-  }
-}
-
 const allocated = async (path: string) => (await stat(path)).blocks * 512;
 
 test('a discard on the Primary deallocates the range on both disks, and the survivor reports it deallocated', async () => {
@@ -76,7 +66,7 @@ test('a discard on the Primary deallocates the range on both disks, and the surv
     assert.equal((await unmap(ta, [[(8 * MiB) / 512, (16 * MiB) / 512 + 3]])).status, 0, 'UNMAP');
     for (const disk of [p.diskA, p.diskB]) {
       assert.ok((await allocated(disk)) <= (before[disk === p.diskA ? 0 : 1] as number) - 15 * MiB, `${disk}: blocks given back`);
-      assert.ok((await bytesAt(disk, 8 * MiB, 16 * MiB + 1536)).every((b) => b === 0), `${disk}: zeros`);
+      assert.ok((await readRange(disk, 8 * MiB, 16 * MiB + 1536)).every((b) => b === 0), `${disk}: zeros`);
     }
     assert.deepEqual(await lbaStatus(ta, (8 * MiB) / 512), [(8 * MiB) / 512, (16 * MiB) / 512 + 3, true]);
     assert.equal((await lbaStatus(ta, 0))[2], false, 'never discarded: mapped');
@@ -103,7 +93,7 @@ test('a discard while the peer is away is out of sync, and the resync brings the
     assert.equal(p.a.state.volumes[0]!.bitmap.weight * 4096, 4 * MiB, 'the range is out of sync');
     await p.b.admin({ cmd: 'connect', discardMyData: false });
     await waitFor(() => p.b.state.volumes[0]!.disk === 'UpToDate', 'resync done', 20000);
-    assert.ok((await bytesAt(p.diskB, 0, 4 * MiB)).every((b) => b === 0), 'the peer reads zeros');
+    assert.ok((await readRange(p.diskB, 0, 4 * MiB)).every((b) => b === 0), 'the peer reads zeros');
   } finally {
     await p.close();
   }
