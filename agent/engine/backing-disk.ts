@@ -91,13 +91,15 @@ export async function openBackingDisk(path: string, opts: { create?: number } = 
     write: (buf, pos, opts) => (opts?.durable ? writeFully(dsyncFd, buf, pos) : writes.submit(buf, pos)),
     sync: () => new Promise((resolve, reject) => fsFdatasync(fd, (e) => (e ? reject(e) : resolve()))),
     async discard(pos, len) {
-      if (isBlockDevice || len < DISCARD_PUNCH_BYTES) {
+      const zeroFill = async () => {
         const zero = Buffer.alloc(Math.min(len, 1 << 20));
         for (let off = 0; off < len; off += zero.length) await disk.write(zero.subarray(0, Math.min(zero.length, len - off)), pos + off);
-        return;
-      }
-      // Node has no fallocate(2); util-linux's fallocate is on every host we deploy to.
-      await execFileP('fallocate', ['--punch-hole', '--keep-size', '--offset', String(pos), '--length', String(len), path]);
+      };
+      if (isBlockDevice || len < DISCARD_PUNCH_BYTES) return zeroFill();
+      // Node has no fallocate(2); util-linux's fallocate is on every host we deploy to. Where it
+      // fails (missing, a filesystem without hole punching) the range is zero-filled instead:
+      // a discard must not fail on one node and succeed on the other.
+      await execFileP('fallocate', ['--punch-hole', '--keep-size', '--offset', String(pos), '--length', String(len), path]).catch(zeroFill);
     },
     close: () => Promise.all([closeFd(fd), closeFd(dsyncFd)]).then(() => undefined),
   };

@@ -12,6 +12,9 @@ export interface MappedRun {
   mapped: boolean;
 }
 
+/** Beyond this many separate holes new ones go unrecorded (reported mapped, which is safe). */
+export const MAX_HOLES = 65536;
+
 export class HoleMap {
   /** Sorted, disjoint, non-adjacent [start, end) sector ranges that are deallocated. */
   private holes: Array<[number, number]> = [];
@@ -22,27 +25,39 @@ export class HoleMap {
     if (end > 0) this.holes.push([0, end]);
   }
 
+  get size(): number {
+    return this.holes.length;
+  }
+
   written(offset: number, length: number): void {
     // The common case on the write path: nothing was ever discarded.
     if (this.holes.length === 0) return;
-    this.carve(Math.floor(offset / SECTOR), Math.ceil((offset + length) / SECTOR));
+    const start = Math.floor(offset / SECTOR);
+    const end = Math.ceil((offset + length) / SECTOR);
+    const i = this.firstEndingAfter(start);
+    let j = i;
+    const keep: Array<[number, number]> = [];
+    for (; j < this.holes.length && this.holes[j]![0] < end; j++) {
+      const [s, e] = this.holes[j]!;
+      if (s < start) keep.push([s, start]);
+      if (e > end) keep.push([end, e]);
+    }
+    if (j > i) this.holes.splice(i, j - i, ...keep);
   }
 
   discarded(offset: number, length: number): void {
-    const start = Math.ceil(offset / SECTOR);
-    const end = Math.floor((offset + length) / SECTOR);
+    let start = Math.ceil(offset / SECTOR);
+    let end = Math.floor((offset + length) / SECTOR);
     if (end <= start) return;
-    this.carve(start, end);
-    const i = this.holes.findIndex(([s]) => s > start);
-    this.holes.splice(i < 0 ? this.holes.length : i, 0, [start, end]);
-    // Merge with neighbours that touch.
-    const merged: Array<[number, number]> = [];
-    for (const h of this.holes) {
-      const last = merged[merged.length - 1];
-      if (last && h[0] <= last[1]) last[1] = Math.max(last[1], h[1]);
-      else merged.push([h[0], h[1]]);
+    // Holes that overlap or touch the new one merge with it.
+    const i = this.firstEndingAfter(start - 1);
+    let j = i;
+    for (; j < this.holes.length && this.holes[j]![0] <= end; j++) {
+      start = Math.min(start, this.holes[j]![0]);
+      end = Math.max(end, this.holes[j]![1]);
     }
-    this.holes = merged;
+    if (j === i && this.holes.length >= MAX_HOLES) return;
+    this.holes.splice(i, j - i, [start, end]);
   }
 
   /** Runs of equal state covering the sectors that [offset, offset+length) touches. */
@@ -52,8 +67,8 @@ export class HoleMap {
     const out: MappedRun[] = [];
     const push = (s: number, e: number, mapped: boolean) => out.push({ offset: s * SECTOR, length: (e - s) * SECTOR, mapped });
     let pos = first;
-    for (const [s, e] of this.holes) {
-      if (e <= pos) continue;
+    for (let k = this.firstEndingAfter(first); k < this.holes.length; k++) {
+      const [s, e] = this.holes[k]!;
       if (s >= end) break;
       if (s > pos) push(pos, s, true);
       const he = Math.min(e, end);
@@ -64,15 +79,15 @@ export class HoleMap {
     return out;
   }
 
-  private carve(start: number, end: number): void {
-    const out: Array<[number, number]> = [];
-    for (const [s, e] of this.holes) {
-      if (e <= start || s >= end) out.push([s, e]);
-      else {
-        if (s < start) out.push([s, start]);
-        if (e > end) out.push([end, e]);
-      }
+  /** Index of the first hole whose end is past `sector` (binary search). */
+  private firstEndingAfter(sector: number): number {
+    let lo = 0;
+    let hi = this.holes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.holes[mid]![1] > sector) hi = mid;
+      else lo = mid + 1;
     }
-    this.holes = out;
+    return lo;
   }
 }

@@ -383,12 +383,24 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
           pieces.push([at, end - at]);
           at = end;
         }
+        // After a failure no further piece starts, and the command answers only once every piece
+        // in flight has settled: an initiator that reuses the blocks on the error must not have
+        // a late piece zero its new data.
+        let failed: unknown;
         const next = async (): Promise<void> => {
-          for (let p = pieces.shift(); p; p = pieces.shift()) await writeOne(p[0], new Zeroes(p[1]), false);
+          for (let p = pieces.shift(); p && failed === undefined; p = pieces.shift()) {
+            try {
+              await writeOne(p[0], new Zeroes(p[1]), false);
+            } catch (e) {
+              failed ??= e;
+            }
+          }
         };
         await Promise.all(Array.from({ length: Math.min(DISCARDS_IN_FLIGHT, pieces.length) }, next));
+        if (failed !== undefined) throw failed;
       },
       mapped: (offset, length) => {
+        if (this.state.role !== 'Primary') return Promise.reject(new IoError('not Primary', 'not-primary'));
         if (offset < 0 || offset + length > store.dataBytes) return Promise.reject(new IoError('beyond the end of the device', 'out-of-range'));
         return Promise.resolve(store.mapped(offset, length));
       },

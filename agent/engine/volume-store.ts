@@ -156,8 +156,9 @@ export class VolumeStore {
           await this.disk.discard(offset, data.length);
           this.holes.discarded(offset, data.length);
         } else {
-          await this.disk.write(data, offset);
+          // Mapped before the write: one that lands in part and then fails is not zeros either.
           this.holes.written(offset, data.length);
+          await this.disk.write(data, offset);
         }
         if (fua) await this.disk.sync();
       } finally {

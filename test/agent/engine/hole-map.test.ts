@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { HoleMap } from '../../../agent/engine/hole-map.js';
+import { HoleMap, MAX_HOLES } from '../../../agent/engine/hole-map.js';
+import { createPrng } from '../../../agent/engine/prng.js';
 
 const S = 512;
 const runs = (h: HoleMap, from: number, to: number) => h.runs(from * S, (to - from) * S).map((r) => [r.offset / S, (r.offset + r.length) / S, r.mapped]);
@@ -46,5 +47,37 @@ describe('HoleMap', () => {
     ]);
     h.discarded(0, 100); // less than a sector: nothing to free
     assert.deepEqual(runs(h, 0, 1), [[0, 1, true]]);
+  });
+
+  test('agrees with a per-sector model over random writes and discards', () => {
+    const p = createPrng(7);
+    const SECTORS = 512;
+    const h = new HoleMap(p.int(2) === 0 ? SECTORS * S : 0);
+    const model = new Array<boolean>(SECTORS).fill(h.runs(0, S)[0]!.mapped === false);
+    for (let step = 0; step < 3000; step++) {
+      const off = p.int(SECTORS * S);
+      const len = 1 + p.int(Math.min(SECTORS * S - off, 40 * S));
+      if (p.int(2) === 0) {
+        h.written(off, len);
+        for (let x = Math.floor(off / S); x < Math.ceil((off + len) / S); x++) model[x] = false;
+      } else {
+        h.discarded(off, len);
+        for (let x = Math.ceil(off / S); x < Math.floor((off + len) / S); x++) model[x] = true;
+      }
+      const got = new Array<boolean>(SECTORS);
+      for (const r of h.runs(0, SECTORS * S)) for (let x = r.offset / S; x < (r.offset + r.length) / S; x++) got[x] = !r.mapped;
+      assert.deepEqual(got, model, `step ${step}`);
+    }
+  });
+
+  test('many separate holes stay cheap, and past MAX_HOLES new ones go unrecorded (mapped)', () => {
+    const h = new HoleMap();
+    const t0 = Date.now();
+    for (let i = 0; i < MAX_HOLES + 10; i++) h.discarded(i * 2 * 4096, 4096);
+    for (let i = 0; i < 10000; i++) h.written(((i * 7919) % MAX_HOLES) * 2 * 4096 + 4096, 4096);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    assert.equal(h.size, MAX_HOLES);
+    assert.deepEqual(h.runs(MAX_HOLES * 2 * 4096, 4096), [{ offset: MAX_HOLES * 2 * 4096, length: 4096, mapped: true }]);
+    assert.equal(h.runs(0, 4096)[0]!.mapped, false);
   });
 });

@@ -3,7 +3,8 @@
 // survivor of a failover reports the range deallocated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
 import type { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
 import { readRange } from '../../support/files.js';
@@ -95,6 +96,25 @@ test('a discard while the peer is away is out of sync, and the resync brings the
     await waitFor(() => p.b.state.volumes[0]!.disk === 'UpToDate', 'resync done', 20000);
     assert.ok((await readRange(p.diskB, 0, 4 * MiB)).every((b) => b === 0), 'the peer reads zeros');
   } finally {
+    await p.close();
+  }
+});
+
+test('where fallocate(1) fails, a discard zero-fills instead of failing on one node', async () => {
+  const p = await upToDatePair({ size: '64MiB' });
+  const bin = join(p.dir, 'bin');
+  const path = process.env.PATH;
+  try {
+    await mkdir(bin);
+    await writeFile(join(bin, 'fallocate'), '#!/bin/sh\necho "fallocate: fallocate failed: Operation not supported" >&2\nexit 1\n', { mode: 0o755 });
+    process.env.PATH = `${bin}:${path ?? ''}`;
+    const ta = target(p.a);
+    assert.equal((await write16(ta, 0, Buffer.alloc(2 * MiB, 0x77))).status, 0);
+    assert.equal((await unmap(ta, [[0, (2 * MiB) / 512]])).status, 0, 'UNMAP succeeds');
+    for (const disk of [p.diskA, p.diskB]) assert.ok((await readRange(disk, 0, 2 * MiB)).every((b) => b === 0), `${disk}: zeros`);
+    assert.equal(p.a.state.volumes[0]!.bitmap.weight, 0);
+  } finally {
+    process.env.PATH = path;
     await p.close();
   }
 });
