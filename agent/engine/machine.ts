@@ -527,6 +527,9 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
       if (error) {
         s.writes.delete(w.id);
         if (w.seq !== undefined) s.seqToWrite.delete(w.seq);
+        // The peer may have written it: the two copies may differ there now.
+        v.bitmap.setRange(op.offset, op.length);
+        out.push({ a: 'log', level: 'alert', text: `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; the range is out of sync` });
         out.push({ a: 'write-done', id: w.id, error });
         break;
       }
@@ -539,8 +542,19 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
       // [sim fix] 'written' is sent under every protocol: under A and B it retires the sender's
       // transfer-log entry (DRBD's barrier ack) even though the write completed earlier.
       if (!error) out.push({ a: 'send', msg: { type: 'write-ack', volume: op.volume, seq: op.origin.seq, kind: 'written' } });
-      if (error) out.push({ a: 'send', msg: { type: 'neg-ack', volume: op.volume, seq: op.origin.seq } });
-      else if (v.sync?.dir === 'target') v.bitmap.clearRange(op.offset, op.length);
+      if (error) {
+        // The Primary acknowledges the write anyway (it marks the range on its side): this disk
+        // now lacks an acknowledged write, so it must not count as UpToDate, here or after a
+        // restart, until a resync has brought the range (DRBD would detach it).
+        out.push({ a: 'send', msg: { type: 'neg-ack', volume: op.volume, seq: op.origin.seq } });
+        v.bitmap.setRange(op.offset, op.length);
+        out.push({ a: 'log', level: 'alert', text: `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; this disk is Outdated until a resync` });
+        if (v.disk === 'UpToDate') {
+          setDisk(v, 'Outdated');
+          sendState(s, out);
+        }
+        persistMeta(s, v, out);
+      } else if (v.sync?.dir === 'target') v.bitmap.clearRange(op.offset, op.length);
       break;
     case 'resync': {
       const sync = v.sync;

@@ -92,6 +92,8 @@ interface SimNode {
   /** Activity log per volume: hot extents, most recently used first. */
   hot: number[][];
   diskStalled: boolean;
+  /** Data writes fail (EIO): completions report an error and nothing lands. */
+  diskFailing: boolean;
 }
 
 /** One application write as the ledger sees it, per 4 KiB block. */
@@ -188,6 +190,7 @@ export class EngineSim {
       logs: [],
       hot: Array.from({ length: this.opts.volumes }, () => []),
       diskStalled: false,
+      diskFailing: false,
     };
     node.engine = this.engineFromPersisted(node);
     return node;
@@ -324,6 +327,11 @@ export class EngineSim {
 
   stallDisk(node: NodeId, stalled: boolean): void {
     this.nodes[node].diskStalled = stalled;
+  }
+
+  /** From now on this node's disk writes fail (an I/O error) until set back. */
+  failDiskWrites(node: NodeId, failing: boolean): void {
+    this.nodes[node].diskFailing = failing;
   }
 
   /** Hold messages from `from` in the network (still FIFO, still delivered later). */
@@ -576,6 +584,7 @@ export class EngineSim {
     const n = this.nodes[c.node];
     switch (c.kind) {
       case 'disk-write':
+        if (n.diskFailing) return this.feed(c.node, { t: 'disk-done', token: c.token, error: 'Input/output error' });
         c.data.copy(n.disks[c.volume]!, c.offset);
         this.feed(c.node, { t: 'disk-done', token: c.token });
         return;

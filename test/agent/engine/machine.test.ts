@@ -271,6 +271,47 @@ describe('guards (connected, through the simulation)', () => {
     assert.deepEqual(sim.ledgerMismatches(1), [], 'the acknowledged write is there');
   });
 
+  test('a write that fails on the peer\'s disk: the peer is Outdated, the range out of sync, and the next connect resyncs it', () => {
+    const sim = pair(8);
+    sim.failDiskWrites(1, true);
+    const [h] = writeBlocks(sim, 0, [5]);
+    sim.runUntilIdle();
+    assert.equal(h!.acked, true, 'the Primary\'s disk has it: acknowledged');
+    assertState(sim, 1, { disk: 'Outdated', repl: 'Established' });
+    assertState(sim, 0, { peerDisk: 'Outdated' });
+    assert.ok(sim.engine(0).volumes[0]!.bitmap.weight > 0 && sim.engine(1).volumes[0]!.bitmap.weight > 0, 'out of sync on both sides');
+    assert.ok(sim.logs(1).some((l) => l.level === 'alert' && /write failed/.test(l.text)));
+    // Without the write it must not take over.
+    assert.equal(sim.admin(1, { cmd: 'primary', force: false }).error, 'Multiple primaries not allowed by config');
+    sim.crash(0, { connect: false });
+    sim.runUntilIdle();
+    assert.equal(sim.admin(1, { cmd: 'primary', force: false }).error, 'Need access to UpToDate data');
+    sim.failDiskWrites(1, false);
+    sim.ok(0, { cmd: 'connect', discardMyData: false });
+    sim.settle();
+    sim.ok(0, { cmd: 'primary', force: false });
+    sim.settle();
+    assertState(sim, 1, { disk: 'UpToDate', repl: 'Established' });
+    assert.deepEqual(sim.ledgerMismatches(1), [], 'the resync brought the write');
+  });
+
+  test('a write that fails on the Primary\'s disk fails, and the range is out of sync until the disks agree again', () => {
+    const sim = pair(9);
+    sim.failDiskWrites(0, true);
+    const [h] = writeBlocks(sim, 0, [7]);
+    sim.runUntilIdle();
+    assert.equal(h!.acked, false);
+    assert.ok(h!.error);
+    assert.ok(sim.engine(0).volumes[0]!.bitmap.weight > 0, 'the peer may have it: out of sync');
+    sim.failDiskWrites(0, false);
+    sim.cutLink();
+    sim.runUntilIdle();
+    sim.restoreLink();
+    sim.settle();
+    assertState(sim, 1, { disk: 'UpToDate', repl: 'Established' });
+    assert.ok(sim.disk(0).equals(sim.disk(1)), 'one copy again');
+  });
+
   test('demote is refused while an application write is still in flight', () => {
     const sim = pair(5);
     sim.stallDisk(1, true);
