@@ -245,6 +245,8 @@ export interface DiskOp {
   origin: { kind: 'app'; id: number } | { kind: 'peer'; seq: number } | { kind: 'resync'; id: number };
   /** A peer write from a connection that has since been lost: it neither acks nor clears bits. */
   stale?: boolean;
+  /** The Primary reported the range out of sync while this peer write was on its way: set the bits when it lands. */
+  outOfSync?: boolean;
 }
 
 export interface AppWrite {
@@ -280,6 +282,8 @@ export type PeerMsg =
   | { type: 'rs-ack'; volume: number; offset: number; length: number }
   /** Target to source: every block is in; source answers with sync-finished. */
   | { type: 'resync-done'; volume: number }
+  /** Primary to peer: this range may differ (a write failed on the Primary's disk); DRBD's P_OUT_OF_SYNC. */
+  | { type: 'out-of-sync'; volume: number; offset: number; length: number }
   | { type: 'sync-finished'; volume: number; current: string }
   | { type: 'sync-started'; volume: number; bitmapUuid: string }
   | { type: 'new-uuid'; volume: number; current: string }

@@ -531,6 +531,9 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
         v.bitmap.setRange(op.offset, op.length);
         out.push({ a: 'log', level: 'alert', text: `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; the range is out of sync` });
         out.push({ a: 'write-done', id: w.id, error });
+        // The peer marks it too: a SyncTarget clears bits for blocks the Primary writes, and a
+        // source's bits do not outlive the resync.
+        if (connected(s)) out.push({ a: 'send', msg: { type: 'out-of-sync', volume: v.volume, offset: op.offset, length: op.length } });
         break;
       }
       w.localDone = true;
@@ -541,6 +544,7 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
       if (op.stale) break;
       // [sim fix] 'written' is sent under every protocol: under A and B it retires the sender's
       // transfer-log entry (DRBD's barrier ack) even though the write completed earlier.
+      if (op.outOfSync) v.bitmap.setRange(op.offset, op.length);
       if (!error) out.push({ a: 'send', msg: { type: 'write-ack', volume: op.volume, seq: op.origin.seq, kind: 'written' } });
       if (error) {
         // The Primary acknowledges the write anyway (it marks the range on its side): this disk
@@ -554,7 +558,7 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
           sendState(s, out);
         }
         persistMeta(s, v, out);
-      } else if (v.sync?.dir === 'target') v.bitmap.clearRange(op.offset, op.length);
+      } else if (v.sync?.dir === 'target' && !op.outOfSync) v.bitmap.clearRange(op.offset, op.length);
       break;
     case 'resync': {
       const sync = v.sync;
@@ -565,6 +569,12 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
         if (!error) {
           v.bitmap.clearRange(req.offset, req.length);
           out.push({ a: 'send', msg: { type: 'rs-ack', volume: v.volume, offset: req.offset, length: req.length } });
+        } else if (!sync.paused) {
+          // Asking again at once would spin on a failing disk: wait for the operator.
+          sync.paused = true;
+          v.repl = 'PausedSyncT';
+          s.lastError = `resync of volume ${v.volume} paused: write failed on the local disk at ${req.offset}+${req.length}: ${error}; repair the disk, then resume-sync`;
+          out.push({ a: 'log', level: 'alert', text: s.lastError });
         }
         pump(s, v, out);
       }
@@ -853,6 +863,19 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
     case 'rs-ack': {
       const v = s.volumes[msg.volume];
       if (v?.sync?.dir === 'source') v.bitmap.clearRange(msg.offset, msg.length);
+      return;
+    }
+    case 'out-of-sync': {
+      const v = s.volumes[msg.volume];
+      if (!v) return;
+      v.bitmap.setRange(msg.offset, msg.length);
+      // A write of the range still on its way here must not clear the bits when it lands.
+      for (const op of [...s.diskInflight.values(), ...s.diskQueue]) if (op.volume === v.volume && op.origin.kind === 'peer' && overlaps(op, msg)) op.outOfSync = true;
+      if (v.sync?.dir === 'target') {
+        for (const r of v.sync.inflight.values()) if (overlaps(r, msg)) r.stale = true;
+        pump(s, v, out);
+      }
+      persistMeta(s, v, out);
       return;
     }
     case 'resync-done':

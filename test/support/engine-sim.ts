@@ -743,7 +743,9 @@ export class EngineSim {
   }
 
   private acceptable(volume: number, blk: number): Array<Buffer | null> {
-    const entries = this.ledger[volume]![blk]!.filter((e) => !e.discarded && !(e.write.done && !e.write.acked));
+    // A write that failed may have landed anyway, in part or whole (SCSI leaves the blocks
+    // indeterminate), like one still in flight.
+    const entries = this.ledger[volume]![blk]!.filter((e) => !e.discarded);
     let lastAcked = -1;
     entries.forEach((e, i) => {
       if (e.write.acked) lastAcked = i;

@@ -1,6 +1,6 @@
 // Randomized schedules against the two-node simulation: writes, discards, persistent-reservation
 // saves, link cuts and restores, ticks,
-// stalled disks, switchovers and crashes in a seeded random order, with the replication
+// stalled and failing disks, switchovers and crashes in a seeded random order, with the replication
 // invariants checked after every step and full convergence checked at the end.
 //   SIM_SEED=n   replay one seed (the assertion message of a failure names it)
 //   SIM_SEEDS=n  run n seeds (a soak; default 50), from SIM_SEED_FROM (default 1)
@@ -21,6 +21,8 @@ interface Run {
   prng: Prng;
   trace: string[];
   pending: WriteHandle[];
+  /** Nodes whose disk writes fail now. */
+  failing: Set<NodeId>;
 }
 
 function describeNode(sim: EngineSim, n: NodeId): string {
@@ -39,6 +41,9 @@ function watch(sim: EngineSim, blk: number): string {
   const bits = ([0, 1] as const).map((n) => `${sim.engine(n).volumes[0]!.bitmap.test(blk) ? 1 : 0}/${sim.persisted(n).bitmap.test(blk) ? 1 : 0}`);
   return `block ${blk}: equal=${eq} bits a=${bits[0]} b=${bits[1]} (memory/persisted) moving=${sim.inFlightBlocks(0).has(blk)}`;
 }
+
+/** The run of the seed in progress, for errors thrown outside fail(). */
+let current: Run | undefined;
 
 function fail(run: Run, seed: number, what: string): never {
   const tail = run.trace.slice(-(Number(process.env.SIM_TRACE) || 25)).join('\n  ');
@@ -129,9 +134,17 @@ function randomStep(run: Run): string {
   }
   if (r < 81) {
     const n = prng.int(2) as NodeId;
-    const stalled = prng.int(2) === 0;
-    sim.stallDisk(n, stalled);
-    return `${stalled ? 'stall' : 'unstall'} disk ${['ha-a', 'ha-b'][n]}`;
+    const k = prng.int(3);
+    if (k === 2) {
+      // An I/O error on every data write of that disk, until toggled back.
+      const failing = !run.failing.has(n);
+      if (failing) run.failing.add(n);
+      else run.failing.delete(n);
+      sim.failDiskWrites(n, failing);
+      return `${failing ? 'fail' : 'heal'} disk writes ${['ha-a', 'ha-b'][n]}`;
+    }
+    sim.stallDisk(n, k === 0);
+    return `${k === 0 ? 'stall' : 'unstall'} disk ${['ha-a', 'ha-b'][n]}`;
   }
   if (r < 85) {
     // Switchover, only from a clean, connected state (as a runbook would check).
@@ -186,7 +199,7 @@ function runSeed(seed: number): void {
   const prng = createPrng(seed * 7919 + 1);
   const protocol = (['C', 'C', 'B', 'A'] as const)[prng.int(4)]!;
   const sim = new EngineSim({ seed, protocol, volumes: 1 + prng.int(2), volumeBytes: (1 + prng.int(4)) << 20, maxRate: [256 * 1024, 4 << 20, 1 << 30][prng.int(3)]!, ackTimeout: 2 });
-  const run: Run = { sim, prng, trace: [`protocol ${protocol}, ${sim.opts.volumes} volume(s) of ${sim.blocks} blocks, max-rate ${sim.opts.maxRate}`], pending: [] };
+  const run: Run = (current = { sim, prng, trace: [`protocol ${protocol}, ${sim.opts.volumes} volume(s) of ${sim.blocks} blocks, max-rate ${sim.opts.maxRate}`], pending: [], failing: new Set() });
   sim.connect();
   sim.runUntilIdle();
   if (prng.int(2) === 0) {
@@ -207,10 +220,19 @@ function runSeed(seed: number): void {
   // The end: heal everything, connect, let every resync finish.
   sim.stallDisk(0, false);
   sim.stallDisk(1, false);
+  sim.failDiskWrites(0, false);
+  sim.failDiskWrites(1, false);
   sim.restoreLink();
   sim.runUntilIdle();
   sim.connect();
   run.trace.push('heal and settle');
+  sim.runUntilIdle();
+  // A resync that a failing disk paused waits for the operator, who has repaired the disk.
+  for (const n of [0, 1] as const) {
+    if (!/write failed on the local disk/.test(sim.engine(n).lastError ?? '') || !sim.engine(n).volumes.some((v) => v.repl === 'PausedSyncT')) continue;
+    sim.ok(n, { cmd: 'resume-sync' });
+    run.trace.push(`resume-sync ${['ha-a', 'ha-b'][n]}`);
+  }
   sim.settle({ maxTicks: 5000 });
   // A crash before the first forced promotion was durable leaves two blank disks: legitimate
   // only if no write was ever acknowledged; then the operator forces the initial sync again.
@@ -257,5 +279,13 @@ function runSeed(seed: number): void {
 }
 
 test(`randomized schedules keep the replication invariants (${seeds.length} seeds)`, () => {
-  for (const seed of seeds) runSeed(seed);
+  for (const seed of seeds) {
+    try {
+      runSeed(seed);
+    } catch (e) {
+      // A sim error (a refused admin command, a livelock) gets the seed and trace too.
+      if (e instanceof assert.AssertionError || !current) throw e;
+      fail(current, seed, (e as Error).message);
+    }
+  }
 });
