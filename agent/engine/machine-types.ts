@@ -85,6 +85,8 @@ export interface PendingWrite {
 export interface VolumeState {
   /** Position in the resource file's volume list (messages and actions use it, not the DRBD volume number). */
   volume: number;
+  /** Failed data writes not yet alerted, and when the last alert went out (a failing disk fails every write). */
+  ioErrors?: { unreported: number; alertedAt: number };
   dataBytes: number;
   disk: DiskState;
   meta: VolumeMeta;

@@ -529,7 +529,7 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
         if (w.seq !== undefined) s.seqToWrite.delete(w.seq);
         // The peer may have written it: the two copies may differ there now.
         v.bitmap.setRange(op.offset, op.length);
-        out.push({ a: 'log', level: 'alert', text: `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; the range is out of sync` });
+        ioAlert(s, v, `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; the range is out of sync`, out);
         out.push({ a: 'write-done', id: w.id, error });
         // The peer marks it too: a SyncTarget clears bits for blocks the Primary writes, and a
         // source's bits do not outlive the resync.
@@ -552,7 +552,7 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
         // restart, until a resync has brought the range (DRBD would detach it).
         out.push({ a: 'send', msg: { type: 'neg-ack', volume: op.volume, seq: op.origin.seq } });
         v.bitmap.setRange(op.offset, op.length);
-        out.push({ a: 'log', level: 'alert', text: `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; this disk is Outdated until a resync` });
+        ioAlert(s, v, `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; this disk is Outdated until a resync`, out);
         if (v.disk === 'UpToDate') {
           setDisk(v, 'Outdated');
           sendState(s, out);
@@ -582,6 +582,21 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
     }
   }
   checkPeerFlushes(s, out);
+}
+
+const IO_ALERT_EVERY_MS = 5000;
+
+/** At most one alert per volume every few seconds; the next one counts the failures in between. */
+function ioAlert(s: EngineState, v: VolumeState, text: string, out: Action[]): void {
+  const e = (v.ioErrors ??= { unreported: 0, alertedAt: -Infinity });
+  if (s.now - e.alertedAt < IO_ALERT_EVERY_MS) {
+    e.unreported++;
+    return;
+  }
+  const more = e.unreported > 0 ? ` (and ${e.unreported} more failed writes since the last alert)` : '';
+  out.push({ a: 'log', level: 'alert', text: text + more });
+  e.unreported = 0;
+  e.alertedAt = s.now;
 }
 
 function maybeComplete(s: EngineState, id: number, out: Action[]): void {

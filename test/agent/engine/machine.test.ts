@@ -281,6 +281,15 @@ describe('guards (connected, through the simulation)', () => {
     assertState(sim, 0, { peerDisk: 'Outdated' });
     assert.ok(sim.engine(0).volumes[0]!.bitmap.weight > 0 && sim.engine(1).volumes[0]!.bitmap.weight > 0, 'out of sync on both sides');
     assert.ok(sim.logs(1).some((l) => l.level === 'alert' && /write failed/.test(l.text)));
+    // A failing disk fails every write: one alert every few seconds, counting the rest.
+    writeBlocks(sim, 0, [30, 31, 32]);
+    sim.runUntilIdle();
+    const alerts = () => sim.logs(1).filter((l) => /write failed/.test(l.text));
+    assert.equal(alerts().length, 1);
+    sim.tick(6000);
+    writeBlocks(sim, 0, [33]);
+    sim.runUntilIdle();
+    assert.match(alerts()[1]?.text ?? '', /and 3 more failed writes since the last alert/);
     // Without the write it must not take over.
     assert.equal(sim.admin(1, { cmd: 'primary', force: false }).error, 'Multiple primaries not allowed by config');
     sim.crash(0, { connect: false });
