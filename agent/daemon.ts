@@ -156,6 +156,11 @@ export class Daemon implements ControlHandler {
   /** Sends each subscriber what changed since it last heard; statistics-only changes once a second. */
   private publish(statisticsTick = false): void {
     if (this.subscribers.size === 0) return;
+    // A direct publish to every subscriber covers what a pending one would have sent.
+    if (!statisticsTick) {
+      clearTimeout(this.publishTimer);
+      this.publishTimer = undefined;
+    }
     this.lastPublish = performance.now();
     const now = this.snapshot();
     const time = eventTime();

@@ -12,7 +12,6 @@
 // Profiling the daemons: AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, open } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import { FileBlockDevice } from '../agent/engine/file-block-device.js';
 import { IscsiTarget } from '../agent/iscsi/target.js';
 import { createLab, type Lab, type LabHost } from '../test/lab/lab.js';
 import { conn, inSync, installResource, jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../test/support/lab-agents.js';
+import { freePort } from '../test/support/two-runtimes.js';
 
 const SIZE = 1 << 30;
 const { values: flags } = parseArgs({ options: { replicated: { type: 'boolean' }, only: { type: 'string' }, runs: { type: 'string' } } });
@@ -47,18 +47,6 @@ function sh(cmd: string, args: string[], timeoutMs = 120000): Promise<string> {
     execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`));
       else resolve(String(stdout) + String(stderr));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
     });
   });
 }

@@ -32,6 +32,7 @@ import type { BackingDisk } from './backing-disk.js';
 import type { Bitmap } from './bitmap.js';
 import { crc32c } from './crc32c.js';
 import { BLOCK_BYTES, type MdLayout } from './md-layout.js';
+import { anyOf } from './ranges.js';
 
 export const EXTENT_BYTES = 4 << 20;
 export const EXTENT_BLOCKS = EXTENT_BYTES / BLOCK_BYTES;
@@ -247,7 +248,7 @@ export function writeAlTransaction(disk: BackingDisk, layout: MdLayout, al: Acti
     // Rule 2c: dropping an extent, or writing bitmap pages (a cleared bit vouches for data),
     // needs every completed data write on stable storage first. A transaction that only adds
     // extents needs nothing but itself durable (rule 1): the common case, kept off fdatasync.
-    const drops = st.writtenHot === undefined || [...st.writtenHot].some((e) => !al.hotSet.has(e));
+    const drops = st.writtenHot === undefined || anyOf(st.writtenHot, (e) => !al.hotSet.has(e));
     if (drops || bitmap.hasDirtyPages) await disk.sync();
     await bitmap.flushDirty(disk, layout);
     await disk.write(encodeAlTransaction(al, layout.alSlotBytes), layout.alOffset + (al.seq % layout.alSlots) * layout.alSlotBytes, { durable: true });

@@ -9,7 +9,7 @@ import { IoQueue, writeFully } from './io-queue.js';
 
 const execFileP = promisify(execFile);
 /** Spawning fallocate(1) costs milliseconds; a smaller range is cheaper to zero-fill. */
-export const DISCARD_PUNCH_BYTES = 256 * 1024;
+const DISCARD_PUNCH_BYTES = 256 * 1024;
 
 export interface BackingDisk {
   readonly path: string;
@@ -32,6 +32,12 @@ export interface BackingDisk {
    */
   discard(pos: number, len: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Writes zeros over [pos, pos+len), a MiB at a time. */
+export async function zeroRange(disk: BackingDisk, pos: number, len: number): Promise<void> {
+  const chunk = Buffer.alloc(Math.min(len, 1 << 20));
+  for (let off = 0; off < len; off += chunk.length) await disk.write(chunk.subarray(0, Math.min(chunk.length, len - off)), pos + off);
 }
 
 async function blockDeviceSize(fh: FileHandle): Promise<number> {
@@ -91,10 +97,7 @@ export async function openBackingDisk(path: string, opts: { create?: number } = 
     write: (buf, pos, opts) => (opts?.durable ? writeFully(dsyncFd, buf, pos) : writes.submit(buf, pos)),
     sync: () => new Promise((resolve, reject) => fsFdatasync(fd, (e) => (e ? reject(e) : resolve()))),
     async discard(pos, len) {
-      const zeroFill = async () => {
-        const zero = Buffer.alloc(Math.min(len, 1 << 20));
-        for (let off = 0; off < len; off += zero.length) await disk.write(zero.subarray(0, Math.min(zero.length, len - off)), pos + off);
-      };
+      const zeroFill = () => zeroRange(disk, pos, len);
       if (isBlockDevice || len < DISCARD_PUNCH_BYTES) return zeroFill();
       // Node has no fallocate(2); util-linux's fallocate is on every host we deploy to. Where it
       // fails (missing, a filesystem without hole punching) the range is zero-filled instead:

@@ -35,6 +35,7 @@ export class HoleMap {
     const start = Math.floor(offset / SECTOR);
     const end = Math.ceil((offset + length) / SECTOR);
     const i = this.firstEndingAfter(start);
+    if (i === this.holes.length || this.holes[i]![0] >= end) return;
     let j = i;
     const keep: Array<[number, number]> = [];
     for (; j < this.holes.length && this.holes[j]![0] < end; j++) {
@@ -42,7 +43,7 @@ export class HoleMap {
       if (s < start) keep.push([s, start]);
       if (e > end) keep.push([end, e]);
     }
-    if (j > i) this.holes.splice(i, j - i, ...keep);
+    this.holes.splice(i, j - i, ...keep);
   }
 
   discarded(offset: number, length: number): void {

@@ -5,7 +5,7 @@
 // so an idle disk adds no latency; large requests (DIRECT_BYTES) always start at once.
 import { read as fsRead, readv as fsReadv, write as fsWrite, writev as fsWritev } from 'node:fs';
 
-export interface IoRequest {
+interface IoRequest {
   pos: number;
   buf: Buffer;
   resolve(): void;
@@ -23,12 +23,13 @@ const DIRECT_BYTES = 128 << 10;
  * order, and overlapping requests never share a run), each at most maxBytes and maxParts.
  */
 export function adjacentRuns<T extends { pos: number; buf: Buffer }>(reqs: readonly T[], maxBytes = MAX_RUN_BYTES, maxParts = MAX_PARTS): T[][] {
-  const sorted = reqs.map((r, i) => ({ r, i })).sort((a, b) => a.r.pos - b.r.pos || a.i - b.i);
+  // Array.prototype.sort is stable: equal positions keep their order.
+  const sorted = [...reqs].sort((a, b) => a.pos - b.pos);
   const runs: T[][] = [];
   let run: T[] = [];
   let end = -1;
   let bytes = 0;
-  for (const { r } of sorted) {
+  for (const r of sorted) {
     if (run.length > 0 && (r.pos !== end || run.length >= maxParts || bytes + r.buf.length > maxBytes)) {
       runs.push(run);
       run = [];
@@ -43,7 +44,7 @@ export function adjacentRuns<T extends { pos: number; buf: Buffer }>(reqs: reado
 }
 
 /** Reads exactly buf.length bytes at pos; zeros past the end of a sparse file. */
-export function readFully(fd: number, buf: Buffer, pos: number): Promise<void> {
+function readFully(fd: number, buf: Buffer, pos: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (done: number): void => {
       if (done === buf.length) return resolve();
@@ -93,7 +94,7 @@ export class IoQueue {
     const batch = this.pending;
     this.pending = [];
     this.inflight++;
-    const runs = adjacentRuns(batch);
+    const runs = batch.length === 1 ? [batch] : adjacentRuns(batch);
     let left = runs.length;
     const done = (): void => {
       if (--left > 0) return;

@@ -25,6 +25,7 @@ import { abortVerify, issueVerifyReads, onOvReply, onOvRequest, onOvResult, onVe
 import { resolveSplitBrain, samePolicies, type SbPolicies } from './split-brain-policy.js';
 import { decideUndo } from './undo-decision.js';
 import { persistMeta } from './persist-meta.js';
+import { anyOf, overlaps } from './ranges.js';
 import { onPrAck, onPrSet, prAckOverdue, prAdopts, prForHello, prFromHello, prLinked, prLostPeer, prMetaDone, prSaveRefusal, startPrSave } from './pr-replication.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */
@@ -479,16 +480,6 @@ function issueAppWrite(s: EngineState, v: VolumeState, w: AppWrite, out: Action[
     v.bitmap.setRange(w.offset, w.data.length);
   }
   submitDiskWrite(s, { token: token(s), volume: v.volume, offset: w.offset, length: w.data.length, data: w.data, fua: w.fua, origin: { kind: 'app', id: w.id } }, out);
-}
-
-/** Array.some over an iterator, without copying it into an array on every write. */
-function anyOf<T>(items: Iterable<T>, pred: (x: T) => boolean): boolean {
-  for (const x of items) if (pred(x)) return true;
-  return false;
-}
-
-function overlaps(a: { offset: number; length: number }, b: { offset: number; length: number }): boolean {
-  return a.offset < b.offset + b.length && b.offset < a.offset + a.length;
 }
 
 /** Overlapping writes reach the disk in the order they were submitted. */

@@ -6,7 +6,7 @@
 //
 // Metadata values are immutable: change them with spreads or the helpers here, then persist
 // with writeSuperblock. UUIDs are bigint (uuid.ts).
-import type { BackingDisk } from './backing-disk.js';
+import { zeroRange, type BackingDisk } from './backing-disk.js';
 import type { DiskState, GenerationIds } from '../protocol.js';
 import { crc32c } from './crc32c.js';
 import { readBitmap } from './bitmap.js';
@@ -368,11 +368,6 @@ export function writeSuperblock(disk: BackingDisk, md: Metadata): Promise<Metada
   const p = st.chain.then(run, run);
   st.chain = p.catch(() => undefined);
   return p;
-}
-
-async function zeroRange(disk: BackingDisk, pos: number, len: number): Promise<void> {
-  const chunk = Buffer.alloc(Math.min(len, 1 << 20));
-  for (let off = 0; off < len; off += chunk.length) await disk.write(chunk.subarray(0, Math.min(chunk.length, len - off)), pos + off);
 }
 
 /** What create-md would destroy, in words; undefined when there is nothing valid to lose. */

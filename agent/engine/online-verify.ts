@@ -10,6 +10,7 @@
 // counted as out of sync, which is the safe side).
 import { createHash } from 'node:crypto';
 import { persistMeta } from './persist-meta.js';
+import { overlaps } from './ranges.js';
 import { BLOCK, type Action, type EngineState, type OvRead, type VolumeState } from './machine-types.js';
 
 export const OV_CHUNK = 1024 * 1024;
@@ -45,10 +46,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function ovReads(s: EngineState): Map<number, OvRead> {
   return (s.ovReads ??= new Map());
-}
-
-function overlaps(a: { offset: number; length: number }, b: { offset: number; length: number }): boolean {
-  return a.offset < b.offset + b.length && b.offset < a.offset + a.length;
 }
 
 function diskBusy(s: EngineState, volume: number, r: { offset: number; length: number }): boolean {

@@ -342,6 +342,10 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   /** The volume (by position in the resource file) as a block device; reads and writes only while Primary. */
   blockDevice(volume: number): BlockDevice {
     const store = this.stores[volume]!;
+    const checkIo = (offset: number, length: number): void => {
+      if (this.state.role !== 'Primary') throw new IoError('not Primary', 'not-primary');
+      if (offset < 0 || offset + length > store.dataBytes) throw new IoError('beyond the end of the device', 'out-of-range');
+    };
     const writeOne = (offset: number, data: WriteData, fua: boolean) => {
       const id = this.nextId++;
       return new Promise<void>((resolve, reject) => {
@@ -360,8 +364,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       size: store.dataBytes,
       blockSize: 512,
       read: async (offset, length) => {
-        if (this.state.role !== 'Primary') throw new IoError('not Primary', 'not-primary');
-        if (offset < 0 || offset + length > store.dataBytes) throw new IoError('beyond the end of the device', 'out-of-range');
+        checkIo(offset, length);
         const data = await store.read(offset, length);
         this.state.volumes[volume]!.stats.read += length;
         return data;
@@ -377,32 +380,29 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       // Replicated as lengths (Zeroes), so both disks deallocate. Each piece must fit the
       // activity log, and a few at a time keep a volume-sized UNMAP from flooding either side.
       discard: async (offset, length) => {
-        const pieces: Array<[number, number]> = [];
-        for (let at = offset; at < offset + length; ) {
-          const end = Math.min(offset + length, (Math.floor(at / DISCARD_PIECE_BYTES) + 1) * DISCARD_PIECE_BYTES);
-          pieces.push([at, end - at]);
-          at = end;
-        }
         // After a failure no further piece starts, and the command answers only once every piece
         // in flight has settled: an initiator that reuses the blocks on the error must not have
         // a late piece zero its new data.
+        const end = offset + length;
+        let at = offset;
         let failed: unknown;
-        const next = async (): Promise<void> => {
-          for (let p = pieces.shift(); p && failed === undefined; p = pieces.shift()) {
+        const worker = async (): Promise<void> => {
+          while (at < end && failed === undefined) {
+            const from = at;
+            at = Math.min(end, (Math.floor(from / DISCARD_PIECE_BYTES) + 1) * DISCARD_PIECE_BYTES);
             try {
-              await writeOne(p[0], new Zeroes(p[1]), false);
+              await writeOne(from, new Zeroes(at - from), false);
             } catch (e) {
               failed ??= e;
             }
           }
         };
-        await Promise.all(Array.from({ length: Math.min(DISCARDS_IN_FLIGHT, pieces.length) }, next));
+        await Promise.all(Array.from({ length: DISCARDS_IN_FLIGHT }, worker));
         if (failed !== undefined) throw failed;
       },
-      mapped: (offset, length) => {
-        if (this.state.role !== 'Primary') return Promise.reject(new IoError('not Primary', 'not-primary'));
-        if (offset < 0 || offset + length > store.dataBytes) return Promise.reject(new IoError('beyond the end of the device', 'out-of-range'));
-        return Promise.resolve(store.mapped(offset, length));
+      mapped: async (offset, length) => {
+        checkIo(offset, length);
+        return store.mapped(offset, length);
       },
       open: () => {
         this.dispatch({ t: 'open', delta: 1 });

@@ -253,7 +253,7 @@ export class Connection {
   }
 
   private onPdu(raw: RawPdu): void {
-    if (DEBUG) this.host.log(`rx op=0x${opcodeOf(raw.bhs).toString(16)} flags=0x${(raw.bhs[1] ?? 0).toString(16)} itt=0x${raw.bhs.readUInt32BE(16).toString(16)} len=${raw.data.length} w20=${raw.bhs.readUInt32BE(20)} w24=${raw.bhs.readUInt32BE(24)} w36=${raw.bhs.readUInt32BE(36)} w40=${raw.bhs.readUInt32BE(40)} cdb0=0x${(raw.bhs[32] ?? 0).toString(16)}`);
+    if (DEBUG) this.host.log(`rx op=0x${opcodeOf(raw.bhs).toString(16)} flags=0x${(raw.bhs[1] ?? 0).toString(16)} itt=0x${raw.bhs.readUInt32BE(16).toString(16)} len=${dataBytes(raw)} w20=${raw.bhs.readUInt32BE(20)} w24=${raw.bhs.readUInt32BE(24)} w36=${raw.bhs.readUInt32BE(36)} w40=${raw.bhs.readUInt32BE(40)} cdb0=0x${(raw.bhs[32] ?? 0).toString(16)}`);
     let pdu: RequestPdu;
     try {
       pdu = decodeRequest(raw);

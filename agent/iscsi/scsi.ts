@@ -97,11 +97,15 @@ class LogicalUnit {
    * the new state is served only once the store has it (the replicated store can refuse, on a
    * node that is no longer Primary).
    */
-  updatePr<T>(fn: (s: PrState, save: (next: PrState) => Promise<void>) => Promise<T>): Promise<T> {
+  updatePr<T>(fn: (s: PrState, save: (next: PrState) => Promise<boolean>) => Promise<T>): Promise<T> {
     const run = async () =>
       fn(await this.prState(), async (next) => {
-        await this.store.save(serializePr(next));
+        const blob = serializePr(next);
+        // Past the store's capacity nothing is saved: the caller answers with a sense code.
+        if (this.store.capacity !== undefined && blob.length > this.store.capacity) return false;
+        await this.store.save(blob);
         this.pr = next;
+        return true;
       });
     const p = this.prChain.then(run, run);
     this.prChain = p.catch(() => undefined);
@@ -109,11 +113,6 @@ class LogicalUnit {
   }
 
   private prChain: Promise<unknown> = Promise.resolve();
-
-  /** Whether the store can keep this state. */
-  prFits(next: PrState): boolean {
-    return this.store.capacity === undefined || serializePr(next).length <= this.store.capacity;
-  }
 
   /** Read the state from the store again on next use. */
   forgetPr(): void {
@@ -895,8 +894,7 @@ export class ScsiTarget {
         case 'invalid-release':
           return fail(Sense.invalidReleaseOfPr);
         case 'ok':
-          if (out.changed && !lu.prFits(out.state)) return fail(Sense.insufficientRegistrationResources);
-          if (out.changed) await save(out.state);
+          if (out.changed && !(await save(out.state))) return fail(Sense.insufficientRegistrationResources);
           for (const ua of out.unitAttentions) if (lu.attentions.has(ua.nexus)) lu.addAttention(ua.nexus, { asc: ua.asc, ascq: ua.ascq });
           if (sa === 5 && out.preempted.length > 0) this.onPreemptAbort?.(lu.lun, out.preempted);
           return { status: Status.Good, dataOutExpected: len };

@@ -5,8 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
+import { allocatedBytes } from '../support/files.js';
 import { disk, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
 
 const uuidBase = (hex: string) => BigInt('0x' + hex) >> 1n;
@@ -94,7 +94,7 @@ describeLab('replication between two daemons in the lab', () => {
 
   test('a discard through the Primary\'s target (UNMAP) gives the blocks back on both hosts', async () => {
     const files = [a, b].map((agent) => agent.path('/var/lib/drbd-tui/disks/r0-0.img'));
-    const allocated = async () => Promise.all(files.map(async (f) => (await stat(f)).blocks * 512));
+    const allocated = () => Promise.all(files.map(allocatedBytes));
     const w = qemuIo(url('r0'), ['write -P 0x5a 16M 16M']);
     assert.equal(w.code, 0, w.out);
     const before = await allocated();

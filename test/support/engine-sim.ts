@@ -110,6 +110,9 @@ function bytesOf(data: WriteData): Buffer {
   return data instanceof Zeroes ? Buffer.alloc(data.length) : Buffer.from(data);
 }
 
+/** The error of a disk write that failDiskWrites fails. */
+const SIM_IO_ERROR = 'Input/output error';
+
 function cloneMsg(msg: PeerMsg): PeerMsg {
   // The wire copies: a receiver must never see a buffer the sender may reuse.
   switch (msg.type) {
@@ -584,7 +587,7 @@ export class EngineSim {
     const n = this.nodes[c.node];
     switch (c.kind) {
       case 'disk-write':
-        if (n.diskFailing) return this.feed(c.node, { t: 'disk-done', token: c.token, error: 'Input/output error' });
+        if (n.diskFailing) return this.feed(c.node, { t: 'disk-done', token: c.token, error: SIM_IO_ERROR });
         c.data.copy(n.disks[c.volume]!, c.offset);
         this.feed(c.node, { t: 'disk-done', token: c.token });
         return;
@@ -743,9 +746,9 @@ export class EngineSim {
   }
 
   private acceptable(volume: number, blk: number): Array<Buffer | null> {
-    // A write that failed may have landed anyway, in part or whole (SCSI leaves the blocks
-    // indeterminate), like one still in flight.
-    const entries = this.ledger[volume]![blk]!.filter((e) => !e.discarded);
+    // A write that failed on a disk may have landed anyway, on the other node (SCSI leaves the
+    // blocks indeterminate), like one still in flight; one the engine refused must not.
+    const entries = this.ledger[volume]![blk]!.filter((e) => !e.discarded && !(e.write.done && !e.write.acked && e.write.error !== SIM_IO_ERROR));
     let lastAcked = -1;
     entries.forEach((e, i) => {
       if (e.write.acked) lastAcked = i;

@@ -97,13 +97,19 @@ export async function createPair(opts: { size?: string; protocol?: string } = {}
 /** Connected, initial sync skipped, A Primary. */
 export async function upToDatePair(opts: { size?: string; protocol?: string } = {}): Promise<Pair> {
   const p = await createPair(opts);
-  await p.a.admin({ cmd: 'connect', discardMyData: false });
-  await p.b.admin({ cmd: 'connect', discardMyData: false });
-  await waitFor(() => p.a.state.conn === 'Connected' && p.b.state.conn === 'Connected', 'both Connected');
-  await p.a.admin({ cmd: 'new-current-uuid', clearBitmap: true });
-  await waitFor(() => p.b.state.volumes[0]!.disk === 'UpToDate', 'B UpToDate without sync');
-  await p.a.admin({ cmd: 'primary', force: false });
-  return p;
+  try {
+    await p.a.admin({ cmd: 'connect', discardMyData: false });
+    await p.b.admin({ cmd: 'connect', discardMyData: false });
+    await waitFor(() => p.a.state.conn === 'Connected' && p.b.state.conn === 'Connected', 'both Connected');
+    await p.a.admin({ cmd: 'new-current-uuid', clearBitmap: true });
+    await waitFor(() => p.b.state.volumes[0]!.disk === 'UpToDate', 'B UpToDate without sync');
+    await p.a.admin({ cmd: 'primary', force: false });
+    return p;
+  } catch (e) {
+    // Runtimes left running would keep the test file from ever exiting.
+    await p.close();
+    throw e;
+  }
 }
 
 /** Polls until cond holds (state changes arrive as events; this only bounds the wait). */

@@ -196,6 +196,7 @@ function randomStep(run: Run): string {
 }
 
 function runSeed(seed: number): void {
+  current = undefined;
   const prng = createPrng(seed * 7919 + 1);
   const protocol = (['C', 'C', 'B', 'A'] as const)[prng.int(4)]!;
   const sim = new EngineSim({ seed, protocol, volumes: 1 + prng.int(2), volumeBytes: (1 + prng.int(4)) << 20, maxRate: [256 * 1024, 4 << 20, 1 << 30][prng.int(3)]!, ackTimeout: 2 });

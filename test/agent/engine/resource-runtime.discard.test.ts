@@ -3,11 +3,11 @@
 // survivor of a failover reports the range deallocated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
 import type { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
-import { readRange } from '../../support/files.js';
+import { allocatedBytes, readRange } from '../../support/files.js';
 import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
 
 const MiB = 1 << 20;
@@ -52,21 +52,19 @@ async function lbaStatus(t: ScsiTarget, lba: number): Promise<[number, number, b
   return [Number(d.readBigUInt64BE(8)), d.readUInt32BE(16), (d[20]! & 0x0f) === 1];
 }
 
-const allocated = async (path: string) => (await stat(path)).blocks * 512;
-
 test('a discard on the Primary deallocates the range on both disks, and the survivor reports it deallocated', async () => {
   const p = await upToDatePair({ size: '64MiB' });
   try {
     const ta = target(p.a);
     const data = Buffer.alloc(16 * MiB, 0xa5);
     assert.equal((await write16(ta, (8 * MiB) / 512, data)).status, 0);
-    const before = [await allocated(p.diskA), await allocated(p.diskB)];
+    const before = [await allocatedBytes(p.diskA), await allocatedBytes(p.diskB)];
     assert.ok(before.every((b) => b >= 16 * MiB), `written on both: ${before}`);
 
     // 16 MiB and a few unaligned blocks beyond: the tail is zero-filled, not punched.
     assert.equal((await unmap(ta, [[(8 * MiB) / 512, (16 * MiB) / 512 + 3]])).status, 0, 'UNMAP');
-    for (const disk of [p.diskA, p.diskB]) {
-      assert.ok((await allocated(disk)) <= (before[disk === p.diskA ? 0 : 1] as number) - 15 * MiB, `${disk}: blocks given back`);
+    for (const [i, disk] of [p.diskA, p.diskB].entries()) {
+      assert.ok((await allocatedBytes(disk)) <= before[i]! - 15 * MiB, `${disk}: blocks given back`);
       assert.ok((await readRange(disk, 8 * MiB, 16 * MiB + 1536)).every((b) => b === 0), `${disk}: zeros`);
     }
     assert.deepEqual(await lbaStatus(ta, (8 * MiB) / 512), [(8 * MiB) / 512, (16 * MiB) / 512 + 3, true]);
@@ -106,15 +104,18 @@ test('where fallocate(1) fails, a discard zero-fills instead of failing on one n
   const path = process.env.PATH;
   try {
     await mkdir(bin);
-    await writeFile(join(bin, 'fallocate'), '#!/bin/sh\necho "fallocate: fallocate failed: Operation not supported" >&2\nexit 1\n', { mode: 0o755 });
+    const calls = join(p.dir, 'fallocate-calls');
+    await writeFile(join(bin, 'fallocate'), `#!/bin/sh\necho x >> ${calls}\necho "fallocate: fallocate failed: Operation not supported" >&2\nexit 1\n`, { mode: 0o755 });
     process.env.PATH = `${bin}:${path ?? ''}`;
     const ta = target(p.a);
     assert.equal((await write16(ta, 0, Buffer.alloc(2 * MiB, 0x77))).status, 0);
     assert.equal((await unmap(ta, [[0, (2 * MiB) / 512]])).status, 0, 'UNMAP succeeds');
     for (const disk of [p.diskA, p.diskB]) assert.ok((await readRange(disk, 0, 2 * MiB)).every((b) => b === 0), `${disk}: zeros`);
     assert.equal(p.a.state.volumes[0]!.bitmap.weight, 0);
+    assert.equal((await readFile(calls, 'utf8')).split('\n').filter(Boolean).length, 2, 'the punch was tried, and failed, on both nodes');
   } finally {
-    process.env.PATH = path;
+    if (path === undefined) delete process.env.PATH;
+    else process.env.PATH = path;
     await p.close();
   }
 });

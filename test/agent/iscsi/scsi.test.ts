@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
 import { deserializePr, memoryReservationStore, serializePr } from '../../../agent/iscsi/reservations.js';
 import { IoError } from '../../../agent/engine/block-device.js';
+import { PERSISTENT_RESERVATION_MAX } from '../../../agent/engine/metadata.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
 
 const A = 'iqn.a,i,0x000000000001';
@@ -189,7 +190,7 @@ describe('scsi command layer', () => {
 
   test('persistent reservations: past the store\'s capacity REGISTER fails with INSUFFICIENT REGISTRATION RESOURCES', async () => {
     const inner = memoryReservationStore();
-    const store = { ...inner, load: () => inner.load(), save: (b: Buffer) => inner.save(b), capacity: 1024 };
+    const store = { ...inner, capacity: PERSISTENT_RESERVATION_MAX };
     const t = new ScsiTarget([{ device: new MemoryBlockDevice(2048 * 512), reservations: store }], { iqn: 'iqn.2026-11.test:scsi' });
     const register = (i: number) => {
       const p = Buffer.alloc(24);
@@ -203,7 +204,7 @@ describe('scsi command layer', () => {
     assert.deepEqual(senseOf(await register(n)), { key: 5, asc: 0x55, ascq: 0x04 });
     const kept = deserializePr(await store.load());
     assert.equal(Object.keys(kept.registrations).length, n, 'the refused one changed nothing');
-    assert.ok(serializePr(kept).length <= 1024);
+    assert.ok(serializePr(kept).length <= PERSISTENT_RESERVATION_MAX);
   });
 
   test('persistent reservations: the first nexus to join reads the store again', async () => {
