@@ -15,6 +15,8 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { isIP, createServer, connect, type Server, type Socket } from 'node:net';
 import { corkForTurn } from '../cork-turn.js';
+import { adoptAccepted, onreadInto } from '../net/reused-reads.js';
+import { payloadPool } from './buffer-pool.js';
 import type { ConnState } from '../protocol.js';
 import {
   AUTH_NONCE_BYTES,
@@ -22,6 +24,7 @@ import {
   HANDSHAKE_TYPES,
   MAX_FRAME_PAYLOAD,
   MAX_HANDSHAKE_PAYLOAD,
+  MESSAGE_TYPE_NUMBERS,
   ProtocolError,
   decodeMessage,
   encodeMessage,
@@ -155,8 +158,17 @@ function deliveredBytes(socket: Socket): number {
   return socket.bytesWritten - socket.writableLength;
 }
 
+/** Each connection reads into its own buffer of this size, reused for every read. */
+const READ_BUFFER_BYTES = 256 << 10;
+const POOLED_TYPES = new Set<number>([MESSAGE_TYPE_NUMBERS.Data, MESSAGE_TYPE_NUMBERS.RsDataReply]);
+
+/** Bulk payloads come from the pool; the runtime gives them back when their disk write settles. */
+function pooledPayload(type: number, length: number): Buffer {
+  return POOLED_TYPES.has(type) ? payloadPool.take(length) : Buffer.allocUnsafe(length);
+}
+
 class Conn {
-  readonly decoder = new FrameDecoder(MAX_HANDSHAKE_PAYLOAD);
+  readonly decoder = new FrameDecoder(MAX_HANDSHAKE_PAYLOAD, pooledPayload);
   hs: HandshakeState | null = null;
   peerHello: Hello | null = null;
   authenticated = false;
@@ -261,7 +273,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.error = undefined;
     this.backoffMs = this.opts.backoff.initialMs;
     this.setState('Connecting');
-    const server = createServer((socket) => this.onAccept(socket));
+    const server = createServer({ pauseOnConnect: true }, (socket) => this.onAccept(socket));
     this.server = server;
     const listening = new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -360,7 +372,11 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     if (remoteIp !== normalizeIp(this.opts.peer.host)) return refuse(`connection from ${remoteIp} refused: only the peer ${this.opts.peer.host} may connect`);
     if (this.conns.size - (this.active ? 1 : 0) >= MAX_PENDING_CONNECTIONS) return refuse('too many connections in handshake');
     this.stats.accepts++;
-    this.adoptSocket(socket, 'acceptor');
+    const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    // The read callback exists before its connection does; it first runs from the event loop, after.
+    const ref: { conn?: Conn } = {};
+    const adopted = adoptAccepted(socket, readBuffer, (chunk) => this.onData(ref.conn as Conn, chunk));
+    ref.conn = this.adoptSocket(adopted, 'acceptor');
   }
 
   private dial(): void {
@@ -368,8 +384,11 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.stats.dials++;
     const { listen, peer } = this.opts;
     const bind = !isWildcard(listen.host) && isIP(normalizeIp(listen.host)) === isIP(normalizeIp(peer.host));
-    const socket = connect({ host: peer.host, port: peer.port, ...(bind ? { localAddress: listen.host } : {}) });
+    const ref: { conn?: Conn } = {};
+    const onread = onreadInto(Buffer.allocUnsafeSlow(READ_BUFFER_BYTES), (chunk) => this.onData(ref.conn as Conn, chunk));
+    const socket = connect({ host: peer.host, port: peer.port, ...(bind ? { localAddress: listen.host } : {}), onread });
     const conn = this.adoptSocket(socket, 'dialer');
+    ref.conn = conn;
     this.dialing = conn;
     socket.once('connect', () => {
       if (!conn.closed) this.beginHandshake(conn);
@@ -397,7 +416,6 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.conns.add(conn);
     socket.setNoDelay(true);
     conn.handshakeTimer = setTimeout(() => this.closeConn(conn, 'timeout', 'handshake timed out'), this.opts.handshakeTimeout * 1000);
-    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => this.closeConn(conn, reasonForSocketError(err), err.message));
     socket.on('end', () => this.closeConn(conn, 'closed-by-peer', 'connection closed by peer'));
     socket.on('close', () => this.closeConn(conn, 'network-failure', 'connection closed'));

@@ -764,30 +764,41 @@ export function decodeMessage(frame: Frame): PeerMessage {
 
 // ---- Stream decoding ----
 
+/** Where a frame's payload is assembled: a fresh buffer unless the caller pools them. */
+export type PayloadAlloc = (type: number, length: number) => Buffer;
+
+const freshPayload: PayloadAlloc = (_type, length) => Buffer.allocUnsafe(length);
+
 /**
  * Incremental frame decoder: feed it the socket's chunks in order, get whole frames back.
- * Chunks are kept in a list, not concatenated, so buffering is linear in the bytes received;
- * a payload inside one chunk is returned as a view (no copy), one spanning chunks is copied
- * once into its own buffer. After a ProtocolError the stream is unusable: drop the connection.
+ * Every byte is copied once, into the frame's header or its payload buffer, and no chunk is
+ * kept past the call that consumed it, so the socket may read into the same memory again
+ * (peer-link does). Payload buffers come from `alloc`. After a ProtocolError the stream is
+ * unusable: drop the connection.
  */
 export class FrameDecoder {
   /** Payloads above this are refused before they are buffered (lowered during the handshake). */
   maxPayload: number;
+  /** Input not yet consumed: at most one chunk in the socket's hot path. */
   private chunks: Buffer[] = [];
-  /** Index of the oldest unconsumed chunk, and bytes of it already consumed. */
-  private first = 0;
   private head = 0;
-  private total = 0;
-  private pending: { type: number; flags: number; length: number; crc: number; headerCrc: number } | null = null;
+  private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
+  private headerFill = 0;
+  private pending: { type: number; flags: number; crc: number; headerCrc: number; payload: Buffer; fill: number } | null = null;
   private failed: ProtocolError | null = null;
 
-  constructor(maxPayload = MAX_FRAME_PAYLOAD) {
+  constructor(
+    maxPayload = MAX_FRAME_PAYLOAD,
+    private readonly alloc: PayloadAlloc = freshPayload,
+  ) {
     this.maxPayload = maxPayload;
   }
 
   /** Bytes received but not yet returned as frames. */
   get buffered(): number {
-    return this.total;
+    let n = this.headerFill + (this.pending?.fill ?? 0) - this.head;
+    for (const c of this.chunks) n += c.length;
+    return n;
   }
 
   /** Appends a chunk and returns every frame it completes. */
@@ -798,13 +809,19 @@ export class FrameDecoder {
     return frames;
   }
 
-  /** Appends a chunk without decoding (pair with next(), to apply a changed limit between frames). */
+  /**
+   * Appends a chunk without decoding (pair with next(), to apply a changed limit between
+   * frames). Call next() until it returns null before the chunk's memory is reused; input
+   * left over from an earlier append is copied first, so it never depends on such memory.
+   */
   append(chunk: Buffer): void {
     if (this.failed) throw this.failed;
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.total += chunk.length;
+    if (this.chunks.length > 0) {
+      const rest = Buffer.concat([(this.chunks[0] as Buffer).subarray(this.head), ...this.chunks.slice(1)]);
+      this.chunks = [rest];
+      this.head = 0;
     }
+    if (chunk.length > 0) this.chunks.push(chunk);
   }
 
   /** The next complete frame, or null when more bytes are needed. Throws ProtocolError. */
@@ -812,67 +829,48 @@ export class FrameDecoder {
     if (this.failed) throw this.failed;
     try {
       if (this.pending === null) {
-        if (this.total < FRAME_HEADER_BYTES) return null;
-        const h = this.take(FRAME_HEADER_BYTES);
+        this.headerFill += this.copyInto(this.header, this.headerFill);
+        if (this.headerFill < FRAME_HEADER_BYTES) return null;
+        this.headerFill = 0;
+        const h = this.header;
         const magic = h.readUInt32BE(0);
         if (magic !== FRAME_MAGIC) throw new ProtocolError('bad-magic', `bad frame magic 0x${magic.toString(16).padStart(8, '0')}`);
         const length = h.readUInt32BE(8);
         if (length > this.maxPayload) throw new ProtocolError('too-large', `frame payload of ${length} bytes exceeds the limit of ${this.maxPayload}`);
-        this.pending = { type: h.readUInt16BE(4), flags: h.readUInt16BE(6), length, crc: h.readUInt32BE(12), headerCrc: crc32c(h, 0, 0, 12) };
+        const type = h.readUInt16BE(4);
+        this.pending = { type, flags: h.readUInt16BE(6), crc: h.readUInt32BE(12), headerCrc: crc32c(h, 0, 0, 12), payload: length === 0 ? Buffer.alloc(0) : this.alloc(type, length), fill: 0 };
       }
       const f = this.pending;
-      if (this.total < f.length) return null;
-      const payload = this.take(f.length);
-      const checked = f.flags & FRAME_DATA_UNCHECKED ? Math.min(f.length, CHECKED_PREFIX) : f.length;
-      if (crc32c(payload, f.headerCrc, 0, checked) !== f.crc) throw new ProtocolError('bad-checksum', `frame checksum mismatch (type ${f.type}, ${f.length} bytes)`);
+      f.fill += this.copyInto(f.payload, f.fill);
+      if (f.fill < f.payload.length) return null;
       this.pending = null;
-      return { type: f.type, flags: f.flags & ~FRAME_DATA_UNCHECKED, payload };
+      const checked = f.flags & FRAME_DATA_UNCHECKED ? Math.min(f.payload.length, CHECKED_PREFIX) : f.payload.length;
+      if (crc32c(f.payload, f.headerCrc, 0, checked) !== f.crc) throw new ProtocolError('bad-checksum', `frame checksum mismatch (type ${f.type}, ${f.payload.length} bytes)`);
+      return { type: f.type, flags: f.flags & ~FRAME_DATA_UNCHECKED, payload: f.payload };
     } catch (e) {
       if (e instanceof ProtocolError) {
         this.failed = e;
         this.chunks = [];
-        this.first = 0;
-        this.total = 0;
+        this.head = 0;
+        this.pending = null;
       }
       throw e;
     }
   }
 
-  /** Removes n buffered bytes (n <= total): a view when they sit in one chunk, else one copy. */
-  private take(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    const first = this.chunks[this.first] as Buffer;
-    let out: Buffer;
-    if (first.length - this.head >= n) {
-      out = first.subarray(this.head, this.head + n);
-      this.head += n;
-      if (this.head === first.length) this.dropFirst();
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const c = this.chunks[this.first] as Buffer;
-        const k = Math.min(c.length - this.head, n - filled);
-        c.copy(out, filled, this.head, this.head + k);
-        filled += k;
-        this.head += k;
-        if (this.head === c.length) this.dropFirst();
+  /** Moves input into dst from offset `at` until dst is full or the input is used up; returns bytes moved. */
+  private copyInto(dst: Buffer, at: number): number {
+    let moved = 0;
+    while (at + moved < dst.length && this.chunks.length > 0) {
+      const c = this.chunks[0] as Buffer;
+      const k = c.copy(dst, at + moved, this.head, Math.min(c.length, this.head + dst.length - at - moved));
+      moved += k;
+      this.head += k;
+      if (this.head === c.length) {
+        this.chunks.shift();
+        this.head = 0;
       }
     }
-    this.total -= n;
-    return out;
-  }
-
-  // An index instead of shift(): a frame fed in thousands of tiny chunks stays linear.
-  private dropFirst(): void {
-    this.head = 0;
-    this.first++;
-    if (this.first === this.chunks.length) {
-      this.chunks = [];
-      this.first = 0;
-    } else if (this.first >= 1024 && this.first * 2 >= this.chunks.length) {
-      this.chunks = this.chunks.slice(this.first);
-      this.first = 0;
-    }
+    return moved;
   }
 }

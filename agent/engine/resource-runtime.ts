@@ -15,6 +15,7 @@ import { PeerLink } from './peer-link.js';
 import { PERSISTENT_RESERVATION_MAX } from './metadata.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';
+import { payloadPool } from './buffer-pool.js';
 import type { SbPolicies } from './split-brain-policy.js';
 import { defaultUndoMax } from './undo-decision.js';
 import { recoverUndoJournal, UndoJournal, type DataArea } from './undo-journal.js';
@@ -267,9 +268,17 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         const origin = this.state.diskInflight.get(a.token)?.origin.kind;
         const viaAl = origin !== 'resync';
         const io = origin !== 'app' && (this.journals.has(a.volume) || this.rollingBack.has(a.volume)) ? this.journaledWrite(a.volume, a.offset, a.data, a.fua, viaAl) : store.write(a.offset, a.data, a.fua, viaAl);
+        // A peer's payload came from the pool (peer-link); the disk write was its only reader.
+        const fromPeer = origin === 'peer' || origin === 'resync';
         io.then(
-          () => this.dispatch({ t: 'disk-done', token: a.token }),
-          (e: Error) => this.dispatch({ t: 'disk-done', token: a.token, error: e.message }),
+          () => {
+            if (fromPeer) releasePayload(a.data);
+            this.dispatch({ t: 'disk-done', token: a.token });
+          },
+          (e: Error) => {
+            if (fromPeer) releasePayload(a.data);
+            this.dispatch({ t: 'disk-done', token: a.token, error: e.message });
+          },
         );
         return;
       }
@@ -484,4 +493,8 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
+}
+
+function releasePayload(data: WriteData): void {
+  if (!(data instanceof Zeroes)) payloadPool.release(data);
 }

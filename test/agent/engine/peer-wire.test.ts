@@ -130,15 +130,47 @@ describe('peer-wire codec', () => {
     assert.equal(chunk[1], payload);
   });
 
-  test('a payload inside one received chunk is returned as a view of it', () => {
+  test('no input chunk is kept: the reader may reuse its memory at once (peer-link does)', () => {
+    const all = wire([...samples, ...samples]);
+    for (const size of [1, 7, 100, 4096, all.length]) {
+      const dec = new FrameDecoder();
+      const reused = Buffer.alloc(size);
+      const msgs: PeerMessage[] = [];
+      for (let at = 0; at < all.length; at += size) {
+        const n = all.copy(reused, 0, at, Math.min(all.length, at + size));
+        msgs.push(...dec.push(reused.subarray(0, n)).map(decodeMessage));
+        reused.fill(0xee);
+      }
+      assert.deepEqual(msgs, [...samples, ...samples], `reads of ${size} bytes`);
+    }
+  });
+
+  test('payloads are assembled where the allocator says, sized exactly', () => {
     const payload = bytes(10000, 10);
     const chunk = Buffer.concat(encodeMessage({ type: 'Data', volume: 0, seq: 1, offset: 0, flags: 0, payload }));
-    const msg = decodeMessage(new FrameDecoder().push(chunk)[0]!);
-    assert.equal(msg.type, 'Data');
-    if (msg.type === 'Data') {
-      assert.equal(msg.payload.buffer, chunk.buffer);
-      assert.deepEqual(msg.payload, payload);
-    }
+    const given: Buffer[] = [];
+    const dec = new FrameDecoder(undefined, (type, length) => {
+      assert.equal(type, MESSAGE_TYPE_NUMBERS.Data);
+      const b = Buffer.alloc(length);
+      given.push(b);
+      return b;
+    });
+    const msg = decodeMessage(dec.push(chunk)[0]!);
+    assert.equal(given.length, 1);
+    assert.equal(given[0]!.length, payload.length + 20);
+    assert.ok(msg.type === 'Data' && msg.payload.buffer === given[0]!.buffer);
+    assert.ok(msg.type === 'Data' && msg.payload.equals(payload));
+  });
+
+  test('chunks appended without decoding in between decode in order', () => {
+    const all = wire(samples);
+    const dec = new FrameDecoder();
+    for (let at = 0; at < all.length; at += 10) dec.append(all.subarray(at, at + 10));
+    assert.equal(dec.buffered, all.length);
+    const msgs: PeerMessage[] = [];
+    for (let f = dec.next(); f !== null; f = dec.next()) msgs.push(decodeMessage(f));
+    assert.deepEqual(msgs, samples);
+    assert.equal(dec.buffered, 0);
   });
 
   test('decoding byte by byte', () => {
