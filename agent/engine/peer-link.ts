@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { isIP, createServer, connect, type Server, type Socket } from 'node:net';
-import { corkForTurn } from '../cork-turn.js';
+import { corkForTurn } from '../net/cork-turn.js';
 import { adoptAccepted, onreadInto } from '../net/reused-reads.js';
 import { payloadPool } from './buffer-pool.js';
 import type { ConnState } from '../protocol.js';

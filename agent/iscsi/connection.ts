@@ -3,7 +3,7 @@
 // NOP keepalive and logout. Sockets and timers live here; decisions are in the pure modules.
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { corkForTurn } from '../cork-turn.js';
+import { corkForTurn } from '../net/cork-turn.js';
 import { loginStep, initialLoginState, LoginStatus, Stage, type LoginConfig, type LoginState } from './login.js';
 import { DEFAULT_PARAMS, type SessionParams } from './negotiation.js';
 import {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { corkForTurn } from '../../agent/cork-turn.js';
+import { corkForTurn } from '../../../agent/net/cork-turn.js';
 
 test('writes of one turn leave in one writev, the next turn in another', async () => {
   const calls: number[] = [];
