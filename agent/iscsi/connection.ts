@@ -32,8 +32,6 @@ import {
   type LogoutRequestPdu,
   type NopOutPdu,
   type RawPdu,
-  copyData,
-  dataBytes,
   type RequestPdu,
   type ScsiCommandPdu,
   type SeqNumbers,
@@ -139,7 +137,7 @@ export class Connection {
   ) {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10000);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.framer.place = (bhs, length) => this.placeData(bhs, length);
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
     this.loginTimer = setTimeout(() => {
@@ -213,10 +211,16 @@ export class Connection {
     setTimeout(() => this.close(), 2000).unref();
   }
 
-  private onData(chunk: Buffer): void {
+  /**
+   * Bytes from the socket (target.ts reads into one buffer, reused): every PDU they complete
+   * is handled before this returns, one at a time, so a Data-Out can be placed by the tasks
+   * the commands before it created.
+   */
+  receive(chunk: Buffer): void {
     this.lastHeard = Date.now();
     try {
-      for (const ev of this.framer.push(chunk)) {
+      this.framer.append(chunk);
+      for (let ev = this.framer.next(); ev !== null; ev = this.framer.next()) {
         if (this.phase === 'closed') return;
         switch (ev.kind) {
           case 'pdu':
@@ -235,7 +239,10 @@ export class Connection {
           case 'data-digest-error':
             this.send(encodeReject({ reason: RejectReason.DataDigestError, rejectedBhs: ev.pdu.bhs, seq: this.seq() }), Buffer.from(ev.pdu.bhs));
             if (opcodeOf(ev.pdu.bhs) === Op.DataOut || opcodeOf(ev.pdu.bhs) === Op.ScsiCommand) {
-              // The data is lost and ERL 0 cannot ask for it again: end the connection.
+              // The data is lost and ERL 0 cannot ask for it again: end the connection. The
+              // task never runs: its buffer may hold the bad bytes (placed before the check).
+              const task = this.tasks.get(ev.pdu.bhs.readUInt32BE(16));
+              if (task) task.aborted = true;
               this.endAfterFlush();
               return;
             }
@@ -253,7 +260,7 @@ export class Connection {
   }
 
   private onPdu(raw: RawPdu): void {
-    if (DEBUG) this.host.log(`rx op=0x${opcodeOf(raw.bhs).toString(16)} flags=0x${(raw.bhs[1] ?? 0).toString(16)} itt=0x${raw.bhs.readUInt32BE(16).toString(16)} len=${dataBytes(raw)} w20=${raw.bhs.readUInt32BE(20)} w24=${raw.bhs.readUInt32BE(24)} w36=${raw.bhs.readUInt32BE(36)} w40=${raw.bhs.readUInt32BE(40)} cdb0=0x${(raw.bhs[32] ?? 0).toString(16)}`);
+    if (DEBUG) this.host.log(`rx op=0x${opcodeOf(raw.bhs).toString(16)} flags=0x${(raw.bhs[1] ?? 0).toString(16)} itt=0x${raw.bhs.readUInt32BE(16).toString(16)} len=${raw.data.length} w20=${raw.bhs.readUInt32BE(20)} w24=${raw.bhs.readUInt32BE(24)} w36=${raw.bhs.readUInt32BE(36)} w40=${raw.bhs.readUInt32BE(40)} cdb0=0x${(raw.bhs[32] ?? 0).toString(16)}`);
     let pdu: RequestPdu;
     try {
       pdu = decodeRequest(raw);
@@ -568,7 +575,7 @@ export class Connection {
       task.reserved = pdu.edtl;
       this.pendingWriteBytes += pdu.edtl;
     }
-    const immBytes = dataBytes(raw);
+    const immBytes = raw.data.length;
     if (immBytes > 0) {
       if (!pdu.write || !this.params.immediateData || immBytes > Math.min(this.params.firstBurstLength, pdu.edtl)) {
         this.tasks.delete(pdu.itt);
@@ -576,10 +583,10 @@ export class Connection {
         this.reject(raw, RejectReason.ProtocolError);
         return;
       }
-      if (immBytes === pdu.edtl && !raw.pieces) task.buf = raw.data;
+      if (immBytes === pdu.edtl) task.buf = raw.data;
       else {
         task.buf = Buffer.allocUnsafe(pdu.edtl);
-        copyData(raw, task.buf, 0);
+        raw.data.copy(task.buf, 0);
       }
       task.received = immBytes;
     }
@@ -610,39 +617,59 @@ export class Connection {
     }
   }
 
+  /**
+   * What onDataOut will do with a Data-Out of `length` bytes: drop it (task answered or
+   * aborted), reject it, end the connection (DataSN gap), or take it (unsolicited, or for an R2T).
+   */
+  private dataOutVerdict(task: Task | undefined, pdu: DataOutPdu, length: number): 'drop' | 'reject' | 'sequence' | 'unsolicited' | R2TState {
+    // Data for a task that was answered early or aborted is dropped, as RFC 7143 allows.
+    if (!task || task.aborted || task.started) return 'drop';
+    if (!task.write || pdu.bufferOffset + length > task.edtl) return 'reject';
+    if (pdu.ttt === RESERVED_TAG) {
+      if (!task.unsolicitedOpen || pdu.bufferOffset + length > Math.min(this.params.firstBurstLength, task.edtl)) return 'reject';
+      return pdu.dataSN === task.unsolicitedDataSN ? 'unsolicited' : 'sequence';
+    }
+    const r2t = task.r2ts.get(pdu.ttt);
+    if (!r2t || pdu.bufferOffset < r2t.offset || pdu.bufferOffset + length > r2t.offset + r2t.length) return 'reject';
+    return pdu.dataSN === r2t.nextDataSN ? r2t : 'sequence';
+  }
+
+  /** The framer's `place`: a Data-Out that will be taken is read straight into its command's buffer. */
+  private placeData(bhs: Buffer, length: number): Buffer | undefined {
+    if (this.phase !== 'ffp' || opcodeOf(bhs) !== Op.DataOut) return undefined;
+    let pdu: DataOutPdu;
+    try {
+      pdu = decodeRequest({ bhs, ahs: EMPTY, data: EMPTY }) as DataOutPdu;
+    } catch {
+      return undefined; // onPdu rejects it
+    }
+    const task = this.tasks.get(pdu.itt);
+    const verdict = this.dataOutVerdict(task, pdu, length);
+    if (!task || typeof verdict === 'string' && verdict !== 'unsolicited') return undefined;
+    if (!task.buf) task.buf = Buffer.allocUnsafe(task.edtl);
+    return task.buf.subarray(pdu.bufferOffset, pdu.bufferOffset + length);
+  }
+
   private onDataOut(pdu: DataOutPdu, raw: RawPdu): void {
     const task = this.tasks.get(pdu.itt);
-    // Data for a task that was answered early or aborted is dropped, as RFC 7143 allows.
-    if (!task || task.aborted || task.started) return;
-    const length = dataBytes(raw);
-    if (!task.write || pdu.bufferOffset + length > task.edtl) {
-      this.reject(raw, RejectReason.ProtocolError);
-      return;
-    }
-    let r2t: R2TState | undefined;
-    if (pdu.ttt === RESERVED_TAG) {
-      if (!task.unsolicitedOpen || pdu.bufferOffset + length > Math.min(this.params.firstBurstLength, task.edtl)) {
-        this.reject(raw, RejectReason.ProtocolError);
-        return;
-      }
-      if (pdu.dataSN !== task.unsolicitedDataSN) return this.dataSequenceError(task, raw);
-      task.unsolicitedDataSN++;
-      if (pdu.final) task.unsolicitedOpen = false;
-    } else {
-      r2t = task.r2ts.get(pdu.ttt);
-      if (!r2t || pdu.bufferOffset < r2t.offset || pdu.bufferOffset + length > r2t.offset + r2t.length) {
-        this.reject(raw, RejectReason.ProtocolError);
-        return;
-      }
-      if (pdu.dataSN !== r2t.nextDataSN) return this.dataSequenceError(task, raw);
+    const length = raw.data.length;
+    const verdict = this.dataOutVerdict(task, pdu, length);
+    if (verdict === 'drop' || !task) return;
+    if (verdict === 'reject') return this.reject(raw, RejectReason.ProtocolError);
+    if (verdict === 'sequence') return this.dataSequenceError(task, raw);
+    const r2t = verdict === 'unsolicited' ? undefined : verdict;
+    if (r2t) {
       r2t.nextDataSN++;
       r2t.received += length;
+    } else {
+      task.unsolicitedDataSN++;
+      if (pdu.final) task.unsolicitedOpen = false;
     }
     if (length > 0) {
-      if (!task.buf && pdu.bufferOffset === 0 && length === task.edtl && !raw.pieces) task.buf = raw.data; // all in one PDU and one read: no copy
-      else {
+      if (!task.buf && pdu.bufferOffset === 0 && length === task.edtl) task.buf = raw.data;
+      else if (!isPlacedIn(raw.data, task.buf, pdu.bufferOffset)) {
         if (!task.buf) task.buf = Buffer.allocUnsafe(task.edtl);
-        copyData(raw, task.buf, pdu.bufferOffset);
+        raw.data.copy(task.buf, pdu.bufferOffset);
       }
       task.received += length;
     }
@@ -816,4 +843,11 @@ export class Connection {
         return respond(5);
     }
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Whether `data` already lies in `buf` at `offset` (the framer placed it there). */
+function isPlacedIn(data: Buffer, buf: Buffer | undefined, offset: number): boolean {
+  return buf !== undefined && data.buffer === buf.buffer && data.byteOffset === buf.byteOffset + offset;
 }

@@ -42,45 +42,14 @@ export const RejectReason = {
   WaitingForLogout: 0x0c,
 } as const;
 
-/** A PDU as framed off the wire: views into the receive buffer, not copies. */
+/** A PDU as framed off the wire, in memory of its own (the framer keeps no view of a read). */
 export interface RawPdu {
   bhs: Buffer;
   ahs: Buffer;
-  /** The data segment as one buffer (gathered on first use when it straddled reads). */
+  /** The data segment, where the framer's `place` put it (else a buffer of its own). */
   readonly data: Buffer;
-  /** The data segment as received: views of the socket's chunks, in order, never copied. */
-  readonly pieces?: readonly Buffer[];
 }
 
-/** Bytes of a PDU's data segment, without gathering it. */
-export function dataBytes(pdu: RawPdu): number {
-  return pdu.pieces ? pdu.pieces.reduce((n, p) => n + p.length, 0) : pdu.data.length;
-}
-
-/** Copies a PDU's data segment into target at offset: one copy, whatever the reads were. */
-export function copyData(pdu: RawPdu, target: Buffer, offset: number): void {
-  if (!pdu.pieces) {
-    pdu.data.copy(target, offset);
-    return;
-  }
-  for (const p of pdu.pieces) {
-    p.copy(target, offset);
-    offset += p.length;
-  }
-}
-
-function rawPdu(bhs: Buffer, ahs: Buffer, pieces: Buffer[]): RawPdu {
-  if (pieces.length <= 1) return { bhs, ahs, data: pieces[0] ?? EMPTY };
-  let flat: Buffer | undefined;
-  return {
-    bhs,
-    ahs,
-    pieces,
-    get data() {
-      return (flat ??= Buffer.concat(pieces));
-    },
-  };
-}
 const EMPTY = Buffer.alloc(0);
 
 export const pad4 = (n: number): number => (4 - (n & 3)) & 3;
@@ -504,115 +473,121 @@ export type FrameEvent =
   | { kind: 'too-long'; bhs: Buffer; length: number };
 
 /**
- * Splits a TCP byte stream into PDUs. A PDU that lies inside one received chunk is handed
- * out as views of that chunk; only a PDU straddling chunks is gathered, once.
+ * Where a PDU's data segment should land: exactly `length` bytes, or undefined for a buffer
+ * of its own. Asked once the header (and its digest) has been checked, and only after every
+ * earlier PDU was handed out, so a Data-Out can go straight into its command's buffer.
+ */
+export type PlaceData = (bhs: Buffer, length: number) => Buffer | undefined;
+
+/**
+ * Splits a TCP byte stream into PDUs. Every byte is copied once, into the PDU's header or
+ * its data segment, and no read is kept past the call that consumed it: the socket may read
+ * into the same memory again (the target's connections do).
  */
 export class PduFramer {
   private chunks: Buffer[] = [];
-  private buffered = 0;
+  private head = 0;
+  private readonly bhsScratch = Buffer.alloc(BHS_LENGTH);
+  private readonly tailScratch = Buffer.alloc(8);
+  private bhsFill = 0;
+  /** The PDU being assembled once its BHS is in: header (+AHS, +digest), then data (+pad, +digest). */
+  private cur: { header: Buffer; headerFill: number; dataLen: number; data: Buffer | null; dataFill: number; tail: Buffer; tailFill: number } | null = null;
   digests: DigestSettings = { header: false, data: false };
+  place: PlaceData | undefined;
 
   constructor(public maxDataSegment: number) {}
 
+  /** Appends a chunk and returns every PDU it completes. */
   push(chunk: Buffer): FrameEvent[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.append(chunk);
     const out: FrameEvent[] = [];
-    while (this.buffered >= BHS_LENGTH) {
-      const head = this.peek(BHS_LENGTH);
-      const ahsLen = (head[4] as number) * 4;
+    for (let ev = this.next(); ev !== null; ev = this.next()) out.push(ev);
+    return out;
+  }
+
+  /** Appends a chunk; call next() until it returns null before the chunk's memory is reused. */
+  append(chunk: Buffer): void {
+    if (this.chunks.length > 0) {
+      // Input left from an earlier append is copied, so it never depends on reused memory.
+      this.chunks = [Buffer.concat([(this.chunks[0] as Buffer).subarray(this.head), ...this.chunks.slice(1)])];
+      this.head = 0;
+    }
+    if (chunk.length > 0) this.chunks.push(chunk);
+  }
+
+  /** The next PDU (or framing error), or null when more bytes are needed. */
+  next(): FrameEvent | null {
+    if (this.cur === null) {
+      this.bhsFill += this.copyInto(this.bhsScratch, this.bhsFill);
+      if (this.bhsFill < BHS_LENGTH) return null;
+      this.bhsFill = 0;
+      const head = this.bhsScratch;
       const dataLen = dataSegmentLength(head);
       if (dataLen > this.maxDataSegment) {
         // The length cannot be trusted; there is no way to resynchronise the stream.
-        out.push({ kind: 'too-long', bhs: Buffer.from(head), length: dataLen });
-        this.chunks = [];
-        this.buffered = 0;
-        return out;
+        this.reset();
+        return { kind: 'too-long', bhs: Buffer.from(head), length: dataLen };
       }
-      const hd = this.digests.header ? 4 : 0;
-      const dd = this.digests.data && dataLen > 0 ? 4 : 0;
-      const total = BHS_LENGTH + ahsLen + hd + dataLen + pad4(dataLen) + dd;
-      if (this.buffered < total) break;
-      // Only the header is gathered when it straddles reads; the data segment stays in the
-      // chunks it arrived in (a Data-Out is then copied once, into its command's buffer).
-      const headLen = BHS_LENGTH + ahsLen + hd;
-      const header = this.take(headLen);
-      const bhs = header.subarray(0, BHS_LENGTH);
-      const ahs = header.subarray(BHS_LENGTH, BHS_LENGTH + ahsLen);
-      if (hd && crc32c(header, 0, 0, BHS_LENGTH + ahsLen) !== header.readUInt32LE(BHS_LENGTH + ahsLen)) {
-        out.push({ kind: 'header-digest-error' });
-        this.chunks = [];
-        this.buffered = 0;
-        return out;
-      }
-      const pieces = this.takePieces(dataLen);
-      const padding = this.takePieces(pad4(dataLen));
-      const pdu = rawPdu(bhs, ahs, pieces);
-      if (dd) {
-        let crc = 0;
-        for (const p of [...pieces, ...padding]) crc = crc32c(p, crc);
-        if (crc !== this.take(4).readUInt32LE(0)) {
-          out.push({ kind: 'data-digest-error', pdu });
-          continue;
-        }
-      }
-      out.push({ kind: 'pdu', pdu });
+      const headerLen = BHS_LENGTH + (head[4] as number) * 4 + (this.digests.header ? 4 : 0);
+      const header = Buffer.allocUnsafe(headerLen);
+      head.copy(header, 0);
+      const tailLen = pad4(dataLen) + (this.digests.data && dataLen > 0 ? 4 : 0);
+      this.cur = { header, headerFill: BHS_LENGTH, dataLen, data: null, dataFill: 0, tail: this.tailScratch.subarray(0, tailLen), tailFill: 0 };
     }
-    return out;
-  }
-
-  private peek(n: number): Buffer {
-    const first = this.chunks[0] as Buffer;
-    if (first.length >= n) return first.subarray(0, n);
-    this.coalesce(n);
-    return (this.chunks[0] as Buffer).subarray(0, n);
-  }
-
-  private take(n: number): Buffer {
-    let first = this.chunks[0] as Buffer;
-    if (first.length < n) {
-      this.coalesce(n);
-      first = this.chunks[0] as Buffer;
+    const c = this.cur;
+    if (c.headerFill < c.header.length) {
+      c.headerFill += this.copyInto(c.header, c.headerFill);
+      if (c.headerFill < c.header.length) return null;
     }
-    const frame = first.subarray(0, n);
-    if (first.length === n) this.chunks.shift();
-    else this.chunks[0] = first.subarray(n);
-    this.buffered -= n;
-    return frame;
+    if (c.data === null) {
+      const ahsEnd = c.header.length - (this.digests.header ? 4 : 0);
+      if (this.digests.header && crc32c(c.header, 0, 0, ahsEnd) !== c.header.readUInt32LE(ahsEnd)) {
+        this.reset();
+        return { kind: 'header-digest-error' };
+      }
+      const placed = c.dataLen > 0 ? this.place?.(c.header.subarray(0, BHS_LENGTH), c.dataLen) : undefined;
+      c.data = placed && placed.length === c.dataLen ? placed : c.dataLen > 0 ? Buffer.allocUnsafe(c.dataLen) : EMPTY;
+    }
+    if (c.dataFill < c.dataLen) {
+      c.dataFill += this.copyInto(c.data, c.dataFill);
+      if (c.dataFill < c.dataLen) return null;
+    }
+    if (c.tailFill < c.tail.length) {
+      c.tailFill += this.copyInto(c.tail, c.tailFill);
+      if (c.tailFill < c.tail.length) return null;
+    }
+    this.cur = null;
+    const ahsEnd = c.header.length - (this.digests.header ? 4 : 0);
+    const pdu: RawPdu = { bhs: c.header.subarray(0, BHS_LENGTH), ahs: c.header.subarray(BHS_LENGTH, ahsEnd), data: c.data };
+    if (this.digests.data && c.dataLen > 0) {
+      const padLen = pad4(c.dataLen);
+      const crc = crc32c(c.tail, crc32c(c.data), 0, padLen);
+      if (crc !== c.tail.readUInt32LE(padLen)) return { kind: 'data-digest-error', pdu };
+    }
+    return { kind: 'pdu', pdu };
   }
 
-  /** The next n bytes as views of the chunks they are in. */
-  private takePieces(n: number): Buffer[] {
-    const out: Buffer[] = [];
-    this.buffered -= n;
-    while (n > 0) {
-      const c = this.chunks[0] as Buffer;
-      if (c.length <= n) {
-        out.push(c);
+  private reset(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.bhsFill = 0;
+    this.cur = null;
+  }
+
+  /** Moves input into dst from offset `at` until dst is full or the input is used up; returns bytes moved. */
+  private copyInto(dst: Buffer, at: number): number {
+    let moved = 0;
+    while (at + moved < dst.length && this.chunks.length > 0) {
+      const chunk = this.chunks[0] as Buffer;
+      const k = chunk.copy(dst, at + moved, this.head, Math.min(chunk.length, this.head + dst.length - at - moved));
+      moved += k;
+      this.head += k;
+      if (this.head === chunk.length) {
         this.chunks.shift();
-        n -= c.length;
-      } else {
-        out.push(c.subarray(0, n));
-        this.chunks[0] = c.subarray(n);
-        n = 0;
+        this.head = 0;
       }
     }
-    return out;
-  }
-
-  /** Gathers the first n bytes into one buffer (headers only: data segments are never gathered here). */
-  private coalesce(n: number): void {
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0] as Buffer;
-      const k = Math.min(c.length, n - filled);
-      c.copy(out, filled, 0, k);
-      filled += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    this.chunks.unshift(out);
+    return moved;
   }
 }
 

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { BlockDevice } from '../engine/block-device.js';
+import { adoptAccepted } from '../net/reused-reads.js';
 import type { TargetSession } from '../protocol.js';
 import type { ChapConfig } from './chap.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -11,6 +12,9 @@ import { DEFAULT_LIMITS, type TargetLimits } from './negotiation.js';
 import type { ReservationStore } from './reservations.js';
 import { ScsiTarget } from './scsi.js';
 import type { KeyValues } from './text.js';
+
+/** Each connection reads into its own buffer of this size, reused for every read. */
+const READ_BUFFER_BYTES = 256 << 10;
 
 export interface IscsiTargetOptions {
   iqn: string;
@@ -104,8 +108,12 @@ export class IscsiTarget extends EventEmitter {
 
   start(): Promise<void> {
     if (this.server) return Promise.resolve();
-    const server = createServer((socket: Socket) => {
-      this.connections.add(new Connection(socket, this.host));
+    const server = createServer({ pauseOnConnect: true }, (accepted: Socket) => {
+      // The read callback exists before its connection does; it first runs from the event loop, after.
+      const ref: { conn?: Connection } = {};
+      const socket = adoptAccepted(accepted, Buffer.allocUnsafeSlow(READ_BUFFER_BYTES), (chunk) => ref.conn?.receive(chunk));
+      ref.conn = new Connection(socket, this.host);
+      this.connections.add(ref.conn);
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);

@@ -149,8 +149,17 @@ export class TestInitiator {
     } else this.unsolicited.push(p);
   }
 
+  /** Set: the next Data-Out goes out with its data digest flipped. */
+  corruptNextDataOutDigest = false;
+
   private write(bhs: Buffer, data?: Buffer): void {
-    for (const piece of framePieces(bhs, data, this.digests)) this.socket.write(piece);
+    const pieces = framePieces(bhs, data, this.digests);
+    if (this.corruptNextDataOutDigest && ((bhs[0] as number) & 0x3f) === Op.DataOut && this.digests.data && data && data.length > 0) {
+      this.corruptNextDataOutDigest = false;
+      const last = pieces.length - 1;
+      pieces[last] = Buffer.from(pieces[last] as Buffer).map((b) => b ^ 0xff) as Buffer;
+    }
+    for (const piece of pieces) this.socket.write(piece);
   }
 
   /** Writes bytes as they are: for fuzzing. */

@@ -71,6 +71,21 @@ describe('connection and session behaviour', () => {
     assert.equal(dev.writes, 0);
   });
 
+  test('a Data-Out with a bad data digest is rejected; its command never writes, though the data was read into its buffer', async () => {
+    const { target, dev } = await serve();
+    const i = await login(target.port, { dataDigest: true, maxRecv: 16384 });
+    i.corruptNextDataOutDigest = true;
+    // Larger than the first burst: the rest goes in Data-Outs, the first of them corrupted.
+    const data = Buffer.alloc(400 * 512, 0x5a);
+    const w = i.command(0, rw10(0x2a, 0, 400), { dataOut: data }).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(i.rejects.length, 1);
+    assert.equal(i.rejects[0]?.bhs[2], 0x02);
+    assert.equal(dev.writes, 0);
+    assert.ok((await w) instanceof Error, 'the connection ends; the command gets no response');
+    assert.equal(dev.writes, 0);
+  });
+
   test('mutual CHAP: both sides prove themselves; a wrong secret gets 0x0201', async () => {
     const chap = { user: 'alice', secret: 'alice-secret-1', targetUser: 'tgt', targetSecret: 'target-secret-2' };
     const { target } = await serve({ chap });

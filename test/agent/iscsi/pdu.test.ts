@@ -90,21 +90,48 @@ describe('framer', () => {
     return Buffer.concat(framePieces(bhs, Buffer.alloc(n, 0xab), { header: false, data: false }));
   }
 
-  test('frames PDUs split at every byte boundary and hands out views of whole chunks', () => {
+  test('frames PDUs split at every byte boundary, keeping nothing of the reads', () => {
     const wire = Buffer.concat([pduWithData(5), pduWithData(0), pduWithData(8)]);
     for (let cut = 1; cut < wire.length; cut++) {
       const f = new PduFramer(1 << 16);
-      const evs = [...f.push(wire.subarray(0, cut)), ...f.push(wire.subarray(cut))];
+      // One read buffer, overwritten after each read, as the target's connections use it.
+      const reused = Buffer.alloc(wire.length);
+      const evs = [];
+      for (const [from, to] of [[0, cut], [cut, wire.length]] as const) {
+        wire.copy(reused, 0, from, to);
+        evs.push(...f.push(reused.subarray(0, to - from)));
+        reused.fill(0x11);
+      }
       assert.deepEqual(
-        evs.map((e) => (e.kind === 'pdu' ? e.pdu.data.length : -1)),
-        [5, 0, 8],
+        evs.map((e) => (e.kind === 'pdu' ? [e.pdu.data.length, e.pdu.data.every((b) => b === 0xab), e.pdu.bhs[0]] : -1)),
+        [[5, true, Op.NopOut | 0x40], [0, true, Op.NopOut | 0x40], [8, true, Op.NopOut | 0x40]],
         `cut at ${cut}`,
       );
     }
+  });
+
+  test('a data segment lands where place() says, asked only after the PDUs before it were taken', () => {
+    const wire = Buffer.concat([pduWithData(5), pduWithData(8)]);
     const f = new PduFramer(1 << 16);
-    const one = pduWithData(8);
-    const [ev] = f.push(one);
-    assert.ok(ev && ev.kind === 'pdu' && ev.pdu.data.buffer === one.buffer, 'no copy when the PDU is inside one chunk');
+    const target = Buffer.alloc(20);
+    const asked: number[] = [];
+    let taken = 0;
+    f.place = (bhs, length) => {
+      asked.push(taken);
+      assert.equal(bhs[0], Op.NopOut | 0x40);
+      return length === 8 ? target.subarray(4, 12) : undefined;
+    };
+    f.append(wire);
+    const lengths: number[] = [];
+    for (let ev = f.next(); ev !== null; ev = f.next()) {
+      assert.ok(ev.kind === 'pdu');
+      lengths.push(ev.pdu.data.length);
+      taken++;
+      if (ev.pdu.data.length === 8) assert.ok(ev.pdu.data.buffer === target.buffer && ev.pdu.data.byteOffset === target.byteOffset + 4);
+    }
+    assert.deepEqual(lengths, [5, 8]);
+    assert.deepEqual(asked, [0, 1]);
+    assert.ok(target.subarray(4, 12).every((b) => b === 0xab));
   });
 
   test('reports oversize segments and digest errors', () => {
