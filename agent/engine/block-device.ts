@@ -16,6 +16,12 @@ export interface BlockDevice {
   discard(offset: number, length: number): Promise<void>;
   /** Whether [offset, offset+length) is allocated (for GET LBA STATUS); ranges of equal state. */
   mapped?(offset: number, length: number): Promise<Array<{ offset: number; length: number; mapped: boolean }>>;
+  /**
+   * Calls done once no write completed so far reads its data buffer any more, so a caller
+   * may reuse them (under protocol A a write completes while the peer link may still be
+   * sending it). Devices without it: never reuse a write's buffer.
+   */
+  afterWrites?(done: () => void): void;
   /** In-use accounting: a holder (an iSCSI session) keeps the device open; `secondary` is refused while any is held. */
   open(holder: string): () => void;
 }

@@ -34,6 +34,10 @@ export class FileBlockDevice implements BlockDevice {
     }
   }
 
+  afterWrites(done: () => void): void {
+    done();
+  }
+
   async read(offset: number, length: number): Promise<Buffer> {
     this.checkRange(offset, length);
     const buf = Buffer.allocUnsafe(length);

@@ -158,6 +158,7 @@ function deliveredBytes(socket: Socket): number {
   return socket.bytesWritten - socket.writableLength;
 }
 
+const EMPTY_CHUNK = Buffer.alloc(0);
 /** Each connection reads into its own buffer of this size, reused for every read. */
 const READ_BUFFER_BYTES = 256 << 10;
 const POOLED_TYPES = new Set<number>([MESSAGE_TYPE_NUMBERS.Data, MESSAGE_TYPE_NUMBERS.RsDataReply]);
@@ -339,6 +340,13 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       return false;
     }
     return true;
+  }
+
+  /** Calls done once everything queued so far has been handed to the kernel, or the connection is gone. */
+  afterQueued(done: () => void): void {
+    const s = this.active?.socket;
+    if (!s || s.destroyed || s.writableLength === 0) return done();
+    s.write(EMPTY_CHUNK, () => done());
   }
 
   /** Stops reading from the peer (receive-side flow control); liveness checks keep their deadlines. */

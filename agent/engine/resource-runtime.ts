@@ -367,7 +367,9 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       if (data.length <= MAX_DATA_BYTES) return writeOne(offset, data, opts?.fua ?? false);
       const parts: Promise<void>[] = [];
       for (let off = 0; off < data.length; off += MAX_DATA_BYTES) parts.push(writeOne(offset + off, data.subarray(off, off + MAX_DATA_BYTES), opts?.fua ?? false));
-      await Promise.all(parts);
+      // Settles once every part has: the caller may reuse the buffer then (afterWrites).
+      const failed = (await Promise.allSettled(parts)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     };
     return {
       size: store.dataBytes,
@@ -379,6 +381,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         return data;
       },
       write,
+      afterWrites: (done) => (this.state.protocol === 'A' ? this.link.afterQueued(done) : done()),
       flush: () => {
         const id = this.nextId++;
         return new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { corkForTurn } from '../net/cork-turn.js';
+import { payloadPool } from '../engine/buffer-pool.js';
 import { loginStep, initialLoginState, LoginStatus, Stage, type LoginConfig, type LoginState } from './login.js';
 import { DEFAULT_PARAMS, type SessionParams } from './negotiation.js';
 import {
@@ -89,6 +90,8 @@ interface Task {
   write: boolean;
   /** Gathered data-out; the command PDU's own data when it carries everything (no copy). */
   buf: Buffer | undefined;
+  /** buf came from payloadPool: it goes back once the command has settled (see finishWrite). */
+  pooled: boolean;
   received: number;
   unsolicitedOpen: boolean;
   unsolicitedDataSN: number;
@@ -548,6 +551,7 @@ export class Connection {
       read: pdu.read,
       write: pdu.write,
       buf: undefined,
+      pooled: false,
       received: 0,
       unsolicitedOpen: pdu.write && !pdu.final && !this.params.initialR2T,
       unsolicitedDataSN: 0,
@@ -583,10 +587,14 @@ export class Connection {
         this.reject(raw, RejectReason.ProtocolError);
         return;
       }
-      if (immBytes === pdu.edtl) task.buf = raw.data;
-      else {
-        task.buf = Buffer.allocUnsafe(pdu.edtl);
+      if (immBytes === pdu.edtl) {
+        task.buf = raw.data;
+        task.pooled = POOLED_OPS.has(task.cdb[0] as number); // placeData took it from the pool
+      } else {
+        task.buf = this.writeBuffer(task);
         raw.data.copy(task.buf, 0);
+        // Copied: the PDU's own buffer has no other reader.
+        if (POOLED_OPS.has(task.cdb[0] as number)) payloadPool.release(raw.data);
       }
       task.received = immBytes;
     }
@@ -636,7 +644,10 @@ export class Connection {
 
   /** The framer's `place`: a Data-Out that will be taken is read straight into its command's buffer. */
   private placeData(bhs: Buffer, length: number): Buffer | undefined {
-    if (this.phase !== 'ffp' || opcodeOf(bhs) !== Op.DataOut) return undefined;
+    if (this.phase !== 'ffp') return undefined;
+    // A WRITE's immediate data (W bit set) comes from the pool: it usually becomes the task's buffer.
+    if (opcodeOf(bhs) === Op.ScsiCommand) return ((bhs[1] as number) & 0x20) !== 0 && POOLED_OPS.has(bhs[32] as number) ? payloadPool.take(length) : undefined;
+    if (opcodeOf(bhs) !== Op.DataOut) return undefined;
     let pdu: DataOutPdu;
     try {
       pdu = decodeRequest({ bhs, ahs: EMPTY, data: EMPTY }) as DataOutPdu;
@@ -646,7 +657,7 @@ export class Connection {
     const task = this.tasks.get(pdu.itt);
     const verdict = this.dataOutVerdict(task, pdu, length);
     if (!task || typeof verdict === 'string' && verdict !== 'unsolicited') return undefined;
-    if (!task.buf) task.buf = Buffer.allocUnsafe(task.edtl);
+    if (!task.buf) task.buf = this.writeBuffer(task);
     return task.buf.subarray(pdu.bufferOffset, pdu.bufferOffset + length);
   }
 
@@ -668,7 +679,7 @@ export class Connection {
     if (length > 0) {
       if (!task.buf && pdu.bufferOffset === 0 && length === task.edtl) task.buf = raw.data;
       else if (!isPlacedIn(raw.data, task.buf, pdu.bufferOffset)) {
-        if (!task.buf) task.buf = Buffer.allocUnsafe(task.edtl);
+        if (!task.buf) task.buf = this.writeBuffer(task);
         raw.data.copy(task.buf, pdu.bufferOffset);
       }
       task.received += length;
@@ -678,6 +689,22 @@ export class Connection {
       this.issueR2Ts(task);
     }
     this.maybeStart(task);
+  }
+
+  /** A task's data buffer: from the pool for the plain WRITEs, whose only reader is the device write. */
+  private writeBuffer(task: Task): Buffer {
+    if (!POOLED_OPS.has(task.cdb[0] as number)) return Buffer.allocUnsafe(task.edtl);
+    task.pooled = true;
+    return payloadPool.take(task.edtl);
+  }
+
+  /** After the command settled: its pooled buffer goes back once the device no longer reads it. */
+  private releaseWriteBuffer(task: Task): void {
+    const buf = task.buf;
+    if (!task.pooled || !buf) return;
+    task.buf = undefined;
+    task.pooled = false;
+    this.host.scsi.afterWrites(task.lun, () => payloadPool.release(buf));
   }
 
   /** A DataSN out of order means lost data; at ERL 0 the only recovery is a new connection. */
@@ -695,8 +722,12 @@ export class Connection {
     this.host.scsi
       .execute({ lun: task.lun, cdb: task.cdb, dataOut, nexus: this.nexus })
       .then(
-        (r) => this.finish(task, r),
+        (r) => {
+          this.releaseWriteBuffer(task);
+          this.finish(task, r);
+        },
         (err: unknown) => {
+          this.releaseWriteBuffer(task);
           this.host.log(`${this.address}: command 0x${(task.cdb[0] ?? 0).toString(16)} failed: ${(err as Error).message}`);
           this.finish(task, { status: Status.CheckCondition, sense: senseFixed(Sense.mediumError) });
         },
@@ -846,6 +877,8 @@ export class Connection {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** WRITE(10), WRITE(12), WRITE(16): their data-out is read only by the device write they await. */
+const POOLED_OPS = new Set([0x2a, 0xaa, 0x8a]);
 
 /** Whether `data` already lies in `buf` at `offset` (the framer placed it there). */
 function isPlacedIn(data: Buffer, buf: Buffer | undefined, offset: number): boolean {

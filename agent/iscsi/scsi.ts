@@ -286,6 +286,11 @@ export class ScsiTarget {
     return this.units[lun]?.dev;
   }
 
+  /** See BlockDevice.afterWrites; a LUN whose device cannot tell never calls done. */
+  afterWrites(lun: number, done: () => void): void {
+    this.units[lun]?.dev.afterWrites?.(done);
+  }
+
   /** A new I_T nexus sees a reset unit attention on every LU (29/00). */
   nexusJoined(nexus: string): void {
     for (const u of this.units) {

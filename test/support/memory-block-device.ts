@@ -6,6 +6,8 @@ export class MemoryBlockDevice implements BlockDevice {
   readonly blockSize = 512;
   readonly data: Buffer;
   readDelayMs = 0;
+  /** Writes take the data this long after they were called (a buffer reused meanwhile shows). */
+  writeDelayMs = 0;
   writes = 0;
   /** Calls that reached the device with a range outside it (the target must never make one). */
   outOfRange = 0;
@@ -32,9 +34,14 @@ export class MemoryBlockDevice implements BlockDevice {
 
   async write(offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
     this.check(offset, data.length);
+    if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
     data.copy(this.data, offset);
     this.writes++;
     if (opts?.fua) this.fuaWrites++;
+  }
+
+  afterWrites(done: () => void): void {
+    done();
   }
 
   async flush(): Promise<void> {

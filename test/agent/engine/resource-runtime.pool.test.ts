@@ -46,3 +46,38 @@ for (const protocol of ['A', 'B', 'C']) {
     }
   });
 }
+
+test('protocol A: afterWrites waits until the peer link has sent what completed writes queued', async () => {
+  const p = await upToDatePair({ protocol: 'A', size: '80M' });
+  try {
+    const dev = p.a.blockDevice(0);
+    const peerLink = (p.b as unknown as { link: { pauseReceive(): void; resumeReceive(): void } }).link;
+    // The Secondary stops reading: the Primary's socket backs up, yet protocol A completes.
+    peerLink.pauseReceive();
+    const data = Buffer.alloc(1 << 20, 0x3c);
+    for (let i = 0; i < 48; i++) await dev.write(i << 20, data);
+    let done = false;
+    dev.afterWrites!(() => (done = true));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(done, false, 'the link still holds queued data');
+    peerLink.resumeReceive();
+    await waitFor(() => done, 'afterWrites once the link has sent it');
+    await waitFor(() => p.b.state.diskInflight.size === 0 && p.b.state.diskQueue.length === 0 && p.a.state.writes.size === 0, 'the Secondary to catch up');
+  } finally {
+    await p.close();
+  }
+});
+
+test('protocol C: afterWrites calls back at once (a completed write was received by the peer)', async () => {
+  const p = await upToDatePair({ protocol: 'C', size: '16M' });
+  try {
+    const dev = p.a.blockDevice(0);
+    await dev.write(0, Buffer.alloc(1 << 20, 1));
+    let done = false;
+    dev.afterWrites!(() => (done = true));
+    assert.equal(done, true);
+  } finally {
+    await p.close();
+  }
+});
+

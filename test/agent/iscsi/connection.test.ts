@@ -2,6 +2,7 @@
 // CHAP, task management, NOP timing, the CmdSN window, reinstatement and planned shutdown.
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { payloadPool } from '../../../agent/engine/buffer-pool.js';
 import { IscsiTarget, type IscsiTargetOptions } from '../../../agent/iscsi/target.js';
 import { LoginError, TestInitiator, type InitiatorOptions } from '../../support/iscsi-initiator.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
@@ -84,6 +85,31 @@ describe('connection and session behaviour', () => {
     assert.equal(dev.writes, 0);
     assert.ok((await w) instanceof Error, 'the connection ends; the command gets no response');
     assert.equal(dev.writes, 0);
+  });
+
+  test('WRITE buffers are reused from the pool once their command settled; every write lands intact', async () => {
+    const { target, dev } = await serve();
+    dev.writeDelayMs = 1;
+    const i = await login(target.port, { maxRecv: 16384 });
+    const before = { ...payloadPool.stats };
+    const expected = new Map<number, Buffer>();
+    const inFlight: Promise<unknown>[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (let k = 0; k < 32; k++) {
+        // 4 KiB writes go as immediate data; 200 KiB ones also need R2Ts and Data-Outs.
+        const blocks = k % 4 === 0 ? 400 : 8;
+        const lba = k * 512;
+        const data = Buffer.alloc(blocks * 512);
+        for (let b = 0; b < data.length; b += 4) data.writeUInt32LE((round * 1_000_003 + k * 7919 + b) >>> 0, b);
+        expected.set(lba, data);
+        inFlight.push(i.command(0, rw10(0x2a, lba, blocks), { dataOut: data }));
+        if (inFlight.length >= 16) assert.equal(((await inFlight.shift()) as { status: number }).status, 0);
+      }
+      for (const w of inFlight.splice(0)) assert.equal(((await w) as { status: number }).status, 0);
+    }
+    for (const [lba, data] of expected) assert.ok(dev.data.subarray(lba * 512, lba * 512 + data.length).equals(data), `LBA ${lba}`);
+    assert.ok(payloadPool.stats.reused - before.reused > 100, `buffers were reused (${payloadPool.stats.reused - before.reused})`);
+    assert.equal(payloadPool.stats.doubleReleases, before.doubleReleases);
   });
 
   test('mutual CHAP: both sides prove themselves; a wrong secret gets 0x0201', async () => {
