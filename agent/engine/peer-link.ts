@@ -159,8 +159,6 @@ function deliveredBytes(socket: Socket): number {
 }
 
 const EMPTY_CHUNK = Buffer.alloc(0);
-/** Each connection reads into its own buffer of this size, reused for every read. */
-const READ_BUFFER_BYTES = 256 << 10;
 const POOLED_TYPES = new Set<number>([MESSAGE_TYPE_NUMBERS.Data, MESSAGE_TYPE_NUMBERS.RsDataReply]);
 
 /** Bulk payloads come from the pool; the runtime gives them back when their disk write settles. */
@@ -380,10 +378,9 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     if (remoteIp !== normalizeIp(this.opts.peer.host)) return refuse(`connection from ${remoteIp} refused: only the peer ${this.opts.peer.host} may connect`);
     if (this.conns.size - (this.active ? 1 : 0) >= MAX_PENDING_CONNECTIONS) return refuse('too many connections in handshake');
     this.stats.accepts++;
-    const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
     // The read callback exists before its connection does; it first runs from the event loop, after.
     const ref: { conn?: Conn } = {};
-    const adopted = adoptAccepted(socket, readBuffer, (chunk) => this.onData(ref.conn as Conn, chunk));
+    const adopted = adoptAccepted(socket, (chunk) => this.onData(ref.conn as Conn, chunk));
     ref.conn = this.adoptSocket(adopted, 'acceptor');
   }
 
@@ -393,7 +390,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     const { listen, peer } = this.opts;
     const bind = !isWildcard(listen.host) && isIP(normalizeIp(listen.host)) === isIP(normalizeIp(peer.host));
     const ref: { conn?: Conn } = {};
-    const onread = onreadInto(Buffer.allocUnsafeSlow(READ_BUFFER_BYTES), (chunk) => this.onData(ref.conn as Conn, chunk));
+    const onread = onreadInto((chunk) => this.onData(ref.conn as Conn, chunk));
     const socket = connect({ host: peer.host, port: peer.port, ...(bind ? { localAddress: listen.host } : {}), onread });
     const conn = this.adoptSocket(socket, 'dialer');
     ref.conn = conn;

@@ -12,6 +12,7 @@
 // Control messages that are rare and small use a JSON payload.
 
 import { crc32c } from './crc32c.js';
+import { ChunkQueue } from '../net/chunk-queue.js';
 import type { DiskState, Role } from '../protocol.js';
 
 export const FRAME_MAGIC = 0x44525450; // "DRTP"
@@ -780,8 +781,7 @@ export class FrameDecoder {
   /** Payloads above this are refused before they are buffered (lowered during the handshake). */
   maxPayload: number;
   /** Input not yet consumed: at most one chunk in the socket's hot path. */
-  private chunks: Buffer[] = [];
-  private head = 0;
+  private readonly input = new ChunkQueue();
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
   private headerFill = 0;
   private pending: { type: number; flags: number; crc: number; headerCrc: number; payload: Buffer; fill: number } | null = null;
@@ -796,9 +796,7 @@ export class FrameDecoder {
 
   /** Bytes received but not yet returned as frames. */
   get buffered(): number {
-    let n = this.headerFill + (this.pending?.fill ?? 0) - this.head;
-    for (const c of this.chunks) n += c.length;
-    return n;
+    return this.headerFill + (this.pending?.fill ?? 0) + this.input.length;
   }
 
   /** Appends a chunk and returns every frame it completes. */
@@ -816,12 +814,7 @@ export class FrameDecoder {
    */
   append(chunk: Buffer): void {
     if (this.failed) throw this.failed;
-    if (this.chunks.length > 0) {
-      const rest = Buffer.concat([(this.chunks[0] as Buffer).subarray(this.head), ...this.chunks.slice(1)]);
-      this.chunks = [rest];
-      this.head = 0;
-    }
-    if (chunk.length > 0) this.chunks.push(chunk);
+    this.input.append(chunk);
   }
 
   /** The next complete frame, or null when more bytes are needed. Throws ProtocolError. */
@@ -829,7 +822,7 @@ export class FrameDecoder {
     if (this.failed) throw this.failed;
     try {
       if (this.pending === null) {
-        this.headerFill += this.copyInto(this.header, this.headerFill);
+        this.headerFill += this.input.copyInto(this.header, this.headerFill);
         if (this.headerFill < FRAME_HEADER_BYTES) return null;
         this.headerFill = 0;
         const h = this.header;
@@ -841,7 +834,7 @@ export class FrameDecoder {
         this.pending = { type, flags: h.readUInt16BE(6), crc: h.readUInt32BE(12), headerCrc: crc32c(h, 0, 0, 12), payload: length === 0 ? Buffer.alloc(0) : this.alloc(type, length), fill: 0 };
       }
       const f = this.pending;
-      f.fill += this.copyInto(f.payload, f.fill);
+      f.fill += this.input.copyInto(f.payload, f.fill);
       if (f.fill < f.payload.length) return null;
       this.pending = null;
       const checked = f.flags & FRAME_DATA_UNCHECKED ? Math.min(f.payload.length, CHECKED_PREFIX) : f.payload.length;
@@ -850,27 +843,10 @@ export class FrameDecoder {
     } catch (e) {
       if (e instanceof ProtocolError) {
         this.failed = e;
-        this.chunks = [];
-        this.head = 0;
+        this.input.clear();
         this.pending = null;
       }
       throw e;
     }
-  }
-
-  /** Moves input into dst from offset `at` until dst is full or the input is used up; returns bytes moved. */
-  private copyInto(dst: Buffer, at: number): number {
-    let moved = 0;
-    while (at + moved < dst.length && this.chunks.length > 0) {
-      const c = this.chunks[0] as Buffer;
-      const k = c.copy(dst, at + moved, this.head, Math.min(c.length, this.head + dst.length - at - moved));
-      moved += k;
-      this.head += k;
-      if (this.head === c.length) {
-        this.chunks.shift();
-        this.head = 0;
-      }
-    }
-    return moved;
   }
 }

@@ -268,17 +268,14 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         const origin = this.state.diskInflight.get(a.token)?.origin.kind;
         const viaAl = origin !== 'resync';
         const io = origin !== 'app' && (this.journals.has(a.volume) || this.rollingBack.has(a.volume)) ? this.journaledWrite(a.volume, a.offset, a.data, a.fua, viaAl) : store.write(a.offset, a.data, a.fua, viaAl);
-        // A peer's payload came from the pool (peer-link); the disk write was its only reader.
-        const fromPeer = origin === 'peer' || origin === 'resync';
+        const settled = (error?: string): void => {
+          // A peer's payload came from the pool (peer-link); the disk write was its only reader.
+          if (origin === 'peer' || origin === 'resync') releasePayload(a.data);
+          this.dispatch({ t: 'disk-done', token: a.token, error });
+        };
         io.then(
-          () => {
-            if (fromPeer) releasePayload(a.data);
-            this.dispatch({ t: 'disk-done', token: a.token });
-          },
-          (e: Error) => {
-            if (fromPeer) releasePayload(a.data);
-            this.dispatch({ t: 'disk-done', token: a.token, error: e.message });
-          },
+          () => settled(),
+          (e: Error) => settled(e.message),
         );
         return;
       }

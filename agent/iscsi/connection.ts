@@ -33,6 +33,7 @@ import {
   type LogoutRequestPdu,
   type NopOutPdu,
   type RawPdu,
+  EMPTY,
   type RequestPdu,
   type ScsiCommandPdu,
   type SeqNumbers,
@@ -90,8 +91,6 @@ interface Task {
   write: boolean;
   /** Gathered data-out; the command PDU's own data when it carries everything (no copy). */
   buf: Buffer | undefined;
-  /** buf came from payloadPool: it goes back once the command has settled (see finishWrite). */
-  pooled: boolean;
   received: number;
   unsolicitedOpen: boolean;
   unsolicitedDataSN: number;
@@ -243,7 +242,8 @@ export class Connection {
             this.send(encodeReject({ reason: RejectReason.DataDigestError, rejectedBhs: ev.pdu.bhs, seq: this.seq() }), Buffer.from(ev.pdu.bhs));
             if (opcodeOf(ev.pdu.bhs) === Op.DataOut || opcodeOf(ev.pdu.bhs) === Op.ScsiCommand) {
               // The data is lost and ERL 0 cannot ask for it again: end the connection. The
-              // task never runs: its buffer may hold the bad bytes (placed before the check).
+              // task must never run, whatever arrives before the close: its buffer may hold the
+              // bad bytes (placed before the check). Later Data-Outs would fail on DataSN anyway.
               const task = this.tasks.get(ev.pdu.bhs.readUInt32BE(16));
               if (task) task.aborted = true;
               this.endAfterFlush();
@@ -551,7 +551,6 @@ export class Connection {
       read: pdu.read,
       write: pdu.write,
       buf: undefined,
-      pooled: false,
       received: 0,
       unsolicitedOpen: pdu.write && !pdu.final && !this.params.initialR2T,
       unsolicitedDataSN: 0,
@@ -587,10 +586,8 @@ export class Connection {
         this.reject(raw, RejectReason.ProtocolError);
         return;
       }
-      if (immBytes === pdu.edtl) {
-        task.buf = raw.data;
-        task.pooled = POOLED_OPS.has(task.cdb[0] as number); // placeData took it from the pool
-      } else {
+      if (immBytes === pdu.edtl) task.buf = raw.data;
+      else {
         task.buf = this.writeBuffer(task);
         raw.data.copy(task.buf, 0);
         // Copied: the PDU's own buffer has no other reader.
@@ -693,17 +690,17 @@ export class Connection {
 
   /** A task's data buffer: from the pool for the plain WRITEs, whose only reader is the device write. */
   private writeBuffer(task: Task): Buffer {
-    if (!POOLED_OPS.has(task.cdb[0] as number)) return Buffer.allocUnsafe(task.edtl);
-    task.pooled = true;
-    return payloadPool.take(task.edtl);
+    return POOLED_OPS.has(task.cdb[0] as number) ? payloadPool.take(task.edtl) : Buffer.allocUnsafe(task.edtl);
   }
 
-  /** After the command settled: its pooled buffer goes back once the device no longer reads it. */
+  /**
+   * After the command settled: a WRITE's buffer goes back once the device no longer reads it.
+   * Whether it came from the pool (writeBuffer, placeData) the pool itself knows.
+   */
   private releaseWriteBuffer(task: Task): void {
     const buf = task.buf;
-    if (!task.pooled || !buf) return;
+    if (!buf || !POOLED_OPS.has(task.cdb[0] as number)) return;
     task.buf = undefined;
-    task.pooled = false;
     this.host.scsi.afterWrites(task.lun, () => payloadPool.release(buf));
   }
 
@@ -722,19 +719,17 @@ export class Connection {
     this.host.scsi
       .execute({ lun: task.lun, cdb: task.cdb, dataOut, nexus: this.nexus })
       .then(
-        (r) => {
-          this.releaseWriteBuffer(task);
-          this.finish(task, r);
-        },
+        (r) => this.finish(task, r),
         (err: unknown) => {
-          this.releaseWriteBuffer(task);
           this.host.log(`${this.address}: command 0x${(task.cdb[0] ?? 0).toString(16)} failed: ${(err as Error).message}`);
           this.finish(task, { status: Status.CheckCondition, sense: senseFixed(Sense.mediumError) });
         },
       );
   }
 
+  /** The command has settled (execute resolved or failed). */
   private finish(task: Task, r: ScsiResult): void {
+    this.releaseWriteBuffer(task);
     this.unreserve(task);
     if (task.aborted || this.phase !== 'ffp' || this.tasks.get(task.itt) !== task) return;
     this.tasks.delete(task.itt);
@@ -876,7 +871,6 @@ export class Connection {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
 /** WRITE(10), WRITE(12), WRITE(16): their data-out is read only by the device write they await. */
 const POOLED_OPS = new Set([0x2a, 0xaa, 0x8a]);
 

@@ -3,6 +3,7 @@
 // read fields straight out of the header buffer; encoders build a fresh 48-byte header
 // and leave the data segment as the caller's buffer so payloads are never copied.
 import { crc32c } from '../engine/crc32c.js';
+import { ChunkQueue } from '../net/chunk-queue.js';
 
 export const BHS_LENGTH = 48;
 
@@ -50,7 +51,7 @@ export interface RawPdu {
   readonly data: Buffer;
 }
 
-const EMPTY = Buffer.alloc(0);
+export const EMPTY = Buffer.alloc(0);
 
 export const pad4 = (n: number): number => (4 - (n & 3)) & 3;
 
@@ -485,8 +486,7 @@ export type PlaceData = (bhs: Buffer, length: number) => Buffer | undefined;
  * into the same memory again (the target's connections do).
  */
 export class PduFramer {
-  private chunks: Buffer[] = [];
-  private head = 0;
+  private readonly input = new ChunkQueue();
   private readonly bhsScratch = Buffer.alloc(BHS_LENGTH);
   private readonly tailScratch = Buffer.alloc(8);
   private bhsFill = 0;
@@ -507,18 +507,13 @@ export class PduFramer {
 
   /** Appends a chunk; call next() until it returns null before the chunk's memory is reused. */
   append(chunk: Buffer): void {
-    if (this.chunks.length > 0) {
-      // Input left from an earlier append is copied, so it never depends on reused memory.
-      this.chunks = [Buffer.concat([(this.chunks[0] as Buffer).subarray(this.head), ...this.chunks.slice(1)])];
-      this.head = 0;
-    }
-    if (chunk.length > 0) this.chunks.push(chunk);
+    this.input.append(chunk);
   }
 
   /** The next PDU (or framing error), or null when more bytes are needed. */
   next(): FrameEvent | null {
     if (this.cur === null) {
-      this.bhsFill += this.copyInto(this.bhsScratch, this.bhsFill);
+      this.bhsFill += this.input.copyInto(this.bhsScratch, this.bhsFill);
       if (this.bhsFill < BHS_LENGTH) return null;
       this.bhsFill = 0;
       const head = this.bhsScratch;
@@ -536,7 +531,7 @@ export class PduFramer {
     }
     const c = this.cur;
     if (c.headerFill < c.header.length) {
-      c.headerFill += this.copyInto(c.header, c.headerFill);
+      c.headerFill += this.input.copyInto(c.header, c.headerFill);
       if (c.headerFill < c.header.length) return null;
     }
     if (c.data === null) {
@@ -549,11 +544,11 @@ export class PduFramer {
       c.data = placed && placed.length === c.dataLen ? placed : c.dataLen > 0 ? Buffer.allocUnsafe(c.dataLen) : EMPTY;
     }
     if (c.dataFill < c.dataLen) {
-      c.dataFill += this.copyInto(c.data, c.dataFill);
+      c.dataFill += this.input.copyInto(c.data, c.dataFill);
       if (c.dataFill < c.dataLen) return null;
     }
     if (c.tailFill < c.tail.length) {
-      c.tailFill += this.copyInto(c.tail, c.tailFill);
+      c.tailFill += this.input.copyInto(c.tail, c.tailFill);
       if (c.tailFill < c.tail.length) return null;
     }
     this.cur = null;
@@ -568,26 +563,9 @@ export class PduFramer {
   }
 
   private reset(): void {
-    this.chunks = [];
-    this.head = 0;
+    this.input.clear();
     this.bhsFill = 0;
     this.cur = null;
-  }
-
-  /** Moves input into dst from offset `at` until dst is full or the input is used up; returns bytes moved. */
-  private copyInto(dst: Buffer, at: number): number {
-    let moved = 0;
-    while (at + moved < dst.length && this.chunks.length > 0) {
-      const chunk = this.chunks[0] as Buffer;
-      const k = chunk.copy(dst, at + moved, this.head, Math.min(chunk.length, this.head + dst.length - at - moved));
-      moved += k;
-      this.head += k;
-      if (this.head === chunk.length) {
-        this.chunks.shift();
-        this.head = 0;
-      }
-    }
-    return moved;
   }
 }
 

@@ -13,9 +13,6 @@ import type { ReservationStore } from './reservations.js';
 import { ScsiTarget } from './scsi.js';
 import type { KeyValues } from './text.js';
 
-/** Each connection reads into its own buffer of this size, reused for every read. */
-const READ_BUFFER_BYTES = 256 << 10;
-
 export interface IscsiTargetOptions {
   iqn: string;
   /** Portal to listen on; port 0 picks a free one (see `port` after start). */
@@ -111,7 +108,7 @@ export class IscsiTarget extends EventEmitter {
     const server = createServer({ pauseOnConnect: true }, (accepted: Socket) => {
       // The read callback exists before its connection does; it first runs from the event loop, after.
       const ref: { conn?: Connection } = {};
-      const socket = adoptAccepted(accepted, Buffer.allocUnsafeSlow(READ_BUFFER_BYTES), (chunk) => ref.conn?.receive(chunk));
+      const socket = adoptAccepted(accepted, (chunk) => ref.conn?.receive(chunk));
       ref.conn = new Connection(socket, this.host);
       this.connections.add(ref.conn);
     });

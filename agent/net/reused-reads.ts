@@ -10,8 +10,12 @@ import { Socket, type OnReadOpts } from 'node:net';
 
 type OnChunk = (chunk: Buffer) => void;
 
+/** Each connection's read buffer: what one read takes at most. */
+const READ_BUFFER_BYTES = 256 << 10;
+const readBuffer = (): Buffer => Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+
 /** The `onread` option for net.connect(). */
-export function onreadInto(buffer: Buffer, onChunk: OnChunk): OnReadOpts {
+export function onreadInto(onChunk: OnChunk, buffer = readBuffer()): OnReadOpts {
   return {
     buffer,
     callback: (n) => {
@@ -25,7 +29,7 @@ export function onreadInto(buffer: Buffer, onChunk: OnChunk): OnReadOpts {
  * Takes over a socket accepted by a server created with `pauseOnConnect: true`; use the
  * returned socket from then on. The server no longer counts it among its connections.
  */
-export function adoptAccepted(accepted: Socket, buffer: Buffer, onChunk: OnChunk): Socket {
+export function adoptAccepted(accepted: Socket, onChunk: OnChunk, buffer = readBuffer()): Socket {
   const holder = accepted as unknown as { _handle?: { readStart?: unknown } | null };
   const handle = holder._handle;
   if (!handle || typeof handle.readStart !== 'function' || accepted.destroyed) {
@@ -36,5 +40,5 @@ export function adoptAccepted(accepted: Socket, buffer: Buffer, onChunk: OnChunk
   holder._handle = null;
   // Without a handle, destroy() only settles the server's connection count and closes the shell.
   accepted.destroy();
-  return new Socket({ handle, readable: true, writable: true, onread: onreadInto(buffer, onChunk) } as ConstructorParameters<typeof Socket>[0] & { onread: OnReadOpts });
+  return new Socket({ handle, readable: true, writable: true, onread: onreadInto(onChunk, buffer) } as ConstructorParameters<typeof Socket>[0] & { onread: OnReadOpts });
 }

@@ -72,7 +72,7 @@ describe('connection and session behaviour', () => {
     assert.equal(dev.writes, 0);
   });
 
-  test('a Data-Out with a bad data digest is rejected; its command never writes, though the data was read into its buffer', async () => {
+  test('a Data-Out with a bad data digest is rejected and ends the connection; its command never writes', async () => {
     const { target, dev } = await serve();
     const i = await login(target.port, { dataDigest: true, maxRecv: 16384 });
     i.corruptNextDataOutDigest = true;

@@ -13,10 +13,14 @@ describe('reused reads', () => {
     let views = 0;
     let adopted: Socket | undefined;
     const server = createServer({ pauseOnConnect: true }, (s) => {
-      adopted = adoptAccepted(s, readBuffer, (chunk) => {
-        if (chunk.buffer === readBuffer.buffer) views++;
-        got.push(Buffer.from(chunk));
-      });
+      adopted = adoptAccepted(
+        s,
+        (chunk) => {
+          if (chunk.buffer === readBuffer.buffer) views++;
+          got.push(Buffer.from(chunk));
+        },
+        readBuffer,
+      );
       adopted.on('end', () => adopted!.end('bye'));
     });
     server.listen(0, '127.0.0.1');
@@ -45,7 +49,7 @@ describe('reused reads', () => {
     const got: Buffer[] = [];
     const readBuffer = Buffer.alloc(8192);
     let pausedAt = -1;
-    const socket: Socket = connect({ port, host: '127.0.0.1', onread: onreadInto(readBuffer, (chunk) => {
+    const onChunk = (chunk: Buffer): void => {
       assert.equal(chunk.buffer, readBuffer.buffer);
       got.push(Buffer.from(chunk));
       if (got.length === 2) {
@@ -56,7 +60,8 @@ describe('reused reads', () => {
           socket.resume();
         }, 50);
       }
-    }) });
+    };
+    const socket: Socket = connect({ port, host: '127.0.0.1', onread: onreadInto(onChunk, readBuffer) });
     await once(socket, 'close');
     assert.deepEqual(Buffer.concat(got), pattern(100_000));
     server.close();
