@@ -21,9 +21,9 @@ for (const protocol of ['A', 'B', 'C']) {
       const dev = p.a.blockDevice(0);
       const before = { ...payloadPool.stats };
       const expected = new Map<number, Buffer>();
-      // 8 rounds over the same 64 blocks, 32 writes in flight, sizes from 4 KiB to 1 MiB:
-      // later rounds overwrite earlier ones while those may still be queued on the Secondary.
-      for (let round = 0; round < 8; round++) {
+      // A round writes the same 64 blocks, 32 writes in flight, sizes from 4 KiB to 1 MiB:
+      // a round overwrites the one before while that may still be queued on the Secondary.
+      const writeRound = async (round: number): Promise<void> => {
         const writes: Promise<void>[] = [];
         for (let blk = 0; blk < 64; blk++) {
           const len = blk % 16 === 0 ? 256 * BLOCK : BLOCK;
@@ -34,13 +34,21 @@ for (const protocol of ['A', 'B', 'C']) {
           if (writes.length >= 32) await writes.shift();
         }
         await Promise.all(writes);
-      }
-      await waitFor(() => p.b.state.diskInflight.size === 0 && p.b.state.diskQueue.length === 0, 'the Secondary to finish its disk writes');
+      };
+      const caughtUp = () => waitFor(() => p.b.state.diskInflight.size === 0 && p.b.state.diskQueue.length === 0, 'the Secondary to finish its disk writes');
+      for (let round = 0; round < 8; round++) await writeRound(round);
+      await caughtUp();
+      // How many buffers the rounds above needed depends on how far the Secondary lagged
+      // (under protocol A, by much); once they are back, another round needs no new one.
+      const warm = { ...payloadPool.stats };
+      await writeRound(8);
+      await caughtUp();
       for (const [offset, data] of expected) {
         assert.ok((await readRange(p.diskB, offset, data.length)).equals(data), `Secondary's bytes at ${offset}`);
       }
       assert.equal(payloadPool.stats.doubleReleases, before.doubleReleases);
-      assert.ok(payloadPool.stats.reused - before.reused > 400, `payloads were reused (${payloadPool.stats.reused - before.reused})`);
+      assert.ok(payloadPool.stats.reused - before.reused >= 64, `payloads were reused (${payloadPool.stats.reused - before.reused})`);
+      assert.equal(payloadPool.stats.allocated, warm.allocated, 'a round after the pool is warm allocates nothing');
     } finally {
       await p.close();
     }
