@@ -56,4 +56,24 @@ describe('IoQueue on a real file', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('what one turn submits to an idle queue goes as one merged call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-ioq-'));
+    try {
+      const path = join(dir, 'f');
+      await writeFile(path, Buffer.alloc(0));
+      const fd = openSync(path, 'r+');
+      try {
+        const writes = new IoQueue(fd, 'write', 1);
+        await Promise.all([0, 1, 2, 3].map((i) => writes.submit(Buffer.alloc(4096, i + 1), i * 4096)));
+        assert.equal(writes.calls, 1, 'the first request must not leave alone ahead of the others');
+        const onDisk = readFileSync(path);
+        for (const i of [0, 1, 2, 3]) assert.ok(onDisk.subarray(i * 4096, (i + 1) * 4096).every((b) => b === i + 1), `block ${i}`);
+      } finally {
+        closeSync(fd);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
