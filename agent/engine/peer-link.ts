@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { isIP, createServer, connect, type Server, type Socket } from 'node:net';
 import { corkForTurn } from '../net/cork-turn.js';
-import { adoptAccepted, onreadInto } from '../net/reused-reads.js';
+import { adoptAccepted, onreadInto, type ReadSink } from '../net/reused-reads.js';
 import { payloadPool } from './buffer-pool.js';
 import type { ConnState } from '../protocol.js';
 import {
@@ -380,7 +380,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.stats.accepts++;
     // The read callback exists before its connection does; it first runs from the event loop, after.
     const ref: { conn?: Conn } = {};
-    const adopted = adoptAccepted(socket, (chunk) => this.onData(ref.conn as Conn, chunk));
+    const adopted = adoptAccepted(socket, this.readSink(ref));
     ref.conn = this.adoptSocket(adopted, 'acceptor');
   }
 
@@ -390,7 +390,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     const { listen, peer } = this.opts;
     const bind = !isWildcard(listen.host) && isIP(normalizeIp(listen.host)) === isIP(normalizeIp(peer.host));
     const ref: { conn?: Conn } = {};
-    const onread = onreadInto((chunk) => this.onData(ref.conn as Conn, chunk));
+    const onread = onreadInto(this.readSink(ref));
     const socket = connect({ host: peer.host, port: peer.port, ...(bind ? { localAddress: listen.host } : {}), onread });
     const conn = this.adoptSocket(socket, 'dialer');
     ref.conn = conn;
@@ -564,11 +564,21 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     }
   }
 
-  private onData(conn: Conn, chunk: Buffer): void {
+  /** The socket's reads, for a connection that exists only once the socket does. */
+  private readSink(ref: { conn?: Conn }): ReadSink {
+    return {
+      onChunk: (chunk) => this.onData(ref.conn as Conn, (d) => d.append(chunk)),
+      directTarget: () => (ref.conn && !ref.conn.closed ? ref.conn.decoder.directTarget() : undefined),
+      onPlaced: (n) => this.onData(ref.conn as Conn, (d) => d.placed(n)),
+    };
+  }
+
+  /** Bytes arrived (`arrive` hands them to the decoder): every frame they complete is handled. */
+  private onData(conn: Conn, arrive: (decoder: FrameDecoder) => void): void {
     if (conn.closed) return;
     conn.lastRx = performance.now();
     try {
-      conn.decoder.append(chunk);
+      arrive(conn.decoder);
       // One frame at a time: authentication raises the frame limit for the frames after it.
       for (let f = conn.decoder.next(); f !== null && !conn.closed; f = conn.decoder.next()) this.onMessage(conn, decodeMessage(f));
       if (!conn.closed && !conn.authenticated && conn.decoder.buffered > MAX_HANDSHAKE_PAYLOAD * 4) {

@@ -13,6 +13,7 @@
 
 import { crc32c } from './crc32c.js';
 import { ChunkQueue } from '../net/chunk-queue.js';
+import { DIRECT_READ_MIN } from '../net/reused-reads.js';
 import type { DiskState, Role } from '../protocol.js';
 
 export const FRAME_MAGIC = 0x44525450; // "DRTP"
@@ -817,6 +818,27 @@ export class FrameDecoder {
     this.input.append(chunk);
   }
 
+  /**
+   * Where the next read may land directly (reused-reads.ts), when no earlier input waits: the
+   * rest of a large payload; and after a large one, the next frame's header exactly, so that
+   * a read never takes the start of a large payload into the shared buffer with its header.
+   */
+  directTarget(): Buffer | undefined {
+    const f = this.pending;
+    if (this.failed || this.input.length > 0) return undefined;
+    if (f !== null) return f.payload.length - f.fill >= DIRECT_READ_MIN ? f.payload.subarray(f.fill) : undefined;
+    return this.large ? this.header.subarray(this.headerFill) : undefined;
+  }
+
+  /** n bytes were read into what directTarget() returned; then call next() as after append. */
+  placed(n: number): void {
+    if (this.pending) this.pending.fill += n;
+    else this.headerFill += n;
+  }
+
+  /** The last frame had a large payload: the next header is read on its own (directTarget). */
+  private large = false;
+
   /** The next complete frame, or null when more bytes are needed. Throws ProtocolError. */
   next(): Frame | null {
     if (this.failed) throw this.failed;
@@ -837,6 +859,7 @@ export class FrameDecoder {
       f.fill += this.input.copyInto(f.payload, f.fill);
       if (f.fill < f.payload.length) return null;
       this.pending = null;
+      this.large = f.payload.length >= DIRECT_READ_MIN;
       const checked = f.flags & FRAME_DATA_UNCHECKED ? Math.min(f.payload.length, CHECKED_PREFIX) : f.payload.length;
       if (crc32c(f.payload, f.headerCrc, 0, checked) !== f.crc) throw new ProtocolError('bad-checksum', `frame checksum mismatch (type ${f.type}, ${f.payload.length} bytes)`);
       return { type: f.type, flags: f.flags & ~FRAME_DATA_UNCHECKED, payload: f.payload };

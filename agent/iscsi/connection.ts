@@ -219,9 +219,24 @@ export class Connection {
    * the commands before it created.
    */
   receive(chunk: Buffer): void {
+    this.framer.append(chunk);
+    this.drain();
+  }
+
+  /** Where the next read may go straight (the rest of a large data segment), if anywhere. */
+  directTarget(): Buffer | undefined {
+    return this.phase === 'closed' ? undefined : this.framer.directTarget();
+  }
+
+  /** n bytes were read into what directTarget() returned. */
+  placed(n: number): void {
+    this.framer.placed(n);
+    this.drain();
+  }
+
+  private drain(): void {
     this.lastHeard = Date.now();
     try {
-      this.framer.append(chunk);
       for (let ev = this.framer.next(); ev !== null; ev = this.framer.next()) {
         if (this.phase === 'closed') return;
         switch (ev.kind) {

@@ -4,6 +4,7 @@
 // and leave the data segment as the caller's buffer so payloads are never copied.
 import { crc32c } from '../engine/crc32c.js';
 import { ChunkQueue } from '../net/chunk-queue.js';
+import { DIRECT_READ_MIN } from '../net/reused-reads.js';
 
 export const BHS_LENGTH = 48;
 
@@ -510,6 +511,37 @@ export class PduFramer {
     this.input.append(chunk);
   }
 
+  /**
+   * Where the next read may land directly (reused-reads.ts), when no earlier input waits: the
+   * rest of a large data segment; and after a large one, each piece of the next PDU exactly
+   * (its header, then its data, then pad and digest), so that a read never takes the start of
+   * a large segment into the shared buffer along with the header before it.
+   */
+  directTarget(): Buffer | undefined {
+    if (this.input.length > 0) return undefined;
+    const c = this.cur;
+    const dataRest = c !== null && c.data !== null && c.dataFill < c.dataLen ? c.dataLen - c.dataFill : 0;
+    if (dataRest >= DIRECT_READ_MIN) return (c!.data as Buffer).subarray(c!.dataFill);
+    if (!this.large) return undefined;
+    if (c === null) return this.bhsScratch.subarray(this.bhsFill);
+    if (c.headerFill < c.header.length) return c.header.subarray(c.headerFill);
+    if (dataRest > 0) return (c.data as Buffer).subarray(c.dataFill);
+    if (c.tailFill < c.tail.length) return c.tail.subarray(c.tailFill);
+    return undefined;
+  }
+
+  /** n bytes were read into what directTarget() returned; then call next() as after append. */
+  placed(n: number): void {
+    const c = this.cur;
+    if (c === null) this.bhsFill += n;
+    else if (c.headerFill < c.header.length) c.headerFill += n;
+    else if (c.dataFill < c.dataLen) c.dataFill += n;
+    else c.tailFill += n;
+  }
+
+  /** The last PDU had a large data segment: the next is read piece by piece (directTarget). */
+  private large = false;
+
   /** The next PDU (or framing error), or null when more bytes are needed. */
   next(): FrameEvent | null {
     if (this.cur === null) {
@@ -552,6 +584,7 @@ export class PduFramer {
       if (c.tailFill < c.tail.length) return null;
     }
     this.cur = null;
+    this.large = c.dataLen >= DIRECT_READ_MIN;
     const ahsEnd = c.header.length - (this.digests.header ? 4 : 0);
     const pdu: RawPdu = { bhs: c.header.subarray(0, BHS_LENGTH), ahs: c.header.subarray(BHS_LENGTH, ahsEnd), data: c.data };
     if (this.digests.data && c.dataLen > 0) {
@@ -566,6 +599,7 @@ export class PduFramer {
     this.input.clear();
     this.bhsFill = 0;
     this.cur = null;
+    this.large = false;
   }
 }
 

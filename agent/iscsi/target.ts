@@ -108,7 +108,11 @@ export class IscsiTarget extends EventEmitter {
     const server = createServer({ pauseOnConnect: true }, (accepted: Socket) => {
       // The read callback exists before its connection does; it first runs from the event loop, after.
       const ref: { conn?: Connection } = {};
-      const socket = adoptAccepted(accepted, (chunk) => ref.conn?.receive(chunk));
+      const socket = adoptAccepted(accepted, {
+        onChunk: (chunk) => ref.conn?.receive(chunk),
+        directTarget: () => ref.conn?.directTarget(),
+        onPlaced: (n) => ref.conn?.placed(n),
+      });
       ref.conn = new Connection(socket, this.host);
       this.connections.add(ref.conn);
     });

@@ -18,6 +18,7 @@ import {
   type PeerMessage,
   type PeerMessageType,
 } from '../../../agent/engine/peer-wire.js';
+import { readLikeSocket } from '../../support/socket-reads.js';
 
 // Deterministic PRNG (mulberry32) so chunkings and payloads reproduce.
 function rng(seed: number): () => number {
@@ -194,6 +195,25 @@ describe('peer-wire codec', () => {
         at += n;
       }
       assert.deepEqual(decodeAll(new FrameDecoder(), chunks), [...samples, ...samples], `seed ${seed}`);
+    }
+  });
+
+  test('reads that land where directTarget() says decode the same, large payloads mostly in place', () => {
+    const big = (seq: number, fill: number): PeerMessage => ({ type: 'Data', volume: 0, seq, offset: seq * 4096, flags: 0, payload: Buffer.alloc(MAX_DATA_BYTES, fill) });
+    const msgs = [big(1, 1), ...samples, big(2, 2), big(3, 3), ...samples];
+    const all = wire(msgs);
+    for (let seed = 1; seed <= 20; seed++) {
+      const { out, placedBytes } = readLikeSocket(all, new FrameDecoder(), seed);
+      assert.deepEqual(out.map(decodeMessage), msgs, `seed ${seed}`);
+      assert.ok(placedBytes > 0, `seed ${seed}: nothing read in place`);
+    }
+    // Back-to-back large frames (a 1 MiB write stream): after the first two (a read may take the
+    // end of the first with the start of the second), every payload in place.
+    const stream = wire([big(1, 1), big(2, 2), big(3, 3), big(4, 4)]);
+    for (let seed = 1; seed <= 20; seed++) {
+      const { out, placedBytes } = readLikeSocket(stream, new FrameDecoder(), seed);
+      assert.equal(out.length, 4);
+      assert.ok(placedBytes >= 2 * MAX_DATA_BYTES, `seed ${seed}: ${placedBytes} bytes read in place`);
     }
   });
 

@@ -11,8 +11,10 @@ import {
   Op,
   PduError,
   PduFramer,
+  type DigestSettings,
   type RawPdu,
 } from '../../../agent/iscsi/pdu.js';
+import { readLikeSocket } from '../../support/socket-reads.js';
 
 // RFC 3720 appendix B.4: a SCSI Read (10) command PDU and its CRC32C (sent LSB first).
 const READ10_PDU = Buffer.from(
@@ -107,6 +109,44 @@ describe('framer', () => {
         [[5, true, Op.NopOut | 0x40], [0, true, Op.NopOut | 0x40], [8, true, Op.NopOut | 0x40]],
         `cut at ${cut}`,
       );
+    }
+  });
+
+  test('reads that land where directTarget() says give the same PDUs, large segments mostly in place', () => {
+    const pdu = (n: number, fill: number, digests: DigestSettings) => {
+      const bhs = Buffer.alloc(BHS_LENGTH);
+      bhs[0] = Op.NopOut | 0x40;
+      bhs.writeUIntBE(n, 5, 3);
+      bhs.writeUInt32BE(n, 16);
+      return Buffer.concat(framePieces(bhs, Buffer.alloc(n, fill), digests));
+    };
+    const sizes = [262144, 5, 300001, 0, 4096, 262144, 262144, 70000, 3];
+    for (const digests of [{ header: false, data: false }, { header: true, data: true }]) {
+      const wire = Buffer.concat(sizes.map((n, i) => pdu(n, i + 1, digests)));
+      for (let seed = 1; seed <= 20; seed++) {
+        const f = new PduFramer(1 << 20);
+        f.digests = digests;
+        // The 300001-byte segment goes to a place of its own, as a Data-Out into its task's buffer.
+        const placedInto = Buffer.alloc(300001);
+        f.place = (_bhs, length) => (length === 300001 ? placedInto : undefined);
+        const { out, placedBytes } = readLikeSocket(wire, f, seed);
+        assert.deepEqual(
+          out.map((e) => (e.kind === 'pdu' ? [e.pdu.data.length, e.pdu.bhs.readUInt32BE(16)] : e.kind)),
+          sizes.map((n) => [n, n]),
+          `seed ${seed}, digests ${JSON.stringify(digests)}`,
+        );
+        out.forEach((e, i) => assert.ok(e.kind === 'pdu' && e.pdu.data.every((b) => b === i + 1), `PDU ${i} data, seed ${seed}`));
+        assert.ok(out[2]!.kind === 'pdu' && out[2]!.pdu.data === placedInto);
+        assert.ok(placedBytes > 0, `seed ${seed}: nothing read in place`);
+      }
+    }
+    // A stream of large segments (1 MiB writes as 256 KiB PDUs): after the first two (a read may
+    // take the end of the first with the start of the second), every data byte in place.
+    const wire = Buffer.concat(Array.from({ length: 8 }, (_, i) => pdu(262144, i + 1, { header: false, data: false })));
+    for (let seed = 1; seed <= 20; seed++) {
+      const { out, placedBytes } = readLikeSocket(wire, new PduFramer(1 << 20), seed);
+      assert.equal(out.length, 8);
+      assert.ok(placedBytes >= 6 * 262144, `seed ${seed}: ${placedBytes} bytes read in place`);
     }
   });
 
