@@ -5,6 +5,7 @@ import type { ConnState, DiskState, ReplState, Role } from '../protocol.js';
 import type { UuidRng } from './uuid.js';
 import type { SbPolicies } from './split-brain-policy.js';
 import type { VerifyProgress } from './online-verify.js';
+import type { IdMap } from './id-map.js';
 
 export const BLOCK = 4096;
 
@@ -59,7 +60,7 @@ export interface SyncProgress {
   /** Target: next block to look at for a request; wraps around until the bitmap is empty. */
   cursor: number;
   /** Target: requests in flight, by id. */
-  inflight: Map<number, { offset: number; length: number; stale: boolean }>;
+  inflight: IdMap<{ offset: number; length: number; stale: boolean }>;
   inflightBytes: number;
   /** Rate sampling: weight at the last tick and the computed rate in bytes/s. */
   lastWeight: number;
@@ -155,29 +156,29 @@ export interface EngineState {
   /** Machine-assigned ids for disk operations and peer sequence numbers. */
   nextToken: number;
   nextSeq: number;
-  writes: Map<number, PendingWrite>;
+  writes: IdMap<PendingWrite>;
   /** Writes queued behind the new-generation metadata write. */
   waitingForGen: AppWrite[];
   /** Disk writes in flight per volume (for ordering overlapping writes). */
-  diskInflight: Map<number, DiskOp>;
+  diskInflight: IdMap<DiskOp>;
   diskQueue: DiskOp[];
   /** Peer writes received whose ack is due after the local write (seq by token). */
-  flushes: Map<number, { id: number; localDone: boolean; peerDone: boolean }>;
+  flushes: IdMap<{ id: number; localDone: boolean; peerDone: boolean }>;
   /** Peer flushes waiting for earlier peer writes to land: flush id -> newest token it must cover. */
   peerFlushes: Array<{ id: number; watermark: number; token?: number }>;
-  seqToWrite: Map<number, number>;
+  seqToWrite: IdMap<number>;
   /**
    * Replicated writes the peer has not yet confirmed on its disk ('written' ack), by seq —
    * DRBD's transfer log. Under protocols A and B a write completes before that; if the link
    * drops first, these ranges are marked out of sync.
    */
-  transferLog: Map<number, { volume: number; offset: number; length: number }>;
+  transferLog: IdMap<{ volume: number; offset: number; length: number }>;
   /** Disk reads for resync replies, by token. */
-  rsReads: Map<number, { volume: number; id: number; offset: number }>;
+  rsReads: IdMap<{ volume: number; id: number; offset: number }>;
   /** Resync requests whose blocks have a local write in progress: read once it has landed. */
   rsDeferred: Array<{ volume: number; id: number; offset: number; length: number }>;
   /** Pending metadata writes and what waits for each to be durable. */
-  metaWaits: Map<number, MetaContinuation>;
+  metaWaits: IdMap<MetaContinuation>;
   now: number;
   /** Source of new generation identifiers; injected so simulations are reproducible. */
   rng: UuidRng;
@@ -186,13 +187,13 @@ export interface EngineState {
   /** When this node last became Primary (s.now at promotion), for discard-younger/older-primary. */
   promotedAt?: number;
   /** Verify reads in flight, by token (online-verify.ts). */
-  ovReads?: Map<number, OvRead>;
+  ovReads?: IdMap<OvRead>;
   /** Verify reads waiting for overlapping disk writes to land first. */
   ovDeferred?: OvRead[];
   /** Undo journal maximum per volume, bytes; absent: no undo journal (DRBD behaviour). */
   undoJournalMax?: number[];
   /** Persistent-reservation saves not yet complete, by id (pr-replication.ts). */
-  prSaves: Map<number, PrSave>;
+  prSaves: IdMap<PrSave>;
 }
 
 export interface PrSave {

@@ -25,8 +25,9 @@ import { abortVerify, issueVerifyReads, onOvReply, onOvRequest, onOvResult, onVe
 import { resolveSplitBrain, samePolicies, type SbPolicies } from './split-brain-policy.js';
 import { decideUndo } from './undo-decision.js';
 import { persistMeta } from './persist-meta.js';
-import { anyOf, overlaps } from './ranges.js';
+import { overlaps } from './ranges.js';
 import { onPrAck, onPrSet, prAckOverdue, prAdopts, prForHello, prFromHello, prLinked, prLostPeer, prMetaDone, prSaveRefusal, startPrSave } from './pr-replication.js';
+import { IdMap } from './id-map.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */
 export const RS_CHUNK = 1024 * 1024;
@@ -83,22 +84,22 @@ export function createEngine(init: EngineInit): EngineState {
     })),
     nextToken: 1,
     nextSeq: 1,
-    writes: new Map(),
+    writes: new IdMap(),
     waitingForGen: [],
-    diskInflight: new Map(),
+    diskInflight: new IdMap(),
     diskQueue: [],
-    flushes: new Map(),
+    flushes: new IdMap(),
     peerFlushes: [],
-    seqToWrite: new Map(),
-    transferLog: new Map(),
-    rsReads: new Map(),
+    seqToWrite: new IdMap(),
+    transferLog: new IdMap(),
+    rsReads: new IdMap(),
     rsDeferred: [],
-    metaWaits: new Map(),
+    metaWaits: new IdMap(),
     now: init.now,
     rng: init.rng,
     afterSb: init.afterSb,
     undoJournalMax: init.undoJournalMax,
-    prSaves: new Map(),
+    prSaves: new IdMap(),
   };
 }
 
@@ -451,7 +452,7 @@ function appWrite(s: EngineState, w: AppWrite, out: Action[]): void {
     return out.push({ a: 'write-done', id: w.id, error: 'beyond the end of the device' }), undefined;
   // [sim fix] Also wait while a new generation is being persisted but nobody queued yet
   // (forced promotion, lost peer): the persist's release-writes continuation lets them go.
-  if (s.waitingForGen.length > 0 || anyOf(s.metaWaits.values(), (c) => c.kind === 'release-writes')) return s.waitingForGen.push(w), undefined;
+  if (s.waitingForGen.length > 0 || s.metaWaits.some((c) => c.kind === 'release-writes')) return s.waitingForGen.push(w), undefined;
   if (v.newGenPending) {
     // No write, no new UUID; this is the first write, so the generation starts now and
     // must be on disk before the data is.
@@ -487,7 +488,7 @@ function submitDiskWrite(s: EngineState, op: DiskOp, out: Action[]): void {
   verifySawWrite(s, op.volume, op);
   const blocked =
     s.diskQueue.some((q) => q.volume === op.volume && overlaps(q, op)) ||
-    anyOf(s.diskInflight.values(), (q) => q.volume === op.volume && overlaps(q, op));
+    s.diskInflight.some((q) => q.volume === op.volume && overlaps(q, op));
   if (blocked) {
     s.diskQueue.push(op);
     return;
@@ -1003,7 +1004,7 @@ function beginSync(s: EngineState, v: VolumeState, dir: 'source' | 'target', ove
     startedAt: s.now,
     paused: false,
     cursor: 0,
-    inflight: new Map(),
+    inflight: new IdMap(),
     inflightBytes: 0,
     lastWeight: 0,
     lastTick: s.now,
@@ -1352,7 +1353,7 @@ function onInvalidatePeer(s: EngineState, vol: number, out: Action[]): void {
  * idea); it never drops below one request, so the resync always makes progress.
  */
 export function resyncWindow(s: EngineState): number {
-  const appIo = s.writes.size > 0 || anyOf(s.diskInflight.values(), (op) => op.origin.kind !== 'resync') || s.diskQueue.some((op) => op.origin.kind !== 'resync');
+  const appIo = s.writes.size > 0 || s.diskInflight.some((op) => op.origin.kind !== 'resync') || s.diskQueue.some((op) => op.origin.kind !== 'resync');
   return appIo ? RS_THROTTLED_INFLIGHT : RS_MAX_INFLIGHT;
 }
 

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { persistMeta } from './persist-meta.js';
 import { overlaps } from './ranges.js';
 import { BLOCK, type Action, type EngineState, type OvRead, type VolumeState } from './machine-types.js';
+import { IdMap } from './id-map.js';
 
 export const OV_CHUNK = 1024 * 1024;
 export const OV_MAX_INFLIGHT = 8;
@@ -44,8 +45,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
-function ovReads(s: EngineState): Map<number, OvRead> {
-  return (s.ovReads ??= new Map());
+function ovReads(s: EngineState): IdMap<OvRead> {
+  return (s.ovReads ??= new IdMap());
 }
 
 function diskBusy(s: EngineState, volume: number, r: { offset: number; length: number }): boolean {

@@ -21,6 +21,7 @@ import { defaultUndoMax } from './undo-decision.js';
 import { recoverUndoJournal, UndoJournal, type DataArea } from './undo-journal.js';
 import { systemRng } from './uuid.js';
 import { VolumeStore } from './volume-store.js';
+import { IdMap } from './id-map.js';
 
 const TICK_MS = 250;
 /** A discard goes as extent-aligned pieces of at most this (16 AL extents; al-extents is 1237). */
@@ -70,10 +71,10 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   private readonly link: PeerLink;
   private readonly reader = new WireReader();
   private nextId = 1;
-  private readonly writeWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private readonly flushWaiters = new Map<number, { resolve: () => void }>();
-  private readonly prWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private readonly adminWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly writeWaiters = new IdMap<{ resolve: () => void; reject: (e: Error) => void }>();
+  private readonly flushWaiters = new IdMap<{ resolve: () => void }>();
+  private readonly prWaiters = new IdMap<{ resolve: () => void; reject: (e: Error) => void }>();
+  private readonly adminWaiters = new IdMap<{ resolve: () => void; reject: (e: Error) => void }>();
   private readonly timer: NodeJS.Timeout;
   private changePending = false;
   private closed = false;

@@ -7,13 +7,14 @@ import { attachMetadata, detachMetadata } from './md-attach.js';
 import { HoleMap, type MappedRun } from './hole-map.js';
 import { Zeroes, type VolumeMeta, type WriteData } from './machine-types.js';
 import type { MdLayout } from './md-layout.js';
+import { IdMap } from './id-map.js';
 import { AgentError } from '../protocol.js';
 import { MetadataError, getPersistentReservation, readMetadata, setBitmapUuid, setPersistentReservation, writeSuperblock, type Metadata } from './metadata.js';
 
 export class VolumeStore {
   private al: ActivityLog;
   /** Extents with data writes in flight: never evicted from the AL while busy. */
-  private busy = new Map<number, number>();
+  private busy = new IdMap<number>();
   private waiters: Array<() => void> = [];
   /** What was discarded since attach; everything else counts as mapped. */
   private holes = new HoleMap();

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { corkForTurn } from '../net/cork-turn.js';
 import { payloadPool } from '../engine/buffer-pool.js';
+import { IdMap } from '../engine/id-map.js';
 import { loginStep, initialLoginState, LoginStatus, Stage, type LoginConfig, type LoginState } from './login.js';
 import { DEFAULT_PARAMS, type SessionParams } from './negotiation.js';
 import {
@@ -96,7 +97,8 @@ interface Task {
   unsolicitedDataSN: number;
   nextR2TOffset: number;
   r2tSN: number;
-  r2ts: Map<number, R2TState>;
+  /** R2Ts outstanding, by TTT (made at the first: most writes need none). */
+  r2ts?: Map<number, R2TState>;
   delivered: boolean;
   started: boolean;
   aborted: boolean;
@@ -120,9 +122,9 @@ export class Connection {
   initiatorName = '';
   sessionType: 'Normal' | 'Discovery' = 'Normal';
   readonly since = new Date();
-  private readonly tasks = new Map<number, Task>();
+  private readonly tasks = new IdMap<Task>();
   /** Non-immediate commands that arrived ahead of ExpCmdSN, by CmdSN. */
-  private readonly queued = new Map<number, () => void>();
+  private readonly queued = new IdMap<() => void>();
   private nextTtt = 1;
   private loginTimer: NodeJS.Timeout | undefined;
   private nopTimer: NodeJS.Timeout | undefined;
@@ -571,7 +573,6 @@ export class Connection {
       unsolicitedDataSN: 0,
       nextR2TOffset: 0,
       r2tSN: 0,
-      r2ts: new Map(),
       delivered: false,
       started: false,
       aborted: false,
@@ -627,11 +628,11 @@ export class Connection {
 
   private issueR2Ts(task: Task): void {
     if (!task.write || !task.delivered) return;
-    while (task.r2ts.size < this.params.maxOutstandingR2T && task.nextR2TOffset < task.edtl) {
+    while ((task.r2ts?.size ?? 0) < this.params.maxOutstandingR2T && task.nextR2TOffset < task.edtl) {
       const length = Math.min(this.params.maxBurstLength, task.edtl - task.nextR2TOffset);
       const ttt = this.allocTtt();
       const r: R2TState = { ttt, offset: task.nextR2TOffset, length, received: 0, nextDataSN: 0 };
-      task.r2ts.set(ttt, r);
+      (task.r2ts ??= new Map()).set(ttt, r);
       task.nextR2TOffset += length;
       this.send(encodeR2T({ lun: task.lun, itt: task.itt, ttt, r2tSN: task.r2tSN++, bufferOffset: r.offset, length, seq: this.seq(false) }));
     }
@@ -649,7 +650,7 @@ export class Connection {
       if (!task.unsolicitedOpen || pdu.bufferOffset + length > Math.min(this.params.firstBurstLength, task.edtl)) return 'reject';
       return pdu.dataSN === task.unsolicitedDataSN ? 'unsolicited' : 'sequence';
     }
-    const r2t = task.r2ts.get(pdu.ttt);
+    const r2t = task.r2ts?.get(pdu.ttt);
     if (!r2t || pdu.bufferOffset < r2t.offset || pdu.bufferOffset + length > r2t.offset + r2t.length) return 'reject';
     return pdu.dataSN === r2t.nextDataSN ? r2t : 'sequence';
   }
@@ -697,7 +698,7 @@ export class Connection {
       task.received += length;
     }
     if (r2t && (r2t.received >= r2t.length || pdu.final)) {
-      task.r2ts.delete(r2t.ttt);
+      task.r2ts?.delete(r2t.ttt);
       this.issueR2Ts(task);
     }
     this.maybeStart(task);

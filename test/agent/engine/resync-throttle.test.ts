@@ -8,6 +8,7 @@ import { createEngine, resyncWindow, RS_CHUNK, RS_MAX_INFLIGHT, RS_THROTTLED_INF
 import { BLOCK, type Action, type EngineState } from '../../../agent/engine/machine-types.js';
 import { createPrng } from '../../../agent/engine/prng.js';
 import { UUID_JUST_CREATED } from '../../../agent/engine/uuid.js';
+import { IdMap } from '../../../agent/engine/id-map.js';
 
 const MiB = 1 << 20;
 
@@ -30,7 +31,7 @@ function syncTarget(): EngineState {
   v.bitmap.setAll();
   v.repl = 'SyncTarget';
   v.peerDisk = 'UpToDate';
-  v.sync = { dir: 'target', total: v.bitmap.weight, startedAt: 0, paused: false, cursor: 0, inflight: new Map(), inflightBytes: 0, lastWeight: v.bitmap.weight, lastTick: 0, rate: 0, budget: 1 << 30 };
+  v.sync = { dir: 'target', total: v.bitmap.weight, startedAt: 0, paused: false, cursor: 0, inflight: new IdMap(), inflightBytes: 0, lastWeight: v.bitmap.weight, lastTick: 0, rate: 0, budget: 1 << 30 };
   return s;
 }
 
