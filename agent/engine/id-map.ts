@@ -43,6 +43,11 @@ export class IdMap<V> implements Iterable<[number, V]> {
     return this.count;
   }
 
+  /** Slots in the table (for tests). */
+  get capacity(): number {
+    return this.keyAt.length;
+  }
+
   private home(key: number): number {
     return hash(key) >>> this.shift;
   }
@@ -75,7 +80,7 @@ export class IdMap<V> implements Iterable<[number, V]> {
     if ((this.count + 1) * 2 > this.keyAt.length) this.resize(this.keyAt.length * 2);
     this.place(key, value, this.order.length);
     this.order.push(key);
-    this.count++;
+    if (++this.count > this.windowPeak) this.windowPeak = this.count;
     return this;
   }
 
@@ -108,8 +113,15 @@ export class IdMap<V> implements Iterable<[number, V]> {
     this.keyAt[i] = EMPTY;
     this.valueAt[i] = undefined;
     this.count--;
-    // After a burst (an initial sync's thousands in flight) the table shrinks back, so some() stays short.
-    if (this.keyAt.length > MIN_CAPACITY && this.count * 8 < this.keyAt.length) this.resize(this.keyAt.length / 2);
+    // After a burst (an initial sync's thousands in flight) the table shrinks back, so some()
+    // stays short; only once it has stayed small for a while, or every batch of queue depth 32
+    // would grow it and shrink it again.
+    if (++this.windowDeletes > 8 * this.keyAt.length) {
+      const small = this.windowPeak * 4 < this.keyAt.length;
+      this.windowDeletes = 0;
+      this.windowPeak = this.count;
+      if (small && this.keyAt.length > MIN_CAPACITY) this.resize(this.keyAt.length / 2);
+    }
     if (this.iterating === 0 && this.order.length > 2 * this.count + 64) this.compactOrder();
     else if (this.count === 0 && this.iterating === 0) this.order.length = 0;
     return true;
@@ -122,6 +134,10 @@ export class IdMap<V> implements Iterable<[number, V]> {
     if (this.iterating === 0) this.order.length = 0;
     else this.order = this.order.map(() => EMPTY);
   }
+
+  /** The most entries held during the current window of deletes (8 per slot). */
+  private windowPeak = 0;
+  private windowDeletes = 0;
 
   private resize(capacity: number): void {
     const keys = this.keyAt;

@@ -361,8 +361,8 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       });
     };
     // One peer message carries at most MAX_DATA_BYTES; larger writes go as several.
-    const write = async (offset: number, data: Buffer, opts?: { fua?: boolean }) => {
-      if (data.length <= MAX_DATA_BYTES) return writeOne(offset, data, opts?.fua ?? false);
+    const write = (offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> => (data.length <= MAX_DATA_BYTES ? writeOne(offset, data, opts?.fua ?? false) : writeParts(offset, data, opts));
+    const writeParts = async (offset: number, data: Buffer, opts?: { fua?: boolean }) => {
       const parts: Promise<void>[] = [];
       for (let off = 0; off < data.length; off += MAX_DATA_BYTES) parts.push(writeOne(offset + off, data.subarray(off, off + MAX_DATA_BYTES), opts?.fua ?? false));
       // Settles once every part has: the caller may reuse the buffer then (afterWrites).

@@ -61,6 +61,26 @@ describe('IdMap', () => {
     assert.equal(ours.size, model.size);
   });
 
+  test('bursts of queue depth keep the table; a long quiet spell shrinks it back', () => {
+    const m = new IdMap<number>();
+    let id = 0;
+    const burst = (n: number): void => {
+      const first = id + 1;
+      for (let k = 0; k < n; k++) m.set(++id, k);
+      for (let k = first; k <= id; k++) m.delete(k);
+    };
+    burst(40);
+    const grown = m.capacity;
+    assert.ok(grown >= 80);
+    for (let round = 0; round < 200; round++) {
+      burst(40);
+      assert.equal(m.capacity, grown, `round ${round}: no grow-and-shrink per burst`);
+    }
+    burst(5000);
+    for (let k = 0; k < 400_000; k++) burst(2);
+    assert.ok(m.capacity <= 64, `after the quiet spell: ${m.capacity} slots`);
+  });
+
   test('some() sees every live value', () => {
     const m = new IdMap<{ v: number }>();
     for (let k = 0; k < 100; k++) m.set(k * 7919, { v: k });
