@@ -39,16 +39,17 @@ for (const protocol of ['A', 'B', 'C']) {
       for (let round = 0; round < 8; round++) await writeRound(round);
       await caughtUp();
       // How many buffers the rounds above needed depends on how far the Secondary lagged
-      // (under protocol A, by much); once they are back, another round needs no new one.
+      // (under protocol A, by much, and a later round may lag a little further); once they are
+      // back, more rounds need next to no new ones. Payloads never released would need 64 a round.
       const warm = { ...payloadPool.stats };
-      await writeRound(8);
+      for (let round = 8; round < 12; round++) await writeRound(round);
       await caughtUp();
       for (const [offset, data] of expected) {
         assert.ok((await readRange(p.diskB, offset, data.length)).equals(data), `Secondary's bytes at ${offset}`);
       }
       assert.equal(payloadPool.stats.doubleReleases, before.doubleReleases);
       assert.ok(payloadPool.stats.reused - before.reused >= 64, `payloads were reused (${payloadPool.stats.reused - before.reused})`);
-      assert.equal(payloadPool.stats.allocated, warm.allocated, 'a round after the pool is warm allocates nothing');
+      assert.ok(payloadPool.stats.allocated - warm.allocated < 16, `four rounds after the pool is warm allocated ${payloadPool.stats.allocated - warm.allocated} buffers (a leak: 256)`);
     } finally {
       await p.close();
     }
