@@ -3,8 +3,8 @@
 // in flight reach the kernel as one pwritev/preadv instead of one thread-pool round trip and
 // one syscall each. With fewer than `maxInflight` batches in flight a batch starts at the end
 // of the current turn (process.nextTick, after the microtasks): everything one socket read
-// submitted goes together, and an idle disk adds no latency. Large requests (DIRECT_BYTES)
-// always start at once.
+// submitted goes together, and an idle disk adds no latency. Large reads (DIRECT_BYTES) start
+// at once; large writes one after another.
 import { read as fsRead, readv as fsReadv, write as fsWrite, writev as fsWritev } from 'node:fs';
 
 interface IoRequest {
@@ -17,7 +17,7 @@ interface IoRequest {
 /** preadv/pwritev take at most IOV_MAX (1024 on Linux) pieces. */
 const MAX_PARTS = 1024;
 const MAX_RUN_BYTES = 1 << 20;
-/** Requests from this size on go straight to the thread pool, unmerged. */
+/** Requests from this size on go to the thread pool unmerged (writes one at a time). */
 const DIRECT_BYTES = 128 << 10;
 
 /**
@@ -86,8 +86,27 @@ export class IoQueue {
     private readonly maxInflight: number,
   ) {}
 
+  /** Large writes waiting for the one in flight (largeBusy). */
+  private large: IoRequest[] = [];
+  private largeBusy = false;
+
+  private nextLarge(): void {
+    const r = this.large.shift();
+    this.largeBusy = r !== undefined;
+    if (r) void this.one(r.buf, r.pos).then(r.resolve, r.reject).finally(() => this.nextLarge());
+  }
+
   submit(buf: Buffer, pos: number): Promise<void> {
-    // A large request is worth its own thread-pool trip and must not wait behind a batch.
+    // A large request is worth its own thread-pool trip and must not wait behind a batch. Large
+    // writes go one at a time, in order: buffered writes to one file take its inode lock in
+    // turn anyway, and four at once (1 MiB at queue depth 4) only added thread wake-ups and lock
+    // hand-offs (about 10% of the replicated 1 MiB write throughput).
+    if (buf.length >= DIRECT_BYTES && this.kind === 'write') {
+      return new Promise((resolve, reject) => {
+        this.large.push({ pos, buf, resolve, reject });
+        if (!this.largeBusy) this.nextLarge();
+      });
+    }
     if (buf.length >= DIRECT_BYTES) return this.one(buf, pos);
     return new Promise((resolve, reject) => {
       this.pending.push({ pos, buf, resolve, reject });
