@@ -492,7 +492,8 @@ export class PduFramer {
   private readonly tailScratch = Buffer.alloc(8);
   private bhsFill = 0;
   /** The PDU being assembled once its BHS is in: header (+AHS, +digest), then data (+pad, +digest). */
-  private cur: { header: Buffer; headerFill: number; dataLen: number; data: Buffer | null; dataFill: number; tail: Buffer; tailFill: number } | null = null;
+  /** The PDU being assembled; its pad and data digest go to tailScratch[0, tailLen). */
+  private cur: { header: Buffer; headerFill: number; dataLen: number; data: Buffer | null; dataFill: number; tailLen: number; tailFill: number } | null = null;
   digests: DigestSettings = { header: false, data: false };
   place: PlaceData | undefined;
 
@@ -526,7 +527,7 @@ export class PduFramer {
     if (c === null) return this.bhsScratch.subarray(this.bhsFill);
     if (c.headerFill < c.header.length) return c.header.subarray(c.headerFill);
     if (dataRest > 0) return (c.data as Buffer).subarray(c.dataFill);
-    if (c.tailFill < c.tail.length) return c.tail.subarray(c.tailFill);
+    if (c.tailFill < c.tailLen) return this.tailScratch.subarray(c.tailFill, c.tailLen);
     return undefined;
   }
 
@@ -559,7 +560,7 @@ export class PduFramer {
       const header = Buffer.allocUnsafe(headerLen);
       head.copy(header, 0);
       const tailLen = pad4(dataLen) + (this.digests.data && dataLen > 0 ? 4 : 0);
-      this.cur = { header, headerFill: BHS_LENGTH, dataLen, data: null, dataFill: 0, tail: this.tailScratch.subarray(0, tailLen), tailFill: 0 };
+      this.cur = { header, headerFill: BHS_LENGTH, dataLen, data: null, dataFill: 0, tailLen, tailFill: 0 };
     }
     const c = this.cur;
     if (c.headerFill < c.header.length) {
@@ -572,25 +573,25 @@ export class PduFramer {
         this.reset();
         return { kind: 'header-digest-error' };
       }
-      const placed = c.dataLen > 0 ? this.place?.(c.header.subarray(0, BHS_LENGTH), c.dataLen) : undefined;
+      const placed = c.dataLen > 0 ? this.place?.(bhsOf(c.header), c.dataLen) : undefined;
       c.data = placed && placed.length === c.dataLen ? placed : c.dataLen > 0 ? Buffer.allocUnsafe(c.dataLen) : EMPTY;
     }
     if (c.dataFill < c.dataLen) {
       c.dataFill += this.input.copyInto(c.data, c.dataFill);
       if (c.dataFill < c.dataLen) return null;
     }
-    if (c.tailFill < c.tail.length) {
-      c.tailFill += this.input.copyInto(c.tail, c.tailFill);
-      if (c.tailFill < c.tail.length) return null;
+    if (c.tailFill < c.tailLen) {
+      c.tailFill += this.input.copyInto(this.tailScratch, c.tailFill, c.tailLen);
+      if (c.tailFill < c.tailLen) return null;
     }
     this.cur = null;
     this.large = c.dataLen >= DIRECT_READ_MIN;
     const ahsEnd = c.header.length - (this.digests.header ? 4 : 0);
-    const pdu: RawPdu = { bhs: c.header.subarray(0, BHS_LENGTH), ahs: c.header.subarray(BHS_LENGTH, ahsEnd), data: c.data };
+    const pdu: RawPdu = { bhs: bhsOf(c.header), ahs: ahsEnd === BHS_LENGTH ? EMPTY : c.header.subarray(BHS_LENGTH, ahsEnd), data: c.data };
     if (this.digests.data && c.dataLen > 0) {
       const padLen = pad4(c.dataLen);
-      const crc = crc32c(c.tail, crc32c(c.data), 0, padLen);
-      if (crc !== c.tail.readUInt32LE(padLen)) return { kind: 'data-digest-error', pdu };
+      const crc = crc32c(this.tailScratch, crc32c(c.data), 0, padLen);
+      if (crc !== this.tailScratch.readUInt32LE(padLen)) return { kind: 'data-digest-error', pdu };
     }
     return { kind: 'pdu', pdu };
   }
@@ -604,6 +605,11 @@ export class PduFramer {
 }
 
 const PAD = Buffer.alloc(4);
+
+/** The BHS of a header buffer (BHS, AHS, digest): the buffer itself when it is only that, as most are. */
+function bhsOf(header: Buffer): Buffer {
+  return header.length === BHS_LENGTH ? header : header.subarray(0, BHS_LENGTH);
+}
 
 /** The wire pieces of one PDU: header (+digest), data (+pad, +digest). Written with writev. */
 export function framePieces(bhs: Buffer, data: Buffer | undefined, digests: DigestSettings): Buffer[] {

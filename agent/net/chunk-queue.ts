@@ -27,12 +27,12 @@ export class ChunkQueue {
     if (chunk.length > 0) this.chunks.push(chunk);
   }
 
-  /** Moves bytes into dst from offset `at` until dst is full or the queue is empty; returns bytes moved. */
-  copyInto(dst: Buffer, at: number): number {
+  /** Moves bytes into dst[at, end) until that is full or the queue is empty; returns bytes moved. */
+  copyInto(dst: Buffer, at: number, end = dst.length): number {
     let moved = 0;
-    while (at + moved < dst.length && this.chunks.length > 0) {
+    while (at + moved < end && this.chunks.length > 0) {
       const chunk = this.chunks[0] as Buffer;
-      const k = chunk.copy(dst, at + moved, this.head, Math.min(chunk.length, this.head + dst.length - at - moved));
+      const k = chunk.copy(dst, at + moved, this.head, Math.min(chunk.length, this.head + end - at - moved));
       moved += k;
       this.head += k;
       if (this.head === chunk.length) {
