@@ -10,7 +10,7 @@ import type { UnknownHost } from './ssh/connect.js';
 import type { ActionOutcome, ConsoleActions } from './ui/actions.js';
 import { App } from './ui/App.js';
 import { useTerminalSize } from './ui/hooks.js';
-import { QuestionDialog, questionHeight, type Question } from './ui/QuestionDialog.js';
+import { QuestionDialog, questionHeight, useQuestionInput, type Question } from './ui/QuestionDialog.js';
 
 export interface ConsoleOptions {
   hosts: [string, string];
@@ -60,13 +60,14 @@ function Root({ session, questions, actions }: { session: ClusterSession; questi
       session.off('change', onChange);
     };
   }, [session, questions]);
+  const typed = useQuestionInput(asked);
   const { width, height } = useTerminalSize();
   // The App fills the screen: with a question, it gets what the dialog leaves, or a taller
   // frame would push the dialog off the top of the terminal.
   const appHeight = asked ? height - questionHeight(asked.question, width) : height;
   return (
     <Box flexDirection="column">
-      {asked ? <QuestionDialog question={asked.question} width={width} onAnswer={asked.answer} /> : null}
+      {asked ? <QuestionDialog question={asked.question} width={width} typed={typed} /> : null}
       {appHeight >= 3 ? <App model={model} actions={actions} inputActive={!asked} width={width} height={appHeight} /> : null}
     </Box>
   );

@@ -1,6 +1,6 @@
 // A question the console must ask before it can go on (an unknown host key, a key's
 // passphrase, replacing an agent of another version): a view and its input, nothing else.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 
 export interface Question {
@@ -44,19 +44,52 @@ export function questionHeight(question: Question, width: number): number {
   return 2 + 1 + bodyLines(question, width).length + 1;
 }
 
-export function QuestionDialog({ question, width, onAnswer }: { question: Question; width: number; onAnswer: (answer: string | boolean) => void }) {
-  const [typed, setTyped] = useState('');
+type Key = { return?: boolean; escape?: boolean; backspace?: boolean; delete?: boolean };
+
+/** What a key does to an open question (pure): answers it, changes the secret typed so far, or nothing. */
+export function questionKey(question: Question, typed: string, input: string, key: Key): { answer: string | boolean } | { typed: string } | undefined {
+  if (question.kind === 'yes-no') {
+    if (input === 'y' || input === 'Y') return { answer: true };
+    if (input === 'n' || input === 'N' || key.escape) return { answer: false };
+    return undefined;
+  }
+  if (key.return) return { answer: typed };
+  if (key.escape) return { answer: false };
+  if (key.backspace || key.delete) return { typed: typed.slice(0, -1) };
+  if (input) return { typed: typed + input };
+  return undefined;
+}
+
+/**
+ * The keys of whatever question is open; returns the secret typed so far. Mounted with the
+ * console, not with the dialog: a dialog's own input hook starts listening only after its first
+ * frame is on the screen, and a key pressed in between (a loaded machine, a fast typist, a test)
+ * was lost. The handler reads the question from a ref set during render, never a stale one.
+ */
+export function useQuestionInput(asked: { question: Question; answer: (a: string | boolean) => void } | undefined): string {
+  // The ref holds what the handler needs; the state only makes the dialog show what was typed.
+  const [, setTyped] = useState('');
+  const now = useRef({ asked, typed: '' });
+  // Typing belongs to one question; a new one starts empty.
+  now.current = { asked, typed: now.current.asked?.question === asked?.question ? now.current.typed : '' };
   useInput((input, key) => {
-    if (question.kind === 'yes-no') {
-      if (input === 'y' || input === 'Y') onAnswer(true);
-      else if (input === 'n' || input === 'N' || key.escape) onAnswer(false);
-      return;
+    const { asked: open, typed: sofar } = now.current;
+    if (!open) return;
+    const step = questionKey(open.question, sofar, input, key);
+    if (!step) return;
+    if ('answer' in step) {
+      now.current = { asked: undefined, typed: '' };
+      setTyped('');
+      open.answer(step.answer);
+    } else {
+      now.current = { asked: open, typed: step.typed };
+      setTyped(step.typed);
     }
-    if (key.return) onAnswer(typed);
-    else if (key.escape) onAnswer(false);
-    else if (key.backspace || key.delete) setTyped((t) => t.slice(0, -1));
-    else if (input) setTyped((t) => t + input);
   });
+  return now.current.typed;
+}
+
+export function QuestionDialog({ question, width, typed }: { question: Question; width: number; typed: string }) {
   // Exactly questionHeight() lines: the console sizes the App below it from that.
   return (
     <Box flexDirection="column" borderStyle="double" borderColor="yellow" width={Math.min(width, 80)} paddingX={1} flexShrink={0}>
