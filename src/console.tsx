@@ -31,14 +31,17 @@ class Questions {
 
   ask(question: Question): Promise<string | boolean> {
     return new Promise((resolve) => {
-      this.queue.push({
+      const entry: Asked = {
         question,
         answer: (a) => {
+          // Once only: a second answer would drop the next question.
+          if (this.queue[0] !== entry) return;
           this.queue.shift();
           this.listener(this.queue[0]);
           resolve(a);
         },
-      });
+      };
+      this.queue.push(entry);
       if (this.queue.length === 1) this.listener(this.queue[0]);
     });
   }

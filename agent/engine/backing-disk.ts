@@ -104,7 +104,10 @@ export async function openBackingDisk(path: string, opts: { create?: number } = 
       // a discard must not fail on one node and succeed on the other.
       await execFileP('fallocate', ['--punch-hole', '--keep-size', '--offset', String(pos), '--length', String(len), path]).catch(zeroFill);
     },
-    close: () => Promise.all([closeFd(fd), closeFd(dsyncFd)]).then(() => undefined),
+    close: async () => {
+      await Promise.all([reads.idle(), writes.idle()]);
+      await Promise.all([closeFd(fd), closeFd(dsyncFd)]);
+    },
   };
   return disk;
 }

@@ -10,7 +10,9 @@
 // that are replaced only when they grow, and a replaced array is emptied first.
 //
 // The Map subset the engine uses, with Map's iteration semantics: insertion order, entries
-// deleted before they are reached are skipped, entries added meanwhile are visited.
+// deleted before they are reached are skipped, entries added meanwhile are visited. An
+// iteration must run to its end or be closed (for-of's break does that): one left open keeps
+// the table from compacting its insertion order.
 
 const EMPTY = Number.NaN;
 const MIN_CAPACITY = 16;

@@ -96,20 +96,54 @@ export class IoQueue {
     if (r) void this.one(r.buf, r.pos).then(r.resolve, r.reject).finally(() => this.nextLarge());
   }
 
+  /** Requests submitted and not yet settled; idle() waits for none. */
+  private outstanding = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  /**
+   * Resolves once every request submitted so far has settled: the descriptor must not close
+   * before, or a batch still waiting for its turn would go to a closed, or reused, fd.
+   */
+  idle(): Promise<void> {
+    return this.outstanding === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private settled(): void {
+    if (--this.outstanding > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
   submit(buf: Buffer, pos: number): Promise<void> {
+    this.outstanding++;
     // A large request is worth its own thread-pool trip and must not wait behind a batch. Large
     // writes go one at a time, in order: buffered writes to one file take its inode lock in
     // turn anyway, and four at once (1 MiB at queue depth 4) only added thread wake-ups and lock
     // hand-offs (about 10% of the replicated 1 MiB write throughput).
-    if (buf.length >= DIRECT_BYTES && this.kind === 'write') {
-      return new Promise((resolve, reject) => {
-        this.large.push({ pos, buf, resolve, reject });
-        if (!this.largeBusy) this.nextLarge();
-      });
-    }
-    if (buf.length >= DIRECT_BYTES) return this.one(buf, pos);
     return new Promise((resolve, reject) => {
-      this.pending.push({ pos, buf, resolve, reject });
+      const req: IoRequest = {
+        pos,
+        buf,
+        resolve: () => {
+          resolve();
+          this.settled();
+        },
+        reject: (e) => {
+          reject(e);
+          this.settled();
+        },
+      };
+      if (buf.length >= DIRECT_BYTES && this.kind === 'write') {
+        this.large.push(req);
+        if (!this.largeBusy) this.nextLarge();
+        return;
+      }
+      if (buf.length >= DIRECT_BYTES) {
+        this.one(buf, pos).then(req.resolve, req.reject);
+        return;
+      }
+      this.pending.push(req);
       if (this.inflight < this.maxInflight && !this.scheduled) {
         this.scheduled = true;
         process.nextTick(this.issue);

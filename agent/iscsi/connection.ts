@@ -130,6 +130,12 @@ export class Connection {
   private nopTimer: NodeJS.Timeout | undefined;
   private nopOutstanding: { ttt: number; sent: number } | undefined;
   private lastHeard = Date.now();
+  /**
+   * Set once the connection is ending: later input is dropped, never parsed. Input left in the
+   * framer when a PDU made us end points into the shared read buffer, which the next read
+   * overwrites; parsed later, it could look like any command.
+   */
+  private inputEnded = false;
   private releaseHolds: Array<() => void> = [];
   private logoutRequested = false;
   private pendingWriteBytes = 0;
@@ -210,6 +216,8 @@ export class Connection {
 
   /** Graceful end: flush what is queued, then close. */
   private endAfterFlush(): void {
+    this.inputEnded = true;
+    this.framer.discard();
     if (this.phase === 'closed') return;
     this.socket.end(() => this.close());
     setTimeout(() => this.close(), 2000).unref();
@@ -221,17 +229,19 @@ export class Connection {
    * the commands before it created.
    */
   receive(chunk: Buffer): void {
+    if (this.inputEnded) return;
     this.framer.append(chunk);
     this.drain();
   }
 
   /** Where the next read may go straight (the rest of a large data segment), if anywhere. */
   directTarget(): Buffer | undefined {
-    return this.phase === 'closed' ? undefined : this.framer.directTarget();
+    return this.phase === 'closed' || this.inputEnded ? undefined : this.framer.directTarget();
   }
 
   /** n bytes were read into what directTarget() returned. */
   placed(n: number): void {
+    if (this.inputEnded) return;
     this.framer.placed(n);
     this.drain();
   }
@@ -240,7 +250,7 @@ export class Connection {
     this.lastHeard = Date.now();
     try {
       for (let ev = this.framer.next(); ev !== null; ev = this.framer.next()) {
-        if (this.phase === 'closed') return;
+        if (this.phase === 'closed' || this.inputEnded) return;
         switch (ev.kind) {
           case 'pdu':
             this.onPdu(ev.pdu);

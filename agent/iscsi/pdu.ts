@@ -596,6 +596,11 @@ export class PduFramer {
     return { kind: 'pdu', pdu };
   }
 
+  /** Drops all input and the PDU being assembled (the connection is ending). */
+  discard(): void {
+    this.reset();
+  }
+
   private reset(): void {
     this.input.clear();
     this.bhsFill = 0;

@@ -57,6 +57,29 @@ describe('IoQueue on a real file', () => {
     }
   });
 
+  test('idle() waits for every request, batched, queued behind a batch or large', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-ioq-'));
+    try {
+      const path = join(dir, 'f');
+      await writeFile(path, Buffer.alloc(0));
+      const fd = openSync(path, 'r+');
+      try {
+        const writes = new IoQueue(fd, 'write', 1);
+        let settled = 0;
+        const all = [0, 1, 2].map((i) => writes.submit(Buffer.alloc(4096, 1), i * 4096)).concat([writes.submit(Buffer.alloc(1 << 20, 2), 1 << 20)]);
+        for (const p of all) void p.then(() => settled++);
+        // Nothing has started yet (the batch waits for the end of this turn): a close now would lose it.
+        await writes.idle();
+        assert.equal(settled, 4);
+        await writes.idle();
+      } finally {
+        closeSync(fd);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('what one turn submits to an idle queue goes as one merged call', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-ioq-'));
     try {
