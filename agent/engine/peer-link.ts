@@ -567,18 +567,19 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   /** The socket's reads, for a connection that exists only once the socket does. */
   private readSink(ref: { conn?: Conn }): ReadSink {
     return {
-      onChunk: (chunk) => this.onData(ref.conn as Conn, (d) => d.append(chunk)),
+      onChunk: (chunk) => this.onData(ref.conn as Conn, chunk),
       directTarget: () => (ref.conn && !ref.conn.closed ? ref.conn.decoder.directTarget() : undefined),
-      onPlaced: (n) => this.onData(ref.conn as Conn, (d) => d.placed(n)),
+      onPlaced: (n) => this.onData(ref.conn as Conn, n),
     };
   }
 
-  /** Bytes arrived (`arrive` hands them to the decoder): every frame they complete is handled. */
-  private onData(conn: Conn, arrive: (decoder: FrameDecoder) => void): void {
+  /** Bytes arrived, as a chunk or as a count placed where the decoder asked: every frame they complete is handled. */
+  private onData(conn: Conn, arrived: Buffer | number): void {
     if (conn.closed) return;
     conn.lastRx = performance.now();
     try {
-      arrive(conn.decoder);
+      if (typeof arrived === 'number') conn.decoder.placed(arrived);
+      else conn.decoder.append(arrived);
       // One frame at a time: authentication raises the frame limit for the frames after it.
       for (let f = conn.decoder.next(); f !== null && !conn.closed; f = conn.decoder.next()) this.onMessage(conn, decodeMessage(f));
       if (!conn.closed && !conn.authenticated && conn.decoder.buffered > MAX_HANDSHAKE_PAYLOAD * 4) {

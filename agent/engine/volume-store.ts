@@ -101,7 +101,8 @@ export class VolumeStore {
    * newest transaction holds the whole hot set. On failure the busy marks are undone.
    */
   private async enterAl(offset: number, length: number): Promise<void> {
-    // The common case, a write inside one hot extent, allocates nothing.
+    if (this.enterHot(offset, length)) return;
+    // A write inside one hot extent whose transaction is still being written allocates nothing.
     const e = extentOf(offset);
     if (!(e === extentOf(offset + length - 1) && this.al.hotSet.has(e))) {
       for (;;) {
@@ -132,6 +133,17 @@ export class VolumeStore {
     }
   }
 
+  /**
+   * The common case, decided without waiting: a write inside one hot extent while no AL
+   * transaction is being written. Marks the extent busy and returns true; the write may go.
+   */
+  private enterHot(offset: number, length: number): boolean {
+    const e = extentOf(offset);
+    if (this.alPending || e !== extentOf(offset + length - 1) || !this.al.hotSet.has(e)) return false;
+    this.busy.set(e, (this.busy.get(e) ?? 0) + 1);
+    return true;
+  }
+
   /** The newest AL transaction while it is not yet durable. */
   private alPending?: Promise<void>;
 
@@ -151,10 +163,8 @@ export class VolumeStore {
   write(offset: number, data: WriteData, fua: boolean, viaAl = true): Promise<void> {
     // Most writes: inside one hot extent, no AL transaction being written, no FUA. No async
     // frames then, one promise from the disk queue.
-    const e = extentOf(offset);
-    if (viaAl && !fua && !this.alPending && !(data instanceof Zeroes) && e === extentOf(offset + data.length - 1) && this.al.hotSet.has(e)) {
+    if (viaAl && !fua && !(data instanceof Zeroes) && this.enterHot(offset, data.length)) {
       this.lowerPending++;
-      this.busy.set(e, (this.busy.get(e) ?? 0) + 1);
       this.holes.written(offset, data.length);
       const done = (): void => {
         this.leaveAl(offset, data.length);

@@ -250,7 +250,7 @@ export class Connection {
     this.lastHeard = Date.now();
     try {
       for (let ev = this.framer.next(); ev !== null; ev = this.framer.next()) {
-        if (this.phase === 'closed' || this.inputEnded) return;
+        if (this.phase === 'closed') return;
         switch (ev.kind) {
           case 'pdu':
             this.onPdu(ev.pdu);

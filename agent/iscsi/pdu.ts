@@ -491,8 +491,10 @@ export class PduFramer {
   private readonly bhsScratch = Buffer.alloc(BHS_LENGTH);
   private readonly tailScratch = Buffer.alloc(8);
   private bhsFill = 0;
-  /** The PDU being assembled once its BHS is in: header (+AHS, +digest), then data (+pad, +digest). */
-  /** The PDU being assembled; its pad and data digest go to tailScratch[0, tailLen). */
+  /**
+   * The PDU being assembled once its BHS is in: header (+AHS, +digest), then data; its pad and
+   * data digest go to tailScratch[0, tailLen).
+   */
   private cur: { header: Buffer; headerFill: number; dataLen: number; data: Buffer | null; dataFill: number; tailLen: number; tailFill: number } | null = null;
   digests: DigestSettings = { header: false, data: false };
   place: PlaceData | undefined;

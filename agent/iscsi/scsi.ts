@@ -215,11 +215,9 @@ function accessOf(op: number, cdb: Buffer): Access {
 
 /** Commands a unit attention does not block (SPC-4 §5.14). */
 const UA_EXEMPT = new Set([0x12, 0xa0, 0x03]);
-/** READ(10/16), WRITE(10/16): the commands execute() takes the short way. */
-const FAST_RW = new Set([0x28, 0x88, 0x2a, 0x8a]);
 
 /** The sense for a command whose device I/O failed. */
-function ioFailure(err: unknown, access: string): ScsiResult {
+function ioFailure(err: unknown, access: Access): ScsiResult {
   if (err instanceof IoError) {
     if (err.code === 'out-of-range') return check(Sense.lbaOutOfRange);
     if (err.code === 'not-primary' || err.code === 'suspended') return check(Sense.notReadyTransitioning);
@@ -331,47 +329,50 @@ export class ScsiTarget {
     }
   }
 
+  /**
+   * Runs a command. What can be answered at once (CDB, LUN, unit attention, reservations) is
+   * decided here synchronously, so that a READ or WRITE costs one promise, its command's.
+   */
   execute(req: ScsiRequest): Promise<ScsiResult> {
-    const lu = this.units[req.lun];
-    const op = req.cdb[0] as number;
-    // READ and WRITE on an unreserved unit with its PR state loaded: straight to the command,
-    // one promise instead of a chain of async frames (this is most of what initiators send).
-    if (lu && FAST_RW.has(op) && req.cdb.length >= cdbLength(op) && lu.reservedBy === undefined && lu.prLoaded && !lu.attentions.get(req.nexus)?.length) {
-      const access = accessOf(op, req.cdb);
-      if (!prConflict(lu.prLoaded, req.nexus, access)) return (op === 0x28 || op === 0x88 ? this.read(lu, op, req.cdb) : this.write(lu, op, req.cdb, req.dataOut)).catch((err: unknown) => ioFailure(err, access));
+    try {
+      return this.admit(req);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return this.executeChecked(req);
   }
 
-  private async executeChecked(req: ScsiRequest): Promise<ScsiResult> {
+  private admit(req: ScsiRequest): Promise<ScsiResult> {
     const op = req.cdb[0] as number;
-    if (req.cdb.length < cdbLength(op)) return check(Sense.invalidFieldInCdb);
-    if (op === 0xa0) return this.reportLuns(req.cdb);
+    if (req.cdb.length < cdbLength(op)) return Promise.resolve(check(Sense.invalidFieldInCdb));
+    if (op === 0xa0) return Promise.resolve(this.reportLuns(req.cdb));
     const lu = this.units[req.lun];
     if (!lu) {
-      if (op === 0x12) return this.inquiryNoLun(req.cdb);
-      if (op === 0x03) return good(cut(senseFixed(Sense.lunNotSupported), req.cdb[4] as number));
-      return check(Sense.lunNotSupported);
+      if (op === 0x12) return Promise.resolve(this.inquiryNoLun(req.cdb));
+      if (op === 0x03) return Promise.resolve(good(cut(senseFixed(Sense.lunNotSupported), req.cdb[4] as number)));
+      return Promise.resolve(check(Sense.lunNotSupported));
     }
     if (!UA_EXEMPT.has(op)) {
       const list = lu.attentions.get(req.nexus);
       const ua = list?.shift();
-      if (ua) return check({ key: 0x6, asc: ua.asc, ascq: ua.ascq });
+      if (ua) return Promise.resolve(check({ key: 0x6, asc: ua.asc, ascq: ua.ascq }));
     }
-    if (lu.reservedBy !== undefined && lu.reservedBy !== req.nexus && !RESERVE6_ALLOWED.has(op)) return conflict();
+    if (lu.reservedBy !== undefined && lu.reservedBy !== req.nexus && !RESERVE6_ALLOWED.has(op)) return Promise.resolve(conflict());
     const access = accessOf(op, req.cdb);
-    if (access !== 'other') {
-      const pr = lu.prLoaded ?? (await lu.prState());
-      if (prConflict(pr, req.nexus, access)) return conflict();
-    }
+    if (access === 'other' || lu.prLoaded) return this.run(lu, op, req, access);
+    return lu.prState().then(() => this.run(lu, op, req, access));
+  }
+
+  /** The command once admitted: persistent reservations checked, device failures mapped to sense. */
+  private run(lu: LogicalUnit, op: number, req: ScsiRequest, access: Access): Promise<ScsiResult> {
+    if (access !== 'other' && prConflict(lu.prLoaded as PrState, req.nexus, access)) return Promise.resolve(conflict());
     try {
-      return await this.dispatch(lu, op, req);
+      return Promise.resolve(this.dispatch(lu, op, req)).catch((err: unknown) => ioFailure(err, access));
     } catch (err) {
-      return ioFailure(err, access);
+      return Promise.resolve(ioFailure(err, access));
     }
   }
 
-  private async dispatch(lu: LogicalUnit, op: number, req: ScsiRequest): Promise<ScsiResult> {
+  private dispatch(lu: LogicalUnit, op: number, req: ScsiRequest): ScsiResult | Promise<ScsiResult> {
     const c = req.cdb;
     switch (op) {
       case 0x00: // TEST UNIT READY

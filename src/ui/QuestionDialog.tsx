@@ -1,7 +1,7 @@
 // A question the console must ask before it can go on (an unknown host key, a key's
 // passphrase, replacing an agent of another version): a view and its input, nothing else.
 import { useRef, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useInput, type Key } from 'ink';
 
 export interface Question {
   title: string;
@@ -44,10 +44,8 @@ export function questionHeight(question: Question, width: number): number {
   return 2 + 1 + bodyLines(question, width).length + 1;
 }
 
-type Key = { return?: boolean; escape?: boolean; backspace?: boolean; delete?: boolean };
-
 /** What a key does to an open question (pure): answers it, changes the secret typed so far, or nothing. */
-export function questionKey(question: Question, typed: string, input: string, key: Key): { answer: string | boolean } | { typed: string } | undefined {
+export function questionKey(question: Question, typed: string, input: string, key: Partial<Pick<Key, 'return' | 'escape' | 'backspace' | 'delete'>>): { answer: string | boolean } | { typed: string } | undefined {
   if (question.kind === 'yes-no') {
     if (input === 'y' || input === 'Y') return { answer: true };
     if (input === 'n' || input === 'N' || key.escape) return { answer: false };
@@ -71,7 +69,8 @@ export function useQuestionInput(asked: { question: Question; answer: (a: string
   const [, setTyped] = useState('');
   const now = useRef({ asked, typed: '' });
   // Typing belongs to one question; a new one starts empty.
-  now.current = { asked, typed: now.current.asked?.question === asked?.question ? now.current.typed : '' };
+  if (now.current.asked?.question !== asked?.question) now.current = { asked, typed: '' };
+  else now.current.asked = asked;
   useInput((input, key) => {
     const { asked: open, typed: sofar } = now.current;
     if (!open) return;

@@ -184,7 +184,8 @@ export class TestInitiator {
     });
   }
 
-  private header(op: number, flags: number, dataLength: number, itt: number, immediate = false): Buffer {
+  /** A BHS with opcode, flags, data segment length and ITT filled in (also for tests that send raw PDUs). */
+  header(op: number, flags: number, dataLength: number, itt: number, immediate = false): Buffer {
     const b = Buffer.alloc(BHS_LENGTH);
     b[0] = op | (immediate ? 0x40 : 0);
     b[1] = flags;

@@ -3,6 +3,7 @@
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { payloadPool } from '../../../agent/engine/buffer-pool.js';
+import { Op } from '../../../agent/iscsi/pdu.js';
 import { IscsiTarget, type IscsiTargetOptions } from '../../../agent/iscsi/target.js';
 import { LoginError, TestInitiator, type InitiatorOptions } from '../../support/iscsi-initiator.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
@@ -90,21 +91,13 @@ describe('connection and session behaviour', () => {
   test('what follows a Logout in the same read is never executed', async () => {
     const { target, dev } = await serve();
     const i = await login(target.port);
-    const expStatSN = i.expStatSN;
-    const logout = Buffer.alloc(48);
-    logout[0] = 0x06 | 0x40;
-    logout[1] = 0x80;
-    logout.writeUInt32BE(0x7001, 16);
-    logout.writeUInt32BE(i.cmdSN, 24);
-    logout.writeUInt32BE(expStatSN, 28);
-    const write = Buffer.alloc(48);
-    write[0] = 0x01;
-    write[1] = 0x80 | 0x20 | 0x01;
-    write.writeUIntBE(4096, 5, 3);
-    write.writeUInt32BE(0x7002, 16);
+    const logout = i.header(Op.LogoutRequest, 0x80, 0, 0x7001, true);
+    const write = i.header(Op.ScsiCommand, 0x80 | 0x20 | 0x01, 4096, 0x7002);
     write.writeUInt32BE(4096, 20);
-    write.writeUInt32BE(i.cmdSN, 24);
-    write.writeUInt32BE(expStatSN, 28);
+    for (const b of [logout, write]) {
+      b.writeUInt32BE(i.cmdSN, 24);
+      b.writeUInt32BE(i.expStatSN, 28);
+    }
     rw10(0x2a, 0, 8).copy(write, 32);
     i.sendRaw(Buffer.concat([logout, write, Buffer.alloc(4096, 0xee)]));
     assert.ok(await i.waitClosed(3000), 'the target closes after the logout');
