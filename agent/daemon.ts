@@ -10,6 +10,10 @@ import { openBackingDisk } from './engine/backing-disk.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
 import { forgetActivityLogState } from './engine/activity-log.js';
 import { ResourceRuntime } from './engine/resource-runtime.js';
+import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from './engine/peer-memory.js';
+import { forgetPeerMemory, readPeerMemory, writePeerMemory } from './engine/peer-memory-file.js';
+import { readMetadata, toGenerationIds } from './engine/metadata.js';
+import { formatUuid } from './engine/uuid.js';
 import { IscsiTarget } from './iscsi/target.js';
 import { diffSnapshots, snapshotToEvents } from './events2.js';
 import { serveControl, type ControlHandler, type ControlServer } from './control/server.js';
@@ -192,9 +196,10 @@ export class Daemon implements ControlHandler {
 
   private async callLocked(method: Method, name: string, p: Record<string, unknown>): Promise<unknown> {
     const force = p.force === true;
+    const forgetPeer = force && p.forgetPeer === true;
     switch (method) {
       case 'create-md':
-        return this.createMd(name, force);
+        return this.createMd(name, force, forgetPeer);
       case 'up':
         return this.up(name);
       case 'attach':
@@ -204,7 +209,7 @@ export class Daemon implements ControlHandler {
       case 'detach':
         return this.down(name);
       case 'primary':
-        return this.runtime(name).admin({ cmd: 'primary', force });
+        return this.primary(name, force, forgetPeer);
       case 'secondary':
         return this.runtime(name).admin({ cmd: 'secondary' });
       case 'connect':
@@ -230,12 +235,41 @@ export class Daemon implements ControlHandler {
     }
   }
 
-  private async createMd(name: string, force: boolean): Promise<unknown> {
+  /**
+   * With the peer out of sight the engine cannot know what it holds; the stored memory does.
+   * Connected, the engine's own checks see the peer and decide.
+   */
+  private async primary(name: string, force: boolean, forgetPeer: boolean): Promise<unknown> {
+    const rt = this.runtime(name);
+    if (force && rt.state.conn !== 'Connected') {
+      const local: LocalVolume[] = rt.state.volumes.map((v) => ({
+        disk: v.disk,
+        current: formatUuid(v.meta.gi.current),
+        bitmap: formatUuid(v.meta.gi.bitmap),
+        history: v.meta.gi.history.map(formatUuid),
+      }));
+      const refusal = forcePrimaryRefusal(name, local, rt.state.nodeId, rt.peerMemory);
+      if (refusal && !forgetPeer) throw new AgentError('refused', refusal);
+      const result = await rt.admin({ cmd: 'primary', force });
+      if (refusal) await this.forgetPeer(name, rt, refusal);
+      return result;
+    }
+    return rt.admin({ cmd: 'primary', force });
+  }
+
+  private async forgetPeer(name: string, rt: ResourceRuntime | undefined, overridden: string): Promise<void> {
+    process.stderr.write(`drbd-agent: ${name}: alert: --forget-peer: the operator overrode: ${overridden}\n`);
+    await forgetPeerMemory(this.opts.stateDir, name);
+    rt?.forgetPeer();
+  }
+
+  private async createMd(name: string, force: boolean, forgetPeer: boolean): Promise<unknown> {
     await this.reloadConfig();
     if (this.runtimes.has(name)) throw new AgentError('refused', `${name}: resource is up; run drbd-agent down ${name} before create-md`);
     const cfg = this.config(name);
     const local = localHost(cfg, this.opts.node);
     if ('error' in local) throw new AgentError('config', local.error);
+    if (force) await this.checkCreateMdForce(name, cfg, local.host.nodeId, forgetPeer);
     const created: string[] = [];
     for (const v of cfg.volumes) {
       const disk = await openBackingDisk(v.disk, v.size !== undefined ? { create: v.size } : {}).catch((e: Error) => {
@@ -255,6 +289,23 @@ export class Daemon implements ControlHandler {
     return { ok: true, created };
   }
 
+  /** What the existing metadata holds, judged against what the peer was last known to hold. */
+  private async checkCreateMdForce(name: string, cfg: ResourceConfig, nodeId: number, forgetPeer: boolean): Promise<void> {
+    const memory = await readPeerMemory(this.opts.stateDir, name);
+    if (!memory) return;
+    const none: LocalVolume = { disk: 'Diskless', current: formatUuid(0n), bitmap: formatUuid(0n), history: [] };
+    const local: LocalVolume[] = [];
+    for (const v of cfg.volumes) {
+      const disk = await openBackingDisk(v.disk).catch(() => undefined);
+      const md = disk ? await readMetadata(disk).catch(() => null).finally(() => disk.close()) : null;
+      const gi = md ? toGenerationIds(md, [memory.peerNodeId]) : undefined;
+      local.push(md && gi ? { disk: md.diskState, current: gi.current, bitmap: gi.bitmap[String(memory.peerNodeId)]!, history: gi.history } : none);
+    }
+    const refusal = createMdRefusal(name, local, nodeId, memory);
+    if (refusal && !forgetPeer) throw new AgentError('refused', refusal);
+    if (refusal) await this.forgetPeer(name, undefined, refusal);
+  }
+
   private async attach(name: string): Promise<ResourceRuntime> {
     const existing = this.runtimes.get(name);
     if (existing) return existing;
@@ -263,6 +314,10 @@ export class Daemon implements ControlHandler {
     const local = localHost(cfg, this.opts.node);
     if ('error' in local) throw new AgentError('config', local.error);
     const rt = await ResourceRuntime.attach(cfg, local.host, this.opts.node);
+    rt.peerMemory = await readPeerMemory(this.opts.stateDir, name);
+    rt.on('peer-memory', (m) => {
+      writePeerMemory(this.opts.stateDir, name, m).catch((e: Error) => process.stderr.write(`drbd-agent: ${name}: warn: cannot store what is known of the peer: ${e.message}\n`));
+    });
     rt.on('change', () => this.publishSoon());
     rt.on('log', (l) => process.stderr.write(`drbd-agent: ${name}: ${l.level}: ${l.text}\n`));
     this.runtimes.set(name, rt);

@@ -11,8 +11,9 @@
 // DRBD's keys keep DRBD's names and order; ours are documented extensions:
 //   resource: node node-id protocol config-hash
 //   device: device current-uuid bitmap-uuids (PEER=UUID,…) history-uuids (UUID,…) undo-used undo-capacity
-//   connection: split-brain last-error ; path carries local/peer/established as in DRBD
-//   peer-device: verify-mismatch
+//   connection: split-brain last-error peer-last-seen peer-last-role ; path carries local/peer/established as in DRBD
+//   peer-device: verify-mismatch peer-last-disk peer-last-uuid peer-last-bitmap peer-last-history
+//   (peer-last-*: the peer as this node last knew it, kept across restarts and disk replacements)
 //   target name: state iqn portal ; session name: id initiator address since
 //   config-error file: line col message
 import type {
@@ -204,6 +205,8 @@ export const CONNECTION_FIELDS: FieldSpec[] = [
   f('rs-in-flight', 'rsInFlight', 'int', true),
   f('split-brain', 'splitBrain', 'bool'),
   f('last-error', 'lastError'),
+  f('peer-last-seen', 'peerLastSeen'),
+  f('peer-last-role', 'peerLastRole'),
 ];
 
 export const PEER_DEVICE_FIELDS: FieldSpec[] = [
@@ -219,6 +222,10 @@ export const PEER_DEVICE_FIELDS: FieldSpec[] = [
   f('dbdt1', 'dbdt1', 'fixed2', true),
   f('eta', 'eta', 'int', true),
   f('verify-mismatch', 'verifyMismatch', 'int', true),
+  f('peer-last-disk', 'peerLastDisk'),
+  f('peer-last-uuid', 'peerLastUuid'),
+  f('peer-last-bitmap', 'peerLastBitmap'),
+  f('peer-last-history', 'peerLastHistory', 'list'),
 ];
 
 export const TARGET_FIELDS: FieldSpec[] = [f('state', 'state'), f('iqn', 'iqn'), f('portal', 'portal')];

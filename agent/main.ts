@@ -14,8 +14,8 @@ export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSC
 Usage:
   drbd-agent daemon [--config-dir /etc/drbd-tui] [--state-dir /var/lib/drbd-tui]
                     [--socket /run/drbd-tui/agent.sock] [--node NAME]
-  drbd-agent [--socket P] create-md [--force] RES | up RES | down RES | attach RES | detach RES
-  drbd-agent [--socket P] primary [--force] RES | secondary RES
+  drbd-agent [--socket P] create-md [--force [--forget-peer]] RES | up RES | down RES | attach RES | detach RES
+  drbd-agent [--socket P] primary [--force [--forget-peer]] RES | secondary RES
   drbd-agent [--socket P] connect [--discard-my-data] RES | disconnect RES
   drbd-agent [--socket P] invalidate RES | verify RES | new-current-uuid --clear-bitmap RES
   drbd-agent [--socket P] pause-sync RES | resume-sync RES
@@ -26,6 +26,8 @@ Usage:
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
 status and events also work on the monitor socket (P with .ro.sock), which refuses every change.
+primary --force and create-md --force are refused while the peer's last known data would be
+lost; --forget-peer overrides that, for a peer that is gone for good, and forgets its data.
 `;
 
 /** Verbs that take exactly one resource name and map 1:1 onto a control method. */
@@ -60,6 +62,7 @@ function parse(argv: string[]) {
       node: { type: 'string' },
       force: { type: 'boolean' },
       'discard-my-data': { type: 'boolean' },
+      'forget-peer': { type: 'boolean' },
       'clear-bitmap': { type: 'boolean' },
       json: { type: 'boolean' },
       now: { type: 'boolean' },
@@ -152,12 +155,14 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
   const resource = args[0];
   if (!resource || args.length > 1) throw new UsageError(`${verb} takes exactly one resource name`);
   if (verb === 'new-current-uuid' && !values['clear-bitmap']) throw new UsageError('new-current-uuid needs --clear-bitmap');
+  if (values['forget-peer'] && !((verb === 'primary' || verb === 'create-md') && values.force)) throw new UsageError('--forget-peer goes with primary --force or create-md --force');
   const client = await connectUnix(socket);
   try {
     await client.request(method, {
       resource,
       force: values.force === true,
       discardMyData: values['discard-my-data'] === true,
+      forgetPeer: values['forget-peer'] === true,
       clearBitmap: values['clear-bitmap'] === true,
     });
     return 0;

@@ -97,6 +97,15 @@ export interface PeerDeviceSnapshot {
   eta?: number;
   /** Online verify: KiB found differing in the last or current run. */
   verifyMismatch?: number;
+  /**
+   * The peer's data as this node last knew it (kept in the agent's state dir, so it survives
+   * restarts and a replaced disk): what a guard must assume of a peer it cannot see.
+   */
+  peerLastDisk?: DiskState;
+  peerLastUuid?: string;
+  /** The bitmap UUID the peer held for this node. */
+  peerLastBitmap?: string;
+  peerLastHistory?: string[];
 }
 
 export interface ConnectionSnapshot {
@@ -115,6 +124,9 @@ export interface ConnectionSnapshot {
   splitBrain: boolean;
   /** Why the connection is StandAlone or failing, in words ("authentication failed", "unrelated data"). */
   lastError?: string;
+  /** When this node last heard the peer's state (ISO time), and its role then; see PeerDeviceSnapshot.peerLastDisk. */
+  peerLastSeen?: string;
+  peerLastRole?: Role;
   peerDevices: PeerDeviceSnapshot[];
 }
 
@@ -230,6 +242,11 @@ export interface HelloResult {
 export interface ResourceParams {
   resource: string;
   force?: boolean;
+  /**
+   * With primary --force or create-md --force: go ahead although the peer's last known data
+   * would be lost, and forget it (the operator says the peer is gone for good).
+   */
+  forgetPeer?: boolean;
   discardMyData?: boolean;
   clearBitmap?: boolean;
   statistics?: boolean;

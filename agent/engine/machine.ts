@@ -3,7 +3,7 @@
 // actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
 // exhaustively and runnable under a simulated network and disk.
 import type { DiskState, Role } from '../protocol.js';
-import { decideSync, type SideGi, type SyncDecision } from './sync-decision.js';
+import { decideSync, sideFromWire, type SideGi, type SyncDecision } from '../sync-decision.js';
 import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
 import {
   BLOCK,
@@ -907,19 +907,7 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
 }
 
 function sideGi(nodeId: number, role: Role, p: PeerVolumeInfo): SideGi {
-  return {
-    nodeId,
-    current: parseUuid(p.current),
-    bitmapForPeer: parseUuid(p.bitmap),
-    history: p.history.map(parseUuid),
-    crashedPrimary: p.crashedPrimary,
-    primaryNow: role === 'Primary',
-    disk: toSideDisk(p.disk),
-  };
-}
-
-function toSideDisk(d: DiskState): SideGi['disk'] {
-  return d === 'Inconsistent' || d === 'Outdated' || d === 'Consistent' || d === 'UpToDate' || d === 'Diskless' ? d : 'DUnknown';
+  return sideFromWire(nodeId, role === 'Primary', p);
 }
 
 function onHello(s: EngineState, peer: HelloState, out: Action[]): void {

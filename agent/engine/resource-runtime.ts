@@ -22,15 +22,22 @@ import { recoverUndoJournal, UndoJournal, type DataArea } from './undo-journal.j
 import { systemRng } from './uuid.js';
 import { VolumeStore } from './volume-store.js';
 import { IdMap } from './id-map.js';
+import { observePeer, type PeerMemory } from './peer-memory.js';
 
 const TICK_MS = 250;
 /** A discard goes as extent-aligned pieces of at most this (16 AL extents; al-extents is 1237). */
 const DISCARD_PIECE_BYTES = 16 * EXTENT_BYTES;
 const DISCARDS_IN_FLIGHT = 4;
 
+/** Inputs of the data path: they never change what is known of the peer's data, and are too many to look. */
+const DATA_PATH_INPUTS: ReadonlySet<Input['t']> = new Set(['app-write', 'app-flush', 'disk-done', 'disk-read-done', 'disk-flush-done']);
+const DATA_PATH_MESSAGES: ReadonlySet<string> = new Set(['data', 'write-ack', 'neg-ack', 'rs-request', 'rs-reply', 'rs-ack', 'flush', 'flush-ack', 'ov-request', 'ov-reply', 'ov-result']);
+
 export interface RuntimeEvents {
   /** Something operators can see changed (coalesced to at most one per turn of the event loop). */
   change: [];
+  /** What this node knows of its peer's data changed, or the peer was just lost: to be stored. */
+  'peer-memory': [PeerMemory];
   log: [{ level: 'info' | 'warn' | 'alert'; text: string }];
 }
 
@@ -79,6 +86,8 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   private changePending = false;
   private closed = false;
   target?: TargetSnapshot;
+  /** The peer's data as last known (loaded from the state dir by the daemon, kept current here). */
+  peerMemory?: PeerMemory;
 
   private constructor(
     readonly config: ResourceConfig,
@@ -232,7 +241,22 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     }
     const actions = step(this.state, input);
     for (const a of actions) this.perform(a);
+    if (!DATA_PATH_INPUTS.has(input.t) && !(input.t === 'peer' && DATA_PATH_MESSAGES.has(input.msg.type))) this.observePeer(input);
     if (input.t !== 'tick' || actions.length > 0) this.changed();
+  }
+
+  private observePeer(input: Input): void {
+    const hello = input.t === 'peer' && input.msg.type === 'hello-state' ? input.msg.state : undefined;
+    const next = observePeer(this.peerMemory, this.state, this.peer.name, new Date().toISOString(), hello);
+    if (next === this.peerMemory || next === undefined) return;
+    this.peerMemory = next;
+    this.emit('peer-memory', next);
+  }
+
+  /** The operator said the peer is gone for good: nothing is known of its data any more. */
+  forgetPeer(): void {
+    this.peerMemory = undefined;
+    this.changed();
   }
 
   private changed(): void {
@@ -457,6 +481,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       apInFlight: Math.floor(this.link.bufferedBytes / 1024),
       target: this.target,
       undoUsed: this.stores.map((_, i) => this.undoUsed(i)),
+      peerMemory: this.peerMemory,
     });
   }
 

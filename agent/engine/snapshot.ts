@@ -6,6 +6,7 @@ import type { EngineState } from './machine-types.js';
 import { syncDone, syncEta } from './machine.js';
 import { verifyDone } from './online-verify.js';
 import { formatUuid } from './uuid.js';
+import type { PeerMemory } from './peer-memory.js';
 
 export interface RuntimeFacts {
   node: string;
@@ -19,6 +20,7 @@ export interface RuntimeFacts {
   target?: TargetSnapshot;
   /** Bytes used by each volume's undo journal, when one is open. */
   undoUsed?: Array<number | undefined>;
+  peerMemory?: PeerMemory;
 }
 
 const kib = (bytes: number) => Math.floor(bytes / 1024);
@@ -78,7 +80,9 @@ export function snapshotOf(cfg: ResourceConfig, s: EngineState, facts: RuntimeFa
         established: connected,
         splitBrain: s.splitBrain,
         lastError: s.lastError,
+        ...(facts.peerMemory ? { peerLastSeen: facts.peerMemory.seen, peerLastRole: facts.peerMemory.role } : {}),
         peerDevices: s.volumes.map((v, i) => {
+          const known = facts.peerMemory?.volumes[i];
           const done = syncDone(v) ?? verifyDone(v);
           return {
             volume: cfg.volumes[i]?.volume ?? i,
@@ -92,6 +96,7 @@ export function snapshotOf(cfg: ResourceConfig, s: EngineState, facts: RuntimeFa
             unacked: [...s.writes.values()].filter((w) => w.volume === v.volume && w.peerDone === false).length,
             ...(done !== undefined ? { done, dbdt1: (v.sync?.rate ?? 0) / (1024 * 1024), eta: syncEta(v) ?? 0 } : {}),
             ...(v.verifyMismatch !== undefined ? { verifyMismatch: v.verifyMismatch * 4 } : {}),
+            ...(known ? { peerLastDisk: known.disk, peerLastUuid: known.current, peerLastBitmap: known.bitmap, peerLastHistory: known.history } : {}),
           };
         }),
       },

@@ -1,8 +1,11 @@
 // The connect-time decision: which side becomes SyncSource, and over what, from both sides'
 // generation identifiers (engine-semantics.md, "On connect, decide by the first rule that
 // matches"). Pure: both peers run it on the same inputs (mirrored) and reach mirrored answers.
+// Beside the control protocol because the console predicts with it what a connect, a promote
+// or a create-md will do to the data: one decision, the engine's, on both sides.
 
-import { UUID_JUST_CREATED, uuidEq } from './uuid.js';
+import type { DiskState } from './protocol.js';
+import { parseUuid, UUID_JUST_CREATED, uuidEq } from './engine/uuid.js';
 
 /** One side's identifiers for one volume, as exchanged in the handshake. */
 export interface SideGi {
@@ -22,6 +25,54 @@ export type SyncDecision =
   | { kind: 'source' | 'target'; over: 'full' | 'bitmap' | 'activity-log'; rule: number }
   | { kind: 'split-brain'; rule: 8 | 9; automatic: boolean }
   | { kind: 'unrelated'; rule: 10 };
+
+/** One volume's identifiers in wire spelling (hex strings), as handshakes, snapshots and peer memory carry them. */
+export interface WireGi {
+  current: string;
+  /** The bitmap UUID this side holds for the other side. */
+  bitmap: string;
+  history: readonly string[];
+  crashedPrimary?: boolean;
+  disk: DiskState;
+}
+
+export function sideFromWire(nodeId: number, primaryNow: boolean, w: WireGi): SideGi {
+  return {
+    nodeId,
+    current: parseUuid(w.current),
+    bitmapForPeer: parseUuid(w.bitmap),
+    history: w.history.map(parseUuid),
+    crashedPrimary: w.crashedPrimary ?? false,
+    primaryNow,
+    disk: toSideDisk(w.disk),
+  };
+}
+
+export function toSideDisk(d: DiskState): SideGi['disk'] {
+  return d === 'Inconsistent' || d === 'Outdated' || d === 'Consistent' || d === 'UpToDate' || d === 'Diskless' ? d : 'DUnknown';
+}
+
+/**
+ * The side holds data someone may want: a disk with a real generation that is not half-written.
+ * A just-created disk (C = 4) or an Inconsistent one holds nothing a sync onto it could lose.
+ */
+export function holdsData(side: SideGi): boolean {
+  if (strip(side.current) === UUID_JUST_CREATED || strip(side.current) === 0n) return false;
+  return side.disk === 'UpToDate' || side.disk === 'Consistent' || side.disk === 'Outdated';
+}
+
+/**
+ * What a decision does to the data of each side: whose blocks get replaced, and whether that
+ * replaces data (a full sync onto a side that holds data; a bitmap or activity-log resync only
+ * rewrites blocks the source changed since they split, which is the point of a resync).
+ */
+export function overwriteOf(d: SyncDecision, me: SideGi, peer: SideGi): { side: 'me' | 'peer'; full: boolean; destroysData: boolean } | undefined {
+  if (d.kind !== 'source' && d.kind !== 'target') return undefined;
+  const side = d.kind === 'target' ? 'me' : 'peer';
+  const victim = side === 'me' ? me : peer;
+  const full = d.over === 'full';
+  return { side, full, destroysData: full && holdsData(victim) };
+}
 
 function strip(u: bigint): bigint {
   return u & ~1n;
