@@ -81,6 +81,8 @@ export interface PendingWrite {
   seq?: number;
   sentAt: number;
   fua: boolean;
+  /** The local disk write failed: the write completes with this error once the peer is done too. */
+  error?: string;
 }
 
 export interface VolumeState {

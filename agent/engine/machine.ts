@@ -465,7 +465,7 @@ function appWrite(s: EngineState, w: AppWrite, out: Action[]): void {
 }
 
 function issueAppWrite(s: EngineState, v: VolumeState, w: AppWrite, out: Action[]): void {
-  const pw = { id: w.id, volume: v.volume, offset: w.offset, length: w.data.length, localDone: false, peerDone: undefined as boolean | undefined, sentAt: s.now, fua: w.fua, seq: undefined as number | undefined };
+  const pw = { id: w.id, volume: v.volume, offset: w.offset, length: w.data.length, localDone: false, peerDone: undefined as boolean | undefined, sentAt: s.now, fua: w.fua, seq: undefined as number | undefined, error: undefined as string | undefined };
   s.writes.set(w.id, pw);
   v.stats.written += w.data.length;
   if (replicating(s, v)) {
@@ -517,17 +517,16 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
       const w = s.writes.get(op.origin.id);
       if (!w) break;
       if (error) {
-        s.writes.delete(w.id);
-        if (w.seq !== undefined) s.seqToWrite.delete(w.seq);
         // The peer may have written it: the two copies may differ there now.
         v.bitmap.setRange(op.offset, op.length);
         ioAlert(s, v, `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; the range is out of sync`, out);
-        out.push({ a: 'write-done', id: w.id, error });
         // The peer marks it too: a SyncTarget clears bits for blocks the Primary writes, and a
         // source's bits do not outlive the resync.
         if (connected(s)) out.push({ a: 'send', msg: { type: 'out-of-sync', volume: v.volume, offset: op.offset, length: op.length } });
-        break;
+        w.error = error;
       }
+      // A failed write, too, completes only once the peer is done with it: at write-done the
+      // payload buffer goes back to its owner, and a frame still queued on the link reads it.
       w.localDone = true;
       maybeComplete(s, w.id, out);
       break;
@@ -595,6 +594,7 @@ function maybeComplete(s: EngineState, id: number, out: Action[]): void {
   const w = s.writes.get(id);
   if (!w || !w.localDone || w.peerDone === false) return;
   s.writes.delete(id);
+  if (w.error !== undefined) return out.push({ a: 'write-done', id, error: w.error }), undefined;
   if (w.peerDone === true) {
     const v = s.volumes[w.volume]!;
     // The peer has this range now; blocks it fully covers are in sync.

@@ -321,6 +321,22 @@ describe('guards (connected, through the simulation)', () => {
     assert.ok(sim.disk(0).equals(sim.disk(1)), 'one copy again');
   });
 
+  test('a write that fails on the Primary\'s disk completes only once the peer is done with its payload', () => {
+    // The payload buffer is the application's again at write-done: the frame on the peer link
+    // must no longer read it then.
+    const sim = pair(9);
+    sim.failDiskWrites(0, true);
+    sim.stallNet(1, true);
+    const [h] = writeBlocks(sim, 0, [7]);
+    sim.runUntilIdle();
+    assert.equal(h!.done, false, 'no write-done while the peer has not acknowledged the frame');
+    sim.stallNet(1, false);
+    sim.runUntilIdle();
+    assert.equal(h!.done, true);
+    assert.ok(h!.error, 'still a failed write');
+    assert.ok(sim.engine(0).volumes[0]!.bitmap.test(7), 'the peer\'s acknowledgement does not clear the bits of a failed write');
+  });
+
   test('demote is refused while an application write is still in flight', () => {
     const sim = pair(5);
     sim.stallDisk(1, true);
