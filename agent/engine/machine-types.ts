@@ -230,6 +230,8 @@ export type MetaContinuation =
   | { kind: 'start-requests'; volume: number }
   /** A SyncSource tells the target its bitmap UUID only once that UUID is on its own disk. */
   | { kind: 'send-sync-started'; volume: number }
+  /** A SyncTarget confirms the end of the resync once the adopted generation is on its disk. */
+  | { kind: 'send-sync-finished-ack'; volume: number }
   /** Primary: a persistent-reservation save is on the local disk. */
   | { kind: 'pr-saved'; id: number }
   /** Peer: the reservation blob from the Primary is on disk; acknowledge it. */
@@ -296,7 +298,10 @@ export type PeerMsg =
   | { type: 'resync-done'; volume: number }
   /** Primary to peer: this range may differ (a write failed on the Primary's disk); DRBD's P_OUT_OF_SYNC. */
   | { type: 'out-of-sync'; volume: number; offset: number; length: number }
-  | { type: 'sync-finished'; volume: number; current: string }
+  /** Source to target: adopt `current`; `synced` is the bitmap UUID the resync ran under. */
+  | { type: 'sync-finished'; volume: number; current: string; synced: string }
+  /** Target to source: the end of the resync is on the target's disk; only now may the source forget its bitmap UUID. */
+  | { type: 'sync-finished-ack'; volume: number }
   | { type: 'sync-started'; volume: number; bitmapUuid: string }
   | { type: 'new-uuid'; volume: number; current: string }
   | { type: 'flush'; id: number }

@@ -3,7 +3,7 @@
 // actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
 // exhaustively and runnable under a simulated network and disk.
 import type { DiskState, Role } from '../protocol.js';
-import { decideSync, type SideGi, type SyncDecision } from './sync-decision.js';
+import { decideSync, resyncEndFixup, type SideGi, type SyncDecision } from './sync-decision.js';
 import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
 import {
   BLOCK,
@@ -719,6 +719,8 @@ function metaDone(s: EngineState, tok: number, error: string | undefined, out: A
     const v = s.volumes[then.volume];
     if (v?.sync?.dir === 'source' && connected(s))
       out.push({ a: 'send', msg: { type: 'sync-started', volume: v.volume, bitmapUuid: formatUuid(v.meta.gi.bitmap) } });
+  } else if (then.kind === 'send-sync-finished-ack') {
+    if (connected(s) && s.volumes[then.volume]?.disk !== 'Failed') out.push({ a: 'send', msg: { type: 'sync-finished-ack', volume: then.volume } });
   } else if (then.kind === 'pr-saved' || then.kind === 'pr-ack') {
     prMetaDone(s, then, error, out);
   }
@@ -970,7 +972,9 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
     case 'resync-done':
       return onResyncDone(s, msg.volume, out);
     case 'sync-finished':
-      return onSyncFinished(s, msg.volume, parseUuid(msg.current), out);
+      return onSyncFinished(s, msg.volume, parseUuid(msg.current), parseUuid(msg.synced), out);
+    case 'sync-finished-ack':
+      return onSyncFinishedAck(s, msg.volume, out);
     case 'ov-request':
       return onOvRequest(s, msg.volume, msg.id, msg.offset, msg.length, out);
     case 'ov-reply':
@@ -1016,6 +1020,14 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
     return decideSync(me, them);
   });
   decisions.forEach((d, i) => (decisions[i] = syncLeftoverBits(s, peer, i, d)));
+  // The decision saw through a bitmap UUID whose end-of-resync confirmation was lost; this side
+  // corrects the one it keeps, as decideSync did on both sides' copies.
+  s.volumes.forEach((v, i) => {
+    const fix = resyncEndFixup(sideGi(s.nodeId, s.role, mine.volumes[i]!), sideGi(peer.nodeId, peer.role, peer.volumes[i]!));
+    if (fix === undefined) return;
+    out.push({ a: 'log', level: 'info', text: `volume ${v.volume}: the peer finished the last resync from this node, whose confirmation was lost; bitmap UUID corrected` });
+    forgetBitmapUuid(s, v, fix, out);
+  });
 
   for (const [i, d] of decisions.entries()) {
     if (d.kind === 'split-brain') {
@@ -1255,13 +1267,17 @@ function onRsReply(s: EngineState, vol: number, id: number, offset: number, payl
   submitDiskWrite(s, { token: token(s), volume: vol, offset, length: payload.length, data: payload, fua: false, origin: { kind: 'resync', id } }, out);
 }
 
+/**
+ * The source's side of the end of a resync. Its bitmap UUID stays until the target confirms it
+ * adopted the new generation (sync-finished-ack): should the link drop before the target got
+ * sync-finished, the next handshake finds the target still at that UUID and resumes over the
+ * bitmap (rule 5/6) instead of seeing an old generation in the history (rule 7, full). Should
+ * only the confirmation be lost, sync-decision's resyncEndFixup recognises the finished target.
+ */
 function onResyncDone(s: EngineState, vol: number, out: Action[]): void {
   const v = s.volumes[vol];
   if (!v?.sync || v.sync.dir !== 'source') return;
   const g = v.meta.gi;
-  const old = g.bitmap;
-  g.bitmap = 0n;
-  pushHistory(v.meta, old);
   v.bitmap.clearAll();
   v.sync = undefined;
   v.repl = 'Established';
@@ -1269,17 +1285,38 @@ function onResyncDone(s: EngineState, vol: number, out: Action[]): void {
   v.meta.peerOutdated = false;
   v.meta.crashedPrimary = false;
   persistMeta(s, v, out);
-  out.push({ a: 'send', msg: { type: 'sync-finished', volume: vol, current: formatUuid(g.current) } });
+  out.push({ a: 'send', msg: { type: 'sync-finished', volume: vol, current: formatUuid(g.current), synced: formatUuid(g.bitmap) } });
   out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncSource)` });
 }
 
-function onSyncFinished(s: EngineState, vol: number, current: bigint, out: Action[]): void {
+function onSyncFinishedAck(s: EngineState, vol: number, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (!v || v.sync) return;
+  forgetBitmapUuid(s, v, 0n, out);
+}
+
+/** The peer is at `next` now (0: at our current generation): the old bitmap UUID goes into history. */
+function forgetBitmapUuid(s: EngineState, v: VolumeState, next: bigint, out: Action[]): void {
+  const g = v.meta.gi;
+  const old = g.bitmap;
+  if (old === 0n) return;
+  g.bitmap = next;
+  pushHistory(v.meta, old);
+  persistMeta(s, v, out);
+}
+
+function onSyncFinished(s: EngineState, vol: number, current: bigint, synced: bigint, out: Action[]): void {
   const v = s.volumes[vol];
   if (!v?.sync || v.sync.dir !== 'target') return;
   const g = v.meta.gi;
   const old = g.current;
+  const oldBitmap = g.bitmap;
   g.current = current;
   g.bitmap = 0n;
+  // The source keeps `synced` until our confirmation arrives: with it in our history, a handshake
+  // that finds the confirmation lost knows this node finished that resync (resyncEndFixup).
+  pushHistory(v.meta, synced);
+  pushHistory(v.meta, oldBitmap);
   pushHistory(v.meta, old);
   v.sync = undefined;
   v.repl = 'Established';
@@ -1287,7 +1324,7 @@ function onSyncFinished(s: EngineState, vol: number, current: bigint, out: Actio
   // itself Inconsistent (rule 3 from a half-synced node to a blank one) passes on no good data.
   setDisk(v, hasData(v.peerDisk) ? v.peerDisk : 'Inconsistent');
   v.meta.crashedPrimary = false;
-  persistMeta(s, v, out);
+  persistMeta(s, v, out, { kind: 'send-sync-finished-ack', volume: v.volume });
   sendState(s, out);
   out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncTarget)` });
   undoFinished(s, v, out);

@@ -163,6 +163,8 @@ export class EngineSim {
   /** Reservation saves per volume, in submission order (the ledger of reservation state). */
   private readonly prLedger: PrHandle[][];
   private readonly netStalled: [boolean, boolean] = [false, false];
+  /** Message types whose next delivery the network loses (see loseNext). */
+  private readonly losing = new Set<PeerMsg['type']>();
   /** ledger[volume][block]: writes touching the block, in submission order. */
   private readonly ledger: LedgerEntry[][][];
   readonly blocks: number;
@@ -354,6 +356,14 @@ export class EngineSim {
   /** From now on this node's metadata writes fail until set back. */
   failMetaWrites(node: NodeId, failing: boolean): void {
     this.nodes[node].metaFailing = failing;
+  }
+
+  /**
+   * The next message of this type never arrives: TCP loses nothing without the connection, so
+   * the link breaks right there (both sides see it drop) and comes back at the next tick.
+   */
+  loseNext(type: PeerMsg['type']): void {
+    this.losing.add(type);
   }
 
   /** Hold messages from `from` in the network (still FIFO, still delivered later). */
@@ -592,6 +602,11 @@ export class EngineSim {
       c.q[to] = [];
       if (!c.open[from]) this.conn = undefined;
       this.feed(to, { t: 'link-down', reason: 'closed-by-peer' });
+      return;
+    }
+    if (this.losing.delete(w.msg.type)) {
+      this.cutLink();
+      this.cableUp = true;
       return;
     }
     this.feed(to, { t: 'peer', msg: w.msg });

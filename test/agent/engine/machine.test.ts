@@ -414,6 +414,28 @@ describe('guards (connected, through the simulation)', () => {
     assert.deepEqual(sim.ledgerMismatches(1), []);
   });
 
+  for (const lost of ['sync-finished', 'sync-finished-ack'] as const) {
+    test(`a resync whose ${lost} is lost stays a bitmap resync of what is out of sync, not a full one`, () => {
+      const sim = pair(14, { volumeBytes: 4 * MiB });
+      sim.cutLink();
+      sim.runUntilIdle();
+      writeBlocks(sim, 0, [1, 2, 3]);
+      sim.runUntilIdle();
+      sim.loseNext(lost);
+      sim.restoreLink();
+      sim.runUntilIdle();
+      assert.equal(sim.conn, undefined, `the link broke with the ${lost}`);
+      // The source writes meanwhile: the next generation starts while the end of the resync is unconfirmed.
+      writeBlocks(sim, 0, [9], 8);
+      sim.runUntilIdle();
+      const moved = countResyncBlocks(sim, () => sim.settle());
+      assert.ok(moved <= 4, `resynced ${moved} blocks: only what the interrupted end and the new write left`);
+      assertState(sim, 1, { disk: 'UpToDate', repl: 'Established' });
+      assert.deepEqual(sim.ledgerMismatches(1), []);
+      assert.equal(sim.engine(0).volumes[0]!.meta.gi.bitmap, 0n, 'the source forgets the bitmap UUID once the target confirmed the end');
+    });
+  }
+
   test('demote is refused while an application write is still in flight', () => {
     const sim = pair(5);
     sim.stallDisk(1, true);
