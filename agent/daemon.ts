@@ -4,7 +4,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { loadConfigDir, localHost } from './config/index.js';
+import { errorsForResource, formatConfigError, loadConfigDir, localHost } from './config/index.js';
 import type { ConfigError, ResourceConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
@@ -98,8 +98,8 @@ export class Daemon implements ControlHandler {
   private config(name: string): ResourceConfig {
     const c = this.configs.find((r) => r.resource === name);
     if (c) return c;
-    const err = this.configErrors.find((e) => e.message.includes(name));
-    if (err) throw new AgentError('config', `${err.file}:${err.line}:${err.col}: ${err.message}`);
+    const errs = errorsForResource(name, this.configErrors);
+    if (errs.length > 0) throw new AgentError('config', errs.map(formatConfigError).join('\n'));
     throw new AgentError('not-found', `${name}: No such resource (no resource file for it in ${this.opts.configDir})`);
   }
 

@@ -80,8 +80,33 @@ function strip(u: bigint): bigint {
 
 const diskRank = { Diskless: 0, DUnknown: 0, Inconsistent: 1, Outdated: 2, Consistent: 3, UpToDate: 4 } as const;
 
+/**
+ * The bitmap UUID `side` should hold for `other`, when the one it holds names a resync `other`
+ * has finished (DRBD's "peer missed the resync finished event", rules 34/35): the source keeps
+ * its bitmap UUID until the target confirms the end, and that confirmation was lost with the
+ * link. The target's history holds the UUID the resync ran under (it pushes it when it adopts
+ * the source's generation) and its current generation is the source's, or one the source has
+ * moved on from since (it wrote apart): then the source's bitmap covers exactly what differs
+ * from that generation, which becomes its bitmap UUID (0 when it is the current one). Anything
+ * else (the target never got the end, or wrote on its own since) leaves the UUID alone.
+ * Returns undefined when there is nothing to correct.
+ */
+export function resyncEndFixup(side: SideGi, other: SideGi): bigint | undefined {
+  const b = strip(side.bitmapForPeer);
+  if (b === 0n || !other.history.some((h) => uuidEq(h, b))) return undefined;
+  const at = strip(other.current);
+  if (uuidEq(at, side.current)) return 0n;
+  if (side.history.some((h) => uuidEq(h, at))) return at;
+  return undefined;
+}
+
+function corrected(side: SideGi, other: SideGi): SideGi {
+  const b = resyncEndFixup(side, other);
+  return b === undefined ? side : { ...side, bitmapForPeer: b, history: [strip(side.bitmapForPeer), ...side.history] };
+}
+
 export function decideSync(me: SideGi, peer: SideGi): SyncDecision {
-  const d = rawDecision(me, peer);
+  const d = rawDecision(corrected(me, peer), corrected(peer, me));
   // Post-processing: with no sync and exactly one side Inconsistent, the better disk is source.
   const mine = diskRank[me.disk];
   const theirs = diskRank[peer.disk];

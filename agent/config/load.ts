@@ -1,7 +1,8 @@
 // The config API the daemon and the console call: parse one text, load one file, load a
 // directory (bad files reported, good ones still served), and find this node in a config.
-import { readFile, readdir } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { constants } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import type { ConfigError, HostConfig, ResourceConfig } from './types.js';
 import { notAHostMessage } from './draft.js';
 import type { LoadOptions, Located, ParseResult } from './draft.js';
@@ -35,7 +36,7 @@ async function loadLocated(path: string, opts: LoadOptions): Promise<Located> {
   }
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBounded(path);
   } catch (e) {
     return { errors: [{ file: path, line: 1, col: 1, message: `cannot read the file: ${describeFsError(e)}` }] };
   }
@@ -44,6 +45,32 @@ async function loadLocated(path: string, opts: LoadOptions): Promise<Located> {
   } catch (e) {
     // A bug of ours in one file's loader must not stop the other resources from loading.
     return { errors: [{ file: path, line: 1, col: 1, message: `internal error while loading this file (please report it): ${(e as Error).message}` }] };
+  }
+}
+
+/** Far more than any resource file needs. */
+export const MAX_RESOURCE_FILE_BYTES = 1 << 20;
+
+/**
+ * A regular file of at most MAX_RESOURCE_FILE_BYTES, read through one descriptor: an entry of the
+ * config dir may be a symlink to anything (/dev/zero never ends, a FIFO blocks), and a file may
+ * grow while it is read.
+ */
+async function readBounded(path: string): Promise<string> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await fh.stat()).isFile()) throw new Error('it is not a regular file (a device, FIFO or socket?): resource files are text files');
+    const buf = Buffer.alloc(MAX_RESOURCE_FILE_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > MAX_RESOURCE_FILE_BYTES) throw new Error(`it is larger than ${MAX_RESOURCE_FILE_BYTES} bytes, which no resource file is`);
+    }
+    return buf.toString('utf8', 0, n);
+  } finally {
+    await fh.close();
   }
 }
 
@@ -107,4 +134,13 @@ export function localHost(config: ResourceConfig, nodeName: string): { host: Hos
   const host = config.hosts.find((h) => h.name === nodeName);
   if (host) return { host };
   return { error: notAHostMessage(config.source.file, nodeName, config.hosts.map((h) => h.name)) };
+}
+
+/**
+ * The errors that keep resource `name` from loading: those of its file (NAME.yaml, NAME.yml,
+ * NAME.res, the naming the config dir asks for; a typo anywhere in it may keep the parser from
+ * ever reading `resource:`) and those that name it (a second file defining it).
+ */
+export function errorsForResource(name: string, errors: readonly ConfigError[]): ConfigError[] {
+  return errors.filter((e) => basename(e.file, extname(e.file)) === name || e.message.includes(`resource ${name} `));
 }

@@ -81,6 +81,8 @@ export interface PendingWrite {
   seq?: number;
   sentAt: number;
   fua: boolean;
+  /** The local disk write failed: the write completes with this error once the peer is done too. */
+  error?: string;
 }
 
 export interface VolumeState {
@@ -106,6 +108,11 @@ export interface VolumeState {
   /** Consistent resync target: the undo journal of this SyncTarget (undo-decision.ts). */
   undo?: UndoState;
   stats: { read: number; written: number; sent: number; received: number };
+  /**
+   * Activity-log extents (EXTENT_BYTES) of writes completed since the last flush was issued:
+   * what a failing flush may have lost. Extents, not ranges, so that it stays small without flushes.
+   */
+  unflushed: Set<number>;
 }
 
 export interface UndoState {
@@ -162,10 +169,10 @@ export interface EngineState {
   /** Disk writes in flight per volume (for ordering overlapping writes). */
   diskInflight: IdMap<DiskOp>;
   diskQueue: DiskOp[];
-  /** Peer writes received whose ack is due after the local write (seq by token). */
-  flushes: IdMap<{ id: number; localDone: boolean; peerDone: boolean }>;
+  /** Application flushes in flight, by disk-flush token; `covers`: each volume's unflushed extents it took. */
+  flushes: IdMap<{ id: number; localDone: boolean; peerDone: boolean; covers: Array<Set<number>>; error?: string }>;
   /** Peer flushes waiting for earlier peer writes to land: flush id -> newest token it must cover. */
-  peerFlushes: Array<{ id: number; watermark: number; token?: number }>;
+  peerFlushes: Array<{ id: number; watermark: number; token?: number; covers?: Array<Set<number>> }>;
   seqToWrite: IdMap<number>;
   /**
    * Replicated writes the peer has not yet confirmed on its disk ('written' ack), by seq —
@@ -178,7 +185,7 @@ export interface EngineState {
   /** Resync requests whose blocks have a local write in progress: read once it has landed. */
   rsDeferred: Array<{ volume: number; id: number; offset: number; length: number }>;
   /** Pending metadata writes and what waits for each to be durable. */
-  metaWaits: IdMap<MetaContinuation>;
+  metaWaits: IdMap<{ volume: number; then: MetaContinuation }>;
   now: number;
   /** Source of new generation identifiers; injected so simulations are reproducible. */
   rng: UuidRng;
@@ -202,6 +209,8 @@ export interface PrSave {
   /** As PendingWrite.peerDone: undefined not replicated, false waiting for the peer's pr-ack. */
   peerDone?: boolean;
   sentAt: number;
+  /** The local metadata write failed: the save completes with this error. */
+  error?: string;
 }
 
 export interface OvRead {
@@ -221,6 +230,8 @@ export type MetaContinuation =
   | { kind: 'start-requests'; volume: number }
   /** A SyncSource tells the target its bitmap UUID only once that UUID is on its own disk. */
   | { kind: 'send-sync-started'; volume: number }
+  /** A SyncTarget confirms the end of the resync once the adopted generation is on its disk. */
+  | { kind: 'send-sync-finished-ack'; volume: number }
   /** Primary: a persistent-reservation save is on the local disk. */
   | { kind: 'pr-saved'; id: number }
   /** Peer: the reservation blob from the Primary is on disk; acknowledge it. */
@@ -287,11 +298,15 @@ export type PeerMsg =
   | { type: 'resync-done'; volume: number }
   /** Primary to peer: this range may differ (a write failed on the Primary's disk); DRBD's P_OUT_OF_SYNC. */
   | { type: 'out-of-sync'; volume: number; offset: number; length: number }
-  | { type: 'sync-finished'; volume: number; current: string }
+  /** Source to target: adopt `current`; `synced` is the bitmap UUID the resync ran under. */
+  | { type: 'sync-finished'; volume: number; current: string; synced: string }
+  /** Target to source: the end of the resync is on the target's disk; only now may the source forget its bitmap UUID. */
+  | { type: 'sync-finished-ack'; volume: number }
   | { type: 'sync-started'; volume: number; bitmapUuid: string }
   | { type: 'new-uuid'; volume: number; current: string }
   | { type: 'flush'; id: number }
-  | { type: 'flush-ack'; id: number }
+  /** error: the flush failed on the peer's disk, which is Outdated now (its out-of-sync ranges went ahead). */
+  | { type: 'flush-ack'; id: number; error?: string }
   /** A graceful parting: the Secondary of the pair becomes Outdated, the Primary records it. */
   | { type: 'outdating' }
   /** Online verify (online-verify.ts): digest of a range, its answer, a mismatch, start/stop. */
@@ -323,8 +338,8 @@ export type Input =
   | { t: 'app-flush'; id: number }
   | { t: 'disk-done'; token: number; error?: string }
   | { t: 'disk-read-done'; token: number; data: Buffer; error?: string }
-  | { t: 'disk-flush-done'; token: number }
-  | { t: 'meta-done'; token: number }
+  | { t: 'disk-flush-done'; token: number; error?: string }
+  | { t: 'meta-done'; token: number; error?: string }
   | { t: 'link-up' }
   | { t: 'link-down'; reason: LinkDownReason }
   | { t: 'peer'; msg: PeerMsg }
@@ -351,7 +366,7 @@ export type Action =
   | { a: 'write-done'; id: number; error?: string }
   /** A pr-save is durable (here, and on the peer while connected) or was refused. */
   | { a: 'pr-done'; id: number; error?: string }
-  | { a: 'flush-done'; id: number }
+  | { a: 'flush-done'; id: number; error?: string }
   | { a: 'reply'; req: number; error?: string }
   | { a: 'link'; op: 'start' | 'stop' | 'drop' }
   | { a: 'log'; level: 'info' | 'warn' | 'alert'; text: string }

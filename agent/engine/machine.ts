@@ -3,7 +3,7 @@
 // actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
 // exhaustively and runnable under a simulated network and disk.
 import type { DiskState, Role } from '../protocol.js';
-import { decideSync, sideFromWire, type SideGi, type SyncDecision } from '../sync-decision.js';
+import { decideSync, resyncEndFixup, sideFromWire, type SideGi, type SyncDecision } from '../sync-decision.js';
 import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
 import {
   BLOCK,
@@ -28,6 +28,7 @@ import { persistMeta } from './persist-meta.js';
 import { overlaps } from './ranges.js';
 import { onPrAck, onPrSet, prAckOverdue, prAdopts, prForHello, prFromHello, prLinked, prLostPeer, prMetaDone, prSaveRefusal, startPrSave } from './pr-replication.js';
 import { IdMap } from './id-map.js';
+import { EXTENT_BYTES } from './activity-log.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */
 export const RS_CHUNK = 1024 * 1024;
@@ -81,6 +82,7 @@ export function createEngine(init: EngineInit): EngineState {
       newGenPending: false,
       bitmap: v.bitmap,
       stats: { read: 0, written: 0, sent: 0, received: 0 },
+      unflushed: new Set<number>(),
     })),
     nextToken: 1,
     nextSeq: 1,
@@ -128,10 +130,10 @@ export function step(s: EngineState, input: Input): Action[] {
       diskReadDone(s, input.token, input.data, input.error, out);
       break;
     case 'disk-flush-done':
-      diskFlushDone(s, input.token, out);
+      diskFlushDone(s, input.token, input.error, out);
       break;
     case 'meta-done':
-      metaDone(s, input.token, out);
+      metaDone(s, input.token, input.error, out);
       break;
     case 'link-up':
       linkUp(s, out);
@@ -368,6 +370,8 @@ function demote(s: EngineState, req: number, out: Action[]): void {
 }
 
 function connectCmd(s: EngineState, req: number, discard: boolean, out: Action[]): void {
+  const failed = s.volumes.find((v) => v.disk === 'Failed');
+  if (failed) return refuse(out, req, `Disk of volume ${failed.volume} is Failed (a metadata write failed): repair it, then detach and attach`);
   if (discard && s.role === 'Primary') return refuse(out, req, 'Refusing to discard my data while Primary: demote first (secondary)');
   if (s.conn !== 'StandAlone') {
     if (discard) s.discardMyData = true;
@@ -452,7 +456,7 @@ function appWrite(s: EngineState, w: AppWrite, out: Action[]): void {
     return out.push({ a: 'write-done', id: w.id, error: 'beyond the end of the device' }), undefined;
   // [sim fix] Also wait while a new generation is being persisted but nobody queued yet
   // (forced promotion, lost peer): the persist's release-writes continuation lets them go.
-  if (s.waitingForGen.length > 0 || s.metaWaits.some((c) => c.kind === 'release-writes')) return s.waitingForGen.push(w), undefined;
+  if (s.waitingForGen.length > 0 || s.metaWaits.some((c) => c.then.kind === 'release-writes')) return s.waitingForGen.push(w), undefined;
   if (v.newGenPending) {
     // No write, no new UUID; this is the first write, so the generation starts now and
     // must be on disk before the data is.
@@ -465,7 +469,7 @@ function appWrite(s: EngineState, w: AppWrite, out: Action[]): void {
 }
 
 function issueAppWrite(s: EngineState, v: VolumeState, w: AppWrite, out: Action[]): void {
-  const pw = { id: w.id, volume: v.volume, offset: w.offset, length: w.data.length, localDone: false, peerDone: undefined as boolean | undefined, sentAt: s.now, fua: w.fua, seq: undefined as number | undefined };
+  const pw = { id: w.id, volume: v.volume, offset: w.offset, length: w.data.length, localDone: false, peerDone: undefined as boolean | undefined, sentAt: s.now, fua: w.fua, seq: undefined as number | undefined, error: undefined as string | undefined };
   s.writes.set(w.id, pw);
   v.stats.written += w.data.length;
   if (replicating(s, v)) {
@@ -517,17 +521,17 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
       const w = s.writes.get(op.origin.id);
       if (!w) break;
       if (error) {
-        s.writes.delete(w.id);
-        if (w.seq !== undefined) s.seqToWrite.delete(w.seq);
         // The peer may have written it: the two copies may differ there now.
         v.bitmap.setRange(op.offset, op.length);
         ioAlert(s, v, `write failed on the local disk of volume ${v.volume} at ${op.offset}+${op.length}: ${error}; the range is out of sync`, out);
-        out.push({ a: 'write-done', id: w.id, error });
         // The peer marks it too: a SyncTarget clears bits for blocks the Primary writes, and a
         // source's bits do not outlive the resync.
         if (connected(s)) out.push({ a: 'send', msg: { type: 'out-of-sync', volume: v.volume, offset: op.offset, length: op.length } });
-        break;
+        w.error = error;
       }
+      // A failed write, too, completes only once the peer is done with it: at write-done the
+      // payload buffer goes back to its owner, and a frame still queued on the link reads it.
+      else noteUnflushed(v, op);
       w.localDone = true;
       maybeComplete(s, w.id, out);
       break;
@@ -537,7 +541,10 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
       // [sim fix] 'written' is sent under every protocol: under A and B it retires the sender's
       // transfer-log entry (DRBD's barrier ack) even though the write completed earlier.
       if (op.outOfSync) v.bitmap.setRange(op.offset, op.length);
-      if (!error) out.push({ a: 'send', msg: { type: 'write-ack', volume: op.volume, seq: op.origin.seq, kind: 'written' } });
+      if (!error) {
+        noteUnflushed(v, op);
+        out.push({ a: 'send', msg: { type: 'write-ack', volume: op.volume, seq: op.origin.seq, kind: 'written' } });
+      }
       if (error) {
         // The Primary acknowledges the write anyway (it marks the range on its side): this disk
         // now lacks an acknowledged write, so it must not count as UpToDate, here or after a
@@ -559,6 +566,7 @@ function diskDone(s: EngineState, tok: number, error: string | undefined, out: A
         sync.inflight.delete(op.origin.id);
         sync.inflightBytes -= req.length;
         if (!error) {
+          noteUnflushed(v, op);
           v.bitmap.clearRange(req.offset, req.length);
           out.push({ a: 'send', msg: { type: 'rs-ack', volume: v.volume, offset: req.offset, length: req.length } });
         } else if (!sync.paused) {
@@ -595,6 +603,7 @@ function maybeComplete(s: EngineState, id: number, out: Action[]): void {
   const w = s.writes.get(id);
   if (!w || !w.localDone || w.peerDone === false) return;
   s.writes.delete(id);
+  if (w.error !== undefined) return out.push({ a: 'write-done', id, error: w.error }), undefined;
   if (w.peerDone === true) {
     const v = s.volumes[w.volume]!;
     // The peer has this range now; blocks it fully covers are in sync.
@@ -604,8 +613,8 @@ function maybeComplete(s: EngineState, id: number, out: Action[]): void {
 }
 
 function appFlush(s: EngineState, id: number, out: Action[]): void {
-  const f = { id, localDone: false, peerDone: true };
   const t = token(s);
+  const f = { id, localDone: false, peerDone: true, covers: takeUnflushed(s), error: undefined as string | undefined };
   s.flushes.set(t, f);
   out.push({ a: 'disk-flush', token: t, volume: 0 });
   if (connected(s) && s.volumes.some((v) => replicating(s, v) && v.peerDisk === 'UpToDate')) {
@@ -614,17 +623,61 @@ function appFlush(s: EngineState, id: number, out: Action[]): void {
   }
 }
 
-function diskFlushDone(s: EngineState, tok: number, out: Action[]): void {
+function diskFlushDone(s: EngineState, tok: number, error: string | undefined, out: Action[]): void {
   const f = s.flushes.get(tok);
   if (f) {
+    if (error) {
+      f.error = error;
+      flushFailed(s, f.covers, error, out);
+    }
     f.localDone = true;
     finishFlush(s, tok, out);
     return;
   }
   const pf = s.peerFlushes.find((p) => p.token === tok);
-  if (pf) {
-    s.peerFlushes = s.peerFlushes.filter((p) => p !== pf);
-    out.push({ a: 'send', msg: { type: 'flush-ack', id: pf.id } });
+  if (!pf) return;
+  s.peerFlushes = s.peerFlushes.filter((p) => p !== pf);
+  if (error) {
+    // As for a failed replicated write: this disk may lack acknowledged writes now.
+    flushFailed(s, pf.covers ?? [], error, out);
+    for (const v of s.volumes) if (v.disk === 'UpToDate') setDisk(v, 'Outdated');
+    sendState(s, out);
+  }
+  out.push({ a: 'send', msg: { type: 'flush-ack', id: pf.id, ...(error ? { error } : {}) } });
+}
+
+/** A completed write is durable only once a flush covers it. */
+function noteUnflushed(v: VolumeState, op: { offset: number; length: number }): void {
+  const last = Math.floor((op.offset + op.length - 1) / EXTENT_BYTES);
+  for (let e = Math.floor(op.offset / EXTENT_BYTES); e <= last; e++) v.unflushed.add(e);
+}
+
+/** What a flush issued now covers: every volume's writes completed since the last one. */
+function takeUnflushed(s: EngineState): Array<Set<number>> {
+  return s.volumes.map((v) => {
+    const u = v.unflushed;
+    if (u.size > 0) v.unflushed = new Set();
+    return u;
+  });
+}
+
+/**
+ * fdatasync failed: the writes it covered may be gone from the disk (the kernel drops the pages
+ * it could not write back) and the other copy may have them, so their extents are out of sync on
+ * both nodes, as after a failed write; what this node vouches for is persisted.
+ */
+function flushFailed(s: EngineState, covers: Array<Set<number>>, error: string, out: Action[]): void {
+  for (const v of s.volumes) {
+    const extents = covers[v.volume];
+    const n = extents?.size ?? 0;
+    for (const e of extents ?? []) {
+      const offset = e * EXTENT_BYTES;
+      const length = Math.min(EXTENT_BYTES, v.dataBytes - offset);
+      v.bitmap.setRange(offset, length);
+      if (connected(s)) out.push({ a: 'send', msg: { type: 'out-of-sync', volume: v.volume, offset, length } });
+    }
+    ioAlert(s, v, `flush (fdatasync) failed on the local disk of volume ${v.volume}: ${error}; ${n} extent(s) of ${EXTENT_BYTES >> 20} MiB written since the last flush are out of sync`, out);
+    persistMeta(s, v, out);
   }
 }
 
@@ -632,7 +685,7 @@ function finishFlush(s: EngineState, tok: number, out: Action[]): void {
   const f = s.flushes.get(tok);
   if (!f || !f.localDone || !f.peerDone) return;
   s.flushes.delete(tok);
-  out.push({ a: 'flush-done', id: f.id });
+  out.push({ a: 'flush-done', id: f.id, ...(f.error !== undefined ? { error: f.error } : {}) });
 }
 
 /** A peer flush covers every peer write received before it: wait for those to land. */
@@ -642,14 +695,19 @@ function checkPeerFlushes(s: EngineState, out: Action[]): void {
     const pending = [...s.diskInflight.values(), ...s.diskQueue].some((op) => op.token <= pf.watermark);
     if (pending) continue;
     pf.token = token(s);
+    pf.covers = takeUnflushed(s);
     out.push({ a: 'disk-flush', token: pf.token, volume: 0 });
   }
 }
 
-function metaDone(s: EngineState, tok: number, out: Action[]): void {
-  const then = s.metaWaits.get(tok);
+function metaDone(s: EngineState, tok: number, error: string | undefined, out: Action[]): void {
+  const wait = s.metaWaits.get(tok);
   s.metaWaits.delete(tok);
-  if (!then) return;
+  if (!wait) return;
+  const then = wait.then;
+  // The continuations below check the volume's state: once it is Failed, none of them acts as
+  // if the metadata were durable (queued writes are refused, no resync starts, no ack goes).
+  if (error !== undefined) metaFailed(s, s.volumes[wait.volume]!, error, out);
   if (then.kind === 'release-writes') {
     const waiting = s.waitingForGen;
     s.waitingForGen = [];
@@ -661,9 +719,32 @@ function metaDone(s: EngineState, tok: number, out: Action[]): void {
     const v = s.volumes[then.volume];
     if (v?.sync?.dir === 'source' && connected(s))
       out.push({ a: 'send', msg: { type: 'sync-started', volume: v.volume, bitmapUuid: formatUuid(v.meta.gi.bitmap) } });
+  } else if (then.kind === 'send-sync-finished-ack') {
+    if (connected(s) && s.volumes[then.volume]?.disk !== 'Failed') out.push({ a: 'send', msg: { type: 'sync-finished-ack', volume: then.volume } });
   } else if (then.kind === 'pr-saved' || then.kind === 'pr-ack') {
-    prMetaDone(s, then, out);
+    prMetaDone(s, then, error, out);
   }
+}
+
+/**
+ * DRBD's on-io-error detach for a metadata write that failed: what is on disk is the previous
+ * superblock (writes are crash-safe), not the state in memory, so this node can vouch for
+ * nothing any more. The volume is Failed (there is no diskless mode to go on in): it refuses
+ * I/O and promotion, the resource leaves its peer (which then treats this node as lost: its
+ * writes mark out of sync, a new generation starts), and only detach + attach after the disk
+ * is repaired bring the volume back, from its metadata as last persisted.
+ */
+function metaFailed(s: EngineState, v: VolumeState, error: string, out: Action[]): void {
+  if (v.disk === 'Failed') return;
+  setDisk(v, 'Failed');
+  s.lastError = `metadata write failed on volume ${v.volume}: ${error}; the disk is Failed: repair it, then detach and attach`;
+  out.push({ a: 'log', level: 'alert', text: s.lastError });
+  if (s.conn === 'StandAlone') return;
+  // Not a graceful parting: that would outdate the peer, whose disk is the good one.
+  s.wantConnect = false;
+  s.conn = 'StandAlone';
+  out.push({ a: 'link', op: 'stop' });
+  lostPeer(s, out);
 }
 
 // ---------------------------------------------------------------- connection
@@ -848,6 +929,9 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
       return;
     }
     case 'flush-ack': {
+      // The peer's disk failed the flush and is Outdated now: the flush completes on what this
+      // node's disk did, as DRBD completes it once the failing peer has detached.
+      if (msg.error !== undefined) out.push({ a: 'log', level: 'alert', text: `flush failed on the peer's disk (${msg.error}): the peer is Outdated until a resync` });
       const f = s.flushes.get(msg.id);
       if (f) {
         f.peerDone = true;
@@ -888,7 +972,9 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
     case 'resync-done':
       return onResyncDone(s, msg.volume, out);
     case 'sync-finished':
-      return onSyncFinished(s, msg.volume, parseUuid(msg.current), out);
+      return onSyncFinished(s, msg.volume, parseUuid(msg.current), parseUuid(msg.synced), out);
+    case 'sync-finished-ack':
+      return onSyncFinishedAck(s, msg.volume, out);
     case 'ov-request':
       return onOvRequest(s, msg.volume, msg.id, msg.offset, msg.length, out);
     case 'ov-reply':
@@ -922,6 +1008,14 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
     return decideSync(me, them);
   });
   decisions.forEach((d, i) => (decisions[i] = syncLeftoverBits(s, peer, i, d)));
+  // The decision saw through a bitmap UUID whose end-of-resync confirmation was lost; this side
+  // corrects the one it keeps, as decideSync did on both sides' copies.
+  s.volumes.forEach((v, i) => {
+    const fix = resyncEndFixup(sideGi(s.nodeId, s.role, mine.volumes[i]!), sideGi(peer.nodeId, peer.role, peer.volumes[i]!));
+    if (fix === undefined) return;
+    out.push({ a: 'log', level: 'info', text: `volume ${v.volume}: the peer finished the last resync from this node, whose confirmation was lost; bitmap UUID corrected` });
+    forgetBitmapUuid(s, v, fix, out);
+  });
 
   for (const [i, d] of decisions.entries()) {
     if (d.kind === 'split-brain') {
@@ -1161,13 +1255,17 @@ function onRsReply(s: EngineState, vol: number, id: number, offset: number, payl
   submitDiskWrite(s, { token: token(s), volume: vol, offset, length: payload.length, data: payload, fua: false, origin: { kind: 'resync', id } }, out);
 }
 
+/**
+ * The source's side of the end of a resync. Its bitmap UUID stays until the target confirms it
+ * adopted the new generation (sync-finished-ack): should the link drop before the target got
+ * sync-finished, the next handshake finds the target still at that UUID and resumes over the
+ * bitmap (rule 5/6) instead of seeing an old generation in the history (rule 7, full). Should
+ * only the confirmation be lost, sync-decision's resyncEndFixup recognises the finished target.
+ */
 function onResyncDone(s: EngineState, vol: number, out: Action[]): void {
   const v = s.volumes[vol];
   if (!v?.sync || v.sync.dir !== 'source') return;
   const g = v.meta.gi;
-  const old = g.bitmap;
-  g.bitmap = 0n;
-  pushHistory(v.meta, old);
   v.bitmap.clearAll();
   v.sync = undefined;
   v.repl = 'Established';
@@ -1175,17 +1273,38 @@ function onResyncDone(s: EngineState, vol: number, out: Action[]): void {
   v.meta.peerOutdated = false;
   v.meta.crashedPrimary = false;
   persistMeta(s, v, out);
-  out.push({ a: 'send', msg: { type: 'sync-finished', volume: vol, current: formatUuid(g.current) } });
+  out.push({ a: 'send', msg: { type: 'sync-finished', volume: vol, current: formatUuid(g.current), synced: formatUuid(g.bitmap) } });
   out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncSource)` });
 }
 
-function onSyncFinished(s: EngineState, vol: number, current: bigint, out: Action[]): void {
+function onSyncFinishedAck(s: EngineState, vol: number, out: Action[]): void {
+  const v = s.volumes[vol];
+  if (!v || v.sync) return;
+  forgetBitmapUuid(s, v, 0n, out);
+}
+
+/** The peer is at `next` now (0: at our current generation): the old bitmap UUID goes into history. */
+function forgetBitmapUuid(s: EngineState, v: VolumeState, next: bigint, out: Action[]): void {
+  const g = v.meta.gi;
+  const old = g.bitmap;
+  if (old === 0n) return;
+  g.bitmap = next;
+  pushHistory(v.meta, old);
+  persistMeta(s, v, out);
+}
+
+function onSyncFinished(s: EngineState, vol: number, current: bigint, synced: bigint, out: Action[]): void {
   const v = s.volumes[vol];
   if (!v?.sync || v.sync.dir !== 'target') return;
   const g = v.meta.gi;
   const old = g.current;
+  const oldBitmap = g.bitmap;
   g.current = current;
   g.bitmap = 0n;
+  // The source keeps `synced` until our confirmation arrives: with it in our history, a handshake
+  // that finds the confirmation lost knows this node finished that resync (resyncEndFixup).
+  pushHistory(v.meta, synced);
+  pushHistory(v.meta, oldBitmap);
   pushHistory(v.meta, old);
   v.sync = undefined;
   v.repl = 'Established';
@@ -1193,7 +1312,7 @@ function onSyncFinished(s: EngineState, vol: number, current: bigint, out: Actio
   // itself Inconsistent (rule 3 from a half-synced node to a blank one) passes on no good data.
   setDisk(v, hasData(v.peerDisk) ? v.peerDisk : 'Inconsistent');
   v.meta.crashedPrimary = false;
-  persistMeta(s, v, out);
+  persistMeta(s, v, out, { kind: 'send-sync-finished-ack', volume: v.volume });
   sendState(s, out);
   out.push({ a: 'log', level: 'info', text: `resync of volume ${vol} finished (SyncTarget)` });
   undoFinished(s, v, out);

@@ -28,6 +28,8 @@ export function toWire(m: PeerMsg): PeerMessage[] {
     case 'flush':
       return [{ type: 'Flush', volume: 0, id: m.id }];
     case 'flush-ack':
+      // A failed one is rare and carries its reason: as a control message.
+      if (m.error !== undefined) break;
       return [{ type: 'FlushAck', volume: 0, id: m.id }];
     case 'pr-set':
       return [{ type: 'PrBlob', volume: m.volume, id: m.id, blob: m.blob }];
@@ -44,8 +46,9 @@ export function toWire(m: PeerMsg): PeerMessage[] {
       return out;
     }
     default:
-      return [{ type: 'StateChangeRequest', id: 0, change: m.type, params: m as unknown as Record<string, JsonValue> }];
+      break;
   }
+  return [{ type: 'StateChangeRequest', id: 0, change: m.type, params: m as unknown as Record<string, JsonValue> }];
 }
 
 /** Reassembles chunked bitmaps; returns the machine messages a wire message completes. */

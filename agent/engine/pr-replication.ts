@@ -52,7 +52,7 @@ function maybeDone(s: EngineState, id: number, out: Action[]): void {
   const p = s.prSaves.get(id);
   if (!p || !p.localDone || p.peerDone === false) return;
   s.prSaves.delete(id);
-  out.push({ a: 'pr-done', id });
+  out.push({ a: 'pr-done', id, ...(p.error !== undefined ? { error: p.error } : {}) });
 }
 
 export function onPrSet(s: EngineState, msg: Extract<PeerMsg, { type: 'pr-set' }>, out: Action[]): void {
@@ -72,14 +72,16 @@ export function onPrAck(s: EngineState, msg: Extract<PeerMsg, { type: 'pr-ack' }
   maybeDone(s, msg.id, out);
 }
 
-export function prMetaDone(s: EngineState, then: Extract<MetaContinuation, { kind: 'pr-saved' | 'pr-ack' }>, out: Action[]): void {
+/** `error`: the superblock write failed; no acknowledgement, and a local save fails. */
+export function prMetaDone(s: EngineState, then: Extract<MetaContinuation, { kind: 'pr-saved' | 'pr-ack' }>, error: string | undefined, out: Action[]): void {
   if (then.kind === 'pr-ack') {
-    if (prLinked(s)) out.push({ a: 'send', msg: { type: 'pr-ack', volume: then.volume, id: then.id } });
+    if (prLinked(s) && error === undefined) out.push({ a: 'send', msg: { type: 'pr-ack', volume: then.volume, id: then.id } });
     return;
   }
   const p = s.prSaves.get(then.id);
   if (!p) return;
   p.localDone = true;
+  if (error !== undefined) p.error = error;
   maybeDone(s, then.id, out);
 }
 

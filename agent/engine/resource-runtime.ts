@@ -79,7 +79,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   private readonly reader = new WireReader();
   private nextId = 1;
   private readonly writeWaiters = new IdMap<{ resolve: () => void; reject: (e: Error) => void }>();
-  private readonly flushWaiters = new IdMap<{ resolve: () => void }>();
+  private readonly flushWaiters = new IdMap<{ resolve: () => void; reject: (e: Error) => void }>();
   private readonly prWaiters = new IdMap<{ resolve: () => void; reject: (e: Error) => void }>();
   private readonly adminWaiters = new IdMap<{ resolve: () => void; reject: (e: Error) => void }>();
   private readonly timer: NodeJS.Timeout;
@@ -311,19 +311,17 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         );
         return;
       case 'disk-flush':
-        Promise.all(this.stores.map((s) => s.flush())).then(
-          () => this.dispatch({ t: 'disk-flush-done', token: a.token }),
-          () => this.dispatch({ t: 'disk-flush-done', token: a.token }),
-        );
+        // Every store, even after one failed: the machine marks what each flush covered.
+        Promise.allSettled(this.stores.map((s) => s.flush())).then((results) => {
+          const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          this.dispatch({ t: 'disk-flush-done', token: a.token, ...(failed ? { error: (failed.reason as Error).message } : {}) });
+        });
         return;
       case 'persist-meta': {
         const v = this.state.volumes[a.volume]!;
         this.stores[a.volume]!.persist({ ...v.meta, gi: { ...v.meta.gi, history: [...v.meta.gi.history] } }).then(
           () => this.dispatch({ t: 'meta-done', token: a.token }),
-          (e: Error) => {
-            this.log('alert', `metadata write failed on ${this.config.volumes[a.volume]?.disk}: ${e.message}`);
-            this.dispatch({ t: 'meta-done', token: a.token });
-          },
+          (e: Error) => this.dispatch({ t: 'meta-done', token: a.token, error: `${this.config.volumes[a.volume]?.disk}: ${e.message}` }),
         );
         return;
       }
@@ -339,7 +337,8 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       case 'flush-done': {
         const f = this.flushWaiters.get(a.id);
         this.flushWaiters.delete(a.id);
-        f?.resolve();
+        if (a.error) f?.reject(new IoError(a.error, 'io'));
+        else f?.resolve();
         return;
       }
       case 'reply': {
@@ -406,8 +405,8 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       afterWrites: (done) => (this.state.protocol === 'A' ? this.link.afterQueued(done) : done()),
       flush: () => {
         const id = this.nextId++;
-        return new Promise<void>((resolve) => {
-          this.flushWaiters.set(id, { resolve });
+        return new Promise<void>((resolve, reject) => {
+          this.flushWaiters.set(id, { resolve, reject });
           this.dispatch({ t: 'app-flush', id });
         });
       },

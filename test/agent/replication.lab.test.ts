@@ -62,7 +62,8 @@ describeLab('replication between two daemons in the lab', () => {
     assert.equal(w.code, 0, w.out);
 
     const done = await jsonWhen(b, 'r0', (s) => disk(s) === 'UpToDate', 'B UpToDate', 30000);
-    const fa = await jsonWhen(a, 'r0', (s) => peerDevice(s)['peer-disk-state'] === 'UpToDate', 'A sees peer UpToDate');
+    // The bitmap UUID goes once B has confirmed the end of the resync (a moment after A sees it UpToDate).
+    const fa = await jsonWhen(a, 'r0', (s) => peerDevice(s)['peer-disk-state'] === 'UpToDate' && /^0+$/.test(s.devices[0]!.uuids.bitmap['1'] ?? ''), 'A sees peer UpToDate');
     assert.equal(uuidBase(fa.devices[0]!.uuids.current), uuidBase(done.devices[0]!.uuids.current), 'equal current UUIDs');
     assert.equal(fa.devices[0]!.uuids.bitmap['1'], '0000000000000000', "A's bitmap UUID for B is 0");
     const da = await readRange(a.path('/var/lib/drbd-tui/disks/r0-0.img'), 0, size);

@@ -3,7 +3,7 @@
 // on mirrored inputs and must reach the mirrored answer.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideSync, mirror, type SideGi, type SyncDecision } from '../../agent/sync-decision.js';
+import { decideSync, mirror, resyncEndFixup, type SideGi, type SyncDecision } from '../../agent/sync-decision.js';
 import { UUID_JUST_CREATED } from '../../agent/engine/uuid.js';
 
 const X = 0x1111_2222_3333_4444n;
@@ -172,6 +172,42 @@ describe('decideSync', () => {
     test('a peer without a disk is no better than an Inconsistent one', () => {
       assert.deepEqual(both(side(0, { disk: 'Inconsistent' }), side(1, { disk: 'Diskless' })), { kind: 'none', rule: 4 });
     });
+  });
+
+  describe('a resync whose end the source never had confirmed (its bitmap UUID kept)', () => {
+    // The source S resynced the target under bitmap UUID X and kept X, the confirmation lost.
+    const finished = (over: Partial<SideGi> = {}) => side(1, { current: Y, history: [X], ...over });
+
+    test('the target never got the end: it is still at X → rule 6, over the bitmap', () => {
+      const d = both(side(0, { current: Y, bitmapForPeer: X, history: [] }), side(1, { current: X, disk: 'Inconsistent' }));
+      assert.deepEqual(d, { kind: 'source', over: 'bitmap', rule: 6 });
+    });
+
+    test('the target adopted S\'s generation: same C, the stale bitmap UUID is seen through → no sync', () => {
+      assert.deepEqual(both(side(0, { current: Y, bitmapForPeer: X }), finished()), { kind: 'none', rule: 4 });
+    });
+
+    test('…and S wrote apart since (C moved on, the adopted one in its history) → rule 6 over the bitmap, not rule 7 full', () => {
+      const d = both(side(0, { current: Z, bitmapForPeer: X, history: [Y] }), finished());
+      assert.deepEqual(d, { kind: 'source', over: 'bitmap', rule: 6 });
+    });
+
+    test('…but a target that wrote on its own since is split brain as before', () => {
+      const d = both(side(0, { current: Z, bitmapForPeer: X, history: [Y] }), finished({ current: W, bitmapForPeer: Y, history: [Y, X] }));
+      assert.equal(d.kind, 'split-brain');
+    });
+
+    const table: Array<[string, SideGi, SideGi, bigint | undefined]> = [
+      ['no bitmap UUID', side(0, { current: Y }), finished(), undefined],
+      ['the peer never had X', side(0, { current: Y, bitmapForPeer: X }), side(1, { current: Y }), undefined],
+      ['the peer finished at my C', side(0, { current: Y, bitmapForPeer: X }), finished(), 0n],
+      ['the peer finished at a generation I left', side(0, { current: Z, bitmapForPeer: X, history: [Y] }), finished(), Y],
+      ['the peer is at a generation I never had', side(0, { current: Z, bitmapForPeer: X, history: [Y] }), finished({ current: W }), undefined],
+      ['the "was Primary" bit is ignored', side(0, { current: Y, bitmapForPeer: X | 1n }), finished({ current: Y | 1n }), 0n],
+    ];
+    for (const [what, me, peer, expected] of table) {
+      test(`resyncEndFixup: ${what}`, () => assert.equal(resyncEndFixup(me, peer), expected));
+    }
   });
 
   test('mirror swaps source and target and keeps everything else', () => {

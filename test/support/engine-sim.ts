@@ -94,6 +94,13 @@ interface SimNode {
   diskStalled: boolean;
   /** Data writes fail (EIO): completions report an error and nothing lands. */
   diskFailing: boolean;
+  /**
+   * Flushes fail (fdatasync EIO). The simulated disk has no cache, so nothing is lost: what the
+   * ledger checks is that the engine's bookkeeping of the failure keeps both copies reconcilable.
+   */
+  flushFailing: boolean;
+  /** Metadata writes fail: the persisted superblock and bitmap stay as they were. */
+  metaFailing: boolean;
 }
 
 /** One application write as the ledger sees it, per 4 KiB block. */
@@ -152,10 +159,12 @@ export class EngineSim {
   private nextReq = 1;
   private nextWriteId = 1;
   private readonly handles = new Map<number, WriteHandle>();
-  private readonly flushes = new Map<number, { done: boolean }>();
+  private readonly flushes = new Map<number, { done: boolean; error?: string }>();
   /** Reservation saves per volume, in submission order (the ledger of reservation state). */
   private readonly prLedger: PrHandle[][];
   private readonly netStalled: [boolean, boolean] = [false, false];
+  /** Message types whose next delivery the network loses (see loseNext). */
+  private readonly losing = new Set<PeerMsg['type']>();
   /** ledger[volume][block]: writes touching the block, in submission order. */
   private readonly ledger: LedgerEntry[][][];
   readonly blocks: number;
@@ -194,6 +203,8 @@ export class EngineSim {
       hot: Array.from({ length: this.opts.volumes }, () => []),
       diskStalled: false,
       diskFailing: false,
+      flushFailing: false,
+      metaFailing: false,
     };
     node.engine = this.engineFromPersisted(node);
     return node;
@@ -279,9 +290,9 @@ export class EngineSim {
   }
 
   /** An application flush (SYNCHRONIZE CACHE); `done` once the machine reports flush-done. */
-  flush(node: NodeId): { done: boolean } {
+  flush(node: NodeId): { done: boolean; error?: string } {
     const id = this.nextWriteId++;
-    const h = { done: false };
+    const h: { done: boolean; error?: string } = { done: false };
     this.flushes.set(id, h);
     this.feed(node, { t: 'app-flush', id });
     return h;
@@ -335,6 +346,24 @@ export class EngineSim {
   /** From now on this node's disk writes fail (an I/O error) until set back. */
   failDiskWrites(node: NodeId, failing: boolean): void {
     this.nodes[node].diskFailing = failing;
+  }
+
+  /** From now on this node's flushes fail until set back. */
+  failDiskFlushes(node: NodeId, failing: boolean): void {
+    this.nodes[node].flushFailing = failing;
+  }
+
+  /** From now on this node's metadata writes fail until set back. */
+  failMetaWrites(node: NodeId, failing: boolean): void {
+    this.nodes[node].metaFailing = failing;
+  }
+
+  /**
+   * The next message of this type never arrives: TCP loses nothing without the connection, so
+   * the link breaks right there (both sides see it drop) and comes back at the next tick.
+   */
+  loseNext(type: PeerMsg['type']): void {
+    this.losing.add(type);
   }
 
   /** Hold messages from `from` in the network (still FIFO, still delivered later). */
@@ -516,6 +545,7 @@ export class EngineSim {
       case 'flush-done': {
         const f = this.flushes.get(a.id);
         if (f) f.done = true;
+        if (f && a.error !== undefined) f.error = a.error;
         this.flushes.delete(a.id);
         return;
       }
@@ -574,6 +604,11 @@ export class EngineSim {
       this.feed(to, { t: 'link-down', reason: 'closed-by-peer' });
       return;
     }
+    if (this.losing.delete(w.msg.type)) {
+      this.cutLink();
+      this.cableUp = true;
+      return;
+    }
     this.feed(to, { t: 'peer', msg: w.msg });
   }
 
@@ -595,9 +630,10 @@ export class EngineSim {
         this.feed(c.node, { t: 'disk-read-done', token: c.token, data: Buffer.from(n.disks[c.volume]!.subarray(c.offset, c.offset + c.length)) });
         return;
       case 'disk-flush':
-        this.feed(c.node, { t: 'disk-flush-done', token: c.token });
+        this.feed(c.node, { t: 'disk-flush-done', token: c.token, ...(n.flushFailing ? { error: SIM_IO_ERROR } : {}) });
         return;
       case 'persist-meta': {
+        if (n.metaFailing) return this.feed(c.node, { t: 'meta-done', token: c.token, error: SIM_IO_ERROR });
         const v = n.engine.volumes[c.volume]!;
         n.persisted[c.volume] = { meta: cloneMeta(v.meta), bits: Buffer.from(v.bitmap.toBytes()) };
         this.feed(c.node, { t: 'meta-done', token: c.token });

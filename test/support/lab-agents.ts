@@ -118,7 +118,9 @@ export function inSync(agent: LabAgent, resource: string, what = 'in sync', time
       disk(s) === 'UpToDate' &&
       peerDevice(s)['peer-disk-state'] === 'UpToDate' &&
       peerDevice(s)['replication-state'] === 'Established' &&
-      peerDevice(s)['out-of-sync'] === 0,
+      peerDevice(s)['out-of-sync'] === 0 &&
+      // A source keeps its bitmap UUID until the target has confirmed the end of the resync.
+      s.devices.every((d) => Object.values(d.uuids.bitmap).every((b) => /^0+$/.test(b))),
     what,
     timeoutMs,
   );

@@ -1,9 +1,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfigDir, loadResourceFile, localHost } from '../../../agent/config/load.js';
+import { errorsForResource, loadConfigDir, loadResourceFile, localHost, MAX_RESOURCE_FILE_BYTES } from '../../../agent/config/load.js';
 import { formatConfigError } from '../../../agent/config/types.js';
 
 const DIR = 'fixtures/config/dir';
@@ -44,6 +44,20 @@ describe('loadResourceFile', () => {
     test('a missing file', async () => {
       const p = join(tmp, 'nope.yaml');
       assert.deepEqual(await loadResourceFile(p), { errors: [{ file: p, line: 1, col: 1, message: 'cannot read the file: it does not exist' }] });
+    });
+    test('a symlink to a device is refused, not read without end', async () => {
+      const p = join(tmp, 'zero.yaml');
+      symlinkSync('/dev/zero', p);
+      const r = await loadResourceFile(p);
+      assert.ok('errors' in r);
+      assert.match(r.errors[0]!.message, /^cannot read the file: it is not a regular file/);
+    });
+    test('a file larger than any resource file is refused', async () => {
+      const p = join(tmp, 'huge.yaml');
+      writeFileSync(p, Buffer.alloc(MAX_RESOURCE_FILE_BYTES + 10, 0x20));
+      const r = await loadResourceFile(p);
+      assert.ok('errors' in r);
+      assert.match(r.errors[0]!.message, /larger than/);
     });
     test('a missing config directory', async () => {
       const p = join(tmp, 'no-such-dir');
@@ -88,4 +102,18 @@ describe('localHost', () => {
     assert.deepEqual(localHost(r.config, 'ha-b'), { host: { name: 'ha-b', nodeId: 1, address: '10.77.0.12:7789', host: '10.77.0.12', port: 7789 } });
     assert.deepEqual(localHost(r.config, 'x'), { error: "this node 'x' is not one of the hosts in fixtures/config/r0.yaml: ha-a, ha-b; set --node or fix hosts" });
   });
+});
+
+describe('errorsForResource', () => {
+  const e = (file: string, message: string) => ({ file, line: 3, col: 1, message });
+  const table: Array<[string, ReturnType<typeof e>, boolean]> = [
+    ['a typo anywhere in its own file', e('/etc/drbd-tui/r1.yaml', 'protocl: unknown key'), true],
+    ['its .res file', e('/etc/drbd-tui/r1.res', 'expected ;'), true],
+    ['another resource\'s file', e('/etc/drbd-tui/r10.yaml', 'protocl: unknown key'), false],
+    ['a file that defines it twice', e('/etc/drbd-tui/other.yaml', 'resource r1 is also defined in /etc/drbd-tui/r1.yaml:1:1; keep one'), true],
+    ['a message that only mentions a longer name', e('/etc/drbd-tui/x.yaml', 'resource r10 is also defined in y'), false],
+  ];
+  for (const [what, err, match] of table) {
+    test(what, () => assert.deepEqual(errorsForResource('r1', [err]), match ? [err] : []));
+  }
 });

@@ -1,6 +1,6 @@
-// Randomized schedules against the two-node simulation: writes, discards, persistent-reservation
-// saves, link cuts and restores, ticks,
-// stalled and failing disks, switchovers and crashes in a seeded random order, with the replication
+// Randomized schedules against the two-node simulation: writes, discards, flushes, persistent-reservation
+// saves, link cuts and restores (one of them losing the end of a resync), ticks, stalled disks,
+// disks failing writes, flushes or metadata writes, switchovers and crashes in a seeded random order, with the replication
 // invariants checked after every step and full convergence checked at the end.
 //   SIM_SEED=n   replay one seed (the assertion message of a failure names it)
 //   SIM_SEEDS=n  run n seeds (a soak; default 50), from SIM_SEED_FROM (default 1)
@@ -21,8 +21,10 @@ interface Run {
   prng: Prng;
   trace: string[];
   pending: WriteHandle[];
-  /** Nodes whose disk writes fail now. */
+  /** Nodes whose disk writes, flushes, metadata writes fail now. */
   failing: Set<NodeId>;
+  flushFailing: Set<NodeId>;
+  metaFailing: Set<NodeId>;
 }
 
 function describeNode(sim: EngineSim, n: NodeId): string {
@@ -101,6 +103,33 @@ function randomWrite(run: Run): string | undefined {
   return `${discard ? 'discard' : 'write'} ${['ha-a', 'ha-b'][p]} v${vol} blocks ${first}+${len}`;
 }
 
+/**
+ * A volume whose metadata write failed is Failed until the operator repairs the disk and detaches
+ * and attaches it. Detaching cannot write clean metadata to it either, so the attach is the one
+ * after a crash (the activity log applied), which is how the sim brings it back.
+ */
+function reattachFailed(run: Run, n: NodeId): string | undefined {
+  const { sim } = run;
+  if (!sim.engine(n).volumes.some((v) => v.disk === 'Failed')) return undefined;
+  sim.crash(n, { applyInflightWrites: 'random' });
+  return `detach + attach ${['ha-a', 'ha-b'][n]} (Failed disk repaired)`;
+}
+
+/** Toggles one kind of disk fault on a node. */
+function toggleFault(run: Run, n: NodeId, kind: 'failing' | 'flushFailing' | 'metaFailing'): string {
+  const set = run[kind];
+  const on = !set.has(n);
+  if (on) set.add(n);
+  else set.delete(n);
+  const name = ['ha-a', 'ha-b'][n];
+  if (kind === 'failing') run.sim.failDiskWrites(n, on);
+  else if (kind === 'flushFailing') run.sim.failDiskFlushes(n, on);
+  else run.sim.failMetaWrites(n, on);
+  const what = { failing: 'disk writes', flushFailing: 'flushes', metaFailing: 'metadata writes' }[kind];
+  const healed = on ? undefined : kind === 'metaFailing' ? reattachFailed(run, n) : undefined;
+  return `${on ? 'fail' : 'heal'} ${what} ${name}${healed ? `; ${healed}` : ''}`;
+}
+
 function randomPrSave(run: Run): string | undefined {
   const { sim, prng } = run;
   const p = primary(sim);
@@ -115,7 +144,13 @@ function randomPrSave(run: Run): string | undefined {
 function randomStep(run: Run): string {
   const { sim, prng } = run;
   const r = prng.int(100);
-  if (r < 36) return randomWrite(run) ?? 'write skipped';
+  if (r < 34) return randomWrite(run) ?? 'write skipped';
+  if (r < 36) {
+    const p = primary(sim);
+    if (p === undefined) return 'flush skipped';
+    const f = sim.flush(p);
+    return `flush ${['ha-a', 'ha-b'][p]}${f.error ? `: ${f.error}` : ''}`;
+  }
   if (r < 40) return randomPrSave(run) ?? 'reservation save skipped';
   if (r < 55) return `events ${sim.runEvents(1 + prng.int(40))}`;
   if (r < 62) {
@@ -128,21 +163,21 @@ function randomStep(run: Run): string {
     return `tick ${ms}`;
   }
   if (r < 77) {
+    if (prng.int(4) === 0) {
+      // The link breaks just as the end of a resync crosses it.
+      const lost = prng.int(2) === 0 ? 'sync-finished' : 'sync-finished-ack';
+      sim.loseNext(lost);
+      return `the link will lose the next ${lost}`;
+    }
     if (sim.cableUp) sim.cutLink();
     else sim.restoreLink();
     return sim.cableUp ? 'restore link' : 'cut link';
   }
   if (r < 81) {
     const n = prng.int(2) as NodeId;
-    const k = prng.int(3);
-    if (k === 2) {
-      // An I/O error on every data write of that disk, until toggled back.
-      const failing = !run.failing.has(n);
-      if (failing) run.failing.add(n);
-      else run.failing.delete(n);
-      sim.failDiskWrites(n, failing);
-      return `${failing ? 'fail' : 'heal'} disk writes ${['ha-a', 'ha-b'][n]}`;
-    }
+    const k = prng.int(5);
+    // An I/O error on every data write, flush or metadata write of that disk, until toggled back.
+    if (k >= 2) return toggleFault(run, n, (['failing', 'flushFailing', 'metaFailing'] as const)[k - 2]!);
     sim.stallDisk(n, k === 0);
     return `${k === 0 ? 'stall' : 'unstall'} disk ${['ha-a', 'ha-b'][n]}`;
   }
@@ -191,8 +226,9 @@ function randomStep(run: Run): string {
   if (sim.engine(n).conn === 'StandAlone') return 'disconnect skipped';
   sim.ok(n, { cmd: 'disconnect' });
   sim.runUntilIdle();
-  sim.ok(n, { cmd: 'connect', discardMyData: false });
-  return `disconnect/connect ${['ha-a', 'ha-b'][n]}`;
+  // Refused when a metadata write failed meanwhile: the disk is Failed until it is repaired.
+  const again = sim.admin(n, { cmd: 'connect', discardMyData: false });
+  return `disconnect/connect ${['ha-a', 'ha-b'][n]}${again.ok ? '' : `: ${again.error}`}`;
 }
 
 function runSeed(seed: number): void {
@@ -200,7 +236,7 @@ function runSeed(seed: number): void {
   const prng = createPrng(seed * 7919 + 1);
   const protocol = (['C', 'C', 'B', 'A'] as const)[prng.int(4)]!;
   const sim = new EngineSim({ seed, protocol, volumes: 1 + prng.int(2), volumeBytes: (1 + prng.int(4)) << 20, maxRate: [256 * 1024, 4 << 20, 1 << 30][prng.int(3)]!, ackTimeout: 2 });
-  const run: Run = (current = { sim, prng, trace: [`protocol ${protocol}, ${sim.opts.volumes} volume(s) of ${sim.blocks} blocks, max-rate ${sim.opts.maxRate}`], pending: [], failing: new Set() });
+  const run: Run = (current = { sim, prng, trace: [`protocol ${protocol}, ${sim.opts.volumes} volume(s) of ${sim.blocks} blocks, max-rate ${sim.opts.maxRate}`], pending: [], failing: new Set(), flushFailing: new Set(), metaFailing: new Set() });
   sim.connect();
   sim.runUntilIdle();
   if (prng.int(2) === 0) {
@@ -221,8 +257,13 @@ function runSeed(seed: number): void {
   // The end: heal everything, connect, let every resync finish.
   sim.stallDisk(0, false);
   sim.stallDisk(1, false);
-  sim.failDiskWrites(0, false);
-  sim.failDiskWrites(1, false);
+  for (const n of [0, 1] as const) {
+    sim.failDiskWrites(n, false);
+    sim.failDiskFlushes(n, false);
+    sim.failMetaWrites(n, false);
+    const healed = reattachFailed(run, n);
+    if (healed) run.trace.push(healed);
+  }
   sim.restoreLink();
   sim.runUntilIdle();
   sim.connect();

@@ -321,6 +321,121 @@ describe('guards (connected, through the simulation)', () => {
     assert.ok(sim.disk(0).equals(sim.disk(1)), 'one copy again');
   });
 
+  test('a write that fails on the Primary\'s disk completes only once the peer is done with its payload', () => {
+    // The payload buffer is the application's again at write-done: the frame on the peer link
+    // must no longer read it then.
+    const sim = pair(9);
+    sim.failDiskWrites(0, true);
+    sim.stallNet(1, true);
+    const [h] = writeBlocks(sim, 0, [7]);
+    sim.runUntilIdle();
+    assert.equal(h!.done, false, 'no write-done while the peer has not acknowledged the frame');
+    sim.stallNet(1, false);
+    sim.runUntilIdle();
+    assert.equal(h!.done, true);
+    assert.ok(h!.error, 'still a failed write');
+    assert.ok(sim.engine(0).volumes[0]!.bitmap.test(7), 'the peer\'s acknowledgement does not clear the bits of a failed write');
+  });
+
+  test('a flush that fails on the Primary\'s disk fails, and what it covered is out of sync on both nodes', () => {
+    const sim = pair(10);
+    writeBlocks(sim, 0, [3]);
+    sim.runUntilIdle();
+    sim.failDiskFlushes(0, true);
+    const f = sim.flush(0);
+    sim.runUntilIdle();
+    assert.equal(f.done, true);
+    assert.match(f.error ?? '', /Input\/output error/, 'SYNCHRONIZE CACHE must not return GOOD');
+    for (const n of [0, 1] as const) assert.ok(sim.engine(n).volumes[0]!.bitmap.test(3), `out of sync on ${n}`);
+    assert.ok(sim.logs(0).some((l) => l.level === 'alert' && /flush \(fdatasync\) failed/.test(l.text)));
+    // Covered once: the next flush that works has nothing of it left to lose.
+    sim.failDiskFlushes(0, false);
+    const g = sim.flush(0);
+    sim.runUntilIdle();
+    assert.equal(g.error, undefined);
+  });
+
+  test('a flush that fails on the peer\'s disk outdates the peer; the Primary\'s flush completes on its own disk', () => {
+    const sim = pair(11);
+    writeBlocks(sim, 0, [4]);
+    sim.runUntilIdle();
+    sim.failDiskFlushes(1, true);
+    const f = sim.flush(0);
+    sim.runUntilIdle();
+    assert.equal(f.done, true);
+    assert.equal(f.error, undefined);
+    assertState(sim, 1, { disk: 'Outdated' });
+    assertState(sim, 0, { peerDisk: 'Outdated' });
+    for (const n of [0, 1] as const) assert.ok(sim.engine(n).volumes[0]!.bitmap.test(4), `out of sync on ${n}`);
+    sim.failDiskFlushes(1, false);
+    sim.ok(1, { cmd: 'disconnect' });
+    sim.runUntilIdle();
+    sim.ok(1, { cmd: 'connect', discardMyData: false });
+    sim.settle();
+    assertState(sim, 1, { disk: 'UpToDate', repl: 'Established' });
+  });
+
+  test('a metadata write that fails is not taken as persisted: the writes behind a new generation are refused and the disk is Failed', () => {
+    const sim = pair(12);
+    sim.cutLink();
+    sim.runUntilIdle();
+    const before = sim.persisted(0).meta.gi.current;
+    sim.failMetaWrites(0, true);
+    // The first write apart starts a new generation, which must be on disk before the data.
+    const [h] = writeBlocks(sim, 0, [6]);
+    sim.runUntilIdle();
+    assert.equal(h!.done, true);
+    assert.ok(h!.error, 'the write waited for a generation that never became durable');
+    assert.equal(sim.read(0, 0, 6 * BLOCK, BLOCK).equals(Buffer.alloc(BLOCK)), true, 'nothing reached the disk');
+    assert.equal(sim.persisted(0).meta.gi.current, before);
+    assertState(sim, 0, { disk: 'Failed', conn: 'StandAlone' });
+    assert.match(sim.engine(0).lastError ?? '', /metadata write failed/);
+    assert.match(sim.admin(0, { cmd: 'connect', discardMyData: false }).error ?? '', /Failed/);
+    // Repaired: detach + attach come back from what was persisted.
+    sim.failMetaWrites(0, false);
+    sim.restart(0, { connect: false });
+    assertState(sim, 0, { disk: 'UpToDate' });
+  });
+
+  test('a metadata write that fails on the Secondary leaves it Failed and apart; the Primary goes on and marks its writes', () => {
+    const sim = pair(13);
+    sim.failMetaWrites(1, true);
+    sim.ok(1, { cmd: 'disconnect' });
+    sim.runUntilIdle();
+    assertState(sim, 1, { disk: 'Failed', conn: 'StandAlone' });
+    const [h] = writeBlocks(sim, 0, [8]);
+    sim.runUntilIdle();
+    assert.equal(h!.acked, true);
+    assert.ok(sim.engine(0).volumes[0]!.bitmap.test(8));
+    sim.failMetaWrites(1, false);
+    sim.restart(1);
+    sim.settle();
+    assertState(sim, 1, { disk: 'UpToDate', repl: 'Established' });
+    assert.deepEqual(sim.ledgerMismatches(1), []);
+  });
+
+  for (const lost of ['sync-finished', 'sync-finished-ack'] as const) {
+    test(`a resync whose ${lost} is lost stays a bitmap resync of what is out of sync, not a full one`, () => {
+      const sim = pair(14, { volumeBytes: 4 * MiB });
+      sim.cutLink();
+      sim.runUntilIdle();
+      writeBlocks(sim, 0, [1, 2, 3]);
+      sim.runUntilIdle();
+      sim.loseNext(lost);
+      sim.restoreLink();
+      sim.runUntilIdle();
+      assert.equal(sim.conn, undefined, `the link broke with the ${lost}`);
+      // The source writes meanwhile: the next generation starts while the end of the resync is unconfirmed.
+      writeBlocks(sim, 0, [9], 8);
+      sim.runUntilIdle();
+      const moved = countResyncBlocks(sim, () => sim.settle());
+      assert.ok(moved <= 4, `resynced ${moved} blocks: only what the interrupted end and the new write left`);
+      assertState(sim, 1, { disk: 'UpToDate', repl: 'Established' });
+      assert.deepEqual(sim.ledgerMismatches(1), []);
+      assert.equal(sim.engine(0).volumes[0]!.meta.gi.bitmap, 0n, 'the source forgets the bitmap UUID once the target confirmed the end');
+    });
+  }
+
   test('demote is refused while an application write is still in flight', () => {
     const sim = pair(5);
     sim.stallDisk(1, true);

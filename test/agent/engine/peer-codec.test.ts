@@ -34,3 +34,11 @@ test('the handshake carries each volume\'s reservation blob (base64 in the JSON 
   };
   assert.deepEqual(roundTrip(hello), [hello]);
 });
+
+test('a flush-ack keeps its binary frame; a failed one carries its reason', () => {
+  const ok: PeerMsg = { type: 'flush-ack', id: 5 };
+  assert.deepEqual(toWire(ok).map((w) => w.type), ['FlushAck']);
+  assert.deepEqual(roundTrip(ok), [ok]);
+  const failed: PeerMsg = { type: 'flush-ack', id: 6, error: 'EIO: i/o error' };
+  assert.deepEqual(roundTrip(failed), [failed]);
+});

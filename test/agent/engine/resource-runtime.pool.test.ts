@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { payloadPool } from '../../../agent/engine/buffer-pool.js';
 import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
 import { readRange } from '../../support/files.js';
+import { injectFaults } from '../../support/faulty-disk.js';
 
 const BLOCK = 4096;
 
@@ -89,3 +90,40 @@ test('protocol C: afterWrites calls back at once (a completed write was received
   }
 });
 
+
+test('a write that fails on the Primary\'s disk keeps its pooled buffer until the peer has read the frame', async () => {
+  const p = await upToDatePair({ protocol: 'C', size: '16M' });
+  try {
+    const faults = injectFaults(p.a.stores[0]!);
+    const dev = p.a.blockDevice(0);
+    const peerLink = (p.b as unknown as { link: { pauseReceive(): void; resumeReceive(): void } }).link;
+    const len = 64 * BLOCK;
+    faults.data = true;
+    // The Secondary reads slowly: the frame of the failed write waits on the Primary's socket.
+    peerLink.pauseReceive();
+    const first = payloadPool.take(len).fill(0x11);
+    let answered = false;
+    // What the iSCSI target does: the command answers, then the buffer goes back to the pool once
+    // the device no longer reads it, and the next WRITE takes it.
+    const next = dev.write(0, first).then(
+      () => assert.fail('the write must fail on a full disk'),
+      async () => {
+        answered = true;
+        await new Promise<void>((r) => dev.afterWrites!(r));
+        payloadPool.release(first);
+        const second = payloadPool.take(len).fill(0x22);
+        await dev.write(len, second).catch(() => undefined);
+      },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(answered, false, 'no answer while the frame is still queued for the peer');
+    peerLink.resumeReceive();
+    await next;
+    await waitFor(() => p.b.state.diskInflight.size === 0, 'the Secondary to write both frames');
+    assert.equal(p.b.state.conn, 'Connected', 'the peer kept the link (no frame checksum mismatch)');
+    assert.ok((await readRange(p.diskB, 0, len)).equals(Buffer.alloc(len, 0x11)), 'the peer wrote what the failed write carried');
+    assert.ok((await readRange(p.diskB, len, len)).equals(Buffer.alloc(len, 0x22)));
+  } finally {
+    await p.close();
+  }
+});

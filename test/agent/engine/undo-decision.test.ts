@@ -111,7 +111,7 @@ describe('consistent resync target in the machine', () => {
   test('the sync finishing drops the journal', () => {
     const { s } = targetOf(meta(C_OLD, 'UpToDate'), MiB, [1]);
     step(s, { t: 'undo-opened', volume: 0 });
-    const acts = step(s, { t: 'peer', msg: { type: 'sync-finished', volume: 0, current: formatUuid(C_NEW) } });
+    const acts = step(s, { t: 'peer', msg: { type: 'sync-finished', volume: 0, current: formatUuid(C_NEW), synced: formatUuid(C_OLD) } });
     assert.ok(acts.some((a) => a.a === 'undo-drop'));
     assert.equal(s.volumes[0]!.undo, undefined);
   });
