@@ -36,6 +36,8 @@ export interface GuardResult {
   command: string;
   checks: Check[];
   destructive: boolean;
+  /** The exact text the operator must type to confirm; when absent, a destructive action takes the resource name. */
+  typeToConfirm?: string;
   /** A safer or the only remaining way forward, when this one is refused. */
   suggestion?: { action: ActionKind; text: string };
 }

@@ -30,6 +30,7 @@ import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
 import { RunbookMenu, RunbookView } from './RunbookView.js';
 import { initialUiState, uiReducer, type UiState } from './state.js';
+import { confirmationText } from './text-entry.js';
 import { Toast, toastLines } from './Toast.js';
 
 export interface AppProps {
@@ -74,11 +75,11 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const inner = Math.min(width, 80) - 4;
     const wrapped = (text: string) => Math.max(1, Math.ceil(text.length / inner));
     const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${g.suggestion.text} (f)`) : 0) + 1;
-    const dialogLines = g.checks.length + 4 + (g.allowed ? (g.destructive ? 3 : 1) : refusedLines);
+    const dialogLines = g.checks.length + 4 + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
     body = (
       <>
         <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
-        <ConfirmDialog guard={g} typed={state.overlay.typed} width={width} />
+        <ConfirmDialog guard={g} typed={state.overlay.typed} rejected={state.overlay.rejected} width={width} />
       </>
     );
   } else if (state.overlay.kind === 'runbook-menu') {
