@@ -60,7 +60,7 @@ export function confirmKey(guard: GuardResult, typed: string, input: string, key
   if (key.escape) return ui({ type: 'close' });
   if (!guard.allowed) {
     if (input === 'f' && guard.suggestion) {
-      const g = checkAction(ctx.model, guard.suggestion.action, guard.resource, guard.host);
+      const g = checkAction(ctx.model, guard.suggestion.action, guard.resource, guard.suggestion.host ?? guard.host);
       return ui({ type: 'confirm', guard: g });
     }
     if (key.return || input === 'n' || input === 'q') return ui({ type: 'close' });

@@ -231,6 +231,20 @@ describe('keys', () => {
     assert.equal(h.runs[0]!.command, 'drbd-agent connect --discard-my-data r0');
   });
 
+  test('a suggestion acts on the host it names: "promote ha-a instead" (f) opens ha-a\'s dialog', async () => {
+    let m = loadScenario('outdated-peer');
+    m = applyHostEvent(m, 0, parseEventLine('2026-11-22T04:00:00.000000+00:00 change resource name:r0 role:Secondary')!);
+    h = await renderApp(m);
+    await h.press(KEY.tab, 'p');
+    assert.match(h.text(), /Promote r0 on ha-b/);
+    assert.match(h.text(), /promote ha-a instead \(f\)/);
+    await h.press('f');
+    assert.match(h.text(), /Promote r0 on ha-a/);
+    assert.match(h.text(), /runs on ha-a: drbd-agent primary r0/);
+    await h.press('y');
+    assert.deepEqual(h.runs.map((g) => [g.hostName, g.command]), [['ha-a', 'drbd-agent primary r0']]);
+  });
+
   test('a refused promote of an Outdated survivor offers force as a destructive action (f)', async () => {
     let m = loadScenario('outdated-peer');
     m = { ...m, hosts: [{ ...m.hosts[0], reach: { state: 'unreachable', error: 'no route to host' } }, m.hosts[1]] };

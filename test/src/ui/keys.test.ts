@@ -126,6 +126,18 @@ describe('keys → intents', () => {
     assert.ok(f.type === 'ui' && f.action.type === 'confirm' && f.action.guard.action === 'target-stop');
   });
 
+  test('confirm: f opens the suggestion on the host it names', () => {
+    const ctx = ctxOf('healthy');
+    const g = checkAction(ctx.model, 'demote', 'r0', 1);
+    const elsewhere = { ...g, suggestion: { action: 'demote' as const, host: 0 as const, text: 'demote ha-a instead' } };
+    const f = confirmKey(elsewhere, '', 'f', NO, ctx);
+    assert.ok(f.type === 'ui' && f.action.type === 'confirm');
+    if (f.type === 'ui' && f.action.type === 'confirm') assert.deepEqual([f.action.guard.hostName, f.action.guard.command, f.action.guard.allowed], ['ha-a', 'drbd-agent secondary r0', true]);
+    const here = { ...g, suggestion: { action: 'demote' as const, text: 'demote' } };
+    const f2 = confirmKey(here, '', 'f', NO, ctx);
+    assert.ok(f2.type === 'ui' && f2.action.type === 'confirm' && f2.action.guard.hostName === 'ha-b', 'no host: the guard\'s own');
+  });
+
   test('log view scrolls within bounds', () => {
     const ctx = { ...ctxOf('peer-down'), logPage: 5 };
     let s: UiState = { ...initialUiState, view: 'log' };
