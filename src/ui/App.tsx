@@ -11,7 +11,8 @@
 //   HelpOverlay, ConfirmDialog, RunbookView (runbooks from src/runbooks/), Toast: functions
 //   of their props only.
 // - Nothing redraws on a timer: a frame happens when the model, the size or the UI state
-//   changes; the only timers are the frame cap (only while updates arrive) and a toast's expiry.
+//   changes; the only timers are the frame cap (only while updates arrive), a toast's expiry and
+//   the header's clock (the moment a host would count as quiet; ages while one is).
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box } from 'ink';
 import { deriveProblems } from '../cluster/problems.js';
@@ -24,7 +25,7 @@ import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { problemLines, withHostAdvice } from './host-trouble.js';
-import { useConsoleInput, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
+import { useConsoleInput, useHeaderClock, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
@@ -45,11 +46,14 @@ export interface AppProps {
   initialState?: UiState;
   /** Keyboard handling on (default); off when another component owns the input. */
   inputActive?: boolean;
+  /** A fixed clock (epoch ms) for what the header says about quiet hosts (tests); else the real one. */
+  now?: number;
 }
 
-export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true }: AppProps) {
+export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true, now: fixedNow }: AppProps) {
   const model = useThrottled(liveModel, minFrameMs);
   const { width, height } = useTerminalSize(w, h);
+  const now = useHeaderClock(model, fixedNow);
   const [state, dispatch] = useReducer(uiReducer, initialState);
   const rows = useMemo(() => resourceRows(model), [model]);
   const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
@@ -110,7 +114,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
 
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
-      <Header model={model} host={state.host} width={width} />
+      <Header model={model} host={state.host} width={width} now={now} />
       <Box flexDirection="column" flexGrow={1} overflow="hidden">
         {body}
       </Box>
