@@ -36,8 +36,10 @@ export interface GuardResult {
   command: string;
   checks: Check[];
   destructive: boolean;
-  /** A safer or the only remaining way forward, when this one is refused. */
-  suggestion?: { action: ActionKind; text: string };
+  /** The exact text the operator must type to confirm; when absent, a destructive action takes the resource name. */
+  typeToConfirm?: string;
+  /** A safer or the only remaining way forward, when this one is refused; on `host` (default: this guard's host). */
+  suggestion?: { action: ActionKind; text: string; host?: HostIndex };
 }
 
 export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'discard-my-data', 'create-md-force']);
@@ -158,7 +160,7 @@ function checkPromote(c: Ctx, force: boolean): { checks: Check[]; suggestion?: G
             text: `${c.name} holds the best remaining data of ${c.vols[0]!.resource} (${s.disk}; ${c.otherName}: ${od ?? 'unknown'}): promote with --force, a destructive action`,
           };
         } else if (od === 'UpToDate' && !otherIsPrimary(c)) {
-          suggestion = { action: 'promote', text: `${c.otherName} has UpToDate data: promote ${c.otherName} instead` };
+          suggestion = { action: 'promote', host: c.other, text: `${c.otherName} has UpToDate data: promote ${c.otherName} instead` };
         }
       }
       // Promoting while cut off from a peer that may still serve would fork the data.

@@ -29,6 +29,8 @@ export interface HostState {
   reach: Reachability;
   latencyMs?: number;
   agentVersion?: string;
+  /** When the host last sent anything (an event, a snapshot, a ping's answer), epoch ms; kept while it is unreachable. */
+  lastHeard?: number;
   view: HostView;
 }
 
@@ -104,6 +106,29 @@ export function setReachability(
 export function setLatency(m: ClusterModel, i: HostIndex, latencyMs: number): ClusterModel {
   if (m.hosts[i].latencyMs === latencyMs) return m;
   return { ...m, hosts: withHost(m, i, { ...m.hosts[i], latencyMs }) };
+}
+
+/** The links ping each host this often while it is up: a host heard from less often has gone quiet. */
+export const KEEPALIVE_MS = 5000;
+
+export function setHeard(m: ClusterModel, i: HostIndex, at: number): ClusterModel {
+  if (m.hosts[i].lastHeard === at) return m;
+  return { ...m, hosts: withHost(m, i, { ...m.hosts[i], lastHeard: at }) };
+}
+
+/**
+ * From when an up host counts as gone quiet: one keepalive after it was last heard from, plus
+ * half an interval's grace for the ping's own round trip. The link itself notices a dead
+ * connection only after several missed SSH keepalives, and says "up" until then.
+ */
+export function quietFrom(h: HostState, keepaliveMs = KEEPALIVE_MS): number | undefined {
+  return h.reach.state === 'up' && h.lastHeard !== undefined ? h.lastHeard + keepaliveMs * 1.5 : undefined;
+}
+
+/** Milliseconds since an up host was last heard from, once it has gone quiet (quietFrom); else undefined. */
+export function silentFor(h: HostState, now: number, keepaliveMs = KEEPALIVE_MS): number | undefined {
+  const from = quietFrom(h, keepaliveMs);
+  return from !== undefined && now > from ? now - h.lastHeard! : undefined;
 }
 
 export function applyHostSnapshot(m: ClusterModel, i: HostIndex, s: AgentSnapshot): ClusterModel {

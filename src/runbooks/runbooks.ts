@@ -20,6 +20,10 @@ export interface RunbookStep {
   /** A destructive variant the operator may choose instead (it requires typing the resource name). */
   forceAction?: ActionKind;
   kind: 'action' | 'confirm' | 'wait';
+  /** The exact text the operator types to confirm this step (as GuardResult.typeToConfirm); else Enter confirms. */
+  typeToConfirm?: string;
+  /** What confirming does if the operator is wrong, shown with the step. */
+  consequence?: string;
   /** Checks beyond the action's own guard, against live state. */
   preconditions(m: ClusterModel): Check[];
   /** The state that shows the step has taken effect (or was never needed). */
@@ -158,6 +162,9 @@ function failover(m: ClusterModel, resource: string, dead: HostIndex): Runbook {
         title: `confirm ${deadName} is really down (powered off or fenced)`,
         host: dead,
         kind: 'confirm',
+        // Unreachable is not down: a cut link looks the same from here, so the operator says which host he checked.
+        typeToConfirm: deadName,
+        consequence: `if ${deadName} is alive and its clients write, promoting ${survName} makes a split brain`,
         preconditions: (x) => {
           const s = first(x, resource, survivor);
           return [
@@ -167,7 +174,7 @@ function failover(m: ClusterModel, resource: string, dead: HostIndex): Runbook {
               : bad(`${survName} has lost its peer`, `${survName} is still ${s?.present ? s.connection : 'down'}: ${deadName} may still be alive`),
           ];
         },
-        doneText: 'the operator confirms (Enter)',
+        doneText: `the operator types ${deadName}`,
       },
       {
         id: 'promote',
@@ -389,7 +396,7 @@ export function stepGuard(m: ClusterModel, runbook: Runbook, step: RunbookStep, 
   if (!action) return undefined;
   const g = checkAction(m, action, runbook.resource, step.host);
   const checks = [...g.checks, ...step.preconditions(m)];
-  return { ...g, checks, allowed: checks.every((c) => c.ok) };
+  return { ...g, checks, allowed: checks.every((c) => c.ok), ...(step.typeToConfirm !== undefined ? { typeToConfirm: step.typeToConfirm } : {}) };
 }
 
 /**

@@ -2,7 +2,7 @@
 // actions go through. Every link event becomes one pure model update and one 'change'.
 import { EventEmitter } from 'node:events';
 import type { Method } from '../../agent/protocol.js';
-import { applyHostEvent, applyHostSnapshot, createModel, setLatency, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
+import { applyHostEvent, applyHostSnapshot, createModel, setHeard, setLatency, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
 import { HostLink, type HostLinkOptions } from './host-link.js';
 
 function serialize(): <T>(f: () => Promise<T>) => Promise<T> {
@@ -49,10 +49,15 @@ export class ClusterSession extends EventEmitter<{ change: [ClusterModel]; log: 
 
   #wire(i: HostIndex): void {
     const link = this.links[i];
-    link.on('state', (reach, info) => this.#update(setReachability(this.model, i, reach, { time: new Date().toISOString(), latencyMs: info.latencyMs, agentVersion: info.agentVersion })));
-    link.on('snapshot', (s) => this.#update(applyHostSnapshot(this.model, i, s)));
-    link.on('event', (e) => this.#update(applyHostEvent(this.model, i, e)));
-    link.on('latency', (ms) => this.#update(setLatency(this.model, i, ms)));
+    // Whatever the host sends is a sign of life: the header tells a quiet host from a live one by it.
+    const heard = (m: ClusterModel) => setHeard(m, i, Date.now());
+    link.on('state', (reach, info) => {
+      const m = setReachability(this.model, i, reach, { time: new Date().toISOString(), latencyMs: info.latencyMs, agentVersion: info.agentVersion });
+      this.#update(reach.state === 'up' ? heard(m) : m);
+    });
+    link.on('snapshot', (s) => this.#update(heard(applyHostSnapshot(this.model, i, s))));
+    link.on('event', (e) => this.#update(heard(applyHostEvent(this.model, i, e))));
+    link.on('latency', (ms) => this.#update(heard(setLatency(this.model, i, ms))));
     link.on('log', (l) => this.emit('log', l));
   }
 

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { AgentSnapshot, Method, StateEvent } from '../../agent/protocol.js';
 import { AGENT_VERSION } from '../../agent/version.js';
 import { PROTOCOL_VERSION } from '../../agent/protocol.js';
-import type { Reachability } from '../cluster/model.js';
+import { KEEPALIVE_MS, type Reachability } from '../cluster/model.js';
 import { AgentNotRunning, ChannelError, type AgentChannel } from './agent-channel.js';
 import { connectSsh, SshConnectError, type ConnectOptions, type SshSession } from './connect.js';
 import { DeployError, ensureAgent, type DeployOptions } from './deploy.js';
@@ -45,7 +45,7 @@ export interface HostLinkOptions extends ConnectOptions {
   readOnly: boolean;
   deploy?: Pick<DeployOptions, 'confirmReplace' | 'log' | 'local' | 'socket'>;
   backoff?: BackoffPolicy;
-  /** How often the control channel's round trip is measured while up; default 5 s. */
+  /** How often the control channel's round trip is measured while up; default KEEPALIVE_MS, which the header's silence judgement assumes. */
   latencyIntervalMs?: number;
   connect?: (alias: string, opts: ConnectOptions) => Promise<SshSession>;
 }
@@ -163,7 +163,7 @@ export class HostLink extends EventEmitter<HostLinkEvents> {
             },
             () => undefined, // a dead channel shows up as 'closed' below
           );
-        }, this.opts.latencyIntervalMs ?? 5000);
+        }, this.opts.latencyIntervalMs ?? KEEPALIVE_MS);
         this.#latencyTimer.unref();
         const why = await Promise.race([session.closed, ch.closed.then(() => new Error('the agent closed the control channel'))]);
         lost = why?.message ?? 'connection closed';

@@ -11,7 +11,8 @@
 //   HelpOverlay, ConfirmDialog, RunbookView (runbooks from src/runbooks/), Toast: functions
 //   of their props only.
 // - Nothing redraws on a timer: a frame happens when the model, the size or the UI state
-//   changes; the only timers are the frame cap (only while updates arrive) and a toast's expiry.
+//   changes; the only timers are the frame cap (only while updates arrive), a toast's expiry and
+//   the header's clock (the moment a host would count as quiet; ages while one is).
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box } from 'ink';
 import { deriveProblems } from '../cluster/problems.js';
@@ -24,12 +25,13 @@ import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { problemLines, withHostAdvice } from './host-trouble.js';
-import { useConsoleInput, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
+import { useConsoleInput, useHeaderClock, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
 import { RunbookMenu, RunbookView } from './RunbookView.js';
 import { initialUiState, uiReducer, type UiState } from './state.js';
+import { confirmationText } from './text-entry.js';
 import { Toast, toastLines } from './Toast.js';
 
 export interface AppProps {
@@ -44,11 +46,14 @@ export interface AppProps {
   initialState?: UiState;
   /** Keyboard handling on (default); off when another component owns the input. */
   inputActive?: boolean;
+  /** A fixed clock (epoch ms) for what the header says about quiet hosts (tests); else the real one. */
+  now?: number;
 }
 
-export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true }: AppProps) {
+export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true, now: fixedNow }: AppProps) {
   const model = useThrottled(liveModel, minFrameMs);
   const { width, height } = useTerminalSize(w, h);
+  const now = useHeaderClock(model, fixedNow);
   const [state, dispatch] = useReducer(uiReducer, initialState);
   const rows = useMemo(() => resourceRows(model), [model]);
   const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
@@ -74,11 +79,11 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const inner = Math.min(width, 80) - 4;
     const wrapped = (text: string) => Math.max(1, Math.ceil(text.length / inner));
     const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${g.suggestion.text} (f)`) : 0) + 1;
-    const dialogLines = g.checks.length + 4 + (g.allowed ? (g.destructive ? 3 : 1) : refusedLines);
+    const dialogLines = g.checks.length + 4 + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
     body = (
       <>
         <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
-        <ConfirmDialog guard={g} typed={state.overlay.typed} width={width} />
+        <ConfirmDialog guard={g} typed={state.overlay.typed} rejected={state.overlay.rejected} width={width} />
       </>
     );
   } else if (state.overlay.kind === 'runbook-menu') {
@@ -109,7 +114,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
 
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
-      <Header model={model} host={state.host} width={width} />
+      <Header model={model} host={state.host} width={width} now={now} />
       <Box flexDirection="column" flexGrow={1} overflow="hidden">
         {body}
       </Box>

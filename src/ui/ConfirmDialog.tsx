@@ -1,10 +1,13 @@
 import { Box, Text } from 'ink';
 import type { GuardResult } from '../cluster/guards.js';
 import { ACTION_TITLES } from './actions.js';
+import { EntryPrompt } from './EntryPrompt.js';
 import { truncate } from './format.js';
+import { confirmationText } from './text-entry.js';
 
-/** The exact command, the host it runs on, every check ✓/✗, and what confirming takes. */
-export function ConfirmDialog({ guard, typed, width }: { guard: GuardResult; typed: string; width: number }) {
+/** The exact command, the host it runs on, every check ✓/✗, and what confirming takes (y, or a text typed). */
+export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardResult; typed: string; rejected: boolean; width: number }) {
+  const expected = confirmationText(guard);
   const w = Math.min(width, 80);
   const inner = w - 4;
   const title = `${ACTION_TITLES[guard.action]} ${guard.resource} on ${guard.hostName}`;
@@ -31,20 +34,16 @@ export function ConfirmDialog({ guard, typed, width }: { guard: GuardResult; typ
           {guard.suggestion ? <Text color="yellow">→ {guard.suggestion.text} (f)</Text> : null}
           <Text dimColor>Esc close</Text>
         </>
-      ) : guard.destructive ? (
-        <>
-          <Text bold color="red" wrap="truncate">
-            {truncate(`DESTRUCTIVE. Type the resource name (${guard.resource}) and press Enter:`, inner)}
-          </Text>
-          <Text>
-            {'> '}
-            <Text bold color={guard.resource.startsWith(typed) ? undefined : 'red'}>
-              {truncate(typed, inner - 4)}
-            </Text>
-            <Text inverse> </Text>
-          </Text>
-          <Text dimColor>Esc cancel</Text>
-        </>
+      ) : expected !== undefined ? (
+        <EntryPrompt
+          label={`${guard.destructive ? 'DESTRUCTIVE. ' : ''}Type ${expected === guard.resource ? `the resource name (${expected})` : expected} and press Enter:`}
+          expected={expected}
+          typed={typed}
+          rejected={rejected}
+          keys="Esc cancel"
+          width={inner}
+          color={guard.destructive ? 'red' : 'yellow'}
+        />
       ) : (
         <Text bold wrap="truncate">
           y confirm · n/Esc cancel

@@ -1,5 +1,6 @@
 import { Text } from 'ink';
 import type { UiState } from './state.js';
+import { confirmationText } from './text-entry.js';
 
 /** A key, what it does, and whether it is always shown (the way to more help, the way out). */
 export type FooterKey = [key: string, what: string, pinned?: 'pinned'];
@@ -37,7 +38,8 @@ export function footerKeys(s: UiState): FooterKey[] {
   if (s.overlay.kind === 'confirm') {
     const g = s.overlay.guard;
     if (!g.allowed) return g.suggestion ? [['f', 'open suggestion'], ['Esc', 'close']] : [['Esc', 'close']];
-    return g.destructive ? [['type name + ⏎', 'run'], ['Esc', 'cancel']] : [['y', 'run'], ['n/Esc', 'cancel']];
+    const expected = confirmationText(g);
+    return expected !== undefined ? [[`type ${expected} ⏎`, 'run'], ['Esc', 'cancel']] : [['y', 'run'], ['n/Esc', 'cancel']];
   }
   if (s.overlay.kind === 'runbook-menu') return [['↑↓', 'choose'], ['⏎', 'open'], ['Esc', 'close', 'pinned']];
   if (s.overlay.kind === 'runbook') return [['⏎', 'run next step'], ['Esc', 'close', 'pinned']];

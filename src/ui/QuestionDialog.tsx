@@ -2,6 +2,7 @@
 // passphrase, replacing an agent of another version): a view and its input, nothing else.
 import { useRef, useState } from 'react';
 import { Box, Text, useInput, type Key } from 'ink';
+import { textEntry, type EntryKey } from './text-entry.js';
 
 export interface Question {
   title: string;
@@ -45,17 +46,16 @@ export function questionHeight(question: Question, width: number): number {
 }
 
 /** What a key does to an open question (pure): answers it, changes the secret typed so far, or nothing. */
-export function questionKey(question: Question, typed: string, input: string, key: Partial<Pick<Key, 'return' | 'escape' | 'backspace' | 'delete'>>): { answer: string | boolean } | { typed: string } | undefined {
+export function questionKey(question: Question, typed: string, input: string, key: EntryKey & Partial<Pick<Key, 'escape'>>): { answer: string | boolean } | { typed: string } | undefined {
   if (question.kind === 'yes-no') {
     if (input === 'y' || input === 'Y') return { answer: true };
     if (input === 'n' || input === 'N' || key.escape) return { answer: false };
     return undefined;
   }
-  if (key.return) return { answer: typed };
   if (key.escape) return { answer: false };
-  if (key.backspace || key.delete) return { typed: typed.slice(0, -1) };
-  if (input) return { typed: typed + input };
-  return undefined;
+  const e = textEntry(typed, input, key);
+  if (e.submit) return { answer: e.text };
+  return e.text === typed ? undefined : { typed: e.text };
 }
 
 /**

@@ -2,7 +2,9 @@ import { Box, Text } from 'ink';
 import type { ClusterModel } from '../cluster/model.js';
 import { buildRunbook, runbookProgress, type RunbookChoice, type StepStatus } from '../runbooks/runbooks.js';
 import type { Overlay } from './state.js';
+import { EntryPrompt } from './EntryPrompt.js';
 import { truncate } from './format.js';
+import { confirmationText } from './text-entry.js';
 
 /** `r`: the runbooks that apply to the resource now; the model decides which. */
 export function RunbookMenu({ resource, choices, cursor, width }: { resource: string; choices: RunbookChoice[]; cursor: number; width: number }) {
@@ -37,8 +39,10 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
   const p = runbookProgress(rb, model, overlay.completed, overlay.force);
   const step = p.next === undefined ? undefined : rb.steps[p.next];
   const g = p.guard;
-  // Border (2), title, steps, blank, step header, command, refusal/prompt (2), hint.
-  const checkRoom = Math.max(1, height - 2 - 1 - rb.steps.length - 1 - 2 - 2 - 1);
+  const expected = step && p.ready && !overlay.busy ? confirmationText(g ?? step) : undefined;
+  const consequence = step?.consequence;
+  // Border (2), title, steps, blank, step header, command, consequence, refusal/prompt (2), hint.
+  const checkRoom = Math.max(1, height - 2 - 1 - rb.steps.length - 1 - 2 - (consequence ? 1 : 0) - 2 - 1);
   const checks = p.checks.length > checkRoom ? [...p.checks.filter((c) => !c.ok), ...p.checks.filter((c) => c.ok)].slice(0, checkRoom) : p.checks;
   const refusedReason = p.checks.find((c) => !c.ok)?.reason;
   return (
@@ -67,7 +71,7 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
                 ? `runs on ${g.hostName}: ${g.command}`
                 : step.kind === 'wait'
                   ? `waiting for ${step.doneText} on ${model.hosts[step.host].name}`
-                  : `on ${model.hosts[step.host].name}: no command; ⏎ confirms`,
+                  : `on ${model.hosts[step.host].name}: no command; ${step.typeToConfirm !== undefined ? `typing ${step.typeToConfirm} confirms` : '⏎ confirms'}`,
               inner,
             )}
           </Text>
@@ -76,6 +80,11 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
               {truncate(`${c.ok ? '✓' : '✗'} ${c.text}${c.reason ? ` — ${c.reason}` : ''}`, inner)}
             </Text>
           ))}
+          {consequence ? (
+            <Text bold color="yellow" wrap="truncate">
+              {truncate(`⚠ ${consequence}`, inner)}
+            </Text>
+          ) : null}
           {step.kind === 'wait' ? (
             <Text dimColor wrap="truncate">
               {truncate('the next step appears when the live state gets there · Esc close', inner)}
@@ -89,15 +98,16 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
                 {truncate(`${step.forceAction ? 'Tab --force variant · ' : ''}Esc close`, inner)}
               </Text>
             </>
-          ) : g?.destructive ? (
-            <>
-              <Text bold color="red" wrap="truncate">
-                {truncate(`DESTRUCTIVE. Type ${overlay.resource} and press Enter: > ${overlay.typed}▏`, inner)}
-              </Text>
-              <Text dimColor wrap="truncate">
-                {truncate(`${step.forceAction ? 'Tab plain variant · ' : ''}Esc close`, inner)}
-              </Text>
-            </>
+          ) : expected !== undefined ? (
+            <EntryPrompt
+              label={`${g?.destructive ? 'DESTRUCTIVE. ' : ''}Type ${expected} and press Enter:`}
+              expected={expected}
+              typed={overlay.typed}
+              rejected={overlay.rejected}
+              keys={`${overlay.force ? 'Tab plain variant · ' : step.forceAction ? 'Tab --force variant · ' : ''}Esc close`}
+              width={inner}
+              color={g?.destructive ? 'red' : 'yellow'}
+            />
           ) : (
             <Text bold wrap="truncate">
               {truncate(`${overlay.busy ? 'running…' : '⏎ run this step'}${step.forceAction ? ' · Tab --force variant' : ''} · Esc close`, inner)}

@@ -36,6 +36,25 @@ export function fmtEta(s: number | undefined): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/** How long ago, in the unit that matters at that age: `12 s`, `4 min`, `3 h`. */
+export function fmtAge(ms: number): string {
+  const t = Math.max(0, ms);
+  if (t < MINUTE) return `${Math.floor(t / SECOND)} s`;
+  if (t < HOUR) return `${Math.floor(t / MINUTE)} min`;
+  return `${Math.floor(t / HOUR)} h`;
+}
+
+/** Milliseconds until fmtAge(ms) reads differently. */
+export function untilAgeChanges(ms: number): number {
+  const t = Math.max(0, ms);
+  const unit = t < MINUTE ? SECOND : t < HOUR ? MINUTE : HOUR;
+  return unit - (t % unit);
+}
+
 export function fmtKiB(k: number): string {
   if (k < 1024) return `${k} KiB`;
   if (k < 1024 * 1024) return `${(k / 1024).toFixed(1)} MiB`;

@@ -2,7 +2,9 @@
 // models, the outcome-toast timer and the keyboard. Everything they decide is in pure modules.
 import { useEffect, useRef, useState } from 'react';
 import { useInput, useStdout } from 'ink';
+import type { ClusterModel } from '../cluster/model.js';
 import type { ConsoleActions } from './actions.js';
+import { headerChangeAt } from './Header.js';
 import { keyIntent, type KeyContext } from './keys.js';
 import { uiReducer, type UiAction, type UiState } from './state.js';
 
@@ -44,6 +46,23 @@ export function useThrottled<T>(value: T, ms: number): T {
     return () => clearTimeout(t);
   }, [value, ms]);
   return ms <= 0 ? value : shown;
+}
+
+/**
+ * The time the header reads (a fixed one in tests): taken at each frame, plus one frame at the
+ * moment its words would change with time alone (a host going quiet, an age moving on). While
+ * every host is heard from in time that is one timer, re-armed by each sign of life; nothing ticks.
+ */
+export function useHeaderClock(model: ClusterModel, fixed?: number): number {
+  const [, setTick] = useState(0);
+  const now = fixed ?? Date.now();
+  const at = fixed === undefined ? headerChangeAt(model.hosts, now) : undefined;
+  useEffect(() => {
+    if (at === undefined) return;
+    const t = setTimeout(() => setTick((n) => n + 1), Math.max(0, at - Date.now()));
+    return () => clearTimeout(t);
+  }, [at]);
+  return now;
 }
 
 export const TOAST_MS = 6000;

@@ -5,6 +5,7 @@ import { checkAction, targetToggle, type ActionKind, type GuardResult } from '..
 import type { ClusterModel, ResourceRow } from '../cluster/model.js';
 import { applicableRunbooks, buildRunbook, runbookProgress } from '../runbooks/runbooks.js';
 import type { Overlay, UiAction, UiState } from './state.js';
+import { confirmationText, textEntry } from './text-entry.js';
 
 export type Intent =
   | { type: 'ui'; action: UiAction }
@@ -44,26 +45,34 @@ function guardFor(kind: ActionKind | 'target-toggle', s: UiState, ctx: KeyContex
   return checkAction(ctx.model, action, row.resource, s.host);
 }
 
-/** The confirmation dialog's keys: y for ordinary, the exact resource name + Enter for destructive ones. */
+/**
+ * Typing toward `expected`: Enter on the exact text gives `done`; Enter on anything else says
+ * so on screen (never a silent no-op); other input edits the text.
+ */
+function typedKey(expected: string, typed: string, input: string, key: Key, done: Intent): Intent {
+  const e = textEntry(typed, input, key);
+  if (e.submit) return e.text === expected ? done : ui({ type: 'entry', text: e.text, rejected: true });
+  return e.text === typed ? none : ui({ type: 'entry', text: e.text, rejected: false });
+}
+
+/** The confirmation dialog's keys: y for ordinary actions, the exact confirmation text + Enter where one is needed. */
 export function confirmKey(guard: GuardResult, typed: string, input: string, key: Key, ctx: KeyContext): Intent {
   if (key.escape) return ui({ type: 'close' });
   if (!guard.allowed) {
     if (input === 'f' && guard.suggestion) {
-      const g = checkAction(ctx.model, guard.suggestion.action, guard.resource, guard.host);
+      const g = checkAction(ctx.model, guard.suggestion.action, guard.resource, guard.suggestion.host ?? guard.host);
       return ui({ type: 'confirm', guard: g });
     }
     if (key.return || input === 'n' || input === 'q') return ui({ type: 'close' });
     return none;
   }
-  if (!guard.destructive) {
+  const expected = confirmationText(guard);
+  if (expected === undefined) {
     if (input === 'y' || input === 'Y') return { type: 'run', guard };
     if (input === 'n' || input === 'N' || key.return || input === 'q') return ui({ type: 'close' });
     return none;
   }
-  if (key.return) return typed === guard.resource ? { type: 'run', guard } : none;
-  if (key.backspace || key.delete) return ui({ type: 'backspace' });
-  if (input && !key.ctrl && !key.meta && !/[\r\n\t]/.test(input)) return ui({ type: 'type', text: input });
-  return none;
+  return typedKey(expected, typed, input, key, { type: 'run', guard });
 }
 
 export function runbookMenuKey(o: Extract<Overlay, { kind: 'runbook-menu' }>, input: string, key: Key): Intent {
@@ -75,7 +84,7 @@ export function runbookMenuKey(o: Extract<Overlay, { kind: 'runbook-menu' }>, in
   return none;
 }
 
-/** Enter runs the next step only when its checks pass; destructive steps need the resource name typed first. */
+/** Enter runs the next step only when its checks pass; a step that needs a text typed (resource or host name) takes it first. */
 export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: string, key: Key, ctx: KeyContext): Intent {
   if (key.escape) return ui({ type: 'close' });
   const rb = buildRunbook(ctx.model, o.choice.id, o.resource, o.choice.host);
@@ -83,16 +92,11 @@ export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: stri
   const step = p.next === undefined ? undefined : rb.steps[p.next];
   if (!step) return key.return ? ui({ type: 'close' }) : none;
   if (key.tab) return step.forceAction ? ui({ type: 'runbook-force' }) : none;
-  const typing = p.ready && p.guard?.destructive === true;
-  if (key.return) {
-    if (o.busy || !p.ready) return none;
-    if (typing && o.typed !== o.resource) return none;
-    return p.guard ? { type: 'run-step', guard: p.guard, stepId: step.id } : ui({ type: 'runbook-step-done', id: step.id });
-  }
-  if (!typing) return none;
-  if (key.backspace || key.delete) return ui({ type: 'backspace' });
-  if (input && !key.ctrl && !key.meta && !/[\r\n\t]/.test(input)) return ui({ type: 'type', text: input });
-  return none;
+  if (o.busy || !p.ready) return none;
+  const run: Intent = p.guard ? { type: 'run-step', guard: p.guard, stepId: step.id } : ui({ type: 'runbook-step-done', id: step.id });
+  const expected = confirmationText(p.guard ?? step);
+  if (expected === undefined) return key.return ? run : none;
+  return typedKey(expected, o.typed, input, key, run);
 }
 
 export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext): Intent {

@@ -9,15 +9,18 @@ export type View = 'overview' | 'detail' | 'log';
 export type Overlay =
   | { kind: 'none' }
   | { kind: 'help' }
-  /** `typed` is what the operator typed so far (destructive actions need the resource name). */
-  | { kind: 'confirm'; guard: GuardResult; typed: string }
+  /**
+   * `typed` is what the operator typed so far (destructive actions need the resource name);
+   * `rejected`: Enter was pressed on it and it does not match.
+   */
+  | { kind: 'confirm'; guard: GuardResult; typed: string; rejected: boolean }
   /** `r`: the runbooks that apply to the selected resource. */
   | { kind: 'runbook-menu'; resource: string; choices: RunbookChoice[]; cursor: number }
   /**
-   * A runbook in progress: the steps the operator completed (by id), the resource name typed
-   * for a destructive step, whether the step's --force variant is chosen, and whether a step runs now.
+   * A runbook in progress: the steps the operator completed (by id), the text typed for a step
+   * that needs one (as in 'confirm'), whether the step's --force variant is chosen, and whether a step runs now.
    */
-  | { kind: 'runbook'; resource: string; choice: RunbookChoice; completed: string[]; typed: string; force: boolean; busy: boolean };
+  | { kind: 'runbook'; resource: string; choice: RunbookChoice; completed: string[]; typed: string; rejected: boolean; force: boolean; busy: boolean };
 
 export interface Toast {
   id: number;
@@ -43,8 +46,8 @@ export type UiAction =
   | { type: 'view'; view: View }
   | { type: 'help' }
   | { type: 'confirm'; guard: GuardResult }
-  | { type: 'type'; text: string }
-  | { type: 'backspace' }
+  /** The typed text of the open confirmation or runbook step is now `text`. */
+  | { type: 'entry'; text: string; rejected: boolean }
   | { type: 'close' }
   | { type: 'toast'; kind: Toast['kind']; text: string }
   | { type: 'toast-dismiss'; id: number }
@@ -69,11 +72,9 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'help':
       return { ...s, overlay: s.overlay.kind === 'help' ? { kind: 'none' } : { kind: 'help' } };
     case 'confirm':
-      return { ...s, overlay: { kind: 'confirm', guard: a.guard, typed: '' } };
-    case 'type':
-      return s.overlay.kind === 'confirm' || s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, typed: s.overlay.typed + a.text } } : s;
-    case 'backspace':
-      return s.overlay.kind === 'confirm' || s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, typed: s.overlay.typed.slice(0, -1) } } : s;
+      return { ...s, overlay: { kind: 'confirm', guard: a.guard, typed: '', rejected: false } };
+    case 'entry':
+      return s.overlay.kind === 'confirm' || s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, typed: a.text, rejected: a.rejected } } : s;
     case 'runbook-menu':
       return { ...s, overlay: { kind: 'runbook-menu', resource: a.resource, choices: a.choices, cursor: 0 } };
     case 'menu-move':
@@ -81,14 +82,14 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, overlay: { ...s.overlay, cursor: Math.max(0, Math.min(s.overlay.choices.length - 1, s.overlay.cursor + a.delta)) } };
     case 'runbook-open':
       if (s.overlay.kind !== 'runbook-menu') return s;
-      return { ...s, overlay: { kind: 'runbook', resource: s.overlay.resource, choice: a.choice, completed: [], typed: '', force: false, busy: false } };
+      return { ...s, overlay: { kind: 'runbook', resource: s.overlay.resource, choice: a.choice, completed: [], typed: '', rejected: false, force: false, busy: false } };
     case 'runbook-force':
-      return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, force: !s.overlay.force, typed: '' } } : s;
+      return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, force: !s.overlay.force, typed: '', rejected: false } } : s;
     case 'runbook-busy':
       return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, busy: a.busy } } : s;
     case 'runbook-step-done':
       if (s.overlay.kind !== 'runbook') return s;
-      return { ...s, overlay: { ...s.overlay, completed: [...s.overlay.completed, a.id], typed: '', force: false, busy: false } };
+      return { ...s, overlay: { ...s.overlay, completed: [...s.overlay.completed, a.id], typed: '', rejected: false, force: false, busy: false } };
     case 'close':
       return { ...s, overlay: { kind: 'none' } };
     case 'toast':

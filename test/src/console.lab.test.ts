@@ -165,6 +165,26 @@ describeLab('the console in a terminal against the lab', () => {
     for (const a of agents) assert.equal((await a.json('r0')).role, 'Secondary');
   });
 
+  test('a cut link: the host shows "not heard for N s" well before SSH gives up on it, and up again once the link is back', async (t) => {
+    if (skip) return t.skip(skip);
+    // OpenSSH's default keepalive (none; the console's own 5 s, 3 missed): the link says "up" for ~20 s after the cut.
+    const quiet = await open('quiet', ['--read-only', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
+    await quiet.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 30_000);
+    const t0 = Date.now();
+    lab.b.cutLink();
+    try {
+      const s = await quiet.waitFor('ha-b not heard from', (x) => /◌ ha-b not heard for \d+ s/.test(x), 15_000);
+      t.diagnostic(`ha-b shown quiet after ${Date.now() - t0} ms`);
+      assert.match(s, /ha-a up/);
+      assert.doesNotMatch(s, /ha-b up/);
+    } finally {
+      lab.b.restoreLink();
+    }
+    await quiet.waitFor('ha-b up again', (x) => /ha-b up/.test(x), 60_000);
+    await quiet.keys('q', { literal: true });
+    assert.equal(await quiet.waitExit(15_000), 0);
+  });
+
   test('--read-only refuses p with the read-only reason and changes nothing on the hosts', async (t) => {
     if (skip) return t.skip(skip);
     const before = await Promise.all(agents.map((a) => a.json('r0')));

@@ -1,6 +1,7 @@
 // `drbd-tui demo` in a real terminal (tmux), as an operator would try it: the built console
 // (dist/cli.js) shows both demo hosts and the initial sync with its progress, `q` quits with
-// exit code 0 and the demo's agents, watchdogs and temp dir are gone. No root needed.
+// exit code 0 and the demo's agents, watchdogs and temp dir are gone; a typed confirmation
+// takes keys as a terminal sends them in one burst. No root needed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -81,6 +82,37 @@ describe('drbd-tui demo in a terminal', () => {
     const deadline = Date.now() + 5_000;
     while (processesMentioning(demoDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(processesMentioning(demoDir), [], 'no demo agent or watchdog left');
+  });
+
+  test('a typed confirmation takes what a real terminal sends in one burst: "r1⏎" says it does not match, Backspaces and Delete erase, "r0⏎" runs', async (t) => {
+    if (skip) return t.skip(skip);
+    const tmp = join(work, 'tmp-typed');
+    mkdirSync(tmp);
+    const typing = await openTerminal({ argv: ['env', `TMPDIR=${tmp}`, process.execPath, CLI, 'demo'], cwd: ROOT, exitFile: join(work, 'exit-typed'), width: 100, height: 30 });
+    try {
+      await typing.waitFor('both hosts up', (s) => /ha-a up/.test(s) && /ha-b up/.test(s) && /r0\/0/.test(s), 30_000);
+      // Disconnect ha-b, so that connecting it with --discard-my-data is allowed (and destructive).
+      await typing.keys('Tab');
+      await typing.keys('d', { literal: true });
+      await typing.waitFor('the disconnect dialog', (s) => /Disconnect r0 on ha-b/.test(s));
+      await typing.keys('y', { literal: true });
+      await typing.waitFor('ha-b disconnected', (s) => /✔ ha-b: drbd-agent disconnect r0: done/.test(s), 20_000);
+      await typing.keys('X', { literal: true });
+      await typing.waitFor('the typed confirmation', (s) => /DESTRUCTIVE\. Type the resource name \(r0\)/.test(s));
+
+      // Each keys() below is ONE send-keys: the console reads the burst in one read.
+      await typing.keys('r1\r', { literal: true });
+      await typing.waitFor('the mismatch after Enter', (s) => /✗ "r1" does not match r0: type r0 exactly/.test(s));
+      await typing.keys('\x7f\x7f\x7fzz\x7f\x7f\x07r0x\x1b[3~', { literal: true });
+      await typing.waitFor('r0 typed, the rest erased', (s) => /> r0 /.test(s) && /✓ r0: Enter to confirm/.test(s));
+      await typing.keys('\x15r0\r', { literal: true });
+      await typing.waitFor('the destructive connect run', (s) => /✔ ha-b: drbd-agent connect --discard-my-data r0: done/.test(s), 20_000);
+
+      await typing.keys('q', { literal: true });
+      assert.equal(await typing.waitExit(20_000), 0);
+    } finally {
+      await typing.kill();
+    }
   });
 
   test('closing the terminal (SIGHUP, then EIO on the next frame) still cleans up', async (t) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
 import { agentRequest, MSG } from '../../../src/cluster/guards.js';
-import { applicableRunbooks, buildRunbook, runbookProgress, splitBrainChanges } from '../../../src/runbooks/runbooks.js';
+import { applicableRunbooks, buildRunbook, runbookProgress, splitBrainChanges, stepGuard } from '../../../src/runbooks/runbooks.js';
 import { loadScenario } from '../cluster/fixtures.js';
 
 function apply(m: ClusterModel, host: HostIndex, ...lines: string[]): ClusterModel {
@@ -91,6 +91,9 @@ describe('runbooks: failover', () => {
     assert.equal(p.next, 0);
     assert.equal(p.guard, undefined);
     assert.equal(p.ready, true, JSON.stringify(p.checks));
+    // Unreachable is not down: the operator types the name of the host he made sure is off.
+    assert.equal(rb.steps[0]!.typeToConfirm, 'ha-a');
+    assert.equal(rb.steps[0]!.consequence, 'if ha-a is alive and its clients write, promoting ha-b makes a split brain');
     p = runbookProgress(rb, m, ['confirm-down']);
     assert.equal(p.guard?.command, 'drbd-agent primary r0');
     assert.equal(p.guard?.hostName, 'ha-b');
@@ -108,6 +111,16 @@ describe('runbooks: failover', () => {
     const p = runbookProgress(buildRunbook(m, 'failover', 'r0', 0), m, []);
     assert.equal(p.ready, false);
     assert.match(p.checks.find((c) => !c.ok)!.reason!, /may still be alive/);
+  });
+});
+
+describe('runbooks: a step\'s typeToConfirm', () => {
+  test('reaches the step\'s guard, so the dialog asks for that text', () => {
+    const m = powerLoss();
+    const rb = buildRunbook(m, 'failover', 'r0', 0);
+    const promote = rb.steps.find((s) => s.id === 'promote')!;
+    assert.equal(stepGuard(m, rb, promote)?.typeToConfirm, undefined);
+    assert.equal(stepGuard(m, rb, { ...promote, typeToConfirm: 'ha-b' })?.typeToConfirm, 'ha-b');
   });
 });
 

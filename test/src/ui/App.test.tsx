@@ -211,6 +211,40 @@ describe('keys', () => {
     assert.equal(h.runs[0]!.destructive, true);
   });
 
+  test('typed confirmation under a real terminal\'s reads: name and Enter in one read, Backspace bursts, a mismatch shown', async () => {
+    h = await renderApp(loadScenario('split-brain'));
+    await h.press(KEY.tab, 'X');
+    assert.match(h.text(), /type r0, then Enter/);
+    await h.press('r1');
+    assert.match(h.text(), /> r1/);
+    assert.match(h.text(), /✗ does not match r0/);
+    await h.press(KEY.enter);
+    assert.match(h.text(), /✗ "r1" does not match r0: type r0 exactly/, 'Enter on a mismatch says so');
+    assert.equal(h.runs.length, 0);
+    await h.press('xy\x7f\x7f\x7f', '\x07\x00');
+    assert.match(h.text(), /> r /, 'three Backspaces in one read erase three characters; controls add nothing');
+    await h.press('\x1b[3~');
+    assert.match(h.text(), /> {2}/, 'Delete erases too');
+    assert.match(h.text(), /type r0, then Enter/, 'the mismatch goes once the text could still become r0');
+    await h.press('r0\r');
+    assert.equal(h.runs.length, 1, 'r0 and Enter in one read run it');
+    assert.equal(h.runs[0]!.command, 'drbd-agent connect --discard-my-data r0');
+  });
+
+  test('a suggestion acts on the host it names: "promote ha-a instead" (f) opens ha-a\'s dialog', async () => {
+    let m = loadScenario('outdated-peer');
+    m = applyHostEvent(m, 0, parseEventLine('2026-11-22T04:00:00.000000+00:00 change resource name:r0 role:Secondary')!);
+    h = await renderApp(m);
+    await h.press(KEY.tab, 'p');
+    assert.match(h.text(), /Promote r0 on ha-b/);
+    assert.match(h.text(), /promote ha-a instead \(f\)/);
+    await h.press('f');
+    assert.match(h.text(), /Promote r0 on ha-a/);
+    assert.match(h.text(), /runs on ha-a: drbd-agent primary r0/);
+    await h.press('y');
+    assert.deepEqual(h.runs.map((g) => [g.hostName, g.command]), [['ha-a', 'drbd-agent primary r0']]);
+  });
+
   test('a refused promote of an Outdated survivor offers force as a destructive action (f)', async () => {
     let m = loadScenario('outdated-peer');
     m = { ...m, hosts: [{ ...m.hosts[0], reach: { state: 'unreachable', error: 'no route to host' } }, m.hosts[1]] };

@@ -35,6 +35,13 @@ describe('QuestionDialog', () => {
     assert.deepEqual(questionKey(SECRET, 'ab', '', { escape: true }), { answer: false });
   });
 
+  test('questionKey: a secret pasted with its Enter, Backspace bursts and control characters, as one read each', () => {
+    assert.deepEqual(questionKey(SECRET, '', 'pass word\r', {}), { answer: 'pass word' });
+    assert.deepEqual(questionKey(SECRET, 'abcd', '\x7f\x7f', {}), { typed: 'ab' });
+    assert.deepEqual(questionKey(SECRET, 'ab', '\x00\x07\t', {}), undefined, 'nothing invisible is added to the secret');
+    assert.deepEqual(questionKey(SECRET, 'ab', 'u', { ctrl: true }), { typed: '' });
+  });
+
   test('a key pressed as soon as the question is drawn answers it', async () => {
     const answers: Array<string | boolean> = [];
     let inst!: ReturnType<typeof render>;

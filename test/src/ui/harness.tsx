@@ -27,7 +27,7 @@ export interface Harness {
 
 export async function renderApp(
   model: ClusterModel,
-  opts: { width?: number; height?: number; outcome?: ActionOutcome | Promise<ActionOutcome>; initialState?: UiState; minFrameMs?: number } = {},
+  opts: { width?: number; height?: number; outcome?: ActionOutcome | Promise<ActionOutcome>; initialState?: UiState; minFrameMs?: number; now?: number } = {},
 ): Promise<Harness> {
   const runs: GuardResult[] = [];
   const h = { quits: 0 };
@@ -41,7 +41,7 @@ export async function renderApp(
     },
   };
   const el = (m: ClusterModel) => (
-    <App model={m} actions={actions} width={opts.width ?? 80} height={opts.height ?? 24} minFrameMs={opts.minFrameMs ?? 0} initialState={opts.initialState} />
+    <App model={m} actions={actions} width={opts.width ?? 80} height={opts.height ?? 24} minFrameMs={opts.minFrameMs ?? 0} initialState={opts.initialState} now={opts.now} />
   );
   let inst!: ReturnType<typeof render>;
   await act(async () => {

@@ -93,10 +93,25 @@ describe('keys → intents', () => {
     assert.deepEqual(confirmKey(demote, '', 'x', NO, ctx), { type: 'none' });
     const discard = checkAction(ctx.model, 'discard-my-data', 'r0', 1);
     assert.equal(discard.allowed, true);
-    assert.deepEqual(confirmKey(discard, '', 'y', NO, ctx), { type: 'ui', action: { type: 'type', text: 'y' } });
-    assert.deepEqual(confirmKey(discard, 'r', '\r', k({ return: true }), ctx), { type: 'none' });
+    const entry = (text: string, rejected = false) => ({ type: 'ui', action: { type: 'entry', text, rejected } });
+    assert.deepEqual(confirmKey(discard, '', 'y', NO, ctx), entry('y'));
+    assert.deepEqual(confirmKey(discard, 'r', '\r', k({ return: true }), ctx), entry('r', true), 'Enter on a prefix says it does not match');
     assert.deepEqual(confirmKey(discard, 'r0', '\r', k({ return: true }), ctx), { type: 'run', guard: discard });
+    assert.deepEqual(confirmKey(discard, '', 'r0\r', NO, ctx), { type: 'run', guard: discard }, 'name and Enter in one read');
+    assert.deepEqual(confirmKey(discard, '', 'r1\r', NO, ctx), entry('r1', true));
+    assert.deepEqual(confirmKey(discard, 'r0xx', '\x7f\x7f', NO, ctx), entry('r0'), 'two Backspaces in one read');
+    assert.deepEqual(confirmKey(discard, 'r0', '', k({ upArrow: true }), ctx), { type: 'none' });
     assert.deepEqual(confirmKey(discard, 'r0', '', k({ escape: true }), ctx), { type: 'ui', action: { type: 'close' } });
+  });
+
+  test('confirm: a guard that names the text to type (typeToConfirm) takes that text, destructive or not', () => {
+    const ctx = ctxOf('split-brain');
+    const discard = { ...checkAction(ctx.model, 'discard-my-data', 'r0', 1), typeToConfirm: 'ha-a' };
+    assert.deepEqual(confirmKey(discard, '', 'r0\r', NO, ctx), { type: 'ui', action: { type: 'entry', text: 'r0', rejected: true } });
+    assert.deepEqual(confirmKey(discard, '', 'ha-a\r', NO, ctx), { type: 'run', guard: discard });
+    const demote = { ...checkAction(ctx.model, 'demote', 'r0', 0), typeToConfirm: 'ha-b' };
+    assert.deepEqual(confirmKey(demote, '', 'y', NO, ctx), { type: 'ui', action: { type: 'entry', text: 'y', rejected: false } }, 'y is typing, not a yes');
+    assert.deepEqual(confirmKey(demote, 'ha-b', '', k({ return: true }), ctx), { type: 'run', guard: demote });
   });
 
   test('confirm: a refused action never runs; f opens the suggestion', () => {
@@ -109,6 +124,18 @@ describe('keys → intents', () => {
     const held = checkAction(iscsi.model, 'demote', 'r0', 0);
     const f = confirmKey(held, '', 'f', NO, iscsi);
     assert.ok(f.type === 'ui' && f.action.type === 'confirm' && f.action.guard.action === 'target-stop');
+  });
+
+  test('confirm: f opens the suggestion on the host it names', () => {
+    const ctx = ctxOf('healthy');
+    const g = checkAction(ctx.model, 'demote', 'r0', 1);
+    const elsewhere = { ...g, suggestion: { action: 'demote' as const, host: 0 as const, text: 'demote ha-a instead' } };
+    const f = confirmKey(elsewhere, '', 'f', NO, ctx);
+    assert.ok(f.type === 'ui' && f.action.type === 'confirm');
+    if (f.type === 'ui' && f.action.type === 'confirm') assert.deepEqual([f.action.guard.hostName, f.action.guard.command, f.action.guard.allowed], ['ha-a', 'drbd-agent secondary r0', true]);
+    const here = { ...g, suggestion: { action: 'demote' as const, text: 'demote' } };
+    const f2 = confirmKey(here, '', 'f', NO, ctx);
+    assert.ok(f2.type === 'ui' && f2.action.type === 'confirm' && f2.action.guard.hostName === 'ha-b', 'no host: the guard\'s own');
   });
 
   test('log view scrolls within bounds', () => {
@@ -135,10 +162,10 @@ describe('UI state reducer', () => {
   });
 
   test('typing only goes to an open confirmation', () => {
-    assert.equal(uiReducer(initialUiState, { type: 'type', text: 'x' }), initialUiState);
+    assert.equal(uiReducer(initialUiState, { type: 'entry', text: 'x', rejected: false }), initialUiState);
     const g = checkAction(loadScenario('healthy'), 'force-primary', 'r0', 1);
     let s = uiReducer(initialUiState, { type: 'confirm', guard: g });
-    s = uiReducer(uiReducer(uiReducer(s, { type: 'type', text: 'r' }), { type: 'type', text: '9' }), { type: 'backspace' });
-    assert.ok(s.overlay.kind === 'confirm' && s.overlay.typed === 'r');
+    s = uiReducer(s, { type: 'entry', text: 'r9', rejected: true });
+    assert.ok(s.overlay.kind === 'confirm' && s.overlay.typed === 'r9' && s.overlay.rejected);
   });
 });

@@ -59,11 +59,15 @@ describe('runbook keys', () => {
     }
   });
 
-  test('failover: the confirm step completes on Enter without sending anything; then promote runs', () => {
+  test('failover: confirming the host is down takes its name typed, sends nothing; then promote runs', () => {
     let m = setReachability(loadScenario('healthy'), 0, { state: 'unreachable', error: 'no route' });
     m = applyHostEvent(m, 1, parseEventLine(`${T} change connection name:r0 peer-node-id:0 conn-name:ha-a connection:Connecting role:Unknown`)!);
     const ctx = ctxOf(m);
-    const r = press(initialUiState, ctx, [['r'], ['', ENTER], ['', ENTER]]);
+    let r = press(initialUiState, ctx, [['r'], ['', ENTER], ['', ENTER]]);
+    assert.ok(r.s.overlay.kind === 'runbook' && r.s.overlay.completed.length === 0 && r.s.overlay.rejected, 'Enter alone is refused, and says so');
+    r = press(r.s, ctx, [['ha-b\r']]);
+    assert.ok(r.s.overlay.kind === 'runbook' && r.s.overlay.completed.length === 0 && r.s.overlay.typed === 'ha-b', 'the survivor\'s name is not the dead host\'s');
+    r = press(r.s, ctx, [['', { ...NO, ctrl: true }], ['u', { ...NO, ctrl: true }], ['ha-a\r']]);
     assert.equal(r.last, undefined);
     assert.ok(r.s.overlay.kind === 'runbook' && r.s.overlay.completed.includes('confirm-down'));
     const r2 = press(r.s, ctx, [['', ENTER]]);
