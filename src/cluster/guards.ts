@@ -2,7 +2,7 @@
 // again (its word is final); these exist so that the confirmation shows, before anything is
 // sent, exactly what will run where and why it is or is not safe, in DRBD's own words.
 import type { DiskState, Method } from '../../agent/protocol.js';
-import { resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
+import { knownDisk, resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
 import { DATA_RANK } from './problems.js';
 
 export type ActionKind =
@@ -109,11 +109,13 @@ const bad = (text: string, reason: string): Check => ({ ok: false, text, reason 
 
 /** What the other host's data is, as best known: its own word, else our peer-disk view while connected. */
 function otherDisk(c: Ctx, v: number): DiskState | undefined {
-  const t = c.them[v]!;
-  if (t.reachable && t.present) return t.disk;
-  const me = c.me[v]!;
-  if (me.connection === 'Connected') return me.peerDisk;
-  return undefined;
+  return knownDisk(c.vols[v]!, c.other)?.disk;
+}
+
+/** " (last known, seen …)" when the other host's state is memory, not its word now. */
+function staleNote(c: Ctx, v: number): string {
+  const k = knownDisk(c.vols[v]!, c.other);
+  return k?.stale ? ` (last known${k.seen ? `, seen ${k.seen}` : ''}; ${c.otherName} is out of sight, not without data)` : '';
 }
 
 function otherIsPrimary(c: Ctx): boolean {
@@ -170,8 +172,8 @@ function checkPromote(c: Ctx, force: boolean): { checks: Check[]; suggestion?: G
     } else {
       const usable = rank(s.disk) > 0;
       checks.push(usable ? ok(`${vol.key} has data on ${c.name} (${s.disk})`) : bad(`${vol.key} has data on ${c.name}`, `${MSG.needUpToDate} (disk is ${s.disk})`));
-      if (od === 'UpToDate') checks.push(bad(`${c.otherName} has no UpToDate data`, `${c.otherName} has UpToDate data of ${vol.key}: promote it instead`));
-      else if (rank(od) > rank(s.disk)) checks.push(bad(`${c.name} holds the best remaining data`, `${c.otherName} is ${od}, better than ${s.disk}`));
+      if (od === 'UpToDate') checks.push(bad(`${c.otherName} has no UpToDate data`, `${c.otherName} has UpToDate data of ${vol.key}${staleNote(c, v)}: promote it instead`));
+      else if (rank(od) > rank(s.disk)) checks.push(bad(`${c.name} holds the best remaining data`, `${c.otherName} is ${od}${staleNote(c, v)}, better than ${s.disk}`));
       else checks.push(ok(`${c.name} holds the best remaining data of ${vol.key} (${c.otherName}: ${od ?? 'unknown'})`));
     }
   }

@@ -321,6 +321,30 @@ function syncOf(m: ClusterModel, name: string, volume: number, sides: [HostSide,
   };
 }
 
+export interface KnownDisk {
+  disk: DiskState;
+  /** Not the host's word now: what its peer's agent last knew of it (DESIGN.md, rule of safety). */
+  stale: boolean;
+  /** When it was last true (ISO time), for stale knowledge. */
+  seen?: string;
+}
+
+/**
+ * Host i's data as best known: its own word while it answers, else its connected peer's view
+ * of it, else what the peer's agent remembers of it. A host out of sight is not a host
+ * without data: only when nobody knows anything is the answer undefined.
+ */
+export function knownDisk(row: ResourceRow, i: HostIndex): KnownDisk | undefined {
+  const s = row.sides[i];
+  if (s.reachable && s.present) return { disk: s.disk, stale: false };
+  const o = row.sides[i === 0 ? 1 : 0];
+  if (!(o.reachable && o.present)) return s.present ? { disk: s.disk, stale: true } : undefined;
+  if (o.connection === 'Connected') return { disk: o.peerDisk, stale: false };
+  const last = o.peerDevice?.peerLastDisk;
+  if (last !== undefined) return { disk: last, stale: true, seen: o.conn?.peerLastSeen };
+  return s.present ? { disk: s.disk, stale: true } : undefined;
+}
+
 /** One row per resource and volume, by name then volume number: the order never reshuffles. */
 export function resourceRows(m: ClusterModel): ResourceRow[] {
   const keys = new Map<string, { name: string; volume: number; device: string }>();

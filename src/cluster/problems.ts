@@ -4,7 +4,7 @@
 // is loud: operators of today's tools only see "StandAlone" and a kernel log line.
 import type { DiskState } from '../../agent/protocol.js';
 import { formatConfigError } from '../../agent/config/types.js';
-import { reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
+import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 
 export type Severity = 'alert' | 'warn' | 'info';
 
@@ -102,7 +102,7 @@ export function deriveProblems(m: ClusterModel): Problem[] {
       out.push({ severity: 'warn', id: `config-drift:${name}`, resource: name, text: `config drift: ${name} differs between ${names[0]} and ${names[1]}` });
     }
 
-    for (const row of vols) out.push(...volumeProblems(row, live, names));
+    for (const row of vols) out.push(...volumeProblems(row, names));
   }
 
   return out
@@ -111,26 +111,19 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     .map(({ p }) => p);
 }
 
-function volumeProblems(row: ResourceRow, live: HostIndex[], names: [string, string]): Problem[] {
+function volumeProblems(row: ResourceRow, names: [string, string]): Problem[] {
   const out: Problem[] = [];
   const label = row.key;
   // The best knowledge of each host's disk: its own word if we hear it, else its peer's view
   // of it (only while that peer is connected to it — a DUnknown peer disk is no news).
-  const diskOf = (i: HostIndex): DiskState | undefined => {
-    const s = row.sides[i];
-    if (live.includes(i)) return s.disk;
-    const o = row.sides[i === 0 ? 1 : 0];
-    const oi = (i === 0 ? 1 : 0) as HostIndex;
-    if (live.includes(oi) && o.connection === 'Connected') return o.peerDisk;
-    return undefined;
-  };
-  const disks = [diskOf(0), diskOf(1)] as const;
+  const known = [knownDisk(row, 0), knownDisk(row, 1)] as const;
+  const disks = [known[0]?.disk, known[1]?.disk] as const;
   const upToDate = ([0, 1] as const).filter((i) => disks[i] === 'UpToDate');
-  const known = ([0, 1] as const).filter((i) => disks[i] !== undefined);
+  const knownHosts = ([0, 1] as const).filter((i) => disks[i] !== undefined);
   const sync = row.sync;
 
-  if (known.length > 0 && upToDate.length === 0) {
-    const states = known.map((i) => `${names[i]} ${disks[i]}`).join(', ');
+  if (knownHosts.length > 0 && upToDate.length === 0) {
+    const states = knownHosts.map((i) => `${names[i]} ${disks[i]}${known[i]!.stale ? ' (last known)' : ''}`).join(', ');
     out.push({
       severity: 'alert',
       id: `no-uptodate:${label}`,
@@ -148,9 +141,23 @@ function volumeProblems(row: ResourceRow, live: HostIndex[], names: [string, str
     out.push({ severity: 'info', id: `sync:${label}`, resource: row.resource, volume: row.volume, text: `${label} ${what}${dir}${fmtDone(sync.done)}${eta}` });
   }
 
+  const liveUpToDate = upToDate.filter((i) => !known[i]!.stale);
+  if (upToDate.length > 0 && liveUpToDate.length === 0) {
+    const i = upToDate[0]!;
+    const seen = known[i]!.seen ? `, seen ${known[i]!.seen}` : '';
+    out.push({
+      severity: 'alert',
+      id: `uptodate-out-of-sight:${label}`,
+      resource: row.resource,
+      volume: row.volume,
+      host: i,
+      text: `the only UpToDate copy of ${label} is on ${names[i]} (last known${seen}), out of sight: bring ${names[i]} back; do not force-promote or wipe the other node`,
+    });
+  }
+
   for (const i of [0, 1] as const) {
     const d = disks[i];
-    if (d === undefined || d === 'UpToDate' || d === 'DUnknown') continue;
+    if (d === undefined || d === 'UpToDate' || d === 'DUnknown' || known[i]!.stale) continue;
     // A SyncTarget is Inconsistent by definition while the sync runs: that is the info line.
     if (sync && sync.target === i && d === 'Inconsistent') continue;
     const o = (i === 0 ? 1 : 0) as HostIndex;

@@ -80,15 +80,15 @@ describe('guards: promote', () => {
     assert.equal(checkAction(m, 'force-primary', 'r0', 1).allowed, false);
   });
 
-  test('trap: Outdated node after the Primary died — refused, force suggested and allowed as the best remaining data', () => {
+  test('trap: Outdated node after the UpToDate Primary died — the Primary is out of sight, not without data: no force', () => {
     const m = setReachability(loadScenario('outdated-peer'), 0, { state: 'unreachable', error: 'no route to host' });
     const g = checkAction(m, 'promote', 'r0', 1);
     assert.deepEqual(reasons(g), [`${MSG.needUpToDate} (disk is Outdated)`]);
-    assert.equal(g.suggestion?.action, 'force-primary');
-    assert.match(g.suggestion!.text, /best remaining data.*destructive/);
+    assert.equal(g.suggestion?.action, 'promote');
+    assert.equal(g.suggestion?.host, 0);
     const f = checkAction(m, 'force-primary', 'r0', 1);
-    assert.equal(f.allowed, true, JSON.stringify(f.checks));
-    assert.ok(f.checks.some((c) => /unreachable: make sure it is really down/.test(c.text)));
+    assert.equal(f.allowed, false);
+    assert.match(refusal(f) ?? '', /ha-a has UpToDate data of r0\/0 \(last known; ha-a is out of sight, not without data\): promote it instead/);
   });
 
   test('trap: peer still Primary across a cut link — refused ("peer is not outdated")', () => {

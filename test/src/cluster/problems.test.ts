@@ -50,12 +50,12 @@ describe('problems, drbdmon style', () => {
     assert.equal(p.text, 'r0 StandAlone on ha-a (authentication failed): it will not reconnect by itself');
   });
 
-  test('no UpToDate copy anywhere: alert, and the per-disk states are folded into it', () => {
+  test('the UpToDate Primary out of sight is not "no UpToDate copy anywhere": its last known state stands', () => {
     let m = loadScenario('outdated-peer');
     m = setReachability(m, 0, { state: 'unreachable', error: 'no route to host' });
     const ps = deriveProblems(m);
-    assert.deepEqual(brief(ps), ['alert host:0', 'alert no-uptodate:r0/0', 'warn standalone:r0:1']);
-    assert.match(ps[1]!.text, /no UpToDate copy of r0\/0 anywhere \(ha-b Outdated\)/);
+    assert.deepEqual(brief(ps), ['alert host:0', 'alert uptodate-out-of-sight:r0/0', 'warn standalone:r0:1', 'warn disk:r0/0:1']);
+    assert.match(ps[1]!.text, /the only UpToDate copy of r0\/0 is on ha-a \(last known\), out of sight: bring ha-a back; do not force-promote or wipe the other node/);
   });
 
   test('primary with iSCSI sessions is healthy', () => {

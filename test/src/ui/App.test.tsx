@@ -245,18 +245,18 @@ describe('keys', () => {
     assert.deepEqual(h.runs.map((g) => [g.hostName, g.command]), [['ha-a', 'drbd-agent primary r0']]);
   });
 
-  test('a refused promote of an Outdated survivor offers force as a destructive action (f)', async () => {
+  test('a refused promote of an Outdated survivor points at the UpToDate Primary out of sight, never at force (f)', async () => {
     let m = loadScenario('outdated-peer');
     m = { ...m, hosts: [{ ...m.hosts[0], reach: { state: 'unreachable', error: 'no route to host' } }, m.hosts[1]] };
     h = await renderApp(m);
     await h.press(KEY.tab, 'p');
     assert.match(h.text(), /refused: Need access to UpToDate data \(disk is Outdated\)/);
-    assert.match(h.text(), /best remaining data/);
+    assert.doesNotMatch(h.text(), /best remaining data/);
+    assert.match(h.text(), /promote ha-a instead \(f\)/);
     await h.press('f');
-    assert.match(h.text(), /FORCE promote r0 on ha-b/);
-    assert.match(h.text(), /drbd-agent primary --force r0/);
-    await h.press('r', '0', KEY.enter);
-    assert.equal(h.runs[0]!.command, 'drbd-agent primary --force r0');
+    assert.match(h.text(), /Promote r0 on ha-a/);
+    assert.match(h.text(), /refused: ha-a is unreachable/);
+    assert.equal(h.runs.length, 0);
   });
 
   test('read-only refuses every action with the reason', async () => {
