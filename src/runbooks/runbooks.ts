@@ -3,6 +3,7 @@
 // requests and checks them), extra preconditions, and when it counts as done. Everything
 // here is a pure function of the ClusterModel; the UI's runner only sends what it is told.
 import { checkAction, type ActionKind, type Check, type GuardResult } from '../cluster/guards.js';
+import type { DiskState } from '../../agent/protocol.js';
 import { resourceRows, type ClusterModel, type HostIndex, type HostSide } from '../cluster/model.js';
 
 export type RunbookId = 'switchover' | 'failover' | 'disk-replacement' | 'split-brain';
@@ -49,6 +50,9 @@ export const RUNBOOK_TITLES: Record<RunbookId, string> = {
 const other = (h: HostIndex): HostIndex => (h === 0 ? 1 : 0);
 const ok = (text: string): Check => ({ ok: true, text });
 const bad = (text: string, reason: string): Check => ({ ok: false, text, reason });
+
+/** Disk states of a node the disk-replacement runbook may rebuild: nothing on it is worth keeping. */
+const REPLACEABLE: ReadonlySet<DiskState> = new Set<DiskState>(['Failed', 'Diskless', 'Inconsistent', 'DUnknown']);
 
 /** Every volume's side of `resource` on host `h`. */
 export function sidesOf(m: ClusterModel, resource: string, h: HostIndex): HostSide[] {
@@ -368,7 +372,9 @@ export function applicableRunbooks(m: ClusterModel, resource: string): RunbookCh
     out.push({ id: 'switchover', host: p, label: `${RUNBOOK_TITLES.switchover}: ${name(p)} → ${name(other(p))}` });
   }
   for (const h of [0, 1] as const) {
-    if (reachable(m, h) && reachable(m, other(h)) && !isPrimary(m, resource, h) && allUpToDate(m, resource, other(h))) {
+    // Only a node whose disk holds nothing worth keeping: never the one with the only good copy.
+    const broken = sidesOf(m, resource, h).some((s) => !s.present || REPLACEABLE.has(s.disk));
+    if (broken && reachable(m, h) && reachable(m, other(h)) && !isPrimary(m, resource, h) && allUpToDate(m, resource, other(h))) {
       out.push({ id: 'disk-replacement', host: h, label: `${RUNBOOK_TITLES['disk-replacement']} on ${name(h)}` });
     }
   }

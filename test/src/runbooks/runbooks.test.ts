@@ -21,8 +21,16 @@ function powerLoss(): ClusterModel {
 }
 
 describe('runbooks: which apply', () => {
-  test('healthy: switchover from the Primary and disk replacement on the Secondary, no failover or split brain', () => {
-    assert.deepEqual(ids(loadScenario('healthy')), ['switchover@0', 'disk-replacement@1']);
+  test('healthy: switchover from the Primary only; an UpToDate Secondary is no disk to replace', () => {
+    assert.deepEqual(ids(loadScenario('healthy')), ['switchover@0']);
+  });
+  test('disk replacement is offered for a failed or blank disk, never for the node holding the only good copy', () => {
+    const failed = apply(loadScenario('healthy'), 1, `${T} change device name:r0 volume:0 minor:1 disk:Failed`);
+    assert.deepEqual(ids(failed), ['switchover@0', 'disk-replacement@1']);
+    // The seed's trap: a blank disk was force-promoted on ha-a; ha-b came back with the good data, StandAlone.
+    let trap = apply(loadScenario('healthy'), 1, `${T} change connection name:r0 peer-node-id:0 conn-name:ha-a connection:StandAlone role:Unknown last-error:"unrelated data"`, `${T} change peer-device name:r0 peer-node-id:0 conn-name:ha-a volume:0 replication:Off peer-disk:DUnknown`);
+    trap = apply(trap, 0, `${T} change connection name:r0 peer-node-id:1 conn-name:ha-b connection:StandAlone role:Unknown`);
+    assert.ok(!ids(trap).some((x) => x.startsWith('disk-replacement')), ids(trap).join());
   });
   test('split brain: only the split-brain runbook, once per possible victim, with each side\'s changes', () => {
     const m = loadScenario('split-brain');
