@@ -61,19 +61,6 @@ export function holdsData(side: SideGi): boolean {
   return side.disk === 'UpToDate' || side.disk === 'Consistent' || side.disk === 'Outdated';
 }
 
-/**
- * What a decision does to the data of each side: whose blocks get replaced, and whether that
- * replaces data (a full sync onto a side that holds data; a bitmap or activity-log resync only
- * rewrites blocks the source changed since they split, which is the point of a resync).
- */
-export function overwriteOf(d: SyncDecision, me: SideGi, peer: SideGi): { side: 'me' | 'peer'; full: boolean; destroysData: boolean } | undefined {
-  if (d.kind !== 'source' && d.kind !== 'target') return undefined;
-  const side = d.kind === 'target' ? 'me' : 'peer';
-  const victim = side === 'me' ? me : peer;
-  const full = d.over === 'full';
-  return { side, full, destroysData: full && holdsData(victim) };
-}
-
 function strip(u: bigint): bigint {
   return u & ~1n;
 }
