@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fingerprintSha256, parseKnownHosts } from '../../src/ssh/known-hosts.js';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
-import { installResource, jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../support/lab-agents.js';
+import { inSync, installResource, jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../support/lab-agents.js';
 import { openTerminal, requireTmux, type Terminal } from '../support/tmux.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -187,7 +187,8 @@ describeLab('the console in a terminal against the lab', () => {
 
   test('--read-only refuses p with the read-only reason and changes nothing on the hosts', async (t) => {
     if (skip) return t.skip(skip);
-    const before = await Promise.all(agents.map((a) => a.json('r0')));
+    // The previous test cut a link: wait for the pair to settle, or the reconnect would pass for a change.
+    const before = await Promise.all(agents.map((a) => inSync(a, 'r0', 'in sync before the read-only console')));
     const ro = await open('ro', ['--read-only', '-F', sshConfig, 'ha-a', 'ha-b'], { width: 80, height: 24 });
     const first = await ro.waitFor('both hosts up, READ-ONLY', (x) => /ha-a up/.test(x) && /ha-b up/.test(x) && /READ-ONLY/.test(x) && row(x) !== '', 30_000);
     // 80×24: everything on screen, the footer on the last line with the way to help.
