@@ -10,7 +10,7 @@ import { openBackingDisk } from './engine/backing-disk.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
 import { forgetActivityLogState } from './engine/activity-log.js';
 import { ResourceRuntime } from './engine/resource-runtime.js';
-import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from './engine/peer-memory.js';
+import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from './data-refusals.js';
 import { forgetPeerMemory, readPeerMemory, writePeerMemory } from './engine/peer-memory-file.js';
 import { readMetadata, toGenerationIds } from './engine/metadata.js';
 import { formatUuid } from './engine/uuid.js';

@@ -149,6 +149,16 @@ function rawDecision(me: SideGi, peer: SideGi): SyncDecision {
   return { kind: 'unrelated', rule: 10 };
 }
 
+/**
+ * Manual split-brain recovery: the side that said `connect --discard-my-data` becomes target
+ * over the union of both bitmaps (engine-semantics "Split brain"). Undefined when the flags
+ * settle nothing (neither or both said it).
+ */
+export function discardResolution(d: SyncDecision, meDiscards: boolean, peerDiscards: boolean): SyncDecision | undefined {
+  if (d.kind !== 'split-brain' || meDiscards === peerDiscards) return undefined;
+  return { kind: meDiscards ? 'target' : 'source', over: 'bitmap', rule: d.rule };
+}
+
 /** The decision as the peer sees it, for checking that both sides agree. */
 export function mirror(d: SyncDecision): SyncDecision {
   if (d.kind === 'source') return { ...d, kind: 'target' };

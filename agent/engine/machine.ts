@@ -3,7 +3,7 @@
 // actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
 // exhaustively and runnable under a simulated network and disk.
 import type { DiskState, Role } from '../protocol.js';
-import { decideSync, resyncEndFixup, sideFromWire, type SideGi, type SyncDecision } from '../sync-decision.js';
+import { decideSync, discardResolution, resyncEndFixup, sideFromWire, type SideGi, type SyncDecision } from '../sync-decision.js';
 import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
 import {
   BLOCK,
@@ -1019,10 +1019,8 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
 
   for (const [i, d] of decisions.entries()) {
     if (d.kind === 'split-brain') {
-      // Manual recovery: the side that said connect --discard-my-data becomes target
-      // over the union of both bitmaps (engine-semantics "Split brain").
-      if (s.discardMyData && !peer.discardMyData) decisions[i] = { kind: 'target', over: 'bitmap', rule: d.rule };
-      else if (peer.discardMyData && !s.discardMyData) decisions[i] = { kind: 'source', over: 'bitmap', rule: d.rule };
+      const manual = discardResolution(d, s.discardMyData, peer.discardMyData);
+      if (manual) decisions[i] = manual;
       else if (d.automatic && autoSplitBrain(s, peer, decisions, i, out)) {
         // resolved by an after-sb policy: decisions[i] names the direction
       } else {
