@@ -2,7 +2,9 @@
 // again (its word is final); these exist so that the confirmation shows, before anything is
 // sent, exactly what will run where and why it is or is not safe, in DRBD's own words.
 import type { DiskState, Method } from '../../agent/protocol.js';
+import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from '../../agent/data-refusals.js';
 import { knownDisk, resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
+import { forecast, knownGi, knownPeer, outcomeText, type Hypothesis } from './predict.js';
 import { DATA_RANK } from './problems.js';
 
 export type ActionKind =
@@ -13,8 +15,10 @@ export type ActionKind =
   | 'target-start'
   | 'target-stop'
   | 'force-primary'
+  | 'force-primary-forget-peer'
   | 'discard-my-data'
   | 'create-md-force'
+  | 'create-md-force-forget-peer'
   | 'create-md'
   | 'down'
   | 'up';
@@ -38,11 +42,30 @@ export interface GuardResult {
   destructive: boolean;
   /** The exact text the operator must type to confirm; when absent, a destructive action takes the resource name. */
   typeToConfirm?: string;
+  /** What connecting will do to each volume afterwards (predict.ts): who syncs from whom, or that the pair refuses. */
+  forecast?: string[];
+  /** What is lost, one line per volume that loses data no other copy holds; any makes the action destructive. */
+  loss?: string[];
   /** A safer or the only remaining way forward, when this one is refused; on `host` (default: this guard's host). */
   suggestion?: { action: ActionKind; text: string; host?: HostIndex };
 }
 
-export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'discard-my-data', 'create-md-force']);
+export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'force-primary-forget-peer', 'discard-my-data', 'create-md-force', 'create-md-force-forget-peer']);
+
+/** The override of the agent's memory of its peer: for a peer gone for good, confirmed by typing its name. */
+const FORGETS_PEER: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary-forget-peer', 'create-md-force-forget-peer']);
+
+/** What each action does to the identifiers, for the forecast (promote only matters apart from the peer). */
+const HYPOTHESIS: Partial<Record<ActionKind, Hypothesis>> = {
+  promote: 'promote',
+  'force-primary': 'force-primary',
+  'force-primary-forget-peer': 'force-primary',
+  'discard-my-data': 'discard-my-data',
+  'create-md': 'create-md',
+  'create-md-force': 'create-md',
+  'create-md-force-forget-peer': 'create-md',
+};
+const FORECAST: ReadonlySet<ActionKind> = new Set<ActionKind>([...Object.keys(HYPOTHESIS), 'connect', 'up'] as ActionKind[]);
 
 export const READ_ONLY_REASON = 'read-only: started with --read-only';
 
@@ -62,8 +85,10 @@ export function agentCommand(action: ActionKind, resource: string): string {
     'target-start': 'target start',
     'target-stop': 'target stop',
     'force-primary': 'primary --force',
+    'force-primary-forget-peer': 'primary --force --forget-peer',
     'discard-my-data': 'connect --discard-my-data',
     'create-md-force': 'create-md --force',
+    'create-md-force-forget-peer': 'create-md --force --forget-peer',
     'create-md': 'create-md',
     down: 'down',
     up: 'up',
@@ -72,8 +97,10 @@ export function agentCommand(action: ActionKind, resource: string): string {
 }
 
 /** The control-channel request behind an action (the same verb agentCommand prints). */
-export function agentRequest(action: ActionKind, resource: string): { method: Method; params: { resource: string; force?: boolean; discardMyData?: boolean } } {
-  const table: Record<ActionKind, [Method, { force?: boolean; discardMyData?: boolean }]> = {
+type RequestFlags = { force?: boolean; discardMyData?: boolean; forgetPeer?: boolean };
+
+export function agentRequest(action: ActionKind, resource: string): { method: Method; params: { resource: string } & RequestFlags } {
+  const table: Record<ActionKind, [Method, RequestFlags]> = {
     promote: ['primary', {}],
     demote: ['secondary', {}],
     connect: ['connect', {}],
@@ -81,8 +108,10 @@ export function agentRequest(action: ActionKind, resource: string): { method: Me
     'target-start': ['target-start', {}],
     'target-stop': ['target-stop', {}],
     'force-primary': ['primary', { force: true }],
+    'force-primary-forget-peer': ['primary', { force: true, forgetPeer: true }],
     'discard-my-data': ['connect', { discardMyData: true }],
     'create-md-force': ['create-md', { force: true }],
+    'create-md-force-forget-peer': ['create-md', { force: true, forgetPeer: true }],
     'create-md': ['create-md', {}],
     down: ['down', {}],
     up: ['up', {}],
@@ -133,9 +162,10 @@ function baseChecks(c: Ctx): Check[] {
   return out;
 }
 
-function checkPromote(c: Ctx, force: boolean): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
+function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
   const checks = baseChecks(c);
   let suggestion: GuardResult['suggestion'];
+  const force = mode !== 'plain';
   const me = c.me[0]!;
   checks.push(me.role !== 'Primary' ? ok(`${c.name} is not Primary yet`) : bad(`${c.name} is not Primary yet`, 'already Primary'));
   checks.push(
@@ -172,12 +202,36 @@ function checkPromote(c: Ctx, force: boolean): { checks: Check[]; suggestion?: G
     } else {
       const usable = rank(s.disk) > 0;
       checks.push(usable ? ok(`${vol.key} has data on ${c.name} (${s.disk})`) : bad(`${vol.key} has data on ${c.name}`, `${MSG.needUpToDate} (disk is ${s.disk})`));
+      if (mode === 'forget-peer') continue;
       if (od === 'UpToDate') checks.push(bad(`${c.otherName} has no UpToDate data`, `${c.otherName} has UpToDate data of ${vol.key}${staleNote(c, v)}: promote it instead`));
       else if (rank(od) > rank(s.disk)) checks.push(bad(`${c.name} holds the best remaining data`, `${c.otherName} is ${od}${staleNote(c, v)}, better than ${s.disk}`));
       else checks.push(ok(`${c.name} holds the best remaining data of ${vol.key} (${c.otherName}: ${od ?? 'unknown'})`));
     }
   }
+  if (!force) return { checks, suggestion };
+  if (mode === 'forget-peer') {
+    checks.push(
+      c.them[0]!.reachable
+        ? bad(`${c.otherName} is gone for good`, `${c.otherName} answers: promote it, or take it down, instead of forgetting it`)
+        : ok(`${c.otherName} is gone for good: what ${c.name}'s agent knows of its data is forgotten`),
+    );
+    return { checks };
+  }
+  // The agent's own refusal, on what is known of the other host: the console says it first.
+  const why = forcePrimaryRefusal(c.vols[0]!.resource, localVolumes(c), c.me[0]!.resource?.nodeId ?? c.host, knownPeer(c.m, c.vols, c.other));
+  if (why && checks.every((x) => x.ok)) checks.push(bad(`${c.otherName}'s last known data is not newer`, why));
+  if (checks.some((x) => !x.ok) && !c.them[0]!.reachable && rank(me.disk) > 0 && !otherIsPrimary(c)) {
+    suggestion = { action: 'force-primary-forget-peer', text: `only if ${c.otherName} is gone for good: force anyway, forgetting it (you type ${c.otherName}; its data is lost)` };
+  }
   return { checks, suggestion };
+}
+
+/** This host's identifiers per volume, as its agent reads them (its own word, else the best known). */
+function localVolumes(c: Ctx): LocalVolume[] {
+  return c.vols.flatMap((row) => {
+    const k = knownGi(row, c.host);
+    return k ? [k.wire] : [];
+  });
 }
 
 function sessionsOf(s: HostSide): number {
@@ -248,7 +302,7 @@ function checkTarget(c: Ctx, start: boolean): { checks: Check[] } {
   return { checks };
 }
 
-function checkCreateMd(c: Ctx): { checks: Check[] } {
+function checkCreateMd(c: Ctx, action: ActionKind): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
   const checks: Check[] = [];
   const h = c.m.hosts[c.host];
   checks.push(h.reach.state === 'up' ? ok(`${c.name} reachable`) : bad(`${c.name} reachable`, `${c.name} is ${h.reach.state}`));
@@ -258,13 +312,24 @@ function checkCreateMd(c: Ctx): { checks: Check[] } {
     const attached = c.me.some((s) => s.disk !== 'Diskless' && s.disk !== 'Failed' && s.disk !== 'DUnknown');
     checks.push(!attached ? ok('no disk attached') : bad('no disk attached', 'detach the disk (or take the resource down) first'));
   } else checks.push(ok(`${c.vols[0]?.resource ?? 'resource'} is down on ${c.name}`));
+  if (action === 'create-md-force-forget-peer') {
+    checks.push(ok(`${c.name}'s data of ${c.vols[0]?.resource ?? 'resource'} is not wanted: it is wiped, whatever ${c.otherName} holds`));
+    return { checks };
+  }
   const survivor = c.vols.every((_, v) => otherDisk(c, v) === 'UpToDate');
   checks.push(
     survivor
       ? ok(`${c.otherName} holds UpToDate data to resync from`)
       : bad(`${c.otherName} holds UpToDate data to resync from`, `wiping ${c.name} could destroy the last good copy`),
   );
-  return { checks };
+  // UpToDate is not enough: the other host's data must contain this host's (the agent's refusal).
+  const why = createMdRefusal(c.vols[0]!.resource, localVolumes(c), c.me[0]?.resource?.nodeId ?? c.host, knownPeer(c.m, c.vols, c.other));
+  if (why && survivor) checks.push(bad(`${c.otherName}'s data contains ${c.name}'s`, why));
+  const suggestion: GuardResult['suggestion'] =
+    action === 'create-md-force' && checks.some((x) => !x.ok)
+      ? { action: 'create-md-force-forget-peer', text: `only if ${c.name}'s data is truly not wanted: wipe it anyway (you type ${c.name})` }
+      : undefined;
+  return { checks, ...(suggestion ? { suggestion } : {}) };
 }
 
 function checkDown(c: Ctx): { checks: Check[] } {
@@ -316,10 +381,13 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
   let r: { checks: Check[]; suggestion?: GuardResult['suggestion'] };
   switch (action) {
     case 'promote':
-      r = checkPromote(c, false);
+      r = checkPromote(c, 'plain');
       break;
     case 'force-primary':
-      r = checkPromote(c, true);
+      r = checkPromote(c, 'force');
+      break;
+    case 'force-primary-forget-peer':
+      r = checkPromote(c, 'forget-peer');
       break;
     case 'demote':
       r = checkDemote(c);
@@ -340,8 +408,9 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
       r = checkTarget(c, false);
       break;
     case 'create-md-force':
+    case 'create-md-force-forget-peer':
     case 'create-md':
-      r = checkCreateMd(c);
+      r = checkCreateMd(c, action);
       break;
     case 'down':
       r = checkDown(c);
@@ -351,7 +420,26 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
       break;
   }
   const allowed = r.checks.every((x) => x.ok);
-  return { ...base, allowed, checks: r.checks, ...(r.suggestion ? { suggestion: r.suggestion } : {}) };
+  const f = forecastOf(c, action);
+  const loss = f.flatMap((x) => (x.loss ? [x.loss] : []));
+  return {
+    ...base,
+    allowed,
+    checks: r.checks,
+    destructive: base.destructive || loss.length > 0,
+    ...(FORGETS_PEER.has(action) ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : {}),
+    ...(f.length > 0 ? { forecast: f.map((x) => outcomeText(m, x)) } : {}),
+    ...(loss.length > 0 ? { loss } : {}),
+    ...(r.suggestion ? { suggestion: r.suggestion } : {}),
+  };
+}
+
+/** The forecast behind an action that can start a resync; a promote in contact with the peer starts none. */
+function forecastOf(c: Ctx, action: ActionKind) {
+  if (!FORECAST.has(action)) return [];
+  if (action === 'promote' && c.me[0]!.connection === 'Connected') return [];
+  const h = HYPOTHESIS[action];
+  return forecast(c.m, c.vols[0]!.resource, h ? { host: c.host, action: h } : undefined);
 }
 
 /** `t` toggles: stop a running target, start a stopped one. */

@@ -5,6 +5,9 @@ import { EntryPrompt } from './EntryPrompt.js';
 import { truncate } from './format.js';
 import { confirmationText } from './text-entry.js';
 
+/** Never truncated: the operator must read all of what is lost. */
+export const lossLine = (l: string) => `LOST: ${l}`;
+
 /** The exact command, the host it runs on, every check ✓/✗, and what confirming takes (y, or a text typed). */
 export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardResult; typed: string; rejected: boolean; width: number }) {
   const expected = confirmationText(guard);
@@ -24,6 +27,16 @@ export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardR
       {guard.checks.map((c, i) => (
         <Text key={i} wrap="truncate" color={c.ok ? 'green' : 'red'}>
           {truncate(`${c.ok ? '✓' : '✗'} ${c.text}${c.reason ? ` — ${c.reason}` : ''}`, inner)}
+        </Text>
+      ))}
+      {(guard.forecast ?? []).map((f, i) => (
+        <Text key={`f${i}`} wrap="truncate" dimColor>
+          {truncate(`⇄ ${f}`, inner)}
+        </Text>
+      ))}
+      {(guard.loss ?? []).map((l, i) => (
+        <Text key={`l${i}`} bold color="red">
+          {lossLine(l)}
         </Text>
       ))}
       {!guard.allowed ? (
