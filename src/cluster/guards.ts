@@ -3,6 +3,7 @@
 // sent, exactly what will run where and why it is or is not safe, in DRBD's own words.
 import type { DiskState, Method } from '../../agent/protocol.js';
 import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from '../../agent/data-refusals.js';
+import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
 import { knownDisk, resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
 import { forecast, knownGi, knownPeer, outcomeText, type Hypothesis } from './predict.js';
 import { DATA_RANK } from './problems.js';
@@ -201,7 +202,15 @@ function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks
       }
     } else {
       const usable = rank(s.disk) > 0;
-      checks.push(usable ? ok(`${vol.key} has data on ${c.name} (${s.disk})`) : bad(`${vol.key} has data on ${c.name}`, `${MSG.needUpToDate} (disk is ${s.disk})`));
+      const gi = knownGi(vol, c.host);
+      const blank = gi !== undefined && uuidEq(gi.side.current, UUID_JUST_CREATED);
+      checks.push(
+        !usable
+          ? bad(`${vol.key} has data on ${c.name}`, `${MSG.needUpToDate} (disk is ${s.disk})`)
+          : blank
+            ? ok(`${vol.key} on ${c.name} is blank (${s.disk}, no generation yet): it will serve an empty volume`)
+            : ok(`${vol.key} has data on ${c.name} (${s.disk})`),
+      );
       if (mode === 'forget-peer') continue;
       if (od === 'UpToDate') checks.push(bad(`${c.otherName} has no UpToDate data`, `${c.otherName} has UpToDate data of ${vol.key}${staleNote(c, v)}: promote it instead`));
       else if (rank(od) > rank(s.disk)) checks.push(bad(`${c.name} holds the best remaining data`, `${c.otherName} is ${od}${staleNote(c, v)}, better than ${s.disk}`));

@@ -18,7 +18,8 @@ import { Box } from 'ink';
 import { deriveProblems } from '../cluster/problems.js';
 import { resourceRows, type ClusterModel } from '../cluster/model.js';
 import type { ConsoleActions } from './actions.js';
-import { ConfirmDialog, lossLine } from './ConfirmDialog.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
+import { forecastHeight } from './ForecastLines.js';
 import { DetailView } from './DetailView.js';
 import { EventLog } from './EventLog.js';
 import { Footer } from './Footer.js';
@@ -79,8 +80,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const inner = Math.min(width, 80) - 4;
     const wrapped = (text: string) => Math.max(1, Math.ceil(text.length / inner));
     const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${g.suggestion.text} (f)`) : 0) + 1;
-    const forecastLines = (g.forecast?.length ?? 0) + (g.loss ?? []).reduce((n, l) => n + wrapped(lossLine(l)), 0);
-    const dialogLines = g.checks.length + 4 + forecastLines + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
+    const dialogLines = g.checks.length + 4 + forecastHeight(g, inner) + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
     body = (
       <>
         <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />

@@ -2,11 +2,9 @@ import { Box, Text } from 'ink';
 import type { GuardResult } from '../cluster/guards.js';
 import { ACTION_TITLES } from './actions.js';
 import { EntryPrompt } from './EntryPrompt.js';
+import { ForecastLines } from './ForecastLines.js';
 import { truncate } from './format.js';
 import { confirmationText } from './text-entry.js';
-
-/** Never truncated: the operator must read all of what is lost. */
-export const lossLine = (l: string) => `LOST: ${l}`;
 
 /** The exact command, the host it runs on, every check ✓/✗, and what confirming takes (y, or a text typed). */
 export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardResult; typed: string; rejected: boolean; width: number }) {
@@ -29,16 +27,7 @@ export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardR
           {truncate(`${c.ok ? '✓' : '✗'} ${c.text}${c.reason ? ` — ${c.reason}` : ''}`, inner)}
         </Text>
       ))}
-      {(guard.forecast ?? []).map((f, i) => (
-        <Text key={`f${i}`} wrap="truncate" dimColor>
-          {truncate(`⇄ ${f}`, inner)}
-        </Text>
-      ))}
-      {(guard.loss ?? []).map((l, i) => (
-        <Text key={`l${i}`} bold color="red">
-          {lossLine(l)}
-        </Text>
-      ))}
+      <ForecastLines guard={guard} inner={inner} />
       {!guard.allowed ? (
         <>
           <Text bold color="red">

@@ -3,6 +3,7 @@ import type { ClusterModel } from '../cluster/model.js';
 import { buildRunbook, runbookProgress, type RunbookChoice, type StepStatus } from '../runbooks/runbooks.js';
 import type { Overlay } from './state.js';
 import { EntryPrompt } from './EntryPrompt.js';
+import { ForecastLines, forecastHeight } from './ForecastLines.js';
 import { truncate } from './format.js';
 import { confirmationText } from './text-entry.js';
 
@@ -42,7 +43,7 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
   const expected = step && p.ready && !overlay.busy ? confirmationText(g ?? step) : undefined;
   const consequence = step?.consequence;
   // Border (2), title, steps, blank, step header, command, consequence, refusal/prompt (2), hint.
-  const checkRoom = Math.max(1, height - 2 - 1 - rb.steps.length - 1 - 2 - (consequence ? 1 : 0) - 2 - 1);
+  const checkRoom = Math.max(1, height - 2 - 1 - rb.steps.length - 1 - 2 - (consequence ? 1 : 0) - forecastHeight(g, inner) - 2 - 1);
   const checks = p.checks.length > checkRoom ? [...p.checks.filter((c) => !c.ok), ...p.checks.filter((c) => c.ok)].slice(0, checkRoom) : p.checks;
   const refusedReason = p.checks.find((c) => !c.ok)?.reason;
   return (
@@ -80,6 +81,7 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
               {truncate(`${c.ok ? '✓' : '✗'} ${c.text}${c.reason ? ` — ${c.reason}` : ''}`, inner)}
             </Text>
           ))}
+          <ForecastLines guard={g} inner={inner} />
           {consequence ? (
             <Text bold color="yellow" wrap="truncate">
               {truncate(`⚠ ${consequence}`, inner)}
