@@ -4,7 +4,9 @@
 // is loud: operators of today's tools only see "StandAlone" and a kernel log line.
 import type { DiskState } from '../../agent/protocol.js';
 import { formatConfigError } from '../../agent/config/types.js';
+import { holdsData } from '../../agent/sync-decision.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
+import { knownGi } from './predict.js';
 
 export type Severity = 'alert' | 'warn' | 'info';
 
@@ -84,8 +86,13 @@ export function deriveProblems(m: ClusterModel): Problem[] {
       out.push({ severity: 'alert', id: `two-primaries:${name}`, resource: name, text: `${name} is Primary on both hosts` });
     }
 
+    const unrelated = unrelatedProblem(m, name, vols, live, names);
+    if (unrelated) out.push(unrelated);
+    const served = servingProblem(name, first, names);
+    if (served) out.push(served);
+
     // Connection: one problem per resource, from the side that says most.
-    if (!splitBrain) {
+    if (!splitBrain && !unrelated) {
       const standAlone = live.find((i) => first.sides[i].connection === 'StandAlone');
       const down = live.find((i) => first.sides[i].connection !== 'Connected');
       if (standAlone !== undefined) {
@@ -109,6 +116,53 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     .map((p, idx) => ({ p, idx }))
     .sort((x, y) => RANK[x.p.severity] - RANK[y.p.severity] || (x.p.resource ?? '').localeCompare(y.p.resource ?? '') || x.idx - y.idx)
     .map(({ p }) => p);
+}
+
+/**
+ * The pair refused to connect because the data is unrelated: the one copy initiators wrote to
+ * must be found before anything is wiped. A generation born from nothing (no history, no
+ * bitmap base) beside a copy that holds data is a blank disk that was promoted.
+ */
+function unrelatedProblem(m: ClusterModel, name: string, vols: ResourceRow[], live: readonly HostIndex[], names: [string, string]): Problem | undefined {
+  const at = live.find((i) => /unrelated data/.test(vols[0]!.sides[i].lastError ?? ''));
+  if (at === undefined) return undefined;
+  const gis = [knownGi(vols[0]!, 0), knownGi(vols[0]!, 1)] as const;
+  const bornBlank = ([0, 1] as const).find((i) => {
+    const g = gis[i];
+    const o = gis[i === 0 ? 1 : 0];
+    return g !== undefined && o !== undefined && g.side.history.length === 0 && g.side.bitmapForPeer === 0n && holdsData(o.side);
+  });
+  const base = { severity: 'alert' as const, id: `unrelated:${name}`, resource: name, host: at };
+  if (bornBlank !== undefined) {
+    const o = (bornBlank === 0 ? 1 : 0) as HostIndex;
+    const g = gis[o]!;
+    return {
+      ...base,
+      text: `a blank disk was promoted on ${names[bornBlank]} while ${names[o]} held the data of ${name} (generation ${g.wire.current.slice(0, 8)}…): serve ${names[o]}'s copy (demote ${names[bornBlank]}, promote ${names[o]}), then rebuild ${names[bornBlank]} with the disk-replacement runbook; never wipe ${names[o]}`,
+    };
+  }
+  return { ...base, text: `${name}: ${names[0]} and ${names[1]} hold unrelated data (no shared generation); they will not connect. Find the copy the initiators wrote to before wiping either` };
+}
+
+/** Nobody serves the resource: no Primary, or a Primary whose configured target is stopped. */
+function servingProblem(name: string, row: ResourceRow, names: [string, string]): Problem | undefined {
+  const sides = row.sides;
+  const primary = ([0, 1] as const).find((i) => sides[i].present && sides[i].role === 'Primary');
+  const unseen = ([0, 1] as const).filter((i) => !sides[i].reachable);
+  // Out of sight, a host may be serving: say what the console cannot see.
+  const blind = unseen.length > 0 ? ` that the console can see (${unseen.map((i) => names[i]).join(', ')} out of sight)` : '';
+  if (primary === undefined) {
+    if (!sides.some((s) => s.present)) return undefined;
+    // Without a target of ours the consumer may be anything (a cluster manager promotes on
+    // demand): both Secondary is then a state, not a fault.
+    if (!sides.some((s) => s.target !== undefined)) return undefined;
+    return { severity: 'alert', id: `not-served:${name}`, resource: name, text: `nobody serves ${name}${blind}: no Primary; promote the node with UpToDate data (p)` };
+  }
+  const t = sides[primary].target;
+  if (t && t.state !== 'running' && sides[primary].reachable) {
+    return { severity: 'alert', id: `not-served:${name}`, resource: name, host: primary, text: `nobody serves ${name}: ${names[primary]} is Primary but its iSCSI target is stopped; start it (t)` };
+  }
+  return undefined;
 }
 
 function volumeProblems(row: ResourceRow, names: [string, string]): Problem[] {

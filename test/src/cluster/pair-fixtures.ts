@@ -45,7 +45,7 @@ export function pair(a: Spec, b: Spec): ClusterModel {
     for (const l of [
       `exists resource name:r0 role:${r.role ?? 'Secondary'} node:${NAMES[i]} node-id:${i}`,
       `exists device name:r0 volume:0 minor:1 disk:${r.disk} size:131072 current-uuid:${r.current} bitmap-uuids:${peer}=${r.bitmap ?? ZERO} history-uuids:${(r.history ?? []).join(',')}`,
-      `exists connection name:r0 peer-node-id:${peer} conn-name:${NAMES[peer]} connection:${r.conn ?? 'Connecting'} role:${r.peerRole ?? 'Unknown'}${r.splitBrain ? ' split-brain:yes' : ''}${last[1]}`,
+      `exists connection name:r0 peer-node-id:${peer} conn-name:${NAMES[peer]} connection:${r.conn ?? 'Connecting'} role:${r.peerRole ?? 'Unknown'}${r.splitBrain ? ' split-brain:yes' : ''}${r.lastError ? ` last-error:"${r.lastError}"` : ''}${last[1]}`,
       `exists peer-device name:r0 peer-node-id:${peer} conn-name:${NAMES[peer]} volume:0 replication:${r.repl ?? 'Off'} peer-disk:${r.peerDisk ?? 'DUnknown'}${last[0]}`,
       'exists -',
     ]) m = applyHostEvent(m, h, parseEventLine(l)!);

@@ -4,9 +4,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAction, type GuardResult } from '../../../src/cluster/guards.js';
-import type { ClusterModel } from '../../../src/cluster/model.js';
+import { parseEventLine } from '../../../src/cluster/events2.js';
+import { applyHostEvent, type ClusterModel } from '../../../src/cluster/model.js';
+import { deriveProblems } from '../../../src/cluster/problems.js';
 import { forecast, outcomeText } from '../../../src/cluster/predict.js';
-import { blankPromoted, blankSurvivor, pair, replaceA, split, staleB, X, Y } from './pair-fixtures.js';
+import { blankPromoted, blankSurvivor, G, pair, replaceA, split, staleB, X, Y } from './pair-fixtures.js';
 
 const firstRefusal = (g: GuardResult) => g.checks.find((c) => !c.ok)?.reason ?? '';
 
@@ -106,5 +108,34 @@ describe('the mistake catalogue: refused, or typed with the loss stated', () => 
       { up: true, r: { disk: 'UpToDate', current: X, conn: 'Connected', peerRole: 'Secondary', peerDisk: 'UpToDate', repl: 'Established' } },
     );
     assert.equal(checkAction(connected, 'promote', 'r0', 0).forecast, undefined);
+  });
+});
+
+describe('problems tell the truth about the service and the data', () => {
+  test('unrelated data after a blank disk was promoted: an alert naming the copy to serve, and no plain StandAlone warning', () => {
+    const m = blankPromoted(true);
+    const ps = deriveProblems(m);
+    const p = ps.find((x) => x.id === 'unrelated:r0');
+    assert.equal(p?.severity, 'alert');
+    assert.match(p!.text, /a blank disk was promoted on ha-a while ha-b held the data of r0 \(generation 0537EC29…\): serve ha-b's copy \(demote ha-a, promote ha-b\).*never wipe ha-b/);
+    assert.ok(!ps.some((x) => x.id.startsWith('standalone:')), JSON.stringify(ps));
+  });
+
+  test('unrelated data of two real generations: find the copy the initiators wrote to', () => {
+    const m = pair(
+      { up: true, r: { disk: 'UpToDate', current: X, history: [G], conn: 'StandAlone', lastError: 'unrelated data' } },
+      { up: true, r: { disk: 'UpToDate', current: Y, history: [G.replace('5E', '6F')], conn: 'StandAlone', lastError: 'unrelated data' } },
+    );
+    assert.match(deriveProblems(m).find((x) => x.id === 'unrelated:r0')?.text ?? '', /hold unrelated data .* Find the copy the initiators wrote to before wiping either/);
+  });
+
+  test('nobody serves an exported resource: no Primary, or a Primary whose target is stopped', () => {
+    const withTarget = (role: string, state: string) => {
+      const m = pair({ up: true, r: { role, disk: 'UpToDate', current: X, conn: 'Connected', peerDisk: 'UpToDate', repl: 'Established' } }, { up: false });
+      return applyHostEvent(m, 0, parseEventLine(`create target name:r0 state:${state} iqn:iqn.2026-12.test:r0 portal:127.0.0.1:3260`)!);
+    };
+    assert.match(deriveProblems(withTarget('Secondary', 'stopped')).find((x) => x.id === 'not-served:r0')?.text ?? '', /nobody serves r0 that the console can see \(ha-b out of sight\): no Primary/);
+    assert.match(deriveProblems(withTarget('Primary', 'stopped')).find((x) => x.id === 'not-served:r0')?.text ?? '', /ha-a is Primary but its iSCSI target is stopped; start it \(t\)/);
+    assert.equal(deriveProblems(withTarget('Primary', 'running')).find((x) => x.id === 'not-served:r0'), undefined);
   });
 });
