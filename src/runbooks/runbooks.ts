@@ -364,7 +364,8 @@ export function applicableRunbooks(m: ClusterModel, resource: string): RunbookCh
   const p = primaryHost(m, resource);
   for (const h of [0, 1] as const) {
     const o = other(h);
-    if (!reachable(m, h) && reachable(m, o) && first(m, resource, o)?.present && !isPrimary(m, resource, o) && (p === h || p === undefined)) {
+    // A survivor without UpToDate data cannot be promoted: offering it would point at the blank disk of the seed's trap.
+    if (!reachable(m, h) && reachable(m, o) && allUpToDate(m, resource, o) && !isPrimary(m, resource, o) && (p === h || p === undefined)) {
       out.push({ id: 'failover', host: h, label: `${RUNBOOK_TITLES.failover}: ${name(h)} unreachable, promote ${name(o)}` });
     }
   }
