@@ -99,7 +99,8 @@ export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: stri
   return typedKey(expected, o.typed, input, key, run);
 }
 
-const NO_KEY: Key = {
+/** No key flag set: a plain character. */
+export const NO_KEY: Key = {
   upArrow: false,
   downArrow: false,
   leftArrow: false,

@@ -1,34 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Key } from 'ink';
-import { burstKeys, confirmKey, keyIntent, type KeyContext } from '../../../src/ui/keys.js';
+import { burstKeys, confirmKey, keyIntent, NO_KEY, type KeyContext } from '../../../src/ui/keys.js';
 import { initialUiState, uiReducer, type UiState } from '../../../src/ui/state.js';
 import { checkAction } from '../../../src/cluster/guards.js';
 import { resourceRows } from '../../../src/cluster/model.js';
 import { loadScenario } from '../cluster/fixtures.js';
 
-const NO: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
+const NO: Key = NO_KEY;
 const k = (over: Partial<Key>): Key => ({ ...NO, ...over });
 
 function ctxOf(scenario: Parameters<typeof loadScenario>[0]): KeyContext {
