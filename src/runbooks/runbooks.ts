@@ -364,7 +364,8 @@ export function applicableRunbooks(m: ClusterModel, resource: string): RunbookCh
   const p = primaryHost(m, resource);
   for (const h of [0, 1] as const) {
     const o = other(h);
-    if (!reachable(m, h) && reachable(m, o) && first(m, resource, o)?.present && !isPrimary(m, resource, o) && (p === h || p === undefined)) {
+    // A survivor without UpToDate data cannot be promoted: offering it would point at the blank disk of the seed's trap.
+    if (!reachable(m, h) && reachable(m, o) && allUpToDate(m, resource, o) && !isPrimary(m, resource, o) && (p === h || p === undefined)) {
       out.push({ id: 'failover', host: h, label: `${RUNBOOK_TITLES.failover}: ${name(h)} unreachable, promote ${name(o)}` });
     }
   }
@@ -374,7 +375,9 @@ export function applicableRunbooks(m: ClusterModel, resource: string): RunbookCh
   for (const h of [0, 1] as const) {
     // Only a node whose disk holds nothing worth keeping: never the one with the only good copy.
     const broken = sidesOf(m, resource, h).some((s) => !s.present || REPLACEABLE.has(s.disk));
-    if (broken && reachable(m, h) && reachable(m, other(h)) && !isPrimary(m, resource, h) && allUpToDate(m, resource, other(h))) {
+    // A node whose resource is down shows no disk state: what is known of its data decides (the guard's forecast of the wipe).
+    const onlyCopy = (checkAction(m, 'create-md', resource, h).loss?.length ?? 0) > 0;
+    if (broken && !onlyCopy && reachable(m, h) && reachable(m, other(h)) && !isPrimary(m, resource, h) && allUpToDate(m, resource, other(h))) {
       out.push({ id: 'disk-replacement', host: h, label: `${RUNBOOK_TITLES['disk-replacement']} on ${name(h)}` });
     }
   }

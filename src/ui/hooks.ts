@@ -1,11 +1,11 @@
 // The UI's edges: terminal size (following resize), a frame-rate cap for fast-changing
 // models, the outcome-toast timer and the keyboard. Everything they decide is in pure modules.
 import { useEffect, useRef, useState } from 'react';
-import { useInput, useStdout } from 'ink';
+import { useInput, useStdout, type Key } from 'ink';
 import type { ClusterModel } from '../cluster/model.js';
 import type { ConsoleActions } from './actions.js';
 import { headerChangeAt } from './Header.js';
-import { keyIntent, type KeyContext } from './keys.js';
+import { burstKeys, keyIntent, type KeyContext } from './keys.js';
 import { uiReducer, type UiAction, type UiState } from './state.js';
 
 /** Width and height from props when given (tests, embedding), else the terminal's, updated on resize. */
@@ -83,51 +83,54 @@ export function useToastTimer(state: UiState, dispatch: (a: UiAction) => void, m
 export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void, ctx: KeyContext, actions: ConsoleActions, isActive = true): void {
   const stateRef = useRef(state);
   stateRef.current = state;
+  const onKey = (input: string, key: Key): void => {
+    const intent = keyIntent(stateRef.current, input, key, ctx);
+    switch (intent.type) {
+      case 'ui':
+        dispatch(intent.action);
+        stateRef.current = uiReducer(stateRef.current, intent.action);
+        return;
+      case 'run': {
+        const g = intent.guard;
+        dispatch({ type: 'close' });
+        dispatch({ type: 'toast', kind: 'running', text: `${g.command} on ${g.hostName}…` });
+        stateRef.current = uiReducer(stateRef.current, { type: 'close' });
+        actions.run(g).then(
+          (o) => dispatch({ type: 'toast', kind: o.ok ? 'success' : 'error', text: `${g.hostName}: ${g.command}: ${o.message || (o.ok ? 'done' : 'failed')}` }),
+          (err: unknown) => dispatch({ type: 'toast', kind: 'error', text: `${g.hostName}: ${g.command}: ${err instanceof Error ? err.message : String(err)}` }),
+        );
+        return;
+      }
+      case 'run-step': {
+        const g = intent.guard;
+        const busy: UiAction = { type: 'runbook-busy', busy: true };
+        dispatch(busy);
+        stateRef.current = uiReducer(stateRef.current, busy);
+        dispatch({ type: 'toast', kind: 'running', text: `${g.command} on ${g.hostName}…` });
+        const fail = (text: string) => {
+          dispatch({ type: 'runbook-busy', busy: false });
+          dispatch({ type: 'toast', kind: 'error', text: `${g.hostName}: ${g.command}: ${text}` });
+        };
+        actions.run(g).then(
+          (o) => {
+            if (!o.ok) return fail(o.message || 'failed');
+            dispatch({ type: 'runbook-step-done', id: intent.stepId });
+            dispatch({ type: 'toast', kind: 'success', text: `${g.hostName}: ${g.command}: ${o.message || 'done'}` });
+          },
+          (err: unknown) => fail(err instanceof Error ? err.message : String(err)),
+        );
+        return;
+      }
+      case 'quit':
+        actions.quit();
+        return;
+      case 'none':
+        return;
+    }
+  };
   useInput(
     (input, key) => {
-      const intent = keyIntent(stateRef.current, input, key, ctx);
-      switch (intent.type) {
-        case 'ui':
-          dispatch(intent.action);
-          stateRef.current = uiReducer(stateRef.current, intent.action);
-          return;
-        case 'run': {
-          const g = intent.guard;
-          dispatch({ type: 'close' });
-          dispatch({ type: 'toast', kind: 'running', text: `${g.command} on ${g.hostName}…` });
-          stateRef.current = uiReducer(stateRef.current, { type: 'close' });
-          actions.run(g).then(
-            (o) => dispatch({ type: 'toast', kind: o.ok ? 'success' : 'error', text: `${g.hostName}: ${g.command}: ${o.message || (o.ok ? 'done' : 'failed')}` }),
-            (err: unknown) => dispatch({ type: 'toast', kind: 'error', text: `${g.hostName}: ${g.command}: ${err instanceof Error ? err.message : String(err)}` }),
-          );
-          return;
-        }
-        case 'run-step': {
-          const g = intent.guard;
-          const busy: UiAction = { type: 'runbook-busy', busy: true };
-          dispatch(busy);
-          stateRef.current = uiReducer(stateRef.current, busy);
-          dispatch({ type: 'toast', kind: 'running', text: `${g.command} on ${g.hostName}…` });
-          const fail = (text: string) => {
-            dispatch({ type: 'runbook-busy', busy: false });
-            dispatch({ type: 'toast', kind: 'error', text: `${g.hostName}: ${g.command}: ${text}` });
-          };
-          actions.run(g).then(
-            (o) => {
-              if (!o.ok) return fail(o.message || 'failed');
-              dispatch({ type: 'runbook-step-done', id: intent.stepId });
-              dispatch({ type: 'toast', kind: 'success', text: `${g.hostName}: ${g.command}: ${o.message || 'done'}` });
-            },
-            (err: unknown) => fail(err instanceof Error ? err.message : String(err)),
-          );
-          return;
-        }
-        case 'quit':
-          actions.quit();
-          return;
-        case 'none':
-          return;
-      }
+      for (const [i, k] of burstKeys(input, key)) onKey(i, k);
     },
     { isActive },
   );

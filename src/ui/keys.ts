@@ -99,6 +99,54 @@ export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: stri
   return typedKey(expected, o.typed, input, key, run);
 }
 
+/** No key flag set: a plain character. */
+export const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/** A character of a burst as Ink would have delivered it alone (text-entry.ts lists how). */
+function lone(c: string): [string, Key] {
+  if (c === '\r' || c === '\n') return ['', { ...NO_KEY, return: true }];
+  if (c === '\t') return ['', { ...NO_KEY, tab: true }];
+  if (c === '\x7f') return ['', { ...NO_KEY, delete: true }];
+  if (c === '\b') return ['', { ...NO_KEY, backspace: true }];
+  const code = c.codePointAt(0)!;
+  if (code >= 1 && code <= 26) return [String.fromCodePoint(code + 96), { ...NO_KEY, ctrl: true }];
+  return [c, { ...NO_KEY, shift: /^[A-Z]$/.test(c) }];
+}
+
+/**
+ * One input from Ink as the keys it holds. Ink hands a run of plain characters (fast typing,
+ * a paste, tmux in one burst) over as ONE input; the console's keys are single characters, so
+ * the run is taken key by key, each in the state the one before left (`F` opens a dialog, the
+ * `f` after it acts in that dialog). A lone key, or one Ink parsed, passes as it came.
+ */
+export function burstKeys(input: string, key: Key): Array<[string, Key]> {
+  const chars = [...input];
+  const flagged = key.return || key.escape || key.ctrl || key.meta || key.tab || key.backspace || key.delete || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.home || key.end;
+  if (chars.length <= 1 || flagged) return [[input, key]];
+  return chars.map(lone);
+}
+
 export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext): Intent {
   if (s.overlay.kind === 'confirm') return confirmKey(s.overlay.guard, s.overlay.typed, input, key, ctx);
   if (s.overlay.kind === 'runbook-menu') return runbookMenuKey(s.overlay, input, key);

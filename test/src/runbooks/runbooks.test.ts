@@ -5,6 +5,7 @@ import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } fr
 import { agentRequest, MSG } from '../../../src/cluster/guards.js';
 import { applicableRunbooks, buildRunbook, runbookProgress, splitBrainChanges, stepGuard } from '../../../src/runbooks/runbooks.js';
 import { loadScenario } from '../cluster/fixtures.js';
+import { blankPromoted, blankSurvivor, replaceA } from '../cluster/pair-fixtures.js';
 
 function apply(m: ClusterModel, host: HostIndex, ...lines: string[]): ClusterModel {
   for (const l of lines) m = applyHostEvent(m, host, parseEventLine(l)!);
@@ -41,6 +42,13 @@ describe('runbooks: which apply', () => {
   test('the Primary\'s host unreachable: failover offered; the Secondary unreachable: not', () => {
     assert.deepEqual(ids(powerLoss()), ['failover@0']);
     assert.ok(!ids(loadScenario('unreachable')).some((x) => x.startsWith('failover')));
+  });
+  test('the only good copy taken down after refusing a blank Primary: no disk replacement offered for it', () => {
+    assert.ok(!ids(blankPromoted(false)).some((x) => x.startsWith('disk-replacement')), ids(blankPromoted(false)).join());
+    assert.ok(ids(replaceA()).includes('disk-replacement@0'), 'a node whose data the peer holds is still offered');
+  });
+  test('the survivor is a blank disk, the good copy out of sight: no failover that would promote it', () => {
+    assert.deepEqual(ids(blankSurvivor()), []);
   });
 });
 

@@ -40,6 +40,17 @@ describe('dialogs state what the data goes through', () => {
     assert.equal(h.runs[0]!.command, 'drbd-agent primary --force --forget-peer r0');
   });
 
+  test('keys in one burst from the overview act one by one: F f then a wrong name confirms nothing; F f ha-b⏎ confirms the override', async () => {
+    h = await renderApp(blankSurvivor(), { width: 100, height: 30 });
+    await h.press('Ffr0\r');
+    assert.match(flat(), /FORCE promote, FORGETTING the peer r0 on ha-a .*"r0" does not match ha-b/);
+    await h.press('\x15yha-\r');
+    assert.equal(h.runs.length, 0);
+    await h.press('\x1b');
+    await h.press('Ffha-b\r');
+    assert.deepEqual(h.runs.map((r) => r.command), ['drbd-agent primary --force --forget-peer r0']);
+  });
+
   test('W on ha-b, the only good copy (ha-a was promoted blank): refused naming the unrelated data, the loss shown; f the override, ha-b typed', async () => {
     h = await renderApp(blankPromoted(false), { width: 120, height: 30 });
     await h.press(KEY.tab, 'W');

@@ -1,34 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Key } from 'ink';
-import { confirmKey, keyIntent, type KeyContext } from '../../../src/ui/keys.js';
+import { burstKeys, confirmKey, keyIntent, NO_KEY, type KeyContext } from '../../../src/ui/keys.js';
 import { initialUiState, uiReducer, type UiState } from '../../../src/ui/state.js';
 import { checkAction } from '../../../src/cluster/guards.js';
 import { resourceRows } from '../../../src/cluster/model.js';
 import { loadScenario } from '../cluster/fixtures.js';
 
-const NO: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
+const NO: Key = NO_KEY;
 const k = (over: Partial<Key>): Key => ({ ...NO, ...over });
 
 function ctxOf(scenario: Parameters<typeof loadScenario>[0]): KeyContext {
@@ -167,5 +146,27 @@ describe('UI state reducer', () => {
     let s = uiReducer(initialUiState, { type: 'confirm', guard: g });
     s = uiReducer(s, { type: 'entry', text: 'r9', rejected: true });
     assert.ok(s.overlay.kind === 'confirm' && s.overlay.typed === 'r9' && s.overlay.rejected);
+  });
+});
+
+describe('a burst of keys in one read', () => {
+  test('is taken key by key, control characters as the keys Ink gives them alone', () => {
+    assert.deepEqual(burstKeys('Ffa\r', NO), [
+      ['F', k({ shift: true })],
+      ['f', NO],
+      ['a', NO],
+      ['', k({ return: true })],
+    ]);
+    assert.deepEqual(burstKeys('\x7f\b\t\x15', NO), [
+      ['', k({ delete: true })],
+      ['', k({ backspace: true })],
+      ['', k({ tab: true })],
+      ['u', k({ ctrl: true })],
+    ]);
+  });
+  test('a lone key or one Ink parsed passes as it came', () => {
+    assert.deepEqual(burstKeys('p', NO), [['p', NO]]);
+    assert.deepEqual(burstKeys('', k({ return: true })), [['', k({ return: true })]]);
+    assert.deepEqual(burstKeys('[A', k({ upArrow: true })), [['[A', k({ upArrow: true })]]);
   });
 });

@@ -1,17 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Key } from 'ink';
-import { keyIntent, type Intent, type KeyContext } from '../../../src/ui/keys.js';
+import { keyIntent, NO_KEY, type Intent, type KeyContext } from '../../../src/ui/keys.js';
 import { initialUiState, uiReducer, type UiState } from '../../../src/ui/state.js';
 import { applyHostEvent, resourceRows, setReachability, type ClusterModel } from '../../../src/cluster/model.js';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { loadScenario } from '../cluster/fixtures.js';
 
-const NO = {
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
-  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false,
-  hyper: false, capsLock: false, numLock: false,
-} as Key;
+const NO: Key = NO_KEY;
 const ENTER: Key = { ...NO, return: true };
 const TAB: Key = { ...NO, tab: true };
 const T = '2026-11-22T04:00:00.000000+00:00';

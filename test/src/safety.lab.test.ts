@@ -1,0 +1,256 @@
+// The seed's disaster replayed in the lab, through the console in tmux and the agent CLI:
+// a pair in sync with data written through iSCSI, both hosts lose power, the Primary's disk
+// is dead and only it comes back. No path of problems, suggestions, runbooks or plain
+// confirmations may lose the data of the host out of sight (ha-b); the override that does
+// says so first and takes ha-b's name typed. Data is written and read back with qemu-io.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLab, describeLab, type Lab } from '../lab/lab.js';
+import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
+import { disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, type LabAgent } from '../support/lab-agents.js';
+import { openTerminal, requireTmux, type Terminal } from '../support/tmux.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/cli.js');
+const DISK = '/var/lib/drbd-tui/disks/r0-0.img';
+const MiB = 1 << 20;
+/** The pattern: one byte value per MiB written; the data area starts at offset 0 of the backing disk (md-layout.ts). */
+const PATTERN = [
+  { offset: 0, byte: 0x5a },
+  { offset: 3 * MiB, byte: 0xa5 },
+  { offset: 6 * MiB, byte: 0x3c },
+] as const;
+const writes = PATTERN.map((p) => `write -P 0x${p.byte.toString(16)} ${p.offset} 1M`);
+const reads = PATTERN.map((p) => `read -P 0x${p.byte.toString(16)} ${p.offset} 1M`);
+
+/** The screen with wrapped lines joined and box drawing gone, for matching texts longer than a line. */
+const flat = (screen: string): string =>
+  screen
+    .replace(/[║╔╗╚╝═│┌┐└┘─╭╮╰╯]/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ')
+    .replace(/ {2,}/g, ' ');
+
+async function holdsPattern(a: LabAgent): Promise<boolean> {
+  for (const p of PATTERN) {
+    const b = await readRange(a.path(DISK), p.offset, MiB);
+    if (!b.every((x) => x === p.byte)) return false;
+  }
+  return true;
+}
+
+describeLab('the seed disaster through the console and the agent CLI', () => {
+  let lab: Lab;
+  let work: string;
+  let skip: string | undefined;
+  let sshConfig: string;
+  let a: LabAgent;
+  let b: LabAgent;
+  let term: Terminal;
+  const url = (host: LabAgent) => `iscsi://${host.host.address}:3260/iqn.2026-11.com.example:r0/0`;
+
+  /** Both hosts lose power; ha-a's backing disk is gone; only ha-a comes back, r0 made anew there by the operator. */
+  const disaster = async () => {
+    await Promise.all([lab.a.powerOff(), lab.b.powerOff()]);
+    rmSync(a.path(DISK));
+    await term.waitFor('both hosts seen down', (x) => !/ha-a up/.test(x) && !/ha-b up/.test(x), 20_000);
+    await lab.a.powerOn();
+    // The console restarts the agent it deployed before it shows the host up.
+    await term.waitFor('ha-a up again, ha-b not', (x) => /ha-a up/.test(x) && !/ha-b up/.test(x), 60_000);
+    for (const verb of ['create-md', 'up']) {
+      const r = await a.cli(verb, 'r0');
+      assert.equal(r.code, 0, `${verb} on ha-a: ${r.stdout}${r.stderr}`);
+    }
+    assert.equal(disk(await a.json('r0')), 'Inconsistent');
+  };
+
+  before(async () => {
+    skip = (await requireTmux()) ?? (await requireTools(ISCSI_TOOLS));
+    if (!existsSync(CLI)) {
+      const msg = `${CLI} is missing: run npm run build first`;
+      if (process.env.CI === 'true') throw new Error(msg);
+      skip ??= msg;
+    }
+    if (skip) return;
+    work = mkdtempSync(join(tmpdir(), 'drbd-tui-safety-lab-'));
+    lab = await createLab();
+    sshConfig = join(work, 'ssh_config');
+    writeFileSync(sshConfig, readFileSync(lab.sshConfig, 'utf8') + '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n');
+    a = labAgent(lab.a);
+    b = labAgent(lab.b);
+    const yaml = labResourceYaml(lab, { name: 'r0', port: 7789, size: '8MiB', maxRate: '2MiB/s' });
+    await installResource(a, 'r0', yaml.a);
+    await installResource(b, 'r0', yaml.b);
+    term = await openTerminal({ argv: [process.execPath, CLI, '-F', sshConfig, 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console.exit'), width: 160, height: 45 });
+  });
+  after(async () => {
+    await term?.kill();
+    await lab?.destroy();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('r0 in sync, ha-a Primary, a pattern written through its target', async (t) => {
+    if (skip) return t.skip(skip);
+    await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
+    for (const h of [a, b]) {
+      for (const verb of ['create-md', 'up']) {
+        const r = await h.cli(verb, 'r0');
+        assert.equal(r.code, 0, `${verb} on ${h.host.name}: ${r.stdout}${r.stderr}`);
+      }
+    }
+    await jsonWhen(a, 'r0', (s) => peerDevice(s)['replication-state'] === 'Established', 'connected');
+    assert.equal((await a.cli('primary', '--force', 'r0')).code, 0);
+    await inSync(b, 'r0', 'the initial sync done', 60_000);
+    assert.equal((await a.cli('target', 'start', 'r0')).code, 0);
+    const w = qemuIo(url(a), writes);
+    assert.equal(w.code, 0, w.out);
+    await inSync(a, 'r0', 'in sync after the writes');
+    assert.ok(await holdsPattern(b), 'protocol C: the pattern is on ha-b');
+    await term.waitFor('ha-a Primary, ha-b Secondary, both UpToDate', (x) => /r0\/0\s+Primary\s+UpToDate\s+Connected\s+.*Secondary\s+UpToDate\s+Connected/.test(x), 20_000);
+  });
+
+  test('both lose power, ha-a comes back with a new blank disk: the problems name ha-b as the only good copy; p, F and the CLI refuse', async (t) => {
+    if (skip) return t.skip(skip);
+    await disaster();
+    // The console offers no create-md or up of its own outside the disk-replacement runbook, which needs the peer: the operator used the agent CLI.
+    // Once ha-a's agent reports what it remembers of ha-b (peer-last-*), the problem dates it.
+    const s = flat(await term.waitFor('r0 up on ha-a, its memory of ha-b shown', (x) => /r0\/0\s+Secondary\s+Inconsistent\s+Connecting/.test(x) && /out of sight/.test(x) && /last known, seen/.test(flat(x)), 20_000));
+    assert.doesNotMatch(s, /no UpToDate copy/);
+    assert.match(s, /✖ the only UpToDate copy of r0\/0 is on ha-b \(last known, seen [^)]+\), out of sight: bring ha-b back; do not force-promote or wipe/);
+
+    await term.keys('p', { literal: true });
+    const p = flat(await term.waitFor('the promote dialog', (x) => /Promote r0 on ha-a/.test(x) && /refused:/.test(x)));
+    assert.match(p, /refused: Need access to UpToDate data \(disk is Inconsistent\)/);
+    assert.doesNotMatch(p, /--force|force-promote|FORCE/);
+    await term.keys('Escape');
+
+    await term.keys('F', { literal: true });
+    const f = flat(await term.waitFor('the force dialog', (x) => /FORCE promote r0 on ha-a/.test(x) && /refused:/.test(x)));
+    assert.match(f, /refused: ha-b has UpToDate data of r0\/0 \(last known, seen [^;]+; ha-b is out of sight, not without data\)/);
+    assert.match(f, /LOST: ha-b's 7\.7 MiB, generation [0-9A-F]{8}…, last seen \S+ is left behind: ha-a serves its blank disk instead/);
+    assert.match(f, /→ only if ha-b is gone for good: force anyway, forgetting it \(you type ha-b; its data is lost\) \(f\)/);
+    await term.keys('y', { literal: true }); // no way round the refusal
+    await term.keys('Escape');
+
+    const cli = await a.cli('primary', '--force', 'r0');
+    assert.equal(cli.code, 1, cli.stdout);
+    assert.match(cli.stderr, /Refusing to force Primary: ha-b last had UpToDate data \(generation [0-9A-F]{8}…, last seen [^)]+\) of r0 volume 0; this node's disk holds no data \(Inconsistent\)\. Promote ha-b instead/);
+
+    await term.keys('r', { literal: true });
+    const r = flat(await term.waitFor('the runbook menu', (x) => /Runbooks for r0/.test(x)));
+    assert.doesNotMatch(r, /Disk replacement|Split-brain|promote ha-a/);
+    assert.match(r, /no runbook applies to r0 in its current state/);
+    await term.keys('Escape');
+    await term.waitFor('the menu closed', (x) => !/Runbooks for r0/.test(x));
+    assert.equal((await a.json('r0')).role, 'Secondary');
+  });
+
+  test('ha-b returns: it is the sync source, promoted through the suggestion on ha-a; the pattern reads back through its target', async (t) => {
+    if (skip) return t.skip(skip);
+    await lab.b.powerOn();
+    await term.waitFor('ha-b up again', (x) => /ha-b up/.test(x), 60_000);
+    // The agent brings r0 back up by itself: it was up when the power went.
+    await jsonWhen(b, 'r0', () => true, 'r0 back up on ha-b', 30_000);
+    const syncing = flat(await term.waitFor('the resync ha-b → ha-a', (x) => /sync ha-b → ha-a/.test(x), 20_000));
+    assert.doesNotMatch(syncing, /sync ha-a → ha-b/);
+    await term.keys('p', { literal: true });
+    const p = flat(await term.waitFor('the promote refusal on ha-a', (x) => /Promote r0 on ha-a/.test(x) && /refused:/.test(x)));
+    assert.match(p, /→ ha-b has UpToDate data: promote ha-b instead \(f\)/);
+    await term.keys('f', { literal: true });
+    await term.waitFor("ha-b's promote dialog", (x) => /Promote r0 on ha-b/.test(x) && !/refused:/.test(x));
+    await term.keys('y', { literal: true });
+    await term.waitFor('the outcome', (x) => /✔ ha-b: drbd-agent primary r0: done/.test(x));
+    assert.equal((await b.json('r0')).role, 'Primary');
+    const target = await b.cli('target', 'start', 'r0');
+    assert.equal(target.code, 0, target.stderr);
+    const rd = qemuIo(url(b), reads);
+    assert.equal(rd.code, 0, rd.out);
+    assert.doesNotMatch(rd.out, /Pattern verification failed/);
+    await inSync(a, 'r0', 'ha-a resynced', 60_000);
+    assert.ok(await holdsPattern(a), "ha-a's new disk holds ha-b's data");
+    assert.ok(await holdsPattern(b), 'ha-b kept its data');
+  });
+
+  test('keys in one burst (F f r0⏎ as one read) act one by one: the override opens, and no text but ha-b confirms it', async (t) => {
+    if (skip) return t.skip(skip);
+    await disaster();
+    await term.waitFor('r0 up on ha-a, its memory of ha-b shown', (x) => /r0\/0\s+Secondary\s+Inconsistent\s+Connecting/.test(x) && /last known, seen/.test(flat(x)), 20_000);
+    await term.keys('Ffr0\r', { literal: true });
+    const o = flat(await term.waitFor('the override refusing r0', (x) => /"r0" does not match ha-b/.test(x)));
+    assert.match(o, /FORCE promote, FORGETTING the peer r0 on ha-a/);
+    assert.match(o, /runs on ha-a: drbd-agent primary --force --forget-peer r0/);
+    assert.match(o, /LOST: ha-b's 7\.7 MiB, generation [0-9A-F]{8}…, last seen \S+ is left behind/);
+    for (const wrong of ['yes', 'ha-', 'ha-bb', 'HA-B']) {
+      await term.keys(`\x15${wrong}\r`, { literal: true });
+      await term.waitFor(`the override refusing ${wrong}`, (x) => x.includes(`"${wrong}" does not match ha-b`));
+    }
+    await term.keys('Escape');
+    await term.waitFor('the dialog closed', (x) => !/FORGETTING/.test(x));
+    assert.equal((await a.json('r0')).role, 'Secondary', 'nothing ran');
+  });
+
+  test('the override used anyway (F, f, ha-b typed) states the loss first; ha-b back: W and create-md --force on ha-b are refused, its data intact', async (t) => {
+    if (skip) return t.skip(skip);
+    await term.keys('F', { literal: true });
+    await term.waitFor('the force dialog', (x) => /FORCE promote r0 on ha-a/.test(x) && /refused:/.test(x));
+    await term.keys('f', { literal: true });
+    const o = flat(await term.waitFor('the override dialog', (x) => /FORGETTING the peer/.test(x) && /Type ha-b/.test(x)));
+    assert.match(o, /LOST: ha-b's 7\.7 MiB, generation [0-9A-F]{8}…, last seen \S+ is left behind/);
+    await term.keys('ha-b', { literal: true });
+    await term.waitFor('the name matches', (x) => /✓ ha-b: Enter to confirm/.test(x));
+    await term.keys('Enter');
+    await term.waitFor('the outcome', (x) => /✔ ha-a: drbd-agent primary --force --forget-peer r0: done/.test(x));
+    assert.equal((await a.json('r0')).role, 'Primary');
+
+    await lab.b.powerOn();
+    await term.waitFor('ha-b up again', (x) => /ha-b up/.test(x), 60_000);
+    // The agent brings r0 back up by itself (it was up when the power went): the handshake refuses.
+    await jsonWhen(b, 'r0', (x) => x.connections[0]?.['connection-state'] === 'StandAlone', 'ha-b refuses the unrelated data', 30_000);
+    const sa = flat(await term.waitFor('both StandAlone on screen', (x) => /r0\/0\s+Primary\s+UpToDate\s+StandAlone\s+.*Secondary\s+UpToDate\s+StandAlone/.test(x), 20_000));
+    assert.match(sa, /r0 StandAlone on ha-a \(unrelated data: the nodes share no generation history; refusing to connect\)/);
+
+    // A plain connect on ha-b only meets the same refusal: the forecast says so.
+    await term.keys('Tab');
+    await term.keys('c', { literal: true });
+    const c = flat(await term.waitFor('the connect dialog on ha-b', (x) => /Connect r0 on ha-b|connect r0/.test(x) && /⇄/.test(x)));
+    assert.match(c, /⇄ r0\/0: on connect the pair refuses: unrelated data/);
+    assert.doesNotMatch(c, /ha-a → ha-b/);
+    await term.keys('Escape');
+
+    const lostLine = /LOST: ha-b's 7\.7 MiB, generation [0-9A-F]{8}…(, last seen \S+)? will be wiped: ha-a holds no copy of it/;
+    await term.keys('W', { literal: true });
+    let w = flat(await term.waitFor('the create-md --force dialog on ha-b', (x) => /Re-create metadata/.test(x) && /refused:/.test(x)));
+    assert.match(w, /runs on ha-b: drbd-agent create-md --force r0/);
+    assert.match(w, lostLine);
+    await term.keys('Escape');
+    let r = await b.cli('create-md', '--force', 'r0');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /resource is up; run drbd-agent down r0 before create-md/);
+
+    // Taken down, as the disk-replacement runbook would: the refusal is about the data now, on both sides.
+    r = await b.cli('down', 'r0');
+    assert.equal(r.code, 0, r.stderr);
+    await term.waitFor('r0 down on ha-b', (x) => /not up/.test(x));
+    const refusal = /Refusing to wipe the metadata of r0 volume 0: this node holds UpToDate data \(generation [0-9A-F]{8}…\) and ha-a's data is unrelated to it \(ha-a's generation [0-9A-F]{8}… does not descend from this node's; a blank disk was made the source there\); this would destroy the only copy/;
+    await term.keys('W', { literal: true });
+    w = flat(await term.waitFor('the create-md --force dialog on ha-b', (x) => /Re-create metadata/.test(x) && /refused:/.test(x)));
+    assert.match(w, new RegExp(`refused: ${refusal.source}`));
+    assert.match(w, lostLine);
+    await term.keys('y', { literal: true });
+    await term.keys('Escape');
+    r = await b.cli('create-md', '--force', 'r0');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, refusal);
+
+    await term.keys('r', { literal: true });
+    const menu = flat(await term.waitFor('the runbook menu', (x) => /Runbooks for r0/.test(x)));
+    assert.doesNotMatch(menu, /Disk replacement/);
+    await term.keys('Escape');
+    assert.ok(await holdsPattern(b), "ha-b's data is intact");
+  });
+});
