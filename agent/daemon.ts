@@ -11,6 +11,7 @@ import { createMetadata, MetadataError } from './engine/metadata.js';
 import { forgetActivityLogState } from './engine/activity-log.js';
 import { ResourceRuntime } from './engine/resource-runtime.js';
 import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from './data-refusals.js';
+import type { LinkFaults } from './engine/link-faults.js';
 import { forgetPeerMemory, readPeerMemory, writePeerMemory } from './engine/peer-memory-file.js';
 import { readMetadata, toGenerationIds } from './engine/metadata.js';
 import { formatUuid } from './engine/uuid.js';
@@ -25,6 +26,8 @@ export interface DaemonOptions {
   stateDir: string;
   socket: string;
   node: string;
+  /** Test hook from the daemon's environment only (link-faults.ts); absent in production. */
+  linkFaults?: LinkFaults;
 }
 
 export const DEFAULT_DAEMON_OPTIONS: DaemonOptions = {
@@ -313,7 +316,7 @@ export class Daemon implements ControlHandler {
     const cfg = this.config(name);
     const local = localHost(cfg, this.opts.node);
     if ('error' in local) throw new AgentError('config', local.error);
-    const rt = await ResourceRuntime.attach(cfg, local.host, this.opts.node);
+    const rt = await ResourceRuntime.attach(cfg, local.host, this.opts.node, this.opts.linkFaults?.get(name));
     rt.peerMemory = await readPeerMemory(this.opts.stateDir, name);
     rt.on('peer-memory', (m) => {
       writePeerMemory(this.opts.stateDir, name, m).catch((e: Error) => process.stderr.write(`drbd-agent: ${name}: warn: cannot store what is known of the peer: ${e.message}\n`));

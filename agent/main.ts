@@ -5,6 +5,7 @@ import { monitorSocketPath } from './control/server.js';
 import { statusJson } from './control/status-json.js';
 import { statusText } from './control/status-text.js';
 import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
+import { describeLinkFaults, LINK_FAULTS_ENV, parseLinkFaults } from './engine/link-faults.js';
 import { formatEvent } from './events2.js';
 import { AgentError, type AgentSnapshot, type Method, type StateEvent } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
@@ -75,14 +76,18 @@ function parse(argv: string[]) {
 }
 
 async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<number> {
+  const linkFaults = parseLinkFaults(process.env[LINK_FAULTS_ENV]);
   const daemon = new Daemon({
     configDir: values['config-dir'] ?? DEFAULT_DAEMON_OPTIONS.configDir,
     stateDir: values['state-dir'] ?? DEFAULT_DAEMON_OPTIONS.stateDir,
     socket: values.socket ?? DEFAULT_DAEMON_OPTIONS.socket,
     node: values.node ?? DEFAULT_DAEMON_OPTIONS.node,
+    linkFaults,
   });
   await daemon.start();
   process.stderr.write(`drbd-agent ${AGENT_VERSION}: daemon for node ${daemon.opts.node} listening on ${daemon.opts.socket}\n`);
+  const hook = describeLinkFaults(linkFaults);
+  if (hook) process.stderr.write(`drbd-agent: warn: ${hook}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);

@@ -23,6 +23,7 @@ import { systemRng } from './uuid.js';
 import { VolumeStore } from './volume-store.js';
 import { IdMap } from './id-map.js';
 import { observePeer, type PeerMemory } from './peer-memory.js';
+import { takeLinkFault } from './link-faults.js';
 
 const TICK_MS = 250;
 /** A discard goes as extent-aligned pieces of at most this (16 AL extents; al-extents is 1237). */
@@ -95,6 +96,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     readonly peer: HostConfig,
     readonly node: string,
     readonly stores: VolumeStore[],
+    private readonly linkFaults?: Set<string>,
   ) {
     super();
     this.state = createEngine({
@@ -136,7 +138,8 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   /** Attaches every volume (crash recovery included); the resource starts StandAlone, Secondary. */
-  static async attach(config: ResourceConfig, local: HostConfig, node: string): Promise<ResourceRuntime> {
+  /** linkFaults: the daemon's test hook for this resource (link-faults.ts), used up as it fires. */
+  static async attach(config: ResourceConfig, local: HostConfig, node: string, linkFaults?: Set<string>): Promise<ResourceRuntime> {
     const peer = config.hosts.find((h) => h.nodeId !== local.nodeId)!;
     const stores: VolumeStore[] = [];
     try {
@@ -146,7 +149,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         const note = await recoverUndo(config.volumes[i]!.disk, st);
         if (note) notes.push(note);
       }
-      const rt = new ResourceRuntime(config, local, peer, node, stores);
+      const rt = new ResourceRuntime(config, local, peer, node, stores, linkFaults);
       setImmediate(() => notes.forEach((n) => rt.log('warn', n)));
       return rt;
     } catch (e) {
@@ -285,6 +288,11 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   private perform(a: Action): void {
     switch (a.a) {
       case 'send':
+        if (takeLinkFault(this.linkFaults, a.msg.type)) {
+          this.log('warn', `test hook: the peer link breaks before ${a.msg.type}`);
+          this.restartLink();
+          return;
+        }
         for (const w of toWire(a.msg)) this.link.send(w);
         return;
       case 'disk-write': {
@@ -351,10 +359,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       case 'link':
         if (a.op === 'start') void this.link.start().catch((e: Error) => this.log('alert', `cannot listen on ${this.local.address}: ${e.message}`));
         else if (a.op === 'stop') void this.link.stop();
-        else
-          void this.link.stop().then(async () => {
-            if (this.state.wantConnect) await this.link.start();
-          });
+        else this.restartLink();
         return;
       case 'log':
         this.log(a.level, a.text);
@@ -365,6 +370,13 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         this.undoAction(a);
         return;
     }
+  }
+
+  /** Drops the connection now (nothing more goes out on it) and dials again if still wanted. */
+  private restartLink(): void {
+    void this.link.stop().then(async () => {
+      if (this.state.wantConnect) await this.link.start();
+    });
   }
 
   // ---------------------------------------------------------------- block I/O

@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAgentPair, type AgentPair } from '../support/agent-daemons.js';
 
@@ -113,6 +114,39 @@ describe('drbd-agent CLI against two daemons', () => {
     const text = await statusOf(p.a);
     assert.match(text, /^r0 role:Primary/);
     assert.match(text, /# config error: .*bad\.yaml:2:11: /);
+  });
+
+  test('up with a typo in its resource file shows the file:line:col of the typo, not "no resource file"', async () => {
+    const r0 = await readFile(join(p.a.root, 'etc', 'r0.yaml'), 'utf8');
+    const file = join(p.a.root, 'etc', 'r1.yaml');
+    await writeFile(file, r0.replace('resource: r0', 'resource: r1').replace(/^protocol:/m, 'protocl:'));
+    try {
+      const r = await p.a.cli('up', 'r1');
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, new RegExp(`^drbd-agent: ${file}:2:1: unknown key "protocl"`));
+      assert.doesNotMatch(r.stderr, /No such resource/);
+    } finally {
+      await rm(file);
+    }
+  });
+
+  test('adjust with a config entry that is a symlink to /dev/zero or to a FIFO reports it and reads nothing', async () => {
+    const zero = join(p.a.root, 'etc', 'zero.yaml');
+    const fifo = join(p.a.root, 'etc', 'fifo.yaml');
+    const pipe = join(p.a.root, 'pipe');
+    await symlink('/dev/zero', zero);
+    assert.equal(spawnSync('mkfifo', [pipe]).status, 0, 'mkfifo');
+    await symlink(pipe, fifo);
+    try {
+      const t0 = Date.now();
+      assert.equal((await p.a.cli('adjust')).code, 0);
+      assert.ok(Date.now() - t0 < 5000, `adjust took ${Date.now() - t0} ms`);
+      const text = await statusOf(p.a);
+      assert.match(text, /^r0 role:Primary/);
+      for (const f of [zero, fifo]) assert.ok(text.includes(`# config error: ${f}:1:1: cannot read the file: it is not a regular file`), text);
+    } finally {
+      await Promise.all([zero, fifo, pipe].map((f) => rm(f)));
+    }
   });
 
   test('the daemon survives a client that disconnects mid-command', async () => {

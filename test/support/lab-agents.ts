@@ -60,13 +60,14 @@ export async function installResource(agent: LabAgent, name: string, yaml: strin
   await writeFile(join(agent.host.dirs.etc, `${name}.yaml`), yaml);
 }
 
-export function labAgent(host: LabHost): LabAgent {
+/** env: more variables for the daemon (its test hooks, e.g. link-faults.ts's). */
+export function labAgent(host: LabHost, opts: { env?: Record<string, string> } = {}): LabAgent {
   if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run npm run build first`);
   const agent: LabAgent = {
     host,
     log: [],
     async start() {
-      const d = host.spawn(['node', ...(process.env.AGENT_NODE_ARGS ? process.env.AGENT_NODE_ARGS.split(' ') : []), AGENT, 'daemon'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const d = host.spawn(['node', ...(process.env.AGENT_NODE_ARGS ? process.env.AGENT_NODE_ARGS.split(' ') : []), AGENT, 'daemon'], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] });
       d.stderr!.setEncoding('utf8').on('data', (s: string) => agent.log.push(s));
       agent.daemon = d;
       const sock = agent.path('/run/drbd-tui/agent.sock');
