@@ -3,6 +3,7 @@
 // not only that the config hashes differ. Secrets are compared, never shown.
 import { createHash } from 'node:crypto';
 import type { ResourceConfig } from '../../agent/config/types.js';
+import { resourceRows, type ClusterModel } from './model.js';
 
 const fingerprint = (s: string | undefined) => (s === undefined ? '' : `secret:${createHash('sha256').update(s).digest('hex')}`);
 
@@ -76,4 +77,23 @@ export function driftText(resource: string, names: readonly [string, string], in
     return `config drift: ${resource}: the files on ${names[0]} and ${names[1]} agree${where}, but a host still runs older settings: they take effect at its next down/up`;
   }
   return `config drift: ${resource}: ${names[0]} and ${names[1]} differ in ${info.fields.join(', ')}${where}; ${fix}`;
+}
+
+/**
+ * The resources whose two live sides report different config hashes and for which the console
+ * has not yet compared the files at those hashes: what it should read now.
+ */
+export function driftToCheck(m: ClusterModel): Array<{ resource: string; hashes: [string, string] }> {
+  const out: Array<{ resource: string; hashes: [string, string] }> = [];
+  const seen = new Set<string>();
+  for (const row of resourceRows(m)) {
+    if (seen.has(row.resource)) continue;
+    seen.add(row.resource);
+    const [a, b] = row.sides;
+    if (!(a.reachable && a.present && b.reachable && b.present && a.configHash && b.configHash && a.configHash !== b.configHash)) continue;
+    const known = m.drift?.[row.resource];
+    if (known && known.hashes[0] === a.configHash && known.hashes[1] === b.configHash) continue;
+    out.push({ resource: row.resource, hashes: [a.configHash, b.configHash] });
+  }
+  return out;
 }
