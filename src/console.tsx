@@ -11,7 +11,7 @@ import type { ActionOutcome, ConsoleActions } from './ui/actions.js';
 import { App } from './ui/App.js';
 import { useTerminalSize } from './ui/hooks.js';
 import { QuestionDialog, questionHeight, useQuestionEntry, type Question } from './ui/QuestionDialog.js';
-import { planLines, type PushPlan } from './cluster/config-push.js';
+import { pushQuestion } from './ui/push-question.js';
 import { copyResourceFile, pushResourceFile, readLocalResourceFile, watchDrift, type PushHooks } from './ssh/config-push.js';
 
 export interface ConsoleOptions {
@@ -79,19 +79,6 @@ function Root({ session, questions, actions }: { session: ClusterSession; questi
       {appHeight >= 3 ? <App model={model} actions={actions} inputActive={!asked} width={width} height={appHeight} /> : null}
     </Box>
   );
-}
-
-/** The dialog that puts a resource file on both hosts: the plan, then y or the resource name typed. */
-export function pushQuestion(plan: PushPlan): Question {
-  const hosts = plan.targets.map((t) => t.name).join(' and ');
-  return {
-    title: `Put the resource file of ${plan.resource} on ${hosts}?`,
-    body: ['Secrets are shown as <hidden> (<hidden, changed> where the file changes one).'],
-    lines: planLines(plan),
-    kind: 'confirm',
-    expected: plan.typeToConfirm,
-    yes: 'write it',
-  };
 }
 
 function pushHooks(questions: Questions): PushHooks {
