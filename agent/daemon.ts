@@ -414,6 +414,8 @@ export class Daemon implements ControlHandler {
     const cfg = this.config(name);
     const rt = this.runtimes.get(name);
     if (rt) return { ok: true, state: 'up', ...(rt.config.source.hash !== cfg.source.hash ? { pending: true } : {}) };
+    const missing = await this.missingMetadata(cfg);
+    if (missing) return { ok: true, state: 'down', reason: `${missing}: create-md ${name} first (on each host)` };
     try {
       await this.up(name);
       return { ok: true, state: 'up', broughtUp: true };
@@ -421,6 +423,25 @@ export class Daemon implements ControlHandler {
       if (e instanceof AgentError && e.code === 'config') throw e;
       return { ok: true, state: 'down', reason: e instanceof Error ? e.message : String(e) };
     }
+  }
+
+  /** Why a resource cannot be attached for want of a disk or metadata, in words; undefined when all is there. */
+  private async missingMetadata(cfg: ResourceConfig): Promise<string | undefined> {
+    for (const v of cfg.volumes) {
+      const disk = await openBackingDisk(v.disk).catch(() => undefined);
+      if (!disk) return `no backing disk ${v.disk} yet`;
+      let md;
+      try {
+        md = await readMetadata(disk);
+      } catch {
+        // Metadata that is there but not readable: attaching says why.
+        continue;
+      } finally {
+        await disk.close();
+      }
+      if (!md) return `no metadata on ${v.disk}`;
+    }
+    return undefined;
   }
 
   /** The Primary's iSCSI target: volume N is LUN N, portal and IQN from the resource file. */

@@ -153,7 +153,12 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       }
     },
     quit: () => finish(),
-    copyConfig: (resource, host) => copyResourceFile(session, host, resource, pushHooks(questions)),
+    async copyConfig(resource, host) {
+      const outcome = await copyResourceFile(session, host, resource, pushHooks(questions));
+      // What adjust said on each host does not fit a toast's line.
+      if (!outcome.cancelled) await questions.ask({ title: `${resource}: resource file ${outcome.ok ? 'done' : 'not done'}`, body: [outcome.message], kind: 'notice' });
+      return outcome;
+    },
   };
 
   // The alternate screen: the console leaves the operator's scrollback as it was.

@@ -25,6 +25,8 @@ export interface PushSource {
 export interface PushOutcome {
   ok: boolean;
   message: string;
+  /** The operator said no: nothing to report beyond that. */
+  cancelled?: boolean;
 }
 
 /** What the operator is asked, through whatever UI runs the push. */
@@ -97,7 +99,7 @@ export async function pushResourceFile(session: ClusterSession, src: PushSource,
   const secrets = [...configSecrets(parsed.config), ...both.flatMap((i) => configSecrets(parsedOrUndefined(now[i].file, now[i].text)))];
   const plan = pushPlan({ resource, format: src.format, text, names, now, files, secrets });
   if (nothingToWrite(plan)) return { ok: true, message: `${resource}: both hosts already have this file (${files[0]}, ${files[1]})` };
-  if (!(await hooks.confirm(plan))) return { ok: false, message: `${resource}: cancelled, nothing written` };
+  if (!(await hooks.confirm(plan))) return { ok: false, cancelled: true, message: `${resource}: cancelled, nothing written` };
 
   const written: string[] = [];
   for (const t of plan.targets) {

@@ -109,7 +109,7 @@ describe('config-get / config-put / adjust RES', () => {
     await call(p.b, 'config-put', { resource: 'r7', text, format: 'yaml', expect: get.sha256 });
     const down = await call<AdjustResult>(p.a, 'adjust', { resource: 'r7' });
     assert.equal(down.state, 'down');
-    assert.match(down.reason ?? '', /r7-a\.img/);
+    assert.match(down.reason ?? '', /^no backing disk .*r7-a\.img yet: create-md r7 first \(on each host\)$/);
     for (const h of [p.a, p.b]) assert.equal((await h.cli('create-md', 'r7')).code, 0);
     for (const h of [p.a, p.b]) assert.deepEqual(await call(h, 'adjust', { resource: 'r7' }), { ok: true, state: 'up', broughtUp: true });
     assert.deepEqual(await call(p.a, 'adjust', { resource: 'r7' }), { ok: true, state: 'up' });
