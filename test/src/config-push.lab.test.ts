@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
 import { jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../support/lab-agents.js';
-import { openTerminal, requireTmux, type Terminal } from '../support/tmux.js';
+import { openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -26,12 +26,7 @@ describeLab('resource files from the console', () => {
   const file = (a: LabAgent) => a.path('/etc/drbd-tui/r0.yaml');
 
   before(async () => {
-    skip = await requireTmux();
-    if (!existsSync(CLI)) {
-      const msg = `${CLI} is missing: run npm run build first`;
-      if (process.env.CI === 'true') throw new Error(msg);
-      skip ??= msg;
-    }
+    skip = await requireConsoleTerminal(CLI);
     if (skip) return;
     work = mkdtempSync(join(tmpdir(), 'drbd-tui-config-lab-'));
     lab = await createLab();
