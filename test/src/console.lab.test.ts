@@ -182,7 +182,10 @@ describeLab('the console in a terminal against the lab', () => {
 
   test('--read-only refuses p with the read-only reason and changes nothing on the hosts', async (t) => {
     if (skip) return t.skip(skip);
-    const before = await Promise.all(agents.map((a) => a.json('r0')));
+    // From a settled pair: the cut link of the test before may still be reconnecting.
+    const t0 = Date.now();
+    const before = await Promise.all(agents.map((a) => jsonWhen(a, 'r0', (j) => j.connections[0]?.['connection-state'] === 'Connected', 'connected again', 30_000)));
+    t.diagnostic(`connected again after ${Date.now() - t0} ms`);
     const ro = await open('ro', ['--read-only', '-F', sshConfig, 'ha-a', 'ha-b'], { width: 80, height: 24 });
     const first = await ro.waitFor('both hosts up, READ-ONLY', (x) => /ha-a up/.test(x) && /ha-b up/.test(x) && /READ-ONLY/.test(x) && row(x) !== '', 30_000);
     // 80×24: everything on screen, the footer on the last line with the way to help.
