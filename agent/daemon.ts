@@ -4,7 +4,9 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { errorsForResource, formatConfigError, loadConfigDir, localHost } from './config/index.js';
+import { errorsForResource, formatConfigError, loadConfigDir, localHost, parseResourceRes, parseResourceYaml } from './config/index.js';
+import { readBounded, describeFsError } from './config/load.js';
+import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile, writeFileAtomic } from './config/resource-files.js';
 import type { ConfigError, ResourceConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
@@ -18,7 +20,17 @@ import { formatUuid } from './engine/uuid.js';
 import { IscsiTarget } from './iscsi/target.js';
 import { diffSnapshots, snapshotToEvents } from './events2.js';
 import { serveControl, type ControlHandler, type ControlServer } from './control/server.js';
-import { AgentError, PROTOCOL_VERSION, type AgentSnapshot, type HelloResult, type Method, type StateEvent } from './protocol.js';
+import {
+  AgentError,
+  PROTOCOL_VERSION,
+  type AdjustResult,
+  type AgentSnapshot,
+  type ConfigGetResult,
+  type ConfigPutResult,
+  type HelloResult,
+  type Method,
+  type StateEvent,
+} from './protocol.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface DaemonOptions {
@@ -181,7 +193,7 @@ export class Daemon implements ControlHandler {
 
   async call(method: Method, params: Record<string, unknown>): Promise<unknown> {
     const name = typeof params.resource === 'string' ? params.resource : '';
-    if (method === 'adjust') {
+    if (method === 'adjust' && !name) {
       await this.reloadConfig();
       this.publish();
       return { ok: true };
@@ -233,6 +245,12 @@ export class Daemon implements ControlHandler {
         return this.targetStart(name);
       case 'target-stop':
         return this.targetStop(name);
+      case 'config-get':
+        return this.configGet(name);
+      case 'config-put':
+        return this.configPut(name, p);
+      case 'adjust':
+        return this.adjust(name);
       default:
         throw new AgentError('bad-request', `${method} is not supported by this agent`);
     }
@@ -333,6 +351,100 @@ export class Daemon implements ControlHandler {
     const rt = await this.attach(name);
     if (rt.state.conn === 'StandAlone' && !rt.state.splitBrain) await rt.admin({ cmd: 'connect', discardMyData: false });
     return { ok: true };
+  }
+
+  /** The one file that defines `name` here (after a fresh read of the config dir), or none. */
+  private async resourceFile(name: string): Promise<string | undefined> {
+    const problem = resourceNameProblem(name);
+    if (problem) throw new AgentError('bad-request', problem);
+    await this.reloadConfig();
+    const files = filesOfResource(this.opts.configDir, name, { resources: this.configs, errors: this.configErrors });
+    if (files.length > 1) throw new AgentError('config', `${name} is defined in ${files.join(' and ')}: keep one file per resource, then try again`);
+    return files[0];
+  }
+
+  private async configGet(name: string): Promise<ConfigGetResult> {
+    const file = await this.resourceFile(name);
+    if (!file) return { file: join(this.opts.configDir, `${name}.yaml`), sha256: '' };
+    const text = await readBounded(file).catch((e: unknown) => {
+      throw new AgentError('io', `${file}: cannot read it: ${describeFsError(e)}`);
+    });
+    return { file, text, sha256: sha256Hex(text) };
+  }
+
+  /**
+   * Validates the text with this node's loader (its node name must be one of the hosts) and
+   * writes it atomically, mode 0600: the file holds the shared secret. Refused when the file
+   * changed since the console read it, so that nobody's edit is overwritten unseen.
+   */
+  private async configPut(name: string, p: Record<string, unknown>): Promise<ConfigPutResult> {
+    const { text, format, expect } = p;
+    if (typeof text !== 'string' || (format !== 'yaml' && format !== 'res') || typeof expect !== 'string') {
+      throw new AgentError('bad-request', 'config-put needs text, format (yaml or res) and expect (the sha256 config-get returned)');
+    }
+    const existing = await this.resourceFile(name);
+    const now = existing ? sha256Hex(await readBounded(existing).catch(() => '')) : '';
+    if (now !== expect) {
+      throw new AgentError('refused', `${existing ?? name}: the resource file on ${this.opts.node} changed since it was read; look at the difference again`);
+    }
+    const file = targetFile(this.opts.configDir, name, format, existing);
+    const parsed = (format === 'yaml' ? parseResourceYaml : parseResourceRes)(file, text, { node: this.opts.node });
+    if ('errors' in parsed) throw new AgentError('config', parsed.errors.map(formatConfigError).join('\n'));
+    if (parsed.config.resource !== name) throw new AgentError('config', `${file}: the text defines resource ${parsed.config.resource}, not ${name}`);
+    const local = localHost(parsed.config, this.opts.node);
+    if ('error' in local) throw new AgentError('config', local.error);
+    if (p.check === true) return { file, written: false };
+    await writeFileAtomic(file, text, 0o600).catch((e: unknown) => {
+      throw new AgentError('io', `${file}: cannot write it: ${describeFsError(e)}`);
+    });
+    let replaced: ConfigPutResult['replaced'];
+    if (existing && existing !== file) replaced = { file: existing, keptAs: await keepAside(existing) };
+    // The path and the hash of the meaning only: the text holds secrets.
+    process.stderr.write(`drbd-agent: ${name}: resource file written: ${file} (config hash ${parsed.config.source.hash})${replaced ? `, ${replaced.file} kept as ${replaced.keptAs}` : ''}\n`);
+    await this.reloadConfig();
+    return { file, written: true, ...(replaced ? { replaced } : {}) };
+  }
+
+  /**
+   * `drbdadm adjust RES`: the resource as its file says. Re-reads the files; a configured
+   * resource that is not up is brought up (attached, connecting) when its disks carry valid
+   * metadata, else it stays down and the reason says what is missing (create-md first). The
+   * builtin engine cannot change a running resource's settings: an up resource whose file
+   * changed reports them pending until its next down/up.
+   */
+  private async adjust(name: string): Promise<AdjustResult> {
+    await this.reloadConfig();
+    const cfg = this.config(name);
+    const rt = this.runtimes.get(name);
+    if (rt) return { ok: true, state: 'up', ...(rt.config.source.hash !== cfg.source.hash ? { pending: true } : {}) };
+    const missing = await this.missingMetadata(cfg);
+    if (missing) return { ok: true, state: 'down', reason: `${missing}: create-md ${name} first (on each host)` };
+    try {
+      await this.up(name);
+      return { ok: true, state: 'up', broughtUp: true };
+    } catch (e) {
+      if (e instanceof AgentError && e.code === 'config') throw e;
+      return { ok: true, state: 'down', reason: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  /** Why a resource cannot be attached for want of a disk or metadata, in words; undefined when all is there. */
+  private async missingMetadata(cfg: ResourceConfig): Promise<string | undefined> {
+    for (const v of cfg.volumes) {
+      const disk = await openBackingDisk(v.disk).catch(() => undefined);
+      if (!disk) return `no backing disk ${v.disk} yet`;
+      let md;
+      try {
+        md = await readMetadata(disk);
+      } catch {
+        // Metadata that is there but not readable: attaching says why.
+        continue;
+      } finally {
+        await disk.close();
+      }
+      if (!md) return `no metadata on ${v.disk}`;
+    }
+    return undefined;
   }
 
   /** The Primary's iSCSI target: volume N is LUN N, portal and IQN from the resource file. */

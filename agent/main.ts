@@ -7,7 +7,7 @@ import { statusText } from './control/status-text.js';
 import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
 import { describeLinkFaults, LINK_FAULTS_ENV, parseLinkFaults } from './engine/link-faults.js';
 import { formatEvent } from './events2.js';
-import { AgentError, type AgentSnapshot, type Method, type StateEvent } from './protocol.js';
+import { AgentError, type AdjustResult, type AgentSnapshot, type Method, type StateEvent } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
@@ -23,7 +23,7 @@ Usage:
   drbd-agent [--socket P] target start|stop|status RES
   drbd-agent [--socket P] status [RES] [--json]
   drbd-agent [--socket P] events [--now] [--statistics] [--timestamps]
-  drbd-agent [--socket P] adjust
+  drbd-agent [--socket P] adjust [RES]
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
 status and events also work on the monitor socket (P with .ro.sock), which refuses every change.
@@ -141,9 +141,16 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
     return 0;
   }
   if (verb === 'adjust') {
+    if (args.length > 1) throw new UsageError('adjust takes at most one resource name');
     const client = await connectUnix(socket);
     try {
-      await client.request('adjust');
+      if (args[0] === undefined) {
+        await client.request('adjust');
+        return 0;
+      }
+      const r = await client.request<AdjustResult>('adjust', { resource: args[0] });
+      if (r.state === 'down') process.stdout.write(`${args[0]}: configured, not up: ${r.reason ?? 'unknown reason'}\n`);
+      if (r.pending) process.stdout.write(`${args[0]}: up with the settings it was brought up with; the changed file takes effect at the next down/up\n`);
       return 0;
     } finally {
       client.close();

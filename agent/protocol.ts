@@ -222,7 +222,9 @@ export type Method =
   | 'resume-sync'
   | 'target-start'
   | 'target-stop'
-  | 'adjust';
+  | 'adjust'
+  | 'config-get'
+  | 'config-put';
 
 /** Methods allowed on a read-only channel; the agent refuses every other one there. */
 export const READ_ONLY_METHODS: ReadonlySet<Method> = new Set(['hello', 'snapshot', 'subscribe']);
@@ -252,10 +254,51 @@ export interface ResourceParams {
   statistics?: boolean;
 }
 
+/**
+ * `config-get` / `config-put`: a resource file as text. Admin only (never on the monitor
+ * socket): the text holds the shared secret.
+ */
+export interface ConfigGetResult {
+  /** The file that defines the resource here, or where config-put would create it (NAME.yaml). */
+  file: string;
+  /** Its text; absent when there is no file for the resource yet. */
+  text?: string;
+  /** sha256 (hex) of `text`, '' when absent: what config-put's `expect` compares with. */
+  sha256: string;
+}
+
+export interface ConfigPutParams {
+  resource: string;
+  text: string;
+  format: 'yaml' | 'res';
+  /** The sha256 config-get returned: refused when the file changed since ('' = there was none). */
+  expect: string;
+  /** Validate only (this node's loader, its node name): nothing is written. */
+  check?: boolean;
+}
+
+export interface ConfigPutResult {
+  file: string;
+  written: boolean;
+  /** A file of the other format that defined the resource, moved aside to this name. */
+  replaced?: { file: string; keptAs: string };
+}
+
+/** `adjust` of one resource: what it did beyond re-reading the resource files. */
+export interface AdjustResult {
+  ok: true;
+  /** up: running (was, or brought up now); down: configured, not up (`reason` says why). */
+  state?: 'up' | 'down';
+  broughtUp?: boolean;
+  reason?: string;
+  /** Up with settings older than the file: the builtin engine applies them at the next down/up. */
+  pending?: boolean;
+}
+
 export interface Request {
   id: number;
   method: Method;
-  params?: ResourceParams | HelloParams | { statistics?: boolean };
+  params?: ResourceParams | HelloParams | ConfigPutParams | { statistics?: boolean };
 }
 
 export type ErrorCode =

@@ -8,6 +8,7 @@ export const USAGE = `drbd-tui ${AGENT_VERSION} — console for a two-node repli
 
 Usage:
   drbd-tui [--read-only] [-F ssh_config] [-i identity] [--config r0.yaml] HOST_A HOST_B
+                                             --config: put the resource file on both hosts (diff, confirm, adjust)
   drbd-tui status [--json] [--read-only] [-F ssh_config] [-i identity] HOST_A HOST_B
                                              one-shot report; exit 0 healthy, 1 degraded, 2 unreachable
   drbd-tui demo                              embedded two-host demo, no root needed
@@ -61,6 +62,7 @@ function parseConsoleArgs(argv: string[]) {
     },
   });
   if (positionals.length !== 2) throw new UsageError(`the console needs exactly two hosts (got ${positionals.length})`);
+  if (values.config !== undefined && values['read-only']) throw new UsageError('--config writes the resource file on both hosts: it cannot go with --read-only');
   return { values, hosts: positionals as [string, string] };
 }
 
@@ -89,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'demo') return await runDemo();
     const { values, hosts } = parseConsoleArgs(argv);
     const { runConsole } = await import('./console.js');
-    return await runConsole({ hosts, readOnly: values['read-only'] === true, configFile: values.F, identityFile: values.i });
+    return await runConsole({ hosts, readOnly: values['read-only'] === true, configFile: values.F, identityFile: values.i, resourceFile: values.config });
   } catch (e) {
     if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`drbd-tui: ${(e as Error).message}\n\n${USAGE}`);

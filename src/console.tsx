@@ -10,13 +10,17 @@ import type { UnknownHost } from './ssh/connect.js';
 import type { ActionOutcome, ConsoleActions } from './ui/actions.js';
 import { App } from './ui/App.js';
 import { useTerminalSize } from './ui/hooks.js';
-import { QuestionDialog, questionHeight, useQuestionInput, type Question } from './ui/QuestionDialog.js';
+import { QuestionDialog, questionHeight, useQuestionEntry, type Question } from './ui/QuestionDialog.js';
+import { pushQuestion } from './ui/push-question.js';
+import { copyResourceFile, pushResourceFile, readLocalResourceFile, watchDrift, type PushHooks } from './ssh/config-push.js';
 
 export interface ConsoleOptions {
   hosts: [string, string];
   readOnly: boolean;
   configFile?: string;
   identityFile?: string;
+  /** `--config FILE`: a resource file to put on both hosts once both are up. */
+  resourceFile?: string;
 }
 
 interface Asked {
@@ -63,17 +67,51 @@ function Root({ session, questions, actions }: { session: ClusterSession; questi
       session.off('change', onChange);
     };
   }, [session, questions]);
-  const typed = useQuestionInput(asked);
+  const { typed, rejected } = useQuestionEntry(asked);
   const { width, height } = useTerminalSize();
   // The App fills the screen: with a question, it gets what the dialog leaves, or a taller
   // frame would push the dialog off the top of the terminal.
-  const appHeight = asked ? height - questionHeight(asked.question, width) : height;
+  const maxHeight = Math.max(6, height - 3);
+  const appHeight = asked ? height - questionHeight(asked.question, width, maxHeight) : height;
   return (
     <Box flexDirection="column">
-      {asked ? <QuestionDialog question={asked.question} width={width} typed={typed} /> : null}
+      {asked ? <QuestionDialog question={asked.question} width={width} typed={typed} rejected={rejected} maxHeight={maxHeight} /> : null}
       {appHeight >= 3 ? <App model={model} actions={actions} inputActive={!asked} width={width} height={appHeight} /> : null}
     </Box>
   );
+}
+
+function pushHooks(questions: Questions): PushHooks {
+  return {
+    offerSecret: async (label) =>
+      (await questions.ask({
+        title: `${label} has no shared-secret`,
+        body: [
+          'The peer link authenticates every connection with it: without one the file does not load.',
+          'Generate one (24 random bytes from the operating system) and put the same file, with it, on both hosts?',
+        ],
+        kind: 'yes-no',
+      })) === true,
+    confirm: async (plan) => (await questions.ask(pushQuestion(plan))) === true,
+  };
+}
+
+/** Both hosts up (the file goes to both or to neither); resolves false when the console stops first. */
+function bothUp(session: ClusterSession, stopped: Promise<void>): Promise<boolean> {
+  const up = () => session.model.hosts.every((h) => h.reach.state === 'up');
+  if (up()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onChange = () => {
+      if (!up()) return;
+      session.off('change', onChange);
+      resolve(true);
+    };
+    session.on('change', onChange);
+    void stopped.then(() => {
+      session.off('change', onChange);
+      resolve(false);
+    });
+  });
 }
 
 export async function runConsole(opts: ConsoleOptions): Promise<number> {
@@ -115,12 +153,27 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       }
     },
     quit: () => finish(),
+    async copyConfig(resource, host) {
+      const outcome = await copyResourceFile(session, host, resource, pushHooks(questions));
+      // What adjust said on each host does not fit a toast's line.
+      if (!outcome.cancelled) await questions.ask({ title: `${resource}: resource file ${outcome.ok ? 'done' : 'not done'}`, body: [outcome.message], kind: 'notice' });
+      return outcome;
+    },
   };
 
   // The alternate screen: the console leaves the operator's scrollback as it was.
   process.stdout.write('\x1b[?1049h');
   const ink = render(<Root session={session} questions={questions} actions={actions} />, { exitOnCtrlC: false });
   session.start();
+  const unwatch = watchDrift(session);
+  if (opts.resourceFile) {
+    const path = opts.resourceFile;
+    void (async () => {
+      const src = await readLocalResourceFile(path);
+      const outcome = 'error' in src ? { ok: false, message: src.error } : (await bothUp(session, done)) ? await pushResourceFile(session, src, pushHooks(questions)) : undefined;
+      if (outcome) await questions.ask({ title: outcome.ok ? `--config ${path}: done` : `--config ${path}: not done`, body: [outcome.message], kind: 'notice' });
+    })();
+  }
   // SIGHUP: the terminal went away (window closed, tmux killed); still close the sessions
   // and let the demo remove its agents and files.
   let stopping = false;
@@ -137,6 +190,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   process.stdout.on('error', onSignal);
   process.stdin.on('error', onSignal);
   await done;
+  unwatch();
   ink.unmount();
   process.stdout.write('\x1b[?1049l');
   await session.close();

@@ -56,7 +56,7 @@ export const MAX_RESOURCE_FILE_BYTES = 1 << 20;
  * config dir may be a symlink to anything (/dev/zero never ends, a FIFO blocks), and a file may
  * grow while it is read.
  */
-async function readBounded(path: string): Promise<string> {
+export async function readBounded(path: string): Promise<string> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     if (!(await fh.stat()).isFile()) throw new Error('it is not a regular file (a device, FIFO or socket?): resource files are text files');
@@ -74,7 +74,7 @@ async function readBounded(path: string): Promise<string> {
   }
 }
 
-function describeFsError(e: unknown): string {
+export function describeFsError(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'it does not exist';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied (the agent runs as root; check the file mode)';

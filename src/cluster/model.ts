@@ -16,6 +16,7 @@ import type {
   TargetSnapshot,
 } from '../../agent/protocol.js';
 import { applyEvent, emptyHostView, hostViewFromSnapshot, SYNCING, type HostView } from './host-view.js';
+import type { DriftInfo } from './config-drift.js';
 
 export type Reachability =
   | { state: 'connecting' }
@@ -50,6 +51,8 @@ export interface ClusterModel {
   recent: RecentEvent[];
   /** Last resync rates (MiB/s) per `host:resource/volume`, oldest first, at most MAX_RATES. */
   rates: Record<string, number[]>;
+  /** Per resource: what the console found comparing both hosts' files while their config hashes differ. */
+  drift?: Record<string, DriftInfo>;
 }
 
 export const MAX_RECENT = 200;
@@ -101,6 +104,13 @@ export function setReachability(
     hosts: withHost(m, i, next),
     recent: changed ? pushRecent(m.recent, { time: opts.time ?? '', host: h.name, text: `host ${reachText(reach)}` }) : m.recent,
   };
+}
+
+export function setDrift(m: ClusterModel, resource: string, info: DriftInfo | undefined): ClusterModel {
+  const drift = { ...m.drift };
+  if (info) drift[resource] = info;
+  else delete drift[resource];
+  return { ...m, drift };
 }
 
 export function setLatency(m: ClusterModel, i: HostIndex, latencyMs: number): ClusterModel {

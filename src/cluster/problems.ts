@@ -5,6 +5,7 @@
 import type { DiskState } from '../../agent/protocol.js';
 import { formatConfigError } from '../../agent/config/types.js';
 import { holdsData } from '../../agent/sync-decision.js';
+import { driftText } from './config-drift.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 import { knownGi } from './predict.js';
 
@@ -106,7 +107,9 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     }
 
     if (live.length === 2 && a.configHash && b.configHash && a.configHash !== b.configHash) {
-      out.push({ severity: 'warn', id: `config-drift:${name}`, resource: name, text: `config drift: ${name} differs between ${names[0]} and ${names[1]}` });
+      const info = m.drift?.[name];
+      const current = info && info.hashes[0] === a.configHash && info.hashes[1] === b.configHash ? info : undefined;
+      out.push({ severity: 'warn', id: `config-drift:${name}`, resource: name, text: driftText(name, names, current) });
     }
 
     for (const row of vols) out.push(...volumeProblems(row, names));

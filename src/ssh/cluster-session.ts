@@ -2,7 +2,8 @@
 // actions go through. Every link event becomes one pure model update and one 'change'.
 import { EventEmitter } from 'node:events';
 import type { Method } from '../../agent/protocol.js';
-import { applyHostEvent, applyHostSnapshot, createModel, setHeard, setLatency, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
+import { applyHostEvent, applyHostSnapshot, createModel, setDrift, setHeard, setLatency, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
+import type { DriftInfo } from '../cluster/config-drift.js';
 import { HostLink, type HostLinkOptions } from './host-link.js';
 
 function serialize(): <T>(f: () => Promise<T>) => Promise<T> {
@@ -69,6 +70,11 @@ export class ClusterSession extends EventEmitter<{ change: [ClusterModel]; log: 
   request<T = unknown>(i: HostIndex, method: Method, params?: object): Promise<T> {
     if (this.model.readOnly) return Promise.reject(new Error('read-only console: no state changes'));
     return this.links[i].request<T>(method, params);
+  }
+
+  /** What comparing both hosts' files found (src/ssh/config-push.ts reads them). */
+  setDrift(resource: string, info: DriftInfo | undefined): void {
+    this.#update(setDrift(this.model, resource, info));
   }
 
   async close(): Promise<void> {

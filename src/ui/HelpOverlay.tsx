@@ -10,6 +10,7 @@ export const HELP_LINES: Array<[string, string]> = [
   ['s', 'demote (drbd-agent secondary)'],
   ['c  d', 'connect / disconnect'],
   ['t', 'start / stop the iSCSI target'],
+  ['C', 'copy the resource file from this host to the other (diff, confirm, adjust)'],
   ['r', 'runbooks: switchover, failover, disk replacement, split brain'],
   ['F', 'force promote (primary --force) — destructive'],
   ['X', 'connect --discard-my-data (split-brain victim) — destructive'],

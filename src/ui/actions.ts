@@ -1,6 +1,7 @@
 // What the UI asks of whoever runs it (the real controller over SSH, or the demo): the UI
 // never talks to an agent itself.
 import type { ActionKind, GuardResult } from '../cluster/guards.js';
+import type { HostIndex } from '../cluster/model.js';
 
 export interface ActionOutcome {
   ok: boolean;
@@ -12,6 +13,11 @@ export interface ConsoleActions {
   /** Runs a confirmed, guard-approved action on `guard.host`; resolves with the agent's answer. */
   run(guard: GuardResult): Promise<ActionOutcome>;
   quit(): void;
+  /**
+   * The C key: the resource file `host` has for `resource`, put on both hosts (diff shown and
+   * confirmed by whoever runs it); absent where the console cannot (the demo).
+   */
+  copyConfig?(resource: string, host: HostIndex): Promise<ActionOutcome>;
 }
 
 export const ACTION_TITLES: Record<ActionKind, string> = {

@@ -121,6 +121,19 @@ export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void,
         );
         return;
       }
+      case 'config-copy': {
+        const what = `${intent.resource}: resource file from ${ctx.model.hosts[intent.host].name} to both hosts`;
+        if (!actions.copyConfig) {
+          dispatch({ type: 'toast', kind: 'error', text: `${what}: not available here` });
+          return;
+        }
+        dispatch({ type: 'toast', kind: 'running', text: `${what}…` });
+        actions.copyConfig(intent.resource, intent.host).then(
+          (o) => dispatch({ type: 'toast', kind: o.ok ? 'success' : 'error', text: o.message }),
+          (err: unknown) => dispatch({ type: 'toast', kind: 'error', text: `${what}: ${err instanceof Error ? err.message : String(err)}` }),
+        );
+        return;
+      }
       case 'quit':
         actions.quit();
         return;

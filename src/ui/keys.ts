@@ -2,7 +2,7 @@
 // testable without a terminal. The input hook only forwards Ink's keypresses here.
 import type { Key } from 'ink';
 import { checkAction, targetToggle, type ActionKind, type GuardResult } from '../cluster/guards.js';
-import type { ClusterModel, ResourceRow } from '../cluster/model.js';
+import type { ClusterModel, HostIndex, ResourceRow } from '../cluster/model.js';
 import { applicableRunbooks, buildRunbook, runbookProgress } from '../runbooks/runbooks.js';
 import type { Overlay, UiAction, UiState } from './state.js';
 import { confirmationText, textEntry } from './text-entry.js';
@@ -12,6 +12,8 @@ export type Intent =
   | { type: 'run'; guard: GuardResult }
   /** Runs the next runbook step `stepId` through `guard`; the step counts as done when the agent agrees. */
   | { type: 'run-step'; guard: GuardResult; stepId: string }
+  /** C: the selected host's resource file for `resource`, put on both hosts. */
+  | { type: 'config-copy'; resource: string; host: HostIndex }
   | { type: 'quit' }
   | { type: 'none' };
 
@@ -172,6 +174,12 @@ export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext):
   if (input === 'r') {
     const row = ctx.rows[s.selected];
     return row ? ui({ type: 'runbook-menu', resource: row.resource, choices: applicableRunbooks(ctx.model, row.resource) }) : none;
+  }
+  if (input === 'C') {
+    const row = ctx.rows[s.selected];
+    if (!row) return ui({ type: 'toast', kind: 'error', text: 'C copies a resource file from one host to the other: no resource is selected' });
+    if (ctx.model.readOnly) return ui({ type: 'toast', kind: 'error', text: 'read-only console: resource files cannot be written' });
+    return { type: 'config-copy', resource: row.resource, host: s.host };
   }
   const kind = ACTION_KEYS[input];
   if (kind) {

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { fingerprintSha256, parseKnownHosts } from '../../src/ssh/known-hosts.js';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
 import { inSync, installResource, jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../support/lab-agents.js';
-import { openTerminal, requireTmux, type Terminal } from '../support/tmux.js';
+import { openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -38,12 +38,7 @@ describeLab('the console in a terminal against the lab', () => {
   const role = async (a: LabAgent) => (await a.json('r0')).role;
 
   before(async () => {
-    skip = await requireTmux();
-    if (!existsSync(CLI)) {
-      const msg = `${CLI} is missing: run npm run build first`;
-      if (process.env.CI === 'true') throw new Error(msg);
-      skip ??= msg;
-    }
+    skip = await requireConsoleTerminal(CLI);
     if (skip) return;
     work = mkdtempSync(join(tmpdir(), 'drbd-tui-console-lab-'));
     lab = await createLab();

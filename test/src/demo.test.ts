@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openTerminal, requireTmux, type Terminal } from '../support/tmux.js';
+import { openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -32,12 +32,7 @@ describe('drbd-tui demo in a terminal', () => {
   let term: Terminal | undefined;
 
   before(async () => {
-    skip = await requireTmux();
-    if (!existsSync(CLI)) {
-      const msg = `${CLI} is missing: run npm run build first`;
-      if (process.env.CI === 'true') throw new Error(msg);
-      skip ??= msg;
-    }
+    skip = await requireConsoleTerminal(CLI);
     work = mkdtempSync(join(tmpdir(), 'drbd-tui-demo-term-'));
   });
   after(async () => {

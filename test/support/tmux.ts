@@ -12,6 +12,18 @@ export function requireTmux(): Promise<string | undefined> {
   return requireTools(TMUX_TOOLS);
 }
 
+/**
+ * requireTmux, and the built console at `cli` (dist/cli.js): a skip reason outside CI, thrown
+ * under CI=true; undefined when both are there.
+ */
+export async function requireConsoleTerminal(cli: string): Promise<string | undefined> {
+  const skip = await requireTmux();
+  if (existsSync(cli)) return skip;
+  const msg = `${cli} is missing: run npm run build first`;
+  if (process.env.CI === 'true') throw new Error(msg);
+  return skip ?? msg;
+}
+
 export const shq = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
 function tmux(args: string[]): Promise<string> {

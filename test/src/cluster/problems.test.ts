@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEventLine } from '../../../src/cluster/events2.js';
-import { applyHostEvent, setReachability } from '../../../src/cluster/model.js';
+import { applyHostEvent, resourceRows, setDrift, setReachability } from '../../../src/cluster/model.js';
+import type { DriftInfo } from '../../../src/cluster/config-drift.js';
 import { deriveProblems, worstSeverity, type Problem } from '../../../src/cluster/problems.js';
 import { loadScenario } from './fixtures.js';
 
@@ -66,7 +67,21 @@ describe('problems, drbdmon style', () => {
     const ps = deriveProblems(loadScenario('config-drift'));
     assert.deepEqual(brief(ps), ['warn config-error:1:/etc/drbd-tui/r2.yaml:4:11', 'warn config-drift:r0']);
     assert.equal(ps[0]!.text, 'ha-b: /etc/drbd-tui/r2.yaml:4:11: protocol: expected A, B or C, got "D"');
-    assert.equal(ps[1]!.text, 'config drift: r0 differs between ha-a and ha-b');
+    assert.equal(ps[1]!.text, 'config drift: r0: ha-a and ha-b run different resource files (config hashes differ); C on the host whose file is right copies it to the other');
+  });
+
+  test('config drift names the differing settings once the console has read both files, while the hashes are still those', () => {
+    const m = loadScenario('config-drift');
+    const hashes = resourceRows(m).find((r) => r.resource === 'r0')!.sides.map((s) => s.configHash) as [string, string];
+    const files: [string, string] = ['/etc/drbd-tui/r0.yaml', '/etc/drbd-tui/r0.res'];
+    const text = (info: DriftInfo) => deriveProblems(setDrift(m, 'r0', info)).find((p) => p.id === 'config-drift:r0')!.text;
+    assert.equal(
+      text({ hashes, files, fields: ['protocol', 'volumes.0.size'] }),
+      'config drift: r0: ha-a and ha-b differ in protocol, volumes.0.size (ha-a /etc/drbd-tui/r0.yaml, ha-b /etc/drbd-tui/r0.res); C on the host whose file is right copies it to the other',
+    );
+    assert.match(text({ hashes, files, fields: [] }), /the files on ha-a and ha-b agree .*, but a host still runs older settings/);
+    assert.match(text({ hashes, files, unknown: "ha-b's file does not load (see its config error)" }), /run different resource files \(ha-a .*\): ha-b's file does not load/);
+    assert.match(text({ hashes: ['old', hashes[1]], files, fields: ['protocol'] }), /config hashes differ/, 'found for other hashes: stale, not shown');
   });
 
   test('unreachable host: alert with the error; its stale state is not judged', () => {

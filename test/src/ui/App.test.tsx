@@ -29,7 +29,7 @@ const WORDS: Record<Scenario, string[]> = {
   'peer-down': ['Connecting', 'r0 degraded: ha-a not connected to its peer (Connecting)'],
   'outdated-peer': ['Outdated', 'StandAlone', 'r0 StandAlone on ha-b', 'only ha-a has UpToDate data'],
   'primary-iscsi': ['Primary', 'create session r0 id:2'],
-  'config-drift': ['config drift: r0 differs between ha-a and ha-b', '/etc/drbd-tui/r2.yaml:4:11'],
+  'config-drift': ['config drift: r0: ha-a and ha-b run different', '/etc/drbd-tui/r2.yaml:4:11'],
   unreachable: ['ha-b unreachable: connect ETIMEDOUT 10.77.0.12:22', '?'],
 };
 
