@@ -212,7 +212,8 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     // The agent brings r0 back up by itself (it was up when the power went): the handshake refuses.
     await jsonWhen(b, 'r0', (x) => x.connections[0]?.['connection-state'] === 'StandAlone', 'ha-b refuses the unrelated data', 30_000);
     const sa = flat(await term.waitFor('both StandAlone on screen', (x) => /r0\/0\s+Primary\s+UpToDate\s+StandAlone\s+.*Secondary\s+UpToDate\s+StandAlone/.test(x), 20_000));
-    assert.match(sa, /r0 StandAlone on ha-a \(unrelated data: the nodes share no generation history; refusing to connect\)/);
+    // Not a plain StandAlone warning: an alert that names the copy to serve.
+    assert.match(sa, /✖ a blank disk was promoted on ha-a while ha-b held the data of r0 \(generation [0-9A-F]{8}…\): serve ha-b's copy/);
 
     // A plain connect on ha-b only meets the same refusal: the forecast says so.
     await term.keys('Tab');
