@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { errorsForResource, formatConfigError, loadConfigDir, localHost, parseResourceRes, parseResourceYaml } from './config/index.js';
 import { readBounded, describeFsError } from './config/load.js';
-import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile, writeFileAtomic } from './config/resource-files.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
 import type { ConfigError, ResourceConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
@@ -290,7 +291,8 @@ export class Daemon implements ControlHandler {
     const cfg = this.config(name);
     const local = localHost(cfg, this.opts.node);
     if ('error' in local) throw new AgentError('config', local.error);
-    if (force) await this.checkCreateMdForce(name, cfg, local.host.nodeId, forgetPeer);
+    const overridden = force ? await this.createMdForceRefusal(name, cfg, local.host.nodeId) : undefined;
+    if (overridden && !forgetPeer) throw new AgentError('refused', overridden);
     const created: string[] = [];
     for (const v of cfg.volumes) {
       const disk = await openBackingDisk(v.disk, v.size !== undefined ? { create: v.size } : {}).catch((e: Error) => {
@@ -307,13 +309,15 @@ export class Daemon implements ControlHandler {
         await disk.close();
       }
     }
+    // Forgotten only once the wipe it was overridden for is done: a failed one keeps the protection.
+    if (overridden) await this.forgetPeer(name, undefined, overridden);
     return { ok: true, created };
   }
 
-  /** What the existing metadata holds, judged against what the peer was last known to hold. */
-  private async checkCreateMdForce(name: string, cfg: ResourceConfig, nodeId: number, forgetPeer: boolean): Promise<void> {
+  /** The refusal of wiping the existing metadata, judged against what the peer was last known to hold. */
+  private async createMdForceRefusal(name: string, cfg: ResourceConfig, nodeId: number): Promise<string | undefined> {
     const memory = await readPeerMemory(this.opts.stateDir, name);
-    if (!memory) return;
+    if (!memory) return undefined;
     const none: LocalVolume = { disk: 'Diskless', current: formatUuid(0n), bitmap: formatUuid(0n), history: [] };
     const local: LocalVolume[] = [];
     for (const v of cfg.volumes) {
@@ -322,9 +326,7 @@ export class Daemon implements ControlHandler {
       const gi = md ? toGenerationIds(md, [memory.peerNodeId]) : undefined;
       local.push(md && gi ? { disk: md.diskState, current: gi.current, bitmap: gi.bitmap[String(memory.peerNodeId)]!, history: gi.history } : none);
     }
-    const refusal = createMdRefusal(name, local, nodeId, memory);
-    if (refusal && !forgetPeer) throw new AgentError('refused', refusal);
-    if (refusal) await this.forgetPeer(name, undefined, refusal);
+    return createMdRefusal(name, local, nodeId, memory);
   }
 
   private async attach(name: string): Promise<ResourceRuntime> {
@@ -363,6 +365,7 @@ export class Daemon implements ControlHandler {
     return files[0];
   }
 
+  /** The file that defines `name` now, its text and sha256; `text` absent (sha256 '') when there is none. */
   private async configGet(name: string): Promise<ConfigGetResult> {
     const file = await this.resourceFile(name);
     if (!file) return { file: join(this.opts.configDir, `${name}.yaml`), sha256: '' };
@@ -382,9 +385,10 @@ export class Daemon implements ControlHandler {
     if (typeof text !== 'string' || (format !== 'yaml' && format !== 'res') || typeof expect !== 'string') {
       throw new AgentError('bad-request', 'config-put needs text, format (yaml or res) and expect (the sha256 config-get returned)');
     }
-    const existing = await this.resourceFile(name);
-    const now = existing ? sha256Hex(await readBounded(existing).catch(() => '')) : '';
-    if (now !== expect) {
+    // Read as config-get reads it: an unreadable file is an error, never "no file".
+    const current = await this.configGet(name);
+    const existing = current.text === undefined ? undefined : current.file;
+    if (current.sha256 !== expect) {
       throw new AgentError('refused', `${existing ?? name}: the resource file on ${this.opts.node} changed since it was read; look at the difference again`);
     }
     const file = targetFile(this.opts.configDir, name, format, existing);

@@ -40,7 +40,6 @@ function lastKnown(m: KnownPeer, i: number): string {
   return `${m.peer} last had ${v.disk} data (generation ${short(v.current)}, last seen ${m.seen || 'while connected'})`;
 }
 
-
 /**
  * `primary --force` with the peer out of sight: refused when the peer's last known data is
  * newer or better than this node's (the decision makes this node SyncTarget, or the data is

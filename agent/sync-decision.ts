@@ -5,6 +5,7 @@
 // or a create-md will do to the data: one decision, the engine's, on both sides.
 
 import type { DiskState } from './protocol.js';
+import type { Gi } from './engine/machine-types.js';
 import { parseUuid, UUID_JUST_CREATED, uuidEq } from './engine/uuid.js';
 
 /** One side's identifiers for one volume, as exchanged in the handshake. */
@@ -48,7 +49,7 @@ export function sideFromWire(nodeId: number, primaryNow: boolean, w: WireGi): Si
   };
 }
 
-export function toSideDisk(d: DiskState): SideGi['disk'] {
+function toSideDisk(d: DiskState): SideGi['disk'] {
   return d === 'Inconsistent' || d === 'Outdated' || d === 'Consistent' || d === 'UpToDate' || d === 'Diskless' ? d : 'DUnknown';
 }
 
@@ -157,6 +158,37 @@ function rawDecision(me: SideGi, peer: SideGi): SyncDecision {
 export function discardResolution(d: SyncDecision, meDiscards: boolean, peerDiscards: boolean): SyncDecision | undefined {
   if (d.kind !== 'split-brain' || meDiscards === peerDiscards) return undefined;
   return { kind: meDiscards ? 'target' : 'source', over: 'bitmap', rule: d.rule };
+}
+
+const HISTORY_SLOTS = 32;
+
+/** `u` pushed into the history, unless it is nothing, just-created, or already held. */
+export function withHistory(gi: Gi, u: bigint): Gi {
+  const x = u & ~1n;
+  if (x === 0n || x === UUID_JUST_CREATED) return gi;
+  if (uuidEq(x, gi.current) || (gi.bitmap !== 0n && uuidEq(x, gi.bitmap))) return gi;
+  if (gi.history.some((h) => uuidEq(h, x))) return gi;
+  return { ...gi, history: [x, ...gi.history].slice(0, HISTORY_SLOTS) };
+}
+
+/**
+ * The identifiers once this side starts generation `fresh` (a promotion's first write, a forced
+ * promotion). Apart from the peer the old generation becomes the bitmap base, so the next
+ * handshake resyncs only what changed (rule 5/6); otherwise it goes into the history.
+ * The engine applies it; the console predicts with it.
+ */
+export function newGenerationIds(gi: Gi, fresh: bigint, connected: boolean): Gi {
+  const old = gi.current;
+  // [sim fix] Replace C first, then push the old one: pushing skips values equal to C, so
+  // pushing before the change was a no-op and the old generation never reached the history
+  // (a forced node's new C then looked unrelated, rule 9/10, instead of rule 7).
+  const next = { ...gi, current: fresh };
+  if (!connected && (gi.bitmap === 0n || uuidEq(gi.bitmap, old))) {
+    // [sim fix] Never B = 4: two nodes forced Primary apart from blank disks both had B = 4 and
+    // matched rule 8 (split brain, open to automatic discard policies) instead of rule 10.
+    return uuidEq(old, UUID_JUST_CREATED) ? next : { ...next, bitmap: old & ~1n };
+  }
+  return withHistory(next, old);
 }
 
 /** The decision as the peer sees it, for checking that both sides agree. */

@@ -1,8 +1,8 @@
 // A resource file put on this host by the console (`config-put`): which file defines a
-// resource now, and writing the new one so that no reader ever sees half a file and no other
-// login can read the shared secret in it.
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+// resource now, and where the new one goes (written with atomic-file.ts, mode 0600: no other
+// login can read the shared secret in it).
+import { createHash } from 'node:crypto';
+import { chmod, rename } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ConfigError, ResourceConfig } from './types.js';
 import { errorsForResource } from './load.js';
@@ -44,37 +44,6 @@ export function targetFile(dir: string, name: string, format: ResourceFormat, ex
 /** The name a replaced file of the other format is kept under: a dotfile, which the loader skips. */
 export function keptAsName(file: string): string {
   return join(dirname(file), `.${basename(file)}.replaced`);
-}
-
-/**
- * Writes `text` to `path` through a temp file in the same directory (created 0600 before any
- * byte is in it), fsync, rename, fsync of the directory: readers see the old file or the new one.
- */
-export async function writeFileAtomic(path: string, text: string, mode = 0o600): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    // The umask may have taken bits away; it never adds any, but say exactly what we mean.
-    await fh.chmod(mode);
-    await fh.writeFile(text);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  const d = await open(dir, 'r');
-  await d.sync().catch(() => undefined);
-  await d.close();
 }
 
 /** Moves a replaced file aside (mode 0600: it holds the old secret). */

@@ -13,10 +13,11 @@ export const LINK_FAULTS_ENV = 'DRBD_TUI_TEST_BREAK_LINK_BEFORE';
 
 /** The messages at the end of a resync, where a lost one used to make every later resync full. */
 const BREAKABLE = ['resync-done', 'sync-finished', 'sync-finished-ack'] as const satisfies readonly PeerMsg['type'][];
-export type BreakableMsg = (typeof BREAKABLE)[number];
+type BreakableMsg = (typeof BREAKABLE)[number];
+const isBreakable = (t: string | undefined): t is BreakableMsg => BREAKABLE.includes(t as BreakableMsg);
 
 /** Per resource, the messages before which its link is still to break. */
-export type LinkFaults = Map<string, Set<string>>;
+export type LinkFaults = Map<string, Set<PeerMsg['type']>>;
 
 /** Parses the variable's value; throws a message naming the variable and the expected form. */
 export function parseLinkFaults(text: string | undefined): LinkFaults {
@@ -24,11 +25,11 @@ export function parseLinkFaults(text: string | undefined): LinkFaults {
   for (const entry of (text ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
     const m = /^([^:\s]+):([a-z-]+)$/.exec(entry);
     const type = m?.[2];
-    if (!m || !BREAKABLE.includes(type as BreakableMsg)) {
+    if (!m || !isBreakable(type)) {
       throw new Error(`${LINK_FAULTS_ENV}: '${entry}' is not RESOURCE:MESSAGE with MESSAGE one of ${BREAKABLE.join(', ')}`);
     }
-    const set = faults.get(m[1]!) ?? new Set<string>();
-    set.add(type!);
+    const set = faults.get(m[1]!) ?? new Set<PeerMsg['type']>();
+    set.add(type);
     faults.set(m[1]!, set);
   }
   return faults;
@@ -42,6 +43,6 @@ export function describeLinkFaults(faults: LinkFaults): string | undefined {
 }
 
 /** True (once) if the link is to break instead of sending `type`: the entry is used up. */
-export function takeLinkFault(pending: Set<string> | undefined, type: PeerMsg['type']): boolean {
+export function takeLinkFault(pending: Set<PeerMsg['type']> | undefined, type: PeerMsg['type']): boolean {
   return pending?.delete(type) ?? false;
 }

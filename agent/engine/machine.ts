@@ -3,7 +3,7 @@
 // actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
 // exhaustively and runnable under a simulated network and disk.
 import type { DiskState, Role } from '../protocol.js';
-import { decideSync, discardResolution, resyncEndFixup, sideFromWire, type SideGi, type SyncDecision } from '../sync-decision.js';
+import { decideSync, discardResolution, newGenerationIds, resyncEndFixup, sideFromWire, withHistory, type SideGi, type SyncDecision } from '../sync-decision.js';
 import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
 import {
   BLOCK,
@@ -174,12 +174,7 @@ function token(s: EngineState): number {
 
 
 function pushHistory(meta: VolumeMeta, u: bigint): void {
-  const x = u & ~1n;
-  if (x === 0n || x === UUID_JUST_CREATED) return;
-  if (uuidEq(x, meta.gi.current) || (meta.gi.bitmap !== 0n && uuidEq(x, meta.gi.bitmap))) return;
-  if (meta.gi.history.some((h) => uuidEq(h, x))) return;
-  meta.gi.history.unshift(x);
-  if (meta.gi.history.length > 32) meta.gi.history.length = 32;
+  meta.gi.history = withHistory(meta.gi, u).history;
 }
 
 function connected(s: EngineState): boolean {
@@ -413,17 +408,7 @@ function adoptClearedUuid(s: EngineState, v: VolumeState, c: bigint, out: Action
 
 /** Start a new data generation now (the lazy rule, or a forced promotion). */
 function newGeneration(s: EngineState, v: VolumeState): void {
-  const g = v.meta.gi;
-  // [sim fix] Replace C first, then push the old one: pushHistory skips values equal to C, so
-  // pushing before the change was a no-op and the old generation never reached the history
-  // (a forced node's new C then looked unrelated, rule 9/10, instead of rule 7).
-  const old = g.current;
-  g.current = withPrimaryBit(newUuid(s.rng), s.role === 'Primary');
-  if (!connected(s) && (g.bitmap === 0n || uuidEq(g.bitmap, old))) {
-    // [sim fix] Never B = 4: two nodes forced Primary apart from blank disks both had B = 4 and
-    // matched rule 8 (split brain, open to automatic discard policies) instead of rule 10.
-    if (!uuidEq(old, UUID_JUST_CREATED)) g.bitmap = old & ~1n;
-  } else pushHistory(v.meta, old);
+  Object.assign(v.meta.gi, newGenerationIds(v.meta.gi, withPrimaryBit(newUuid(s.rng), s.role === 'Primary'), connected(s)));
   v.newGenPending = false;
 }
 

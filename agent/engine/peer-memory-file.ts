@@ -1,10 +1,11 @@
 // The peer memory on disk: one JSON file per resource in the agent's state dir (not on the
-// backing disk: it must outlive a disk replacement). Written whole to a temp file and renamed.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// backing disk: it must outlive a disk replacement), replaced atomically and durably.
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { PeerMemory } from './peer-memory.js';
 
-export function peerMemoryPath(stateDir: string, resource: string): string {
+function peerMemoryPath(stateDir: string, resource: string): string {
   return join(stateDir, 'peers', `${resource}.json`);
 }
 
@@ -25,12 +26,8 @@ const chains = new Map<string, Promise<void>>();
 
 export function writePeerMemory(stateDir: string, resource: string, m: PeerMemory): Promise<void> {
   const path = peerMemoryPath(stateDir, resource);
-  const write = async (): Promise<void> => {
-    await mkdir(join(stateDir, 'peers'), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(m) + '\n', { mode: 0o600 });
-    await rename(tmp, path);
-  };
+  // Durable: after the power cut this memory exists for, an empty file would be no evidence.
+  const write = (): Promise<void> => writeFileAtomic(path, JSON.stringify(m) + '\n', 0o600, 0o700);
   const run = (chains.get(path) ?? Promise.resolve()).then(write, write);
   const tail = run.catch(() => undefined);
   chains.set(path, tail);

@@ -8,13 +8,10 @@ import type { KnownPeer, KnownVolume } from '../data-refusals.js';
 import type { EngineState, HelloState } from './machine-types.js';
 import { formatUuid } from './uuid.js';
 
-export type RememberedVolume = KnownVolume;
-
 export interface PeerMemory extends KnownPeer {
   /** Connected when observed: the next observation without a connection dates the loss. */
   live: boolean;
 }
-
 
 const sameContent = (a: PeerMemory | undefined, b: PeerMemory | undefined): boolean =>
   a !== undefined && b !== undefined && a.role === b.role && JSON.stringify(a.volumes) === JSON.stringify(b.volumes);
@@ -27,11 +24,11 @@ const sameContent = (a: PeerMemory | undefined, b: PeerMemory | undefined): bool
  * peer stamps the moment it was last seen.
  */
 export function observePeer(prev: PeerMemory | undefined, s: EngineState, peerName: string, now: string, hello?: HelloState): PeerMemory | undefined {
-  let volumes: RememberedVolume[] | undefined;
+  let volumes: KnownVolume[] | undefined;
   let role: Role = prev?.role ?? 'Unknown';
   if (s.conn === 'Connected') {
     role = s.peerRole;
-    volumes = s.volumes.map((v, i): RememberedVolume => {
+    volumes = s.volumes.map((v, i): KnownVolume => {
       const before = prev?.volumes[i];
       if (v.repl === 'Established' && v.peerDisk === 'UpToDate') {
         return { disk: v.peerDisk, current: formatUuid(v.meta.gi.current), bitmap: formatUuid(0n), history: v.meta.gi.history.map(formatUuid) };
@@ -56,5 +53,4 @@ export function observePeer(prev: PeerMemory | undefined, s: EngineState, peerNa
   const next: PeerMemory = { peer: peerName, peerNodeId: s.peerNodeId, seen: now, live, role, volumes };
   return sameContent(prev, next) && prev!.live === live ? prev : next;
 }
-
 

@@ -9,7 +9,7 @@ import type { BlockDevice } from './block-device.js';
 import { IoError } from './block-device.js';
 import { createEngine, step } from './machine.js';
 import { EXTENT_BYTES } from './activity-log.js';
-import { Zeroes, type Action, type AdminCommand, type EngineState, type Input, type WriteData } from './machine-types.js';
+import { Zeroes, type Action, type AdminCommand, type EngineState, type Input, type PeerMsg, type WriteData } from './machine-types.js';
 import { toWire, WireReader } from './peer-codec.js';
 import { PeerLink } from './peer-link.js';
 import { PERSISTENT_RESERVATION_MAX } from './metadata.js';
@@ -32,7 +32,7 @@ const DISCARDS_IN_FLIGHT = 4;
 
 /** Inputs of the data path: they never change what is known of the peer's data, and are too many to look. */
 const DATA_PATH_INPUTS: ReadonlySet<Input['t']> = new Set(['app-write', 'app-flush', 'disk-done', 'disk-read-done', 'disk-flush-done']);
-const DATA_PATH_MESSAGES: ReadonlySet<string> = new Set(['data', 'write-ack', 'neg-ack', 'rs-request', 'rs-reply', 'rs-ack', 'flush', 'flush-ack', 'ov-request', 'ov-reply', 'ov-result']);
+const DATA_PATH_MESSAGES: ReadonlySet<PeerMsg['type']> = new Set<PeerMsg['type']>(['data', 'write-ack', 'neg-ack', 'rs-request', 'rs-reply', 'rs-ack', 'flush', 'flush-ack', 'ov-request', 'ov-reply', 'ov-result']);
 
 export interface RuntimeEvents {
   /** Something operators can see changed (coalesced to at most one per turn of the event loop). */
@@ -96,7 +96,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     readonly peer: HostConfig,
     readonly node: string,
     readonly stores: VolumeStore[],
-    private readonly linkFaults?: Set<string>,
+    private readonly linkFaults?: Set<PeerMsg['type']>,
   ) {
     super();
     this.state = createEngine({
@@ -139,7 +139,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Attaches every volume (crash recovery included); the resource starts StandAlone, Secondary. */
   /** linkFaults: the daemon's test hook for this resource (link-faults.ts), used up as it fires. */
-  static async attach(config: ResourceConfig, local: HostConfig, node: string, linkFaults?: Set<string>): Promise<ResourceRuntime> {
+  static async attach(config: ResourceConfig, local: HostConfig, node: string, linkFaults?: Set<PeerMsg['type']>): Promise<ResourceRuntime> {
     const peer = config.hosts.find((h) => h.nodeId !== local.nodeId)!;
     const stores: VolumeStore[] = [];
     try {
@@ -244,8 +244,10 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     }
     const actions = step(this.state, input);
     for (const a of actions) this.perform(a);
-    if (!DATA_PATH_INPUTS.has(input.t) && !(input.t === 'peer' && DATA_PATH_MESSAGES.has(input.msg.type))) this.observePeer(input);
-    if (input.t !== 'tick' || actions.length > 0) this.changed();
+    // A tick that did nothing changed nothing: four times a second per resource, not worth a look.
+    const idle = input.t === 'tick' && actions.length === 0;
+    if (!idle && !DATA_PATH_INPUTS.has(input.t) && !(input.t === 'peer' && DATA_PATH_MESSAGES.has(input.msg.type))) this.observePeer(input);
+    if (!idle) this.changed();
   }
 
   private observePeer(input: Input): void {

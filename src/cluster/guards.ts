@@ -448,7 +448,7 @@ function forecastOf(c: Ctx, action: ActionKind) {
   if (!FORECAST.has(action)) return [];
   if (action === 'promote' && c.me[0]!.connection === 'Connected') return [];
   const h = HYPOTHESIS[action];
-  return forecast(c.m, c.vols[0]!.resource, h ? { host: c.host, action: h } : undefined);
+  return forecast(c.m, c.vols, h ? { host: c.host, action: h } : undefined);
 }
 
 /** `t` toggles: stop a running target, start a stopped one. */

@@ -339,20 +339,36 @@ export interface KnownDisk {
   seen?: string;
 }
 
+/** Where the best knowledge of host i comes from: its own word, its peer's agent, or the console's last view of it. */
+export type KnownFrom = 'own' | 'peer' | 'last-view';
+
 /**
- * Host i's data as best known: its own word while it answers, else its connected peer's view
- * of it, else what the peer's agent remembers of it. A host out of sight is not a host
- * without data: only when nobody knows anything is the answer undefined.
+ * A host out of sight is not a host without data: while it answers, its own word; else its
+ * reachable peer's agent (live while connected to it, remembered otherwise); else what the
+ * console last saw of it. Undefined only when nobody knows anything.
  */
+export function knownFrom(row: ResourceRow, i: HostIndex): KnownFrom | undefined {
+  const s = row.sides[i];
+  const o = row.sides[i === 0 ? 1 : 0];
+  if (s.reachable && s.present) return 'own';
+  if (o.reachable && o.present && (o.connection === 'Connected' || o.peerDevice?.peerLastDisk !== undefined)) return 'peer';
+  return s.present ? 'last-view' : undefined;
+}
+
+/** Host i's data as best known (knownFrom). */
 export function knownDisk(row: ResourceRow, i: HostIndex): KnownDisk | undefined {
   const s = row.sides[i];
-  if (s.reachable && s.present) return { disk: s.disk, stale: false };
   const o = row.sides[i === 0 ? 1 : 0];
-  if (!(o.reachable && o.present)) return s.present ? { disk: s.disk, stale: true } : undefined;
-  if (o.connection === 'Connected') return { disk: o.peerDisk, stale: false };
-  const last = o.peerDevice?.peerLastDisk;
-  if (last !== undefined) return { disk: last, stale: true, seen: o.conn?.peerLastSeen };
-  return s.present ? { disk: s.disk, stale: true } : undefined;
+  switch (knownFrom(row, i)) {
+    case 'own':
+      return { disk: s.disk, stale: false };
+    case 'peer':
+      return o.connection === 'Connected' ? { disk: o.peerDisk, stale: false } : { disk: o.peerDevice!.peerLastDisk!, stale: true, seen: o.conn?.peerLastSeen };
+    case 'last-view':
+      return { disk: s.disk, stale: true };
+    case undefined:
+      return undefined;
+  }
 }
 
 /** One row per resource and volume, by name then volume number: the order never reshuffles. */

@@ -4,11 +4,11 @@
 // action makes to them. Guards show the forecast and call an action destructive when it
 // overwrites data that no other copy holds.
 import type { GenerationIds } from '../../agent/protocol.js';
-import { decideSync, discardResolution, holdsData, sideFromWire, type SideGi, type SyncDecision, type WireGi } from '../../agent/sync-decision.js';
+import { decideSync, discardResolution, holdsData, newGenerationIds, sideFromWire, type SideGi, type SyncDecision, type WireGi } from '../../agent/sync-decision.js';
 import { formatUuid, UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
 import { fmtKiB } from '../ui/format.js';
 import type { KnownPeer } from '../../agent/data-refusals.js';
-import { resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
+import { knownFrom, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 
 /** One host's identifiers for one volume, with where the knowledge comes from. */
 export interface KnownGi {
@@ -27,11 +27,7 @@ function bitmapFor(u: GenerationIds, peerNodeId: number | undefined): string {
   return (peerNodeId !== undefined ? u.bitmap[String(peerNodeId)] : undefined) ?? Object.values(u.bitmap)[0] ?? ZERO;
 }
 
-/**
- * Host i's identifiers for the row's volume as best known: its own word while it answers, else
- * what the other host's agent knows of it (live while connected, remembered otherwise), else
- * the console's last view of it. Undefined only when nobody knows.
- */
+/** Host i's identifiers for the row's volume, from where knownFrom says the best knowledge is. */
 export function knownGi(row: ResourceRow, i: HostIndex): KnownGi | undefined {
   const s = row.sides[i];
   const o = row.sides[i === 0 ? 1 : 0];
@@ -41,15 +37,16 @@ export function knownGi(row: ResourceRow, i: HostIndex): KnownGi | undefined {
     const wire: WireGi = { current: d.uuids.current, bitmap: bitmapFor(d.uuids, s.conn?.peerNodeId), history: d.uuids.history, disk: s.disk };
     return { side: sideFromWire(s.resource.nodeId, s.role === 'Primary', wire), wire, stale, sizeKiB: d.size };
   };
-  if (s.reachable && s.present) return own(false);
+  const from = knownFrom(row, i);
   const pd = o.peerDevice;
-  if (o.reachable && o.present && o.conn && pd?.peerLastUuid !== undefined) {
+  if (from === 'peer' && o.conn && pd?.peerLastUuid !== undefined) {
     const live = o.connection === 'Connected';
     const wire: WireGi = { current: pd.peerLastUuid, bitmap: pd.peerLastBitmap ?? ZERO, history: pd.peerLastHistory ?? [], disk: live ? o.peerDisk : (pd.peerLastDisk ?? 'DUnknown') };
     const primary = (live ? o.conn.role : o.conn.peerLastRole) === 'Primary';
     return { side: sideFromWire(o.conn.peerNodeId, primary, wire), wire, stale: !live, seen: o.conn.peerLastSeen, sizeKiB: o.device?.size };
   }
-  return s.present ? own(true) : undefined;
+  // The peer knows the disk state but not the identifiers: the console's last view, if any.
+  return from === 'own' ? own(false) : s.present ? own(true) : undefined;
 }
 
 /** Host i as the other host's agent would judge it: the input of the shared data refusals. */
@@ -72,15 +69,13 @@ export type Hypothesis = 'create-md' | 'force-primary' | 'promote' | 'discard-my
 /** Stands for the generation an action would create: equal to nothing anyone holds. */
 const NEW_GENERATION = 0xfffffffffffffff0n;
 
-/** The identifiers after `h`, as the engine changes them (machine.ts: createMd, promote, newGeneration). */
+/** The identifiers after `h`, as the engine changes them (metadata.ts createMetadata; machine.ts promote). */
 export function afterAction(side: SideGi, h: Hypothesis | undefined): SideGi {
   if (h === 'create-md') return { ...side, current: UUID_JUST_CREATED, bitmapForPeer: 0n, history: [], disk: 'Inconsistent', crashedPrimary: false, primaryNow: false };
   if (h === 'force-primary' || h === 'promote') {
     // Apart from the peer, the first write as Primary (at once when forced) starts a generation.
-    const old = side.current;
-    const keepsBitmap = side.bitmapForPeer === 0n || uuidEq(side.bitmapForPeer, old);
-    const bitmapForPeer = keepsBitmap ? (uuidEq(old, UUID_JUST_CREATED) ? side.bitmapForPeer : old & ~1n) : side.bitmapForPeer;
-    return { ...side, current: NEW_GENERATION, bitmapForPeer, history: keepsBitmap ? side.history : [old, ...side.history], disk: 'UpToDate', primaryNow: true };
+    const g = newGenerationIds({ current: side.current, bitmap: side.bitmapForPeer, history: side.history }, NEW_GENERATION, false);
+    return { ...side, current: g.current, bitmapForPeer: g.bitmap, history: g.history, disk: 'UpToDate', primaryNow: true };
   }
   return side;
 }
@@ -123,12 +118,11 @@ function outcomeOf(d: SyncDecision, i: HostIndex): Outcome {
 }
 
 /**
- * What connecting the pair does to each volume of `resource`, after `action` on `host` (none:
+ * What connecting the pair does to each volume (`rows`: one resource's), after `action` on `host` (none:
  * as things stand). The loss names data that would be overwritten or wiped with no copy of it
  * left on the other host.
  */
-export function forecast(m: ClusterModel, resource: string, change?: { host: HostIndex; action: Hypothesis }): VolumeForecast[] {
-  const rows = resourceRows(m).filter((r) => r.resource === resource);
+export function forecast(m: ClusterModel, rows: readonly ResourceRow[], change?: { host: HostIndex; action: Hypothesis }): VolumeForecast[] {
   return rows.map((row) => {
     const known = [knownGi(row, 0), knownGi(row, 1)] as const;
     const missing = known.findIndex((k) => k === undefined);

@@ -87,7 +87,7 @@ export function deriveProblems(m: ClusterModel): Problem[] {
       out.push({ severity: 'alert', id: `two-primaries:${name}`, resource: name, text: `${name} is Primary on both hosts` });
     }
 
-    const unrelated = unrelatedProblem(m, name, vols, live, names);
+    const unrelated = unrelatedProblem(name, vols, live, names);
     if (unrelated) out.push(unrelated);
     const served = servingProblem(name, first, names);
     if (served) out.push(served);
@@ -126,7 +126,7 @@ export function deriveProblems(m: ClusterModel): Problem[] {
  * must be found before anything is wiped. A generation born from nothing (no history, no
  * bitmap base) beside a copy that holds data is a blank disk that was promoted.
  */
-function unrelatedProblem(m: ClusterModel, name: string, vols: ResourceRow[], live: readonly HostIndex[], names: [string, string]): Problem | undefined {
+function unrelatedProblem(name: string, vols: ResourceRow[], live: readonly HostIndex[], names: [string, string]): Problem | undefined {
   const at = live.find((i) => /unrelated data/.test(vols[0]!.sides[i].lastError ?? ''));
   if (at === undefined) return undefined;
   const gis = [knownGi(vols[0]!, 0), knownGi(vols[0]!, 1)] as const;

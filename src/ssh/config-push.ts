@@ -2,11 +2,10 @@
 // (`--config FILE`, the console's C key) and reading both files when their config hashes
 // differ, to name the differing settings. The decisions are pure (src/cluster/config-push.ts,
 // config-drift.ts); this is the order of requests and what each failure means.
-import { readFile } from 'node:fs/promises';
 import { formatConfigError, parseResourceRes, parseResourceYaml } from '../../agent/config/index.js';
 import type { ResourceConfig } from '../../agent/config/types.js';
 import { formatOfFile, type ResourceFormat } from '../../agent/config/resource-files.js';
-import { MAX_RESOURCE_FILE_BYTES } from '../../agent/config/load.js';
+import { describeFsError, readBounded } from '../../agent/config/load.js';
 import { AgentError, type AdjustResult, type ConfigGetResult, type ConfigPutResult } from '../../agent/protocol.js';
 import { driftFields, driftToCheck, type DriftInfo } from '../cluster/config-drift.js';
 import { nothingToWrite, pushPlan, type PushPlan } from '../cluster/config-push.js';
@@ -54,12 +53,11 @@ function parsedOrUndefined(file: string, text: string | undefined): ResourceConf
 export async function readLocalResourceFile(path: string): Promise<PushSource | { error: string }> {
   const format = formatOfFile(path);
   if (!format) return { error: `${path}: name a resource file NAME.yaml (or .yml) for YAML, or NAME.res for a DRBD resource file` };
+  // The agent's own bounded read: a FIFO or a device given by mistake is refused, not waited on.
   try {
-    const text = await readFile(path, 'utf8');
-    if (Buffer.byteLength(text) > MAX_RESOURCE_FILE_BYTES) return { error: `${path}: larger than ${MAX_RESOURCE_FILE_BYTES} bytes, which no resource file is` };
-    return { text, format, label: path };
+    return { text: await readBounded(path), format, label: path };
   } catch (e) {
-    return { error: `${path}: cannot read it: ${(e as Error).message}` };
+    return { error: `${path}: cannot read it: ${describeFsError(e)}` };
   }
 }
 

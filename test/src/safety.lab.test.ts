@@ -5,13 +5,13 @@
 // says so first and takes ha-b's name typed. Data is written and read back with qemu-io.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
 import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
 import { disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, type LabAgent } from '../support/lab-agents.js';
-import { openTerminal, requireTmux, type Terminal } from '../support/tmux.js';
+import { flatScreen, openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -25,16 +25,6 @@ const PATTERN = [
 ] as const;
 const writes = PATTERN.map((p) => `write -P 0x${p.byte.toString(16)} ${p.offset} 1M`);
 const reads = PATTERN.map((p) => `read -P 0x${p.byte.toString(16)} ${p.offset} 1M`);
-
-/** The screen with wrapped lines joined and box drawing gone, for matching texts longer than a line. */
-const flat = (screen: string): string =>
-  screen
-    .replace(/[║╔╗╚╝═│┌┐└┘─╭╮╰╯]/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .join(' ')
-    .replace(/ {2,}/g, ' ');
 
 async function holdsPattern(a: LabAgent): Promise<boolean> {
   for (const p of PATTERN) {
@@ -70,12 +60,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   };
 
   before(async () => {
-    skip = (await requireTmux()) ?? (await requireTools(ISCSI_TOOLS));
-    if (!existsSync(CLI)) {
-      const msg = `${CLI} is missing: run npm run build first`;
-      if (process.env.CI === 'true') throw new Error(msg);
-      skip ??= msg;
-    }
+    skip = (await requireConsoleTerminal(CLI)) ?? (await requireTools(ISCSI_TOOLS));
     if (skip) return;
     work = mkdtempSync(join(tmpdir(), 'drbd-tui-safety-lab-'));
     lab = await createLab();
@@ -119,18 +104,18 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     await disaster();
     // The console offers no create-md or up of its own outside the disk-replacement runbook, which needs the peer: the operator used the agent CLI.
     // Once ha-a's agent reports what it remembers of ha-b (peer-last-*), the problem dates it.
-    const s = flat(await term.waitFor('r0 up on ha-a, its memory of ha-b shown', (x) => /r0\/0\s+Secondary\s+Inconsistent\s+Connecting/.test(x) && /out of sight/.test(x) && /last known, seen/.test(flat(x)), 20_000));
+    const s = flatScreen(await term.waitFor('r0 up on ha-a, its memory of ha-b shown', (x) => /r0\/0\s+Secondary\s+Inconsistent\s+Connecting/.test(x) && /out of sight/.test(x) && /last known, seen/.test(flatScreen(x)), 20_000));
     assert.doesNotMatch(s, /no UpToDate copy/);
     assert.match(s, /✖ the only UpToDate copy of r0\/0 is on ha-b \(last known, seen [^)]+\), out of sight: bring ha-b back; do not force-promote or wipe/);
 
     await term.keys('p', { literal: true });
-    const p = flat(await term.waitFor('the promote dialog', (x) => /Promote r0 on ha-a/.test(x) && /refused:/.test(x)));
+    const p = flatScreen(await term.waitFor('the promote dialog', (x) => /Promote r0 on ha-a/.test(x) && /refused:/.test(x)));
     assert.match(p, /refused: Need access to UpToDate data \(disk is Inconsistent\)/);
     assert.doesNotMatch(p, /--force|force-promote|FORCE/);
     await term.keys('Escape');
 
     await term.keys('F', { literal: true });
-    const f = flat(await term.waitFor('the force dialog', (x) => /FORCE promote r0 on ha-a/.test(x) && /refused:/.test(x)));
+    const f = flatScreen(await term.waitFor('the force dialog', (x) => /FORCE promote r0 on ha-a/.test(x) && /refused:/.test(x)));
     assert.match(f, /refused: ha-b has UpToDate data of r0\/0 \(last known, seen [^;]+; ha-b is out of sight, not without data\)/);
     assert.match(f, /LOST: ha-b's 7\.7 MiB, generation [0-9A-F]{8}…, last seen \S+ is left behind: ha-a serves its blank disk instead/);
     assert.match(f, /→ only if ha-b is gone for good: force anyway, forgetting it \(you type ha-b; its data is lost\) \(f\)/);
@@ -142,7 +127,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     assert.match(cli.stderr, /Refusing to force Primary: ha-b last had UpToDate data \(generation [0-9A-F]{8}…, last seen [^)]+\) of r0 volume 0; this node's disk holds no data \(Inconsistent\)\. Promote ha-b instead/);
 
     await term.keys('r', { literal: true });
-    const r = flat(await term.waitFor('the runbook menu', (x) => /Runbooks for r0/.test(x)));
+    const r = flatScreen(await term.waitFor('the runbook menu', (x) => /Runbooks for r0/.test(x)));
     assert.doesNotMatch(r, /Disk replacement|Split-brain|promote ha-a/);
     assert.match(r, /no runbook applies to r0 in its current state/);
     await term.keys('Escape');
@@ -156,10 +141,10 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     await term.waitFor('ha-b up again', (x) => /ha-b up/.test(x), 60_000);
     // The agent brings r0 back up by itself: it was up when the power went.
     await jsonWhen(b, 'r0', () => true, 'r0 back up on ha-b', 30_000);
-    const syncing = flat(await term.waitFor('the resync ha-b → ha-a', (x) => /sync ha-b → ha-a/.test(x), 20_000));
+    const syncing = flatScreen(await term.waitFor('the resync ha-b → ha-a', (x) => /sync ha-b → ha-a/.test(x), 20_000));
     assert.doesNotMatch(syncing, /sync ha-a → ha-b/);
     await term.keys('p', { literal: true });
-    const p = flat(await term.waitFor('the promote refusal on ha-a', (x) => /Promote r0 on ha-a/.test(x) && /refused:/.test(x)));
+    const p = flatScreen(await term.waitFor('the promote refusal on ha-a', (x) => /Promote r0 on ha-a/.test(x) && /refused:/.test(x)));
     assert.match(p, /→ ha-b has UpToDate data: promote ha-b instead \(f\)/);
     await term.keys('f', { literal: true });
     await term.waitFor("ha-b's promote dialog", (x) => /Promote r0 on ha-b/.test(x) && !/refused:/.test(x));
@@ -179,9 +164,9 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   test('keys in one burst (F f r0⏎ as one read) act one by one: the override opens, and no text but ha-b confirms it', async (t) => {
     if (skip) return t.skip(skip);
     await disaster();
-    await term.waitFor('r0 up on ha-a, its memory of ha-b shown', (x) => /r0\/0\s+Secondary\s+Inconsistent\s+Connecting/.test(x) && /last known, seen/.test(flat(x)), 20_000);
+    await term.waitFor('r0 up on ha-a, its memory of ha-b shown', (x) => /r0\/0\s+Secondary\s+Inconsistent\s+Connecting/.test(x) && /last known, seen/.test(flatScreen(x)), 20_000);
     await term.keys('Ffr0\r', { literal: true });
-    const o = flat(await term.waitFor('the override refusing r0', (x) => /"r0" does not match ha-b/.test(x)));
+    const o = flatScreen(await term.waitFor('the override refusing r0', (x) => /"r0" does not match ha-b/.test(x)));
     assert.match(o, /FORCE promote, FORGETTING the peer r0 on ha-a/);
     assert.match(o, /runs on ha-a: drbd-agent primary --force --forget-peer r0/);
     assert.match(o, /LOST: ha-b's 7\.7 MiB, generation [0-9A-F]{8}…, last seen \S+ is left behind/);
@@ -199,7 +184,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     await term.keys('F', { literal: true });
     await term.waitFor('the force dialog', (x) => /FORCE promote r0 on ha-a/.test(x) && /refused:/.test(x));
     await term.keys('f', { literal: true });
-    const o = flat(await term.waitFor('the override dialog', (x) => /FORGETTING the peer/.test(x) && /Type ha-b/.test(x)));
+    const o = flatScreen(await term.waitFor('the override dialog', (x) => /FORGETTING the peer/.test(x) && /Type ha-b/.test(x)));
     assert.match(o, /LOST: ha-b's 7\.7 MiB, generation [0-9A-F]{8}…, last seen \S+ is left behind/);
     await term.keys('ha-b', { literal: true });
     await term.waitFor('the name matches', (x) => /✓ ha-b: Enter to confirm/.test(x));
@@ -211,21 +196,21 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     await term.waitFor('ha-b up again', (x) => /ha-b up/.test(x), 60_000);
     // The agent brings r0 back up by itself (it was up when the power went): the handshake refuses.
     await jsonWhen(b, 'r0', (x) => x.connections[0]?.['connection-state'] === 'StandAlone', 'ha-b refuses the unrelated data', 30_000);
-    const sa = flat(await term.waitFor('both StandAlone on screen', (x) => /r0\/0\s+Primary\s+UpToDate\s+StandAlone\s+.*Secondary\s+UpToDate\s+StandAlone/.test(x), 20_000));
+    const sa = flatScreen(await term.waitFor('both StandAlone on screen', (x) => /r0\/0\s+Primary\s+UpToDate\s+StandAlone\s+.*Secondary\s+UpToDate\s+StandAlone/.test(x), 20_000));
     // Not a plain StandAlone warning: an alert that names the copy to serve.
     assert.match(sa, /✖ a blank disk was promoted on ha-a while ha-b held the data of r0 \(generation [0-9A-F]{8}…\): serve ha-b's copy/);
 
     // A plain connect on ha-b only meets the same refusal: the forecast says so.
     await term.keys('Tab');
     await term.keys('c', { literal: true });
-    const c = flat(await term.waitFor('the connect dialog on ha-b', (x) => /Connect r0 on ha-b|connect r0/.test(x) && /⇄/.test(x)));
+    const c = flatScreen(await term.waitFor('the connect dialog on ha-b', (x) => /Connect r0 on ha-b|connect r0/.test(x) && /⇄/.test(x)));
     assert.match(c, /⇄ r0\/0: on connect the pair refuses: unrelated data/);
     assert.doesNotMatch(c, /ha-a → ha-b/);
     await term.keys('Escape');
 
     const lostLine = /LOST: ha-b's 7\.7 MiB, generation [0-9A-F]{8}…(, last seen \S+)? will be wiped: ha-a holds no copy of it/;
     await term.keys('W', { literal: true });
-    let w = flat(await term.waitFor('the create-md --force dialog on ha-b', (x) => /Re-create metadata/.test(x) && /refused:/.test(x)));
+    let w = flatScreen(await term.waitFor('the create-md --force dialog on ha-b', (x) => /Re-create metadata/.test(x) && /refused:/.test(x)));
     assert.match(w, /runs on ha-b: drbd-agent create-md --force r0/);
     assert.match(w, lostLine);
     await term.keys('Escape');
@@ -239,7 +224,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     await term.waitFor('r0 down on ha-b', (x) => /not up/.test(x));
     const refusal = /Refusing to wipe the metadata of r0 volume 0: this node holds UpToDate data \(generation [0-9A-F]{8}…\) and ha-a's data is unrelated to it \(ha-a's generation [0-9A-F]{8}… does not descend from this node's; a blank disk was made the source there\); this would destroy the only copy/;
     await term.keys('W', { literal: true });
-    w = flat(await term.waitFor('the create-md --force dialog on ha-b', (x) => /Re-create metadata/.test(x) && /refused:/.test(x)));
+    w = flatScreen(await term.waitFor('the create-md --force dialog on ha-b', (x) => /Re-create metadata/.test(x) && /refused:/.test(x)));
     assert.match(w, new RegExp(`refused: ${refusal.source}`));
     assert.match(w, lostLine);
     await term.keys('y', { literal: true });
@@ -249,7 +234,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     assert.match(r.stderr, refusal);
 
     await term.keys('r', { literal: true });
-    const menu = flat(await term.waitFor('the runbook menu', (x) => /Runbooks for r0/.test(x)));
+    const menu = flatScreen(await term.waitFor('the runbook menu', (x) => /Runbooks for r0/.test(x)));
     assert.doesNotMatch(menu, /Disk replacement/);
     await term.keys('Escape');
     assert.ok(await holdsPattern(b), "ha-b's data is intact");

@@ -134,5 +134,7 @@ export function disconnected(agent: LabAgent, resource: string): Promise<StatusJ
 /** qemu-io commands against an iSCSI URL; never throws, returns the exit code and output. */
 export function qemuIo(url: string, cmds: string[], timeoutMs = 60000): { code: number; out: string } {
   const r = spawnSync('qemu-io', ['-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), url], { encoding: 'utf8', timeout: timeoutMs });
+  // Not a failed I/O but a missing tool: say which package, so a suite without it fails loudly.
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('qemu-io not found: apt-get install qemu-utils qemu-block-extra');
   return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
 }

@@ -24,6 +24,16 @@ export async function requireConsoleTerminal(cli: string): Promise<string | unde
   return skip ?? msg;
 }
 
+/** The screen with wrapped lines joined and box drawing gone, for matching texts longer than a line. */
+export function flatScreen(screen: string): string {
+  return screen
+    .replace(/[║╔╗╚╝═│┌┐└┘─╭╮╰╯]/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+}
+
 export const shq = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
 function tmux(args: string[]): Promise<string> {

@@ -3,24 +3,10 @@
 // suggestion may treat ha-b as holding nothing.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEventLine } from '../../../src/cluster/events2.js';
-import { applyHostEvent, createModel, knownDisk, resourceRows, setReachability, type ClusterModel } from '../../../src/cluster/model.js';
+import { knownDisk, resourceRows } from '../../../src/cluster/model.js';
 import { checkAction } from '../../../src/cluster/guards.js';
 import { deriveProblems } from '../../../src/cluster/problems.js';
-
-function blankSurvivor(): ClusterModel {
-  let m = createModel('ha-a', 'ha-b');
-  m = setReachability(m, 0, { state: 'up' });
-  m = setReachability(m, 1, { state: 'unreachable', error: 'connect ETIMEDOUT' });
-  for (const l of [
-    'exists resource name:r0 role:Secondary node:ha-a node-id:0',
-    'exists device name:r0 volume:0 minor:1 disk:Inconsistent current-uuid:0000000000000004 bitmap-uuids:1=0000000000000000 history-uuids:',
-    'exists connection name:r0 peer-node-id:1 conn-name:ha-b connection:Connecting role:Unknown peer-last-seen:2026-12-07T01:02:00.000Z peer-last-role:Primary',
-    'exists peer-device name:r0 peer-node-id:1 conn-name:ha-b volume:0 replication:Off peer-disk:DUnknown peer-last-disk:UpToDate peer-last-uuid:0537EC2900000000 peer-last-bitmap:0000000000000000 peer-last-history:',
-    'exists -',
-  ]) m = applyHostEvent(m, 0, parseEventLine(l)!);
-  return m;
-}
+import { blankSurvivor } from './pair-fixtures.js';
 
 describe('last known state of a host out of sight', () => {
   test('the model knows ha-b UpToDate from ha-a agent memory, dated', () => {

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAction, type GuardResult } from '../../../src/cluster/guards.js';
 import { parseEventLine } from '../../../src/cluster/events2.js';
-import { applyHostEvent, type ClusterModel } from '../../../src/cluster/model.js';
+import { applyHostEvent, resourceRows, type ClusterModel } from '../../../src/cluster/model.js';
 import { deriveProblems } from '../../../src/cluster/problems.js';
 import { forecast, outcomeText } from '../../../src/cluster/predict.js';
 import { blankPromoted, blankSurvivor, G, pair, replaceA, split, staleB, X, Y } from './pair-fixtures.js';
@@ -26,7 +26,7 @@ describe('forecast: the engine decision on the best known identifiers', () => {
   for (const [name, model, change, outcome, loss] of cases) {
     test(name, () => {
       const m = model();
-      const [f] = forecast(m, 'r0', change);
+      const [f] = forecast(m, resourceRows(m), change);
       assert.match(outcomeText(m, f!), outcome);
       if (loss) assert.match(f!.loss ?? '', loss);
       else assert.equal(f!.loss, undefined);
