@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
-import { conn, disconnected, disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { conn, disconnected, disk, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -69,22 +69,6 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   const data = async (agent: LabAgent, n: Name) => readRange(img(agent, n), 0, sizeBytes(await agent.json(n)));
 
 
-  /** Fresh metadata on both, connected, initial sync skipped: both UpToDate with equal C. */
-  async function setup(n: Name, primary = true): Promise<void> {
-    for (const agent of [a, b]) {
-      assert.equal((await agent.cli('create-md', n)).code, 0);
-      assert.equal((await agent.cli('up', n)).code, 0);
-    }
-    await jsonWhen(a, n, (s) => conn(s)['connection-state'] === 'Connected', 'Connected');
-    assert.equal((await a.cli('new-current-uuid', '--clear-bitmap', n)).code, 0);
-    await inSync(b, n, 'B UpToDate');
-    await inSync(a, n, 'A UpToDate');
-    if (primary) {
-      assert.equal((await a.cli('primary', n)).code, 0);
-      assert.equal((await a.cli('target', 'start', n)).code, 0);
-    }
-  }
-
   /** A daemon again after powerOn; the sockets of the killed one are still on "disk". */
   async function restart(agent: LabAgent): Promise<void> {
     await rm(agent.path('/run/drbd-tui/agent.sock'), { force: true });
@@ -118,7 +102,7 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   const scattered = Array.from({ length: 37 }, (_, i) => (i * 53 + 1) * 4096);
 
   test('case 3: secondary outage: bitmap sync of exactly the blocks written while apart', async () => {
-    await setup('c3');
+    await freshPair(a, b, 'c3');
     const s0 = await a.json('c3');
     const received0 = peerDevice(await b.json('c3')).received;
     await lab.b.cutLink();
@@ -197,7 +181,7 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   });
 
   test('case 5: split brain: both StandAlone, reported loudly, no data changed', async () => {
-    await setup('c5');
+    await freshPair(a, b, 'c5');
     // The peer link and the test's route to a host are one link: write on A while B's link is
     // cut, then cut A's and restore B's to write on B, so the nodes never meet in between.
     let hashes: string[];
@@ -268,7 +252,7 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   });
 
   test('case 13: disk replacement: full sync to the new disk, no promotion before UpToDate, an interrupted sync resumes', async () => {
-    await setup('c13');
+    await freshPair(a, b, 'c13');
     const size = sizeBytes(await a.json('c13'));
     const offsets = [0, 5 * MiB, size / 2, size - MiB];
     const w = qemuIo(url(lab.a, 'c13'), offsets.map((o, i) => `write -P 0x${(0x31 + i).toString(16)} ${o} 1M`));
@@ -334,7 +318,7 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   });
 
   test('the seed trap: a blank replacement disk on the former Primary becomes SyncTarget; the data survives', async () => {
-    await setup('trap');
+    await freshPair(a, b, 'trap');
     const size = sizeBytes(await a.json('trap'));
     const offsets = [MiB, size / 2, size - MiB];
     const w = qemuIo(url(lab.a, 'trap'), offsets.map((o, i) => `write -P 0x${(0x51 + i).toString(16)} ${o} 1M`));
@@ -365,7 +349,7 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   const LOAD_BASE = 16 * MiB;
 
   test('case 9: Primary crash under write load, failover to B, A returns: B is source, bounded resync, B data, no acknowledged write lost', async () => {
-    await setup('c9');
+    await freshPair(a, b, 'c9');
     const size = sizeBytes(await a.json('c9'));
     const load = writeLoad(url(lab.a, 'c9'), LOAD_BASE, 400);
     await load.waitFor(50);
@@ -407,7 +391,7 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   });
 
   test('case 10: Primary crash without failover, A restarts: equal data, no full sync', async () => {
-    await setup('c10');
+    await freshPair(a, b, 'c10');
     const size = sizeBytes(await a.json('c10'));
     const load = writeLoad(url(lab.a, 'c10'), LOAD_BASE, 400);
     await load.waitFor(50);
@@ -454,7 +438,7 @@ describeLab('engine acceptance cases between two daemons in the lab', () => {
   });
 
   test('case 11: both nodes lose power under write load: no split brain, resync bounded by hot extents', async () => {
-    await setup('c11');
+    await freshPair(a, b, 'c11');
     const size = sizeBytes(await a.json('c11'));
     const load = writeLoad(url(lab.a, 'c11'), LOAD_BASE, 400);
     await load.waitFor(50);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
-import { conn, disconnected, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { conn, disconnected, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
 
 const verifyMismatch = (s: StatusJson) => (peerDevice(s) as { 'verify-mismatch'?: number })['verify-mismatch'];
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -37,20 +37,6 @@ describeLab('engine split-brain policies and online verify between two daemons i
   const img = (agent: LabAgent, n: Name) => agent.path(`/var/lib/drbd-tui/disks/${n}-0.img`);
   const data = async (agent: LabAgent, n: Name) => readRange(img(agent, n), 0, sizeBytes(await agent.json(n)));
 
-
-  /** Fresh metadata on both, connected, initial sync skipped; A Primary with its target. */
-  async function setup(n: Name): Promise<void> {
-    for (const agent of [a, b]) {
-      assert.equal((await agent.cli('create-md', n)).code, 0);
-      assert.equal((await agent.cli('up', n)).code, 0);
-    }
-    await jsonWhen(a, n, (s) => conn(s)['connection-state'] === 'Connected', 'Connected');
-    assert.equal((await a.cli('new-current-uuid', '--clear-bitmap', n)).code, 0);
-    await inSync(b, n, 'B UpToDate');
-    await inSync(a, n, 'A UpToDate');
-    assert.equal((await a.cli('primary', n)).code, 0);
-    assert.equal((await a.cli('target', 'start', n)).code, 0);
-  }
 
   /**
    * A rule-8 split brain: A (Primary) writes `onA` while B's link is cut, B is promoted and
@@ -127,7 +113,7 @@ describeLab('engine split-brain policies and online verify between two daemons i
   });
 
   test('case 7: after-sb-0pri discard-least-changes: the node with fewer changes (A) becomes SyncTarget and gets B data', async () => {
-    await setup('least');
+    await freshPair(a, b, 'least');
     const r0 = await received('least');
     const hashes = await splitBrain('least', blocks(0, 2, 0xa1), blocks(1024 * 1024, 6, 0xb1), false);
     await survivorWon('least', b, a, { victim: 'discard-least-changes: 2 blocks changed here, 6 on the peer', survivor: 'discard-least-changes: 6 blocks changed here, 2 on the peer' }, hashes, { survivor: r0.b, victim: r0.a });
@@ -137,7 +123,7 @@ describeLab('engine split-brain policies and online verify between two daemons i
   });
 
   test('case 7: after-sb-1pri discard-secondary: the Secondary (B) becomes SyncTarget, A stays Primary with its data', async () => {
-    await setup('sec');
+    await freshPair(a, b, 'sec');
     const r0 = await received('sec');
     const hashes = await splitBrain('sec', blocks(0, 3, 0xa2), blocks(2 * 1024 * 1024, 5, 0xb2), true);
     await survivorWon('sec', a, b, { victim: 'after-sb-1pri discard-secondary', survivor: 'after-sb-1pri discard-secondary' }, hashes, { survivor: r0.a, victim: r0.b });
@@ -149,7 +135,7 @@ describeLab('engine split-brain policies and online verify between two daemons i
   });
 
   test('case 7: after-sb-0pri discard-younger-primary: B, promoted during the split, becomes SyncTarget and gets A data', async () => {
-    await setup('young');
+    await freshPair(a, b, 'young');
     const r0 = await received('young');
     // More changes on the victim: the promotion times decide, not the amounts.
     const hashes = await splitBrain('young', blocks(0, 2, 0xa4), blocks(4 * 1024 * 1024, 7, 0xb4), false);
@@ -170,7 +156,7 @@ describeLab('engine split-brain policies and online verify between two daemons i
   // alone starts none), so in a rule-8 split brain both nodes have changes: discard-zero-changes
   // has no victim and must fall back to disconnect.
   test('case 7: after-sb-0pri discard-zero-changes with changes on both: no victim, both StandAlone, no data moved', async () => {
-    await setup('zero');
+    await freshPair(a, b, 'zero');
     const hashes = await splitBrain('zero', blocks(0, 2, 0xa3), blocks(3 * 1024 * 1024, 2, 0xb3), false);
     for (const agent of [a, b]) {
       const s = await jsonWhen(agent, 'zero', (x) => conn(x)['connection-state'] === 'StandAlone' && conn(x)['split-brain'], 'StandAlone with split brain', 20000);
@@ -183,7 +169,7 @@ describeLab('engine split-brain policies and online verify between two daemons i
   });
 
   test('case 15: verify reports blocks changed behind the engine, resyncs them only on disconnect + connect', async () => {
-    await setup('v15');
+    await freshPair(a, b, 'v15');
     const offsets = [4096, 1024 * 1024, 5 * 1024 * 1024 + 8192, 9 * 1024 * 1024, 12 * 1024 * 1024 - 4096];
     const w = qemuIo(url(lab.a, 'v15'), offsets.map((o, i) => `write -P 0x${(0x70 + i).toString(16)} ${o} 4k`));
     assert.equal(w.code, 0, w.out);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
 import { LINK_FAULTS_ENV } from '../../agent/engine/link-faults.js';
 import { AGENT } from '../support/agent-daemons.js';
-import { conn, disconnected, disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
+import { disconnected, disk, freshPair, inSync, installResource, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,16 +74,7 @@ describeLab('a resync whose end is lost (the target never gets sync-finished)', 
 
   test('the next resync is a bitmap resync of the rolled-back blocks; both hosts then hold the same data', async () => {
     await logged(a, /test hook DRBD_TUI_TEST_BREAK_LINK_BEFORE is set/, 'the daemon saying its test hook is set');
-    for (const agent of [a, b]) {
-      assert.equal((await agent.cli('create-md', name)).code, 0);
-      assert.equal((await agent.cli('up', name)).code, 0);
-    }
-    await jsonWhen(a, name, (s) => conn(s)['connection-state'] === 'Connected', 'Connected');
-    assert.equal((await a.cli('new-current-uuid', '--clear-bitmap', name)).code, 0);
-    await inSync(b, name, 'B UpToDate');
-    await inSync(a, name, 'A UpToDate');
-    assert.equal((await a.cli('primary', name)).code, 0);
-    assert.equal((await a.cli('target', 'start', name)).code, 0);
+    await freshPair(a, b, name);
     const size = sizeBytes(await a.json(name));
     assert.ok(size >= 32 * MiB, `${size} bytes of data area`);
 

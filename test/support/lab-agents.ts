@@ -1,5 +1,6 @@
 // Agent daemons inside the lab hosts (test/lab): each host runs `node dist/agent.mjs daemon`
 // with its private /etc/drbd-tui, /var/lib/drbd-tui and /run/drbd-tui, exactly as deployed.
+import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -125,6 +126,25 @@ export function inSync(agent: LabAgent, resource: string, what = 'in sync', time
     what,
     timeoutMs,
   );
+}
+
+/**
+ * Fresh metadata on both, connected, the initial sync skipped (new-current-uuid --clear-bitmap):
+ * both UpToDate with equal generations; then `a` Primary with its target.
+ */
+export async function freshPair(a: LabAgent, b: LabAgent, resource: string): Promise<void> {
+  for (const agent of [a, b]) {
+    for (const verb of ['create-md', 'up']) {
+      const r = await agent.cli(verb, resource);
+      assert.equal(r.code, 0, `${verb} ${resource} on ${agent.host.name}: ${r.stdout}${r.stderr}`);
+    }
+  }
+  await jsonWhen(a, resource, (s) => conn(s)['connection-state'] === 'Connected', 'Connected');
+  assert.equal((await a.cli('new-current-uuid', '--clear-bitmap', resource)).code, 0);
+  await inSync(b, resource, 'B UpToDate');
+  await inSync(a, resource, 'A UpToDate');
+  assert.equal((await a.cli('primary', resource)).code, 0);
+  assert.equal((await a.cli('target', 'start', resource)).code, 0);
 }
 
 export function disconnected(agent: LabAgent, resource: string): Promise<StatusJson> {

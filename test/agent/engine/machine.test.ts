@@ -337,14 +337,20 @@ describe('guards (connected, through the simulation)', () => {
     assert.ok(sim.engine(0).volumes[0]!.bitmap.test(7), 'the peer\'s acknowledgement does not clear the bits of a failed write');
   });
 
-  test('a flush that fails on the Primary\'s disk fails, and what it covered is out of sync on both nodes', () => {
-    const sim = pair(10);
-    writeBlocks(sim, 0, [3]);
+  /** Block `block` written through node 0, then an application flush on node 0 while `node`'s disk fails flushes; done. */
+  function flushFailingOn(seed: number, node: 0 | 1, block: number) {
+    const sim = pair(seed);
+    writeBlocks(sim, 0, [block]);
     sim.runUntilIdle();
-    sim.failDiskFlushes(0, true);
+    sim.failDiskFlushes(node, true);
     const f = sim.flush(0);
     sim.runUntilIdle();
     assert.equal(f.done, true);
+    return { sim, f };
+  }
+
+  test('a flush that fails on the Primary\'s disk fails, and what it covered is out of sync on both nodes', () => {
+    const { sim, f } = flushFailingOn(10, 0, 3);
     assert.match(f.error ?? '', /Input\/output error/, 'SYNCHRONIZE CACHE must not return GOOD');
     for (const n of [0, 1] as const) assert.ok(sim.engine(n).volumes[0]!.bitmap.test(3), `out of sync on ${n}`);
     assert.ok(sim.logs(0).some((l) => l.level === 'alert' && /flush \(fdatasync\) failed/.test(l.text)));
@@ -357,13 +363,7 @@ describe('guards (connected, through the simulation)', () => {
   });
 
   test('a flush that fails on the peer\'s disk outdates the peer; the Primary\'s flush completes on its own disk', () => {
-    const sim = pair(11);
-    writeBlocks(sim, 0, [4]);
-    sim.runUntilIdle();
-    sim.failDiskFlushes(1, true);
-    const f = sim.flush(0);
-    sim.runUntilIdle();
-    assert.equal(f.done, true);
+    const { sim, f } = flushFailingOn(11, 1, 4);
     assert.equal(f.error, undefined);
     assertState(sim, 1, { disk: 'Outdated' });
     assertState(sim, 0, { peerDisk: 'Outdated' });
