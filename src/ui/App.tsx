@@ -26,7 +26,7 @@ import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { problemLines, withHostAdvice } from './host-trouble.js';
-import { useConsoleInput, useHeaderClock, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
+import { useConsoleInput, useHeaderClock, useLiveGuard, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
@@ -69,6 +69,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const toastHeight = state.toast ? toastLines(state.toast, width).length : 0;
   const bodyHeight = height - 2 - toastHeight;
   useToastTimer(state, dispatch);
+  useLiveGuard(state, dispatch, model);
   useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1) }, actions, inputActive);
 
   const lines = tableLines(rows).length + 1 + (rows.length === 0 ? 1 : 0);

@@ -46,6 +46,8 @@ export type UiAction =
   | { type: 'view'; view: View }
   | { type: 'help' }
   | { type: 'confirm'; guard: GuardResult }
+  /** The open confirmation's guard judged again on a newer model (same action, resource and host). */
+  | { type: 'guard-live'; guard: GuardResult }
   /** The typed text of the open confirmation or runbook step is now `text`. */
   | { type: 'entry'; text: string; rejected: boolean }
   | { type: 'close' }
@@ -73,6 +75,11 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, overlay: s.overlay.kind === 'help' ? { kind: 'none' } : { kind: 'help' } };
     case 'confirm':
       return { ...s, overlay: { kind: 'confirm', guard: a.guard, typed: '', rejected: false } };
+    case 'guard-live': {
+      const o = s.overlay;
+      if (o.kind !== 'confirm' || o.guard.action !== a.guard.action || o.guard.resource !== a.guard.resource || o.guard.host !== a.guard.host) return s;
+      return { ...s, overlay: { ...o, guard: a.guard } };
+    }
     case 'entry':
       return s.overlay.kind === 'confirm' || s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, typed: a.text, rejected: a.rejected } } : s;
     case 'runbook-menu':

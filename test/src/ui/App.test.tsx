@@ -8,6 +8,7 @@ import { READ_ONLY_REASON } from '../../../src/cluster/guards.js';
 import { App } from '../../../src/ui/App.js';
 import { loadScenario, SCENARIOS, type Scenario } from '../cluster/fixtures.js';
 import { KEY, renderApp, styleAt, type Harness } from './harness.js';
+import { pair, X } from '../cluster/pair-fixtures.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -297,4 +298,25 @@ describe('keys', () => {
     assert.match(h.text(), /75\.00%/, 'shown once the cap has passed, without another update');
   });
 
+});
+
+describe('an open confirmation follows the live state', () => {
+  const side = (role: string, peerRole: string, conn: string) => ({ up: true, r: { role, disk: 'UpToDate', current: X, conn, peerRole, peerDisk: 'UpToDate', repl: conn === 'Connected' ? 'Established' : 'Off' } });
+  const connected = () => pair(side('Primary', 'Secondary', 'Connected'), side('Secondary', 'Primary', 'Connected'));
+  const apart = () => pair(side('Primary', 'Unknown', 'Connecting'), side('Secondary', 'Unknown', 'StandAlone'));
+  const acts = { run: async () => ({ ok: true, message: '' }), quit: () => {} };
+
+  test('X opened one update early (still Connected) turns allowed when StandAlone arrives, and refused again when the link is back', async () => {
+    h = await renderApp(connected(), { width: 100, height: 30 });
+    await h.press(KEY.tab, 'X');
+    assert.match(h.text(), /refused: already connected/);
+    await h.rerender(<App model={apart()} actions={acts} width={100} height={30} minFrameMs={0} />);
+    assert.doesNotMatch(h.text(), /refused/);
+    assert.match(h.text(), /Type the resource name \(r0\)/);
+    await h.press('r0');
+    await h.rerender(<App model={connected()} actions={acts} width={100} height={30} minFrameMs={0} />);
+    assert.match(h.text(), /refused: already connected/);
+    await h.press(KEY.enter);
+    assert.equal(h.runs.length, 0, 'Enter on a guard refused meanwhile runs nothing');
+  });
 });
