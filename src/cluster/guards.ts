@@ -4,8 +4,9 @@
 import type { DiskState, Method } from '../../agent/protocol.js';
 import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from '../../agent/data-refusals.js';
 import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
+import { holdsData } from '../../agent/sync-decision.js';
 import { knownDisk, resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
-import { forecast, knownGi, knownPeer, outcomeText, type Hypothesis } from './predict.js';
+import { forecast, knownGi, knownPeer, outcomeText, shortGeneration, type Hypothesis } from './predict.js';
 import { DATA_RANK } from './problems.js';
 
 export type ActionKind =
@@ -22,7 +23,8 @@ export type ActionKind =
   | 'create-md-force-forget-peer'
   | 'create-md'
   | 'down'
-  | 'up';
+  | 'up'
+  | 'skip-initial-sync';
 
 export interface Check {
   ok: boolean;
@@ -51,7 +53,7 @@ export interface GuardResult {
   suggestion?: { action: ActionKind; text: string; host?: HostIndex };
 }
 
-export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'force-primary-forget-peer', 'discard-my-data', 'create-md-force', 'create-md-force-forget-peer']);
+export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'force-primary-forget-peer', 'discard-my-data', 'create-md-force', 'create-md-force-forget-peer', 'skip-initial-sync']);
 
 /** The override of the agent's memory of its peer: for a peer gone for good, confirmed by typing its name. */
 const FORGETS_PEER: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary-forget-peer', 'create-md-force-forget-peer']);
@@ -93,12 +95,13 @@ export function agentCommand(action: ActionKind, resource: string): string {
     'create-md': 'create-md',
     down: 'down',
     up: 'up',
+    'skip-initial-sync': 'new-current-uuid --clear-bitmap',
   };
   return `drbd-agent ${verb[action]} ${resource}`;
 }
 
 /** The control-channel request behind an action (the same verb agentCommand prints). */
-type RequestFlags = { force?: boolean; discardMyData?: boolean; forgetPeer?: boolean };
+type RequestFlags = { force?: boolean; discardMyData?: boolean; forgetPeer?: boolean; clearBitmap?: boolean };
 
 export function agentRequest(action: ActionKind, resource: string): { method: Method; params: { resource: string } & RequestFlags } {
   const table: Record<ActionKind, [Method, RequestFlags]> = {
@@ -116,6 +119,7 @@ export function agentRequest(action: ActionKind, resource: string): { method: Me
     'create-md': ['create-md', {}],
     down: ['down', {}],
     up: ['up', {}],
+    'skip-initial-sync': ['new-current-uuid', { clearBitmap: true }],
   };
   const [method, extra] = table[action];
   return { method, params: { resource, ...extra } };
@@ -326,10 +330,18 @@ function checkCreateMd(c: Ctx, action: ActionKind): { checks: Check[]; suggestio
     return { checks };
   }
   const survivor = c.vols.every((_, v) => otherDisk(c, v) === 'UpToDate');
+  // Plain create-md writes only where no valid metadata is (the agent refuses valid metadata):
+  // on a disk known to hold nothing, nothing can be lost, as on a new pair.
+  const nothingHere = action === 'create-md' && c.vols.every((v) => {
+    const gi = knownGi(v, c.host);
+    return gi ? !holdsData(gi.side) : !v.sides[c.host].present;
+  });
   checks.push(
     survivor
       ? ok(`${c.otherName} holds UpToDate data to resync from`)
-      : bad(`${c.otherName} holds UpToDate data to resync from`, `wiping ${c.name} could destroy the last good copy`),
+      : nothingHere
+        ? ok(`no data of ${c.vols[0]?.resource ?? 'resource'} known on ${c.name}: nothing to overwrite (valid metadata the agent refuses)`)
+        : bad(`${c.otherName} holds UpToDate data to resync from`, `wiping ${c.name} could destroy the last good copy`),
   );
   // UpToDate is not enough: the other host's data must contain this host's (the agent's refusal).
   const why = createMdRefusal(c.vols[0]!.resource, localVolumes(c), c.me[0]?.resource?.nodeId ?? c.host, knownPeer(c.m, c.vols, c.other));
@@ -357,6 +369,32 @@ function checkUp(c: Ctx): { checks: Check[] } {
       !me?.present ? ok(`${c.vols[0]?.resource ?? 'resource'} is down on ${c.name}`) : bad(`resource down on ${c.name}`, 'already up'),
     ],
   };
+}
+
+/**
+ * Skipping the initial sync declares two disks equal without reading them: only for a pair
+ * that has never held data (both generations just created), connected so both sides take it.
+ */
+function checkSkipInitialSync(c: Ctx): { checks: Check[] } {
+  const checks = baseChecks(c);
+  for (const [i, h] of [c.host, c.other].entries()) {
+    const name = i === 0 ? c.name : c.otherName;
+    const sides = c.vols.map((v) => v.sides[h]);
+    checks.push(
+      sides.every((s) => s.present && s.connection === 'Connected') ? ok(`${name} Connected`) : bad(`${name} Connected`, `${name} is not Connected: both must take the new generation together`),
+    );
+    for (const vol of c.vols) {
+      const gi = knownGi(vol, h);
+      const blank = gi !== undefined && uuidEq(gi.side.current, UUID_JUST_CREATED) && vol.sides[h].disk === 'Inconsistent';
+      checks.push(
+        blank
+          ? ok(`${vol.key} on ${name} never held data (Inconsistent, just created)`)
+          : bad(`${vol.key} on ${name} never held data`, `${name}'s ${vol.key} is ${vol.sides[h].disk}${gi ? `, generation ${shortGeneration(gi.side.current)}` : ''}: choose an initial sync source instead`),
+      );
+    }
+  }
+  checks.push(ok('correct only if both disks are blank or identical; differences stay unseen'));
+  return { checks };
 }
 
 /** Checks one console action on one resource and host against the model. */
@@ -426,6 +464,9 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
       break;
     case 'up':
       r = checkUp(c);
+      break;
+    case 'skip-initial-sync':
+      r = checkSkipInitialSync(c);
       break;
   }
   const allowed = r.checks.every((x) => x.ok);

@@ -99,7 +99,7 @@ function descendsFrom(side: SideGi, u: bigint): boolean {
   return uuidEq(side.current, u) || (side.bitmapForPeer !== 0n && uuidEq(side.bitmapForPeer, u)) || side.history.some((h) => uuidEq(h, u));
 }
 
-const short = (u: bigint) => `${formatUuid(u).slice(0, 8)}…`;
+export const shortGeneration = (u: bigint) => `${formatUuid(u).slice(0, 8)}…`;
 
 function outcomeOf(d: SyncDecision, i: HostIndex): Outcome {
   const other = (i === 0 ? 1 : 0) as HostIndex;
@@ -136,7 +136,7 @@ export function forecast(m: ClusterModel, rows: readonly ResourceRow[], change?:
     const what = (i: HostIndex) => {
       const k = known[i]!;
       const size = k.sizeKiB ? `${fmtKiB(k.sizeKiB)}, ` : '';
-      return `${name(i)}'s ${size}generation ${short(before[i].current)}${k.stale && k.seen ? `, last seen ${k.seen}` : ''}`;
+      return `${name(i)}'s ${size}generation ${shortGeneration(before[i].current)}${k.stale && k.seen ? `, last seen ${k.seen}` : ''}`;
     };
     // Wiped by the action itself: its data must be whole on the other host.
     if (change?.action === 'create-md' && holdsData(before[change.host])) {
@@ -150,7 +150,7 @@ export function forecast(m: ClusterModel, rows: readonly ResourceRow[], change?:
       const h = change.host;
       const o = (h === 0 ? 1 : 0) as HostIndex;
       if (!descendsFrom(before[h], before[o].current)) {
-        const mine = holdsData(before[h]) ? `its own older data (generation ${short(before[h].current)})` : 'its blank disk';
+        const mine = holdsData(before[h]) ? `its own older data (generation ${shortGeneration(before[h].current)})` : 'its blank disk';
         return { key: row.key, outcome, loss: `${what(o)} is left behind: ${name(h)} serves ${mine} instead, and one of the two must be discarded when ${name(o)} returns` };
       }
     }
@@ -158,7 +158,7 @@ export function forecast(m: ClusterModel, rows: readonly ResourceRow[], change?:
     if (outcome.kind === 'sync' && !wipedFirst && holdsData(before[outcome.target])) {
       const t = outcome.target;
       const s = outcome.source;
-      const by = holdsData(before[s]) ? `${name(s)}'s data (generation ${short(before[s].current)})` : `${name(s)}'s blank disk`;
+      const by = holdsData(before[s]) ? `${name(s)}'s data (generation ${shortGeneration(before[s].current)})` : `${name(s)}'s blank disk`;
       const mine = change?.action === 'discard-my-data' && change.host === t;
       if (mine || !descendsFrom(after[s], before[t].current)) return { key: row.key, outcome, loss: `${what(t)} will be overwritten by ${by}` };
       // An older state of the source's data, but every block of it is rewritten: if the

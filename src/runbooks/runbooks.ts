@@ -3,10 +3,13 @@
 // requests and checks them), extra preconditions, and when it counts as done. Everything
 // here is a pure function of the ClusterModel; the UI's runner only sends what it is told.
 import { checkAction, type ActionKind, type Check, type GuardResult } from '../cluster/guards.js';
+import { knownGi } from '../cluster/predict.js';
+import { fmtKiB } from '../ui/format.js';
+import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
 import type { DiskState } from '../../agent/protocol.js';
 import { resourceRows, type ClusterModel, type HostIndex, type HostSide } from '../cluster/model.js';
 
-export type RunbookId = 'switchover' | 'failover' | 'disk-replacement' | 'split-brain';
+export type RunbookId = 'new-resource' | 'switchover' | 'failover' | 'disk-replacement' | 'split-brain';
 
 export interface RunbookStep {
   /** Stable within its runbook: completed steps are remembered by id. */
@@ -18,8 +21,12 @@ export interface RunbookStep {
    * or that only wait for the model to reach a state (`wait`).
    */
   action?: ActionKind;
-  /** A destructive variant the operator may choose instead (it requires typing the resource name). */
+  /** A destructive variant the operator may choose instead with Tab (it requires typing the resource name). */
   forceAction?: ActionKind;
+  /** What Tab offers, in the step's hint (default: the --force variant). */
+  forceLabel?: string;
+  /** The variant's own consequence, where it differs from the step's. */
+  forceConsequence?: string;
   kind: 'action' | 'confirm' | 'wait';
   /** The exact text the operator types to confirm this step (as GuardResult.typeToConfirm); else Enter confirms. */
   typeToConfirm?: string;
@@ -41,6 +48,7 @@ export interface Runbook {
 }
 
 export const RUNBOOK_TITLES: Record<RunbookId, string> = {
+  'new-resource': 'New resource',
   switchover: 'Planned switchover',
   failover: 'Failover after a power loss',
   'disk-replacement': 'Disk replacement',
@@ -98,6 +106,113 @@ function peerUpToDateCheck(m: ClusterModel, resource: string, h: HostIndex): Che
   return allUpToDate(m, resource, h) && connected(m, resource, h)
     ? ok(`${name} Connected and UpToDate`)
     : bad(`${name} Connected and UpToDate`, `${name} must hold UpToDate data before the switch`);
+}
+
+/**
+ * Nothing of `resource` has ever been written on either host: every volume is down with no
+ * known generation, or up with a just-created one. The only pair the set-up runbook may touch.
+ */
+export function neverHeldData(m: ClusterModel, resource: string): boolean {
+  const rows = resourceRows(m).filter((r) => r.resource === resource);
+  return rows.length > 0 && rows.every((r) => ([0, 1] as const).every((h) => {
+    const gi = knownGi(r, h);
+    return gi === undefined ? !r.sides[h].present : uuidEq(gi.side.current, UUID_JUST_CREATED);
+  }));
+}
+
+/** The seed's set-up: metadata and up on both, then one initial sync source (or none, for two blank disks), then serve. */
+function newResource(m: ClusterModel, resource: string, source: HostIndex): Runbook {
+  const target = other(source);
+  const [srcName, dstName] = [m.hosts[source].name, m.hosts[target].name];
+  const sizeKiB = sidesOf(m, resource, target).reduce((n, s) => n + (s.device?.size ?? 0), 0);
+  const size = sizeKiB > 0 ? fmtKiB(sizeKiB) : 'all';
+  const both = [source, target] as const;
+  const up = (x: ClusterModel, h: HostIndex) => sidesOf(x, resource, h).some((s) => s.present);
+  const fresh = (x: ClusterModel): Check => (neverHeldData(x, resource) ? ok(`no data of ${resource} on either host yet`) : bad(`no data of ${resource} on either host yet`, `${resource} holds data now: use the other runbooks`));
+  return {
+    id: 'new-resource',
+    title: `${RUNBOOK_TITLES['new-resource']} ${resource}: ${srcName} the initial sync source`,
+    resource,
+    steps: [
+      ...both.map(
+        (h): RunbookStep => ({
+          id: `create-md-${h}`,
+          title: `create metadata on ${m.hosts[h].name}`,
+          host: h,
+          action: 'create-md',
+          kind: 'action',
+          preconditions: (x) => [fresh(x)],
+          // Up means its metadata exists; a down resource's metadata only the agent's answer shows.
+          doneWhen: (x) => up(x, h),
+          doneText: 'metadata created',
+        }),
+      ),
+      ...both.map(
+        (h): RunbookStep => ({
+          id: `up-${h}`,
+          title: `bring ${resource} up on ${m.hosts[h].name}`,
+          host: h,
+          action: 'up',
+          kind: 'action',
+          preconditions: () => [],
+          doneWhen: (x) => up(x, h),
+          doneText: `${resource} up on ${m.hosts[h].name}`,
+        }),
+      ),
+      {
+        id: 'connected',
+        title: `wait until ${srcName} and ${dstName} are Connected`,
+        host: source,
+        kind: 'wait',
+        preconditions: (x) => both.map((h) => (connected(x, resource, h) ? ok(`${x.hosts[h].name} Connected`) : bad(`${x.hosts[h].name} Connected`, `${x.hosts[h].name} is ${first(x, resource, h)?.connection ?? 'down'}`))),
+        doneWhen: (x) => connected(x, resource, source) && connected(x, resource, target),
+        doneText: 'both Connected',
+      },
+      {
+        id: 'initial-sync',
+        title: `make ${srcName} the initial sync source (or skip the sync: two blank disks)`,
+        host: source,
+        action: 'force-primary',
+        forceAction: 'skip-initial-sync',
+        forceLabel: 'skip the initial sync',
+        kind: 'action',
+        consequence: `${dstName}'s content (${size}) is overwritten by ${srcName}'s`,
+        forceConsequence: `both declared UpToDate unread: ${size} of each disk taken as equal`,
+        preconditions: (x) => [fresh(x)],
+        doneWhen: (x) => allUpToDate(x, resource, source),
+        doneText: `${srcName} UpToDate`,
+      },
+      {
+        id: 'sync',
+        title: `wait for the initial sync ${srcName} → ${dstName}`,
+        host: target,
+        kind: 'wait',
+        preconditions: () => [],
+        doneWhen: (x) => allUpToDate(x, resource, target) && connected(x, resource, target),
+        doneText: `${dstName} UpToDate`,
+      },
+      {
+        id: 'promote',
+        title: `promote ${srcName} to Primary`,
+        host: source,
+        action: 'promote',
+        kind: 'action',
+        preconditions: () => [],
+        doneWhen: (x) => isPrimary(x, resource, source),
+        doneText: `${srcName} Primary`,
+      },
+      {
+        id: 'start-target',
+        title: `start the iSCSI target on ${srcName} (optional: Esc ends here)`,
+        host: source,
+        action: 'target-start',
+        kind: 'action',
+        preconditions: () => [],
+        doneWhen: (x) => isPrimary(x, resource, source) && (targetRunning(x, resource, source) || !hasTarget(x, resource, source)),
+        doneText: `target running on ${srcName}`,
+      },
+    ],
+  };
 }
 
 function switchover(m: ClusterModel, resource: string, from: HostIndex): Runbook {
@@ -333,6 +448,8 @@ function splitBrain(m: ClusterModel, resource: string, victim: HostIndex): Runbo
 /** Builds a runbook; `host` is the old Primary (switchover), the dead host (failover), the node with the new disk, or the split-brain victim. */
 export function buildRunbook(m: ClusterModel, id: RunbookId, resource: string, host: HostIndex): Runbook {
   switch (id) {
+    case 'new-resource':
+      return newResource(m, resource, host);
     case 'switchover':
       return switchover(m, resource, host);
     case 'failover':
@@ -359,6 +476,10 @@ export function applicableRunbooks(m: ClusterModel, resource: string): RunbookCh
     for (const v of [0, 1] as const) {
       out.push({ id: 'split-brain', host: v, label: `${RUNBOOK_TITLES['split-brain']}: victim ${name(v)} (${kib[v]} KiB changed there), keep ${name(other(v))}` });
     }
+    return out;
+  }
+  if (neverHeldData(m, resource) && reachable(m, 0) && reachable(m, 1)) {
+    for (const h of [0, 1] as const) out.push({ id: 'new-resource', host: h, label: `${RUNBOOK_TITLES['new-resource']}: metadata, up, initial sync from ${name(h)}` });
     return out;
   }
   const p = primaryHost(m, resource);
@@ -397,6 +518,17 @@ export interface RunbookProgress {
   checks: Check[];
   /** The next step may run (action, confirm); a wait step is never "ready": the model finishes it. */
   ready: boolean;
+}
+
+/** What running `step` (or its variant) risks, shown with it. */
+export function stepConsequence(step: RunbookStep, force: boolean): string | undefined {
+  return force && step.forceAction ? (step.forceConsequence ?? step.consequence) : step.consequence;
+}
+
+/** The Tab hint of a step with a variant: what Tab switches to. */
+export function variantHint(step: RunbookStep, force: boolean): string {
+  if (!step.forceAction) return '';
+  return force ? 'Tab back to the plain step · ' : `Tab ${step.forceLabel ?? '--force variant'} · `;
 }
 
 /** The guard for running `step` (optionally its forceful variant), with the step's own preconditions folded in. */

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ClusterModel } from '../cluster/model.js';
-import { buildRunbook, runbookProgress, type RunbookChoice, type StepStatus } from '../runbooks/runbooks.js';
+import { buildRunbook, runbookProgress, stepConsequence, variantHint, type RunbookChoice, type StepStatus } from '../runbooks/runbooks.js';
 import type { Overlay } from './state.js';
 import { EntryPrompt } from './EntryPrompt.js';
 import { ForecastLines, forecastHeight } from './ForecastLines.js';
@@ -41,7 +41,7 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
   const step = p.next === undefined ? undefined : rb.steps[p.next];
   const g = p.guard;
   const expected = step && p.ready && !overlay.busy ? confirmationText(g ?? step) : undefined;
-  const consequence = step?.consequence;
+  const consequence = step ? stepConsequence(step, overlay.force) : undefined;
   // Border (2), title, steps, blank, step header, command, consequence, refusal/prompt (2), hint.
   const checkRoom = Math.max(1, height - 2 - 1 - rb.steps.length - 1 - 2 - (consequence ? 1 : 0) - forecastHeight(g, inner) - 2 - 1);
   const checks = p.checks.length > checkRoom ? [...p.checks.filter((c) => !c.ok), ...p.checks.filter((c) => c.ok)].slice(0, checkRoom) : p.checks;
@@ -97,7 +97,7 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
                 {truncate(`refused: ${refusedReason ?? 'precondition failed'}`, inner)}
               </Text>
               <Text dimColor wrap="truncate">
-                {truncate(`${step.forceAction ? 'Tab --force variant · ' : ''}Esc close`, inner)}
+                {truncate(`${variantHint(step, overlay.force)}Esc close`, inner)}
               </Text>
             </>
           ) : expected !== undefined ? (
@@ -106,13 +106,13 @@ export function RunbookView({ overlay, model, width, height }: { overlay: Extrac
               expected={expected}
               typed={overlay.typed}
               rejected={overlay.rejected}
-              keys={`${overlay.force ? 'Tab plain variant · ' : step.forceAction ? 'Tab --force variant · ' : ''}Esc close`}
+              keys={`${variantHint(step, overlay.force)}Esc close`}
               width={inner}
               color={g?.destructive ? 'red' : 'yellow'}
             />
           ) : (
             <Text bold wrap="truncate">
-              {truncate(`${overlay.busy ? 'running…' : '⏎ run this step'}${step.forceAction ? ' · Tab --force variant' : ''} · Esc close`, inner)}
+              {truncate(`${overlay.busy ? 'running…' : '⏎ run this step'} · ${variantHint(step, overlay.force)}Esc close`, inner)}
             </Text>
           )}
         </>

@@ -35,4 +35,5 @@ export const ACTION_TITLES: Record<ActionKind, string> = {
   'create-md': 'Create metadata',
   down: 'Take down',
   up: 'Bring up',
+  'skip-initial-sync': 'Skip the initial sync (declares both disks UpToDate unread)',
 };
