@@ -35,4 +35,12 @@ export const ACTION_TITLES: Record<ActionKind, string> = {
   'create-md': 'Create metadata',
   down: 'Take down',
   up: 'Bring up',
+  attach: 'Attach the disk (up, not connecting)',
+  detach: 'Detach the disk',
+  verify: 'Online verify',
+  invalidate: 'Invalidate (this node\'s data is OVERWRITTEN by a full sync from the peer)',
+  'pause-sync': 'Pause the resync',
+  'resume-sync': 'Resume the resync',
+  adjust: 'Adjust (re-read the resource file)',
+  resize: 'Grow to the backing disks\' size',
 };
