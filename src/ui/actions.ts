@@ -38,7 +38,7 @@ export const ACTION_TITLES: Record<ActionKind, string> = {
   attach: 'Attach the disk (up, not connecting)',
   detach: 'Detach the disk',
   verify: 'Online verify',
-  invalidate: 'Invalidate (this node\'s data is OVERWRITTEN by a full sync from the peer)',
+  invalidate: 'Invalidate this node\'s data (full resync from the peer)',
   'pause-sync': 'Pause the resync',
   'resume-sync': 'Resume the resync',
   adjust: 'Adjust (re-read the resource file)',
