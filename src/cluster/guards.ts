@@ -280,17 +280,23 @@ function sessionsOf(s: HostSide): number {
   return s.target?.state === 'running' ? s.target.sessions.length : 0;
 }
 
+/** Initiators logged in hold the device open: demote and down are refused (DRBD's wording). */
+function heldBySessions(me: HostSide): Check | undefined {
+  const n = sessionsOf(me);
+  if (n === 0) return undefined;
+  const who = me.target!.sessions.map((s) => s.initiator).join(', ');
+  return bad('no initiator logged in', `${MSG.heldOpen}: ${n} iSCSI session${n === 1 ? '' : 's'} (${who})`);
+}
+
+const STOP_TARGET_FIRST: GuardResult['suggestion'] = { action: 'target-stop', text: 'log the initiators out (or stop the target with t, dropping them) first' };
+
 function checkDemote(c: Ctx): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
   const checks = baseChecks(c);
   const me = c.me[0]!;
   checks.push(me.role === 'Primary' ? ok(`${c.name} is Primary`) : bad(`${c.name} is Primary`, `already ${me.role}`));
-  const n = sessionsOf(me);
   const open = c.me.some((s) => s.open);
-  if (n > 0) {
-    const who = me.target!.sessions.map((s) => s.initiator).join(', ');
-    checks.push(bad('no initiator logged in', `${MSG.heldOpen}: ${n} iSCSI session${n === 1 ? '' : 's'} (${who})`));
-    return { checks, suggestion: { action: 'target-stop', text: 'log the initiators out (or stop the target with t, dropping them) first' } };
-  }
+  const held = heldBySessions(me);
+  if (held) return { checks: [...checks, held], suggestion: STOP_TARGET_FIRST };
   checks.push(open ? bad('device not in use', MSG.heldOpen) : ok('no initiator logged in, device not in use'));
   return { checks };
 }
@@ -384,11 +390,8 @@ function checkTakeDown(c: Ctx, action: 'down' | 'detach'): Verdict {
   const checks = baseChecks(c);
   const me = c.me[0]!;
   if (action === 'detach') checks.push(ok(`the builtin engine has no diskless mode: detach takes ${c.vols[0]!.resource} down on ${c.name}`));
-  const n = sessionsOf(me);
-  if (n > 0) {
-    checks.push(bad('no initiator logged in', `${MSG.heldOpen}: ${n} iSCSI session${n === 1 ? '' : 's'}`));
-    return { checks, suggestion: { action: 'target-stop', text: 'log the initiators out (or stop the target with t, dropping them) first' } };
-  }
+  const held = heldBySessions(me);
+  if (held) return { checks: [...checks, held], suggestion: STOP_TARGET_FIRST };
   if (c.me.some((s) => s.open)) return { checks: [...checks, bad('device not in use', MSG.heldOpen)] };
   if (me.role !== 'Primary') return { checks: [...checks, ok(`${c.name} is ${me.role}`)] };
   const serving = me.target?.state === 'running';

@@ -207,7 +207,7 @@ describe('guards: down, up, create-md (runbook verbs)', () => {
     const primary = checkAction(m, 'down', 'r0', 0);
     assert.equal(primary.allowed, true, JSON.stringify(primary.checks));
     assert.equal(primary.destructive, true, 'its target runs: the volume is served by nobody afterwards');
-    assert.deepEqual(reasons(checkAction(loadScenario('primary-iscsi'), 'down', 'r0', 0)), [`${MSG.heldOpen}: 2 iSCSI sessions`]);
+    assert.deepEqual(reasons(checkAction(loadScenario('primary-iscsi'), 'down', 'r0', 0)), [`${MSG.heldOpen}: 2 iSCSI sessions (iqn.1991-05.com.microsoft:win-fs01, iqn.2008-11.org.linux-kvm:vm-db01)`]);
     assert.deepEqual(reasons(checkAction(m, 'up', 'r0', 1)), ['already up']);
     const gone = apply(m, 1, '2026-11-22T04:00:00.000000+00:00 destroy resource name:r0');
     assert.equal(checkAction(gone, 'up', 'r0', 1).allowed, true);
