@@ -2,7 +2,7 @@
 // I/O and reads no clock: `step(state, input)` updates the state it owns and returns the
 // actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
 // exhaustively and runnable under a simulated network and disk.
-import { onGrown, onResizeReply, onResizeRequest, resizeCmd, resizeLinkLost } from './resize.js';
+import { onGrown, onResizeReply, onResizeRequest, resizeCmd, resizeLinkLost, sizeMismatch } from './resize.js';
 import type { DiskState, Role } from '../protocol.js';
 import { decideSync, discardResolution, newGenerationIds, resyncEndFixup, sideFromWire, withHistory, type SideGi, type SyncDecision } from '../sync-decision.js';
 import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
@@ -997,6 +997,9 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
   s.handshake!.peer = peer;
   const mine = helloState(s);
   if (peer.volumes.length !== s.volumes.length) return standAlone(s, `the peer has ${peer.volumes.length} volumes, this node ${s.volumes.length}`, out);
+  // The on-disk layout follows from the disk's size: the two data areas must be equal (resize.ts).
+  const unequal = s.volumes.find((v, i) => peer.volumes[i]!.dataBytes !== v.dataBytes);
+  if (unequal) return standAlone(s, sizeMismatch(unequal.volume, unequal.dataBytes, peer.volumes[s.volumes.indexOf(unequal)]!.dataBytes), out);
 
   const decisions: SyncDecision[] = s.volumes.map((_, i) => {
     const me = sideGi(s.nodeId, s.role, mine.volumes[i]!);

@@ -32,6 +32,11 @@ export function peerGrowRefusal(node: string, possible: readonly number[], reque
   return undefined;
 }
 
+/** Why two nodes whose data areas differ do not connect. */
+export function sizeMismatch(volume: number, mine: number, peers: number): string {
+  return `volume ${volume} is ${size(mine)} of data here and ${size(peers)} on the peer: both backing disks must leave the same; grow the smaller one, then resize`;
+}
+
 /** What resize needs of the pair: connected, nothing syncing or verifying, two UpToDate copies. */
 function busyRefusal(s: EngineState): string | undefined {
   if (s.conn !== 'Connected') return 'Need a connection to resize: the peer\'s backing disk must grow too (connect first)';

@@ -7,6 +7,10 @@ import { openBackingDisk } from '../../../agent/engine/backing-disk.js';
 import { readMetadata } from '../../../agent/engine/metadata.js';
 import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
 import { readRange } from '../../support/files.js';
+import { Bitmap } from '../../../agent/engine/bitmap.js';
+import { createEngine, step } from '../../../agent/engine/machine.js';
+import { BLOCK, type Action } from '../../../agent/engine/machine-types.js';
+import { createPrng } from '../../../agent/engine/prng.js';
 
 const MiB = 1 << 20;
 
@@ -73,4 +77,27 @@ test('resize over the real wire: refused while the peer is smaller, then both gr
   } finally {
     await p.close();
   }
+});
+
+test('a handshake between unequal data areas is refused, naming both sizes (after a resize that failed half-way)', () => {
+  const node = (nodeId: number, dataBytes: number) => {
+    const s = createEngine({
+      resource: 'r0',
+      nodeId,
+      peerNodeId: 1 - nodeId,
+      protocol: 'C',
+      maxRate: 100 * MiB,
+      ackTimeout: 5,
+      now: 0,
+      rng: createPrng(7 + nodeId),
+      volumes: [{ volume: 0, dataBytes, meta: { gi: { current: 0x1234n, bitmap: 0n, history: [] }, disk: 'UpToDate', primary: false, crashedPrimary: false, peerOutdated: false }, bitmap: new Bitmap(dataBytes / BLOCK) }],
+    });
+    step(s, { t: 'admin', req: 1, command: { cmd: 'connect', discardMyData: false } });
+    return { s, hello: step(s, { t: 'link-up' }).find((a): a is Extract<Action, { a: 'send' }> => a.a === 'send' && a.msg.type === 'hello-state')!.msg };
+  };
+  const a = node(0, 16 * MiB);
+  const b = node(1, 32 * MiB);
+  step(a.s, { t: 'peer', msg: b.hello });
+  assert.equal(a.s.conn, 'StandAlone');
+  assert.equal(a.s.lastError, 'volume 0 is 16 MiB of data here and 32 MiB on the peer: both backing disks must leave the same; grow the smaller one, then resize');
 });
