@@ -30,6 +30,7 @@ import {
   type ConfigPutResult,
   type HelloResult,
   type Method,
+  type ResizeResult,
   type StateEvent,
 } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
@@ -252,6 +253,8 @@ export class Daemon implements ControlHandler {
         return this.configPut(name, p);
       case 'adjust':
         return this.adjust(name);
+      case 'resize':
+        return { ok: true, volumes: await this.runtime(name).resize() } satisfies ResizeResult;
       default:
         throw new AgentError('bad-request', `${method} is not supported by this agent`);
     }

@@ -7,7 +7,7 @@ import { statusText } from './control/status-text.js';
 import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
 import { describeLinkFaults, LINK_FAULTS_ENV, parseLinkFaults } from './engine/link-faults.js';
 import { formatEvent } from './events2.js';
-import { AgentError, type AdjustResult, type AgentSnapshot, type Method, type StateEvent } from './protocol.js';
+import { AgentError, type AdjustResult, type AgentSnapshot, type Method, type ResizeResult, type StateEvent } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
@@ -24,6 +24,7 @@ Usage:
   drbd-agent [--socket P] status [RES] [--json]
   drbd-agent [--socket P] events [--now] [--statistics] [--timestamps]
   drbd-agent [--socket P] adjust [RES]
+  drbd-agent [--socket P] resize RES          # grow only: grow both backing disks first
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
 status and events also work on the monitor socket (P with .ro.sock), which refuses every change.
@@ -47,6 +48,7 @@ const RESOURCE_VERBS: Record<string, Method> = {
   'new-current-uuid': 'new-current-uuid',
   'pause-sync': 'pause-sync',
   'resume-sync': 'resume-sync',
+  resize: 'resize',
 };
 
 class UsageError extends Error {}
@@ -170,13 +172,14 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
   if (values['forget-peer'] && !((verb === 'primary' || verb === 'create-md') && values.force)) throw new UsageError('--forget-peer goes with primary --force or create-md --force');
   const client = await connectUnix(socket);
   try {
-    await client.request(method, {
+    const result = await client.request<unknown>(method, {
       resource,
       force: values.force === true,
       discardMyData: values['discard-my-data'] === true,
       forgetPeer: values['forget-peer'] === true,
       clearBitmap: values['clear-bitmap'] === true,
     });
+    if (method === 'resize') for (const v of (result as ResizeResult).volumes) process.stdout.write(`${resource}/${v.volume}: ${v.fromKiB} KiB -> ${v.toKiB} KiB\n`);
     return 0;
   } catch (e) {
     if (e instanceof AgentError && e.code === 'refused') {

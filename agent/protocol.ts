@@ -223,6 +223,7 @@ export type Method =
   | 'target-start'
   | 'target-stop'
   | 'adjust'
+  | 'resize'
   | 'config-get'
   | 'config-put';
 
@@ -293,6 +294,12 @@ export interface AdjustResult {
   reason?: string;
   /** Up with settings older than the file: the builtin engine applies them at the next down/up. */
   pending?: boolean;
+}
+
+/** `resize`: each volume's size before and after, KiB. */
+export interface ResizeResult {
+  ok: true;
+  volumes: Array<{ volume: number; fromKiB: number; toKiB: number }>;
 }
 
 export interface Request {

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { Box, render } from 'ink';
 import { AgentError } from '../agent/protocol.js';
 import { agentRequest } from './cluster/guards.js';
+import { resultText } from './cluster/action-result.js';
 import type { ClusterModel } from './cluster/model.js';
 import { ClusterSession } from './ssh/cluster-session.js';
 import type { UnknownHost } from './ssh/connect.js';
@@ -145,8 +146,8 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     async run(guard): Promise<ActionOutcome> {
       const { method, params } = agentRequest(guard.action, guard.resource);
       try {
-        await session.request(guard.host, method, params);
-        return { ok: true, message: 'done' };
+        const result = await session.request(guard.host, method, params);
+        return { ok: true, message: resultText(guard.action, guard.resource, result) };
       } catch (e) {
         // The UI prefixes host and command; the agent's refusal is DRBD's wording as is.
         return { ok: false, message: e instanceof AgentError ? e.message : (e as Error).message };

@@ -199,6 +199,8 @@ export interface EngineState {
   ovDeferred?: OvRead[];
   /** Undo journal maximum per volume, bytes; absent: no undo journal (DRBD behaviour). */
   undoJournalMax?: number[];
+  /** A resize in progress (resize.ts): asked of the peer, or growing here. */
+  resizing?: Resizing;
   /** Persistent-reservation saves not yet complete, by id (pr-replication.ts). */
   prSaves: IdMap<PrSave>;
 }
@@ -318,7 +320,18 @@ export type PeerMsg =
   | { type: 'invalidate-peer'; volume: number }
   /** Primary to peer: the volume's persistent-reservation state; answered by pr-ack once on disk. */
   | { type: 'pr-set'; volume: number; id: number; blob: Buffer }
-  | { type: 'pr-ack'; volume: number; id: number };
+  | { type: 'pr-ack'; volume: number; id: number }
+  /** resize (resize.ts): grow every volume to these sizes; answered once the peer's disks have grown, or why not. */
+  | { type: 'resize-request'; id: number; dataBytes: number[] }
+  | { type: 'resize-reply'; id: number; error?: string };
+
+export interface Resizing {
+  id: number;
+  /** The admin request to answer (on the node the operator ran resize on). */
+  req?: number;
+  dataBytes: number[];
+  phase: 'peer' | 'local';
+}
 
 export type AdminCommand =
   | { cmd: 'primary'; force: boolean }
@@ -330,7 +343,9 @@ export type AdminCommand =
   | { cmd: 'verify' }
   | { cmd: 'pause-sync' }
   | { cmd: 'resume-sync' }
-  | { cmd: 'down' };
+  | { cmd: 'down' }
+  /** Grow to `dataBytes` per volume: what this node's backing disks leave (the runtime measured them). */
+  | { cmd: 'resize'; dataBytes: number[] };
 
 export type Input =
   | { t: 'admin'; req: number; command: AdminCommand }
@@ -352,7 +367,9 @@ export type Input =
   /** The journal was replayed: these blocks hold the pre-sync image again. */
   | { t: 'undo-rolled-back'; volume: number; blocks: number[]; error?: string }
   /** The iSCSI target changed a volume's persistent reservations (PERSISTENT RESERVE OUT). */
-  | { t: 'pr-save'; id: number; volume: number; blob: Buffer };
+  | { t: 'pr-save'; id: number; volume: number; blob: Buffer }
+  /** The runtime grew the disks for resize `id` (their new bitmaps), or could not. */
+  | { t: 'grown'; id: number; origin: 'local' | 'peer'; volumes?: Array<{ dataBytes: number; bitmap: OutOfSyncMap }>; error?: string };
 
 export type LinkDownReason = 'timeout' | 'broken-pipe' | 'network-failure' | 'protocol-error' | 'auth-failed' | 'closed-by-peer' | 'local';
 
@@ -373,4 +390,6 @@ export type Action =
   /** Undo journal of a SyncTarget: create it, replay it (source lost), or drop it (sync done). */
   | { a: 'undo-open'; volume: number; capacity: number }
   | { a: 'undo-rollback'; volume: number }
-  | { a: 'undo-drop'; volume: number };
+  | { a: 'undo-drop'; volume: number }
+  /** Grow every volume's disk and metadata to `dataBytes` (writes held meanwhile); answer with `grown`. */
+  | { a: 'grow'; id: number; origin: 'local' | 'peer'; dataBytes: number[] };

@@ -2,6 +2,7 @@
 // I/O and reads no clock: `step(state, input)` updates the state it owns and returns the
 // actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
 // exhaustively and runnable under a simulated network and disk.
+import { onGrown, onResizeReply, onResizeRequest, resizeCmd, resizeLinkLost, sizeMismatch } from './resize.js';
 import type { DiskState, Role } from '../protocol.js';
 import { decideSync, discardResolution, newGenerationIds, resyncEndFixup, sideFromWire, withHistory, type SideGi, type SyncDecision } from '../sync-decision.js';
 import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
@@ -162,6 +163,9 @@ export function step(s: EngineState, input: Input): Action[] {
     case 'pr-save':
       prSave(s, input.id, input.volume, input.blob, out);
       break;
+    case 'grown':
+      onGrown(s, input, out);
+      break;
   }
   return out;
 }
@@ -278,6 +282,8 @@ function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): voi
     }
     case 'invalidate':
       return invalidateCmd(s, req, out);
+    case 'resize':
+      return resizeCmd(s, req, c.dataBytes, out);
     case 'verify': {
       const why = verifyRefusal(s);
       if (why) return refuse(out, req, why);
@@ -765,6 +771,7 @@ function linkDown(s: EngineState, reason: LinkDownReason, out: Action[]): void {
 
 /** Whatever the reason the peer went away: unacknowledged writes become out of sync. */
 function lostPeer(s: EngineState, out: Action[]): void {
+  resizeLinkLost(s, out);
   const wasConnected = s.handshake !== undefined || s.volumes.some((v) => v.repl !== 'Off');
   s.handshake = undefined;
   s.peerRole = 'Unknown';
@@ -974,6 +981,10 @@ function peerMessage(s: EngineState, msg: PeerMsg, out: Action[]): void {
       return onPrSet(s, msg, out);
     case 'pr-ack':
       return onPrAck(s, msg, out);
+    case 'resize-request':
+      return onResizeRequest(s, msg.id, msg.dataBytes, out);
+    case 'resize-reply':
+      return onResizeReply(s, msg.id, msg.error, out);
   }
 }
 
@@ -986,6 +997,9 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
   s.handshake!.peer = peer;
   const mine = helloState(s);
   if (peer.volumes.length !== s.volumes.length) return standAlone(s, `the peer has ${peer.volumes.length} volumes, this node ${s.volumes.length}`, out);
+  // The on-disk layout follows from the disk's size: the two data areas must be equal (resize.ts).
+  const unequal = s.volumes.find((v, i) => peer.volumes[i]!.dataBytes !== v.dataBytes);
+  if (unequal) return standAlone(s, sizeMismatch(unequal.volume, unequal.dataBytes, peer.volumes[s.volumes.indexOf(unequal)]!.dataBytes), out);
 
   const decisions: SyncDecision[] = s.volumes.map((_, i) => {
     const me = sideGi(s.nodeId, s.role, mine.volumes[i]!);

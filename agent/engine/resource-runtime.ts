@@ -24,6 +24,7 @@ import { VolumeStore } from './volume-store.js';
 import { IdMap } from './id-map.js';
 import { observePeer, type PeerMemory } from './peer-memory.js';
 import { takeLinkFault } from './link-faults.js';
+import { growRefusal, peerGrowRefusal } from './resize.js';
 
 const TICK_MS = 250;
 /** A discard goes as extent-aligned pieces of at most this (16 AL extents; al-extents is 1237). */
@@ -371,7 +372,51 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       case 'undo-drop':
         this.undoAction(a);
         return;
+      case 'grow':
+        this.grow(a);
+        return;
     }
+  }
+
+  /**
+   * resize, for the machine (resize.ts): grows every volume's disk with all input held, so no
+   * write reaches a disk whose metadata moves; the peer's request is checked against what this
+   * node's disks leave first. The held inputs follow the answer.
+   */
+  private grow(a: Extract<Action, { a: 'grow' }>): void {
+    this.holding ??= [];
+    void (async () => {
+      let error: string | undefined;
+      let volumes: Array<{ dataBytes: number; bitmap: VolumeStore['bitmap'] }> | undefined;
+      try {
+        const possible = await Promise.all(this.stores.map((st) => st.possibleDataBytes()));
+        error = a.origin === 'peer' ? peerGrowRefusal(this.node, possible, a.dataBytes) : undefined;
+        if (!error) {
+          for (const [i, st] of this.stores.entries()) {
+            if (st.dataBytes !== a.dataBytes[i]) await st.grow(this.state.volumes[i]!.meta, a.dataBytes[i]!);
+          }
+          volumes = this.stores.map((st) => ({ dataBytes: st.dataBytes, bitmap: st.bitmap }));
+        }
+      } catch (e) {
+        error = `resize failed on ${this.node}: ${(e as Error).message}`;
+        volumes = this.stores.map((st) => ({ dataBytes: st.dataBytes, bitmap: st.bitmap }));
+        this.log('alert', error);
+      }
+      const held = this.holding ?? [];
+      this.holding = undefined;
+      this.dispatch({ t: 'grown', id: a.id, origin: a.origin, ...(volumes ? { volumes } : {}), ...(error ? { error } : {}) });
+      for (const input of held) this.dispatch(input);
+    })();
+  }
+
+  /** `drbdadm resize`: grow to what this node's backing disks leave now, the peer's the same. */
+  async resize(): Promise<Array<{ volume: number; fromKiB: number; toKiB: number }>> {
+    const from = this.stores.map((st) => st.dataBytes);
+    const possible = await Promise.all(this.stores.map((st) => st.possibleDataBytes()));
+    const why = growRefusal(from, possible);
+    if (why) throw new AgentError('refused', why);
+    await this.admin({ cmd: 'resize', dataBytes: possible });
+    return this.stores.map((st, i) => ({ volume: this.config.volumes[i]!.volume, fromKiB: from[i]! / 1024, toKiB: st.dataBytes / 1024 }));
   }
 
   /** Drops the connection now (nothing more goes out on it) and dials again if still wanted. */
@@ -407,7 +452,10 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       if (failed) throw failed.reason;
     };
     return {
-      size: store.dataBytes,
+      // A getter: resize grows the volume under a running target.
+      get size() {
+        return store.dataBytes;
+      },
       blockSize: 512,
       read: async (offset, length) => {
         checkIo(offset, length);

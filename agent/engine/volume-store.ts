@@ -6,7 +6,8 @@ import type { Bitmap } from './bitmap.js';
 import { attachMetadata, detachMetadata } from './md-attach.js';
 import { HoleMap, type MappedRun } from './hole-map.js';
 import { Zeroes, type VolumeMeta, type WriteData } from './machine-types.js';
-import type { MdLayout } from './md-layout.js';
+import { computeLayout, type MdLayout } from './md-layout.js';
+import { growMetadata } from './md-grow.js';
 import { IdMap } from './id-map.js';
 import { AgentError } from '../protocol.js';
 import { MetadataError, getPersistentReservation, readMetadata, setBitmapUuid, setPersistentReservation, writeSuperblock, type Metadata } from './metadata.js';
@@ -23,10 +24,10 @@ export class VolumeStore {
   lowerPending = 0;
 
   private constructor(
-    readonly disk: BackingDisk,
-    readonly layout: MdLayout,
+    private diskNow: BackingDisk,
+    private layoutNow: MdLayout,
     private md: Metadata,
-    readonly bitmap: Bitmap,
+    private bitmapNow: Bitmap,
     al: ActivityLog,
     readonly peerNodeId: number,
     /** The metadata as found (before this attach rewrote its flags). */
@@ -55,6 +56,61 @@ export class VolumeStore {
 
   get dataBytes(): number {
     return this.layout.dataBytes;
+  }
+
+  /** The backing disk and its layout in use; new ones after grow(). */
+  get disk(): BackingDisk {
+    return this.diskNow;
+  }
+
+  get layout(): MdLayout {
+    return this.layoutNow;
+  }
+
+  /** The bitmap in use; a new one after grow(). */
+  get bitmap(): Bitmap {
+    return this.bitmapNow;
+  }
+
+  /** What the backing disk leaves for data now (it may have grown since attach). */
+  async possibleDataBytes(): Promise<number> {
+    const d = await openBackingDisk(this.disk.path);
+    try {
+      return computeLayout(d.size).dataBytes;
+    } finally {
+      await d.close();
+    }
+  }
+
+  /**
+   * resize: moves the metadata to the end of the grown backing disk (md-grow.ts). The caller
+   * holds new I/O; in-flight writes land first, and the volume is detached cleanly before the
+   * move, then attached again at the new size. On failure it stays attached at the old size.
+   */
+  async grow(v: VolumeMeta, dataBytes: number): Promise<void> {
+    while (this.lowerPending > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.persist(v);
+    this.md = await detachMetadata(this.disk, { layout: this.layout, md: this.md, bitmap: this.bitmapNow, al: this.al });
+    const fresh = await openBackingDisk(this.disk.path);
+    try {
+      const next = computeLayout(fresh.size);
+      if (next.dataBytes !== dataBytes) throw new Error(`${fresh.path} leaves ${next.dataBytes} bytes for data now, not the ${dataBytes} agreed`);
+      await growMetadata(fresh, this.layout, this.md, this.bitmapNow);
+      const m = await attachMetadata(fresh);
+      await this.diskNow.close();
+      this.diskNow = fresh;
+      this.layoutNow = m.layout;
+      this.md = m.md;
+      this.bitmapNow = m.bitmap;
+      this.al = m.al;
+    } catch (e) {
+      await fresh.close();
+      const m = await attachMetadata(this.disk);
+      this.md = m.md;
+      this.bitmapNow = m.bitmap;
+      this.al = m.al;
+      throw e;
+    }
   }
 
   /** The machine's view of the superblock. */
@@ -218,7 +274,7 @@ export class VolumeStore {
   /** Clean shutdown: bitmap to disk, empty AL, superblock says so. */
   async close(v: VolumeMeta): Promise<void> {
     await this.persist({ ...v, primary: false });
-    this.md = await detachMetadata(this.disk, { layout: this.layout, md: this.md, bitmap: this.bitmap, al: this.al });
+    this.md = await detachMetadata(this.disk, { layout: this.layout, md: this.md, bitmap: this.bitmapNow, al: this.al });
     await this.disk.close();
   }
 

@@ -60,7 +60,6 @@ interface UnitAttention {
 }
 
 class LogicalUnit {
-  readonly blocks: number;
   readonly blockSize: number;
   /** SPC-2 RESERVE(6) holder. */
   reservedBy: string | undefined;
@@ -81,8 +80,12 @@ class LogicalUnit {
     readonly naa: Buffer,
   ) {
     this.blockSize = dev.blockSize;
-    this.blocks = Math.floor(dev.size / dev.blockSize);
     this.store = store ?? memoryReservationStore();
+  }
+
+  /** From the device each time: resize grows it under a running target (seen at the next READ CAPACITY). */
+  get blocks(): number {
+    return Math.floor(this.dev.size / this.blockSize);
   }
 
   async prState(): Promise<PrState> {

@@ -8,6 +8,7 @@ import { holdsData } from '../../agent/sync-decision.js';
 import { knownDisk, resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
 import { forecast, knownGi, knownPeer, outcomeText, shortGeneration, type Hypothesis } from './predict.js';
 import { DATA_RANK } from './problems.js';
+import { fmtKiB } from '../ui/format.js';
 
 export type ActionKind =
   | 'promote'
@@ -24,7 +25,15 @@ export type ActionKind =
   | 'create-md'
   | 'down'
   | 'up'
-  | 'skip-initial-sync';
+  | 'skip-initial-sync'
+  | 'attach'
+  | 'detach'
+  | 'verify'
+  | 'invalidate'
+  | 'pause-sync'
+  | 'resume-sync'
+  | 'adjust'
+  | 'resize';
 
 export interface Check {
   ok: boolean;
@@ -53,7 +62,7 @@ export interface GuardResult {
   suggestion?: { action: ActionKind; text: string; host?: HostIndex };
 }
 
-export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'force-primary-forget-peer', 'discard-my-data', 'create-md-force', 'create-md-force-forget-peer', 'skip-initial-sync']);
+export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'force-primary-forget-peer', 'discard-my-data', 'create-md-force', 'create-md-force-forget-peer', 'invalidate', 'skip-initial-sync']);
 
 /** The override of the agent's memory of its peer: for a peer gone for good, confirmed by typing its name. */
 const FORGETS_PEER: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary-forget-peer', 'create-md-force-forget-peer']);
@@ -67,6 +76,7 @@ const HYPOTHESIS: Partial<Record<ActionKind, Hypothesis>> = {
   'create-md': 'create-md',
   'create-md-force': 'create-md',
   'create-md-force-forget-peer': 'create-md',
+  invalidate: 'invalidate',
 };
 const FORECAST: ReadonlySet<ActionKind> = new Set<ActionKind>([...Object.keys(HYPOTHESIS), 'connect', 'up'] as ActionKind[]);
 
@@ -96,6 +106,14 @@ export function agentCommand(action: ActionKind, resource: string): string {
     down: 'down',
     up: 'up',
     'skip-initial-sync': 'new-current-uuid --clear-bitmap',
+    attach: 'attach',
+    detach: 'detach',
+    verify: 'verify',
+    invalidate: 'invalidate',
+    'pause-sync': 'pause-sync',
+    'resume-sync': 'resume-sync',
+    adjust: 'adjust',
+    resize: 'resize',
   };
   return `drbd-agent ${verb[action]} ${resource}`;
 }
@@ -120,6 +138,14 @@ export function agentRequest(action: ActionKind, resource: string): { method: Me
     down: ['down', {}],
     up: ['up', {}],
     'skip-initial-sync': ['new-current-uuid', { clearBitmap: true }],
+    attach: ['attach', {}],
+    detach: ['detach', {}],
+    verify: ['verify', {}],
+    invalidate: ['invalidate', {}],
+    'pause-sync': ['pause-sync', {}],
+    'resume-sync': ['resume-sync', {}],
+    adjust: ['adjust', {}],
+    resize: ['resize', {}],
   };
   const [method, extra] = table[action];
   return { method, params: { resource, ...extra } };
@@ -136,6 +162,13 @@ interface Ctx {
   them: HostSide[];
   name: string;
   otherName: string;
+}
+
+/** What one action's checks found; `destructive` when this case of it is (beyond DESTRUCTIVE). */
+interface Verdict {
+  checks: Check[];
+  suggestion?: GuardResult['suggestion'];
+  destructive?: boolean;
 }
 
 const ok = (text: string): Check => ({ ok: true, text });
@@ -251,17 +284,23 @@ function sessionsOf(s: HostSide): number {
   return s.target?.state === 'running' ? s.target.sessions.length : 0;
 }
 
+/** Initiators logged in hold the device open: demote and down are refused (DRBD's wording). */
+function heldBySessions(me: HostSide): Check | undefined {
+  const n = sessionsOf(me);
+  if (n === 0) return undefined;
+  const who = me.target!.sessions.map((s) => s.initiator).join(', ');
+  return bad('no initiator logged in', `${MSG.heldOpen}: ${n} iSCSI session${n === 1 ? '' : 's'} (${who})`);
+}
+
+const STOP_TARGET_FIRST: GuardResult['suggestion'] = { action: 'target-stop', text: 'log the initiators out (or stop the target with t, dropping them) first' };
+
 function checkDemote(c: Ctx): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
   const checks = baseChecks(c);
   const me = c.me[0]!;
   checks.push(me.role === 'Primary' ? ok(`${c.name} is Primary`) : bad(`${c.name} is Primary`, `already ${me.role}`));
-  const n = sessionsOf(me);
   const open = c.me.some((s) => s.open);
-  if (n > 0) {
-    const who = me.target!.sessions.map((s) => s.initiator).join(', ');
-    checks.push(bad('no initiator logged in', `${MSG.heldOpen}: ${n} iSCSI session${n === 1 ? '' : 's'} (${who})`));
-    return { checks, suggestion: { action: 'target-stop', text: 'log the initiators out (or stop the target with t, dropping them) first' } };
-  }
+  const held = heldBySessions(me);
+  if (held) return { checks: [...checks, held], suggestion: STOP_TARGET_FIRST };
   checks.push(open ? bad('device not in use', MSG.heldOpen) : ok('no initiator logged in, device not in use'));
   return { checks };
 }
@@ -353,11 +392,29 @@ function checkCreateMd(c: Ctx, action: ActionKind): { checks: Check[]; suggestio
   return { checks, ...(suggestion ? { suggestion } : {}) };
 }
 
-function checkDown(c: Ctx): { checks: Check[] } {
+/**
+ * `down`, and `detach` (the builtin engine has no diskless mode: detach takes the resource down
+ * too). A Primary goes down demoted; the agent refuses while initiators hold it open. Taking
+ * down a Primary that serves (target running) or has no UpToDate peer leaves the volume served
+ * by nobody: that one is confirmed by typing the name.
+ */
+function checkTakeDown(c: Ctx, action: 'down' | 'detach'): Verdict {
   const checks = baseChecks(c);
   const me = c.me[0]!;
-  checks.push(me.role !== 'Primary' ? ok(`${c.name} is not Primary`) : bad(`${c.name} is not Primary`, MSG.heldOpen));
-  return { checks };
+  if (action === 'detach') checks.push(ok(`the builtin engine has no diskless mode: detach takes ${c.vols[0]!.resource} down on ${c.name}`));
+  const held = heldBySessions(me);
+  if (held) return { checks: [...checks, held], suggestion: STOP_TARGET_FIRST };
+  if (c.me.some((s) => s.open)) return { checks: [...checks, bad('device not in use', MSG.heldOpen)] };
+  if (me.role !== 'Primary') return { checks: [...checks, ok(`${c.name} is ${me.role}`)] };
+  const serving = me.target?.state === 'running';
+  const peerHolds = c.me.every((s) => s.connection === 'Connected' && s.peerDisk === 'UpToDate');
+  checks.push(ok(`${c.name} is Primary: it is demoted first${serving ? '; its iSCSI target stops' : ''}`));
+  checks.push(
+    peerHolds
+      ? ok(`${c.otherName} holds UpToDate data: promote it to serve ${c.vols[0]!.resource} again`)
+      : ok(`${c.otherName} has no connected UpToDate copy: ${c.vols[0]!.resource} is served by no node until ${c.name} is back`),
+  );
+  return { checks, destructive: serving || !peerHolds };
 }
 
 function checkUp(c: Ctx): { checks: Check[] } {
@@ -397,6 +454,84 @@ function checkSkipInitialSync(c: Ctx): { checks: Check[] } {
   return { checks };
 }
 
+/** Both sides Connected, no resync or verify running: what verify, invalidate and resize need. */
+function idlePairChecks(c: Ctx): Check[] {
+  const me = c.me[0]!;
+  const out = [me.connection === 'Connected' ? ok(`${c.name} is Connected to ${c.otherName}`) : bad(`${c.name} is Connected`, `Need a connection to start verify or resync (${me.connection})`)];
+  for (const [v, s] of c.me.entries()) {
+    if (s.connection === 'Connected' && s.replication !== 'Established') out.push(bad(`${c.vols[v]!.key} idle (Established)`, `volume ${c.vols[v]!.volume} is ${s.replication}`));
+  }
+  return out;
+}
+
+function checkVerify(c: Ctx): Verdict {
+  const checks = [...baseChecks(c), ...idlePairChecks(c)];
+  for (const [v, s] of c.me.entries()) {
+    const both = s.disk === 'UpToDate' && s.peerDisk === 'UpToDate';
+    checks.push(both ? ok(`${c.vols[v]!.key} UpToDate on both hosts`) : bad(`${c.vols[v]!.key} UpToDate on both hosts`, `verify compares two UpToDate copies (${s.disk}/${s.peerDisk})`));
+  }
+  checks.push(ok('nothing is resynced: the result is the KiB found out of sync, shown when the run ends'));
+  return { checks };
+}
+
+/** `drbdadm invalidate`: this node's data is thrown away and fully resynced from the peer. */
+function checkInvalidate(c: Ctx): Verdict {
+  const checks = [...baseChecks(c), ...idlePairChecks(c)];
+  const me = c.me[0]!;
+  checks.push(me.role !== 'Primary' ? ok(`${c.name} is ${me.role}`) : bad(`${c.name} is Secondary`, 'Refusing to invalidate a Primary: demote it first (secondary)'));
+  for (const [v, s] of c.me.entries()) {
+    checks.push(s.peerDisk === 'UpToDate' ? ok(`${c.otherName} has UpToDate data of ${c.vols[v]!.key}`) : bad(`${c.otherName} has UpToDate data of ${c.vols[v]!.key}`, `${MSG.needUpToDate}: ${c.otherName}'s is ${s.peerDisk}`));
+  }
+  checks.push(ok(`every block of ${c.name}'s copy is overwritten by a full resync from ${c.otherName}`));
+  return { checks };
+}
+
+const PAUSED: ReadonlySet<string> = new Set(['PausedSyncS', 'PausedSyncT']);
+const RESYNCING: ReadonlySet<string> = new Set(['SyncSource', 'SyncTarget', 'PausedSyncS', 'PausedSyncT']);
+
+function checkSyncPause(c: Ctx, pause: boolean): Verdict {
+  const checks = baseChecks(c);
+  const syncing = c.me.filter((s) => RESYNCING.has(s.replication));
+  if (syncing.length === 0) return { checks: [...checks, bad('a resync in progress', 'No resync in progress')] };
+  const paused = syncing.every((s) => PAUSED.has(s.replication));
+  if (pause) checks.push(!paused ? ok(`resync running (${syncing[0]!.replication})`) : bad('resync running', 'already paused'));
+  else checks.push(paused ? ok(`resync paused (${syncing[0]!.replication})`) : bad('resync paused', 'not paused'));
+  return { checks };
+}
+
+/** `adjust` re-reads the resource file; a configured resource that is down comes up when its metadata is there. */
+function checkAdjust(c: Ctx): Verdict {
+  const h = c.m.hosts[c.host];
+  const me = c.me[0];
+  return {
+    checks: [
+      h.reach.state === 'up' ? ok(`${c.name} reachable`) : bad(`${c.name} reachable`, `${c.name} is ${h.reach.state}`),
+      ok(me?.present ? `${c.vols[0]!.resource} is up: changed settings take effect at its next down/up` : `${c.vols[0]!.resource} is down on ${c.name}: brought up when its metadata is there`),
+    ],
+  };
+}
+
+/**
+ * `drbdadm resize`: grow only, to what both backing disks leave. The console does not see the
+ * backing disks: the agents compare them and refuse with the reason; the checks here are the
+ * state resize needs (connected, idle, both UpToDate), and the sizes now.
+ */
+function checkResize(c: Ctx): Verdict {
+  const checks = [...baseChecks(c), ...idlePairChecks(c)];
+  for (const [v, s] of c.me.entries()) {
+    const size = s.device ? ` (${fmtKiB(s.device.size)} now)` : '';
+    checks.push(s.disk === 'UpToDate' && s.peerDisk === 'UpToDate' ? ok(`${c.vols[v]!.key} UpToDate on both hosts${size}`) : bad(`${c.vols[v]!.key} UpToDate on both hosts`, `resize needs two UpToDate copies (${s.disk}/${s.peerDisk})`));
+  }
+  checks.push(ok(`grow both backing disks first: the new size is what both leave (refused when ${c.otherName}'s is smaller, or it would shrink)`));
+  return { checks };
+}
+
+/** `z` toggles: resume a paused resync, pause a running one. */
+export function syncToggle(m: ClusterModel, resource: string, host: HostIndex): ActionKind {
+  const row = resourceRows(m).find((r) => r.resource === resource);
+  return row && PAUSED.has(row.sides[host].replication) ? 'resume-sync' : 'pause-sync';
+}
+
 /** Checks one console action on one resource and host against the model. */
 export function checkAction(m: ClusterModel, action: ActionKind, resource: string, host: HostIndex): GuardResult {
   const other = (host === 0 ? 1 : 0) as HostIndex;
@@ -425,7 +560,7 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
   if (vols.length === 0) {
     return { ...base, allowed: false, checks: [bad(`${resource} known`, `no resource ${resource} on either host`)] };
   }
-  let r: { checks: Check[]; suggestion?: GuardResult['suggestion'] };
+  let r: Verdict;
   switch (action) {
     case 'promote':
       r = checkPromote(c, 'plain');
@@ -460,13 +595,31 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
       r = checkCreateMd(c, action);
       break;
     case 'down':
-      r = checkDown(c);
+    case 'detach':
+      r = checkTakeDown(c, action);
       break;
     case 'up':
+    case 'attach':
       r = checkUp(c);
       break;
     case 'skip-initial-sync':
       r = checkSkipInitialSync(c);
+      break;
+    case 'verify':
+      r = checkVerify(c);
+      break;
+    case 'invalidate':
+      r = checkInvalidate(c);
+      break;
+    case 'pause-sync':
+    case 'resume-sync':
+      r = checkSyncPause(c, action === 'pause-sync');
+      break;
+    case 'adjust':
+      r = checkAdjust(c);
+      break;
+    case 'resize':
+      r = checkResize(c);
       break;
   }
   const allowed = r.checks.every((x) => x.ok);
@@ -476,7 +629,7 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
     ...base,
     allowed,
     checks: r.checks,
-    destructive: base.destructive || loss.length > 0,
+    destructive: base.destructive || r.destructive === true || loss.length > 0,
     ...(FORGETS_PEER.has(action) ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : {}),
     ...(f.length > 0 ? { forecast: f.map((x) => outcomeText(m, x)) } : {}),
     ...(loss.length > 0 ? { loss } : {}),

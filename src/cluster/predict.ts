@@ -64,7 +64,7 @@ export function knownPeer(m: ClusterModel, rows: readonly ResourceRow[], i: Host
 }
 
 /** The actions whose effect on the identifiers a forecast plays through. */
-export type Hypothesis = 'create-md' | 'force-primary' | 'promote' | 'discard-my-data';
+export type Hypothesis = 'create-md' | 'force-primary' | 'promote' | 'discard-my-data' | 'invalidate';
 
 /** Stands for the generation an action would create: equal to nothing anyone holds. */
 const NEW_GENERATION = 0xfffffffffffffff0n;
@@ -131,7 +131,8 @@ export function forecast(m: ClusterModel, rows: readonly ResourceRow[], change?:
     const after = before.map((s, i) => (change?.host === i ? afterAction(s, change.action) : s)) as [SideGi, SideGi];
     let d = decideSync(after[0], after[1]);
     if (change?.action === 'discard-my-data') d = discardResolution(d, change.host === 0, change.host === 1) ?? d;
-    const outcome = outcomeOf(d, 0);
+    // invalidate decides by itself, whatever the identifiers say: a full resync onto this host.
+    const outcome: Outcome = change?.action === 'invalidate' ? { kind: 'sync', source: (1 - change.host) as HostIndex, target: change.host, over: 'full' } : outcomeOf(d, 0);
     const name = (i: HostIndex) => m.hosts[i].name;
     const what = (i: HostIndex) => {
       const k = known[i]!;
@@ -160,6 +161,8 @@ export function forecast(m: ClusterModel, rows: readonly ResourceRow[], change?:
       const s = outcome.source;
       const by = holdsData(before[s]) ? `${name(s)}'s data (generation ${shortGeneration(before[s].current)})` : `${name(s)}'s blank disk`;
       const mine = change?.action === 'discard-my-data' && change.host === t;
+      // What invalidate overwrites is lost only where the source's data does not contain it.
+      if (change?.action === 'invalidate') return { key: row.key, outcome, ...(descendsFrom(after[s], before[t].current) ? {} : { loss: `${what(t)} will be overwritten by ${by}` }) };
       if (mine || !descendsFrom(after[s], before[t].current)) return { key: row.key, outcome, loss: `${what(t)} will be overwritten by ${by}` };
       // An older state of the source's data, but every block of it is rewritten: if the
       // identifiers are wrong about it, nothing is left to go back to.

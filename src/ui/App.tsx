@@ -72,7 +72,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   useLiveGuard(state, dispatch, model);
   useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1) }, actions, inputActive);
 
-  const lines = tableLines(rows).length + 1 + (rows.length === 0 ? 1 : 0);
+  const lines = tableLines(rows, hostNames).length + 1 + (rows.length === 0 ? 1 : 0);
   let body;
   if (state.overlay.kind === 'help') {
     body = <HelpOverlay width={width} height={bodyHeight} readOnly={model.readOnly} />;

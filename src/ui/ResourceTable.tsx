@@ -1,14 +1,28 @@
 import { Box, Text } from 'ink';
 import type { HostIndex, HostSide, ResourceRow } from '../cluster/model.js';
 import { stateStyle } from './colors.js';
-import { fit } from './format.js';
+import { fit, fmtKiB } from './format.js';
 import { hostBlockWidth, type TableColumns } from './layout.js';
 import { SyncBar } from './SyncBar.js';
 
-export type TableLine = { kind: 'row'; row: number } | { kind: 'sync'; row: number };
+export type TableLine = { kind: 'row'; row: number } | { kind: 'sync'; row: number } | { kind: 'verified'; row: number };
 
-export function tableLines(rows: ResourceRow[]): TableLine[] {
-  return rows.flatMap((r, i): TableLine[] => (r.sync ? [{ kind: 'row', row: i }, { kind: 'sync', row: i }] : [{ kind: 'row', row: i }]));
+/** The last online verify's result, once it has ended: what the host that ran it found, in KiB. */
+export function verifyResult(r: ResourceRow, hostNames: [string, string]): { text: string; differs: boolean } | undefined {
+  if (r.sync) return undefined;
+  const i = ([0, 1] as const).find((h) => r.sides[h].reachable && r.sides[h].peerDevice?.verifyMismatch !== undefined);
+  if (i === undefined) return undefined;
+  const kib = r.sides[i].peerDevice!.verifyMismatch!;
+  const pair = `${hostNames[i]}↔${hostNames[i === 0 ? 1 : 0]}`;
+  return { text: `  ↳ verified ${pair}: ${fmtKiB(kib)} out of sync${kib > 0 ? ' (marked; disconnect + connect resyncs them)' : ''}`, differs: kib > 0 };
+}
+
+export function tableLines(rows: ResourceRow[], hostNames: [string, string]): TableLine[] {
+  return rows.flatMap((r, i): TableLine[] => {
+    const row: TableLine = { kind: 'row', row: i };
+    if (r.sync) return [row, { kind: 'sync', row: i }];
+    return verifyResult(r, hostNames) ? [row, { kind: 'verified', row: i }] : [row];
+  });
 }
 
 /** The visible slice: all of it if it fits, else a window that keeps the selected row (and its sync line) in view. */
@@ -83,7 +97,7 @@ export function ResourceTable({ rows, hostNames, cols, selected, host, width, ma
       </Text>
     );
   };
-  const lines = tableWindow(tableLines(rows), selected, Math.max(1, maxLines - 1));
+  const lines = tableWindow(tableLines(rows, hostNames), selected, Math.max(1, maxLines - 1));
   return (
     <Box flexDirection="column" width={width}>
       <Box height={1}>
@@ -97,6 +111,14 @@ export function ResourceTable({ rows, hostNames, cols, selected, host, width, ma
         const r = rows[l.row]!;
         if (l.kind === 'sync') {
           return <SyncBar key={`${r.key}:sync`} sync={r.sync!} hostNames={hostNames} width={width} />;
+        }
+        if (l.kind === 'verified') {
+          const v = verifyResult(r, hostNames)!;
+          return (
+            <Text key={`${r.key}:verified`} dimColor={!v.differs} color={v.differs ? 'yellow' : undefined} wrap="truncate">
+              {v.text}
+            </Text>
+          );
         }
         return (
           <Box key={r.key} height={1}>

@@ -36,4 +36,12 @@ export const ACTION_TITLES: Record<ActionKind, string> = {
   down: 'Take down',
   up: 'Bring up',
   'skip-initial-sync': 'Skip the initial sync (declares both disks UpToDate unread)',
+  attach: 'Attach the disk (up, not connecting)',
+  detach: 'Detach the disk',
+  verify: 'Online verify',
+  invalidate: 'Invalidate this node\'s data (full resync from the peer)',
+  'pause-sync': 'Pause the resync',
+  'resume-sync': 'Resume the resync',
+  adjust: 'Adjust (re-read the resource file)',
+  resize: 'Grow to the backing disks\' size',
 };

@@ -1,7 +1,7 @@
 // Keys → intents, as a pure function of the UI state and the model, so every binding is
 // testable without a terminal. The input hook only forwards Ink's keypresses here.
 import type { Key } from 'ink';
-import { checkAction, targetToggle, type ActionKind, type GuardResult } from '../cluster/guards.js';
+import { checkAction, syncToggle, targetToggle, type ActionKind, type GuardResult } from '../cluster/guards.js';
 import type { ClusterModel, HostIndex, ResourceRow } from '../cluster/model.js';
 import { applicableRunbooks, buildRunbook, runbookProgress } from '../runbooks/runbooks.js';
 import type { Overlay, UiAction, UiState } from './state.js';
@@ -20,17 +20,38 @@ export type Intent =
 const none: Intent = { type: 'none' };
 const ui = (action: UiAction): Intent => ({ type: 'ui', action });
 
-/** Letter → action on the selected resource and host. Capitals are the forceful variants. */
-export const ACTION_KEYS: Record<string, ActionKind | 'target-toggle'> = {
-  p: 'promote',
-  s: 'demote',
-  c: 'connect',
-  d: 'disconnect',
-  t: 'target-toggle',
-  F: 'force-primary',
-  X: 'discard-my-data',
-  W: 'create-md-force',
+type KeyAction = ActionKind | 'target-toggle' | 'sync-toggle';
+
+/**
+ * Letter → action on the selected resource and host, and what it does (for the notice when
+ * there is nothing to act on). Capitals take data or service away: force, discard, wipe,
+ * invalidate, down.
+ */
+export const ACTION_KEYS: Record<string, { action: KeyAction; does: string }> = {
+  p: { action: 'promote', does: 'promotes' },
+  s: { action: 'demote', does: 'demotes' },
+  c: { action: 'connect', does: 'connects' },
+  d: { action: 'disconnect', does: 'disconnects' },
+  t: { action: 'target-toggle', does: 'starts or stops the iSCSI target of' },
+  u: { action: 'up', does: 'brings up' },
+  D: { action: 'down', does: 'takes down' },
+  a: { action: 'attach', does: 'attaches the disk of' },
+  x: { action: 'detach', does: 'detaches the disk of' },
+  m: { action: 'create-md', does: 'creates the metadata of' },
+  v: { action: 'verify', does: 'verifies' },
+  z: { action: 'sync-toggle', does: 'pauses or resumes the resync of' },
+  A: { action: 'adjust', does: 'adjusts' },
+  g: { action: 'resize', does: 'grows' },
+  F: { action: 'force-primary', does: 'force-promotes' },
+  X: { action: 'discard-my-data', does: "connects, discarding this node's data of," },
+  W: { action: 'create-md-force', does: 're-creates the metadata of' },
+  I: { action: 'invalidate', does: 'invalidates' },
 };
+
+/** A key that has no resource to act on says so instead of doing nothing. */
+function noResource(input: string, what: string): Intent {
+  return ui({ type: 'toast', kind: 'error', text: `${input} ${what} the selected resource: there is none (no resources yet; the hosts know of none that is up)` });
+}
 
 export interface KeyContext {
   model: ClusterModel;
@@ -40,10 +61,10 @@ export interface KeyContext {
   logPage: number;
 }
 
-function guardFor(kind: ActionKind | 'target-toggle', s: UiState, ctx: KeyContext): GuardResult | undefined {
+function guardFor(kind: KeyAction, s: UiState, ctx: KeyContext): GuardResult | undefined {
   const row = ctx.rows[s.selected];
   if (!row) return undefined;
-  const action = kind === 'target-toggle' ? targetToggle(ctx.model, row.resource, s.host) : kind;
+  const action = kind === 'target-toggle' ? targetToggle(ctx.model, row.resource, s.host) : kind === 'sync-toggle' ? syncToggle(ctx.model, row.resource, s.host) : kind;
   return checkAction(ctx.model, action, row.resource, s.host);
 }
 
@@ -173,7 +194,7 @@ export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext):
   if (input === 'e' && s.view !== 'log') return ui({ type: 'view', view: 'log' });
   if (input === 'r') {
     const row = ctx.rows[s.selected];
-    return row ? ui({ type: 'runbook-menu', resource: row.resource, choices: applicableRunbooks(ctx.model, row.resource) }) : none;
+    return row ? ui({ type: 'runbook-menu', resource: row.resource, choices: applicableRunbooks(ctx.model, row.resource) }) : noResource(input, 'opens the runbooks of');
   }
   if (input === 'C') {
     const row = ctx.rows[s.selected];
@@ -181,10 +202,10 @@ export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext):
     if (ctx.model.readOnly) return ui({ type: 'toast', kind: 'error', text: 'read-only console: resource files cannot be written' });
     return { type: 'config-copy', resource: row.resource, host: s.host };
   }
-  const kind = ACTION_KEYS[input];
-  if (kind) {
-    const g = guardFor(kind, s, ctx);
-    return g ? ui({ type: 'confirm', guard: g }) : none;
+  const bound = ACTION_KEYS[input];
+  if (bound) {
+    const g = guardFor(bound.action, s, ctx);
+    return g ? ui({ type: 'confirm', guard: g }) : noResource(input, bound.does);
   }
   return none;
 }

@@ -22,6 +22,23 @@ async function statusWhen(h: AgentPair['a'], needle: string): Promise<string> {
   return text;
 }
 
+/** One request on the monitor socket beside `socket`, crafted by hand as a script would: the raw reply line. */
+function monitorRequest(socket: string, method: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const s = connect(socket.replace(/\.sock$/, '.ro.sock'));
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d;
+      if (buf.includes('\n')) {
+        s.destroy();
+        resolve(buf);
+      }
+    });
+    s.on('error', reject);
+    s.write(JSON.stringify({ id: 1, method, params: { resource: 'r0' } }) + '\n');
+  });
+}
+
 describe('drbd-agent CLI against two daemons', () => {
   let p: AgentPair;
   before(async () => {
@@ -78,21 +95,17 @@ describe('drbd-agent CLI against two daemons', () => {
 
   test('sockets: admin 0600, monitor refuses a crafted state change', async () => {
     assert.equal((await stat(p.a.socket)).mode & 0o777, 0o600);
-    const ro = p.a.socket.replace(/\.sock$/, '.ro.sock');
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = connect(ro);
-      let buf = '';
-      s.on('data', (d) => {
-        buf += d;
-        if (buf.includes('\n')) {
-          s.destroy();
-          resolve(buf);
-        }
-      });
-      s.on('error', reject);
-      s.write(JSON.stringify({ id: 1, method: 'secondary', params: { resource: 'r0' } }) + '\n');
-    });
-    assert.match(reply, /"code":"read-only"/);
+    assert.match(await monitorRequest(p.a.socket, 'secondary'), /"code":"read-only"/);
+    assert.match(await statusOf(p.a), /role:Primary/);
+  });
+
+  test('the monitor socket refuses every lifecycle verb, resize included; resize without grown disks says why', async () => {
+    for (const method of ['resize', 'invalidate', 'verify', 'pause-sync', 'resume-sync', 'attach', 'detach', 'adjust', 'down']) {
+      assert.match(await monitorRequest(p.a.socket, method), /"code":"read-only"/, method);
+    }
+    const r = await p.a.cli('resize', 'r0');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'r0: State change failed: The backing disks leave no more room: grow both backing disks first, then resize\n');
     assert.match(await statusOf(p.a), /role:Primary/);
   });
 

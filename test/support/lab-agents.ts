@@ -29,7 +29,7 @@ export interface StatusJson {
     'peer-role': string;
     'split-brain': boolean;
     'last-error'?: string;
-    peer_devices: Array<{ 'replication-state': string; 'peer-disk-state': string; received: number; sent: number; 'out-of-sync': number; 'sync-done'?: number }>;
+    peer_devices: Array<{ 'replication-state': string; 'peer-disk-state': string; received: number; sent: number; 'out-of-sync': number; 'sync-done'?: number; 'verify-mismatch'?: number }>;
   }>;
 }
 

@@ -198,13 +198,16 @@ describe('guards: demote, connect, disconnect, target, create-md', () => {
 });
 
 describe('guards: down, up, create-md (runbook verbs)', () => {
-  test('down on a Secondary is allowed; on the Primary refused; up only once down', () => {
+  test('down on a Secondary is allowed; on the serving Primary confirmed by name (held open: refused); up only once down', () => {
     const m = loadScenario('healthy');
     const down = checkAction(m, 'down', 'r0', 1);
     assert.equal(down.allowed, true);
     assert.equal(down.command, 'drbd-agent down r0');
     assert.deepEqual(agentRequest('down', 'r0'), { method: 'down', params: { resource: 'r0' } });
-    assert.deepEqual(reasons(checkAction(m, 'down', 'r0', 0)), [MSG.heldOpen]);
+    const primary = checkAction(m, 'down', 'r0', 0);
+    assert.equal(primary.allowed, true, JSON.stringify(primary.checks));
+    assert.equal(primary.destructive, true, 'its target runs: the volume is served by nobody afterwards');
+    assert.deepEqual(reasons(checkAction(loadScenario('primary-iscsi'), 'down', 'r0', 0)), [`${MSG.heldOpen}: 2 iSCSI sessions (iqn.1991-05.com.microsoft:win-fs01, iqn.2008-11.org.linux-kvm:vm-db01)`]);
     assert.deepEqual(reasons(checkAction(m, 'up', 'r0', 1)), ['already up']);
     const gone = apply(m, 1, '2026-11-22T04:00:00.000000+00:00 destroy resource name:r0');
     assert.equal(checkAction(gone, 'up', 'r0', 1).allowed, true);

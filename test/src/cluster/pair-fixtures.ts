@@ -53,6 +53,12 @@ export function pair(a: Spec, b: Spec): ClusterModel {
   return m;
 }
 
+/** Both up, Connected, Established, UpToDate on generation X; ha-a's role as given, each side's fields overridable. */
+export function inSync(roleA = 'Secondary', overA: Partial<NonNullable<Spec['r']>> = {}, overB: Partial<NonNullable<Spec['r']>> = {}): ClusterModel {
+  const side = (role: string, peerRole: string) => ({ role, disk: 'UpToDate', current: X, conn: 'Connected', peerRole, peerDisk: 'UpToDate', repl: 'Established' });
+  return pair({ up: true, r: { ...side(roleA, 'Secondary'), ...overA } }, { up: true, r: { ...side('Secondary', roleA), ...overB } });
+}
+
 // The seed's disaster, step by step (issue 14, "What happened").
 /** 1–2: ha-a back with a blank disk (create-md, up); ha-b, the only copy, still down. */
 export const blankSurvivor = () => pair({ up: true, r: { disk: 'Inconsistent', current: '0000000000000004', last: { disk: 'UpToDate', uuid: X, role: 'Primary' } } }, { up: false });
