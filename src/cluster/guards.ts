@@ -47,8 +47,11 @@ export interface GuardResult {
   forecast?: string[];
   /** What is lost, one line per volume that loses data no other copy holds; any makes the action destructive. */
   loss?: string[];
-  /** A safer or the only remaining way forward, when this one is refused; on `host` (default: this guard's host). */
-  suggestion?: { action: ActionKind; text: string; host?: HostIndex };
+  /**
+   * A safer or the only remaining way forward, when this one is refused: `action` on `host` (default: this
+   * guard's host), only where it applies there; without an action, what the operator must do first.
+   */
+  suggestion?: { action?: ActionKind; text: string; host?: HostIndex };
 }
 
 export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'force-primary-forget-peer', 'discard-my-data', 'create-md-force', 'create-md-force-forget-peer']);
@@ -193,7 +196,10 @@ function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks
             text: `${c.name} holds the best remaining data of ${c.vols[0]!.resource} (${s.disk}; ${c.otherName}: ${od ?? 'unknown'}): promote with --force, a destructive action`,
           };
         } else if (od === 'UpToDate' && !otherIsPrimary(c)) {
-          suggestion = { action: 'promote', host: c.other, text: `${c.otherName} has UpToDate data: promote ${c.otherName} instead` };
+          // The console can promote the other host only while it answers.
+          suggestion = c.them[0]!.reachable
+            ? { action: 'promote', host: c.other, text: `${c.otherName} has UpToDate data: promote ${c.otherName} instead` }
+            : { text: `${c.otherName} has UpToDate data${staleNote(c, v)}: bring ${c.otherName} back first, then promote it` };
         }
       }
       // Promoting while cut off from a peer that may still serve would fork the data.
@@ -272,7 +278,10 @@ function checkConnect(c: Ctx, discard: boolean): { checks: Check[]; suggestion?:
   if (!discard) {
     if (me.splitBrain) {
       checks.push(ok(`split brain pending: this connect alone will not resolve it`));
-      suggestion = { action: 'discard-my-data', text: `on the victim: secondary, then connect --discard-my-data; use the split-brain runbook` };
+      suggestion =
+        me.role === 'Primary'
+          ? { text: `choose the victim (its changes since the split are discarded) with the split-brain runbook (r)` }
+          : { action: 'discard-my-data', text: `if ${c.name} is the victim: connect --discard-my-data (its changes since the split are discarded); or use the split-brain runbook` };
     }
     return { checks, suggestion };
   }
@@ -361,6 +370,17 @@ function checkUp(c: Ctx): { checks: Check[] } {
 
 /** Checks one console action on one resource and host against the model. */
 export function checkAction(m: ClusterModel, action: ActionKind, resource: string, host: HostIndex): GuardResult {
+  const g = check(m, action, resource, host);
+  // f opens the suggested dialog: an action refused there would only lead to another refusal.
+  const s = g.suggestion;
+  if (s?.action && !check(m, s.action, resource, s.host ?? host).allowed) {
+    const { suggestion: _dropped, ...rest } = g;
+    return rest;
+  }
+  return g;
+}
+
+function check(m: ClusterModel, action: ActionKind, resource: string, host: HostIndex): GuardResult {
   const other = (host === 0 ? 1 : 0) as HostIndex;
   const vols = resourceRows(m).filter((r) => r.resource === resource);
   const c: Ctx = {

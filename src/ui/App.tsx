@@ -18,7 +18,7 @@ import { Box } from 'ink';
 import { deriveProblems } from '../cluster/problems.js';
 import { resourceRows, type ClusterModel } from '../cluster/model.js';
 import type { ConsoleActions } from './actions.js';
-import { ConfirmDialog } from './ConfirmDialog.js';
+import { ConfirmDialog, suggestionLine } from './ConfirmDialog.js';
 import { forecastHeight } from './ForecastLines.js';
 import { DetailView } from './DetailView.js';
 import { EventLog } from './EventLog.js';
@@ -79,7 +79,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const g = state.overlay.guard;
     const inner = Math.min(width, 80) - 4;
     const wrapped = (text: string) => Math.max(1, Math.ceil(text.length / inner));
-    const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${g.suggestion.text} (f)`) : 0) + 1;
+    const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${suggestionLine(g.suggestion)}`) : 0) + 1;
     const dialogLines = g.checks.length + 4 + forecastHeight(g, inner) + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
     body = (
       <>
