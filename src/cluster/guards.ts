@@ -166,7 +166,7 @@ function baseChecks(c: Ctx): Check[] {
   return out;
 }
 
-function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
+function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks: Check[]; suggestion?: GuardResult['suggestion']; typeToConfirm?: string } {
   const checks = baseChecks(c);
   let suggestion: GuardResult['suggestion'];
   const force = mode !== 'plain';
@@ -177,8 +177,10 @@ function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks
       ? bad(`${c.otherName} is not Primary`, MSG.multiplePrimaries)
       : c.them[0]!.reachable
         ? ok(`${c.otherName} is not Primary`)
-        : ok(`${c.otherName} is unreachable: make sure it is really down (or fenced) before promoting`),
+        : ok(`${c.otherName} is unreachable: if ${c.otherName} is alive and its clients write, this makes a split brain; make sure it is really down (or fenced)`),
   );
+  // Unreachable is not down: only the operator can vouch for that, by typing the host's name.
+  const vouch = !c.them[0]!.reachable && me.connection !== 'Connected' ? { typeToConfirm: c.otherName } : {};
   const split = c.me.some((s) => s.splitBrain) || c.them.some((s) => s.reachable && s.splitBrain);
   if (split) checks.push(bad('no split brain pending', 'split brain: resolve it with the runbook first'));
 
@@ -223,7 +225,7 @@ function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks
       else checks.push(ok(`${c.name} holds the best remaining data of ${vol.key} (${c.otherName}: ${od ?? 'unknown'})`));
     }
   }
-  if (!force) return { checks, suggestion };
+  if (!force) return { checks, suggestion, ...vouch };
   if (mode === 'forget-peer') {
     checks.push(
       c.them[0]!.reachable
@@ -407,7 +409,7 @@ function check(m: ClusterModel, action: ActionKind, resource: string, host: Host
   if (vols.length === 0) {
     return { ...base, allowed: false, checks: [bad(`${resource} known`, `no resource ${resource} on either host`)] };
   }
-  let r: { checks: Check[]; suggestion?: GuardResult['suggestion'] };
+  let r: { checks: Check[]; suggestion?: GuardResult['suggestion']; typeToConfirm?: string };
   switch (action) {
     case 'promote':
       r = checkPromote(c, 'plain');
@@ -456,7 +458,7 @@ function check(m: ClusterModel, action: ActionKind, resource: string, host: Host
     allowed,
     checks: r.checks,
     destructive: base.destructive || loss.length > 0,
-    ...(FORGETS_PEER.has(action) ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : {}),
+    ...(FORGETS_PEER.has(action) ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : r.typeToConfirm ? { typeToConfirm: r.typeToConfirm } : {}),
     ...(f.length > 0 ? { forecast: f.map((x) => outcomeText(m, x)) } : {}),
     ...(loss.length > 0 ? { loss } : {}),
     ...(r.suggestion ? { suggestion: r.suggestion } : {}),

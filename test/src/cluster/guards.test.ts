@@ -96,10 +96,14 @@ describe('guards: promote', () => {
     assert.deepEqual(reasons(g), [MSG.multiplePrimaries, MSG.peerNotOutdated]);
   });
 
-  test('failover: peer host gone, survivor UpToDate — allowed', () => {
+  test('failover: peer host gone, survivor UpToDate — allowed, with the gone host\'s name typed and the split brain named', () => {
     const m = setReachability(loadScenario('peer-down'), 0, { state: 'unreachable', error: 'timeout' });
     const g = checkAction(m, 'promote', 'r0', 1);
     assert.equal(g.allowed, true, JSON.stringify(g.checks));
+    assert.equal(g.typeToConfirm, 'ha-a', 'unreachable is not down: the operator vouches for it');
+    assert.ok(g.checks.some((c) => c.text.includes('if ha-a is alive and its clients write, this makes a split brain')));
+    const seen = setReachability(loadScenario('healthy'), 0, { state: 'unreachable', error: 'timeout' });
+    assert.equal(checkAction(seen, 'promote', 'r0', 1).typeToConfirm, undefined, 'still connected to ha-a: the engine sees it, nothing to vouch for');
   });
 
   test('split brain pending: promote refused', () => {
