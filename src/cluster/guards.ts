@@ -177,7 +177,8 @@ function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks
       ? bad(`${c.otherName} is not Primary`, MSG.multiplePrimaries)
       : c.them[0]!.reachable
         ? ok(`${c.otherName} is not Primary`)
-        : ok(`${c.otherName} is unreachable: if ${c.otherName} is alive and its clients write, this makes a split brain; make sure it is really down (or fenced)`),
+        : // One dialog line: the consequence the operator vouches against by typing the name.
+          ok(`if ${c.otherName} is alive and its clients write, this makes a split brain`),
   );
   // Unreachable is not down: only the operator can vouch for that, by typing the host's name.
   const vouch = !c.them[0]!.reachable && me.connection !== 'Connected' ? { typeToConfirm: c.otherName } : {};

@@ -5,44 +5,23 @@
 // says so first and takes ha-b's name typed. Data is written and read back with qemu-io.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createLab, describeLab, type Lab } from '../lab/lab.js';
-import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
-import { disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, type LabAgent } from '../support/lab-agents.js';
-import { flatScreen, openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
+import { rmSync } from 'node:fs';
+import { describeLab, type Lab } from '../lab/lab.js';
+import { disk, inSync, jsonWhen, peerDevice, qemuIo, type LabAgent } from '../support/lab-agents.js';
+import { closeConsoleLab, DISK, holdsPattern as holds, openConsoleLab, r0Url as url, readsOf, SEED_PATTERN, writesOf, type ConsoleLab } from '../support/console-lab.js';
+import { flatScreen, type Terminal } from '../support/tmux.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli.js');
-const DISK = '/var/lib/drbd-tui/disks/r0-0.img';
-const MiB = 1 << 20;
-/** The pattern: one byte value per MiB written; the data area starts at offset 0 of the backing disk (md-layout.ts). */
-const PATTERN = [
-  { offset: 0, byte: 0x5a },
-  { offset: 3 * MiB, byte: 0xa5 },
-  { offset: 6 * MiB, byte: 0x3c },
-] as const;
-const writes = PATTERN.map((p) => `write -P 0x${p.byte.toString(16)} ${p.offset} 1M`);
-const reads = PATTERN.map((p) => `read -P 0x${p.byte.toString(16)} ${p.offset} 1M`);
-
-async function holdsPattern(a: LabAgent): Promise<boolean> {
-  for (const p of PATTERN) {
-    const b = await readRange(a.path(DISK), p.offset, MiB);
-    if (!b.every((x) => x === p.byte)) return false;
-  }
-  return true;
-}
+const writes = writesOf(SEED_PATTERN);
+const reads = readsOf(SEED_PATTERN);
+const holdsPattern = (a: LabAgent) => holds(a, SEED_PATTERN);
 
 describeLab('the seed disaster through the console and the agent CLI', () => {
+  let c: ConsoleLab | string | undefined;
   let lab: Lab;
-  let work: string;
   let skip: string | undefined;
-  let sshConfig: string;
   let a: LabAgent;
   let b: LabAgent;
   let term: Terminal;
-  const url = (host: LabAgent) => `iscsi://${host.host.address}:3260/iqn.2026-11.com.example:r0/0`;
 
   /** Both hosts lose power; ha-a's backing disk is gone; only ha-a comes back, r0 made anew there by the operator. */
   const disaster = async () => {
@@ -60,24 +39,11 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   };
 
   before(async () => {
-    skip = (await requireConsoleTerminal(CLI)) ?? (await requireTools(ISCSI_TOOLS));
-    if (skip) return;
-    work = mkdtempSync(join(tmpdir(), 'drbd-tui-safety-lab-'));
-    lab = await createLab();
-    sshConfig = join(work, 'ssh_config');
-    writeFileSync(sshConfig, readFileSync(lab.sshConfig, 'utf8') + '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n');
-    a = labAgent(lab.a);
-    b = labAgent(lab.b);
-    const yaml = labResourceYaml(lab, { name: 'r0', port: 7789, size: '8MiB', maxRate: '2MiB/s' });
-    await installResource(a, 'r0', yaml.a);
-    await installResource(b, 'r0', yaml.b);
-    term = await openTerminal({ argv: [process.execPath, CLI, '-F', sshConfig, 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console.exit'), width: 160, height: 45 });
+    c = await openConsoleLab('safety-lab');
+    if (typeof c === 'string') return void (skip = c);
+    ({ lab, a, b, term } = c);
   });
-  after(async () => {
-    await term?.kill();
-    await lab?.destroy();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  after(() => closeConsoleLab(c));
 
   test('r0 in sync, ha-a Primary, a pattern written through its target', async (t) => {
     if (skip) return t.skip(skip);
