@@ -4,13 +4,13 @@
 // (a restored backup, an old disk put back) while ha-a moved on past it (that generation is in
 // ha-a's history: sync-decision rule 7). `c` on ha-b forecasts the full resync, names ha-b's
 // data as lost and takes the resource name typed; y alone does nothing.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeLab } from '../lab/lab.js';
 import { conn, freshPair, inSync, jsonWhen, peerDevice, qemuIo, type LabAgent } from '../support/lab-agents.js';
-import { closeConsoleLab, DISK, holdsPattern, MiB, openConsoleLab, r0Url, readsOf, SEED_PATTERN, writesOf, type ConsoleLab } from '../support/console-lab.js';
+import { consoleLabHooks, DISK, holdsPattern, MiB, r0Url, readsOf, SEED_PATTERN, writesOf } from '../support/console-lab.js';
 import { flatScreen, type Terminal } from '../support/tmux.js';
 
 /** Written on ha-a after ha-b's old copy was taken, then after it was put back. */
@@ -19,12 +19,14 @@ const LAST = [{ offset: 2 * MiB, byte: 0x96 }] as const;
 const ALL = [...SEED_PATTERN, ...LATER, ...LAST];
 
 describeLab('connect that starts a full sync over real data', () => {
-  let c: ConsoleLab | string | undefined;
-  let skip: string | undefined;
   let a: LabAgent;
   let b: LabAgent;
   let term: Terminal;
   let old: string;
+  const suite = consoleLabHooks('safety-full-sync-lab', (c) => {
+    ({ a, b, term } = c);
+    old = join(c.work, 'ha-b-old.img');
+  });
   const ok = async (h: LabAgent, ...args: string[]) => {
     const r = await h.cli(...args);
     assert.equal(r.code, 0, `${args.join(' ')} on ${h.host.name}: ${r.stdout}${r.stderr}`);
@@ -34,16 +36,8 @@ describeLab('connect that starts a full sync over real data', () => {
     assert.equal(w.code, 0, w.out);
   };
 
-  before(async () => {
-    c = await openConsoleLab('safety-full-sync-lab');
-    if (typeof c === 'string') return void (skip = c);
-    ({ a, b, term } = c);
-    old = join(c.work, 'ha-b-old.img');
-  });
-  after(() => closeConsoleLab(c));
-
   test('both hold the pattern; ha-b keeps an old copy of its disk while ha-a moves on and resyncs it', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
     await freshPair(a, b, 'r0');
     write(a, SEED_PATTERN);
@@ -57,7 +51,7 @@ describeLab('connect that starts a full sync over real data', () => {
   });
 
   test("ha-b's old copy put back, ha-a written past it: c on ha-b forecasts a full resync over ha-b's data and takes r0 typed", async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     // ha-a stops listening first, so that ha-b coming up does not connect before the operator says so.
     await ok(a, 'disconnect', 'r0');
     await ok(b, 'down', 'r0');
@@ -85,7 +79,7 @@ describeLab('connect that starts a full sync over real data', () => {
   });
 
   test('r0 typed: the full resync runs; after a switchover every write reads back through ha-b', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await term.keys('\x15r0\r', { literal: true });
     await term.waitFor('the outcome', (x) => /✔ ha-b: drbd-agent connect r0: done/.test(x));
     await jsonWhen(b, 'r0', (x) => /SyncTarget/.test(peerDevice(x)['replication-state']), 'the resync started', 20_000);

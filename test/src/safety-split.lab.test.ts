@@ -3,11 +3,11 @@
 // it, and ha-a's own clients keep writing. Promoting ha-b takes ha-a's name typed and says what
 // it makes; once the link is back the console shows the split brain and nothing moves over
 // either side's data. Data is written and read back with qemu-io, the disks read directly.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeLab, type Lab } from '../lab/lab.js';
 import { conn, disconnected, freshPair, inSync, jsonWhen, qemuIo, type LabAgent } from '../support/lab-agents.js';
-import { closeConsoleLab, holdsPattern, MiB, openConsoleLab, r0Url, readsOf, SEED_PATTERN, writesOf, type ConsoleLab } from '../support/console-lab.js';
+import { consoleLabHooks, holdsPattern, MiB, r0Url, readsOf, SEED_PATTERN, writesOf } from '../support/console-lab.js';
 import { flatScreen, type Terminal } from '../support/tmux.js';
 
 /** Written by ha-a's clients after the cut, and by ha-b's after its promotion: each only on its own side. */
@@ -16,22 +16,15 @@ const ON_B = [{ offset: 5 * MiB, byte: 0x99 }] as const;
 const row = (screen: string) => screen.split('\n').find((l) => l.startsWith('r0/0')) ?? '';
 
 describeLab('promote while the peer is unreachable but maybe alive', () => {
-  let c: ConsoleLab | string | undefined;
   let lab: Lab;
-  let skip: string | undefined;
   let a: LabAgent;
   let b: LabAgent;
   let term: Terminal;
+  const suite = consoleLabHooks('safety-split-lab', (c) => ({ lab, a, b, term } = c));
 
-  before(async () => {
-    c = await openConsoleLab('safety-split-lab');
-    if (typeof c === 'string') return void (skip = c);
-    ({ lab, a, b, term } = c);
-  });
-  after(() => closeConsoleLab(c));
 
   test('ha-a Primary with the pattern written through its target, in sync with ha-b', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
     await freshPair(a, b, 'r0');
     const w = qemuIo(r0Url(a), writesOf(SEED_PATTERN));
@@ -41,7 +34,7 @@ describeLab('promote while the peer is unreachable but maybe alive', () => {
   });
 
   test("ha-a's link cut, its clients still writing: its row shows what it last was and how long ago, not Connected", async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     lab.a.cutLink();
     await disconnected(b, 'r0');
     // ha-a's clients reach its target from inside ha-a: the cut link does not stop them.
@@ -52,7 +45,7 @@ describeLab('promote while the peer is unreachable but maybe alive', () => {
   });
 
   test('p on ha-b: ha-a typed, the split brain named; a wrong name runs nothing; ha-a promotes; the pattern reads back through ha-b', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await term.keys('Tab');
     await term.keys('p', { literal: true });
     const d = flatScreen(await term.waitFor('the promote dialog on ha-b', (x) => /Promote r0 on ha-b/.test(x) && /Type ha-a/.test(x)));
@@ -77,7 +70,7 @@ describeLab('promote while the peer is unreachable but maybe alive', () => {
   });
 
   test('the link back: the console shows the split brain and the next safe step; nothing resynced over either side', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     lab.a.restoreLink();
     for (const h of [a, b]) await jsonWhen(h, 'r0', (s) => conn(s)['split-brain'] && conn(s)['connection-state'] === 'StandAlone', `split brain seen on ${h.host.name}`, 30_000);
     const s = flatScreen(await term.waitFor('the split brain on screen', (x) => /ha-a up/.test(x) && /SPLIT BRAIN on r0/.test(x), 60_000));

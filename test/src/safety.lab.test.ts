@@ -3,12 +3,12 @@
 // is dead and only it comes back. No path of problems, suggestions, runbooks or plain
 // confirmations may lose the data of the host out of sight (ha-b); the override that does
 // says so first and takes ha-b's name typed. Data is written and read back with qemu-io.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { describeLab, type Lab } from '../lab/lab.js';
 import { disk, inSync, jsonWhen, peerDevice, qemuIo, type LabAgent } from '../support/lab-agents.js';
-import { closeConsoleLab, DISK, holdsPattern as holds, openConsoleLab, r0Url as url, readsOf, SEED_PATTERN, writesOf, type ConsoleLab } from '../support/console-lab.js';
+import { consoleLabHooks, DISK, holdsPattern as holds, r0Url as url, readsOf, SEED_PATTERN, writesOf } from '../support/console-lab.js';
 import { flatScreen, type Terminal } from '../support/tmux.js';
 
 const writes = writesOf(SEED_PATTERN);
@@ -16,12 +16,11 @@ const reads = readsOf(SEED_PATTERN);
 const holdsPattern = (a: LabAgent) => holds(a, SEED_PATTERN);
 
 describeLab('the seed disaster through the console and the agent CLI', () => {
-  let c: ConsoleLab | string | undefined;
   let lab: Lab;
-  let skip: string | undefined;
   let a: LabAgent;
   let b: LabAgent;
   let term: Terminal;
+  const suite = consoleLabHooks('safety-lab', (c) => ({ lab, a, b, term } = c));
 
   /** Both hosts lose power; ha-a's backing disk is gone; only ha-a comes back, r0 made anew there by the operator. */
   const disaster = async () => {
@@ -38,15 +37,9 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     assert.equal(disk(await a.json('r0')), 'Inconsistent');
   };
 
-  before(async () => {
-    c = await openConsoleLab('safety-lab');
-    if (typeof c === 'string') return void (skip = c);
-    ({ lab, a, b, term } = c);
-  });
-  after(() => closeConsoleLab(c));
 
   test('r0 in sync, ha-a Primary, a pattern written through its target', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
     for (const h of [a, b]) {
       for (const verb of ['create-md', 'up']) {
@@ -66,7 +59,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   });
 
   test('both lose power, ha-a comes back with a new blank disk: the problems name ha-b as the only good copy; p, F and the CLI refuse', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await disaster();
     // The console offers no create-md or up of its own outside the disk-replacement runbook, which needs the peer: the operator used the agent CLI.
     // Once ha-a's agent reports what it remembers of ha-b (peer-last-*), the problem dates it.
@@ -102,7 +95,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   });
 
   test('ha-b returns: it is the sync source, promoted through the suggestion on ha-a; the pattern reads back through its target', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await lab.b.powerOn();
     await term.waitFor('ha-b up again', (x) => /ha-b up/.test(x), 60_000);
     // The agent brings r0 back up by itself: it was up when the power went.
@@ -128,7 +121,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   });
 
   test('keys in one burst (F f r0⏎ as one read) act one by one: the override opens, and no text but ha-b confirms it', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await disaster();
     await term.waitFor('r0 up on ha-a, its memory of ha-b shown', (x) => /r0\/0\s+Secondary\s+Inconsistent\s+Connecting/.test(x) && /last known, seen/.test(flatScreen(x)), 20_000);
     await term.keys('Ffr0\r', { literal: true });
@@ -146,7 +139,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   });
 
   test('the override used anyway (F, f, ha-b typed) states the loss first; ha-b back: W and create-md --force on ha-b are refused, its data intact', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await term.keys('F', { literal: true });
     await term.waitFor('the force dialog', (x) => /FORCE promote r0 on ha-a/.test(x) && /refused:/.test(x));
     await term.keys('f', { literal: true });

@@ -1,6 +1,7 @@
 // The console end to end against the two-host lab, for suites that drive it like an operator:
 // a lab with r0 installed on both hosts, the built console running in tmux with an ssh_config
 // that notices a dead host fast, and a data pattern written and read back with qemu-io.
+import { after, before } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -72,4 +73,20 @@ export async function holdsPattern(a: LabAgent, p: Pattern): Promise<boolean> {
     if (!b.every((v) => v === x.byte)) return false;
   }
   return true;
+}
+
+/**
+ * The enclosing suite's lab: opened before its tests (`use` receives it), closed after them;
+ * `skip` says why it cannot run, for each test to skip with.
+ */
+export function consoleLabHooks(name: string, use: (c: ConsoleLab) => void): { skip?: string } {
+  const state: { skip?: string } = {};
+  let c: ConsoleLab | string | undefined;
+  before(async () => {
+    c = await openConsoleLab(name);
+    if (typeof c === 'string') state.skip = c;
+    else use(c);
+  });
+  after(() => closeConsoleLab(c));
+  return state;
 }
