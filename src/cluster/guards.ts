@@ -58,8 +58,11 @@ export interface GuardResult {
   forecast?: string[];
   /** What is lost, one line per volume that loses data no other copy holds; any makes the action destructive. */
   loss?: string[];
-  /** A safer or the only remaining way forward, when this one is refused; on `host` (default: this guard's host). */
-  suggestion?: { action: ActionKind; text: string; host?: HostIndex };
+  /**
+   * A safer or the only remaining way forward, when this one is refused: `action` on `host` (default: this
+   * guard's host), only where it applies there; without an action, what the operator must do first.
+   */
+  suggestion?: { action?: ActionKind; text: string; host?: HostIndex };
 }
 
 export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'force-primary-forget-peer', 'discard-my-data', 'create-md-force', 'create-md-force-forget-peer', 'invalidate', 'skip-initial-sync']);
@@ -169,6 +172,8 @@ interface Verdict {
   checks: Check[];
   suggestion?: GuardResult['suggestion'];
   destructive?: boolean;
+  /** The text to type where it is not the resource name (a host's, for a step that concerns it). */
+  typeToConfirm?: string;
 }
 
 const ok = (text: string): Check => ({ ok: true, text });
@@ -200,7 +205,7 @@ function baseChecks(c: Ctx): Check[] {
   return out;
 }
 
-function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks: Check[]; suggestion?: GuardResult['suggestion'] } {
+function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks: Check[]; suggestion?: GuardResult['suggestion']; typeToConfirm?: string } {
   const checks = baseChecks(c);
   let suggestion: GuardResult['suggestion'];
   const force = mode !== 'plain';
@@ -211,8 +216,11 @@ function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks
       ? bad(`${c.otherName} is not Primary`, MSG.multiplePrimaries)
       : c.them[0]!.reachable
         ? ok(`${c.otherName} is not Primary`)
-        : ok(`${c.otherName} is unreachable: make sure it is really down (or fenced) before promoting`),
+        : // One dialog line: the consequence the operator vouches against by typing the name.
+          ok(`if ${c.otherName} is alive and its clients write, this makes a split brain`),
   );
+  // Unreachable is not down: only the operator can vouch for that, by typing the host's name.
+  const vouch = !c.them[0]!.reachable && me.connection !== 'Connected' ? { typeToConfirm: c.otherName } : {};
   const split = c.me.some((s) => s.splitBrain) || c.them.some((s) => s.reachable && s.splitBrain);
   if (split) checks.push(bad('no split brain pending', 'split brain: resolve it with the runbook first'));
 
@@ -230,7 +238,10 @@ function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks
             text: `${c.name} holds the best remaining data of ${c.vols[0]!.resource} (${s.disk}; ${c.otherName}: ${od ?? 'unknown'}): promote with --force, a destructive action`,
           };
         } else if (od === 'UpToDate' && !otherIsPrimary(c)) {
-          suggestion = { action: 'promote', host: c.other, text: `${c.otherName} has UpToDate data: promote ${c.otherName} instead` };
+          // The console can promote the other host only while it answers.
+          suggestion = c.them[0]!.reachable
+            ? { action: 'promote', host: c.other, text: `${c.otherName} has UpToDate data: promote ${c.otherName} instead` }
+            : { text: `${c.otherName} has UpToDate data${staleNote(c, v)}: bring ${c.otherName} back first, then promote it` };
         }
       }
       // Promoting while cut off from a peer that may still serve would fork the data.
@@ -254,7 +265,7 @@ function checkPromote(c: Ctx, mode: 'plain' | 'force' | 'forget-peer'): { checks
       else checks.push(ok(`${c.name} holds the best remaining data of ${vol.key} (${c.otherName}: ${od ?? 'unknown'})`));
     }
   }
-  if (!force) return { checks, suggestion };
+  if (!force) return { checks, suggestion, ...vouch };
   if (mode === 'forget-peer') {
     checks.push(
       c.them[0]!.reachable
@@ -315,7 +326,10 @@ function checkConnect(c: Ctx, discard: boolean): { checks: Check[]; suggestion?:
   if (!discard) {
     if (me.splitBrain) {
       checks.push(ok(`split brain pending: this connect alone will not resolve it`));
-      suggestion = { action: 'discard-my-data', text: `on the victim: secondary, then connect --discard-my-data; use the split-brain runbook` };
+      suggestion =
+        me.role === 'Primary'
+          ? { text: `choose the victim (its changes since the split are discarded) with the split-brain runbook (r)` }
+          : { action: 'discard-my-data', text: `if ${c.name} is the victim: connect --discard-my-data (its changes since the split are discarded); or use the split-brain runbook` };
     }
     return { checks, suggestion };
   }
@@ -534,6 +548,17 @@ export function syncToggle(m: ClusterModel, resource: string, host: HostIndex): 
 
 /** Checks one console action on one resource and host against the model. */
 export function checkAction(m: ClusterModel, action: ActionKind, resource: string, host: HostIndex): GuardResult {
+  const g = check(m, action, resource, host);
+  // f opens the suggested dialog: an action refused there would only lead to another refusal.
+  const s = g.suggestion;
+  if (s?.action && !check(m, s.action, resource, s.host ?? host).allowed) {
+    const { suggestion: _dropped, ...rest } = g;
+    return rest;
+  }
+  return g;
+}
+
+function check(m: ClusterModel, action: ActionKind, resource: string, host: HostIndex): GuardResult {
   const other = (host === 0 ? 1 : 0) as HostIndex;
   const vols = resourceRows(m).filter((r) => r.resource === resource);
   const c: Ctx = {
@@ -630,7 +655,7 @@ export function checkAction(m: ClusterModel, action: ActionKind, resource: strin
     allowed,
     checks: r.checks,
     destructive: base.destructive || r.destructive === true || loss.length > 0,
-    ...(FORGETS_PEER.has(action) ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : {}),
+    ...(FORGETS_PEER.has(action) ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : r.typeToConfirm ? { typeToConfirm: r.typeToConfirm } : {}),
     ...(f.length > 0 ? { forecast: f.map((x) => outcomeText(m, x)) } : {}),
     ...(loss.length > 0 ? { loss } : {}),
     ...(r.suggestion ? { suggestion: r.suggestion } : {}),

@@ -535,9 +535,12 @@ export function variantHint(step: RunbookStep, force: boolean): string {
 export function stepGuard(m: ClusterModel, runbook: Runbook, step: RunbookStep, force = false): GuardResult | undefined {
   const action = force && step.forceAction ? step.forceAction : step.action;
   if (!action) return undefined;
-  const g = checkAction(m, action, runbook.resource, step.host);
+  const { typeToConfirm: asked, ...g } = checkAction(m, action, runbook.resource, step.host);
   const checks = [...g.checks, ...step.preconditions(m)];
-  return { ...g, checks, allowed: checks.every((c) => c.ok), ...(step.typeToConfirm !== undefined ? { typeToConfirm: step.typeToConfirm } : {}) };
+  // A name the runbook's own confirm step already had typed (the dead host's) is not asked twice.
+  const vouched = runbook.steps.some((s) => s !== step && s.kind === 'confirm' && s.typeToConfirm === asked);
+  const typeToConfirm = step.typeToConfirm ?? (vouched ? undefined : asked);
+  return { ...g, checks, allowed: checks.every((c) => c.ok), ...(typeToConfirm !== undefined ? { typeToConfirm } : {}) };
 }
 
 /**

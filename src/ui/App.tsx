@@ -18,7 +18,7 @@ import { Box } from 'ink';
 import { deriveProblems } from '../cluster/problems.js';
 import { resourceRows, type ClusterModel } from '../cluster/model.js';
 import type { ConsoleActions } from './actions.js';
-import { ConfirmDialog } from './ConfirmDialog.js';
+import { ConfirmDialog, suggestionLine } from './ConfirmDialog.js';
 import { forecastHeight } from './ForecastLines.js';
 import { DetailView } from './DetailView.js';
 import { EventLog } from './EventLog.js';
@@ -54,9 +54,9 @@ export interface AppProps {
 export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true, now: fixedNow }: AppProps) {
   const model = useThrottled(liveModel, minFrameMs);
   const { width, height } = useTerminalSize(w, h);
-  const now = useHeaderClock(model, fixedNow);
-  const [state, dispatch] = useReducer(uiReducer, initialState);
   const rows = useMemo(() => resourceRows(model), [model]);
+  const now = useHeaderClock(model, rows, fixedNow);
+  const [state, dispatch] = useReducer(uiReducer, initialState);
   const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
   const hostNames = useMemo(() => [model.hosts[0].name, model.hosts[1].name] as [string, string], [model]);
   const cols = useMemo(() => tableColumns(width, Math.max(0, ...rows.map((r) => r.key.length))), [width, rows]);
@@ -80,11 +80,11 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const g = state.overlay.guard;
     const inner = Math.min(width, 80) - 4;
     const wrapped = (text: string) => Math.max(1, Math.ceil(text.length / inner));
-    const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${g.suggestion.text} (f)`) : 0) + 1;
+    const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${suggestionLine(g.suggestion)}`) : 0) + 1;
     const dialogLines = g.checks.length + 4 + forecastHeight(g, inner) + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
     body = (
       <>
-        <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
+        <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
         <ConfirmDialog guard={g} typed={state.overlay.typed} rejected={state.overlay.rejected} width={width} />
       </>
     );
@@ -93,21 +93,21 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const menuLines = Math.max(1, o.choices.length) + 4;
     body = (
       <>
-        <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - menuLines))} />
+        <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - menuLines))} />
         <RunbookMenu resource={o.resource} choices={o.choices} cursor={o.cursor} width={width} />
       </>
     );
   } else if (state.overlay.kind === 'runbook') {
     body = <RunbookView overlay={state.overlay} model={model} width={width} height={bodyHeight} />;
   } else if (state.view === 'detail') {
-    body = <DetailView row={rows[state.selected]} hostNames={hostNames} problems={problems} events={model.recent} width={width} height={bodyHeight} />;
+    body = <DetailView model={model} row={rows[state.selected]} now={now} hostNames={hostNames} problems={problems} events={model.recent} width={width} height={bodyHeight} />;
   } else if (state.view === 'log') {
     body = <EventLog events={model.recent} width={width} maxLines={bodyHeight - 1} scroll={state.logScroll} title="event log" />;
   } else {
     const budget = overviewBudget(height - Math.max(0, toastHeight - 1), lines, problemLines(problems), { toast: toastHeight > 0 });
     body = (
       <>
-        <ResourceTable rows={rows} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
+        <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
         <ProblemsPanel problems={problems} width={width} maxLines={budget.problems} />
         {budget.events > 0 ? <EventLog events={model.recent} width={width} maxLines={budget.events} /> : null}
       </>

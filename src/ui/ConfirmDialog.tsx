@@ -6,6 +6,11 @@ import { ForecastLines } from './ForecastLines.js';
 import { truncate } from './format.js';
 import { confirmationText } from './text-entry.js';
 
+/** A suggestion with an action opens with f; one without is what to do first. */
+export function suggestionLine(s: NonNullable<GuardResult['suggestion']>): string {
+  return s.action ? `${s.text} (f)` : s.text;
+}
+
 /** The exact command, the host it runs on, every check ✓/✗, and what confirming takes (y, or a text typed). */
 export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardResult; typed: string; rejected: boolean; width: number }) {
   const expected = confirmationText(guard);
@@ -33,7 +38,7 @@ export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardR
           <Text bold color="red">
             refused: {guard.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}
           </Text>
-          {guard.suggestion ? <Text color="yellow">→ {guard.suggestion.text} (f)</Text> : null}
+          {guard.suggestion ? <Text color="yellow">→ {suggestionLine(guard.suggestion)}</Text> : null}
           <Text dimColor>Esc close</Text>
         </>
       ) : expected !== undefined ? (

@@ -1,6 +1,8 @@
 import type { ReactElement } from 'react';
+import type { GenerationIds } from '../../agent/protocol.js';
 import { Box, Text } from 'ink';
-import type { HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
+import type { ClusterModel, HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
+import { outOfSight, outOfSightText } from '../cluster/last-known.js';
 import type { ShownProblem } from './host-trouble.js';
 import { SEVERITY_ICON, severityStyle, stateStyle } from './colors.js';
 import { fmtKiB, truncate } from './format.js';
@@ -12,11 +14,33 @@ function Word({ w }: { w: string }) {
   return <Text {...stateStyle(w)}>{w}</Text>;
 }
 
+function giLine(gi: GenerationIds, key: string, width: number, label = '') {
+  const bm = Object.entries(gi.bitmap)
+    .map(([n, u]) => `B[${n}] ${u}`)
+    .join(' ');
+  return (
+    <Text key={key} wrap="truncate">
+      {truncate(`  ${label}GI C ${gi.current || '?'}  ${bm}  H ${gi.history.slice(0, 2).join(' ') || '-'}`, width)}
+    </Text>
+  );
+}
+
 /** Lines about one host's side of the selected volume. */
-function hostLines(row: ResourceRow, i: HostIndex, names: [string, string], width: number) {
+function hostLines(m: ClusterModel, row: ResourceRow, i: HostIndex, names: [string, string], width: number, now: number) {
   const s = row.sides[i];
   const out: ReactElement[] = [];
   const k = (n: string) => `${i}:${n}`;
+  const known = outOfSight(m, row, i);
+  if (known) {
+    // Its statistics, links and sessions were true when last heard: only the data facts still count.
+    out.push(
+      <Text key={k('h')} wrap="truncate">
+        <Text bold>{names[i]}</Text> <Text dimColor>{truncate(outOfSightText(known, now), Math.max(0, width - names[i].length - 1))}</Text>
+      </Text>,
+    );
+    if (s.present && s.gi) out.push(giLine(s.gi, `${k('gi')}`, width, 'last seen by the console: '));
+    return out;
+  }
   if (!s.present) {
     out.push(
       <Text key={k('h')} bold wrap="truncate">
@@ -29,7 +53,6 @@ function hostLines(row: ResourceRow, i: HostIndex, names: [string, string], widt
     <Text key={k('h')} wrap="truncate">
       <Text bold>{names[i]}</Text> <Word w={s.role} /> <Word w={s.disk} /> <Word w={linkWord(s)} /> peer <Word w={s.peerRole} /> <Word w={s.peerDisk} />
       {s.open ? <Text color="cyan"> open</Text> : null}
-      {!s.reachable ? <Text dimColor> (stale: host unreachable)</Text> : null}
     </Text>,
   );
   const pd = s.peerDevice;
@@ -44,16 +67,7 @@ function hostLines(row: ResourceRow, i: HostIndex, names: [string, string], widt
       </Text>,
     );
   }
-  if (s.gi) {
-    const bm = Object.entries(s.gi.bitmap)
-      .map(([n, u]) => `B[${n}] ${u}`)
-      .join(' ');
-    out.push(
-      <Text key={k('gi')} wrap="truncate">
-        {truncate(`  GI C ${s.gi.current || '?'}  ${bm}  H ${s.gi.history.slice(0, 2).join(' ') || '-'}`, width)}
-      </Text>,
-    );
-  }
+  if (s.gi) out.push(giLine(s.gi, k('gi'), width));
   if (s.conn?.lastError) {
     out.push(
       <Text key={k('err')} color="red" wrap="truncate">
@@ -80,7 +94,10 @@ function hostLines(row: ResourceRow, i: HostIndex, names: [string, string], widt
 }
 
 export interface DetailViewProps {
+  model: ClusterModel;
   row: ResourceRow | undefined;
+  /** For how old the last known state of a host out of sight is (epoch ms). */
+  now: number;
   hostNames: [string, string];
   problems: ShownProblem[];
   events: RecentEvent[];
@@ -89,15 +106,15 @@ export interface DetailViewProps {
 }
 
 /** Everything about the selected resource/volume: both sides' statistics, generation identifiers, target, its problems and events. */
-export function DetailView({ row, hostNames, problems, events, width, height }: DetailViewProps) {
+export function DetailView({ model, row, now, hostNames, problems, events, width, height }: DetailViewProps) {
   if (!row) return <Text dimColor>no resource selected</Text>;
   const mine = problems.filter((p) => p.resource === row.resource || p.resource === undefined);
   const lines: ReactElement[] = [
     <Text key="title" bold wrap="truncate">
       {truncate(`${row.key}  ${row.device}  config ${row.sides[0].configHash || row.sides[1].configHash || '?'}`, width)}
     </Text>,
-    ...hostLines(row, 0, hostNames, width),
-    ...hostLines(row, 1, hostNames, width),
+    ...hostLines(model, row, 0, hostNames, width, now),
+    ...hostLines(model, row, 1, hostNames, width, now),
   ];
   if (row.sync) lines.push(<SyncBar key="sync" sync={row.sync} hostNames={hostNames} width={width} />);
   for (const p of mine) {

@@ -37,7 +37,7 @@ export function footerKeys(s: UiState): FooterKey[] {
   if (s.overlay.kind === 'help') return [['Esc/?', 'close help']];
   if (s.overlay.kind === 'confirm') {
     const g = s.overlay.guard;
-    if (!g.allowed) return g.suggestion ? [['f', 'open suggestion'], ['Esc', 'close']] : [['Esc', 'close']];
+    if (!g.allowed) return g.suggestion?.action ? [['f', 'open suggestion'], ['Esc', 'close']] : [['Esc', 'close']];
     const expected = confirmationText(g);
     return expected !== undefined ? [[`type ${expected} ⏎`, 'run'], ['Esc', 'cancel']] : [['y', 'run'], ['n/Esc', 'cancel']];
   }

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
-import type { HostIndex, HostSide, ResourceRow } from '../cluster/model.js';
+import type { ClusterModel, HostIndex, HostSide, ResourceRow } from '../cluster/model.js';
+import { outOfSight, outOfSightAge, type OutOfSight } from '../cluster/last-known.js';
 import { stateStyle } from './colors.js';
 import { fit, fmtKiB } from './format.js';
 import { hostBlockWidth, type TableColumns } from './layout.js';
@@ -46,7 +47,7 @@ export function sessionsWord(s: HostSide): string {
   return s.target.state === 'running' ? String(s.target.sessions.length) : '-';
 }
 
-function Cell({ word, width, stale }: { word: string; width: number; stale: boolean }) {
+function Cell({ word, width, stale = false }: { word: string; width: number; stale?: boolean }) {
   const style = stale ? { dimColor: true } : stateStyle(word);
   return (
     <Text {...style} wrap="truncate">
@@ -55,25 +56,41 @@ function Cell({ word, width, stale }: { word: string; width: number; stale: bool
   );
 }
 
-function HostCells({ side, cols }: { side: HostSide; cols: TableColumns }) {
+/** A host out of sight: its last known role and disk, dimmed, and instead of its links how old that knowledge is. */
+function KnownCells({ known, cols, now }: { known: OutOfSight; cols: TableColumns; now: number }) {
+  const rest = hostBlockWidth(cols) - cols.role - 1 - cols.disk - 1;
+  return (
+    <>
+      <Cell word={known.role === 'Unknown' ? '?' : known.role} width={cols.role + 1} stale />
+      <Cell word={known.disk} width={cols.disk + 1} stale />
+      <Text color="red">✖ </Text>
+      <Text dimColor>{fit(outOfSightAge(known, now), rest - 2)}</Text>
+    </>
+  );
+}
+
+function HostCells({ side, known, cols, now }: { side: HostSide; known: OutOfSight | undefined; cols: TableColumns; now: number }) {
+  if (known) return <KnownCells known={known} cols={cols} now={now} />;
   if (!side.present) {
     const w = hostBlockWidth(cols);
     return <Text dimColor>{fit(side.reachable ? 'not up' : '?', w)}</Text>;
   }
-  const stale = !side.reachable;
   return (
     <>
-      <Cell word={side.role} width={cols.role + 1} stale={stale} />
-      <Cell word={side.disk} width={cols.disk + 1} stale={stale} />
-      <Cell word={linkWord(side)} width={cols.link + 1} stale={stale} />
-      {cols.peerDisk ? <Cell word={side.peerDisk} width={cols.peerDisk + 1} stale={stale} /> : null}
+      <Cell word={side.role} width={cols.role + 1} />
+      <Cell word={side.disk} width={cols.disk + 1} />
+      <Cell word={linkWord(side)} width={cols.link + 1} />
+      {cols.peerDisk ? <Cell word={side.peerDisk} width={cols.peerDisk + 1} /> : null}
       <Text color="cyan">{fit(sessionsWord(side), cols.sessions)}</Text>
     </>
   );
 }
 
 export interface ResourceTableProps {
+  model: ClusterModel;
   rows: ResourceRow[];
+  /** For how old the last known state of a host out of sight is (epoch ms). */
+  now: number;
   hostNames: [string, string];
   cols: TableColumns;
   selected: number;
@@ -83,7 +100,7 @@ export interface ResourceTableProps {
 }
 
 /** One line per resource/volume with both hosts side by side, plus a progress line under each syncing volume. */
-export function ResourceTable({ rows, hostNames, cols, selected, host, width, maxLines }: ResourceTableProps) {
+export function ResourceTable({ model, rows, now, hostNames, cols, selected, host, width, maxLines }: ResourceTableProps) {
   const block = hostBlockWidth(cols);
   const head = (i: HostIndex) => {
     const sub = ['role', 'disk', 'link', ...(cols.peerDisk ? ['peer-disk'] : [])];
@@ -126,9 +143,9 @@ export function ResourceTable({ rows, hostNames, cols, selected, host, width, ma
               {fit(r.key, cols.name - 1)}
             </Text>
             <Text> </Text>
-            <HostCells side={r.sides[0]} cols={cols} />
+            <HostCells side={r.sides[0]} known={outOfSight(model, r, 0)} cols={cols} now={now} />
             <Text> </Text>
-            <HostCells side={r.sides[1]} cols={cols} />
+            <HostCells side={r.sides[1]} known={outOfSight(model, r, 1)} cols={cols} now={now} />
           </Box>
         );
       })}

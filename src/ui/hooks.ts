@@ -3,7 +3,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { useInput, useStdout, type Key } from 'ink';
 import { checkAction } from '../cluster/guards.js';
-import type { ClusterModel } from '../cluster/model.js';
+import type { ClusterModel, ResourceRow } from '../cluster/model.js';
+import { outOfSightChangeAt } from '../cluster/last-known.js';
 import type { ConsoleActions } from './actions.js';
 import { headerChangeAt } from './Header.js';
 import { burstKeys, keyIntent, type KeyContext } from './keys.js';
@@ -50,20 +51,25 @@ export function useThrottled<T>(value: T, ms: number): T {
 }
 
 /**
- * The time the header reads (a fixed one in tests): taken at each frame, plus one frame at the
- * moment its words would change with time alone (a host going quiet, an age moving on). While
- * every host is heard from in time that is one timer, re-armed by each sign of life; nothing ticks.
+ * The time the screen reads (a fixed one in tests): taken at each frame, plus one frame at the
+ * moment its words would change with time alone (a host going quiet, an age moving on in the
+ * header or on a row of a host out of sight). While every host is heard from in time that is one
+ * timer, re-armed by each sign of life; nothing ticks.
  */
-export function useHeaderClock(model: ClusterModel, fixed?: number): number {
+export function useHeaderClock(model: ClusterModel, rows: readonly ResourceRow[], fixed?: number): number {
   const [, setTick] = useState(0);
   const now = fixed ?? Date.now();
-  const at = fixed === undefined ? headerChangeAt(model.hosts, now) : undefined;
+  const at = fixed === undefined ? earliest(headerChangeAt(model.hosts, now), outOfSightChangeAt(model, rows, now)) : undefined;
   useEffect(() => {
     if (at === undefined) return;
     const t = setTimeout(() => setTick((n) => n + 1), Math.max(0, at - Date.now()));
     return () => clearTimeout(t);
   }, [at]);
   return now;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 export const TOAST_MS = 6000;

@@ -82,7 +82,7 @@ function typedKey(expected: string, typed: string, input: string, key: Key, done
 export function confirmKey(guard: GuardResult, typed: string, input: string, key: Key, ctx: KeyContext): Intent {
   if (key.escape) return ui({ type: 'close' });
   if (!guard.allowed) {
-    if (input === 'f' && guard.suggestion) {
+    if (input === 'f' && guard.suggestion?.action) {
       const g = checkAction(ctx.model, guard.suggestion.action, guard.resource, guard.suggestion.host ?? guard.host);
       return ui({ type: 'confirm', guard: g });
     }

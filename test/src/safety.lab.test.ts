@@ -3,46 +3,24 @@
 // is dead and only it comes back. No path of problems, suggestions, runbooks or plain
 // confirmations may lose the data of the host out of sight (ha-b); the override that does
 // says so first and takes ha-b's name typed. Data is written and read back with qemu-io.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createLab, describeLab, type Lab } from '../lab/lab.js';
-import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
-import { disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, type LabAgent } from '../support/lab-agents.js';
-import { flatScreen, openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
+import { rmSync } from 'node:fs';
+import { describeLab, type Lab } from '../lab/lab.js';
+import { disk, inSync, jsonWhen, peerDevice, qemuIo, type LabAgent } from '../support/lab-agents.js';
+import { consoleLabHooks, DISK, holdsPattern as holds, r0Url as url, readsOf, SEED_PATTERN, writesOf } from '../support/console-lab.js';
+import { flatScreen, type Terminal } from '../support/tmux.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli.js');
-const DISK = '/var/lib/drbd-tui/disks/r0-0.img';
-const MiB = 1 << 20;
-/** The pattern: one byte value per MiB written; the data area starts at offset 0 of the backing disk (md-layout.ts). */
-const PATTERN = [
-  { offset: 0, byte: 0x5a },
-  { offset: 3 * MiB, byte: 0xa5 },
-  { offset: 6 * MiB, byte: 0x3c },
-] as const;
-const writes = PATTERN.map((p) => `write -P 0x${p.byte.toString(16)} ${p.offset} 1M`);
-const reads = PATTERN.map((p) => `read -P 0x${p.byte.toString(16)} ${p.offset} 1M`);
-
-async function holdsPattern(a: LabAgent): Promise<boolean> {
-  for (const p of PATTERN) {
-    const b = await readRange(a.path(DISK), p.offset, MiB);
-    if (!b.every((x) => x === p.byte)) return false;
-  }
-  return true;
-}
+const writes = writesOf(SEED_PATTERN);
+const reads = readsOf(SEED_PATTERN);
+const holdsPattern = (a: LabAgent) => holds(a, SEED_PATTERN);
 
 describeLab('the seed disaster through the console and the agent CLI', () => {
   let lab: Lab;
-  let work: string;
-  let skip: string | undefined;
-  let sshConfig: string;
   let a: LabAgent;
   let b: LabAgent;
   let term: Terminal;
-  const url = (host: LabAgent) => `iscsi://${host.host.address}:3260/iqn.2026-11.com.example:r0/0`;
+  const suite = consoleLabHooks('safety-lab', (c) => ({ lab, a, b, term } = c));
 
   /** Both hosts lose power; ha-a's backing disk is gone; only ha-a comes back, r0 made anew there by the operator. */
   const disaster = async () => {
@@ -59,28 +37,9 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     assert.equal(disk(await a.json('r0')), 'Inconsistent');
   };
 
-  before(async () => {
-    skip = (await requireConsoleTerminal(CLI)) ?? (await requireTools(ISCSI_TOOLS));
-    if (skip) return;
-    work = mkdtempSync(join(tmpdir(), 'drbd-tui-safety-lab-'));
-    lab = await createLab();
-    sshConfig = join(work, 'ssh_config');
-    writeFileSync(sshConfig, readFileSync(lab.sshConfig, 'utf8') + '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n');
-    a = labAgent(lab.a);
-    b = labAgent(lab.b);
-    const yaml = labResourceYaml(lab, { name: 'r0', port: 7789, size: '8MiB', maxRate: '2MiB/s' });
-    await installResource(a, 'r0', yaml.a);
-    await installResource(b, 'r0', yaml.b);
-    term = await openTerminal({ argv: [process.execPath, CLI, '-F', sshConfig, 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console.exit'), width: 160, height: 45 });
-  });
-  after(async () => {
-    await term?.kill();
-    await lab?.destroy();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
 
   test('r0 in sync, ha-a Primary, a pattern written through its target', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
     for (const h of [a, b]) {
       for (const verb of ['create-md', 'up']) {
@@ -100,7 +59,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   });
 
   test('both lose power, ha-a comes back with a new blank disk: the problems name ha-b as the only good copy; p, F and the CLI refuse', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await disaster();
     // The console offers no create-md or up of its own outside the disk-replacement runbook, which needs the peer: the operator used the agent CLI.
     // Once ha-a's agent reports what it remembers of ha-b (peer-last-*), the problem dates it.
@@ -136,7 +95,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   });
 
   test('ha-b returns: it is the sync source, promoted through the suggestion on ha-a; the pattern reads back through its target', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await lab.b.powerOn();
     await term.waitFor('ha-b up again', (x) => /ha-b up/.test(x), 60_000);
     // The agent brings r0 back up by itself: it was up when the power went.
@@ -162,7 +121,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   });
 
   test('keys in one burst (F f r0⏎ as one read) act one by one: the override opens, and no text but ha-b confirms it', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await disaster();
     await term.waitFor('r0 up on ha-a, its memory of ha-b shown', (x) => /r0\/0\s+Secondary\s+Inconsistent\s+Connecting/.test(x) && /last known, seen/.test(flatScreen(x)), 20_000);
     await term.keys('Ffr0\r', { literal: true });
@@ -180,7 +139,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
   });
 
   test('the override used anyway (F, f, ha-b typed) states the loss first; ha-b back: W and create-md --force on ha-b are refused, its data intact', async (t) => {
-    if (skip) return t.skip(skip);
+    if (suite.skip) return t.skip(suite.skip);
     await term.keys('F', { literal: true });
     await term.waitFor('the force dialog', (x) => /FORCE promote r0 on ha-a/.test(x) && /refused:/.test(x));
     await term.keys('f', { literal: true });

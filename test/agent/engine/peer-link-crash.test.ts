@@ -90,9 +90,11 @@ test('peer killed with -9, restarted, then frozen: disconnect noticed in time, r
 });
 
 test('a slow but alive reader is not declared dead; frozen while streaming, it is', { timeout: 60000 }, async () => {
-  const pingInterval = 0.2;
-  const pingTimeout = 0.3;
-  const [oa, ob] = await pairOptions({ pingInterval, pingTimeout });
+  // Wide enough that a loaded machine (suites in parallel) descheduling the reader is not death.
+  const pingInterval = 0.4;
+  const pingTimeout = 1;
+  // 48 MiB queued at the reader's ~33 MB/s: each Ping waits some 1.5 s, longer than pingTimeout.
+  const [oa, ob] = await pairOptions({ pingInterval, pingTimeout, congestionThreshold: 48 << 20 });
   const a = new PeerLink(oa);
   let streaming = true;
   try {
@@ -111,10 +113,10 @@ test('a slow but alive reader is not declared dead; frozen while streaming, it i
       }
     };
     pump();
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 4000));
     assert.deepEqual(disconnects, [], 'a busy peer was declared dead');
     assert.ok(a.stats.pingsSent >= 2, `pings sent: ${a.stats.pingsSent}`);
-    console.log(`slow reader: ${seq} MiB queued in 2.5 s, ${a.stats.pingsSent} pings, still connected`);
+    console.log(`slow reader: ${seq} MiB queued in 4 s, ${a.stats.pingsSent} pings, still connected`);
 
     const lost = once<DisconnectedInfo>(a, 'disconnected', 10000);
     const t0 = performance.now();

@@ -84,8 +84,8 @@ describe('guards: promote', () => {
     const m = setReachability(loadScenario('outdated-peer'), 0, { state: 'unreachable', error: 'no route to host' });
     const g = checkAction(m, 'promote', 'r0', 1);
     assert.deepEqual(reasons(g), [`${MSG.needUpToDate} (disk is Outdated)`]);
-    assert.equal(g.suggestion?.action, 'promote');
-    assert.equal(g.suggestion?.host, 0);
+    assert.equal(g.suggestion?.action, undefined, 'ha-a cannot be promoted from here');
+    assert.match(g.suggestion?.text ?? '', /^ha-a has UpToDate data \(last known; ha-a is out of sight, not without data\): bring ha-a back first, then promote it$/);
     const f = checkAction(m, 'force-primary', 'r0', 1);
     assert.equal(f.allowed, false);
     assert.match(refusal(f) ?? '', /ha-a has UpToDate data of r0\/0 \(last known; ha-a is out of sight, not without data\): promote it instead/);
@@ -96,10 +96,14 @@ describe('guards: promote', () => {
     assert.deepEqual(reasons(g), [MSG.multiplePrimaries, MSG.peerNotOutdated]);
   });
 
-  test('failover: peer host gone, survivor UpToDate — allowed', () => {
+  test('failover: peer host gone, survivor UpToDate — allowed, with the gone host\'s name typed and the split brain named', () => {
     const m = setReachability(loadScenario('peer-down'), 0, { state: 'unreachable', error: 'timeout' });
     const g = checkAction(m, 'promote', 'r0', 1);
     assert.equal(g.allowed, true, JSON.stringify(g.checks));
+    assert.equal(g.typeToConfirm, 'ha-a', 'unreachable is not down: the operator vouches for it');
+    assert.ok(g.checks.some((c) => c.text.includes('if ha-a is alive and its clients write, this makes a split brain')));
+    const seen = setReachability(loadScenario('healthy'), 0, { state: 'unreachable', error: 'timeout' });
+    assert.equal(checkAction(seen, 'promote', 'r0', 1).typeToConfirm, undefined, 'still connected to ha-a: the engine sees it, nothing to vouch for');
   });
 
   test('split brain pending: promote refused', () => {
@@ -126,11 +130,13 @@ describe('guards: demote, connect, disconnect, target, create-md', () => {
     assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'demote', 'r0', 1)), ['already Secondary']);
   });
 
-  test('connect: StandAlone may connect; Connected refused; split brain points at discard-my-data', () => {
+  test('connect: StandAlone may connect; Connected refused; split brain points at discard-my-data on a Secondary, the runbook on the Primary', () => {
     assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'connect', 'r0', 0)), ['already connected']);
     const g = checkAction(loadScenario('split-brain'), 'connect', 'r0', 0);
     assert.equal(g.allowed, true);
-    assert.equal(g.suggestion?.action, 'discard-my-data');
+    assert.equal(g.suggestion?.action, undefined, 'the Primary cannot discard its data');
+    assert.match(g.suggestion?.text ?? '', /split-brain runbook \(r\)/);
+    assert.equal(checkAction(loadScenario('split-brain'), 'connect', 'r0', 1).suggestion?.action, 'discard-my-data');
     assert.equal(checkAction(loadScenario('outdated-peer'), 'connect', 'r0', 1).allowed, true);
   });
 

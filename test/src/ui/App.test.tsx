@@ -246,17 +246,17 @@ describe('keys', () => {
     assert.deepEqual(h.runs.map((g) => [g.hostName, g.command]), [['ha-a', 'drbd-agent primary r0']]);
   });
 
-  test('a refused promote of an Outdated survivor points at the UpToDate Primary out of sight, never at force (f)', async () => {
+  test('a refused promote of an Outdated survivor says to bring the UpToDate Primary out of sight back first, never force', async () => {
     let m = loadScenario('outdated-peer');
     m = { ...m, hosts: [{ ...m.hosts[0], reach: { state: 'unreachable', error: 'no route to host' } }, m.hosts[1]] };
     h = await renderApp(m);
     await h.press(KEY.tab, 'p');
     assert.match(h.text(), /refused: Need access to UpToDate data \(disk is Outdated\)/);
     assert.doesNotMatch(h.text(), /best remaining data/);
-    assert.match(h.text(), /promote ha-a instead \(f\)/);
+    assert.match(h.text(), /bring ha-a back first, then promote it/);
+    assert.doesNotMatch(h.text(), /\(f\)/, 'ha-a cannot be promoted from here: nothing for f to open');
     await h.press('f');
-    assert.match(h.text(), /Promote r0 on ha-a/);
-    assert.match(h.text(), /refused: ha-a is unreachable/);
+    assert.match(h.text(), /Promote r0 on ha-b/, 'f opens nothing');
     assert.equal(h.runs.length, 0);
   });
 
