@@ -551,7 +551,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     const bufs = encodeMessage(msg, { dataIntegrity: this.opts.dataIntegrity });
     const s = conn.socket;
     // Header and the caller's data go out without a copy, in one writev with the turn's others.
-    corkForTurn(s);
+    corkForTurn(s, bufs.reduce((n, b) => n + (b as Buffer).length, 0));
     for (let i = 0; i < bufs.length - 1; i++) s.write(bufs[i] as Buffer);
     s.write(bufs[bufs.length - 1] as Buffer, () => this.afterWrite(conn));
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { corkForTurn } from '../../../agent/net/cork-turn.js';
+import { CORK_BATCH_BYTES, corkForTurn } from '../../../agent/net/cork-turn.js';
 
 test('writes of one turn leave in one writev, the next turn in another', async () => {
   const calls: number[] = [];
@@ -26,4 +26,29 @@ test('writes of one turn leave in one writev, the next turn in another', async (
   sink.write(Buffer.from([10]));
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(calls, [5, 2]);
+});
+
+test('a turn of more than CORK_BATCH_BYTES leaves in batches of at most that (one bigger message alone)', async () => {
+  const sizes: number[] = [];
+  const sink = new Writable({
+    writev(chunks, cb) {
+      sizes.push(chunks.reduce((n, c) => n + (c.chunk as Buffer).length, 0));
+      cb();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      sizes.push(chunk.length);
+      cb();
+    },
+  });
+  const quarter = CORK_BATCH_BYTES / 4;
+  for (let i = 0; i < 10; i++) {
+    corkForTurn(sink, quarter);
+    sink.write(Buffer.alloc(quarter));
+  }
+  corkForTurn(sink, 2 * CORK_BATCH_BYTES);
+  sink.write(Buffer.alloc(2 * CORK_BATCH_BYTES));
+  corkForTurn(sink, quarter);
+  sink.write(Buffer.alloc(quarter));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sizes, [4 * quarter, 4 * quarter, 2 * quarter, 2 * CORK_BATCH_BYTES, quarter]);
 });
