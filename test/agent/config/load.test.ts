@@ -1,25 +1,25 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { errorsForResource, loadConfigDir, loadResourceFile, localHost, MAX_RESOURCE_FILE_BYTES } from '../../../agent/config/load.js';
+import { errorsForResource, loadConfigDir, loadResourceFile, localHost, MAX_RESOURCE_FILE_BYTES, parseResourceYaml } from '../../../agent/config/load.js';
 import { formatConfigError } from '../../../agent/config/types.js';
 
 const DIR = 'fixtures/config/dir';
 
 describe('loadResourceFile', () => {
-  test('picks the format by extension', async () => {
-    for (const [file, format] of [
-      ['fixtures/config/seed-r0.yaml', 'yaml'],
-      ['fixtures/config/seed-r0.res', 'res'],
-    ] as const) {
-      const r = await loadResourceFile(file, { node: 'ha-a' });
+  test("the README's starting point, examples/r0.yaml: only its shared secret missing (the console generates one)", async () => {
+    const bare = await loadResourceFile('examples/r0.yaml', { node: 'ha-a' });
+    assert.ok('errors' in bare);
+    assert.deepEqual(bare.errors.map((e) => e.message.split(':')[0]), ['net.shared-secret is missing']);
+    const text = readFileSync('examples/r0.yaml', 'utf8').replace('net:\n', 'net:\n  shared-secret: "a-generated-secret-of-32-chars-x"\n');
+    for (const node of ['ha-a', 'ha-b']) {
+      const r = parseResourceYaml('examples/r0.yaml', text, { node });
       assert.ok('config' in r, JSON.stringify(r));
-      assert.deepEqual(r.config.source, { file, format, hash: r.config.source.hash });
+      assert.equal(r.config.resource, 'r0');
     }
   });
-
   describe('in a temp dir', () => {
     let tmp = '';
     before(() => {
