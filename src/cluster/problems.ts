@@ -6,6 +6,7 @@ import type { DiskState } from '../../agent/protocol.js';
 import { formatConfigError } from '../../agent/config/types.js';
 import { holdsData } from '../../agent/sync-decision.js';
 import { driftText } from './config-drift.js';
+import { notUpPhrase } from '../../agent/not-up.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 import { knownGi } from './predict.js';
 
@@ -66,7 +67,9 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     for (const i of [0, 1] as const) {
       const s = first.sides[i];
       if (s.reachable && !s.present && m.hosts[i].view.ready) {
-        out.push({ severity: 'warn', id: `missing:${name}:${i}`, resource: name, host: i, text: `${name} is not configured or not up on ${names[i]}` });
+        const n = s.notUp;
+        const text = n ? `${name} on ${names[i]}: ${notUpPhrase(n)}; next: ${n.next}` : `${name} is not configured or not up on ${names[i]}`;
+        out.push({ severity: 'warn', id: `missing:${name}:${i}`, resource: name, host: i, text });
       }
     }
 

@@ -1,5 +1,6 @@
 import type { ReactElement } from 'react';
 import { Box, Text } from 'ink';
+import { NOT_UP_WORDS, notUpPhrase } from '../../agent/not-up.js';
 import type { HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
 import type { ShownProblem } from './host-trouble.js';
 import { SEVERITY_ICON, severityStyle, stateStyle } from './colors.js';
@@ -18,11 +19,24 @@ function hostLines(row: ResourceRow, i: HostIndex, names: [string, string], widt
   const out: ReactElement[] = [];
   const k = (n: string) => `${i}:${n}`;
   if (!s.present) {
+    const n = s.notUp;
     out.push(
       <Text key={k('h')} bold wrap="truncate">
-        {names[i]} <Text dimColor>{s.reachable ? 'resource not up here' : 'unreachable — no live state'}</Text>
+        {names[i]}{' '}
+        {n ? (
+          <Text color={NOT_UP_WORDS[n.cause].broken ? 'red' : 'yellow'}>{notUpPhrase(n)}</Text>
+        ) : (
+          <Text dimColor>{s.reachable ? 'resource not up here' : 'unreachable — no live state'}</Text>
+        )}
       </Text>,
     );
+    if (n) {
+      out.push(
+        <Text key={k('next')} wrap="truncate">
+          {truncate(`  next: ${n.next}`, width)}
+        </Text>,
+      );
+    }
     return out;
   }
   out.push(

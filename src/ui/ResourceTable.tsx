@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { NOT_UP_WORDS } from '../../agent/not-up.js';
 import type { HostIndex, HostSide, ResourceRow } from '../cluster/model.js';
 import { stateStyle } from './colors.js';
 import { fit } from './format.js';
@@ -44,6 +45,8 @@ function Cell({ word, width, stale }: { word: string; width: number; stale: bool
 function HostCells({ side, cols }: { side: HostSide; cols: TableColumns }) {
   if (!side.present) {
     const w = hostBlockWidth(cols);
+    const n = side.notUp;
+    if (n && side.reachable) return <Text color={NOT_UP_WORDS[n.cause].broken ? 'red' : 'yellow'}>{fit(NOT_UP_WORDS[n.cause].short, w)}</Text>;
     return <Text dimColor>{fit(side.reachable ? 'not up' : '?', w)}</Text>;
   }
   const stale = !side.reachable;

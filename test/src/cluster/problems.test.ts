@@ -63,6 +63,23 @@ describe('problems, drbdmon style', () => {
     assert.deepEqual(deriveProblems(loadScenario('primary-iscsi')), []);
   });
 
+  test('a resource not up on a host says why and what to do next, not "not configured or not up"', () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 1, parseEventLine('destroy resource name:r0')!);
+    m = applyHostEvent(m, 1, parseEventLine('create not-up name:r0 file:/etc/drbd-tui/r0.yaml cause:backing-disk-missing reason:"backing disk /dev/sdz does not exist" next:"attach the disk, then: drbd-agent up r0" volumes:0')!);
+    const p = deriveProblems(m).find((x) => x.id === 'missing:r0:1')!;
+    assert.equal(p.text, 'r0 on ha-b: broken: backing disk /dev/sdz does not exist; next: attach the disk, then: drbd-agent up r0');
+    // A resource up nowhere is a row all the same, with both hosts' words.
+    m = applyHostEvent(m, 0, parseEventLine('create not-up name:r9 file:/etc/drbd-tui/r9.yaml cause:down reason: next:"drbd-agent up r9" volumes:0')!);
+    m = applyHostEvent(m, 1, parseEventLine('create not-up name:r9 file:/etc/drbd-tui/r9.yaml cause:metadata-missing reason:"no metadata on /d9" next:"drbd-agent create-md r9, then: drbd-agent up r9" volumes:0')!);
+    const row = resourceRows(m).find((r) => r.key === 'r9/0')!;
+    assert.deepEqual(row.sides.map((s) => [s.present, s.notUp?.cause]), [[false, 'down'], [false, 'metadata-missing']]);
+    assert.deepEqual(deriveProblems(m).filter((x) => x.resource === 'r9').map((x) => x.text), [
+      'r9 on ha-a: configured, down; next: drbd-agent up r9',
+      'r9 on ha-b: broken: no metadata on /d9; next: drbd-agent create-md r9, then: drbd-agent up r9',
+    ]);
+  });
+
   test('config drift and config errors with file:line:col', () => {
     const ps = deriveProblems(loadScenario('config-drift'));
     assert.deepEqual(brief(ps), ['warn config-error:1:/etc/drbd-tui/r2.yaml:4:11', 'warn config-drift:r0']);
