@@ -556,6 +556,12 @@ export class Daemon implements ControlHandler {
     await this.targetStop(name);
     await rt.down();
     this.runtimes.delete(name);
+    // Shown as down at once rather than gone until the next look at its disks refines it.
+    const cfg = this.configs.find((c) => c.resource === name);
+    if (cfg) {
+      const volumes = cfg.volumes.map((v) => ({ volume: v.volume, disk: v.disk, sizeSet: v.size !== undefined, probe: { kind: 'ok' } as const }));
+      this.notUp = [...this.notUp.filter((n) => n.name !== name), judgeNotUp({ name, file: cfg.source.file, volumes })].sort((a, b) => a.name.localeCompare(b.name));
+    }
     await rm(join(this.upDir, name), { force: true });
     return { ok: true };
   }

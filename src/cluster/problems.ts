@@ -49,6 +49,8 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     }
     if (h.reach.state === 'up' || h.view.ready) {
       for (const e of h.view.configErrors) {
+        // The resource's own line names this error with its next step (not-up, cause config-error).
+        if (h.view.notUp.some((n) => n.cause === 'config-error' && n.reason.startsWith(`${e.file}:${e.line}:${e.col}:`))) continue;
         out.push({ severity: 'warn', id: `config-error:${i}:${e.file}:${e.line}:${e.col}`, host: i, text: `${h.name}: ${formatConfigError(e)}` });
       }
     }
@@ -228,7 +230,7 @@ function volumeProblems(row: ResourceRow, names: [string, string]): Problem[] {
       resource: row.resource,
       volume: row.volume,
       host: i,
-      text: `${label} ${d} on ${names[i]}${degraded}`,
+      text: `${label} ${d} on ${names[i]}${d === 'Failed' && row.sides[i].lastError ? `: ${row.sides[i].lastError}` : ''}${degraded}`,
     });
   }
   return out;

@@ -227,5 +227,10 @@ describe('drbd-agent status: resources known but not up', () => {
     assert.match(text, /^r0 role:Secondary\n {2}disk:Inconsistent\n/);
     assert.doesNotMatch(text, /# not up: r0 /);
     assert.match(text, /# not up: r1 /);
+    // Taken down, it is shown as down at once, not gone.
+    assert.equal((await h.cli('down', 'r0')).code, 0);
+    text = (await h.cli('status')).stdout;
+    assert.doesNotMatch(text, /^r0 role:/m);
+    assert.match(text, /# not up: r0 \(.*\): configured, down; next: drbd-agent up r0\n/);
   });
 });

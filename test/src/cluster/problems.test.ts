@@ -87,6 +87,24 @@ describe('problems, drbdmon style', () => {
     assert.equal(ps[1]!.text, 'config drift: r0: ha-a and ha-b run different resource files (config hashes differ); C on the host whose file is right copies it to the other');
   });
 
+  test('a config error that keeps a resource from loading is said once: on its resource\'s line, with the next step', () => {
+    let m = loadScenario('config-drift');
+    m = applyHostEvent(m, 1, parseEventLine('create not-up name:r2 file:/etc/drbd-tui/r2.yaml cause:config-error reason:"/etc/drbd-tui/r2.yaml:4:11: protocol: expected A, B or C, got \\"D\\"" next:"fix /etc/drbd-tui/r2.yaml:4:11, then: drbd-agent adjust" volumes:')!);
+    const ps = deriveProblems(m);
+    // ha-a has no file for r2: that is said too.
+    assert.deepEqual(brief(ps), ['warn config-drift:r0', 'warn missing:r2:0', 'warn missing:r2:1']);
+    assert.equal(ps[2]!.text, 'r2 on ha-b: broken: /etc/drbd-tui/r2.yaml:4:11: protocol: expected A, B or C, got "D"; next: fix /etc/drbd-tui/r2.yaml:4:11, then: drbd-agent adjust');
+  });
+
+  test('a Failed disk of a resource that is up says why', () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 0, parseEventLine('change device name:r0 volume:0 minor:1 disk:Failed')!);
+    m = applyHostEvent(m, 0, parseEventLine('change connection name:r0 peer-node-id:1 conn-name:ha-b connection:StandAlone last-error:"metadata write failed on volume 0: EIO; the disk is Failed: repair it, then detach and attach"')!);
+    const p = deriveProblems(m).find((x) => x.id === 'disk:r0/0:0')!;
+    assert.equal(p.severity, 'alert');
+    assert.equal(p.text, 'r0/0 Failed on ha-a: metadata write failed on volume 0: EIO; the disk is Failed: repair it, then detach and attach (degraded: only ha-b has UpToDate data)');
+  });
+
   test('config drift names the differing settings once the console has read both files, while the hashes are still those', () => {
     const m = loadScenario('config-drift');
     const hashes = resourceRows(m).find((r) => r.resource === 'r0')!.sides.map((s) => s.configHash) as [string, string];
