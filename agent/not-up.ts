@@ -81,14 +81,14 @@ export function judgeNotUp(f: NotUpFacts): NotUpResource {
 }
 
 /**
- * The state with its cause: "configured, down", "broken: backing disk /x does not exist"; a failed
- * up is added when the cause does not already say it ("configured, down (up failed: port in use)").
+ * The state with its cause: "configured, down", "broken: backing disk /x does not exist". A failed
+ * up is added only to `down` ("configured, down (up failed: port in use)"): for the others the look
+ * at the file and disks says more precisely what the up ran into.
  */
 export function notUpPhrase(n: Pick<NotUpResource, 'cause' | 'reason' | 'upError'>): string {
   const w = NOT_UP_WORDS[n.cause];
-  const phrase = n.reason ? `${w.broken ? 'broken' : w.state}: ${n.reason}` : w.state;
-  const covered = n.reason !== '' && n.upError !== undefined && (n.upError.includes(n.reason) || n.reason.includes(n.upError));
-  return n.upError && !covered ? `${phrase} (up failed: ${n.upError})` : phrase;
+  if (n.reason) return `${w.broken ? 'broken' : w.state}: ${n.reason}`;
+  return n.upError ? `${w.state} (up failed: ${n.upError})` : w.state;
 }
 
 /** One line for operators: "r0 (/etc/drbd-tui/r0.yaml): broken: no metadata on /x; next: drbd-agent create-md r0, …". */

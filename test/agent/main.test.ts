@@ -215,9 +215,11 @@ describe('drbd-agent status: resources known but not up', () => {
   test('a failed up is remembered; create-md then up takes the resource to the drbdadm lines', async () => {
     const up = await h.cli('up', 'r2');
     assert.notEqual(up.code, 0);
+    let events = (await h.cli('events', '--now')).stdout;
+    for (let i = 0; i < 50 && !/not-up name:r2 .*up-error:/.test(events); i++) events = (await new Promise((r) => setTimeout(r, 20)), (await h.cli('events', '--now')).stdout);
+    assert.match(events, /not-up name:r2 .*cause:metadata-missing .*up-error:"no valid metadata on .*r2\.img; run create-md first"/);
     let text = (await h.cli('status')).stdout;
-    for (let i = 0; i < 50 && !/# not up: r2 .*\(up failed: /.test(text); i++) text = (await new Promise((r) => setTimeout(r, 20)), (await h.cli('status')).stdout);
-    assert.match(text, /# not up: r2 \(.*\): broken: no metadata on .*r2\.img \(up failed: no valid metadata on .*r2\.img; run create-md first\); next: /);
+    assert.match(text, /# not up: r2 \(.*\): broken: no metadata on .*r2\.img; next: drbd-agent create-md r2/);
     assert.equal((await h.cli('create-md', 'r0')).code, 0);
     text = (await h.cli('status')).stdout;
     for (let i = 0; i < 50 && !/# not up: r0 .*configured, down/.test(text); i++) text = (await new Promise((r) => setTimeout(r, 20)), (await h.cli('status')).stdout);

@@ -54,4 +54,8 @@ test('notUpPhrase and notUpLine: the state with its cause, and the next step', (
   assert.equal(notUpPhrase(missing), `broken: backing disk ${DISK} does not exist`);
   const tried = judgeNotUp(facts({ kind: 'ok' }, { upError: 'port 7789 in use' }));
   assert.match(notUpLine(tried), /configured, down \(up failed: port 7789 in use\); next: drbd-agent up r0$/);
+  // A broken one says what the look found; the up's own error would only repeat it, less precisely.
+  const noMd = judgeNotUp(facts({ kind: 'no-metadata' }, { upError: 'no valid metadata; run create-md first' }));
+  assert.equal(notUpPhrase(noMd), `broken: no metadata on ${DISK}`);
+  assert.equal(noMd.upError, 'no valid metadata; run create-md first');
 });

@@ -3,7 +3,7 @@
 // machine's /etc, so the user and its sudoers drop-in are created here and seen by both.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,21 +12,12 @@ import { ensureAgent, loadLocalAgent, remoteAgentPath, type LocalAgent } from '.
 import { sshExec } from '../../../src/ssh/exec.js';
 import { HostLink } from '../../../src/ssh/host-link.js';
 import { createLab, describeLab, type Lab } from '../../lab/lab.js';
+import { runConsole } from '../../support/console-cli.js';
 
 const CLI = join(import.meta.dirname, '../../../src/cli.ts');
 const SUDO = '/usr/bin/sudo';
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    delete env.SSH_AUTH_SOCK;
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
-      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runConsole(CLI, args);
 
 async function waitFor<T>(what: string, fn: () => T | undefined, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
