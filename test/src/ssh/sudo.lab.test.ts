@@ -150,6 +150,17 @@ describeLab('a non-root login with passwordless sudo', () => {
     await link.close();
   });
 
+  test('drbd-agent is on the PATH of the sudo login: sudo drbd-agent status answers as on the host', async () => {
+    const s = await connectSsh('ha-a', { configFile: cfg, agentSocket: false });
+    try {
+      const r = await sshExec(s.client, 'sudo -n drbd-agent status');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^r0 role:Secondary\n/);
+    } finally {
+      s.close();
+    }
+  });
+
   test('drbd-tui status as the user reports both hosts up with the resource', async () => {
     const r = await cli(['status', '--json', '-F', cfg, 'ha-a', 'ha-b']);
     const j = JSON.parse(r.stdout);
