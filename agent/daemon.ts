@@ -3,13 +3,15 @@
 // serves the control sockets, and brings back after a restart the resources that were up.
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { errorsForResource, formatConfigError, loadConfigDir, localHost, parseResourceRes, parseResourceYaml } from './config/index.js';
+import { basename, extname, join } from 'node:path';
+import { CONFIG_EXTENSIONS, errorsForResource, formatConfigError, loadConfigDir, localHost, parseResourceRes, parseResourceYaml } from './config/index.js';
 import { readBounded, describeFsError } from './config/load.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
 import type { ConfigError, ResourceConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
+import { probeDisk } from './engine/disk-probe.js';
+import { judgeNotUp } from './not-up.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
 import { forgetActivityLogState } from './engine/activity-log.js';
 import { ResourceRuntime } from './engine/resource-runtime.js';
@@ -30,6 +32,7 @@ import {
   type ConfigPutResult,
   type HelloResult,
   type Method,
+  type NotUpResource,
   type ResizeResult,
   type StateEvent,
 } from './protocol.js';
@@ -74,6 +77,11 @@ export class Daemon implements ControlHandler {
   private readonly targets = new Map<string, IscsiTarget>();
   private configs: ResourceConfig[] = [];
   private configErrors: ConfigError[] = [];
+  /** Resources known here but not up, as last diagnosed (see diagnose). */
+  private notUp: NotUpResource[] = [];
+  private diagnoses = 0;
+  /** Why the last attempt to bring a resource up failed, until it is up or taken down. */
+  private readonly upErrors = new Map<string, string>();
   private readonly subscribers = new Set<Subscriber>();
   private server?: ControlServer;
   private statsTimer?: NodeJS.Timeout;
@@ -96,6 +104,7 @@ export class Daemon implements ControlHandler {
     for (const name of await readdir(this.upDir).catch(() => [] as string[])) {
       await this.up(name).catch((e: Error) => process.stderr.write(`drbd-agent: cannot bring ${name} back up: ${e.message}\n`));
     }
+    await this.diagnose();
     this.statsTimer = setInterval(() => this.publish(true), 1000);
     this.statsTimer.unref();
   }
@@ -110,6 +119,35 @@ export class Daemon implements ControlHandler {
     const { resources, errors } = await loadConfigDir(this.opts.configDir, { node: this.opts.node });
     this.configs = resources;
     this.configErrors = errors;
+  }
+
+  /**
+   * Looks at every resource known here that is not up: its file, this host's entry, each backing
+   * disk and its metadata (reads only). Run after each command and config reload, not on a timer:
+   * what it finds changes with what operators do. The newest run wins when two overlap.
+   */
+  private async diagnose(): Promise<void> {
+    const run = ++this.diagnoses;
+    const out: NotUpResource[] = [];
+    for (const cfg of this.configs) {
+      if (this.runtimes.has(cfg.resource)) continue;
+      const local = localHost(cfg, this.opts.node);
+      const upError = this.upErrors.get(cfg.resource);
+      const base = { name: cfg.resource, file: cfg.source.file, upError };
+      if ('error' in local) {
+        out.push(judgeNotUp({ ...base, notAHost: local.error, volumes: cfg.volumes.map((v) => ({ volume: v.volume, disk: v.disk, sizeSet: false, probe: { kind: 'ok' } })) }));
+        continue;
+      }
+      const volumes = [];
+      for (const v of cfg.volumes) volumes.push({ volume: v.volume, disk: v.disk, sizeSet: v.size !== undefined, probe: await probeDisk(v.disk, local.host.nodeId) });
+      out.push(judgeNotUp({ ...base, volumes }));
+    }
+    for (const e of this.configErrors) {
+      const name = resourceOfError(e);
+      if (name === undefined || this.runtimes.has(name) || out.some((n) => n.name === name)) continue;
+      out.push(judgeNotUp({ name, file: e.file, configError: e, volumes: [], upError: this.upErrors.get(name) }));
+    }
+    if (run === this.diagnoses) this.notUp = out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   private config(name: string): ResourceConfig {
@@ -137,7 +175,7 @@ export class Daemon implements ControlHandler {
       protocol: PROTOCOL_VERSION,
       node: this.opts.node,
       readOnly,
-      capabilities: ['events2', 'status-json', 'engine:builtin'],
+      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up'],
     };
   }
 
@@ -147,6 +185,7 @@ export class Daemon implements ControlHandler {
       agentVersion: AGENT_VERSION,
       resources: [...this.runtimes.values()].map((r) => r.snapshot()).sort((a, b) => a.name.localeCompare(b.name)),
       configErrors: this.configErrors.map((e) => ({ ...e })),
+      notUp: this.notUp.filter((n) => !this.runtimes.has(n.name)),
     };
   }
 
@@ -197,6 +236,7 @@ export class Daemon implements ControlHandler {
     const name = typeof params.resource === 'string' ? params.resource : '';
     if (method === 'adjust' && !name) {
       await this.reloadConfig();
+      await this.diagnose();
       this.publish();
       return { ok: true };
     }
@@ -207,7 +247,13 @@ export class Daemon implements ControlHandler {
     try {
       return await run;
     } finally {
+      // The state change reaches subscribers before the answer does (the console relies on it);
+      // what the command changed about the resources that are not up follows a moment later.
       this.publish();
+      void this.diagnose().then(
+        () => this.publish(),
+        (e: Error) => process.stderr.write(`drbd-agent: warn: cannot look at the resources that are not up: ${e.message}\n`),
+      );
     }
   }
 
@@ -339,7 +385,11 @@ export class Daemon implements ControlHandler {
     const cfg = this.config(name);
     const local = localHost(cfg, this.opts.node);
     if ('error' in local) throw new AgentError('config', local.error);
-    const rt = await ResourceRuntime.attach(cfg, local.host, this.opts.node, this.opts.linkFaults?.get(name));
+    const rt = await ResourceRuntime.attach(cfg, local.host, this.opts.node, this.opts.linkFaults?.get(name)).catch((e: Error) => {
+      this.upErrors.set(name, e.message);
+      throw e;
+    });
+    this.upErrors.delete(name);
     rt.peerMemory = await readPeerMemory(this.opts.stateDir, name);
     rt.on('peer-memory', (m) => {
       writePeerMemory(this.opts.stateDir, name, m).catch((e: Error) => process.stderr.write(`drbd-agent: ${name}: warn: cannot store what is known of the peer: ${e.message}\n`));
@@ -503,11 +553,18 @@ export class Daemon implements ControlHandler {
 
   private async down(name: string): Promise<unknown> {
     const rt = this.runtimes.get(name);
+    this.upErrors.delete(name);
     if (!rt) return { ok: true };
     if (rt.state.role === 'Primary' && (this.targets.get(name)?.sessions().length ?? 0) > 0) throw new AgentError('refused', 'Device is held open by someone');
     await this.targetStop(name);
     await rt.down();
     this.runtimes.delete(name);
+    // Shown as down at once rather than gone until the next look at its disks refines it.
+    const cfg = this.configs.find((c) => c.resource === name);
+    if (cfg) {
+      const volumes = cfg.volumes.map((v) => ({ volume: v.volume, disk: v.disk, sizeSet: v.size !== undefined, probe: { kind: 'ok' } as const }));
+      this.notUp = [...this.notUp.filter((n) => n.name !== name), judgeNotUp({ name, file: cfg.source.file, volumes })].sort((a, b) => a.name.localeCompare(b.name));
+    }
     await rm(join(this.upDir, name), { force: true });
     return { ok: true };
   }
@@ -519,4 +576,12 @@ export class Daemon implements ControlHandler {
     this.targets.clear();
     for (const rt of this.runtimes.values()) await rt.down().catch(() => undefined);
   }
+}
+
+/** The resource a config error keeps from loading: its file's name (NAME.yaml), or the one a duplicate names. */
+function resourceOfError(e: ConfigError): string | undefined {
+  const dup = /^resource (\S+) is also defined/.exec(e.message);
+  if (dup) return dup[1];
+  const ext = extname(e.file).toLowerCase();
+  return CONFIG_EXTENSIONS.includes(ext) ? basename(e.file, extname(e.file)) : undefined;
 }

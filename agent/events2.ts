@@ -16,10 +16,16 @@
 //   (peer-last-*: the peer as this node last knew it, kept across restarts and disk replacements)
 //   target name: state iqn portal ; session name: id initiator address since
 //   config-error file: line col message
+//   not-up name: file cause reason next volumes up-error — a resource with a file here that is not
+//     up: configured-but-down (cause:down) or broken (config-error, not-a-host, backing-disk-missing,
+//     backing-disk-failed, metadata-missing, metadata-invalid), the cause in words, the next step;
+//     destroyed when it comes up or its file goes. reason is always sent (empty for down);
+//     an empty up-error withdraws it. Agents that send it say so with capability `not-up`.
 import type {
   AgentSnapshot,
   ConfigProblem,
   DeviceSnapshot,
+  NotUpResource,
   EventObject,
   EventVerb,
   ResourceSnapshot,
@@ -37,6 +43,7 @@ const OBJECTS: ReadonlySet<string> = new Set<EventObject>([
   'target',
   'session',
   'config-error',
+  'not-up',
   '-',
 ]);
 
@@ -162,7 +169,7 @@ export function prop(e: StateEvent, key: string): string | undefined {
 export interface FieldSpec {
   key: string;
   field: string;
-  kind: 'str' | 'int' | 'bool' | 'fixed2' | 'bitmap-uuids' | 'list';
+  kind: 'str' | 'int' | 'bool' | 'fixed2' | 'bitmap-uuids' | 'list' | 'int-list';
   /** Only printed with --statistics. */
   stat?: boolean;
 }
@@ -231,6 +238,7 @@ export const PEER_DEVICE_FIELDS: FieldSpec[] = [
 export const TARGET_FIELDS: FieldSpec[] = [f('state', 'state'), f('iqn', 'iqn'), f('portal', 'portal')];
 export const SESSION_FIELDS: FieldSpec[] = [f('initiator', 'initiator'), f('address', 'address'), f('since', 'since')];
 export const CONFIG_ERROR_FIELDS: FieldSpec[] = [f('message', 'message')];
+export const NOT_UP_FIELDS: FieldSpec[] = [f('file', 'file'), f('cause', 'cause'), f('reason', 'reason'), f('next', 'next'), f('volumes', 'volumes', 'int-list'), f('up-error', 'upError')];
 
 export function encodeField(kind: FieldSpec['kind'], v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
@@ -246,7 +254,8 @@ export function encodeField(kind: FieldSpec['kind'], v: unknown): string | undef
         .map(([k, u]) => `${k}=${u}`)
         .join(',');
     case 'list':
-      return (v as string[]).join(',');
+    case 'int-list':
+      return (v as Array<string | number>).join(',');
     default:
       return String(v);
   }
@@ -272,6 +281,8 @@ export function decodeField(kind: FieldSpec['kind'], s: string): unknown {
     }
     case 'list':
       return s === '' ? [] : s.split(',');
+    case 'int-list':
+      return s === '' ? [] : s.split(',').map(Number).filter(Number.isInteger);
     default:
       return s;
   }
@@ -382,10 +393,15 @@ export function configErrorToEvent(e: ConfigProblem, opts: SnapshotEventsOptions
   };
 }
 
+export function notUpToEvent(n: NotUpResource, opts: SnapshotEventsOptions = {}): StateEvent {
+  return { time: opts.time ?? '', verb: opts.verb ?? 'exists', object: 'not-up', props: [['name', n.name], ...fieldProps(n, NOT_UP_FIELDS, false)] };
+}
+
 /** The initial dump of `events` (`--now` prints only this): every object as `exists`, then `exists -`. */
 export function snapshotToEvents(s: AgentSnapshot, opts: Omit<SnapshotEventsOptions, 'verb'> = {}): StateEvent[] {
   const out: StateEvent[] = [];
   for (const r of [...s.resources].sort((a, b) => a.name.localeCompare(b.name))) out.push(...resourceToEvents(r, { ...opts, verb: 'exists' }));
+  for (const n of s.notUp ?? []) out.push(notUpToEvent(n, { ...opts, verb: 'exists' }));
   for (const e of s.configErrors) out.push(configErrorToEvent(e, { ...opts, verb: 'exists' }));
   out.push({ time: opts.time ?? '', verb: 'exists', object: '-', props: [] });
   return out;
@@ -396,6 +412,7 @@ export function identityLength(e: StateEvent): number {
   switch (e.object) {
     case 'resource':
     case 'target':
+    case 'not-up':
       return 1;
     case 'device':
       return e.props[2]?.[0] === 'minor' ? 3 : 2;
@@ -419,6 +436,9 @@ export function objectKey(e: StateEvent): string {
   const n = e.object === 'device' ? 2 : identityLength(e);
   return e.object + ' ' + e.props.slice(0, n).map(([k, v]) => `${k}:${v}`).join(' ');
 }
+
+/** Optional fields whose absence means something: an empty value withdraws them. */
+const WITHDRAWN = ['last-error', 'up-error'];
 
 /**
  * What changed between two snapshots, as events2 lines: `create` for new objects, `change`
@@ -454,7 +474,7 @@ export function diffSnapshots(
     const changed = e.props.slice(idLen).filter(([k, v]) => prevFields.get(k) !== v);
     // A reason that no longer holds must be withdrawn explicitly: `last-error:` (empty).
     const nowKeys = new Set(e.props.map(([k]) => k));
-    if (prevFields.has('last-error') && !nowKeys.has('last-error')) changed.push(['last-error', '']);
+    for (const k of WITHDRAWN) if (prevFields.has(k) && !nowKeys.has(k)) changed.push([k, '']);
     if (changed.length > 0) out.push({ ...e, verb: 'change', props: [...e.props.slice(0, idLen), ...changed] });
   }
   return out;

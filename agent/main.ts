@@ -7,6 +7,7 @@ import { statusText } from './control/status-text.js';
 import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
 import { describeLinkFaults, LINK_FAULTS_ENV, parseLinkFaults } from './engine/link-faults.js';
 import { formatEvent } from './events2.js';
+import { notUpLine } from './not-up.js';
 import { AgentError, type AdjustResult, type AgentSnapshot, type Method, type ResizeResult, type StateEvent } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -117,7 +118,8 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
       const snap = await client.request<AgentSnapshot>('snapshot');
       const res = args[0];
       if (res && !snap.resources.some((r) => r.name === res)) {
-        process.stderr.write(`${res}: No such resource (or it is not up)\n`);
+        const down = snap.notUp?.find((n) => n.name === res);
+        process.stderr.write(down ? `${res}: not up: ${notUpLine(down)}\n` : `${res}: No such resource (no resource file for it)\n`);
         return 10;
       }
       process.stdout.write(values.json ? JSON.stringify(statusJson(snap, res), null, 2) + '\n' : statusText(snap, res));

@@ -170,16 +170,47 @@ export interface ConfigProblem {
   message: string;
 }
 
+/**
+ * Why a resource this host knows is not up, as the agent found it (agent/not-up.ts judges):
+ * `down` — its file is valid and nothing stands in the way; the others are broken.
+ */
+export type NotUpCause =
+  | 'down'
+  | 'config-error'
+  | 'not-a-host'
+  | 'backing-disk-missing'
+  | 'backing-disk-failed'
+  | 'metadata-missing'
+  | 'metadata-invalid';
+
+/** A resource that has a file in the config dir but is not up: configured-but-down, or broken. */
+export interface NotUpResource {
+  name: string;
+  /** Its resource file. */
+  file: string;
+  cause: NotUpCause;
+  /** The cause in words, naming the file (file:line:col) or disk ("backing disk /x does not exist"); empty for `down`. */
+  reason: string;
+  /** The next step, as the operator would type or do it ("drbd-agent create-md r0"). */
+  next: string;
+  /** Its volume numbers, when the file loads. */
+  volumes: number[];
+  /** The agent tried to bring it up (an `up`, or a restart with it marked up) and could not: the error then. */
+  upError?: string;
+}
+
 export interface AgentSnapshot {
   node: string;
   agentVersion: string;
   resources: ResourceSnapshot[];
   configErrors: ConfigProblem[];
+  /** Resources known here but not up (capability `not-up`; absent from agents before it). */
+  notUp?: NotUpResource[];
 }
 
 // ---- Events (events2 model) ----
 export type EventVerb = 'exists' | 'create' | 'change' | 'destroy' | 'call' | 'response';
-/** DRBD's objects plus ours: `target`, `session` and `config-error` are documented extensions. */
+/** DRBD's objects plus ours: `target`, `session`, `config-error` and `not-up` are documented extensions (agent/events2.ts). */
 export type EventObject =
   | 'resource'
   | 'device'
@@ -190,6 +221,7 @@ export type EventObject =
   | 'target'
   | 'session'
   | 'config-error'
+  | 'not-up'
   | '-';
 
 export interface StateEvent {

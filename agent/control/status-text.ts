@@ -1,6 +1,9 @@
 // `drbdadm status` text, exactly as DRBD 9 prints it: fields that are normal are left out.
 // Beyond DRBD, a split brain is printed on the connection line (`split-brain:yes`) and a
 // StandAlone connection carries its reason, because operators could not see either before.
+// Resources known here but not up get one comment line each after those that are up
+// (`# not up: …`, like `# config error: …`), so drbdadm's format stays what it is for the others.
+import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
 
 function resourceText(r: ResourceSnapshot): string {
@@ -34,6 +37,8 @@ function resourceText(r: ResourceSnapshot): string {
 
 export function statusText(snap: AgentSnapshot, resource?: string): string {
   const chunks = snap.resources.filter((r) => !resource || r.name === resource).map(resourceText);
+  const notUp = (snap.notUp ?? []).filter((n) => !resource || n.name === resource);
+  if (notUp.length > 0) chunks.push(notUp.map((n) => `# not up: ${notUpLine(n)}\n`).join(''));
   for (const e of snap.configErrors) chunks.push(`# config error: ${e.file}:${e.line}:${e.col}: ${e.message}\n`);
   return chunks.join('\n');
 }

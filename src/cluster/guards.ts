@@ -5,6 +5,7 @@ import type { DiskState, Method } from '../../agent/protocol.js';
 import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from '../../agent/data-refusals.js';
 import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
 import { holdsData } from '../../agent/sync-decision.js';
+import { notUpPhrase } from '../../agent/not-up.js';
 import { knownDisk, resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
 import { forecast, knownGi, knownPeer, outcomeText, shortGeneration, type Hypothesis } from './predict.js';
 import { DATA_RANK } from './problems.js';
@@ -201,7 +202,9 @@ function baseChecks(c: Ctx): Check[] {
   const h = c.m.hosts[c.host];
   out.push(h.reach.state === 'up' ? ok(`${c.name} reachable`) : bad(`${c.name} reachable`, `${c.name} is ${h.reach.state}`));
   const present = c.me.length > 0 && c.me[0]!.present;
-  out.push(present ? ok(`${c.vols[0]?.resource ?? 'resource'} is up on ${c.name}`) : bad(`resource up on ${c.name}`, 'not configured or not up on this host'));
+  const notUp = c.me[0]?.notUp;
+  const why = notUp ? `${notUpPhrase(notUp)} (next: ${notUp.next})` : 'not configured or not up on this host';
+  out.push(present ? ok(`${c.vols[0]?.resource ?? 'resource'} is up on ${c.name}`) : bad(`resource up on ${c.name}`, why));
   return out;
 }
 

@@ -8,6 +8,7 @@ import type {
   ConfigProblem,
   ConnectionSnapshot,
   DeviceSnapshot,
+  NotUpResource,
   PeerDeviceSnapshot,
   ReplState,
   ResourceSnapshot,
@@ -19,6 +20,7 @@ import {
   CONNECTION_FIELDS,
   DEVICE_FIELDS,
   decodeField,
+  NOT_UP_FIELDS,
   fromDrbdAddress,
   PEER_DEVICE_FIELDS,
   prop,
@@ -33,19 +35,22 @@ export interface HostView {
   /** Sorted by name; devices by volume, connections by peer node-id. */
   resources: ResourceSnapshot[];
   configErrors: ConfigProblem[];
+  /** Resources with a file on this host that are not up, by name (agents without capability `not-up` send none). */
+  notUp: NotUpResource[];
   /** The initial dump is complete (`exists -` seen, or built from a snapshot). */
   ready: boolean;
   lastEventTime?: string;
 }
 
 export function emptyHostView(node = '', agentVersion = ''): HostView {
-  return { node, agentVersion, resources: [], configErrors: [], ready: false };
+  return { node, agentVersion, resources: [], configErrors: [], notUp: [], ready: false };
 }
 
 export function hostViewFromSnapshot(s: AgentSnapshot): HostView {
   const resources = structuredClone(s.resources).map(normalizeResource);
   resources.sort((a, b) => a.name.localeCompare(b.name));
-  return { node: s.node, agentVersion: s.agentVersion, resources, configErrors: [...s.configErrors], ready: true };
+  const notUp = structuredClone(s.notUp ?? []).sort((a, b) => a.name.localeCompare(b.name));
+  return { node: s.node, agentVersion: s.agentVersion, resources, configErrors: [...s.configErrors], notUp, ready: true };
 }
 
 function normalizeResource(r: ResourceSnapshot): ResourceSnapshot {
@@ -167,6 +172,7 @@ export function applyEvent(view: HostView, e: StateEvent): HostView {
   if (e.object === '-') return { ...next, ready: true };
   if (e.verb === 'call' || e.verb === 'response' || e.object === 'helper') return next;
   if (e.object === 'config-error') return { ...next, configErrors: foldConfigError(view.configErrors, e) };
+  if (e.object === 'not-up') return { ...next, notUp: foldNotUp(view.notUp, e) };
 
   const name = prop(e, 'name');
   if (name === undefined) return next;
@@ -202,6 +208,16 @@ function foldConfigError(list: ConfigProblem[], e: StateEvent): ConfigProblem[] 
   const p: ConfigProblem = prev ? { ...prev } : { file, line: line ?? 0, col: col ?? 0, message: '' };
   applyFields(p, CONFIG_ERROR_FIELDS, e.props);
   return [...rest, p].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+}
+
+function foldNotUp(list: NotUpResource[], e: StateEvent): NotUpResource[] {
+  const name = prop(e, 'name') ?? '';
+  const rest = list.filter((n) => n.name !== name);
+  if (e.verb === 'destroy') return rest;
+  const n: NotUpResource = { ...(list.find((x) => x.name === name) ?? { name, file: '', cause: 'down', reason: '', next: '', volumes: [] }) };
+  applyFields(n, NOT_UP_FIELDS, e.props);
+  if (n.upError === '') delete n.upError;
+  return [...rest, n].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Mutates `r` (a private copy) with one event about it or one of its children. */

@@ -8,6 +8,7 @@ import type {
   DeviceSnapshot,
   DiskState,
   GenerationIds,
+  NotUpResource,
   PeerDeviceSnapshot,
   ReplState,
   ResourceSnapshot,
@@ -213,6 +214,8 @@ export function applyHostEvents(m: ClusterModel, i: HostIndex, events: Iterable<
 export interface HostSide {
   /** The resource is known on this host (configured and up). */
   present: boolean;
+  /** Not up, but its file is on this host: why, and the next step (agents with capability `not-up`). */
+  notUp?: NotUpResource;
   /** The host answers; when false the other fields are the last known values. */
   reachable: boolean;
   role: Role;
@@ -268,8 +271,10 @@ function side(m: ClusterModel, i: HostIndex, name: string, volume: number): Host
   const r = h.view.resources.find((x) => x.name === name);
   const reachable = h.reach.state === 'up';
   if (!r) {
+    const notUp = h.view.notUp.find((n) => n.name === name);
     return {
       present: false,
+      ...(notUp ? { notUp } : {}),
       reachable,
       role: 'Unknown',
       disk: 'DUnknown',
@@ -382,6 +387,14 @@ export function resourceRows(m: ClusterModel): ResourceRow[] {
         const prev = keys.get(k);
         if (!prev || !prev.device) keys.set(k, { name: r.name, volume: d.volume, device: d.device });
       }
+    }
+  }
+  // Every resource a host knows is a row, up or not: a configured but down one is not invisible.
+  for (const n of m.hosts.flatMap((h) => h.view.notUp)) {
+    const known = [...keys.values()].some((k) => k.name === n.name);
+    for (const volume of n.volumes.length > 0 ? n.volumes : known ? [] : [0]) {
+      const k = `${n.name}/${volume}`;
+      if (!keys.has(k)) keys.set(k, { name: n.name, volume, device: '' });
     }
   }
   const sorted = [...keys.values()].sort((a, b) => a.name.localeCompare(b.name) || a.volume - b.volume);

@@ -6,6 +6,7 @@ import type { DiskState } from '../../agent/protocol.js';
 import { formatConfigError } from '../../agent/config/types.js';
 import { holdsData } from '../../agent/sync-decision.js';
 import { driftText } from './config-drift.js';
+import { notUpPhrase } from '../../agent/not-up.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 import { knownGi } from './predict.js';
 
@@ -48,6 +49,8 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     }
     if (h.reach.state === 'up' || h.view.ready) {
       for (const e of h.view.configErrors) {
+        // The resource's own line names this error with its next step (not-up, cause config-error).
+        if (h.view.notUp.some((n) => n.cause === 'config-error' && n.reason.startsWith(`${e.file}:${e.line}:${e.col}:`))) continue;
         out.push({ severity: 'warn', id: `config-error:${i}:${e.file}:${e.line}:${e.col}`, host: i, text: `${h.name}: ${formatConfigError(e)}` });
       }
     }
@@ -66,7 +69,9 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     for (const i of [0, 1] as const) {
       const s = first.sides[i];
       if (s.reachable && !s.present && m.hosts[i].view.ready) {
-        out.push({ severity: 'warn', id: `missing:${name}:${i}`, resource: name, host: i, text: `${name} is not configured or not up on ${names[i]}` });
+        const n = s.notUp;
+        const text = n ? `${name} on ${names[i]}: ${notUpPhrase(n)}; next: ${n.next}` : `${name} is not configured or not up on ${names[i]}`;
+        out.push({ severity: 'warn', id: `missing:${name}:${i}`, resource: name, host: i, text });
       }
     }
 
@@ -225,7 +230,7 @@ function volumeProblems(row: ResourceRow, names: [string, string]): Problem[] {
       resource: row.resource,
       volume: row.volume,
       host: i,
-      text: `${label} ${d} on ${names[i]}${degraded}`,
+      text: `${label} ${d} on ${names[i]}${d === 'Failed' && row.sides[i].lastError ? `: ${row.sides[i].lastError}` : ''}${degraded}`,
     });
   }
   return out;

@@ -1,7 +1,8 @@
 // Installing and starting the agent on a host over an SSH connection, idempotently: a
 // running daemon of our version is used as it is (no exec at all for a root login); else
 // the bundle is uploaded over SFTP to a versioned path (temp name, sha256 checked on the
-// host, rename), Node is checked, and the daemon is started to outlive the session —
+// host, rename), linked as `drbd-agent` on the host's PATH, Node is checked, and the daemon
+// is started to outlive the session —
 // a systemd unit where systemd is PID 1, else a detached process with a pid file. A daemon
 // of another version is replaced only with the operator's consent.
 // The decisions (probe parsing, paths, scripts) are pure functions; ensureAgent runs them.
@@ -23,6 +24,8 @@ export const LOG_FILE = '/var/lib/drbd-tui/agent.log';
 export const UNIT_NAME = 'drbd-agent.service';
 export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
 export const MIN_NODE_MAJOR = 20;
+/** Where `drbd-agent` is found by root's and sudo's PATH (Debian's secure_path has it). */
+export const PATH_LINK = '/usr/local/sbin/drbd-agent';
 
 export class DeployError extends Error {
   constructor(
@@ -161,6 +164,24 @@ export function installScript(stage: string, agentPath: string, sha256: string):
     `chmod 0755 ${shq(tmp)}`,
     `mv -f ${shq(tmp)} ${shq(agentPath)}`,
     'set +e',
+  ].join('\n');
+}
+
+/**
+ * `drbd-agent` on the host's PATH, so that the commands the console shows can be typed there as
+ * they are: a wrapper beside the deployed bundle (it names the node the probe found, which may be
+ * off PATH), linked from PATH_LINK under a temp name and renamed over the old link, so an upgrade
+ * swaps it in one step. A file there that is not a link is not ours: kept, and said. Never fails
+ * the deploy: it prints `path-link=ok|foreign|failed`.
+ */
+export function pathLinkScript(nodePath: string, agentPath: string, link = PATH_LINK): string {
+  const wrapper = `${dirname(agentPath)}/drbd-agent`;
+  const tmp = `${dirname(link)}/.drbd-agent.${randomBytes(4).toString('hex')}.tmp`;
+  return [
+    `if [ -e ${shq(link)} ] && [ ! -L ${shq(link)} ]; then echo path-link=foreign; else`,
+    `cat > ${shq(wrapper + '.tmp')} <<'DRBD_TUI_WRAPPER'\n#!/bin/sh\nexec ${shq(nodePath)} ${shq(agentPath)} "$@"\nDRBD_TUI_WRAPPER`,
+    `if chmod 0755 ${shq(wrapper + '.tmp')} && mv -f ${shq(wrapper + '.tmp')} ${shq(wrapper)} && mkdir -p ${shq(dirname(link))} && ln -sf ${shq(wrapper)} ${shq(tmp)} && mv -f ${shq(tmp)} ${shq(link)}; then echo path-link=ok; else rm -f ${shq(tmp)}; echo path-link=failed; fi`,
+    'fi',
   ].join('\n');
 }
 
@@ -353,10 +374,13 @@ async function deploy(
   }
   log(`${opts.host}: starting agent ${local.version}${facts.systemd ? ` (systemd unit ${UNIT_NAME})` : ''}`);
   // One exec for install and start: each exec is a round trip and a fork on the host.
-  script += startScript(facts, nodePath, agentPath, opts.socket);
+  script += pathLinkScript(nodePath, agentPath) + '\n' + startScript(facts, nodePath, agentPath, opts.socket);
   const r = await sshExec(ssh, asRoot(facts, script), { timeoutMs: 60_000 });
   if (r.code === 3) throw new DeployError('upload', `${opts.host}: installing the agent failed: ${r.stderr.trim()}`);
   if (r.code !== 0) throw new DeployError('start', `${opts.host}: starting the agent failed (exit ${r.code}): ${r.stderr.trim()}`);
+  const linked = /^path-link=(\w+)$/m.exec(r.stdout)?.[1];
+  if (linked === 'foreign') log(`${opts.host}: ${PATH_LINK} is not drbd-tui's link: left as it is; the agent is ${dirname(agentPath)}/drbd-agent`);
+  if (linked === 'failed') log(`${opts.host}: could not link ${PATH_LINK} to the agent; it is ${dirname(agentPath)}/drbd-agent`);
   const channel = await openAgentChannel(ssh, { readOnly: false, sudo, nodePath, socket: opts.socket });
   if (channel.hello.agentVersion !== local.version) {
     channel.close();

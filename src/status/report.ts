@@ -1,6 +1,8 @@
 // `drbd-tui status`: the one-shot report, derived from the cluster model and its problems.
 // Pure: model in, the documented JSON shape (README "drbd-tui status --json") and the exit
 // code out — 0 healthy, 1 degraded, 2 a host cannot be reached — for cron, Zabbix, Nagios.
+import { notUpPhrase } from '../../agent/not-up.js';
+import type { NotUpCause, NotUpResource } from '../../agent/protocol.js';
 import { deriveProblems, type Problem } from '../cluster/problems.js';
 import { reachText, resourceRows, type ClusterModel } from '../cluster/model.js';
 
@@ -27,6 +29,8 @@ export interface StatusSideJson {
   splitBrain: boolean;
   configHash: string;
   target?: { state: string; iqn: string; sessions: number };
+  /** present false and the host's agent says why: configured-but-down or broken, and the next step. */
+  notUp?: { state: string; cause: NotUpCause; reason: string; next: string; file: string; upError?: string };
 }
 
 export interface StatusResourceJson {
@@ -89,6 +93,7 @@ export function statusReport(m: ClusterModel, time = new Date().toISOString()): 
         splitBrain: s.splitBrain,
         configHash: s.configHash,
         ...(s.target ? { target: { state: s.target.state, iqn: s.target.iqn, sessions: s.target.sessions.length } } : {}),
+        ...(s.notUp ? { notUp: notUpJson(s.notUp) } : {}),
       };
     };
     const y = row.sync;
@@ -131,6 +136,10 @@ export function statusReport(m: ClusterModel, time = new Date().toISOString()): 
   };
 }
 
+function notUpJson(n: NotUpResource): NonNullable<StatusSideJson['notUp']> {
+  return { state: notUpPhrase(n), cause: n.cause, reason: n.reason, next: n.next, file: n.file, ...(n.upError ? { upError: n.upError } : {}) };
+}
+
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
@@ -147,7 +156,7 @@ export function statusText(r: StatusJson, m: ClusterModel): string {
     lines.push(`${res.name}/${res.volume}${res.device ? ` ${res.device}` : ''}`);
     for (const s of res.hosts) {
       if (!s.present) {
-        lines.push(`  ${pad(s.host, 12)} -`);
+        lines.push(`  ${pad(s.host, 12)} ${s.notUp ? `${notUpPhrase(s.notUp)}; next: ${s.notUp.next}` : '-'}`);
         continue;
       }
       const sessions = s.target ? ` iscsi:${s.target.state}${s.target.sessions ? `(${s.target.sessions} sessions)` : ''}` : '';

@@ -1,6 +1,7 @@
 import type { ReactElement } from 'react';
 import type { GenerationIds } from '../../agent/protocol.js';
 import { Box, Text } from 'ink';
+import { NOT_UP_WORDS, notUpPhrase } from '../../agent/not-up.js';
 import type { ClusterModel, HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
 import { outOfSight, outOfSightText } from '../cluster/last-known.js';
 import type { ShownProblem } from './host-trouble.js';
@@ -42,11 +43,24 @@ function hostLines(m: ClusterModel, row: ResourceRow, i: HostIndex, names: [stri
     return out;
   }
   if (!s.present) {
+    const n = s.notUp;
     out.push(
       <Text key={k('h')} bold wrap="truncate">
-        {names[i]} <Text dimColor>{s.reachable ? 'resource not up here' : 'unreachable — no live state'}</Text>
+        {names[i]}{' '}
+        {n ? (
+          <Text color={NOT_UP_WORDS[n.cause].broken ? 'red' : 'yellow'}>{notUpPhrase(n)}</Text>
+        ) : (
+          <Text dimColor>{s.reachable ? 'resource not up here' : 'unreachable — no live state'}</Text>
+        )}
       </Text>,
     );
+    if (n) {
+      out.push(
+        <Text key={k('next')} wrap="truncate">
+          {truncate(`  next: ${n.next}`, width)}
+        </Text>,
+      );
+    }
     return out;
   }
   out.push(

@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { NOT_UP_WORDS } from '../../agent/not-up.js';
 import type { ClusterModel, HostIndex, HostSide, ResourceRow } from '../cluster/model.js';
 import { outOfSight, outOfSightAge, type OutOfSight } from '../cluster/last-known.js';
 import { stateStyle } from './colors.js';
@@ -73,6 +74,8 @@ function HostCells({ side, known, cols, now }: { side: HostSide; known: OutOfSig
   if (known) return <KnownCells known={known} cols={cols} now={now} />;
   if (!side.present) {
     const w = hostBlockWidth(cols);
+    const n = side.notUp;
+    if (n && side.reachable) return <Text color={NOT_UP_WORDS[n.cause].broken ? 'red' : 'yellow'}>{fit(NOT_UP_WORDS[n.cause].short, w)}</Text>;
     return <Text dimColor>{fit(side.reachable ? 'not up' : '?', w)}</Text>;
   }
   return (

@@ -4,9 +4,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgentPair, type AgentPair } from '../support/agent-daemons.js';
+import { computeLayout } from '../../agent/engine/md-layout.js';
+import { agentHost, createAgentPair, type AgentHost, type AgentPair } from '../support/agent-daemons.js';
+import { resourceYaml } from '../support/two-runtimes.js';
 
 async function statusOf(h: AgentPair['a']): Promise<string> {
   return (await h.cli('status')).stdout;
@@ -175,5 +178,74 @@ describe('drbd-agent CLI against two daemons', () => {
     const r = await p.a.cli('status');
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^r0 role:Primary/);
+  });
+});
+
+describe('drbd-agent status: resources known but not up', () => {
+  let dir: string;
+  let h: AgentHost;
+  const disk = (n: string) => join(dir, `${n}.img`);
+  const yaml = (name: string, opts: { disk: string; size?: boolean }) =>
+    resourceYaml({ dir, portA: 7001, portB: 7002, size: '8MiB' })
+      .replace('resource: r0', `resource: ${name}`)
+      .replace(/disk:\n {6}ha-a: .*\n {6}ha-b: .*\n/, `disk: ${opts.disk}\n`)
+      .replace(opts.size === false ? /\n {4}size: .*/ : /^$/, '');
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'drbd-agent-not-up-'));
+    h = await agentHost(dir, 'ha-a', yaml('r0', { disk: disk('r0') }));
+    await writeFile(join(h.root, 'etc', 'r1.yaml'), yaml('r1', { disk: join(dir, 'absent', 'r1.img'), size: false }));
+    await writeFile(join(h.root, 'etc', 'r2.yaml'), yaml('r2', { disk: disk('r2'), size: false }));
+    await writeFile(disk('r2'), '');
+    await truncate(disk('r2'), 8 << 20);
+    await writeFile(join(h.root, 'etc', 'r3.yaml'), yaml('r3', { disk: disk('r3') }));
+    await writeFile(join(h.root, 'etc', 'bad.yaml'), 'resource: bad\nprotocol: D\n');
+    await h.start();
+  });
+  after(async () => {
+    await h?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('each says its state, cause and next step on a line of its own', async () => {
+    assert.equal((await h.cli('create-md', 'r3')).code, 0);
+    // Damage both superblock slots (the magic stays: a torn write, not a blank disk).
+    const fh = await open(disk('r3'), 'r+');
+    for (const off of computeLayout((await fh.stat()).size).superblockOffsets) await fh.write(Buffer.from('garbage'), 0, 7, off + 100);
+    await fh.close();
+    assert.equal((await h.cli('adjust')).code, 0);
+    const lines = (await h.cli('status')).stdout.split('\n');
+    const line = (name: string) => lines.find((l) => l.startsWith(`# not up: ${name} (`)) ?? `(no line for ${name} in:\n${lines.join('\n')})`;
+    assert.match(line('r0'), new RegExp(`: broken: backing disk ${disk('r0')} does not exist; next: drbd-agent create-md r0 \\(creates .*\\), then: drbd-agent up r0$`));
+    assert.match(line('r1'), /: broken: backing disk .*absent\/r1\.img does not exist; next: attach the disk or correct disk: in .*r1\.yaml, then: drbd-agent up r1$/);
+    assert.match(line('r2'), /: broken: no metadata on .*r2\.img; next: drbd-agent create-md r2, then: drbd-agent up r2$/);
+    assert.match(line('r3'), /: broken: metadata on .*r3\.img is damaged \(checksum mismatch\); next: if the peer holds good data: drbd-agent create-md --force r3/);
+    assert.match(line('bad'), /: broken: .*bad\.yaml:(\d+:\d+): .*; next: fix .*bad\.yaml:\1, then: drbd-agent adjust$/);
+    const one = await h.cli('status', 'r2');
+    assert.equal(one.code, 10);
+    assert.match(one.stderr, /^r2: not up: r2 \(.*\): broken: no metadata on /);
+  });
+
+  test('a failed up is remembered; create-md then up takes the resource to the drbdadm lines', async () => {
+    const up = await h.cli('up', 'r2');
+    assert.notEqual(up.code, 0);
+    let events = (await h.cli('events', '--now')).stdout;
+    for (let i = 0; i < 50 && !/not-up name:r2 .*up-error:/.test(events); i++) events = (await new Promise((r) => setTimeout(r, 20)), (await h.cli('events', '--now')).stdout);
+    assert.match(events, /not-up name:r2 .*cause:metadata-missing .*up-error:"no valid metadata on .*r2\.img; run create-md first"/);
+    let text = (await h.cli('status')).stdout;
+    assert.match(text, /# not up: r2 \(.*\): broken: no metadata on .*r2\.img; next: drbd-agent create-md r2/);
+    assert.equal((await h.cli('create-md', 'r0')).code, 0);
+    text = (await h.cli('status')).stdout;
+    for (let i = 0; i < 50 && !/# not up: r0 .*configured, down/.test(text); i++) text = (await new Promise((r) => setTimeout(r, 20)), (await h.cli('status')).stdout);
+    assert.match(text, /# not up: r0 \(.*\): configured, down; next: drbd-agent up r0\n/);
+    assert.equal((await h.cli('up', 'r0')).code, 0);
+    text = (await h.cli('status')).stdout;
+    assert.match(text, /^r0 role:Secondary\n {2}disk:Inconsistent\n/);
+    assert.doesNotMatch(text, /# not up: r0 /);
+    assert.match(text, /# not up: r1 /);
+    // Taken down, it is shown as down at once, not gone.
+    assert.equal((await h.cli('down', 'r0')).code, 0);
+    text = (await h.cli('status')).stdout;
+    assert.doesNotMatch(text, /^r0 role:/m);
+    assert.match(text, /# not up: r0 \(.*\): configured, down; next: drbd-agent up r0\n/);
   });
 });

@@ -44,7 +44,9 @@ export interface HostExecResult {
   stderr: string;
 }
 
-export const DEFAULT_PRIVATE_DIRS = ['/etc/drbd-tui', '/var/lib/drbd-tui', '/run/drbd-tui'] as const;
+// /usr/local/sbin: a deploy links drbd-agent there (src/ssh/deploy.ts); shared, two hosts and
+// parallel labs would swap each other's link, and the machine would keep one.
+export const DEFAULT_PRIVATE_DIRS = ['/etc/drbd-tui', '/var/lib/drbd-tui', '/run/drbd-tui', '/usr/local/sbin'] as const;
 
 const SSHD_EXES = new Set(['sshd', 'sshd-session', 'sshd-auth']);
 

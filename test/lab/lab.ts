@@ -15,7 +15,7 @@
 // createLab(opts?) → Promise<Lab>
 //   opts.sshd         start an OpenSSH sshd in each host (default true)
 //   opts.privateDirs  more in-host paths to make private per host (besides /etc/drbd-tui,
-//                     /var/lib/drbd-tui, /run/drbd-tui); must not contain the temp dir
+//                     /var/lib/drbd-tui, /run/drbd-tui, /usr/local/sbin); must not contain the temp dir
 //   opts.keep         keep the data root after destroy, for post-mortems (also DRBD_TUI_LAB_KEEP=1)
 //
 // Lab
@@ -70,7 +70,7 @@
 // (eth0 inside the host). Each host has an init process (ip netns exec + unshare --uts
 // --mount) that sets the hostname, bind-mounts the private dirs and sleeps; everything else
 // of that host is started with nsenter -t INIT --net --uts --mount. Creating the mount points
-// leaves empty /etc/drbd-tui, /var/lib/drbd-tui, /run/drbd-tui on the machine.
+// leaves empty /etc/drbd-tui, /var/lib/drbd-tui, /run/drbd-tui, /usr/local/sbin on the machine.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';

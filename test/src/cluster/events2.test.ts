@@ -185,6 +185,27 @@ describe('snapshot <-> events', () => {
     assert.equal(folded.resources[0]!.connections[0]!.lastError, undefined);
   });
 
+  test('resources known but not up travel as not-up objects: dump, fold, change with a withdrawn up-error, destroy when up', () => {
+    const down = structuredClone(SNAP);
+    down.notUp = [
+      { name: 'r1', file: '/etc/drbd-tui/r1.yaml', cause: 'backing-disk-missing', reason: 'backing disk /dev/sdz does not exist', next: 'attach the disk or correct disk: in /etc/drbd-tui/r1.yaml, then: drbd-agent up r1', volumes: [0, 1], upError: 'cannot open backing disk: backing disk /dev/sdz does not exist' },
+      { name: 'r2', file: '/etc/drbd-tui/r2.yaml', cause: 'down', reason: '', next: 'drbd-agent up r2', volumes: [0] },
+    ];
+    const lines = snapshotToEvents(down).map(formatEvent);
+    assert.ok(lines.includes('exists not-up name:r2 file:/etc/drbd-tui/r2.yaml cause:down reason: next:"drbd-agent up r2" volumes:0'), lines.join('\n'));
+    const folded = foldEvents(parseEvents(lines.join('\n')).events);
+    assert.deepEqual(folded.notUp, hostViewFromSnapshot(down).notUp);
+    assert.deepEqual(folded.notUp, down.notUp);
+
+    const fixed = structuredClone(down);
+    fixed.notUp![0] = { name: 'r1', file: '/etc/drbd-tui/r1.yaml', cause: 'down', reason: '', next: 'drbd-agent up r1', volumes: [0, 1] };
+    fixed.notUp!.pop();
+    const diff = diffSnapshots(down, fixed, { time: 't' });
+    assert.deepEqual(diff.map(formatEvent), ['t destroy not-up name:r2', 't change not-up name:r1 cause:down reason: next:"drbd-agent up r1" up-error:']);
+    const after = foldEvents(diff, folded);
+    assert.deepEqual(after.notUp, fixed.notUp);
+  });
+
   test('diffSnapshots emits only changed fields, creates and destroys, and folds to the new state', () => {
     const after = structuredClone(SNAP);
     const r = after.resources[0]!;

@@ -63,11 +63,46 @@ describe('problems, drbdmon style', () => {
     assert.deepEqual(deriveProblems(loadScenario('primary-iscsi')), []);
   });
 
+  test('a resource not up on a host says why and what to do next, not "not configured or not up"', () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 1, parseEventLine('destroy resource name:r0')!);
+    m = applyHostEvent(m, 1, parseEventLine('create not-up name:r0 file:/etc/drbd-tui/r0.yaml cause:backing-disk-missing reason:"backing disk /dev/sdz does not exist" next:"attach the disk, then: drbd-agent up r0" volumes:0')!);
+    const p = deriveProblems(m).find((x) => x.id === 'missing:r0:1')!;
+    assert.equal(p.text, 'r0 on ha-b: broken: backing disk /dev/sdz does not exist; next: attach the disk, then: drbd-agent up r0');
+    // A resource up nowhere is a row all the same, with both hosts' words.
+    m = applyHostEvent(m, 0, parseEventLine('create not-up name:r9 file:/etc/drbd-tui/r9.yaml cause:down reason: next:"drbd-agent up r9" volumes:0')!);
+    m = applyHostEvent(m, 1, parseEventLine('create not-up name:r9 file:/etc/drbd-tui/r9.yaml cause:metadata-missing reason:"no metadata on /d9" next:"drbd-agent create-md r9, then: drbd-agent up r9" volumes:0')!);
+    const row = resourceRows(m).find((r) => r.key === 'r9/0')!;
+    assert.deepEqual(row.sides.map((s) => [s.present, s.notUp?.cause]), [[false, 'down'], [false, 'metadata-missing']]);
+    assert.deepEqual(deriveProblems(m).filter((x) => x.resource === 'r9').map((x) => x.text), [
+      'r9 on ha-a: configured, down; next: drbd-agent up r9',
+      'r9 on ha-b: broken: no metadata on /d9; next: drbd-agent create-md r9, then: drbd-agent up r9',
+    ]);
+  });
+
   test('config drift and config errors with file:line:col', () => {
     const ps = deriveProblems(loadScenario('config-drift'));
     assert.deepEqual(brief(ps), ['warn config-error:1:/etc/drbd-tui/r2.yaml:4:11', 'warn config-drift:r0']);
     assert.equal(ps[0]!.text, 'ha-b: /etc/drbd-tui/r2.yaml:4:11: protocol: expected A, B or C, got "D"');
     assert.equal(ps[1]!.text, 'config drift: r0: ha-a and ha-b run different resource files (config hashes differ); C on the host whose file is right copies it to the other');
+  });
+
+  test('a config error that keeps a resource from loading is said once: on its resource\'s line, with the next step', () => {
+    let m = loadScenario('config-drift');
+    m = applyHostEvent(m, 1, parseEventLine('create not-up name:r2 file:/etc/drbd-tui/r2.yaml cause:config-error reason:"/etc/drbd-tui/r2.yaml:4:11: protocol: expected A, B or C, got \\"D\\"" next:"fix /etc/drbd-tui/r2.yaml:4:11, then: drbd-agent adjust" volumes:')!);
+    const ps = deriveProblems(m);
+    // ha-a has no file for r2: that is said too.
+    assert.deepEqual(brief(ps), ['warn config-drift:r0', 'warn missing:r2:0', 'warn missing:r2:1']);
+    assert.equal(ps[2]!.text, 'r2 on ha-b: broken: /etc/drbd-tui/r2.yaml:4:11: protocol: expected A, B or C, got "D"; next: fix /etc/drbd-tui/r2.yaml:4:11, then: drbd-agent adjust');
+  });
+
+  test('a Failed disk of a resource that is up says why', () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 0, parseEventLine('change device name:r0 volume:0 minor:1 disk:Failed')!);
+    m = applyHostEvent(m, 0, parseEventLine('change connection name:r0 peer-node-id:1 conn-name:ha-b connection:StandAlone last-error:"metadata write failed on volume 0: EIO; the disk is Failed: repair it, then detach and attach"')!);
+    const p = deriveProblems(m).find((x) => x.id === 'disk:r0/0:0')!;
+    assert.equal(p.severity, 'alert');
+    assert.equal(p.text, 'r0/0 Failed on ha-a: metadata write failed on volume 0: EIO; the disk is Failed: repair it, then detach and attach (degraded: only ha-b has UpToDate data)');
   });
 
   test('config drift names the differing settings once the console has read both files, while the hashes are still those', () => {

@@ -2,10 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostProblem, installScript, INSTALL_ROOT, parseProbe, probeScript, remoteAgentPath, startScript, systemdUnit, UNIT_PATH } from '../../../src/ssh/deploy.js';
+import { hostProblem, installScript, INSTALL_ROOT, parseProbe, pathLinkScript, probeScript, remoteAgentPath, startScript, systemdUnit, UNIT_PATH } from '../../../src/ssh/deploy.js';
 import { bridgeCommand } from '../../../src/ssh/agent-channel.js';
 
 describe('deploy decisions', () => {
@@ -70,6 +70,33 @@ describe('deploy decisions', () => {
       assert.equal(r.status, 3);
       assert.match(r.stderr, /sha256 mismatch after upload/);
       assert.deepEqual(readdirSync(join(dir, 'agent', '0.1.0-y')), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('pathLinkScript: drbd-agent on PATH runs the deployed version, swapped on upgrade; a file not ours is kept', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-link-'));
+    try {
+      const link = join(dir, 'sbin', 'drbd-agent');
+      const deployed = (v: string) => {
+        const p = join(dir, 'agent', v, 'agent.mjs');
+        mkdirSync(join(dir, 'agent', v), { recursive: true });
+        writeFileSync(p, `console.log('${v}', process.argv.slice(2).join(' '))\n`);
+        return p;
+      };
+      const run = (agentPath: string) => execFileSync('sh', ['-c', pathLinkScript(process.execPath, agentPath, link)], { encoding: 'utf8' });
+      assert.equal(run(deployed('0.1.0-aaa')), 'path-link=ok\n');
+      assert.equal(execFileSync(link, ['status', "it's r0"], { encoding: 'utf8' }), "0.1.0-aaa status it's r0\n");
+      assert.equal(run(deployed('0.2.0-bbb')), 'path-link=ok\n');
+      assert.equal(readlinkSync(link), join(dir, 'agent', '0.2.0-bbb', 'drbd-agent'));
+      assert.equal(execFileSync(link, ['status'], { encoding: 'utf8' }), '0.2.0-bbb status\n');
+      assert.deepEqual(readdirSync(join(dir, 'sbin')), ['drbd-agent'], 'no temp link left');
+      rmSync(link);
+      writeFileSync(link, '#!/bin/sh\necho mine\n');
+      assert.equal(run(deployed('0.3.0-ccc')), 'path-link=foreign\n');
+      assert.ok(lstatSync(link).isFile());
+      assert.equal(readFileSync(link, 'utf8'), '#!/bin/sh\necho mine\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

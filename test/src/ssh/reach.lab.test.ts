@@ -4,7 +4,7 @@
 // codes of `drbd-tui status --json`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, statSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { sshExec } from '../../../src/ssh/exec.js';
 import { HostLink } from '../../../src/ssh/host-link.js';
 import type { Reachability } from '../../../src/cluster/model.js';
 import { createLab, describeLab, type Lab } from '../../lab/lab.js';
+import { runConsole } from '../../support/console-cli.js';
 
 const CLI = join(import.meta.dirname, '../../../src/cli.ts');
 
@@ -33,17 +34,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | u
   }
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    delete env.SSH_AUTH_SOCK;
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
-      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runConsole(CLI, args);
 
 function resourceYaml(lab: Lab): string {
   return `resource: r0

@@ -3,7 +3,7 @@
 // machine's /etc, so the user and its sudoers drop-in are created here and seen by both.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,21 +12,12 @@ import { ensureAgent, loadLocalAgent, remoteAgentPath, type LocalAgent } from '.
 import { sshExec } from '../../../src/ssh/exec.js';
 import { HostLink } from '../../../src/ssh/host-link.js';
 import { createLab, describeLab, type Lab } from '../../lab/lab.js';
+import { runConsole } from '../../support/console-cli.js';
 
 const CLI = join(import.meta.dirname, '../../../src/cli.ts');
 const SUDO = '/usr/bin/sudo';
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    delete env.SSH_AUTH_SOCK;
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? -1) : 0;
-      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runConsole(CLI, args);
 
 async function waitFor<T>(what: string, fn: () => T | undefined, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -157,6 +148,17 @@ describeLab('a non-root login with passwordless sudo', () => {
     await link.request('up', { resource: 'r0' });
     assert.deepEqual((await link.request<{ resources: { name: string }[] }>('snapshot')).resources.map((x) => x.name), ['r0']);
     await link.close();
+  });
+
+  test('drbd-agent is on the PATH of the sudo login: sudo drbd-agent status answers as on the host', async () => {
+    const s = await connectSsh('ha-a', { configFile: cfg, agentSocket: false });
+    try {
+      const r = await sshExec(s.client, 'sudo -n drbd-agent status');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^r0 role:Secondary\n/);
+    } finally {
+      s.close();
+    }
   });
 
   test('drbd-tui status as the user reports both hosts up with the resource', async () => {

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createModel, setReachability } from '../../../src/cluster/model.js';
+import { parseEventLine } from '../../../src/cluster/events2.js';
+import { applyHostEvent, createModel, setReachability } from '../../../src/cluster/model.js';
 import { statusReport, statusText } from '../../../src/status/report.js';
 import { loadScenario, SCENARIOS } from '../cluster/fixtures.js';
 
@@ -59,6 +60,17 @@ describe('drbd-tui status report', () => {
     const text = statusText(statusReport(m, TIME), m);
     assert.match(text, /^DEGRADED\n/);
     assert.match(text, /alert SPLIT BRAIN on r0/);
+  });
+
+  test('a resource not up on a host: present false with its state, cause and next step, in the JSON and the text', () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 1, parseEventLine('destroy resource name:r0')!);
+    m = applyHostEvent(m, 1, parseEventLine('create not-up name:r0 file:/etc/drbd-tui/r0.yaml cause:metadata-invalid reason:"metadata on /d0 is damaged (checksum mismatch)" next:"if the peer holds good data: …" volumes:0')!);
+    const r = statusReport(m, TIME);
+    assert.equal(r.exitCode, 1);
+    assert.deepEqual(r.resources[0]!.hosts[1].notUp, { state: 'broken: metadata on /d0 is damaged (checksum mismatch)', cause: 'metadata-invalid', reason: 'metadata on /d0 is damaged (checksum mismatch)', next: 'if the peer holds good data: …', file: '/etc/drbd-tui/r0.yaml' });
+    assert.equal(r.resources[0]!.hosts[1].present, false);
+    assert.match(statusText(r, m), /ha-b {9}broken: metadata on \/d0 is damaged \(checksum mismatch\); next: if the peer holds good data: …/);
   });
 
   test('the JSON round-trips (no undefined-only keys, plain data)', () => {

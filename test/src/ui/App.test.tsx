@@ -124,6 +124,24 @@ describe('every view fits 80×24', () => {
   }
 });
 
+describe('resources that are not up', () => {
+  test('a row with the cause in a word (red when broken), and the detail with the cause and the next step', async () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 0, parseEventLine('create not-up name:r9 file:/etc/drbd-tui/r9.yaml cause:backing-disk-missing reason:"backing disk /d9 does not exist" next:"attach the disk, then: drbd-agent up r9" volumes:0')!);
+    m = applyHostEvent(m, 1, parseEventLine('create not-up name:r9 file:/etc/drbd-tui/r9.yaml cause:down reason: next:"drbd-agent up r9" volumes:0')!);
+    h = await renderApp(m, { width: 120, height: 30 });
+    const row = h.text().split('\n').find((l) => l.startsWith('r9/0')) ?? '';
+    assert.match(row, /^r9\/0 +no disk +down/);
+    assert.equal(fgOf(h.frame(), 'no disk'), RED);
+    assert.match(h.text(), /r9 on ha-a: broken: backing disk \/d9 does not exist; next: attach the disk, then: drbd-agent up r9/);
+    await h.press('j', 'j', 'j', KEY.enter);
+    const text = h.text();
+    assert.match(text, /ha-a broken: backing disk \/d9 does not exist/);
+    assert.match(text, /next: attach the disk, then: drbd-agent up r9/);
+    assert.match(text, /ha-b configured, down/);
+  });
+});
+
 describe('keys', () => {
   test('j/k and arrows select in stable order; Enter opens the detail of the selection', async () => {
     h = await renderApp(loadScenario('healthy'));
