@@ -6,7 +6,7 @@ import { checkAction, type ActionKind, type Check, type GuardResult } from '../c
 import { knownGi } from '../cluster/predict.js';
 import { fmtKiB } from '../ui/format.js';
 import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
-import type { DiskState } from '../../agent/protocol.js';
+import type { DiskState, NotUpCause } from '../../agent/protocol.js';
 import { resourceRows, type ClusterModel, type HostIndex, type HostSide } from '../cluster/model.js';
 
 export type RunbookId = 'new-resource' | 'switchover' | 'failover' | 'disk-replacement' | 'split-brain';
@@ -108,15 +108,21 @@ function peerUpToDateCheck(m: ClusterModel, resource: string, h: HostIndex): Che
     : bad(`${name} Connected and UpToDate`, `${name} must hold UpToDate data before the switch`);
 }
 
+/** Why a resource is down where no disk or metadata of it exists yet: nothing on that host to keep. */
+const NOTHING_YET: ReadonlySet<NotUpCause> = new Set<NotUpCause>(['backing-disk-missing', 'metadata-missing']);
+
 /**
  * Nothing of `resource` has ever been written on either host: every volume is down with no
- * known generation, or up with a just-created one. The only pair the set-up runbook may touch.
+ * disk or metadata yet (as its agent looked), or up with a just-created generation. The only
+ * pair the set-up runbook may touch; valid metadata on a down resource may hold data.
  */
 export function neverHeldData(m: ClusterModel, resource: string): boolean {
   const rows = resourceRows(m).filter((r) => r.resource === resource);
   return rows.length > 0 && rows.every((r) => ([0, 1] as const).every((h) => {
+    const s = r.sides[h];
+    if (!s.present) return knownGi(r, h) === undefined && s.notUp !== undefined && NOTHING_YET.has(s.notUp.cause);
     const gi = knownGi(r, h);
-    return gi === undefined ? !r.sides[h].present : uuidEq(gi.side.current, UUID_JUST_CREATED);
+    return gi !== undefined && uuidEq(gi.side.current, UUID_JUST_CREATED);
   }));
 }
 
@@ -141,7 +147,9 @@ function newResource(m: ClusterModel, resource: string, source: HostIndex): Runb
           host: h,
           action: 'create-md',
           kind: 'action',
-          preconditions: (x) => [fresh(x)],
+          // Not `fresh`: the metadata this runbook wrote on the first host is valid metadata of
+          // unknown content to the other look; the guard and the agent refuse any that holds data.
+          preconditions: () => [],
           // Up means its metadata exists; a down resource's metadata only the agent's answer shows.
           doneWhen: (x) => up(x, h),
           doneText: 'metadata created',

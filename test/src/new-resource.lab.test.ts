@@ -54,8 +54,9 @@ describeLab('a new pair from the console: --config, the new-resource runbook, se
     await term.keys('y', { literal: true });
     await term.waitFor('the outcome', (s) => /--config .*r0\.yaml: done/.test(s), 20_000);
     await term.keys('Enter');
-    const s = await term.waitFor('r0 in the table, down on both', (x) => /r0/.test(x) && !/no resources/.test(x), 20_000);
+    const s = await term.waitFor('r0 in the table, its disk not created yet on both', (x) => /r0\/0\s+no disk\s.*no disk/.test(x), 20_000);
     assert.doesNotMatch(s, /Primary|UpToDate/, s);
+    assert.match(flatScreen(s), /backing disk \/var\/lib\/drbd-tui\/disks\/r0-0\.img does not exist/);
   });
 
   test('r: the new-resource runbook from metadata to a running target, ha-a the initial sync source', async (t) => {
@@ -70,7 +71,7 @@ describeLab('a new pair from the console: --config, the new-resource runbook, se
     const pick = await term.waitFor('the initial sync step', (x) => /▶ 6\. make ha-a the initial sync source/.test(x) && /Type r0 and press Enter/.test(x), 60_000);
     const flat = flatScreen(pick);
     assert.match(flat, /runs on ha-a: drbd-agent primary --force r0/);
-    assert.match(flat, /ha-b's content \(8\.0 MiB\) is overwritten by ha-a's/);
+    assert.match(flat, /ha-b's content \(7\.7 MiB\) is overwritten by ha-a's/);
     assert.match(flat, /on connect ha-a → ha-b, full resync of the whole volume/);
     // y is no confirmation of a destructive step.
     await term.keys('y', { literal: true });
@@ -80,7 +81,7 @@ describeLab('a new pair from the console: --config, the new-resource runbook, se
     assert.equal(stillBlank.devices[0]?.['disk-state'], 'Inconsistent');
     await term.keys('BSpace');
     await runStep(6, /make ha-a the initial sync source/, ['r0']);
-    await runStep(8, /promote ha-a to Primary/);
+    // The forced source is Primary already: step 8 is done by itself.
     await runStep(9, /start the iSCSI target on ha-a/);
     await term.waitFor('the runbook complete', (x) => /runbook complete/.test(x), 30_000);
     await term.keys('Enter');

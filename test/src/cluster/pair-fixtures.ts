@@ -13,6 +13,8 @@ const NAMES = ['ha-a', 'ha-b'] as const;
 export interface Spec {
   /** Unreachable hosts keep nothing in the console's view: only the other host's memory tells. */
   up: boolean;
+  /** r0 is down on this host for this reason (the agent's not-up object); with `r` absent. */
+  notUp?: string;
   /** Absent: r0 is down on this host. */
   r?: {
     role?: string;
@@ -37,6 +39,7 @@ export function pair(a: Spec, b: Spec): ClusterModel {
     const h = i as HostIndex;
     const peer = 1 - i;
     m = setReachability(m, h, s.up ? { state: 'up' } : { state: 'unreachable', error: 'connect ETIMEDOUT' });
+    if (s.up && s.notUp) m = applyHostEvent(m, h, parseEventLine(`exists not-up name:r0 file:/etc/drbd-tui/r0.yaml cause:${s.notUp} reason:"as the fixture says" next:"drbd-agent up r0" volumes:0`)!);
     if (!s.up || !s.r) continue;
     const r = s.r;
     const last = r.last

@@ -14,7 +14,10 @@ const ids = (m: ReturnType<typeof pair>) => applicableRunbooks(m, 'r0').map((c) 
 describe('new-resource runbook', () => {
   test('offered once per possible sync source on a pair that never held data; never where data is or may be', () => {
     assert.deepEqual(ids(pair(fresh(), fresh())), ['new-resource@0', 'new-resource@1']);
-    assert.deepEqual(ids(pair(fresh('Connecting'), { up: true })), ['new-resource@0', 'new-resource@1'], 'ha-b still down: metadata and up come first');
+    assert.deepEqual(ids(pair(fresh('Connecting'), { up: true, notUp: 'metadata-missing' })), ['new-resource@0', 'new-resource@1'], 'ha-b without metadata yet: metadata and up come first');
+    assert.deepEqual(ids(pair({ up: true, notUp: 'backing-disk-missing' }, { up: true, notUp: 'backing-disk-missing' })), ['new-resource@0', 'new-resource@1'], 'a file on both, no disk yet');
+    assert.deepEqual(ids(pair(fresh('Connecting'), { up: true, notUp: 'down' })), [], 'valid metadata on ha-b, down: it may hold data');
+    assert.deepEqual(ids(pair(fresh('Connecting'), { up: true, notUp: 'metadata-invalid' })), [], 'damaged metadata: the data may be intact');
     assert.equal(neverHeldData(blankSurvivor(), 'r0'), false, 'ha-b, out of sight, is remembered UpToDate');
     const written = pair({ up: true, r: { disk: 'UpToDate', current: X, conn: 'Connected', peerDisk: 'Inconsistent', repl: 'Established' } }, fresh());
     assert.ok(!ids(written).some((x) => x.startsWith('new-resource')), ids(written).join());
@@ -22,7 +25,7 @@ describe('new-resource runbook', () => {
   });
 
   test('steps: create-md and up done where the resource is up; waits for Connected; the initial sync source is typed, its consequence named', () => {
-    const half = pair(fresh('Connecting'), { up: true });
+    const half = pair(fresh('Connecting'), { up: true, notUp: 'metadata-missing' });
     const rb = buildRunbook(half, 'new-resource', 'r0', 0);
     assert.deepEqual(rb.steps.map((s) => s.id), ['create-md-0', 'create-md-1', 'up-0', 'up-1', 'connected', 'initial-sync', 'sync', 'promote', 'start-target']);
     const p = runbookProgress(rb, half, []);
