@@ -111,6 +111,26 @@ function peerUpToDateCheck(m: ClusterModel, resource: string, h: HostIndex): Che
 /** Why a resource is down where no disk or metadata of it exists yet: nothing on that host to keep. */
 const NOTHING_YET: ReadonlySet<NotUpCause> = new Set<NotUpCause>(['backing-disk-missing', 'metadata-missing']);
 
+/** The last step of every runbook that ends with a Primary: its target serving (done where none is configured). */
+function startTargetStep(m: ClusterModel, resource: string, h: HostIndex, note = ''): RunbookStep {
+  const name = m.hosts[h].name;
+  return {
+    id: 'start-target',
+    title: `start the iSCSI target on ${name}${note}`,
+    host: h,
+    action: 'target-start',
+    kind: 'action',
+    preconditions: () => [],
+    doneWhen: (x) => isPrimary(x, resource, h) && (targetRunning(x, resource, h) || !hasTarget(x, resource, h)),
+    doneText: `target running on ${name}`,
+  };
+}
+
+/** Promote `h`; `title` and the step's own checks where the runbook has more to say. */
+function promoteStep(m: ClusterModel, resource: string, h: HostIndex, title = `promote ${m.hosts[h].name} to Primary`, preconditions: RunbookStep['preconditions'] = () => []): RunbookStep {
+  return { id: 'promote', title, host: h, action: 'promote', kind: 'action', preconditions, doneWhen: (x) => isPrimary(x, resource, h), doneText: `${m.hosts[h].name} Primary` };
+}
+
 /**
  * Nothing of `resource` has ever been written on either host: every volume is down with no
  * disk or metadata yet (as its agent looked), or up with a just-created generation. The only
@@ -199,26 +219,8 @@ function newResource(m: ClusterModel, resource: string, source: HostIndex): Runb
         doneWhen: (x) => allUpToDate(x, resource, target) && connected(x, resource, target),
         doneText: `${dstName} UpToDate`,
       },
-      {
-        id: 'promote',
-        title: `promote ${srcName} to Primary`,
-        host: source,
-        action: 'promote',
-        kind: 'action',
-        preconditions: () => [],
-        doneWhen: (x) => isPrimary(x, resource, source),
-        doneText: `${srcName} Primary`,
-      },
-      {
-        id: 'start-target',
-        title: `start the iSCSI target on ${srcName} (optional: Esc ends here)`,
-        host: source,
-        action: 'target-start',
-        kind: 'action',
-        preconditions: () => [],
-        doneWhen: (x) => isPrimary(x, resource, source) && (targetRunning(x, resource, source) || !hasTarget(x, resource, source)),
-        doneText: `target running on ${srcName}`,
-      },
+      promoteStep(m, resource, source),
+      startTargetStep(m, resource, source, ' (optional: Esc ends here)'),
     ],
   };
 }
@@ -252,26 +254,8 @@ function switchover(m: ClusterModel, resource: string, from: HostIndex): Runbook
         doneWhen: (x) => first(x, resource, from)?.present === true && !isPrimary(x, resource, from),
         doneText: `${fromName} Secondary`,
       },
-      {
-        id: 'promote',
-        title: `promote ${toName} to Primary`,
-        host: to,
-        action: 'promote',
-        kind: 'action',
-        preconditions: () => [],
-        doneWhen: (x) => isPrimary(x, resource, to),
-        doneText: `${toName} Primary`,
-      },
-      {
-        id: 'start-target',
-        title: `start the iSCSI target on ${toName}`,
-        host: to,
-        action: 'target-start',
-        kind: 'action',
-        preconditions: () => [],
-        doneWhen: (x) => isPrimary(x, resource, to) && (targetRunning(x, resource, to) || !hasTarget(x, resource, to)),
-        doneText: `target running on ${toName}`,
-      },
+      promoteStep(m, resource, to),
+      startTargetStep(m, resource, to),
     ],
   };
 }
@@ -303,26 +287,10 @@ function failover(m: ClusterModel, resource: string, dead: HostIndex): Runbook {
         },
         doneText: `the operator types ${deadName}`,
       },
-      {
-        id: 'promote',
-        title: `promote ${survName} (only if UpToDate)`,
-        host: survivor,
-        action: 'promote',
-        kind: 'action',
-        preconditions: (x) => [reachable(x, dead) ? bad(`${deadName} still down`, `${deadName} came back: stop and reassess`) : ok(`${deadName} still down`)],
-        doneWhen: (x) => isPrimary(x, resource, survivor),
-        doneText: `${survName} Primary`,
-      },
-      {
-        id: 'start-target',
-        title: `start the iSCSI target on ${survName}`,
-        host: survivor,
-        action: 'target-start',
-        kind: 'action',
-        preconditions: () => [],
-        doneWhen: (x) => isPrimary(x, resource, survivor) && (targetRunning(x, resource, survivor) || !hasTarget(x, resource, survivor)),
-        doneText: `target running on ${survName}`,
-      },
+      promoteStep(m, resource, survivor, `promote ${survName} (only if UpToDate)`, (x) => [
+        reachable(x, dead) ? bad(`${deadName} still down`, `${deadName} came back: stop and reassess`) : ok(`${deadName} still down`),
+      ]),
+      startTargetStep(m, resource, survivor),
     ],
   };
 }
