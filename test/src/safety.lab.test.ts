@@ -180,7 +180,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
     // Taken down, as the disk-replacement runbook would: the refusal is about the data now, on both sides.
     r = await b.cli('down', 'r0');
     assert.equal(r.code, 0, r.stderr);
-    await term.waitFor('r0 down on ha-b', (x) => /not up/.test(x));
+    await term.waitFor('r0 down on ha-b', (x) => /^r0\/0 .* down\s*$/m.test(x));
     const refusal = /Refusing to wipe the metadata of r0 volume 0: this node holds UpToDate data \(generation [0-9A-F]{8}…\) and ha-a's data is unrelated to it \(ha-a's generation [0-9A-F]{8}… does not descend from this node's; a blank disk was made the source there\); this would destroy the only copy/;
     await term.keys('W', { literal: true });
     w = flatScreen(await term.waitFor('the create-md --force dialog on ha-b', (x) => /Re-create metadata/.test(x) && /refused:/.test(x)));
