@@ -72,6 +72,9 @@ interface Subscriber {
 /** The shortest interval between two event batches caused by engine changes. */
 const PUBLISH_MS = 20;
 
+/** The commands after which what is up, or why a resource is not, may differ: each sends the disks of the rest a look. */
+const CHANGES_WHAT_IS_UP: ReadonlySet<Method> = new Set<Method>(['create-md', 'up', 'down', 'attach', 'detach', 'adjust', 'config-put', 'resize']);
+
 export class Daemon implements ControlHandler {
   private readonly runtimes = new Map<string, ResourceRuntime>();
   private readonly targets = new Map<string, IscsiTarget>();
@@ -250,10 +253,12 @@ export class Daemon implements ControlHandler {
       // The state change reaches subscribers before the answer does (the console relies on it);
       // what the command changed about the resources that are not up follows a moment later.
       this.publish();
-      void this.diagnose().then(
+      if (CHANGES_WHAT_IS_UP.has(method)) {
+        void this.diagnose().then(
         () => this.publish(),
-        (e: Error) => process.stderr.write(`drbd-agent: warn: cannot look at the resources that are not up: ${e.message}\n`),
-      );
+          (e: Error) => process.stderr.write(`drbd-agent: warn: cannot look at the resources that are not up: ${e.message}\n`),
+        );
+      }
     }
   }
 
@@ -487,19 +492,13 @@ export class Daemon implements ControlHandler {
 
   /** Why a resource cannot be attached for want of a disk or metadata, in words; undefined when all is there. */
   private async missingMetadata(cfg: ResourceConfig): Promise<string | undefined> {
+    const local = localHost(cfg, this.opts.node);
+    // Not a host of it, or metadata there but not usable: attaching says why.
+    if ('error' in local) return undefined;
     for (const v of cfg.volumes) {
-      const disk = await openBackingDisk(v.disk).catch(() => undefined);
-      if (!disk) return `no backing disk ${v.disk} yet`;
-      let md;
-      try {
-        md = await readMetadata(disk);
-      } catch {
-        // Metadata that is there but not readable: attaching says why.
-        continue;
-      } finally {
-        await disk.close();
-      }
-      if (!md) return `no metadata on ${v.disk}`;
+      const probe = await probeDisk(v.disk, local.host.nodeId);
+      if (probe.kind === 'missing') return `no backing disk ${v.disk} yet`;
+      if (probe.kind === 'no-metadata') return `no metadata on ${v.disk}`;
     }
     return undefined;
   }

@@ -377,7 +377,19 @@ export function knownDisk(row: ResourceRow, i: HostIndex): KnownDisk | undefined
 }
 
 /** One row per resource and volume, by name then volume number: the order never reshuffles. */
+/**
+ * Models are replaced, never changed, on every update: the rows of one model are built once
+ * however many guards, runbook steps and views ask for them in a frame.
+ */
+const ROWS = new WeakMap<ClusterModel, ResourceRow[]>();
+
 export function resourceRows(m: ClusterModel): ResourceRow[] {
+  let rows = ROWS.get(m);
+  if (!rows) ROWS.set(m, (rows = buildRows(m)));
+  return rows;
+}
+
+function buildRows(m: ClusterModel): ResourceRow[] {
   const keys = new Map<string, { name: string; volume: number; device: string }>();
   for (const h of m.hosts) {
     for (const r of h.view.resources) {

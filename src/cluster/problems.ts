@@ -8,7 +8,7 @@ import { holdsData } from '../../agent/sync-decision.js';
 import { driftText } from './config-drift.js';
 import { notUpPhrase } from '../../agent/not-up.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
-import { knownGi } from './predict.js';
+import { knownGi, shortGeneration } from './predict.js';
 
 export type Severity = 'alert' | 'warn' | 'info';
 
@@ -146,7 +146,7 @@ function unrelatedProblem(name: string, vols: ResourceRow[], live: readonly Host
     const g = gis[o]!;
     return {
       ...base,
-      text: `a blank disk was promoted on ${names[bornBlank]} while ${names[o]} held the data of ${name} (generation ${g.wire.current.slice(0, 8)}…): serve ${names[o]}'s copy (demote ${names[bornBlank]}, promote ${names[o]}), then rebuild ${names[bornBlank]} with the disk-replacement runbook; never wipe ${names[o]}`,
+      text: `a blank disk was promoted on ${names[bornBlank]} while ${names[o]} held the data of ${name} (generation ${shortGeneration(g.side.current)}): serve ${names[o]}'s copy (demote ${names[bornBlank]}, promote ${names[o]}), then rebuild ${names[bornBlank]} with the disk-replacement runbook; never wipe ${names[o]}`,
     };
   }
   return { ...base, text: `${name}: ${names[0]} and ${names[1]} hold unrelated data (no shared generation); they will not connect. Find the copy the initiators wrote to before wiping either` };

@@ -15,6 +15,7 @@
 //   the header's clock (the moment a host would count as quiet; ages while one is).
 import { useEffect, useMemo, useReducer } from 'react';
 import { Box } from 'ink';
+import { refusal } from '../cluster/guards.js';
 import { deriveProblems } from '../cluster/problems.js';
 import { resourceRows, type ClusterModel } from '../cluster/model.js';
 import type { ConsoleActions } from './actions.js';
@@ -80,7 +81,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const g = state.overlay.guard;
     const inner = Math.min(width, 80) - 4;
     const wrapped = (text: string) => Math.max(1, Math.ceil(text.length / inner));
-    const refusedLines = g.allowed ? 0 : wrapped(`refused: ${g.checks.find((c) => !c.ok)?.reason ?? ''}`) + (g.suggestion ? wrapped(`→ ${suggestionLine(g.suggestion)}`) : 0) + 1;
+    const refusedLines = g.allowed ? 0 : wrapped(`refused: ${refusal(g) ?? ''}`) + (g.suggestion ? wrapped(`→ ${suggestionLine(g.suggestion)}`) : 0) + 1;
     const dialogLines = g.checks.length + 4 + forecastHeight(g, inner) + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
     body = (
       <>

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { GuardResult } from '../cluster/guards.js';
+import { refusal, type GuardResult } from '../cluster/guards.js';
 import { ACTION_TITLES } from './actions.js';
 import { EntryPrompt } from './EntryPrompt.js';
 import { ForecastLines } from './ForecastLines.js';
@@ -36,7 +36,7 @@ export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardR
       {!guard.allowed ? (
         <>
           <Text bold color="red">
-            refused: {guard.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}
+            refused: {refusal(guard) ?? 'precondition failed'}
           </Text>
           {guard.suggestion ? <Text color="yellow">→ {suggestionLine(guard.suggestion)}</Text> : null}
           <Text dimColor>Esc close</Text>

@@ -60,7 +60,8 @@ describeLab('a new pair from the console: --config, the new-resource runbook, se
   });
 
   test('r: the new-resource runbook from metadata to a running target, ha-a the initial sync source', async (t) => {
-    if (skip || !term) return t.skip(skip ?? 'no console');
+    if (skip) return t.skip(skip);
+    assert.ok(term, 'the console was not opened by the first test');
     await term.keys('r', { literal: true });
     await term.waitFor('the runbook menu', (s) => /New resource: metadata, up, initial sync from ha-a/.test(s));
     await term.keys('Enter');
@@ -90,7 +91,8 @@ describeLab('a new pair from the console: --config, the new-resource runbook, se
   });
 
   test('data written through ha-a reads back through ha-b after the switchover runbook', async (t) => {
-    if (skip || !term) return t.skip(skip ?? 'no console');
+    if (skip) return t.skip(skip);
+    assert.ok(term, 'the console was not opened by the first test');
     const w = qemuIo(r0Url(a), writesOf(SEED_PATTERN));
     assert.equal(w.code, 0, w.out);
     await term.keys('r', { literal: true });

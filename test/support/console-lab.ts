@@ -33,15 +33,22 @@ export async function openConsoleLab(name: string): Promise<ConsoleLab | string>
   if (skip) return skip;
   const work = mkdtempSync(join(tmpdir(), `drbd-tui-${name}-`));
   const lab = await createLab();
-  const sshConfig = join(work, 'ssh_config');
-  writeFileSync(sshConfig, readFileSync(lab.sshConfig, 'utf8') + '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n');
-  const a = labAgent(lab.a);
-  const b = labAgent(lab.b);
-  const yaml = labResourceYaml(lab, { name: 'r0', port: 7789, size: '8MiB', maxRate: '2MiB/s' });
-  await installResource(a, 'r0', yaml.a);
-  await installResource(b, 'r0', yaml.b);
-  const term = await openTerminal({ argv: [process.execPath, CLI, '-F', sshConfig, 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console.exit'), width: 160, height: 45 });
-  return { lab, work, a, b, term };
+  try {
+    const sshConfig = join(work, 'ssh_config');
+    writeFileSync(sshConfig, readFileSync(lab.sshConfig, 'utf8') + '  ServerAliveInterval 1\n  ServerAliveCountMax 2\n');
+    const a = labAgent(lab.a);
+    const b = labAgent(lab.b);
+    const yaml = labResourceYaml(lab, { name: 'r0', port: 7789, size: '8MiB', maxRate: '2MiB/s' });
+    await installResource(a, 'r0', yaml.a);
+    await installResource(b, 'r0', yaml.b);
+    const term = await openTerminal({ argv: [process.execPath, CLI, '-F', sshConfig, 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console.exit'), width: 160, height: 45 });
+    return { lab, work, a, b, term };
+  } catch (e) {
+    // Nothing to close it by later: the caller never got it.
+    await lab.destroy();
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export async function closeConsoleLab(c: ConsoleLab | string | undefined): Promise<void> {

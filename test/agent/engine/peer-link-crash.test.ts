@@ -116,6 +116,8 @@ test('a slow but alive reader is not declared dead; frozen while streaming, it i
     await new Promise((r) => setTimeout(r, 4000));
     assert.deepEqual(disconnects, [], 'a busy peer was declared dead');
     assert.ok(a.stats.pingsSent >= 2, `pings sent: ${a.stats.pingsSent}`);
+    // The reader is slow indeed (80 ms a MiB: some 12 MB/s, plus the queue filled at the start).
+    assert.ok(seq < 4 * 20, `${seq} MiB in 4 s: the reader is not slow`);
     console.log(`slow reader: ${seq} MiB queued in 4 s, ${a.stats.pingsSent} pings, still connected`);
 
     const lost = once<DisconnectedInfo>(a, 'disconnected', 10000);
