@@ -27,12 +27,12 @@ import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { problemLines, withHostAdvice } from './host-trouble.js';
-import { useConsoleInput, useHeaderClock, useLiveGuard, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
+import { useConsoleInput, useHeaderClock, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
 import { RunbookMenu, RunbookView } from './RunbookView.js';
-import { initialUiState, uiReducer, type UiState } from './state.js';
+import { initialUiState, uiReducer, withLiveGuard, type UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
 import { Toast, toastLines } from './Toast.js';
 
@@ -57,7 +57,8 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const { width, height } = useTerminalSize(w, h);
   const rows = useMemo(() => resourceRows(model), [model]);
   const now = useHeaderClock(model, rows, fixedNow);
-  const [state, dispatch] = useReducer(uiReducer, initialState);
+  const [stored, dispatch] = useReducer(uiReducer, initialState);
+  const state = useMemo(() => withLiveGuard(stored, model), [stored, model]);
   const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
   const hostNames = useMemo(() => [model.hosts[0].name, model.hosts[1].name] as [string, string], [model]);
   const cols = useMemo(() => tableColumns(width, Math.max(0, ...rows.map((r) => r.key.length))), [width, rows]);
@@ -70,7 +71,6 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const toastHeight = state.toast ? toastLines(state.toast, width).length : 0;
   const bodyHeight = height - 2 - toastHeight;
   useToastTimer(state, dispatch);
-  useLiveGuard(state, dispatch, model);
   useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1) }, actions, inputActive);
 
   const lines = tableLines(rows, hostNames).length + 1 + (rows.length === 0 ? 1 : 0);

@@ -2,7 +2,6 @@
 // models, the outcome-toast timer and the keyboard. Everything they decide is in pure modules.
 import { useEffect, useRef, useState } from 'react';
 import { useInput, useStdout, type Key } from 'ink';
-import { checkAction } from '../cluster/guards.js';
 import type { ClusterModel, ResourceRow } from '../cluster/model.js';
 import { outOfSightChangeAt } from '../cluster/last-known.js';
 import type { ConsoleActions } from './actions.js';
@@ -154,21 +153,4 @@ export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void,
     },
     { isActive },
   );
-}
-
-/**
- * An open confirmation follows the live state: what was refused on a view one update old
- * (the outcome of the last action arriving before its state change) becomes allowed, and what
- * was allowed is refused the moment a check stops holding, before `y` can run it.
- */
-export function useLiveGuard(state: UiState, dispatch: (a: UiAction) => void, model: ClusterModel): void {
-  const open = state.overlay.kind === 'confirm' ? state.overlay.guard : undefined;
-  // Once per model: a guard that words an age must not chase its own clock.
-  const judged = useRef(model);
-  useEffect(() => {
-    if (!open || judged.current === model) return;
-    judged.current = model;
-    const now = checkAction(model, open.action, open.resource, open.host);
-    if (JSON.stringify(now) !== JSON.stringify(open)) dispatch({ type: 'guard-live', guard: now });
-  }, [model, open, dispatch]);
 }

@@ -1,7 +1,7 @@
 // The console's UI state as a pure reducer: selection, selected host, view, the overlay
 // (help or a confirmation) and the outcome toast. Nothing here knows about SSH or the agent.
-import type { GuardResult } from '../cluster/guards.js';
-import type { HostIndex } from '../cluster/model.js';
+import { checkAction, type GuardResult } from '../cluster/guards.js';
+import type { ClusterModel, HostIndex } from '../cluster/model.js';
 import type { RunbookChoice } from '../runbooks/runbooks.js';
 
 export type View = 'overview' | 'detail' | 'log';
@@ -46,8 +46,6 @@ export type UiAction =
   | { type: 'view'; view: View }
   | { type: 'help' }
   | { type: 'confirm'; guard: GuardResult }
-  /** The open confirmation's guard judged again on a newer model (same action, resource and host). */
-  | { type: 'guard-live'; guard: GuardResult }
   /** The typed text of the open confirmation or runbook step is now `text`. */
   | { type: 'entry'; text: string; rejected: boolean }
   | { type: 'close' }
@@ -75,11 +73,6 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, overlay: s.overlay.kind === 'help' ? { kind: 'none' } : { kind: 'help' } };
     case 'confirm':
       return { ...s, overlay: { kind: 'confirm', guard: a.guard, typed: '', rejected: false } };
-    case 'guard-live': {
-      const o = s.overlay;
-      if (o.kind !== 'confirm' || o.guard.action !== a.guard.action || o.guard.resource !== a.guard.resource || o.guard.host !== a.guard.host) return s;
-      return { ...s, overlay: { ...o, guard: a.guard } };
-    }
     case 'entry':
       return s.overlay.kind === 'confirm' || s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, typed: a.text, rejected: a.rejected } } : s;
     case 'runbook-menu':
@@ -106,4 +99,15 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'scroll-log':
       return { ...s, logScroll: Math.max(0, Math.min(a.max, s.logScroll + a.delta)) };
   }
+}
+
+/**
+ * The state as the operator sees it: an open confirmation judged on the live model (the
+ * reducer keeps the guard it opened with), so what was refused on a view one update old turns
+ * allowed, and what was allowed is refused the moment a check stops holding, before y runs it.
+ */
+export function withLiveGuard(s: UiState, m: ClusterModel): UiState {
+  const o = s.overlay;
+  if (o.kind !== 'confirm') return s;
+  return { ...s, overlay: { ...o, guard: checkAction(m, o.guard.action, o.guard.resource, o.guard.host) } };
 }
