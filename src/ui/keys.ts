@@ -3,15 +3,18 @@
 import type { Key } from 'ink';
 import { checkAction, syncToggle, targetToggle, type ActionKind, type GuardResult } from '../cluster/guards.js';
 import type { ClusterModel, HostIndex, ResourceRow } from '../cluster/model.js';
-import { applicableRunbooks, buildRunbook, runbookProgress } from '../runbooks/runbooks.js';
+import { applicableRunbooks, buildRunbook, runbookProgress, waitClock } from '../runbooks/runbooks.js';
 import type { Overlay, UiAction, UiState } from './state.js';
 import { confirmationText, textEntry } from './text-entry.js';
 
 export type Intent =
   | { type: 'ui'; action: UiAction }
   | { type: 'run'; guard: GuardResult }
-  /** Runs the next runbook step `stepId` through `guard`; the step counts as done when the agent agrees. */
-  | { type: 'run-step'; guard: GuardResult; stepId: string }
+  /**
+   * Runs the next runbook step `stepId` through `guard`; the step counts as done when the agent
+   * agrees. With `unblocks`, the action only clears what holds the wait `stepId` up.
+   */
+  | { type: 'run-step'; guard: GuardResult; stepId: string; unblocks?: boolean }
   /** C: the selected host's resource file for `resource`, put on both hosts. */
   | { type: 'config-copy'; resource: string; host: HostIndex }
   | { type: 'quit' }
@@ -59,6 +62,8 @@ export interface KeyContext {
   /** Events in the log, for scrolling bounds. */
   logLength: number;
   logPage: number;
+  /** The time the screen shows (epoch ms): what a runbook wait's clock reads. */
+  now?: number;
 }
 
 function guardFor(kind: KeyAction, s: UiState, ctx: KeyContext): GuardResult | undefined {
@@ -107,7 +112,11 @@ export function runbookMenuKey(o: Extract<Overlay, { kind: 'runbook-menu' }>, in
   return none;
 }
 
-/** Enter runs the next step only when its checks pass; a step that needs a text typed (resource or host name) takes it first. */
+/**
+ * Enter runs the next step only when its checks pass; a step that needs a text typed (resource
+ * or host name) takes it first. On a wait, Enter runs what unblocks it, `w` keeps waiting past
+ * a timeout; `F` finishes where only optional steps are left.
+ */
 export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: string, key: Key, ctx: KeyContext): Intent {
   if (key.escape) return ui({ type: 'close' });
   const rb = buildRunbook(ctx.model, o.choice.id, o.resource, o.choice.host);
@@ -115,7 +124,14 @@ export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: stri
   const step = p.next === undefined ? undefined : rb.steps[p.next];
   if (!step) return key.return ? ui({ type: 'close' }) : none;
   if (key.tab) return step.forceAction ? ui({ type: 'runbook-force' }) : none;
-  if (o.busy || !p.ready) return none;
+  if (o.busy) return none;
+  if (input === 'F' && p.finishable) return ui({ type: 'runbook-step-done', id: rb.steps[rb.steps.length - 1]!.id });
+  if (step.kind === 'wait') {
+    const now = ctx.now ?? Date.now();
+    if (input === 'w' && waitClock(step, o.since?.step === step.id ? o.since.at : undefined, now).timedOut) return ui({ type: 'runbook-since', step: step.id, at: now });
+    return key.return && p.unblock?.allowed ? { type: 'run-step', guard: p.unblock, stepId: step.id, unblocks: true } : none;
+  }
+  if (!p.ready) return none;
   const run: Intent = p.guard ? { type: 'run-step', guard: p.guard, stepId: step.id } : ui({ type: 'runbook-step-done', id: step.id });
   const expected = confirmationText(p.guard ?? step);
   if (expected === undefined) return key.return ? run : none;
