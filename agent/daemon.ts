@@ -8,7 +8,7 @@ import { CONFIG_EXTENSIONS, errorsForResource, formatConfigError, loadConfigDir,
 import { readBounded, describeFsError } from './config/load.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
-import type { ConfigError, ResourceConfig } from './config/types.js';
+import type { ConfigError, IscsiConfig, ResourceConfig, ServiceAddressConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
 import { probeDisk } from './engine/disk-probe.js';
 import { judgeNotUp } from './not-up.js';
@@ -21,6 +21,8 @@ import { forgetPeerMemory, readPeerMemory, writePeerMemory } from './engine/peer
 import { readMetadata, toGenerationIds } from './engine/metadata.js';
 import { formatUuid } from './engine/uuid.js';
 import { IscsiTarget } from './iscsi/target.js';
+import { ServiceAddressTools } from './iscsi/service-address.js';
+import { chooseInterface, claimRefusal, formatServiceAddress, heldOn, settle, wantsAddress, type ClaimFacts } from './iscsi/service-address-decision.js';
 import { diffSnapshots, snapshotToEvents } from './events2.js';
 import { serveControl, type ControlHandler, type ControlServer } from './control/server.js';
 import {
@@ -35,6 +37,8 @@ import {
   type NotUpResource,
   type ResizeResult,
   type StateEvent,
+  type Role,
+  type TargetSnapshot,
 } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -78,6 +82,8 @@ const CHANGES_WHAT_IS_UP: ReadonlySet<Method> = new Set<Method>(['create-md', 'u
 export class Daemon implements ControlHandler {
   private readonly runtimes = new Map<string, ResourceRuntime>();
   private readonly targets = new Map<string, IscsiTarget>();
+  /** Per resource with a service address: the interface it goes on and whether this host holds it, as last found or made. */
+  private readonly serviceAddresses = new Map<string, { interface: string; held: boolean }>();
   private configs: ResourceConfig[] = [];
   private configErrors: ConfigError[] = [];
   /** Resources known here but not up, as last diagnosed (see diagnose). */
@@ -107,6 +113,8 @@ export class Daemon implements ControlHandler {
     for (const name of await readdir(this.upDir).catch(() => [] as string[])) {
       await this.up(name).catch((e: Error) => process.stderr.write(`drbd-agent: cannot bring ${name} back up: ${e.message}\n`));
     }
+    // No target runs yet: a service address held here was left by a crash, and would draw initiators to a host that does not serve.
+    for (const cfg of this.configs) await this.settleServiceAddress(cfg.resource, 'no target runs here (left by a crash or an unclean stop)');
     await this.diagnose();
     this.statsTimer = setInterval(() => this.publish(true), 1000);
     this.statsTimer.unref();
@@ -278,8 +286,11 @@ export class Daemon implements ControlHandler {
         return this.down(name);
       case 'primary':
         return this.primary(name, force, forgetPeer);
-      case 'secondary':
-        return this.runtime(name).admin({ cmd: 'secondary' });
+      case 'secondary': {
+        const result = await this.runtime(name).admin({ cmd: 'secondary' });
+        await this.settleServiceAddress(name, 'demoted');
+        return result;
+      }
       case 'connect':
         return this.runtime(name).admin({ cmd: 'connect', discardMyData: p.discardMyData === true });
       case 'disconnect':
@@ -402,7 +413,7 @@ export class Daemon implements ControlHandler {
     rt.on('change', () => this.publishSoon());
     rt.on('log', (l) => process.stderr.write(`drbd-agent: ${name}: ${l.level}: ${l.text}\n`));
     this.runtimes.set(name, rt);
-    if (cfg.iscsi) rt.target = { state: 'stopped', iqn: cfg.iscsi.iqn, portal: cfg.iscsi.portal, sessions: [] };
+    if (cfg.iscsi) rt.target = this.targetSnapshot(name, cfg.iscsi);
     await writeFile(join(this.upDir, name), '');
     return rt;
   }
@@ -516,10 +527,14 @@ export class Daemon implements ControlHandler {
       if (index < 0) throw new AgentError('config', `${name}: volumes must be numbered 0..${numbers.length - 1} to be LUNs 0..${numbers.length - 1} (got ${numbers.join(', ')})`);
       return rt.blockDevice(index);
     });
+    const sa = iscsi.serviceAddress;
+    const iface = sa ? await this.claimServiceAddress(name, rt.state.peerRole, sa) : undefined;
+    const wildcard = iscsi.portalHost === '0.0.0.0' || iscsi.portalHost === '::';
     const target = new IscsiTarget({
       iqn: iscsi.iqn,
       host: iscsi.portalHost,
       port: iscsi.portalPort,
+      ...(sa && !wildcard ? { alsoOn: [sa.address] } : {}),
       luns,
       alias: name,
       chap: iscsi.chap,
@@ -527,15 +542,19 @@ export class Daemon implements ControlHandler {
       log: (msg) => process.stderr.write(`drbd-agent: ${name}: iscsi: ${msg}\n`),
     });
     const update = () => {
-      rt.target = { state: target.running ? 'running' : 'stopped', iqn: iscsi.iqn, portal: iscsi.portal, sessions: target.sessions() };
+      rt.target = this.targetSnapshot(name, iscsi, target);
       this.publish();
     };
     target.on('session', update);
-    await target.start().catch((e: Error) => {
-      throw new AgentError('io', `${name}: cannot listen on ${iscsi.portal}: ${e.message}`);
-    });
+    try {
+      await target.start();
+    } catch (e) {
+      await this.settleServiceAddress(name, 'the target did not start');
+      throw new AgentError('io', `${name}: cannot listen on ${iscsi.portal}${sa && !wildcard ? ` and ${sa.address}:${iscsi.portalPort}` : ''}: ${(e as Error).message}`);
+    }
     this.targets.set(name, target);
     update();
+    if (sa && iface) void this.announceServiceAddress(name, sa, iface);
     return { ok: true };
   }
 
@@ -546,8 +565,92 @@ export class Daemon implements ControlHandler {
       await target.stop();
       this.targets.delete(name);
     }
-    if (rt.config.iscsi) rt.target = { state: 'stopped', iqn: rt.config.iscsi.iqn, portal: rt.config.iscsi.portal, sessions: [] };
+    await this.settleServiceAddress(name, 'the target stopped');
+    if (rt.config.iscsi) rt.target = this.targetSnapshot(name, rt.config.iscsi);
     return { ok: true };
+  }
+
+  private targetSnapshot(name: string, iscsi: IscsiConfig, target?: IscsiTarget): TargetSnapshot {
+    const sa = iscsi.serviceAddress;
+    const known = this.serviceAddresses.get(name);
+    return {
+      state: target?.running ? 'running' : 'stopped',
+      iqn: iscsi.iqn,
+      portal: iscsi.portal,
+      sessions: target?.sessions() ?? [],
+      ...(sa ? { serviceAddress: { address: formatServiceAddress(sa), interface: known?.interface ?? sa.interface ?? '', held: known?.held ?? false } } : {}),
+    };
+  }
+
+  /**
+   * Before the target takes the service address: the tools are there, the interface is known,
+   * the peer is not Primary, and nobody answers for the address (duplicate address detection).
+   * Then the address is added here; returns its interface.
+   */
+  private async claimServiceAddress(name: string, peerRole: Role, sa: ServiceAddressConfig): Promise<string> {
+    const rt = this.runtime(name);
+    const found = await ServiceAddressTools.find();
+    const facts: ClaimFacts = { resource: name, sa, missingPackages: 'missing' in found ? found.missing : [], peer: { name: rt.peer.name, role: peerRole } };
+    const refuse = () => {
+      const why = claimRefusal(facts);
+      if (why) throw new AgentError('refused', why);
+    };
+    refuse();
+    // refuse() threw when a tool is missing.
+    const tools = found as ServiceAddressTools;
+    facts.iface = chooseInterface(await tools.interfaces().catch(this.ioError(name)), sa);
+    refuse();
+    const iface = 'name' in facts.iface ? facts.iface.name : '';
+    facts.answeredBy = await tools.whoAnswers(iface, sa.address).catch(this.ioError(name));
+    if (facts.answeredBy !== undefined) process.stderr.write(`drbd-agent: ${name}: alert: ${claimRefusal(facts)}\n`);
+    refuse();
+    await tools.add(sa, iface).catch(this.ioError(name));
+    this.serviceAddresses.set(name, { interface: iface, held: true });
+    process.stderr.write(`drbd-agent: ${name}: service address ${formatServiceAddress(sa)} added on ${iface}\n`);
+    return iface;
+  }
+
+  private ioError(name: string): (e: Error) => never {
+    return (e) => {
+      throw new AgentError('io', `${name}: service address: ${e.message}`);
+    };
+  }
+
+  private async announceServiceAddress(name: string, sa: ServiceAddressConfig, iface: string): Promise<void> {
+    const tools = await ServiceAddressTools.find();
+    const problem = 'missing' in tools ? 'arping is missing' : await tools.announce(iface, sa.address);
+    if (problem) process.stderr.write(`drbd-agent: ${name}: warn: gratuitous ARP for ${sa.address} on ${iface} failed (initiators may reach this host only after their ARP caches expire): ${problem}\n`);
+  }
+
+  /**
+   * Removes the resource's service address if this host holds it but does not serve behind it
+   * (not Primary, or no target running). Never adds it: that is target start's, after its checks.
+   * A failure is logged and left visible in the status (held), not thrown: the step that called
+   * this (stop, demote, down) has happened.
+   */
+  private async settleServiceAddress(name: string, why: string): Promise<void> {
+    const cfg = this.runtimes.get(name)?.config ?? this.configs.find((c) => c.resource === name);
+    const sa = cfg?.iscsi?.serviceAddress;
+    if (!sa) return;
+    const rt = this.runtimes.get(name);
+    const wanted = wantsAddress(rt?.state.role ?? 'Unknown', this.targets.get(name)?.running ?? false);
+    try {
+      const tools = await ServiceAddressTools.find();
+      // Without ip this host cannot have added it.
+      if ('missing' in tools) return;
+      const on = heldOn(await tools.interfaces(), sa.address);
+      const known = this.serviceAddresses.get(name);
+      const iface = on ?? known?.interface ?? sa.interface ?? '';
+      if (on && settle(wanted, true) === 'remove') {
+        await tools.remove(sa, on);
+        process.stderr.write(`drbd-agent: ${name}: service address ${formatServiceAddress(sa)} removed from ${on}: ${why}\n`);
+        this.serviceAddresses.set(name, { interface: iface, held: false });
+      } else this.serviceAddresses.set(name, { interface: iface, held: on !== undefined });
+    } catch (e) {
+      process.stderr.write(`drbd-agent: ${name}: alert: cannot remove service address ${formatServiceAddress(sa)} (${why}): ${(e as Error).message}; remove it by hand (ip addr del ${formatServiceAddress(sa)} dev IF) or initiators keep coming here\n`);
+    } finally {
+      if (rt && cfg?.iscsi) rt.target = this.targetSnapshot(name, cfg.iscsi, this.targets.get(name));
+    }
   }
 
   private async down(name: string): Promise<unknown> {
@@ -573,6 +676,7 @@ export class Daemon implements ControlHandler {
     await this.stop();
     for (const t of this.targets.values()) await t.stop().catch(() => undefined);
     this.targets.clear();
+    for (const name of this.runtimes.keys()) await this.settleServiceAddress(name, 'the daemon stops');
     for (const rt of this.runtimes.values()) await rt.down().catch(() => undefined);
   }
 }
