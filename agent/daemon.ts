@@ -84,6 +84,8 @@ export class Daemon implements ControlHandler {
   private readonly targets = new Map<string, IscsiTarget>();
   /** Per resource with a service address: the interface it goes on and whether this host holds it, as last found or made. */
   private readonly serviceAddresses = new Map<string, { interface: string; held: boolean }>();
+  /** Gratuitous ARP still going out per resource: ended when the address goes. */
+  private readonly announcements = new Map<string, AbortController>();
   private configs: ResourceConfig[] = [];
   private configErrors: ConfigError[] = [];
   /** Resources known here but not up, as last diagnosed (see diagnose). */
@@ -618,7 +620,11 @@ export class Daemon implements ControlHandler {
 
   private async announceServiceAddress(name: string, sa: ServiceAddressConfig, iface: string): Promise<void> {
     const tools = await ServiceAddressTools.find();
-    const problem = 'missing' in tools ? 'arping is missing' : await tools.announce(iface, sa.address);
+    const stop = new AbortController();
+    this.announcements.get(name)?.abort();
+    this.announcements.set(name, stop);
+    const problem = 'missing' in tools ? 'arping is missing' : await tools.announce(iface, sa.address, stop.signal);
+    if (this.announcements.get(name) === stop) this.announcements.delete(name);
     if (problem) process.stderr.write(`drbd-agent: ${name}: warn: gratuitous ARP for ${sa.address} on ${iface} failed (initiators may reach this host only after their ARP caches expire): ${problem}\n`);
   }
 
@@ -642,6 +648,8 @@ export class Daemon implements ControlHandler {
       const known = this.serviceAddresses.get(name);
       const iface = on ?? known?.interface ?? sa.interface ?? '';
       if (on && settle(wanted, true) === 'remove') {
+        this.announcements.get(name)?.abort();
+        this.announcements.delete(name);
         await tools.remove(sa, on);
         process.stderr.write(`drbd-agent: ${name}: service address ${formatServiceAddress(sa)} removed from ${on}: ${why}\n`);
         this.serviceAddresses.set(name, { interface: iface, held: false });

@@ -59,7 +59,7 @@ export class ServiceAddressTools {
     const r = await run(this.paths.arping, ['-D', '-c', '2', '-w', '2', '-I', iface, address], 5000);
     // 0: nobody answered; 1: someone did; anything else is arping failing (a missing interface…).
     if (r.code === 0) return undefined;
-    if (r.code === 1) return dadAnswer(r.stdout) ?? 'a host';
+    if (r.code === 1) return dadAnswer(r.stdout) ?? `a host (arping: ${r.stdout.trim().replace(/\s*\n\s*/g, '; ')})`;
     throw new Error(`arping -D on ${iface}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
   }
 
@@ -77,15 +77,17 @@ export class ServiceAddressTools {
   /**
    * Gratuitous ARP, three times a second apart: initiators' caches (and switches) learn that
    * the address moved here. Not awaited by target start: the first goes out at once, and the
-   * portal listens meanwhile. Resolves with arping's complaint, if any.
+   * portal listens meanwhile. `signal` ends it when the address goes: an announcement from a
+   * host that no longer holds it would read as a conflict to the next holder's detection.
+   * Resolves with arping's complaint, if any.
    */
-  announce(iface: string, address: string): Promise<string | undefined> {
+  announce(iface: string, address: string, signal: AbortSignal): Promise<string | undefined> {
     return new Promise((resolve) => {
-      const child = spawn(this.paths.arping, ['-U', '-c', '3', '-I', iface, address], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10000 });
+      const child = spawn(this.paths.arping, ['-U', '-c', '3', '-I', iface, address], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10000, signal });
       let err = '';
       child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-      child.on('error', (e) => resolve(e.message));
-      child.on('close', (code) => resolve(code === 0 ? undefined : err.trim() || `arping -U exit ${code}`));
+      child.on('error', (e) => resolve(signal.aborted ? undefined : e.message));
+      child.on('close', (code) => resolve(code === 0 || signal.aborted ? undefined : err.trim() || `arping -U exit ${code}`));
     });
   }
 }
