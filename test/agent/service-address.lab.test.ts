@@ -5,12 +5,12 @@
 // 60 s default.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
+import { run as runTool } from '../lab/run.js';
 import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
 import { longestPause, missingAcks, ReconnectingWriter } from '../support/reconnecting-writer.js';
 import { conn, disconnected, disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, labServiceAddress, type LabAgent, type StatusJson } from '../support/lab-agents.js';
@@ -22,22 +22,10 @@ const SIZE_MIB = 64;
 /** Windows' initiator gives up on a path after 60 s by default: a pause past it loses the disk. */
 const WINDOWS_GIVES_UP_MS = 60_000;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-function run(cmd: string, args: string[], timeoutMs = 60000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
 type ServiceAddressJson = { address: string; interface: string; held: boolean };
 const serviceAddress = (s: StatusJson) => (s as StatusJson & { 'iscsi-target'?: { state: string; serviceAddress?: ServiceAddressJson } })['iscsi-target']?.serviceAddress;
+
+const run = (cmd: string, args: string[], timeoutMs = 60000) => runTool(cmd, args, { allowFail: true, timeoutMs });
 
 /** Whether the host's namespace has the address (what the kernel says, not the agent). */
 async function holds(host: LabHost, addr: string): Promise<boolean> {
@@ -170,6 +158,17 @@ describeLab('the iSCSI service address follows the Primary between two daemons i
     return w;
   }
 
+  /** Waits for the writer to get through again, stops it and reports the longest pause since `from`. */
+  async function resumed(w: ReconnectingWriter, from: number, what: string): Promise<void> {
+    await w.more(100, 30000);
+    const to = performance.now();
+    await w.stop();
+    const pause = longestPause(w.acks, from, to);
+    pauses.push(`${what} pause ${(pause.ms / 1000).toFixed(1)} s`);
+    console.log(`service-address: ${what}: I/O paused ${(pause.ms / 1000).toFixed(2)} s (write ${pause.before?.seq} to ${pause.after?.seq}), ${((to - from) / 1000).toFixed(1)} s until 100 more writes, ${w.logins} logins`);
+    assert.ok(pause.ms > 0 && pause.ms < WINDOWS_GIVES_UP_MS, `pause ${pause.ms} ms`);
+  }
+
   test('planned switchover under a writer: the pause, and every acknowledged write reads back', { skip }, async () => {
     const w = newWriter();
     w.start();
@@ -179,13 +178,7 @@ describeLab('the iSCSI service address follows the Primary between two daemons i
     await ok(a, 'secondary', RES);
     await ok(b, 'primary', RES);
     await ok(b, 'target', 'start', RES);
-    await w.more(100, 30000);
-    const to = performance.now();
-    await w.stop();
-    const pause = longestPause(w.acks, from, to);
-    pauses.push(`switchover pause ${(pause.ms / 1000).toFixed(1)} s`);
-    console.log(`service-address: switchover: I/O paused ${(pause.ms / 1000).toFixed(2)} s (write ${pause.before?.seq} to ${pause.after?.seq}), commands took ${((to - from) / 1000).toFixed(1)} s until 100 more writes, ${w.logins} logins`);
-    assert.ok(pause.ms > 0 && pause.ms < WINDOWS_GIVES_UP_MS, `pause ${pause.ms} ms`);
+    await resumed(w, from, 'switchover');
     assert.ok(await holds(lab.b, addr));
     assert.equal(await holds(lab.a, addr), false);
     await verify(w, 'switchover');
@@ -210,13 +203,7 @@ describeLab('the iSCSI service address follows the Primary between two daemons i
     assert.equal(disk(await b.json(RES)), 'UpToDate', 'the survivor had every acknowledged write');
     await ok(b, 'primary', RES);
     await ok(b, 'target', 'start', RES);
-    await w.more(100, 30000);
-    const to = performance.now();
-    await w.stop();
-    const pause = longestPause(w.acks, from, to);
-    pauses.push(`failover pause ${(pause.ms / 1000).toFixed(1)} s`);
-    console.log(`service-address: failover: I/O paused ${(pause.ms / 1000).toFixed(2)} s (write ${pause.before?.seq} to ${pause.after?.seq}; ping-timeout 2 s), ${w.logins} logins`);
-    assert.ok(pause.ms > 0 && pause.ms < WINDOWS_GIVES_UP_MS, `pause ${pause.ms} ms`);
+    await resumed(w, from, 'failover');
     assert.ok(await holds(lab.b, addr));
     await verify(w, 'failover');
   });

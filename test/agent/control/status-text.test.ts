@@ -1,34 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { statusText } from '../../../agent/control/status-text.js';
-import type { AgentSnapshot, ResourceSnapshot } from '../../../agent/protocol.js';
+import { parseEvents } from '../../../agent/events2.js';
+import type { AgentSnapshot } from '../../../agent/protocol.js';
+import { foldEvents } from '../../../src/cluster/host-view.js';
 
-const resource = (over: Partial<ResourceSnapshot>): ResourceSnapshot => ({
-  name: 'r0',
-  nodeId: 0,
+// ha-a Primary with its target running, as an events2 transcript fixture says.
+const view = foldEvents(parseEvents(readFileSync('fixtures/events/primary-iscsi.ha-a.events2', 'utf8')).events);
+const snap = (over: Partial<NonNullable<AgentSnapshot['resources'][0]['target']>>): AgentSnapshot => ({
   node: 'ha-a',
-  role: 'Primary',
-  suspended: false,
-  writeOrdering: 'flush',
-  mayPromote: false,
-  promotionScore: 10102,
-  protocol: 'C',
-  configHash: '0123456789abcdef',
-  devices: [],
-  connections: [],
-  ...over,
+  agentVersion: '0.1.0',
+  configErrors: [],
+  resources: view.resources.map((r) => ({ ...r, target: { ...r.target!, ...over } })),
 });
-const snap = (r: ResourceSnapshot): AgentSnapshot => ({ node: 'ha-a', agentVersion: '0.1.0', resources: [r], configErrors: [] });
+const DRBD_LINES = 'r0 role:Primary\n  disk:UpToDate open:yes\n  ha-b role:Secondary\n    peer-disk:UpToDate\n';
 
 test('a service address is one comment line after the DRBD lines, which stay as drbdadm prints them', () => {
-  const target = { state: 'running' as const, iqn: 'iqn.2026-11.com.example:r0', portal: '0.0.0.0:3260', sessions: [] };
-  assert.equal(statusText(snap(resource({ target }))), 'r0 role:Primary\n');
-  assert.equal(
-    statusText(snap(resource({ target: { ...target, serviceAddress: { address: '10.77.0.100/24', interface: 'eth0', held: true } } }))),
-    'r0 role:Primary\n# service-address: 10.77.0.100/24 on eth0 held:yes target:running\n',
-  );
-  assert.equal(
-    statusText(snap(resource({ role: 'Secondary', target: { ...target, state: 'stopped', serviceAddress: { address: '10.77.0.100/24', interface: '', held: false } } }))),
-    'r0 role:Secondary\n# service-address: 10.77.0.100/24 held:no target:stopped\n',
-  );
+  assert.equal(statusText(snap({})), DRBD_LINES);
+  assert.equal(statusText(snap({ serviceAddress: { address: '10.77.0.100/24', interface: 'eth0', held: true } })), `${DRBD_LINES}# service-address: 10.77.0.100/24 on eth0 held:yes target:running\n`);
+  assert.equal(statusText(snap({ state: 'stopped', serviceAddress: { address: '10.77.0.100/24', interface: '', held: false } })), `${DRBD_LINES}# service-address: 10.77.0.100/24 held:no target:stopped\n`);
 });
