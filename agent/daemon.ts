@@ -8,7 +8,7 @@ import { CONFIG_EXTENSIONS, errorsForResource, formatConfigError, loadConfigDir,
 import { readBounded, describeFsError } from './config/load.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
-import type { ConfigError, IscsiConfig, ResourceConfig, ServiceAddressConfig } from './config/types.js';
+import type { ConfigError, IscsiConfig, ResourceConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
 import { probeDisk } from './engine/disk-probe.js';
 import { judgeNotUp } from './not-up.js';
@@ -21,8 +21,7 @@ import { forgetPeerMemory, readPeerMemory, writePeerMemory } from './engine/peer
 import { readMetadata, toGenerationIds } from './engine/metadata.js';
 import { formatUuid } from './engine/uuid.js';
 import { IscsiTarget } from './iscsi/target.js';
-import { ServiceAddressTools } from './iscsi/service-address.js';
-import { chooseInterface, claimRefusal, formatServiceAddress, heldOn, settle, wantsAddress, type ClaimFacts } from './iscsi/service-address-decision.js';
+import { ServiceAddressKeeper } from './iscsi/service-address-keeper.js';
 import { diffSnapshots, snapshotToEvents } from './events2.js';
 import { serveControl, type ControlHandler, type ControlServer } from './control/server.js';
 import {
@@ -37,7 +36,6 @@ import {
   type NotUpResource,
   type ResizeResult,
   type StateEvent,
-  type Role,
   type TargetSnapshot,
 } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
@@ -82,10 +80,7 @@ const CHANGES_WHAT_IS_UP: ReadonlySet<Method> = new Set<Method>(['create-md', 'u
 export class Daemon implements ControlHandler {
   private readonly runtimes = new Map<string, ResourceRuntime>();
   private readonly targets = new Map<string, IscsiTarget>();
-  /** Per resource with a service address: the interface it goes on and whether this host holds it, as last found or made. */
-  private readonly serviceAddresses = new Map<string, { interface: string; held: boolean }>();
-  /** Gratuitous ARP still going out per resource: ended when the address goes. */
-  private readonly announcements = new Map<string, AbortController>();
+  private readonly serviceAddresses = new ServiceAddressKeeper((resource, line) => process.stderr.write(`drbd-agent: ${resource}: ${line}\n`));
   private configs: ResourceConfig[] = [];
   private configErrors: ConfigError[] = [];
   /** Resources known here but not up, as last diagnosed (see diagnose). */
@@ -530,7 +525,7 @@ export class Daemon implements ControlHandler {
       return rt.blockDevice(index);
     });
     const sa = iscsi.serviceAddress;
-    const iface = sa ? await this.claimServiceAddress(name, rt.state.peerRole, sa) : undefined;
+    const iface = sa ? await this.serviceAddresses.claim(name, sa, { name: rt.peer.name, role: rt.state.peerRole }) : undefined;
     const wildcard = iscsi.portalHost === '0.0.0.0' || iscsi.portalHost === '::';
     const target = new IscsiTarget({
       iqn: iscsi.iqn,
@@ -556,7 +551,7 @@ export class Daemon implements ControlHandler {
     }
     this.targets.set(name, target);
     update();
-    if (sa && iface) void this.announceServiceAddress(name, sa, iface);
+    if (sa && iface) void this.serviceAddresses.announce(name, sa, iface);
     return { ok: true };
   }
 
@@ -574,91 +569,23 @@ export class Daemon implements ControlHandler {
 
   private targetSnapshot(name: string, iscsi: IscsiConfig, target?: IscsiTarget): TargetSnapshot {
     const sa = iscsi.serviceAddress;
-    const known = this.serviceAddresses.get(name);
     return {
       state: target?.running ? 'running' : 'stopped',
       iqn: iscsi.iqn,
       portal: iscsi.portal,
       sessions: target?.sessions() ?? [],
-      ...(sa ? { serviceAddress: { address: formatServiceAddress(sa), interface: known?.interface ?? sa.interface ?? '', held: known?.held ?? false } } : {}),
+      ...(sa ? { serviceAddress: this.serviceAddresses.state(name, sa) } : {}),
     };
   }
 
-  /**
-   * Before the target takes the service address: the tools are there, the interface is known,
-   * the peer is not Primary, and nobody answers for the address (duplicate address detection).
-   * Then the address is added here; returns its interface.
-   */
-  private async claimServiceAddress(name: string, peerRole: Role, sa: ServiceAddressConfig): Promise<string> {
-    const rt = this.runtime(name);
-    const found = await ServiceAddressTools.find();
-    const facts: ClaimFacts = { resource: name, sa, missingPackages: 'missing' in found ? found.missing : [], peer: { name: rt.peer.name, role: peerRole } };
-    const refuse = () => {
-      const why = claimRefusal(facts);
-      if (why) throw new AgentError('refused', why);
-    };
-    refuse();
-    // refuse() threw when a tool is missing.
-    const tools = found as ServiceAddressTools;
-    facts.iface = chooseInterface(await tools.interfaces().catch(this.ioError(name)), sa);
-    refuse();
-    const iface = 'name' in facts.iface ? facts.iface.name : '';
-    facts.answeredBy = await tools.whoAnswers(iface, sa.address).catch(this.ioError(name));
-    if (facts.answeredBy !== undefined) process.stderr.write(`drbd-agent: ${name}: alert: ${claimRefusal(facts)}\n`);
-    refuse();
-    await tools.add(sa, iface).catch(this.ioError(name));
-    this.serviceAddresses.set(name, { interface: iface, held: true });
-    process.stderr.write(`drbd-agent: ${name}: service address ${formatServiceAddress(sa)} added on ${iface}\n`);
-    return iface;
-  }
-
-  private ioError(name: string): (e: Error) => never {
-    return (e) => {
-      throw new AgentError('io', `${name}: service address: ${e.message}`);
-    };
-  }
-
-  private async announceServiceAddress(name: string, sa: ServiceAddressConfig, iface: string): Promise<void> {
-    const tools = await ServiceAddressTools.find();
-    const stop = new AbortController();
-    this.announcements.get(name)?.abort();
-    this.announcements.set(name, stop);
-    const problem = 'missing' in tools ? 'arping is missing' : await tools.announce(iface, sa.address, stop.signal);
-    if (this.announcements.get(name) === stop) this.announcements.delete(name);
-    if (problem) process.stderr.write(`drbd-agent: ${name}: warn: gratuitous ARP for ${sa.address} on ${iface} failed (initiators may reach this host only after their ARP caches expire): ${problem}\n`);
-  }
-
-  /**
-   * Removes the resource's service address if this host holds it but does not serve behind it
-   * (not Primary, or no target running). Never adds it: that is target start's, after its checks.
-   * A failure is logged and left visible in the status (held), not thrown: the step that called
-   * this (stop, demote, down) has happened.
-   */
+  /** The service address leaves a host that does not serve behind it (see ServiceAddressKeeper.settle). */
   private async settleServiceAddress(name: string, why: string): Promise<void> {
-    const cfg = this.runtimes.get(name)?.config ?? this.configs.find((c) => c.resource === name);
+    const rt = this.runtimes.get(name);
+    const cfg = rt?.config ?? this.configs.find((c) => c.resource === name);
     const sa = cfg?.iscsi?.serviceAddress;
     if (!sa) return;
-    const rt = this.runtimes.get(name);
-    const wanted = wantsAddress(rt?.state.role ?? 'Unknown', this.targets.get(name)?.running ?? false);
-    try {
-      const tools = await ServiceAddressTools.find();
-      // Without ip this host cannot have added it.
-      if ('missing' in tools) return;
-      const on = heldOn(await tools.interfaces(), sa.address);
-      const known = this.serviceAddresses.get(name);
-      const iface = on ?? known?.interface ?? sa.interface ?? '';
-      if (on && settle(wanted, true) === 'remove') {
-        this.announcements.get(name)?.abort();
-        this.announcements.delete(name);
-        await tools.remove(sa, on);
-        process.stderr.write(`drbd-agent: ${name}: service address ${formatServiceAddress(sa)} removed from ${on}: ${why}\n`);
-        this.serviceAddresses.set(name, { interface: iface, held: false });
-      } else this.serviceAddresses.set(name, { interface: iface, held: on !== undefined });
-    } catch (e) {
-      process.stderr.write(`drbd-agent: ${name}: alert: cannot remove service address ${formatServiceAddress(sa)} (${why}): ${(e as Error).message}; remove it by hand (ip addr del ${formatServiceAddress(sa)} dev IF) or initiators keep coming here\n`);
-    } finally {
-      if (rt && cfg?.iscsi) rt.target = this.targetSnapshot(name, cfg.iscsi, this.targets.get(name));
-    }
+    await this.serviceAddresses.settle(name, sa, { role: rt?.state.role ?? 'Unknown', targetRunning: this.targets.get(name)?.running ?? false }, why);
+    if (rt && cfg.iscsi) rt.target = this.targetSnapshot(name, cfg.iscsi, this.targets.get(name));
   }
 
   private async down(name: string): Promise<unknown> {

@@ -85,9 +85,13 @@ export function chooseInterface(ifaces: readonly LocalInterface[], sa: ServiceAd
   return { error: `interfaces ${matching.map((i) => i.name).join(' and ')} both have addresses in ${subnetOf(sa)}: set iscsi.service-interface to say which one carries service address ${shown}` };
 }
 
-/** `arping -D` output → the hardware address that answered ("Unicast reply from 10.77.0.100 [1A:05:…]"). */
+/**
+ * `arping -D` output → the hardware address that answered ("Unicast reply from 10.77.0.100
+ * [1A:05:…]"), or that announced the address itself meanwhile ("Broadcast request from
+ * 10.77.0.100 [...]": a host claiming it is a conflict too, RFC 5227).
+ */
 export function dadAnswer(stdout: string): string | undefined {
-  return /reply from \S+ \[([0-9A-Fa-f:]{11,})\]/.exec(stdout)?.[1]?.toLowerCase();
+  return /(?:reply|request) from \S+ \[([0-9A-Fa-f:]{11,})\]/.exec(stdout)?.[1]?.toLowerCase();
 }
 
 export interface ClaimFacts {

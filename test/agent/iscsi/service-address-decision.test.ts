@@ -73,6 +73,7 @@ describe('chooseInterface', () => {
 
 test('dadAnswer reads the MAC that answered from arping -D', () => {
   assert.equal(dadAnswer('ARPING 10.77.0.100 from 0.0.0.0 eth0\nUnicast reply from 10.77.0.100 [1A:05:2C:62:3F:30]  0.526ms\nSent 1 probes (1 broadcast(s))\nReceived 1 response(s)\n'), '1a:05:2c:62:3f:30');
+  assert.equal(dadAnswer('ARPING 10.77.0.100 from 0.0.0.0 eth0\nBroadcast request from 10.77.0.100 [B2:8F:B4:0B:6D:15] for 10.77.0.100 [FF:FF:FF:FF:FF:FF] 789.898ms\nSent 1 probes (1 broadcast(s))\nReceived 1 response(s) (1 request(s), 1 broadcast(s))\n'), 'b2:8f:b4:0b:6d:15', 'a gratuitous ARP from another holder');
   assert.equal(dadAnswer('ARPING 10.77.0.100 from 0.0.0.0 eth0\nSent 2 probes (2 broadcast(s))\nReceived 0 response(s)\n'), undefined);
 });
 
