@@ -80,7 +80,7 @@ const CHANGES_WHAT_IS_UP: ReadonlySet<Method> = new Set<Method>(['create-md', 'u
 export class Daemon implements ControlHandler {
   private readonly runtimes = new Map<string, ResourceRuntime>();
   private readonly targets = new Map<string, IscsiTarget>();
-  private readonly serviceAddresses = new ServiceAddressKeeper((resource, line) => process.stderr.write(`drbd-agent: ${resource}: ${line}\n`));
+  private readonly serviceAddresses = new ServiceAddressKeeper((resource, line) => process.stderr.write(`drbd-agent: ${resource ? `${resource}: ` : ''}${line}\n`));
   private configs: ResourceConfig[] = [];
   private configErrors: ConfigError[] = [];
   /** Resources known here but not up, as last diagnosed (see diagnose). */
@@ -112,12 +112,14 @@ export class Daemon implements ControlHandler {
     }
     // No target runs yet: a service address held here was left by a crash, and would draw initiators to a host that does not serve.
     for (const cfg of this.configs) await this.settleServiceAddress(cfg.resource, 'no target runs here (left by a crash or an unclean stop)');
+    if (this.configs.some((c) => c.iscsi?.serviceAddress)) await this.watchServiceAddresses();
     await this.diagnose();
     this.statsTimer = setInterval(() => this.publish(true), 1000);
     this.statsTimer.unref();
   }
 
   async stop(): Promise<void> {
+    this.serviceAddresses.stopWatching();
     clearInterval(this.statsTimer);
     clearTimeout(this.publishTimer);
     await this.server?.close();
@@ -525,6 +527,7 @@ export class Daemon implements ControlHandler {
       return rt.blockDevice(index);
     });
     const sa = iscsi.serviceAddress;
+    if (sa) await this.watchServiceAddresses();
     const iface = sa ? await this.serviceAddresses.claim(name, sa, { name: rt.peer.name, role: rt.state.peerRole }) : undefined;
     const wildcard = iscsi.portalHost === '0.0.0.0' || iscsi.portalHost === '::';
     const target = new IscsiTarget({
@@ -576,6 +579,22 @@ export class Daemon implements ControlHandler {
       sessions: target?.sessions() ?? [],
       ...(sa ? { serviceAddress: this.serviceAddresses.state(name, sa) } : {}),
     };
+  }
+
+  /** An address added or removed by anyone shows in the target's serviceAddress.held. */
+  private watchServiceAddresses(): Promise<void> {
+    return this.serviceAddresses.watch(() => {
+      void (async () => {
+        let changed = false;
+        for (const [name, rt] of this.runtimes) {
+          const iscsi = rt.config.iscsi;
+          if (!iscsi?.serviceAddress || !(await this.serviceAddresses.look(name, iscsi.serviceAddress))) continue;
+          rt.target = this.targetSnapshot(name, iscsi, this.targets.get(name));
+          changed = true;
+        }
+        if (changed) this.publish();
+      })();
+    });
   }
 
   /** The service address leaves a host that does not serve behind it (see ServiceAddressKeeper.settle). */

@@ -13,7 +13,49 @@ export class ServiceAddressKeeper {
   /** Gratuitous ARP still going out per resource. */
   private readonly announcements = new Map<string, AbortController>();
 
+  private unwatch?: () => void;
+
+  /** `log('', line)` for lines about the host rather than one resource. */
   constructor(private readonly log: (resource: string, line: string) => void) {}
+
+  /**
+   * Watches the host's addresses, so that `held` stays true when someone else adds or removes
+   * one: `changed` runs (at most every 100 ms) after any address change. Idempotent.
+   */
+  async watch(changed: () => void): Promise<void> {
+    if (this.unwatch) return;
+    const tools = await ServiceAddressTools.find();
+    if ('missing' in tools || this.unwatch) return;
+    let timer: NodeJS.Timeout | undefined;
+    this.unwatch = tools.monitor(
+      () => {
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          changed();
+        }, 100);
+      },
+      (why) => {
+        this.log('', `warn: cannot watch the addresses of this host (${why}): a service address changed by hand shows at the next target start or stop`);
+        this.unwatch = undefined;
+      },
+    );
+  }
+
+  stopWatching(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+
+  /** Reads whether this host holds the address now; true when that changed. */
+  async look(resource: string, sa: ServiceAddressConfig): Promise<boolean> {
+    const tools = await ServiceAddressTools.find();
+    if ('missing' in tools) return false;
+    const on = heldOn(await tools.interfaces().catch(() => undefined) ?? [], sa.address);
+    const before = this.known.get(resource);
+    const now = { interface: on ?? before?.interface ?? sa.interface ?? '', held: on !== undefined };
+    this.known.set(resource, now);
+    return before?.held !== now.held || before?.interface !== now.interface;
+  }
 
   /** What the target snapshot shows. */
   state(resource: string, sa: ServiceAddressConfig): ServiceAddressState {

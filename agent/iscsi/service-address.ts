@@ -54,6 +54,25 @@ export class ServiceAddressTools {
     return parseIpAddrJson(r.stdout);
   }
 
+  /**
+   * `ip -o monitor address`: calls `changed` whenever an address is added or removed anywhere on
+   * this host (by us, by an operator, by a DHCP client). Returns the stop function.
+   */
+  monitor(changed: () => void, failed: (why: string) => void): () => void {
+    const child = spawn(this.paths.ip, ['-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stopped = false;
+    child.stdout.on('data', () => changed());
+    child.stderr.resume();
+    child.on('error', (e) => failed(e.message));
+    child.on('exit', (code) => {
+      if (!stopped) failed(`ip monitor address exited (${code})`);
+    });
+    return () => {
+      stopped = true;
+      child.kill();
+    };
+  }
+
   /** Duplicate address detection: the MAC of whoever answers for the address, or undefined. */
   async whoAnswers(iface: string, address: string): Promise<string | undefined> {
     const r = await run(this.paths.arping, ['-D', '-c', '2', '-w', '2', '-I', iface, address], 5000);

@@ -91,6 +91,12 @@ describeLab('the iSCSI service address follows the Primary between two daemons i
     assert.equal(inq.code, 0, inq.stderr);
     assert.match(inq.stdout, /Vendor:DRBD-TUI/);
 
+    // Changed by hand, the status follows: the agent watches the host's addresses.
+    assert.equal((await run('ip', ['-n', lab.a.netns, 'addr', 'del', `${addr}/24`, 'dev', 'eth0'])).code, 0);
+    await jsonWhen(a, RES, (s) => serviceAddress(s)?.held === false, 'held:no after ip addr del by hand');
+    assert.equal((await run('ip', ['-n', lab.a.netns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0'])).code, 0);
+    await jsonWhen(a, RES, (s) => serviceAddress(s)?.held === true, 'held:yes after ip addr add by hand');
+
     await ok(a, 'target', 'stop', RES);
     assert.equal(await holds(lab.a, addr), false, 'the address left with the target');
     assert.equal(serviceAddress(await a.json(RES))?.held, false);
