@@ -25,6 +25,7 @@ const labPackages = {
   sshd: { path: '/usr/sbin/sshd', pkg: 'openssh-server' },
   ssh: { path: '/usr/bin/ssh', pkg: 'openssh-client' },
   ip: { path: '/usr/sbin/ip', pkg: 'iproute2' },
+  arping: { path: '/usr/bin/arping', pkg: 'iputils-arping' },
   'iscsi-ls': { path: '/usr/bin/iscsi-ls', pkg: 'libiscsi-bin' },
   'qemu-img': { path: '/usr/bin/qemu-img', pkg: 'qemu-utils' },
   'qemu-iscsi': { path: '/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so', pkg: 'qemu-block-extra' },

@@ -8,7 +8,7 @@ import { CONFIG_EXTENSIONS, errorsForResource, formatConfigError, loadConfigDir,
 import { readBounded, describeFsError } from './config/load.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
-import type { ConfigError, ResourceConfig } from './config/types.js';
+import type { ConfigError, IscsiConfig, ResourceConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
 import { probeDisk } from './engine/disk-probe.js';
 import { judgeNotUp } from './not-up.js';
@@ -21,6 +21,7 @@ import { forgetPeerMemory, readPeerMemory, writePeerMemory } from './engine/peer
 import { readMetadata, toGenerationIds } from './engine/metadata.js';
 import { formatUuid } from './engine/uuid.js';
 import { IscsiTarget } from './iscsi/target.js';
+import { ServiceAddressKeeper } from './iscsi/service-address-keeper.js';
 import { diffSnapshots, snapshotToEvents } from './events2.js';
 import { serveControl, type ControlHandler, type ControlServer } from './control/server.js';
 import {
@@ -35,6 +36,7 @@ import {
   type NotUpResource,
   type ResizeResult,
   type StateEvent,
+  type TargetSnapshot,
 } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -78,6 +80,7 @@ const CHANGES_WHAT_IS_UP: ReadonlySet<Method> = new Set<Method>(['create-md', 'u
 export class Daemon implements ControlHandler {
   private readonly runtimes = new Map<string, ResourceRuntime>();
   private readonly targets = new Map<string, IscsiTarget>();
+  private readonly serviceAddresses = new ServiceAddressKeeper((resource, line) => process.stderr.write(`drbd-agent: ${resource ? `${resource}: ` : ''}${line}\n`));
   private configs: ResourceConfig[] = [];
   private configErrors: ConfigError[] = [];
   /** Resources known here but not up, as last diagnosed (see diagnose). */
@@ -107,12 +110,16 @@ export class Daemon implements ControlHandler {
     for (const name of await readdir(this.upDir).catch(() => [] as string[])) {
       await this.up(name).catch((e: Error) => process.stderr.write(`drbd-agent: cannot bring ${name} back up: ${e.message}\n`));
     }
+    // No target runs yet: a service address held here was left by a crash, and would draw initiators to a host that does not serve.
+    for (const cfg of this.configs) await this.settleServiceAddress(cfg.resource, 'no target runs here (left by a crash or an unclean stop)');
+    if (this.configs.some((c) => c.iscsi?.serviceAddress)) await this.watchServiceAddresses();
     await this.diagnose();
     this.statsTimer = setInterval(() => this.publish(true), 1000);
     this.statsTimer.unref();
   }
 
   async stop(): Promise<void> {
+    this.serviceAddresses.stopWatching();
     clearInterval(this.statsTimer);
     clearTimeout(this.publishTimer);
     await this.server?.close();
@@ -278,8 +285,11 @@ export class Daemon implements ControlHandler {
         return this.down(name);
       case 'primary':
         return this.primary(name, force, forgetPeer);
-      case 'secondary':
-        return this.runtime(name).admin({ cmd: 'secondary' });
+      case 'secondary': {
+        const result = await this.runtime(name).admin({ cmd: 'secondary' });
+        await this.settleServiceAddress(name, 'demoted');
+        return result;
+      }
       case 'connect':
         return this.runtime(name).admin({ cmd: 'connect', discardMyData: p.discardMyData === true });
       case 'disconnect':
@@ -402,7 +412,7 @@ export class Daemon implements ControlHandler {
     rt.on('change', () => this.publishSoon());
     rt.on('log', (l) => process.stderr.write(`drbd-agent: ${name}: ${l.level}: ${l.text}\n`));
     this.runtimes.set(name, rt);
-    if (cfg.iscsi) rt.target = { state: 'stopped', iqn: cfg.iscsi.iqn, portal: cfg.iscsi.portal, sessions: [] };
+    if (cfg.iscsi) rt.target = this.targetSnapshot(name, cfg.iscsi);
     await writeFile(join(this.upDir, name), '');
     return rt;
   }
@@ -516,10 +526,15 @@ export class Daemon implements ControlHandler {
       if (index < 0) throw new AgentError('config', `${name}: volumes must be numbered 0..${numbers.length - 1} to be LUNs 0..${numbers.length - 1} (got ${numbers.join(', ')})`);
       return rt.blockDevice(index);
     });
+    const sa = iscsi.serviceAddress;
+    if (sa) await this.watchServiceAddresses();
+    const iface = sa ? await this.serviceAddresses.claim(name, sa, { name: rt.peer.name, role: rt.state.peerRole }) : undefined;
+    const wildcard = iscsi.portalHost === '0.0.0.0' || iscsi.portalHost === '::';
     const target = new IscsiTarget({
       iqn: iscsi.iqn,
       host: iscsi.portalHost,
       port: iscsi.portalPort,
+      ...(sa && !wildcard ? { alsoOn: [sa.address] } : {}),
       luns,
       alias: name,
       chap: iscsi.chap,
@@ -527,15 +542,19 @@ export class Daemon implements ControlHandler {
       log: (msg) => process.stderr.write(`drbd-agent: ${name}: iscsi: ${msg}\n`),
     });
     const update = () => {
-      rt.target = { state: target.running ? 'running' : 'stopped', iqn: iscsi.iqn, portal: iscsi.portal, sessions: target.sessions() };
+      rt.target = this.targetSnapshot(name, iscsi, target);
       this.publish();
     };
     target.on('session', update);
-    await target.start().catch((e: Error) => {
-      throw new AgentError('io', `${name}: cannot listen on ${iscsi.portal}: ${e.message}`);
-    });
+    try {
+      await target.start();
+    } catch (e) {
+      await this.settleServiceAddress(name, 'the target did not start');
+      throw new AgentError('io', `${name}: cannot listen on ${iscsi.portal}${sa && !wildcard ? ` and ${sa.address}:${iscsi.portalPort}` : ''}: ${(e as Error).message}`);
+    }
     this.targets.set(name, target);
     update();
+    if (sa && iface) void this.serviceAddresses.announce(name, sa, iface);
     return { ok: true };
   }
 
@@ -546,8 +565,46 @@ export class Daemon implements ControlHandler {
       await target.stop();
       this.targets.delete(name);
     }
-    if (rt.config.iscsi) rt.target = { state: 'stopped', iqn: rt.config.iscsi.iqn, portal: rt.config.iscsi.portal, sessions: [] };
+    await this.settleServiceAddress(name, 'the target stopped');
+    if (rt.config.iscsi) rt.target = this.targetSnapshot(name, rt.config.iscsi);
     return { ok: true };
+  }
+
+  private targetSnapshot(name: string, iscsi: IscsiConfig, target?: IscsiTarget): TargetSnapshot {
+    const sa = iscsi.serviceAddress;
+    return {
+      state: target?.running ? 'running' : 'stopped',
+      iqn: iscsi.iqn,
+      portal: iscsi.portal,
+      sessions: target?.sessions() ?? [],
+      ...(sa ? { serviceAddress: this.serviceAddresses.state(name, sa) } : {}),
+    };
+  }
+
+  /** An address added or removed by anyone shows in the target's serviceAddress.held. */
+  private watchServiceAddresses(): Promise<void> {
+    return this.serviceAddresses.watch(() => {
+      void (async () => {
+        let changed = false;
+        for (const [name, rt] of this.runtimes) {
+          const iscsi = rt.config.iscsi;
+          if (!iscsi?.serviceAddress || !(await this.serviceAddresses.look(name, iscsi.serviceAddress))) continue;
+          rt.target = this.targetSnapshot(name, iscsi, this.targets.get(name));
+          changed = true;
+        }
+        if (changed) this.publish();
+      })();
+    });
+  }
+
+  /** The service address leaves a host that does not serve behind it (see ServiceAddressKeeper.settle). */
+  private async settleServiceAddress(name: string, why: string): Promise<void> {
+    const rt = this.runtimes.get(name);
+    const cfg = rt?.config ?? this.configs.find((c) => c.resource === name);
+    const sa = cfg?.iscsi?.serviceAddress;
+    if (!sa) return;
+    await this.serviceAddresses.settle(name, sa, { role: rt?.state.role ?? 'Unknown', targetRunning: this.targets.get(name)?.running ?? false }, why);
+    if (rt && cfg.iscsi) rt.target = this.targetSnapshot(name, cfg.iscsi, this.targets.get(name));
   }
 
   private async down(name: string): Promise<unknown> {
@@ -573,6 +630,7 @@ export class Daemon implements ControlHandler {
     await this.stop();
     for (const t of this.targets.values()) await t.stop().catch(() => undefined);
     this.targets.clear();
+    for (const name of this.runtimes.keys()) await this.settleServiceAddress(name, 'the daemon stops');
     for (const rt of this.runtimes.values()) await rt.down().catch(() => undefined);
   }
 }

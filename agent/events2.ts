@@ -14,7 +14,8 @@
 //   connection: split-brain last-error peer-last-seen peer-last-role ; path carries local/peer/established as in DRBD
 //   peer-device: verify-mismatch peer-last-disk peer-last-uuid peer-last-bitmap peer-last-history
 //   (peer-last-*: the peer as this node last knew it, kept across restarts and disk replacements)
-//   target name: state iqn portal ; session name: id initiator address since
+//   target name: state iqn portal service-address service-interface service-held ; session name: id initiator address since
+//     (service-*: iscsi.service-address ADDR/PREFIX when configured, the interface it goes on, yes/no held by this host)
 //   config-error file: line col message
 //   not-up name: file cause reason next volumes up-error — a resource with a file here that is not
 //     up: configured-but-down (cause:down) or broken (config-error, not-a-host, backing-disk-missing,
@@ -29,6 +30,7 @@ import type {
   EventObject,
   EventVerb,
   ResourceSnapshot,
+  ServiceAddressState,
   StateEvent,
 } from './protocol.js';
 
@@ -236,6 +238,15 @@ export const PEER_DEVICE_FIELDS: FieldSpec[] = [
 ];
 
 export const TARGET_FIELDS: FieldSpec[] = [f('state', 'state'), f('iqn', 'iqn'), f('portal', 'portal')];
+/** The target's serviceAddress, flattened onto the target line. */
+export const SERVICE_ADDRESS_FIELDS: FieldSpec[] = [f('service-address', 'address'), f('service-interface', 'interface'), f('service-held', 'held', 'bool')];
+
+/** Folds a target line's service-* fields into the target (a change line carries only those that changed). */
+export function applyServiceAddress(target: { serviceAddress?: ServiceAddressState }, props: Array<[string, string]>): void {
+  if (!props.some(([k]) => SERVICE_ADDRESS_FIELDS.some((s) => s.key === k))) return;
+  target.serviceAddress ??= { address: '', interface: '', held: false };
+  applyFields(target.serviceAddress, SERVICE_ADDRESS_FIELDS, props);
+}
 export const SESSION_FIELDS: FieldSpec[] = [f('initiator', 'initiator'), f('address', 'address'), f('since', 'since')];
 export const CONFIG_ERROR_FIELDS: FieldSpec[] = [f('message', 'message')];
 export const NOT_UP_FIELDS: FieldSpec[] = [f('file', 'file'), f('cause', 'cause'), f('reason', 'reason'), f('next', 'next'), f('volumes', 'volumes', 'int-list'), f('up-error', 'upError')];
@@ -373,7 +384,8 @@ export function resourceToEvents(r: ResourceSnapshot, opts: SnapshotEventsOption
     }
   }
   if (r.target) {
-    out.push(ev('target', [['name', r.name], ...fieldProps(r.target, TARGET_FIELDS, stats)]));
+    const sa = r.target.serviceAddress;
+    out.push(ev('target', [['name', r.name], ...fieldProps(r.target, TARGET_FIELDS, stats), ...(sa ? fieldProps(sa, SERVICE_ADDRESS_FIELDS, stats) : [])]));
     for (const s of r.target.sessions) out.push(ev('session', [['name', r.name], ['id', s.id], ...fieldProps(s, SESSION_FIELDS, stats)]));
   }
   return out;

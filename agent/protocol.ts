@@ -143,6 +143,14 @@ export interface TargetSnapshot {
   iqn: string;
   portal: string;
   sessions: TargetSession[];
+  /** iscsi.service-address when configured: ADDR/PREFIX, the interface it goes on (empty until known), whether this host holds it. */
+  serviceAddress?: ServiceAddressState;
+}
+
+export interface ServiceAddressState {
+  address: string;
+  interface: string;
+  held: boolean;
 }
 
 export interface ResourceSnapshot {

@@ -66,6 +66,8 @@ export function configMeaning(c: ResourceConfig): unknown {
           portalPort: c.iscsi.portalPort,
           chapUser: c.iscsi.chap?.user ?? null,
           chapTargetUser: c.iscsi.chap?.targetUser ?? null,
+          // Only when set, so that existing files keep their hash.
+          ...(c.iscsi.serviceAddress ? { serviceAddress: `${c.iscsi.serviceAddress.address}/${c.iscsi.serviceAddress.prefix}`, serviceInterface: c.iscsi.serviceAddress.interface ?? null } : {}),
         }
       : null,
     secrets: secretsDigest(c.resource, [c.net.sharedSecret, c.iscsi?.chap?.secret, c.iscsi?.chap?.targetSecret]),

@@ -65,6 +65,16 @@ export interface IscsiConfig {
   portalHost: string;
   portalPort: number;
   chap?: ChapConfig;
+  /** iscsi.service-address: the address the Primary holds while its target runs, so initiators keep one portal across a failover. */
+  serviceAddress?: ServiceAddressConfig;
+}
+
+export interface ServiceAddressConfig {
+  /** IPv4 address without the prefix. */
+  address: string;
+  prefix: number;
+  /** iscsi.service-interface; absent: the interface holding an address in the same subnet. */
+  interface?: string;
 }
 
 export interface ResourceConfig {

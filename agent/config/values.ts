@@ -212,3 +212,36 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
   return bestD <= limit ? best : undefined;
 }
+
+export interface ServiceAddress {
+  /** The IPv4 address, without the prefix. */
+  address: string;
+  /** The prefix length of the subnet it belongs to (0..32 would be accepted by ip, 8..32 is what makes sense on a LAN). */
+  prefix: number;
+}
+
+/**
+ * `ADDR/PREFIX`, IPv4 only: the address the Primary adds for its initiators (iscsi.service-address).
+ * IPv6 would need neighbour advertisements instead of gratuitous ARP; refused until that exists.
+ */
+export function parseServiceAddress(v: unknown): Parsed<ServiceAddress> {
+  const example = '10.77.0.100/24';
+  if (typeof v !== 'string') return fail(`must be an IPv4 address with its prefix length, e.g. ${example} (got ${shown(v)})`);
+  const m = /^\s*([^/\s]+)\/(\S*)\s*$/.exec(v);
+  if (!m) return fail(`must be an IPv4 address with its prefix length, e.g. ${example}: the /prefix is missing (got ${shown(v)})`);
+  const [, address, prefixText] = m as unknown as [string, string, string];
+  if (address.includes(':')) return fail(`must be an IPv4 address (IPv6 service addresses are not supported: initiators would need neighbour advertisements, not gratuitous ARP), e.g. ${example} (got ${shown(v)})`);
+  if (!IPV4.test(address)) return fail(`has an invalid IPv4 address ${shown(address)}, e.g. ${example}`);
+  if (!/^\d{1,2}$/.test(prefixText) || Number(prefixText) < 8 || Number(prefixText) > 32) {
+    return fail(`has prefix length ${shown(prefixText)}: it is the subnet's length from 8 to 32, e.g. ${example}`);
+  }
+  const first = Number(address.split('.')[0]);
+  if (address === '0.0.0.0' || first === 127 || first >= 224) return fail(`${shown(address)} cannot be a service address: use a unicast address of the initiators' subnet, e.g. ${example}`);
+  return ok({ address, prefix: Number(prefixText) });
+}
+
+/** A network interface name as the kernel allows it (IFNAMSIZ 16: at most 15 characters, no '/' or blanks). */
+export function parseInterfaceName(v: unknown): Parsed<string> {
+  if (typeof v === 'string' && /^[A-Za-z0-9_.:@-]{1,15}$/.test(v) && v !== '.' && v !== '..') return ok(v);
+  return fail(`must be a network interface name as ip link shows it, e.g. eth0 (at most 15 characters; got ${shown(v)})`);
+}

@@ -18,8 +18,10 @@ import {
   fail,
   ok,
   parseAddress,
+  parseInterfaceName,
   parseIqn,
   parsePolicy,
+  parseServiceAddress,
   parseRate,
   parseSize,
   shown,
@@ -102,6 +104,8 @@ const metaDisk = leaf((v) =>
 const address = leaf((v) => parseAddress(v));
 const portal = leaf((v) => parseAddress(v, '0.0.0.0:3260'));
 const iqn = leaf(parseIqn);
+const serviceAddress = leaf(parseServiceAddress);
+const interfaceName = leaf(parseInterfaceName);
 const text = leaf((v) => (typeof v === 'string' && v !== '' ? ok(v) : fail<string>(`must be a non-empty name (got ${shown(v)})`)));
 
 const Schema = z.strictObject({
@@ -137,6 +141,8 @@ const Schema = z.strictObject({
     z.strictObject({
       iqn,
       portal: z.optional(portal),
+      'service-address': z.optional(serviceAddress),
+      'service-interface': z.optional(interfaceName),
       chap: z.optional(
         z.strictObject({
           user: z.optional(text),
@@ -156,7 +162,7 @@ const KEYS: Record<string, readonly string[]> = {
   net: ['shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'c-max-rate', 'ping-timeout', 'undo-journal-max', 'data-integrity-alg'],
   'volumes[]': ['volume', 'device', 'disk', 'size', 'meta-disk'],
   'hosts.*': ['node-id', 'address'],
-  iscsi: ['iqn', 'portal', 'chap'],
+  iscsi: ['iqn', 'portal', 'service-address', 'service-interface', 'chap'],
   'iscsi.chap': ['user', 'secret', 'target-user', 'target-secret'],
 };
 const WHERE: Record<string, string> = {
@@ -368,6 +374,10 @@ function buildDraft(file: string, raw: Raw, loc: Locator, opts: LoadOptions): Lo
   if (raw.iscsi) {
     const p = raw.iscsi.portal ?? defaultPortal();
     iscsi = { iqn: raw.iscsi.iqn, portal: p.address, portalHost: p.host, portalPort: p.port };
+    const sa = raw.iscsi['service-address'];
+    const si = raw.iscsi['service-interface'];
+    if (sa) iscsi.serviceAddress = { ...sa, ...(si !== undefined ? { interface: si } : {}) };
+    else if (si !== undefined) err(loc.keyAt(['iscsi', 'service-interface']), 'iscsi.service-interface names the interface of the service address: add service-address (e.g. service-address: 10.77.0.100/24) or remove it');
     const chap = raw.iscsi.chap;
     if (chap) {
       const c = checkChap(chap, (key) => loc.valueAt(['iscsi', 'chap', key]), loc.keyAt(['iscsi', 'chap']), err);

@@ -3,6 +3,8 @@
 // StandAlone connection carries its reason, because operators could not see either before.
 // Resources known here but not up get one comment line each after those that are up
 // (`# not up: …`, like `# config error: …`), so drbdadm's format stays what it is for the others.
+// A resource with an iSCSI service address ends with a comment line saying whether this host
+// holds it (`# service-address: 10.77.0.100/24 on eth0 held:yes`).
 import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
 
@@ -32,6 +34,8 @@ function resourceText(r: ResourceSnapshot): string {
       lines.push(`    ${parts.join(' ')}`);
     }
   }
+  const sa = r.target?.serviceAddress;
+  if (sa) lines.push(`# service-address: ${sa.address}${sa.interface ? ` on ${sa.interface}` : ''} held:${sa.held ? 'yes' : 'no'} target:${r.target!.state}`);
   return lines.join('\n') + '\n';
 }
 

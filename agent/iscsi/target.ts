@@ -18,6 +18,8 @@ export interface IscsiTargetOptions {
   /** Portal to listen on; port 0 picks a free one (see `port` after start). */
   host: string;
   port: number;
+  /** More addresses to listen on, at the same port (the service address, when `host` is not a wildcard). */
+  alsoOn?: string[];
   /** Volume N is LUN N. */
   luns: BlockDevice[];
   alias?: string;
@@ -44,6 +46,7 @@ export interface SessionEvent {
 
 export class IscsiTarget extends EventEmitter {
   private server: Server | undefined;
+  private readonly extraServers: Server[] = [];
   private readonly connections = new Set<Connection>();
   private readonly admitted = new Set<Connection>();
   private readonly scsi: ScsiTarget;
@@ -103,8 +106,21 @@ export class IscsiTarget extends EventEmitter {
     return this.server !== undefined;
   }
 
-  start(): Promise<void> {
-    if (this.server) return Promise.resolve();
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = await this.listen(this.options.port, this.options.host);
+    const addr = server.address();
+    this.boundPort = typeof addr === 'object' && addr ? addr.port : this.options.port;
+    try {
+      for (const host of this.options.alsoOn ?? []) if (host !== this.options.host) this.extraServers.push(await this.listen(this.boundPort, host));
+    } catch (e) {
+      for (const s of [server, ...this.extraServers.splice(0)]) s.close();
+      throw e;
+    }
+    this.server = server;
+  }
+
+  private listen(port: number, host: string): Promise<Server> {
     const server = createServer({ pauseOnConnect: true }, (accepted: Socket) => {
       // The read callback exists before its connection does; it first runs from the event loop, after.
       const ref: { conn?: Connection } = {};
@@ -118,12 +134,9 @@ export class IscsiTarget extends EventEmitter {
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
+      server.listen(port, host, () => {
         server.off('error', reject);
-        const addr = server.address();
-        this.boundPort = typeof addr === 'object' && addr ? addr.port : this.options.port;
-        this.server = server;
-        resolve();
+        resolve(server);
       });
     });
   }
@@ -133,7 +146,9 @@ export class IscsiTarget extends EventEmitter {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    const extra = this.extraServers.splice(0);
     server.close();
+    for (const s of extra) s.close();
     const grace = (this.options.logoutGrace ?? 2) * 1000;
     for (const c of this.connections) {
       if (c.fullFeature && c.sessionType === 'Normal') c.requestLogout(Math.ceil(grace / 1000));
@@ -143,7 +158,7 @@ export class IscsiTarget extends EventEmitter {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const c of [...this.connections]) c.close();
-    await new Promise<void>((r) => server.close(() => r()));
+    await Promise.all([server, ...extra].map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 
   sessions(): TargetSession[] {

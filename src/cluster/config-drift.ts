@@ -38,6 +38,9 @@ export function configFields(c: ResourceConfig): Record<string, string> {
   if (c.iscsi) {
     f['iscsi.iqn'] = c.iscsi.iqn;
     f['iscsi.portal'] = `${c.iscsi.portalHost.toLowerCase()}:${c.iscsi.portalPort}`;
+    const sa = c.iscsi.serviceAddress;
+    f['iscsi.service-address'] = sa ? `${sa.address}/${sa.prefix}` : '';
+    f['iscsi.service-interface'] = sa?.interface ?? '';
     f['iscsi.chap.user'] = c.iscsi.chap?.user ?? '';
     f['iscsi.chap.secret'] = fingerprint(c.iscsi.chap?.secret);
     f['iscsi.chap.target-user'] = c.iscsi.chap?.targetUser ?? '';

@@ -366,6 +366,10 @@ function checkTarget(c: Ctx, start: boolean): Verdict {
   if (start) {
     checks.push(me.role === 'Primary' ? ok(`${c.name} is Primary`) : bad(`${c.name} is Primary`, 'the target runs on the Primary only'));
     checks.push(me.target.state !== 'running' ? ok('target stopped') : bad('target stopped', 'already running'));
+    // The agent's duplicate address detection refuses too; this says so before the command runs.
+    const sa = me.target.serviceAddress;
+    const theirs = c.them[0]?.reachable ? c.them[0].target?.serviceAddress : undefined;
+    if (sa) checks.push(theirs?.held ? bad(`${c.otherName} does not hold service address ${sa.address}`, `${c.otherName} holds ${sa.address}: stop its target first`) : ok(`service address ${sa.address} comes to ${c.name}`));
   } else {
     checks.push(me.target.state === 'running' ? ok('target running') : bad('target running', 'already stopped'));
     const n = sessionsOf(me);

@@ -27,6 +27,7 @@ import {
   RESOURCE_FIELDS,
   SESSION_FIELDS,
   TARGET_FIELDS,
+  applyServiceAddress,
 } from '../../agent/events2.js';
 
 export interface HostView {
@@ -303,6 +304,7 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       }
       r.target ??= { state: 'stopped', iqn: '', portal: '', sessions: [] };
       applyFields(r.target, TARGET_FIELDS, e.props);
+      applyServiceAddress(r.target, e.props);
       return;
     }
     case 'session': {

@@ -96,6 +96,8 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     if (unrelated) out.push(unrelated);
     const served = servingProblem(name, first, names);
     if (served) out.push(served);
+    const svc = serviceAddressProblem(name, first, live, names);
+    if (svc) out.push(svc);
 
     // Connection: one problem per resource, from the side that says most.
     if (!splitBrain && !unrelated) {
@@ -169,6 +171,31 @@ function servingProblem(name: string, row: ResourceRow, names: [string, string])
   const t = sides[primary].target;
   if (t && t.state !== 'running' && sides[primary].reachable) {
     return { severity: 'alert', id: `not-served:${name}`, resource: name, host: primary, text: `nobody serves ${name}: ${names[primary]} is Primary but its iSCSI target is stopped; start it (t)` };
+  }
+  return undefined;
+}
+
+/**
+ * The service address is where initiators go: on two hosts at once they reach either (writes to
+ * a Secondary's stale copy, or ARP flapping between two Primaries); missing on the Primary whose
+ * target runs, they reach nobody. Judged from what the live hosts report.
+ */
+function serviceAddressProblem(name: string, row: ResourceRow, live: readonly HostIndex[], names: [string, string]): Problem | undefined {
+  const sa = (i: HostIndex) => row.sides[i].target?.serviceAddress;
+  const holders = live.filter((i) => sa(i)?.held);
+  const address = live.map((i) => sa(i)?.address).find((x) => x);
+  if (!address) return undefined;
+  const id = `service-address:${name}`;
+  if (holders.length === 2) {
+    return { severity: 'alert', id, resource: name, text: `service address ${address} of ${name} is held by both ${names[0]} and ${names[1]}: initiators may reach either; stop the target where ${name} must not be served (t), or remove the address there (ip addr del ${address} dev IF)` };
+  }
+  const serving = live.find((i) => row.sides[i].role === 'Primary' && row.sides[i].target?.state === 'running');
+  if (serving !== undefined && sa(serving) && !sa(serving)!.held) {
+    return { severity: 'alert', id, resource: name, host: serving, text: `${names[serving]} serves ${name} but does not hold its service address ${address}: initiators using it reach nobody; stop and start the target there (t)` };
+  }
+  const stray = holders.find((i) => i !== serving);
+  if (stray !== undefined) {
+    return { severity: 'alert', id, resource: name, host: stray, text: `${names[stray]} holds service address ${address} of ${name} but does not serve it: initiators reach a host without a target; remove it there (ip addr del ${address} dev IF)` };
   }
   return undefined;
 }

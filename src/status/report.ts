@@ -28,7 +28,7 @@ export interface StatusSideJson {
   peerDisk: string;
   splitBrain: boolean;
   configHash: string;
-  target?: { state: string; iqn: string; sessions: number };
+  target?: { state: string; iqn: string; sessions: number; serviceAddress?: { address: string; interface: string; held: boolean } };
   /** present false and the host's agent says why: configured-but-down or broken, and the next step. */
   notUp?: { state: string; cause: NotUpCause; reason: string; next: string; file: string; upError?: string };
 }
@@ -92,7 +92,7 @@ export function statusReport(m: ClusterModel, time = new Date().toISOString()): 
         peerDisk: s.peerDisk,
         splitBrain: s.splitBrain,
         configHash: s.configHash,
-        ...(s.target ? { target: { state: s.target.state, iqn: s.target.iqn, sessions: s.target.sessions.length } } : {}),
+        ...(s.target ? { target: { state: s.target.state, iqn: s.target.iqn, sessions: s.target.sessions.length, ...(s.target.serviceAddress ? { serviceAddress: { ...s.target.serviceAddress } } : {}) } } : {}),
         ...(s.notUp ? { notUp: notUpJson(s.notUp) } : {}),
       };
     };
@@ -159,7 +159,8 @@ export function statusText(r: StatusJson, m: ClusterModel): string {
         lines.push(`  ${pad(s.host, 12)} ${s.notUp ? `${notUpPhrase(s.notUp)}; next: ${s.notUp.next}` : '-'}`);
         continue;
       }
-      const sessions = s.target ? ` iscsi:${s.target.state}${s.target.sessions ? `(${s.target.sessions} sessions)` : ''}` : '';
+      const svc = s.target?.serviceAddress?.held ? ` svc:${s.target.serviceAddress.address}` : '';
+      const sessions = s.target ? ` iscsi:${s.target.state}${s.target.sessions ? `(${s.target.sessions} sessions)` : ''}${svc}` : '';
       lines.push(`  ${pad(s.host, 12)} ${pad(s.role, 9)} disk:${pad(s.disk, 12)} ${pad(s.connection, 12)} ${pad(s.replication, 12)} peer-disk:${s.peerDisk}${sessions}`);
     }
     if (res.sync?.done !== undefined) lines.push(`  sync ${res.sync.source ?? '?'} → ${res.sync.target ?? '?'} ${res.sync.done.toFixed(2)}%`);

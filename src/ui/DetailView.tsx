@@ -26,6 +26,17 @@ function giLine(gi: GenerationIds, key: string, width: number, label = '') {
   );
 }
 
+/** Where the resource's service address is, from the hosts' own word: "svc 10.77.0.100/24 on ha-a"; undefined without one. */
+export function serviceAddressWhere(row: ResourceRow, names: [string, string]): string | undefined {
+  const sa = ([0, 1] as const).map((i) => (row.sides[i].reachable ? row.sides[i].target?.serviceAddress : undefined));
+  const address = sa[0]?.address || sa[1]?.address;
+  if (!address) return undefined;
+  const on = ([0, 1] as const).filter((i) => sa[i]?.held).map((i) => `${names[i]}${sa[i]!.interface ? ` (${sa[i]!.interface})` : ''}`);
+  const unseen = ([0, 1] as const).filter((i) => !row.sides[i].reachable).map((i) => names[i]);
+  const where = on.length > 0 ? `on ${on.join(' and ')}` : 'on neither host';
+  return `svc ${address} ${where}${unseen.length > 0 ? ` the console can see (${unseen.join(', ')} out of sight)` : ''}`;
+}
+
 /** Lines about one host's side of the selected volume. */
 function hostLines(m: ClusterModel, row: ResourceRow, i: HostIndex, names: [string, string], width: number, now: number) {
   const s = row.sides[i];
@@ -130,6 +141,14 @@ export function DetailView({ model, row, now, hostNames, problems, events, width
     ...hostLines(model, row, 0, hostNames, width, now),
     ...hostLines(model, row, 1, hostNames, width, now),
   ];
+  const svc = serviceAddressWhere(row, hostNames);
+  if (svc) {
+    lines.push(
+      <Text key="svc" wrap="truncate">
+        {truncate(svc, width)}
+      </Text>,
+    );
+  }
   if (row.sync) lines.push(<SyncBar key="sync" sync={row.sync} hostNames={hostNames} width={width} />);
   for (const p of mine) {
     lines.push(

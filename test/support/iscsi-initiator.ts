@@ -18,6 +18,8 @@ export interface InitiatorOptions {
   /** Our MaxRecvDataSegmentLength. */
   maxRecv?: number;
   extraKeys?: KeyValues;
+  /** Give up connecting after this long (the socket is destroyed); default: the kernel's SYN retries. */
+  connectTimeoutMs?: number;
 }
 
 export interface CommandResult {
@@ -68,8 +70,18 @@ export class TestInitiator {
   static async connect(opts: InitiatorOptions): Promise<TestInitiator> {
     const socket = createConnection({ host: opts.host ?? '127.0.0.1', port: opts.port });
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
+      const timer = opts.connectTimeoutMs === undefined ? undefined : setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${opts.host ?? '127.0.0.1'}:${opts.port} timed out after ${opts.connectTimeoutMs} ms`));
+      }, opts.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     socket.setNoDelay(true);
     return new TestInitiator(socket, opts);

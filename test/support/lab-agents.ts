@@ -33,7 +33,7 @@ export interface StatusJson {
   }>;
 }
 
-export function labResourceYaml(lab: Lab, opts: { name: string; port: number; size?: string; secretA?: string; secretB?: string; maxRate?: string; iscsiPort?: number; protocol?: string }): { a: string; b: string } {
+export function labResourceYaml(lab: Lab, opts: { name: string; port: number; size?: string; secretA?: string; secretB?: string; maxRate?: string; iscsiPort?: number; protocol?: string; serviceAddress?: string; serviceInterface?: string }): { a: string; b: string } {
   const text = (secret: string) => `resource: ${opts.name}
 protocol: ${opts.protocol ?? 'C'}
 net:
@@ -51,8 +51,13 @@ hosts:
 iscsi:
   iqn: iqn.2026-11.com.example:${opts.name}
   portal: 0.0.0.0:${opts.iscsiPort ?? 3260}
-`;
+${opts.serviceAddress ? `  service-address: ${opts.serviceAddress}\n` : ''}${opts.serviceInterface ? `  service-interface: ${opts.serviceInterface}\n` : ''}`;
   return { a: text(opts.secretA ?? 'lab-shared-secret'), b: text(opts.secretB ?? opts.secretA ?? 'lab-shared-secret') };
+}
+
+/** An address of the lab's subnet that no lab host has: for a service address (ADDR, without the prefix). */
+export function labServiceAddress(lab: Lab): string {
+  return lab.gateway.replace(/\.1$/, '.100');
 }
 
 export async function installResource(agent: LabAgent, name: string, yaml: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { didYouMean, parseAddress, parseIqn, parsePolicy, parseRate, parseSize, AFTER_SB_0PRI, AFTER_SB_2PRI } from '../../../agent/config/values.js';
+import { didYouMean, parseAddress, parseInterfaceName, parseIqn, parsePolicy, parseRate, parseServiceAddress, parseSize, AFTER_SB_0PRI, AFTER_SB_2PRI } from '../../../agent/config/values.js';
 
 const value = <T>(r: { ok: true; value: T } | { ok: false; message: string }): T => {
   if (!r.ok) throw new Error(r.message);
@@ -63,6 +63,36 @@ describe('parseAddress', () => {
     assert.match(message(parseAddress('[1:2:3:4:5:6:7:8:9]:7789')), /invalid IPv6/);
     assert.match(message(parseAddress('bad_host!:7789')), /must be host:port with an IPv4 address, a host name or \[IPv6\]/);
     assert.match(message(parseAddress(7789)), /must be host:port, e.g. 10.77.0.11:7789 \(got 7789\)/);
+  });
+});
+
+describe('parseServiceAddress', () => {
+  test('IPv4 with a prefix length', () => {
+    assert.deepEqual(value(parseServiceAddress('10.77.0.100/24')), { address: '10.77.0.100', prefix: 24 });
+    assert.deepEqual(value(parseServiceAddress(' 192.0.2.7/32 ')), { address: '192.0.2.7', prefix: 32 });
+  });
+  const cases: Array<[unknown, RegExp]> = [
+    ['10.77.0.100', /the \/prefix is missing/],
+    ['10.77.0.300/24', /invalid IPv4 address "10.77.0.300"/],
+    ['10.77.0.100/33', /prefix length "33": it is the subnet's length from 8 to 32/],
+    ['10.77.0.100/7', /prefix length "7"/],
+    ['10.77.0.100/', /prefix length ""/],
+    ['10.77.0.100/2x', /prefix length "2x"/],
+    ['fd00::100/64', /IPv6 service addresses are not supported/],
+    ['127.0.0.2/8', /cannot be a service address/],
+    ['224.0.0.1/24', /cannot be a service address/],
+    [24, /must be an IPv4 address with its prefix length, e.g. 10.77.0.100\/24 \(got 24\)/],
+  ];
+  for (const [v, want] of cases) test(`refuses ${JSON.stringify(v)}`, () => assert.match(message(parseServiceAddress(v)), want));
+});
+
+describe('parseInterfaceName', () => {
+  test('names ip link shows, and nothing longer than the kernel allows', () => {
+    assert.equal(value(parseInterfaceName('eth0')), 'eth0');
+    assert.equal(value(parseInterfaceName('bond0.100')), 'bond0.100');
+    assert.match(message(parseInterfaceName('a-very-long-interface')), /at most 15 characters/);
+    assert.match(message(parseInterfaceName('eth 0')), /interface name/);
+    assert.match(message(parseInterfaceName('../x')), /interface name/);
   });
 });
 

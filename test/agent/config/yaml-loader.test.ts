@@ -255,6 +255,26 @@ ${over}`;
       'r0.yaml:9:3: iscsi.chap is empty: give user and secret (and target-user/target-secret for mutual CHAP), or remove chap to allow logins without CHAP',
     ]);
   });
+  test('a service address, with or without its interface', () => {
+    const iscsi = (lines: string) => config('r0.yaml', base(`iscsi:\n  iqn: iqn.2026-11.com.example:r0\n${lines}`)).iscsi;
+    assert.deepEqual(iscsi('  service-address: 10.77.0.100/24\n')?.serviceAddress, { address: '10.77.0.100', prefix: 24 });
+    assert.deepEqual(iscsi('  service-address: 10.77.0.100/24\n  service-interface: bond0\n')?.serviceAddress, { address: '10.77.0.100', prefix: 24, interface: 'bond0' });
+    assert.equal(iscsi('')?.serviceAddress, undefined);
+  });
+  test('a bad service address or a lone service-interface, at its position', () => {
+    assert.deepEqual(errors('r0.yaml', base('iscsi:\n  iqn: iqn.2026-11.com.example:r0\n  service-address: 10.77.0.100/40\n')), [
+      'r0.yaml:9:20: iscsi.service-address has prefix length "40": it is the subnet\'s length from 8 to 32, e.g. 10.77.0.100/24',
+    ]);
+    assert.deepEqual(errors('r0.yaml', base('iscsi:\n  iqn: iqn.2026-11.com.example:r0\n  service-address: 10.77.0.100\n')), [
+      'r0.yaml:9:20: iscsi.service-address must be an IPv4 address with its prefix length, e.g. 10.77.0.100/24: the /prefix is missing (got "10.77.0.100")',
+    ]);
+    assert.deepEqual(errors('r0.yaml', base('iscsi:\n  iqn: iqn.2026-11.com.example:r0\n  service-interface: eth0\n')), [
+      'r0.yaml:9:3: iscsi.service-interface names the interface of the service address: add service-address (e.g. service-address: 10.77.0.100/24) or remove it',
+    ]);
+    assert.deepEqual(errors('r0.yaml', base('iscsi:\n  iqn: iqn.2026-11.com.example:r0\n  service-adress: 10.77.0.100/24\n')), [
+      'r0.yaml:9:3: unknown key "service-adress" in iscsi; did you mean "service-address"?',
+    ]);
+  });
   test('mutual CHAP without one-way CHAP', () => {
     assert.deepEqual(errors('r0.yaml', base('iscsi:\n  iqn: iqn.2026-11.com.example:r0\n  chap: { target-user: t, target-secret: "abcdefghijklmnop" }\n')), [
       'r0.yaml:9:3: iscsi.chap has target-user/target-secret but no user/secret: mutual CHAP also needs the initiator to authenticate, so add user and secret',

@@ -26,6 +26,8 @@ describe('driftFields names the settings that differ, as the file names them', (
     ['a host address', R0.replace('10.77.0.12:7789', '10.77.0.13:7789'), ['hosts.ha-b.address']],
     ['the disk path', R0.replace('r0-0.img', 'r0-data.img'), ['volumes.0.disk']],
     ['no iscsi section', R0.replace(/iscsi:[\s\S]*$/, ''), ['iscsi']],
+    ['a service address on one side', R0.replace(/iscsi:\n/, 'iscsi:\n  service-address: 10.77.0.100/24\n'), ['iscsi.service-address']],
+    ['its interface', R0.replace(/iscsi:\n/, 'iscsi:\n  service-address: 10.77.0.100/24\n  service-interface: eth1\n'), ['iscsi.service-address', 'iscsi.service-interface']],
   ];
   for (const [name, other, want] of cases) test(name, () => assert.deepEqual(driftFields(load(R0), load(other)), want));
 

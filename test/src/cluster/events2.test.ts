@@ -155,6 +155,22 @@ const SNAP: AgentSnapshot = {
 };
 
 describe('snapshot <-> events', () => {
+  test('the service address travels on the target line: dump, fold, a change of held alone', () => {
+    const held = structuredClone(SNAP);
+    held.resources[0]!.target!.serviceAddress = { address: '10.77.0.100/24', interface: 'eth0', held: true };
+    const lines = snapshotToEvents(held).map(formatEvent);
+    assert.ok(lines.includes('exists target name:r0 state:running iqn:iqn.2026-11.com.example:r0 portal:0.0.0.0:3260 service-address:10.77.0.100/24 service-interface:eth0 service-held:yes'), lines.join('\n'));
+    const folded = foldEvents(parseEvents(lines.join('\n')).events);
+    assert.deepEqual(folded.resources[0]!.target, hostViewFromSnapshot(held).resources[0]!.target);
+    const released = structuredClone(held);
+    released.resources[0]!.target!.serviceAddress!.held = false;
+    released.resources[0]!.target!.state = 'stopped';
+    released.resources[0]!.target!.sessions = [];
+    const diff = diffSnapshots(held, released, { time: 't' });
+    assert.ok(diff.map(formatEvent).includes('t change target name:r0 state:stopped service-held:no'), diff.map(formatEvent).join('\n'));
+    assert.deepEqual(foldEvents(diff, folded).resources[0]!.target, released.resources[0]!.target);
+  });
+
   test('folding the dump of a snapshot gives back the snapshot', () => {
     const events = snapshotToEvents(SNAP, { statistics: true, time: '2026-11-22T04:00:00.000000+00:00' });
     assert.deepEqual(events.at(-1), { time: '2026-11-22T04:00:00.000000+00:00', verb: 'exists', object: '-', props: [] });

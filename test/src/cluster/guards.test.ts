@@ -169,6 +169,10 @@ describe('guards: demote, connect, disconnect, target, create-md', () => {
     assert.deepEqual(reasons(checkAction(m, 'target-start', 'r0', 1)), ['the target runs on the Primary only']);
     assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'target-start', 'r0', 0)), ['already running']);
     assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'target-start', 'r1', 0)), ['no iscsi section in the resource file']);
+    const svc = (held: boolean) => parseEventLine(`change target name:r0 service-address:10.77.0.100/24 service-interface:eth0 service-held:${held ? 'yes' : 'no'}`)!;
+    const stopped = applyHostEvent(loadScenario('healthy'), 0, parseEventLine('change target name:r0 state:stopped')!);
+    assert.deepEqual(reasons(checkAction(applyHostEvent(applyHostEvent(stopped, 0, svc(false)), 1, svc(true)), 'target-start', 'r0', 0)), ['ha-b holds 10.77.0.100/24: stop its target first']);
+    assert.deepEqual(reasons(checkAction(applyHostEvent(applyHostEvent(stopped, 0, svc(false)), 1, svc(false)), 'target-start', 'r0', 0)), []);
   });
 
   test('create-md --force: refused on an attached disk or the last good copy; allowed for a replaced disk', () => {

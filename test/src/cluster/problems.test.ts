@@ -32,6 +32,21 @@ describe('problems, drbdmon style', () => {
     assert.deepEqual(brief(deriveProblems(m)), ['alert split-brain:r0', 'alert two-primaries:r0']);
   });
 
+  test('service address: held by both, not held by the serving Primary, held by a host that does not serve', () => {
+    const held = (yes: boolean) => parseEventLine(`change target name:r0 service-address:10.77.0.100/24 service-interface:eth0 service-held:${yes ? 'yes' : 'no'}`)!;
+    const base = loadScenario('primary-iscsi');
+    assert.deepEqual(brief(deriveProblems(applyHostEvent(applyHostEvent(base, 0, held(true)), 1, held(false)))), [], 'the serving Primary holds it');
+    const both = deriveProblems(applyHostEvent(applyHostEvent(base, 0, held(true)), 1, held(true)));
+    assert.deepEqual(brief(both), ['alert service-address:r0']);
+    assert.match(both[0]!.text, /^service address 10.77.0.100\/24 of r0 is held by both ha-a and ha-b/);
+    const lost = deriveProblems(applyHostEvent(applyHostEvent(base, 0, held(false)), 1, held(false)));
+    assert.deepEqual(brief(lost), ['alert service-address:r0']);
+    assert.match(lost[0]!.text, /^ha-a serves r0 but does not hold its service address 10.77.0.100\/24/);
+    const stray = deriveProblems(applyHostEvent(applyHostEvent(applyHostEvent(base, 0, held(false)), 0, parseEventLine('change target name:r0 state:stopped')!), 1, held(true)));
+    assert.ok(brief(stray).includes('alert service-address:r0'), brief(stray).join());
+    assert.match(stray.find((p) => p.id === 'service-address:r0')!.text, /^ha-b holds service address 10.77.0.100\/24 of r0 but does not serve it/);
+  });
+
   test('peer down: degraded warn for the connection, no cascade on the DUnknown peer disk', () => {
     const ps = deriveProblems(loadScenario('peer-down'));
     assert.deepEqual(brief(ps), ['warn disconnected:r0']);

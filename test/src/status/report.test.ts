@@ -73,6 +73,20 @@ describe('drbd-tui status report', () => {
     assert.match(statusText(r, m), /ha-b {9}broken: metadata on \/d0 is damaged \(checksum mismatch\); next: if the peer holds good data: …/);
   });
 
+  test('the service address: in the target of each host, and svc:ADDR in the text where it is held', () => {
+    let m = loadScenario('primary-iscsi');
+    m = applyHostEvent(m, 0, parseEventLine('change target name:r0 service-address:10.77.0.100/24 service-interface:eth0 service-held:yes')!);
+    m = applyHostEvent(m, 1, parseEventLine('change target name:r0 service-address:10.77.0.100/24 service-interface:eth0 service-held:no')!);
+    const r = statusReport(m, TIME);
+    assert.deepEqual(r.resources[0]!.hosts.map((h) => h.target?.serviceAddress), [
+      { address: '10.77.0.100/24', interface: 'eth0', held: true },
+      { address: '10.77.0.100/24', interface: 'eth0', held: false },
+    ]);
+    const text = statusText(r, m);
+    assert.match(text, /ha-a .* iscsi:running\(2 sessions\) svc:10\.77\.0\.100\/24\n/);
+    assert.doesNotMatch(text, /ha-b .*svc:/);
+  });
+
   test('the JSON round-trips (no undefined-only keys, plain data)', () => {
     const r = statusReport(loadScenario('primary-iscsi'), TIME);
     const back = JSON.parse(JSON.stringify(r));

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { statusText } from '../../../agent/control/status-text.js';
+import { parseEvents } from '../../../agent/events2.js';
+import type { AgentSnapshot } from '../../../agent/protocol.js';
+import { foldEvents } from '../../../src/cluster/host-view.js';
+
+// ha-a Primary with its target running, as an events2 transcript fixture says.
+const view = foldEvents(parseEvents(readFileSync('fixtures/events/primary-iscsi.ha-a.events2', 'utf8')).events);
+const snap = (over: Partial<NonNullable<AgentSnapshot['resources'][0]['target']>>): AgentSnapshot => ({
+  node: 'ha-a',
+  agentVersion: '0.1.0',
+  configErrors: [],
+  resources: view.resources.map((r) => ({ ...r, target: { ...r.target!, ...over } })),
+});
+const DRBD_LINES = 'r0 role:Primary\n  disk:UpToDate open:yes\n  ha-b role:Secondary\n    peer-disk:UpToDate\n';
+
+test('a service address is one comment line after the DRBD lines, which stay as drbdadm prints them', () => {
+  assert.equal(statusText(snap({})), DRBD_LINES);
+  assert.equal(statusText(snap({ serviceAddress: { address: '10.77.0.100/24', interface: 'eth0', held: true } })), `${DRBD_LINES}# service-address: 10.77.0.100/24 on eth0 held:yes target:running\n`);
+  assert.equal(statusText(snap({ state: 'stopped', serviceAddress: { address: '10.77.0.100/24', interface: '', held: false } })), `${DRBD_LINES}# service-address: 10.77.0.100/24 held:no target:stopped\n`);
+});
