@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
-import { conn, disconnected, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, qemuIo, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
+import { conn, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, makeSplitBrain, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
 
 const R = 'sbc';
 const PORT = 7841;
@@ -55,26 +55,7 @@ describeLab('split-brain victim keeps a copy of its diverging blocks, between tw
   test('the victim keeps its blocks before the discard (refused while it cannot), lists them, and the Primary writes them back', async () => {
     await freshPair(a, b, R);
     // The split: A (Primary) writes while B's link is cut; B, promoted, writes while A's is cut.
-    await lab.b.cutLink();
-    try {
-      await disconnected(a, R);
-      await disconnected(b, R);
-      assert.equal((await b.cli('primary', R)).code, 0);
-      const w = qemuIo(url(lab.a), qemuWrites(SURVIVOR_WRITES));
-      assert.equal(w.code, 0, w.out);
-      await lab.a.cutLink();
-    } finally {
-      await lab.b.restoreLink();
-    }
-    try {
-      assert.equal((await b.cli('target', 'start', R)).code, 0);
-      const w = qemuIo(url(lab.b), qemuWrites(VICTIM_WRITES));
-      assert.equal(w.code, 0, w.out);
-      assert.equal((await b.cli('target', 'stop', R)).code, 0);
-      assert.equal((await b.cli('secondary', R)).code, 0);
-    } finally {
-      if (lab.a.linkCut) await lab.a.restoreLink();
-    }
+    await makeSplitBrain(lab, a, b, R, { url, onA: qemuWrites(SURVIVOR_WRITES), onB: qemuWrites(VICTIM_WRITES), keepAPrimary: true });
     for (const agent of [a, b]) await jsonWhen(agent, R, (s) => conn(s)['connection-state'] === 'StandAlone' && conn(s)['split-brain'], 'StandAlone with split brain');
     const victimBefore = sha(await data(b));
     const survivorData = await data(a);
@@ -105,7 +86,7 @@ describeLab('split-brain victim keeps a copy of its diverging blocks, between tw
     assert.equal(list.code, 0, list.stderr);
     const lines = list.stdout.trim().split('\n');
     assert.equal(lines.length, 1, list.stdout);
-    const m = /^(\S+Z)  sbc\/0  (\S+-vol0)  16 KiB  3 ranges  (\/var\/lib\/drbd-tui\/split-brain\/sbc\/\S+\.blocks)$/.exec(lines[0]!);
+    const m = /^(\S+Z) {2}sbc\/0 {2}(\S+-vol0) {2}16 KiB {2}3 ranges {2}(\/var\/lib\/drbd-tui\/split-brain\/sbc\/\S+\.blocks)$/.exec(lines[0]!);
     assert.ok(m, lines[0]);
     const [, , id, path] = m;
     const blocks = await readFile(b.path(path!));

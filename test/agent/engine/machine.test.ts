@@ -580,8 +580,9 @@ describe('acceptance', () => {
     }
   });
 
-  test('case 6: connect --discard-my-data on the victim → bitmap union sync, victim gets the survivor\'s data', () => {
-    const sim = pair(16);
+  /** Case 6's split brain: A wrote 10, 11, 21; B (the victim-to-be) 20, 21, 22; B demoted. */
+  function splitBrainSixLike(seed: number): { sim: EngineSim; victimMark: number; victimDisk: Buffer } {
+    const sim = pair(seed);
     writeBlocks(sim, 0, [1, 2]);
     sim.runUntilIdle();
     sim.cutLink();
@@ -593,8 +594,13 @@ describe('acceptance', () => {
     sim.restoreLink();
     sim.settle();
     assertState(sim, 1, { conn: 'StandAlone' });
-    // Recovery: victim B secondary + connect --discard-my-data; survivor A connect.
     sim.ok(1, { cmd: 'secondary' });
+    return { sim, victimMark, victimDisk: Buffer.from(sim.disk(1)) };
+  }
+
+  test('case 6: connect --discard-my-data on the victim → bitmap union sync, victim gets the survivor\'s data', () => {
+    // Recovery: victim B secondary + connect --discard-my-data; survivor A connect.
+    const { sim, victimMark } = splitBrainSixLike(16);
     sim.ok(1, { cmd: 'connect', discardMyData: true });
     sim.discardWrites(1, victimMark);
     sim.stallDisk(1, true);
@@ -611,23 +617,6 @@ describe('acceptance', () => {
     assert.equal(sim.engine(1).splitBrain, false);
     assertConverged(sim);
   });
-
-  /** Case 6's split brain: A wrote 10, 11, 21; B (the victim-to-be) 20, 21, 22; B demoted. */
-  function splitBrainSixLike(seed: number): { sim: EngineSim; victimMark: number; victimDisk: Buffer } {
-    const sim = pair(seed);
-    writeBlocks(sim, 0, [1, 2]);
-    sim.runUntilIdle();
-    sim.cutLink();
-    sim.ok(1, { cmd: 'primary', force: false });
-    const victimMark = sim.writeMark();
-    writeBlocks(sim, 1, [20, 21, 22], 200);
-    writeBlocks(sim, 0, [10, 11, 21], 100);
-    sim.runUntilIdle();
-    sim.restoreLink();
-    sim.settle();
-    sim.ok(1, { cmd: 'secondary' });
-    return { sim, victimMark, victimDisk: Buffer.from(sim.disk(1)) };
-  }
 
   test('case 6 keeps the victim\'s diverging blocks first: exactly the blocks it wrote, with their data', () => {
     const { sim, victimMark, victimDisk } = splitBrainSixLike(161);
