@@ -3,12 +3,9 @@
 // device of the Primary, so that the peer gets the blocks too.
 import { formatSize } from './engine/metadata.js';
 import type { ResourceRuntime } from './engine/resource-runtime.js';
-import { listSplitBrainCopies, readVerifiedCopy, type ListedCopy } from './engine/split-brain-copy.js';
+import { listSplitBrainCopies, verifiedCopyPieces, type ListedCopy } from './engine/split-brain-copy.js';
 import { restorePlanLines, restoreRefusal } from './engine/split-brain-copy-decision.js';
 import { AgentError, type SplitBrainCopyInfo, type SplitBrainRestoreResult } from './protocol.js';
-
-/** Writes go in pieces of this through the device (each one a replicated write). */
-const RESTORE_PIECE = 1024 * 1024;
 
 export function copyInfo(c: ListedCopy): SplitBrainCopyInfo {
   const m = c.manifest;
@@ -52,8 +49,14 @@ export async function restoreSplitBrainCopy(rt: ResourceRuntime, stateDir: strin
   if (!p.yes) return { ok: true, restored: false, lines: [...lines, 'nothing written: add --yes to write these blocks back (both nodes get them)'] };
   for (const { c, index } of targets) {
     const dev = rt.blockDevice(index);
-    for (const r of await readVerifiedCopy(c).catch((e: Error) => Promise.reject(new AgentError('io', e.message)))) {
-      for (let off = 0; off < r.data.length; off += RESTORE_PIECE) await dev.write(r.offset + off, r.data.subarray(off, off + RESTORE_PIECE));
+    let written = 0;
+    try {
+      for await (const piece of verifiedCopyPieces(c)) {
+        await dev.write(piece.offset, piece.data);
+        written += piece.data.length;
+      }
+    } catch (e) {
+      throw new AgentError('io', `${c.id}: ${(e as Error).message}${written > 0 ? ` (after ${formatSize(written)} of ${formatSize(c.manifest.bytes)} were written back)` : '; nothing written'}`);
     }
     await dev.flush();
   }

@@ -3,7 +3,7 @@
 // Both are fsync'ed before the discard may go on; a copy that cannot be made whole is removed
 // and the discard refused.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm, statfs } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { SbCopyVolume } from './machine-types.js';
@@ -138,12 +138,29 @@ function parseManifest(text: string): SplitBrainCopyManifest | undefined {
 }
 
 /**
- * The kept data of a copy, range by range, after its sha256 was checked against the manifest:
- * a damaged copy is never written anywhere.
+ * The kept data of a copy, in pieces of at most PIECE bytes with their offsets on the volume,
+ * once the whole file's sha256 was checked against the manifest: a damaged copy is never
+ * written anywhere.
  */
-export async function readVerifiedCopy(c: ListedCopy): Promise<Array<{ offset: number; data: Buffer }>> {
-  const data = await readFile(c.path);
-  const sha = createHash('sha256').update(data).digest('hex');
-  if (data.length !== c.manifest.bytes || sha !== c.manifest.sha256) throw new Error(`${c.path} does not match its manifest (${data.length} bytes, sha256 ${sha}; expected ${c.manifest.bytes} bytes, ${c.manifest.sha256})`);
-  return c.manifest.ranges.map((r) => ({ offset: r.offset, data: data.subarray(r.fileOffset, r.fileOffset + r.length) }));
+export async function* verifiedCopyPieces(c: ListedCopy): AsyncGenerator<{ offset: number; data: Buffer }> {
+  const fh = await open(c.path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const hash = createHash('sha256');
+    for (let at = 0; at < size; at += PIECE) hash.update(await readAt(fh, at, Math.min(PIECE, size - at)));
+    const sha = hash.digest('hex');
+    if (size !== c.manifest.bytes || sha !== c.manifest.sha256) throw new Error(`${c.path} does not match its manifest (${size} bytes, sha256 ${sha}; expected ${c.manifest.bytes} bytes, ${c.manifest.sha256})`);
+    for (const r of c.manifest.ranges) {
+      for (let off = 0; off < r.length; off += PIECE) yield { offset: r.offset + off, data: await readAt(fh, r.fileOffset + off, Math.min(PIECE, r.length - off)) };
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const b = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(b, 0, length, position);
+  if (bytesRead !== length) throw new Error(`short read at ${position}: ${bytesRead} of ${length} bytes`);
+  return b;
 }

@@ -136,6 +136,15 @@ test('split-brain-restore: refused on a Secondary; on the Primary it shows the p
     assert.deepEqual(plan.lines.slice(0, 3), ['r0/0: would overwrite 12 KiB in 2 ranges:', `  offset ${9 * BLOCK} length ${2 * BLOCK} (8 KiB)`, `  offset ${40 * BLOCK} length ${BLOCK} (4 KiB)`]);
     assert.ok((await dataArea(p, 'b')).equals(before), 'nothing written without yes');
 
+    // A damaged copy is never written: its sha256 no longer matches the manifest.
+    const good = await readFile(copy!.path);
+    await writeFile(copy!.path, Buffer.concat([good.subarray(0, BLOCK), Buffer.alloc(BLOCK, 0x66), good.subarray(2 * BLOCK)]));
+    const damaged = await restoreSplitBrainCopy(p.b, p.stateB, { copy: id, yes: true }).then(() => undefined, (e: unknown) => e);
+    assert.ok(damaged instanceof AgentError && damaged.code === 'io');
+    assert.match(damaged.message, /does not match its manifest.*; nothing written$/);
+    assert.ok((await dataArea(p, 'b')).equals(before), 'nothing written from a damaged copy');
+    await writeFile(copy!.path, good);
+
     const done = await restoreSplitBrainCopy(p.b, p.stateB, { copy: id, volume: 0, yes: true });
     assert.equal(done.restored, true);
     for (const disk of [p.diskA, p.diskB]) {
