@@ -61,6 +61,9 @@ describeLab('engine split-brain policies and online verify between two daemons i
     assert.ok(logged(victim, n, `discarding the data of this node (${why.victim})`), `victim log: ${victim.log.join('')}`);
     assert.ok(logged(survivor, n, `discarding the data of the peer (${why.survivor})`), `survivor log: ${survivor.log.join('')}`);
     for (const s of [sv, vs]) assert.equal(conn(s)['split-brain'], false);
+    // The automatic discard kept the victim's diverging blocks first, as a manual one does.
+    assert.match((await victim.cli('split-brain-copies', n)).stdout, new RegExp(`^\\S+Z  ${n}/0  \\S+-vol0  .* ranges  /var/lib/drbd-tui/split-brain/${n}/\\S+\\.blocks\n$`));
+    assert.equal((await survivor.cli('split-brain-copies', n)).stdout, `no split-brain copies kept of ${n}\n`);
     assert.equal(peerDevice(sv).received, received0.survivor, 'the survivor received nothing');
     assert.ok(peerDevice(vs).received > received0.victim, 'the victim was SyncTarget');
     const want = survivor === a ? hashes.a : hashes.b;
