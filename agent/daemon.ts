@@ -73,8 +73,11 @@ interface Subscriber {
   last: AgentSnapshot;
 }
 
-/** How long `connect --discard-my-data` waits for the handshake, to answer where the victim's blocks were kept. */
-const CONNECT_DISCARD_WAIT_MS = 5000;
+/**
+ * How long `connect --discard-my-data` waits to answer where the victim's blocks were kept: for
+ * the peer to answer at all, and in all while a handshake keeps the copy (at most 1 GiB).
+ */
+const CONNECT_DISCARD_WAIT = { peerMs: 1500, maxMs: 60_000 };
 
 /** The shortest interval between two event batches caused by engine changes. */
 const PUBLISH_MS = 20;
@@ -299,7 +302,7 @@ export class Daemon implements ControlHandler {
       }
       case 'connect':
         if (p.discardMyData !== true) return this.runtime(name).admin({ cmd: 'connect', discardMyData: false });
-        return { ok: true, message: await this.runtime(name).connectDiscarding(p.skipBackup === true, CONNECT_DISCARD_WAIT_MS) } satisfies ConnectResult;
+        return { ok: true, message: await this.runtime(name).connectDiscarding(p.skipBackup === true, CONNECT_DISCARD_WAIT) } satisfies ConnectResult;
       case 'disconnect':
         return this.runtime(name).admin({ cmd: 'disconnect' });
       case 'new-current-uuid':

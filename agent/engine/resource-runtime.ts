@@ -292,20 +292,25 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   /**
-   * `connect --discard-my-data`: the answer waits up to `waitMs` for the handshake, so that it
-   * can say where the diverging blocks were kept (or throw the refusal of the discard). A peer
-   * not connecting yet gets an answer that says the copy comes first.
+   * `connect --discard-my-data`: the answer waits for the handshake, so that it can say where
+   * the diverging blocks were kept (or throw the refusal of the discard): up to `peerMs` for
+   * the peer to answer at all, then up to `maxMs` in all while a handshake (and its copy) runs.
+   * A peer not connecting yet gets an answer that says the copy comes first.
    */
-  async connectDiscarding(skipBackup: boolean, waitMs: number): Promise<string> {
+  async connectDiscarding(skipBackup: boolean, wait: { peerMs: number; maxMs: number }): Promise<string> {
     let onCopy: (o: { message?: string; error?: string }) => void = () => undefined;
     let onChange: () => void = () => undefined;
     let timer: NodeJS.Timeout | undefined;
+    const start = Date.now();
     const outcome = new Promise<{ message?: string; error?: string } | undefined>((resolve) => {
       onCopy = resolve;
       onChange = () => {
         if (this.state.conn === 'Connected' || (this.state.conn === 'StandAlone' && this.state.lastError !== undefined)) resolve(undefined);
       };
-      timer = setTimeout(() => resolve(undefined), waitMs);
+      timer = setInterval(() => {
+        const waited = Date.now() - start;
+        if ((waited >= wait.peerMs && !this.state.handshake) || waited >= wait.maxMs) resolve(undefined);
+      }, 50);
     });
     this.on('split-brain-copy', onCopy);
     this.on('change', onChange);
@@ -321,7 +326,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         ? `waiting for the peer: ${this.node}'s diverging blocks will be discarded without a copy (--no-backup)`
         : `waiting for the peer: before the resync overwrites anything, ${this.node}'s diverging blocks are kept (drbd-agent split-brain-copies ${this.config.resource})`;
     } finally {
-      clearTimeout(timer);
+      clearInterval(timer);
       this.off('split-brain-copy', onCopy);
       this.off('change', onChange);
     }

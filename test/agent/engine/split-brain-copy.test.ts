@@ -15,6 +15,7 @@ import { readRange } from '../../support/files.js';
 import { upToDatePair, waitFor, type Pair } from '../../support/two-runtimes.js';
 
 const BLOCK = 4096;
+const WAIT = { peerMs: 1500, maxMs: 10_000 };
 const VICTIM_BLOCKS: Array<[number, number]> = [
   [9, 0xb9],
   [10, 0xba],
@@ -51,7 +52,7 @@ test('connect --discard-my-data keeps exactly the victim\'s written blocks with 
   const p = await splitBrain();
   try {
     const generation = formatUuid(p.b.state.volumes[0]!.meta.gi.current);
-    const message = await p.b.connectDiscarding(false, 5000);
+    const message = await p.b.connectDiscarding(false, WAIT);
     assert.match(message, /^kept a copy of ha-b's 12 KiB of diverging blocks \(2 ranges\) in .*split-brain\/r0\/\d{8}T\d{6}\.\d{3}Z-vol0\.blocks$/);
     await waitFor(() => inSync(p), 'the victim resynced');
     assert.ok((await dataArea(p, 'b')).equals(await dataArea(p, 'a')), 'the victim holds the survivor\'s data');
@@ -76,6 +77,21 @@ test('connect --discard-my-data keeps exactly the victim\'s written blocks with 
   }
 });
 
+test('the victim first, the survivor later (the runbook\'s order): the answer says the copy comes first, and it does', async () => {
+  const p = await splitBrain();
+  try {
+    await p.a.admin({ cmd: 'disconnect' });
+    assert.equal(await p.b.connectDiscarding(false, WAIT), "waiting for the peer: before the resync overwrites anything, ha-b's diverging blocks are kept (drbd-agent split-brain-copies r0)");
+    const kept = new Promise<{ message?: string }>((resolve) => p.b.once('split-brain-copy', resolve));
+    await p.a.admin({ cmd: 'connect', discardMyData: false });
+    assert.match((await kept).message ?? '', /^kept a copy of ha-b's 12 KiB of diverging blocks \(2 ranges\)/);
+    await waitFor(() => inSync(p), 'the victim resynced');
+    assert.equal((await listSplitBrainCopies(p.stateB, 'r0')).length, 1);
+  } finally {
+    await p.close();
+  }
+});
+
 test('a copy that cannot be written refuses the discard (real ENOTDIR), names the path and --no-backup; nothing is overwritten', async () => {
   const p = await splitBrain();
   try {
@@ -83,7 +99,7 @@ test('a copy that cannot be written refuses the discard (real ENOTDIR), names th
     await mkdir(p.stateB, { recursive: true });
     await writeFile(join(p.stateB, 'split-brain'), 'in the way\n');
     const before = await dataArea(p, 'b');
-    const err = await p.b.connectDiscarding(false, 5000).then(() => undefined, (e: unknown) => e);
+    const err = await p.b.connectDiscarding(false, WAIT).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof AgentError && err.code === 'refused', `refused, got ${String(err)}`);
     assert.match(err.message, /^Refusing to discard my data: cannot keep a copy of ha-b's 12 KiB of diverging blocks in .*state-b\/split-brain\/r0 \(ENOTDIR.*12 KiB needed there; connect --discard-my-data --no-backup discards them without a copy$/);
     assert.equal(p.b.state.conn, 'StandAlone');
@@ -92,7 +108,7 @@ test('a copy that cannot be written refuses the discard (real ENOTDIR), names th
 
     // The operator clears the way and asks again: now the copy is kept and the resync runs.
     await rm(join(p.stateB, 'split-brain'));
-    assert.match(await p.b.connectDiscarding(false, 5000), /^kept a copy of ha-b's 12 KiB/);
+    assert.match(await p.b.connectDiscarding(false, WAIT), /^kept a copy of ha-b's 12 KiB/);
     await waitFor(() => inSync(p), 'the victim resynced');
   } finally {
     await p.close();
@@ -102,11 +118,11 @@ test('a copy that cannot be written refuses the discard (real ENOTDIR), names th
 test('diverging data over the copy limit refuses the discard with its size; --no-backup overrides', async () => {
   const p = await splitBrain({ copyCapBytes: 2 * BLOCK });
   try {
-    const err = await p.b.connectDiscarding(false, 5000).then(() => undefined, (e: unknown) => e);
+    const err = await p.b.connectDiscarding(false, WAIT).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof AgentError);
     assert.match(err.message, /ha-b's 12 KiB of diverging blocks \(2 ranges\) exceed the split-brain copy limit of 8 KiB; connect --discard-my-data --no-backup/);
     assert.equal(p.b.state.conn, 'StandAlone');
-    assert.equal(await p.b.connectDiscarding(true, 5000), "ha-b's diverging blocks discarded without a copy (--no-backup)");
+    assert.equal(await p.b.connectDiscarding(true, WAIT), "ha-b's diverging blocks discarded without a copy (--no-backup)");
     await waitFor(() => inSync(p), 'the victim resynced');
     assert.deepEqual(await listSplitBrainCopies(p.stateB), []);
   } finally {
@@ -117,7 +133,7 @@ test('diverging data over the copy limit refuses the discard with its size; --no
 test('split-brain-restore: refused on a Secondary; on the Primary it shows the plan, then with yes writes both disks', async () => {
   const p = await splitBrain();
   try {
-    await p.b.connectDiscarding(false, 5000);
+    await p.b.connectDiscarding(false, WAIT);
     await waitFor(() => inSync(p), 'the victim resynced');
     const [copy] = await listSplitBrainCopies(p.stateB, 'r0');
     const id = copy!.id;
