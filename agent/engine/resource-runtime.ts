@@ -320,11 +320,11 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       const o = await outcome;
       if (o?.error !== undefined) throw new AgentError('refused', o.error);
       if (o?.message !== undefined) return o.message;
-      if (this.state.conn === 'Connected') return skipBackup ? `${this.node}'s diverging blocks discarded without a copy (--no-backup)` : 'connected: no split brain to resolve, nothing discarded';
+      if (this.state.conn === 'Connected') return skipBackup ? `${this.node}'s diverging blocks discarded without a copy (--no-backup)` : 'no split brain: nothing discarded';
       if (this.state.conn === 'StandAlone') return `StandAlone: ${this.state.lastError ?? 'the connection was refused'}`;
       return skipBackup
         ? `waiting for the peer: ${this.node}'s diverging blocks will be discarded without a copy (--no-backup)`
-        : `waiting for the peer: before the resync overwrites anything, ${this.node}'s diverging blocks are kept (drbd-agent split-brain-copies ${this.config.resource})`;
+        : `waiting for the peer: ${this.node}'s diverging blocks will be kept first (split-brain-copies ${this.config.resource})`;
     } finally {
       clearInterval(timer);
       this.off('split-brain-copy', onCopy);

@@ -81,7 +81,7 @@ test('the victim first, the survivor later (the runbook\'s order): the answer sa
   const p = await splitBrain();
   try {
     await p.a.admin({ cmd: 'disconnect' });
-    assert.equal(await p.b.connectDiscarding(false, WAIT), "waiting for the peer: before the resync overwrites anything, ha-b's diverging blocks are kept (drbd-agent split-brain-copies r0)");
+    assert.equal(await p.b.connectDiscarding(false, WAIT), "waiting for the peer: ha-b's diverging blocks will be kept first (split-brain-copies r0)");
     const kept = new Promise<{ message?: string }>((resolve) => p.b.once('split-brain-copy', resolve));
     await p.a.admin({ cmd: 'connect', discardMyData: false });
     assert.match((await kept).message ?? '', /^kept a copy of ha-b's 12 KiB of diverging blocks \(2 ranges\)/);
