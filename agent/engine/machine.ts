@@ -1057,7 +1057,6 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
  */
 function keepVictimCopy(s: EngineState, peer: HelloState, decisions: SyncDecision[], discarded: number[], out: Action[]): boolean {
   const hs = s.handshake!;
-  if (hs.copy === 'kept') return false;
   if (s.skipSbCopy) {
     const blocks = discarded.reduce((n, i) => n + s.volumes[i]!.bitmap.weight, 0);
     out.push({ a: 'log', level: 'alert', text: `discarding ${blocks} diverging blocks of this node without a copy (--no-backup)` });
