@@ -15,6 +15,7 @@ import { judgeNotUp } from './not-up.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
 import { forgetActivityLogState } from './engine/activity-log.js';
 import { ResourceRuntime } from './engine/resource-runtime.js';
+import { restoreSplitBrainCopy, splitBrainCopies } from './split-brain-restore.js';
 import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from './data-refusals.js';
 import type { LinkFaults } from './engine/link-faults.js';
 import { forgetPeerMemory, readPeerMemory, writePeerMemory } from './engine/peer-memory-file.js';
@@ -31,6 +32,7 @@ import {
   type AgentSnapshot,
   type ConfigGetResult,
   type ConfigPutResult,
+  type ConnectResult,
   type HelloResult,
   type Method,
   type NotUpResource,
@@ -70,6 +72,12 @@ interface Subscriber {
   statistics: boolean;
   last: AgentSnapshot;
 }
+
+/**
+ * How long `connect --discard-my-data` waits to answer where the victim's blocks were kept: for
+ * the peer to answer at all, and in all while a handshake keeps the copy (at most 1 GiB).
+ */
+const CONNECT_DISCARD_WAIT = { peerMs: 1500, maxMs: 60_000 };
 
 /** The shortest interval between two event batches caused by engine changes. */
 const PUBLISH_MS = 20;
@@ -185,7 +193,7 @@ export class Daemon implements ControlHandler {
       protocol: PROTOCOL_VERSION,
       node: this.opts.node,
       readOnly,
-      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up'],
+      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies'],
     };
   }
 
@@ -250,6 +258,8 @@ export class Daemon implements ControlHandler {
       this.publish();
       return { ok: true };
     }
+    // Reads the state dir only: no lock, and a resource that is down has its copies too.
+    if (method === 'split-brain-copies') return { copies: await splitBrainCopies(this.opts.stateDir, name || undefined) };
     if (!name) throw new AgentError('bad-request', `${method} needs a resource name`);
     const prev = this.locks.get(name) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(() => this.callLocked(method, name, params));
@@ -291,7 +301,8 @@ export class Daemon implements ControlHandler {
         return result;
       }
       case 'connect':
-        return this.runtime(name).admin({ cmd: 'connect', discardMyData: p.discardMyData === true });
+        if (p.discardMyData !== true) return this.runtime(name).admin({ cmd: 'connect', discardMyData: false });
+        return { ok: true, message: await this.runtime(name).connectDiscarding(p.skipBackup === true, CONNECT_DISCARD_WAIT) } satisfies ConnectResult;
       case 'disconnect':
         return this.runtime(name).admin({ cmd: 'disconnect' });
       case 'new-current-uuid':
@@ -316,6 +327,10 @@ export class Daemon implements ControlHandler {
         return this.adjust(name);
       case 'resize':
         return { ok: true, volumes: await this.runtime(name).resize() } satisfies ResizeResult;
+      case 'split-brain-restore': {
+        if (typeof p.copy !== 'string' || (p.volume !== undefined && typeof p.volume !== 'number')) throw new AgentError('bad-request', 'split-brain-restore needs copy (an id from split-brain-copies) and optionally volume (a number)');
+        return restoreSplitBrainCopy(this.runtime(name), this.opts.stateDir, { copy: p.copy, volume: p.volume, yes: p.yes === true });
+      }
       default:
         throw new AgentError('bad-request', `${method} is not supported by this agent`);
     }
@@ -400,7 +415,7 @@ export class Daemon implements ControlHandler {
     const cfg = this.config(name);
     const local = localHost(cfg, this.opts.node);
     if ('error' in local) throw new AgentError('config', local.error);
-    const rt = await ResourceRuntime.attach(cfg, local.host, this.opts.node, this.opts.linkFaults?.get(name)).catch((e: Error) => {
+    const rt = await ResourceRuntime.attach(cfg, local.host, this.opts.node, this.opts.linkFaults?.get(name), { stateDir: this.opts.stateDir }).catch((e: Error) => {
       this.upErrors.set(name, e.message);
       throw e;
     });

@@ -8,7 +8,18 @@ import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
 import { describeLinkFaults, LINK_FAULTS_ENV, parseLinkFaults } from './engine/link-faults.js';
 import { formatEvent } from './events2.js';
 import { notUpLine } from './not-up.js';
-import { AgentError, type AdjustResult, type AgentSnapshot, type Method, type ResizeResult, type StateEvent } from './protocol.js';
+import {
+  AgentError,
+  type AdjustResult,
+  type AgentSnapshot,
+  type ConnectResult,
+  type Method,
+  type ResizeResult,
+  type SplitBrainCopiesResult,
+  type SplitBrainRestoreResult,
+  type StateEvent,
+} from './protocol.js';
+import { formatSize } from './engine/metadata.js';
 import { AGENT_VERSION } from './version.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
@@ -18,7 +29,7 @@ Usage:
                     [--socket /run/drbd-tui/agent.sock] [--node NAME]
   drbd-agent [--socket P] create-md [--force [--forget-peer]] RES | up RES | down RES | attach RES | detach RES
   drbd-agent [--socket P] primary [--force [--forget-peer]] RES | secondary RES
-  drbd-agent [--socket P] connect [--discard-my-data] RES | disconnect RES
+  drbd-agent [--socket P] connect [--discard-my-data [--no-backup]] RES | disconnect RES
   drbd-agent [--socket P] invalidate RES | verify RES | new-current-uuid --clear-bitmap RES
   drbd-agent [--socket P] pause-sync RES | resume-sync RES
   drbd-agent [--socket P] target start|stop|status RES
@@ -26,11 +37,18 @@ Usage:
   drbd-agent [--socket P] events [--now] [--statistics] [--timestamps]
   drbd-agent [--socket P] adjust [RES]
   drbd-agent [--socket P] resize RES          # grow only: grow both backing disks first
+  drbd-agent [--socket P] split-brain-copies [RES]
+  drbd-agent [--socket P] split-brain-restore RES COPY [--volume N] [--yes]
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
 status and events also work on the monitor socket (P with .ro.sock), which refuses every change.
 primary --force and create-md --force are refused while the peer's last known data would be
 lost; --forget-peer overrides that, for a peer that is gone for good, and forgets its data.
+connect --discard-my-data first keeps a copy of this node's diverging blocks (the ranges out of
+sync) in STATE-DIR/split-brain/RES/; when that copy cannot be made the discard is refused, and
+--no-backup discards without one. split-brain-copies lists the kept copies (also on the monitor
+socket); split-brain-restore writes one back through the replicated device of the Primary
+(UpToDate), so the peer gets it too: without --yes it prints what it would overwrite and exits 1.
 `;
 
 /** Verbs that take exactly one resource name and map 1:1 onto a control method. */
@@ -66,6 +84,9 @@ function parse(argv: string[]) {
       node: { type: 'string' },
       force: { type: 'boolean' },
       'discard-my-data': { type: 'boolean' },
+      'no-backup': { type: 'boolean' },
+      volume: { type: 'string' },
+      yes: { type: 'boolean' },
       'forget-peer': { type: 'boolean' },
       'clear-bitmap': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -108,6 +129,13 @@ async function connectFor(socket: string, readOnly: boolean): Promise<ControlCli
     if (readOnly) return connectUnix(monitorSocketPath(socket)).catch(() => Promise.reject(e));
     throw e;
   }
+}
+
+/** A refused state change prints DRBD's way and exits 1; any other error goes on up. */
+function refused(resource: string, e: unknown): number {
+  if (!(e instanceof AgentError && e.code === 'refused')) throw e;
+  process.stderr.write(`${resource}: State change failed: ${e.message}\n`);
+  return 1;
 }
 
 async function runClient(verb: string, args: string[], values: ReturnType<typeof parse>['values']): Promise<number> {
@@ -160,6 +188,8 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
       client.close();
     }
   }
+  if (verb === 'split-brain-copies') return listCopies(socket, args);
+  if (verb === 'split-brain-restore') return restoreCopy(socket, args, values);
   let method = RESOURCE_VERBS[verb];
   if (verb === 'target') {
     const sub = args.shift();
@@ -171,6 +201,7 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
   const resource = args[0];
   if (!resource || args.length > 1) throw new UsageError(`${verb} takes exactly one resource name`);
   if (verb === 'new-current-uuid' && !values['clear-bitmap']) throw new UsageError('new-current-uuid needs --clear-bitmap');
+  if (values['no-backup'] && !(verb === 'connect' && values['discard-my-data'])) throw new UsageError('--no-backup goes with connect --discard-my-data');
   if (values['forget-peer'] && !((verb === 'primary' || verb === 'create-md') && values.force)) throw new UsageError('--forget-peer goes with primary --force or create-md --force');
   const client = await connectUnix(socket);
   try {
@@ -178,17 +209,48 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
       resource,
       force: values.force === true,
       discardMyData: values['discard-my-data'] === true,
+      skipBackup: values['no-backup'] === true,
       forgetPeer: values['forget-peer'] === true,
       clearBitmap: values['clear-bitmap'] === true,
     });
+    const message = method === 'connect' ? (result as Partial<ConnectResult> | undefined)?.message : undefined;
+    if (message) process.stdout.write(`${resource}: ${message}\n`);
     if (method === 'resize') for (const v of (result as ResizeResult).volumes) process.stdout.write(`${resource}/${v.volume}: ${v.fromKiB} KiB -> ${v.toKiB} KiB\n`);
     return 0;
   } catch (e) {
-    if (e instanceof AgentError && e.code === 'refused') {
-      process.stderr.write(`${resource}: State change failed: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    return refused(resource, e);
+  } finally {
+    client.close();
+  }
+}
+
+/** `split-brain-copies [RES]`: one line per kept copy; read-only, so the monitor socket will do. */
+async function listCopies(socket: string, args: string[]): Promise<number> {
+  if (args.length > 1) throw new UsageError('split-brain-copies takes at most one resource name');
+  const client = await connectFor(socket, true);
+  try {
+    const { copies } = await client.request<SplitBrainCopiesResult>('split-brain-copies', args[0] !== undefined ? { resource: args[0] } : {});
+    if (copies.length === 0) process.stdout.write(`no split-brain copies kept${args[0] !== undefined ? ` of ${args[0]}` : ''}\n`);
+    for (const c of copies) process.stdout.write(`${c.created}  ${c.resource}/${c.volume}  ${c.id}  ${formatSize(c.bytes)}  ${c.ranges} ranges  ${c.path}\n`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+/** `split-brain-restore RES COPY [--volume N] [--yes]`: without --yes, what would be overwritten, exit 1. */
+async function restoreCopy(socket: string, args: string[], values: ReturnType<typeof parse>['values']): Promise<number> {
+  const [resource, copy] = args;
+  if (resource === undefined || copy === undefined || args.length > 2) throw new UsageError('split-brain-restore takes a resource name and a copy (an id from split-brain-copies)');
+  const volume = values.volume === undefined ? undefined : Number(values.volume);
+  if (volume !== undefined && !Number.isInteger(volume)) throw new UsageError('--volume takes a volume number');
+  const client = await connectUnix(socket);
+  try {
+    const r = await client.request<SplitBrainRestoreResult>('split-brain-restore', { resource, copy, ...(volume !== undefined ? { volume } : {}), yes: values.yes === true });
+    for (const line of r.lines) process.stdout.write(line + '\n');
+    return r.restored ? 0 : 1;
+  } catch (e) {
+    return refused(resource, e);
   } finally {
     client.close();
   }

@@ -265,10 +265,12 @@ export type Method =
   | 'adjust'
   | 'resize'
   | 'config-get'
-  | 'config-put';
+  | 'config-put'
+  | 'split-brain-copies'
+  | 'split-brain-restore';
 
 /** Methods allowed on a read-only channel; the agent refuses every other one there. */
-export const READ_ONLY_METHODS: ReadonlySet<Method> = new Set(['hello', 'snapshot', 'subscribe']);
+export const READ_ONLY_METHODS: ReadonlySet<Method> = new Set(['hello', 'snapshot', 'subscribe', 'split-brain-copies']);
 
 export interface HelloParams {
   client: string;
@@ -291,6 +293,8 @@ export interface ResourceParams {
    */
   forgetPeer?: boolean;
   discardMyData?: boolean;
+  /** With discardMyData: discard this node's diverging blocks without keeping a copy (--no-backup). */
+  skipBackup?: boolean;
   clearBitmap?: boolean;
   statistics?: boolean;
 }
@@ -342,10 +346,56 @@ export interface ResizeResult {
   volumes: Array<{ volume: number; fromKiB: number; toKiB: number }>;
 }
 
+// ---- split-brain copies: a victim's diverging blocks, kept before the discard ----
+
+/** `connect`: with discardMyData, what became of the victim's diverging blocks (kept where, or still to be kept). */
+export interface ConnectResult {
+  ok: true;
+  message?: string;
+}
+
+/** One kept copy (one volume): `<state-dir>/split-brain/<resource>/<id>.blocks` and `.json`. */
+export interface SplitBrainCopyInfo {
+  /** `<UTC timestamp>-vol<N>`, what split-brain-restore takes (or its timestamp part). */
+  id: string;
+  resource: string;
+  volume: number;
+  node: string;
+  peer: string;
+  /** ISO 8601 UTC. */
+  created: string;
+  /** This node's current UUID before the discard. */
+  generation: string;
+  bytes: number;
+  ranges: number;
+  path: string;
+  manifest: string;
+}
+
+/** `split-brain-copies` (read-only; resource optional): oldest first. */
+export interface SplitBrainCopiesResult {
+  copies: SplitBrainCopyInfo[];
+}
+
+export interface SplitBrainRestoreParams {
+  resource: string;
+  copy: string;
+  volume?: number;
+  /** Without it nothing is written: the answer says what would be overwritten. */
+  yes?: boolean;
+}
+
+/** `split-brain-restore`: `restored` false without `yes`; `lines` say what was (or would be) overwritten. */
+export interface SplitBrainRestoreResult {
+  ok: true;
+  restored: boolean;
+  lines: string[];
+}
+
 export interface Request {
   id: number;
   method: Method;
-  params?: ResourceParams | HelloParams | ConfigPutParams | { statistics?: boolean };
+  params?: ResourceParams | HelloParams | ConfigPutParams | SplitBrainRestoreParams | { statistics?: boolean };
 }
 
 export type ErrorCode =

@@ -6,6 +6,7 @@ import type { UuidRng } from './uuid.js';
 import type { SbPolicies } from './split-brain-policy.js';
 import type { VerifyProgress } from './online-verify.js';
 import type { IdMap } from './id-map.js';
+import type { SyncDecision } from '../sync-decision.js';
 
 export const BLOCK = 4096;
 
@@ -153,11 +154,20 @@ export interface EngineState {
   conn: ConnState;
   peerRole: Role;
   /** Handshake bookkeeping for the current connection. */
-  handshake?: { sentMine: boolean; peer?: HelloState };
+  handshake?: {
+    sentMine: boolean;
+    peer?: HelloState;
+    /** This node is a split-brain victim: its diverging blocks are being kept (sb-copy) or were. */
+    copy?: 'saving' | 'kept';
+    /** The handshake's decisions, waiting for the copy to be on disk. */
+    decisions?: SyncDecision[];
+  };
   splitBrain: boolean;
   lastError?: string;
   /** Set by `connect --discard-my-data`, used by the next handshake. */
   discardMyData: boolean;
+  /** Set by `connect --discard-my-data --no-backup`: the victim's diverging blocks are discarded without a copy. */
+  skipSbCopy: boolean;
   openCount: number;
   volumes: VolumeState[];
   /** Machine-assigned ids for disk operations and peer sequence numbers. */
@@ -325,6 +335,16 @@ export type PeerMsg =
   | { type: 'resize-request'; id: number; dataBytes: number[] }
   | { type: 'resize-reply'; id: number; error?: string };
 
+/** One victim volume to keep a copy of: its out-of-sync ranges, before the resync overwrites them. */
+export interface SbCopyVolume {
+  volume: number;
+  ranges: Array<{ offset: number; length: number }>;
+  /** Current UUID before the discard. */
+  generation: string;
+  peerChangedBlocks: number;
+  resync: 'bitmap' | 'full';
+}
+
 export interface Resizing {
   id: number;
   /** The admin request to answer (on the node the operator ran resize on). */
@@ -336,7 +356,7 @@ export interface Resizing {
 export type AdminCommand =
   | { cmd: 'primary'; force: boolean }
   | { cmd: 'secondary' }
-  | { cmd: 'connect'; discardMyData: boolean }
+  | { cmd: 'connect'; discardMyData: boolean; skipBackup?: boolean }
   | { cmd: 'disconnect' }
   | { cmd: 'new-current-uuid'; clearBitmap: boolean }
   | { cmd: 'invalidate' }
@@ -366,6 +386,8 @@ export type Input =
   | { t: 'undo-lost'; volume: number; reason: string }
   /** The journal was replayed: these blocks hold the pre-sync image again. */
   | { t: 'undo-rolled-back'; volume: number; blocks: number[]; error?: string }
+  /** The runtime kept the split-brain victim's diverging blocks (sb-copy), or could not: why, as the refusal. */
+  | { t: 'sb-copied'; error?: string }
   /** The iSCSI target changed a volume's persistent reservations (PERSISTENT RESERVE OUT). */
   | { t: 'pr-save'; id: number; volume: number; blob: Buffer }
   /** The runtime grew the disks for resize `id` (their new bitmaps), or could not. */
@@ -391,5 +413,10 @@ export type Action =
   | { a: 'undo-open'; volume: number; capacity: number }
   | { a: 'undo-rollback'; volume: number }
   | { a: 'undo-drop'; volume: number }
+  /**
+   * This node is a split-brain victim about to become SyncTarget: keep its diverging blocks
+   * durably (split-brain-copy.ts), nothing else happening meanwhile; answer with `sb-copied`.
+   */
+  | { a: 'sb-copy'; volumes: SbCopyVolume[] }
   /** Grow every volume's disk and metadata to `dataBytes` (writes held meanwhile); answer with `grown`. */
   | { a: 'grow'; id: number; origin: 'local' | 'peer'; dataBytes: number[] };

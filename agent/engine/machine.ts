@@ -24,6 +24,7 @@ import {
 } from './machine-types.js';
 import { abortVerify, issueVerifyReads, onOvReply, onOvRequest, onOvResult, onVerifyRead, onVerifyState, startVerify, verifyRefusal, verifySawWrite } from './online-verify.js';
 import { resolveSplitBrain, samePolicies, type SbPolicies } from './split-brain-policy.js';
+import { outOfSyncRanges } from './split-brain-copy-decision.js';
 import { decideUndo } from './undo-decision.js';
 import { persistMeta } from './persist-meta.js';
 import { overlaps } from './ranges.js';
@@ -72,6 +73,7 @@ export function createEngine(init: EngineInit): EngineState {
     peerRole: 'Unknown',
     splitBrain: false,
     discardMyData: false,
+    skipSbCopy: false,
     openCount: 0,
     volumes: init.volumes.map((v) => ({
       volume: v.volume,
@@ -166,6 +168,9 @@ export function step(s: EngineState, input: Input): Action[] {
     case 'grown':
       onGrown(s, input, out);
       break;
+    case 'sb-copied':
+      onSbCopied(s, input.error, out);
+      break;
   }
   return out;
 }
@@ -237,7 +242,7 @@ function admin(s: EngineState, req: number, c: AdminCommand, out: Action[]): voi
     case 'secondary':
       return demote(s, req, out);
     case 'connect':
-      return connectCmd(s, req, c.discardMyData, out);
+      return connectCmd(s, req, c.discardMyData, c.skipBackup === true, out);
     case 'disconnect':
       gracefulPart(s, out);
       s.wantConnect = false;
@@ -370,15 +375,17 @@ function demote(s: EngineState, req: number, out: Action[]): void {
   out.push({ a: 'reply', req });
 }
 
-function connectCmd(s: EngineState, req: number, discard: boolean, out: Action[]): void {
+function connectCmd(s: EngineState, req: number, discard: boolean, skipBackup: boolean, out: Action[]): void {
   const failed = s.volumes.find((v) => v.disk === 'Failed');
   if (failed) return refuse(out, req, `Disk of volume ${failed.volume} is Failed (a metadata write failed): repair it, then detach and attach`);
   if (discard && s.role === 'Primary') return refuse(out, req, 'Refusing to discard my data while Primary: demote first (secondary)');
   if (s.conn !== 'StandAlone') {
     if (discard) s.discardMyData = true;
+    if (discard) s.skipSbCopy = skipBackup;
     return out.push({ a: 'reply', req }), undefined;
   }
   s.discardMyData = discard;
+  s.skipSbCopy = discard && skipBackup;
   s.wantConnect = true;
   s.conn = 'Connecting';
   s.lastError = undefined;
@@ -1016,6 +1023,8 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
     forgetBitmapUuid(s, v, fix, out);
   });
 
+  /** Volumes whose data this node discards to resolve a split brain. */
+  const discarded: number[] = [];
   for (const [i, d] of decisions.entries()) {
     if (d.kind === 'split-brain') {
       const manual = discardResolution(d, s.discardMyData, peer.discardMyData);
@@ -1028,6 +1037,7 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
         return standAlone(s, `split brain detected (rule ${d.rule}): both nodes wrote since they split; nothing was synced`, out);
       }
     }
+    if (d.kind === 'split-brain' && decisions[i]!.kind === 'target') discarded.push(i);
     if (d.kind === 'unrelated') return standAlone(s, 'unrelated data: the nodes share no generation history; refusing to connect', out);
     if (decisions[i]!.kind === 'target' && s.role === 'Primary' && s.volumes[i]!.disk === 'UpToDate')
       return standAlone(s, 'rr-conflict: this node is Primary with UpToDate data and would become SyncTarget', out);
@@ -1035,11 +1045,62 @@ function onHello(s: EngineState, peer: HelloState, out: Action[]): void {
       return standAlone(s, 'rr-conflict: the peer is Primary with UpToDate data and would become SyncTarget', out);
   }
   if (s.role === 'Primary' && peer.role === 'Primary') return standAlone(s, 'Multiple primaries not allowed by config', out);
+  if (discarded.length > 0 && keepVictimCopy(s, peer, decisions, discarded, out)) return;
+  connectWith(s, peer, decisions, out);
+}
 
+/**
+ * A split-brain victim keeps its diverging blocks before anything can overwrite them: the
+ * handshake waits here (no resync, no replicated write yet) until the copy is on disk. Every
+ * discard of this node's data by a split brain passes here, manual or by an after-sb policy.
+ * Returns true when the handshake waits for sb-copied.
+ */
+function keepVictimCopy(s: EngineState, peer: HelloState, decisions: SyncDecision[], discarded: number[], out: Action[]): boolean {
+  const hs = s.handshake!;
+  if (s.skipSbCopy) {
+    const blocks = discarded.reduce((n, i) => n + s.volumes[i]!.bitmap.weight, 0);
+    out.push({ a: 'log', level: 'alert', text: `discarding ${blocks} diverging blocks of this node without a copy (--no-backup)` });
+    return false;
+  }
+  hs.copy = 'saving';
+  hs.decisions = decisions;
+  out.push({
+    a: 'sb-copy',
+    volumes: discarded.map((i) => {
+      const v = s.volumes[i]!;
+      return {
+        volume: i,
+        ranges: outOfSyncRanges(v.bitmap, v.dataBytes),
+        generation: formatUuid(v.meta.gi.current),
+        peerChangedBlocks: peer.volumes[i]?.weight ?? 0,
+        resync: decisions[i]!.kind === 'target' && decisions[i]!.over === 'full' ? 'full' : 'bitmap',
+      };
+    }),
+  });
+  return true;
+}
+
+function onSbCopied(s: EngineState, error: string | undefined, out: Action[]): void {
+  const hs = s.handshake;
+  // The link went down while the copy was made: the next handshake decides again.
+  if (hs?.copy !== 'saving' || !hs.peer || !hs.decisions) return;
+  if (error !== undefined) {
+    s.splitBrain = true;
+    s.discardMyData = false;
+    s.skipSbCopy = false;
+    out.push({ a: 'log', level: 'alert', text: error });
+    return standAlone(s, error, out);
+  }
+  hs.copy = 'kept';
+  connectWith(s, hs.peer, hs.decisions, out);
+}
+
+function connectWith(s: EngineState, peer: HelloState, decisions: SyncDecision[], out: Action[]): void {
   s.conn = 'Connected';
   s.peerRole = peer.role;
   s.splitBrain = false;
   s.discardMyData = false;
+  s.skipSbCopy = false;
   s.lastError = undefined;
   for (const [i, d] of decisions.entries()) {
     const v = s.volumes[i]!;

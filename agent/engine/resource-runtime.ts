@@ -25,6 +25,8 @@ import { IdMap } from './id-map.js';
 import { observePeer, type PeerMemory } from './peer-memory.js';
 import { takeLinkFault } from './link-faults.js';
 import { growRefusal, peerGrowRefusal } from './resize.js';
+import { CopyRefused, keepSplitBrainCopies } from './split-brain-copy.js';
+import { DEFAULT_COPY_CAP, keptText, NO_BACKUP_FIX } from './split-brain-copy-decision.js';
 
 const TICK_MS = 250;
 /** A discard goes as extent-aligned pieces of at most this (16 AL extents; al-extents is 1237). */
@@ -41,6 +43,15 @@ export interface RuntimeEvents {
   /** What this node knows of its peer's data changed, or the peer was just lost: to be stored. */
   'peer-memory': [PeerMemory];
   log: [{ level: 'info' | 'warn' | 'alert'; text: string }];
+  /** A split-brain victim's copy of its diverging blocks was kept (message) or refused (error). */
+  'split-brain-copy': [{ message?: string; error?: string }];
+}
+
+/** Where a split-brain victim keeps its diverging blocks (split-brain-copy.ts). */
+export interface CopyPlace {
+  stateDir: string;
+  /** Default DEFAULT_COPY_CAP. */
+  capBytes?: number;
 }
 
 function dataArea(store: VolumeStore): DataArea {
@@ -98,6 +109,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     readonly node: string,
     readonly stores: VolumeStore[],
     private readonly linkFaults?: Set<PeerMsg['type']>,
+    private readonly copyPlace?: CopyPlace,
   ) {
     super();
     this.state = createEngine({
@@ -140,7 +152,8 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Attaches every volume (crash recovery included); the resource starts StandAlone, Secondary. */
   /** linkFaults: the daemon's test hook for this resource (link-faults.ts), used up as it fires. */
-  static async attach(config: ResourceConfig, local: HostConfig, node: string, linkFaults?: Set<PeerMsg['type']>): Promise<ResourceRuntime> {
+  /** copyPlace: where a split-brain victim keeps its diverging blocks; without one, such a discard is refused. */
+  static async attach(config: ResourceConfig, local: HostConfig, node: string, linkFaults?: Set<PeerMsg['type']>, copyPlace?: CopyPlace): Promise<ResourceRuntime> {
     const peer = config.hosts.find((h) => h.nodeId !== local.nodeId)!;
     const stores: VolumeStore[] = [];
     try {
@@ -150,7 +163,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         const note = await recoverUndo(config.volumes[i]!.disk, st);
         if (note) notes.push(note);
       }
-      const rt = new ResourceRuntime(config, local, peer, node, stores, linkFaults);
+      const rt = new ResourceRuntime(config, local, peer, node, stores, linkFaults, copyPlace);
       setImmediate(() => notes.forEach((n) => rt.log('warn', n)));
       return rt;
     } catch (e) {
@@ -278,6 +291,47 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     this.emit('log', { level, text });
   }
 
+  /**
+   * `connect --discard-my-data`: the answer waits for the handshake, so that it can say where
+   * the diverging blocks were kept (or throw the refusal of the discard): up to `peerMs` for
+   * the peer to answer at all, then up to `maxMs` in all while a handshake (and its copy) runs.
+   * A peer not connecting yet gets an answer that says the copy comes first.
+   */
+  async connectDiscarding(skipBackup: boolean, wait: { peerMs: number; maxMs: number }): Promise<string> {
+    let onCopy: (o: { message?: string; error?: string }) => void = () => undefined;
+    let onChange: () => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const start = Date.now();
+    const outcome = new Promise<{ message?: string; error?: string } | undefined>((resolve) => {
+      onCopy = resolve;
+      onChange = () => {
+        if (this.state.conn === 'Connected' || (this.state.conn === 'StandAlone' && this.state.lastError !== undefined)) resolve(undefined);
+      };
+      timer = setInterval(() => {
+        const waited = Date.now() - start;
+        if ((waited >= wait.peerMs && !this.state.handshake) || waited >= wait.maxMs) resolve(undefined);
+      }, 50);
+    });
+    this.on('split-brain-copy', onCopy);
+    this.on('change', onChange);
+    try {
+      await this.admin({ cmd: 'connect', discardMyData: true, skipBackup });
+      onChange();
+      const o = await outcome;
+      if (o?.error !== undefined) throw new AgentError('refused', o.error);
+      if (o?.message !== undefined) return o.message;
+      if (this.state.conn === 'Connected') return skipBackup ? `${this.node}'s diverging blocks discarded without a copy (--no-backup)` : 'no split brain: nothing discarded';
+      if (this.state.conn === 'StandAlone') return `StandAlone: ${this.state.lastError ?? 'the connection was refused'}`;
+      return skipBackup
+        ? `waiting for the peer: ${this.node}'s diverging blocks will be discarded without a copy (--no-backup)`
+        : `waiting for the peer: ${this.node}'s diverging blocks will be kept first (split-brain-copies ${this.config.resource})`;
+    } finally {
+      clearInterval(timer);
+      this.off('split-brain-copy', onCopy);
+      this.off('change', onChange);
+    }
+  }
+
   admin(command: AdminCommand): Promise<void> {
     const req = this.nextId++;
     return new Promise<void>((resolve, reject) => {
@@ -375,7 +429,44 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       case 'grow':
         this.grow(a);
         return;
+      case 'sb-copy':
+        this.keepCopy(a);
+        return;
     }
+  }
+
+  /**
+   * The split-brain victim's diverging blocks, kept before the handshake may go on: every input
+   * is held meanwhile (the peer's resync data and replicated writes among them), so nothing
+   * overwrites a block before its copy is on disk.
+   */
+  private keepCopy(a: Extract<Action, { a: 'sb-copy' }>): void {
+    this.holding ??= [];
+    void (async () => {
+      let error: string | undefined;
+      let message: string | undefined;
+      try {
+        if (!this.copyPlace) throw new CopyRefused(`Refusing to discard my data: no state dir to keep a copy of ${this.node}'s diverging blocks in; ${NO_BACKUP_FIX} discards them without a copy`);
+        const kept = await keepSplitBrainCopies({
+          stateDir: this.copyPlace.stateDir,
+          resource: this.config.resource,
+          node: this.node,
+          peer: this.peer.name,
+          capBytes: this.copyPlace.capBytes ?? DEFAULT_COPY_CAP,
+          now: new Date(),
+          volumes: a.volumes.map((v) => ({ ...v, number: this.config.volumes[v.volume]!.volume, read: (o: number, l: number) => this.stores[v.volume]!.read(o, l) })),
+        });
+        message = keptText(this.node, kept);
+        this.log('alert', `split brain: ${message}`);
+      } catch (e) {
+        error = e instanceof CopyRefused ? e.message : `Refusing to discard my data: cannot keep a copy of ${this.node}'s diverging blocks (${(e as Error).message}); ${NO_BACKUP_FIX} discards them without a copy`;
+      }
+      const held = this.holding ?? [];
+      this.holding = undefined;
+      this.dispatch({ t: 'sb-copied', ...(error !== undefined ? { error } : {}) });
+      this.emit('split-brain-copy', error !== undefined ? { error } : { message });
+      for (const input of held) this.dispatch(input);
+    })();
   }
 
   /**

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
-import { conn, disconnected, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { conn, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, makeSplitBrain, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
 
 const verifyMismatch = (s: StatusJson) => (peerDevice(s) as { 'verify-mismatch'?: number })['verify-mismatch'];
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -44,31 +44,13 @@ describeLab('engine split-brain policies and online verify between two daemons i
    * before the link returns (the 0pri policies). Returns both data hashes at the reconnect.
    */
   async function splitBrain(n: Name, onA: string[], onB: string[], keepAPrimary: boolean): Promise<{ a: string; b: string }> {
-    await lab.b.cutLink();
-    try {
-      await disconnected(a, n);
-      await disconnected(b, n);
-      assert.equal((await b.cli('primary', n)).code, 0);
-      const w = qemuIo(url(lab.a, n), onA);
-      assert.equal(w.code, 0, w.out);
-      await lab.a.cutLink();
-    } finally {
-      await lab.b.restoreLink();
-    }
-    try {
-      assert.equal((await b.cli('target', 'start', n)).code, 0);
-      const w = qemuIo(url(lab.b, n), onB);
-      assert.equal(w.code, 0, w.out);
-      assert.equal((await b.cli('target', 'stop', n)).code, 0);
-      assert.equal((await b.cli('secondary', n)).code, 0);
-      if (!keepAPrimary) {
-        assert.equal((await a.cli('target', 'stop', n)).code, 0);
-        assert.equal((await a.cli('secondary', n)).code, 0);
-      }
-      return { a: sha(await data(a, n)), b: sha(await data(b, n)) };
-    } finally {
-      if (lab.a.linkCut) await lab.a.restoreLink();
-    }
+    const hashes = { a: '', b: '' };
+    const beforeReconnect = async () => {
+      hashes.a = sha(await data(a, n));
+      hashes.b = sha(await data(b, n));
+    };
+    await makeSplitBrain(lab, a, b, n, { url: (h) => url(h, n), onA, onB, keepAPrimary, beforeReconnect });
+    return hashes;
   }
 
   /** The victim resynced from the survivor: no split brain left, survivor's data on both. */
@@ -79,6 +61,9 @@ describeLab('engine split-brain policies and online verify between two daemons i
     assert.ok(logged(victim, n, `discarding the data of this node (${why.victim})`), `victim log: ${victim.log.join('')}`);
     assert.ok(logged(survivor, n, `discarding the data of the peer (${why.survivor})`), `survivor log: ${survivor.log.join('')}`);
     for (const s of [sv, vs]) assert.equal(conn(s)['split-brain'], false);
+    // The automatic discard kept the victim's diverging blocks first, as a manual one does.
+    assert.match((await victim.cli('split-brain-copies', n)).stdout, new RegExp(`^\\S+Z  ${n}/0  \\S+-vol0  .* ranges  /var/lib/drbd-tui/split-brain/${n}/\\S+\\.blocks\n$`));
+    assert.equal((await survivor.cli('split-brain-copies', n)).stdout, `no split-brain copies kept of ${n}\n`);
     assert.equal(peerDevice(sv).received, received0.survivor, 'the survivor received nothing');
     assert.ok(peerDevice(vs).received > received0.victim, 'the victim was SyncTarget');
     const want = survivor === a ? hashes.a : hashes.b;

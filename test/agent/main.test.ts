@@ -112,6 +112,16 @@ describe('drbd-agent CLI against two daemons', () => {
     assert.match(await statusOf(p.a), /role:Primary/);
   });
 
+  test('split-brain copies: listed on the monitor socket too; restore is admin only and names what is missing', async () => {
+    assert.match(await monitorRequest(p.a.socket, 'split-brain-copies'), /"result":\{"copies":\[\]\}/);
+    assert.match(await monitorRequest(p.a.socket, 'split-brain-restore'), /"code":"read-only"/);
+    assert.deepEqual(await p.a.cli('split-brain-copies', 'r0'), { code: 0, stdout: 'no split-brain copies kept of r0\n', stderr: '' });
+    const r = await p.a.cli('split-brain-restore', 'r0', '20261207T000000.000Z');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /r0: no kept split-brain copy 20261207T000000\.000Z \(see drbd-agent split-brain-copies r0\)/);
+    assert.equal((await p.a.cli('connect', '--no-backup', 'r0')).code, 2, '--no-backup only with --discard-my-data');
+  });
+
   test('graceful Secondary disconnect: the Primary shows the peer Outdated; promoting it needs --force', async () => {
     assert.equal((await p.b.cli('disconnect', 'r0')).code, 0);
     assert.equal(await statusWhen(p.a, 'peer-disk:Outdated'), 'r0 role:Primary\n  disk:UpToDate\n  ha-b connection:Connecting\n    peer-disk:Outdated\n');

@@ -101,7 +101,7 @@ describe('drbd-tui demo in a terminal', () => {
       await typing.keys('\x7f\x7f\x7fzz\x7f\x7f\x07r0x\x1b[3~', { literal: true });
       await typing.waitFor('r0 typed, the rest erased', (s) => /> r0 /.test(s) && /✓ r0: Enter to confirm/.test(s));
       await typing.keys('\x15r0\r', { literal: true });
-      await typing.waitFor('the destructive connect run', (s) => /✔ ha-b: drbd-agent connect --discard-my-data r0: done/.test(s), 20_000);
+      await typing.waitFor('the destructive connect run', (s) => /✔ ha-b: drbd-agent connect --discard-my-data r0: no split brain: nothing discarded/.test(s), 20_000);
 
       await typing.keys('q', { literal: true });
       assert.equal(await typing.waitExit(20_000), 0);

@@ -101,6 +101,9 @@ interface SimNode {
   flushFailing: boolean;
   /** Metadata writes fail: the persisted superblock and bitmap stay as they were. */
   metaFailing: boolean;
+  /** What the runtime kept for each sb-copy (the victim's ranges and their bytes then), or the refusal it answers. */
+  sbCopies: Array<{ volume: number; ranges: Array<{ offset: number; length: number; data: Buffer }> }>;
+  sbCopyRefusal?: string;
 }
 
 /** One application write as the ledger sees it, per 4 KiB block. */
@@ -205,6 +208,7 @@ export class EngineSim {
       diskFailing: false,
       flushFailing: false,
       metaFailing: false,
+      sbCopies: [],
     };
     node.engine = this.engineFromPersisted(node);
     return node;
@@ -351,6 +355,16 @@ export class EngineSim {
   /** From now on this node's flushes fail until set back. */
   failDiskFlushes(node: NodeId, failing: boolean): void {
     this.nodes[node].flushFailing = failing;
+  }
+
+  /** The split-brain copies this node's runtime kept. */
+  sbCopies(node: NodeId): SimNode['sbCopies'] {
+    return this.nodes[node].sbCopies;
+  }
+
+  /** From now on this node's split-brain copies are refused with `why` (undefined: kept again). */
+  refuseSbCopies(node: NodeId, why: string | undefined): void {
+    this.nodes[node].sbCopyRefusal = why;
   }
 
   /** From now on this node's metadata writes fail until set back. */
@@ -563,6 +577,13 @@ export class EngineSim {
         return;
       case 'log':
         n.logs.push({ level: a.level, text: a.text });
+        return;
+      case 'sb-copy':
+        // The runtime holds every input meanwhile: the answer is the very next input.
+        if (n.sbCopyRefusal === undefined) {
+          for (const v of a.volumes) n.sbCopies.push({ volume: v.volume, ranges: v.ranges.map((r) => ({ ...r, data: Buffer.from(n.disks[v.volume]!.subarray(r.offset, r.offset + r.length)) })) });
+        }
+        this.feed(node, { t: 'sb-copied', ...(n.sbCopyRefusal !== undefined ? { error: n.sbCopyRefusal } : {}) });
         return;
     }
   }

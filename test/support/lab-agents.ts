@@ -156,6 +156,48 @@ export function disconnected(agent: LabAgent, resource: string): Promise<StatusJ
   return jsonWhen(agent, resource, (s) => conn(s)['connection-state'] !== 'Connected', 'the peer is lost', 15000);
 }
 
+/**
+ * A rule-8 split brain between `a` (Primary, target running: freshPair) and `b`: the peer link
+ * and the test's route to a host are one link, so A writes `onA` through its target while B's
+ * link is cut, then B is promoted and writes `onB` through its own target while A's link is
+ * cut. B ends Secondary; `keepAPrimary` false demotes A too. `url` is a host's iSCSI URL;
+ * `beforeReconnect` runs while A's link is still cut (the data as it was at the split).
+ */
+export async function makeSplitBrain(
+  lab: Lab,
+  a: LabAgent,
+  b: LabAgent,
+  resource: string,
+  opts: { url: (h: LabHost) => string; onA: string[]; onB: string[]; keepAPrimary: boolean; beforeReconnect?: () => Promise<void> },
+): Promise<void> {
+  const { url, onA, onB, keepAPrimary } = opts;
+  await lab.b.cutLink();
+  try {
+    await disconnected(a, resource);
+    await disconnected(b, resource);
+    assert.equal((await b.cli('primary', resource)).code, 0);
+    const w = qemuIo(url(lab.a), onA);
+    assert.equal(w.code, 0, w.out);
+    await lab.a.cutLink();
+  } finally {
+    await lab.b.restoreLink();
+  }
+  try {
+    assert.equal((await b.cli('target', 'start', resource)).code, 0);
+    const w = qemuIo(url(lab.b), onB);
+    assert.equal(w.code, 0, w.out);
+    assert.equal((await b.cli('target', 'stop', resource)).code, 0);
+    assert.equal((await b.cli('secondary', resource)).code, 0);
+    if (!keepAPrimary) {
+      assert.equal((await a.cli('target', 'stop', resource)).code, 0);
+      assert.equal((await a.cli('secondary', resource)).code, 0);
+    }
+    await opts.beforeReconnect?.();
+  } finally {
+    if (lab.a.linkCut) await lab.a.restoreLink();
+  }
+}
+
 /** qemu-io commands against an iSCSI URL; never throws, returns the exit code and output. */
 export function qemuIo(url: string, cmds: string[], timeoutMs = 60000): { code: number; out: string } {
   const r = spawnSync('qemu-io', ['-f', 'raw', ...cmds.flatMap((c) => ['-c', c]), url], { encoding: 'utf8', timeout: timeoutMs });

@@ -29,6 +29,9 @@ export interface Pair {
   configB: ResourceConfig;
   diskA: string;
   diskB: string;
+  /** Each node's agent state dir (split-brain copies go there). */
+  stateA: string;
+  stateB: string;
   reattach(which: 'a' | 'b'): Promise<ResourceRuntime>;
   close(): Promise<void>;
 }
@@ -65,24 +68,29 @@ export async function createMd(cfg: ResourceConfig, nodeId: number): Promise<voi
   await disk.close();
 }
 
-export async function createPair(opts: { size?: string; protocol?: string } = {}): Promise<Pair> {
+export async function createPair(opts: { size?: string; protocol?: string; copyCapBytes?: number } = {}): Promise<Pair> {
   const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-rt-'));
   const text = resourceYaml({ dir, portA: await freePort('127.0.0.1'), portB: await freePort('127.0.0.2'), size: opts.size ?? '16MiB', protocol: opts.protocol });
   const configA = loadConfig(text, 'ha-a');
   const configB = loadConfig(text, 'ha-b');
   await createMd(configA, 0);
   await createMd(configB, 1);
+  const stateA = join(dir, 'state-a');
+  const stateB = join(dir, 'state-b');
+  const place = (stateDir: string) => ({ stateDir, ...(opts.copyCapBytes !== undefined ? { capBytes: opts.copyCapBytes } : {}) });
   const pair: Pair = {
     dir,
     configA,
     configB,
     diskA: configA.volumes[0]!.disk,
     diskB: configB.volumes[0]!.disk,
-    a: await ResourceRuntime.attach(configA, configA.hosts[0]!, 'ha-a'),
-    b: await ResourceRuntime.attach(configB, configB.hosts[1]!, 'ha-b'),
+    stateA,
+    stateB,
+    a: await ResourceRuntime.attach(configA, configA.hosts[0]!, 'ha-a', undefined, place(stateA)),
+    b: await ResourceRuntime.attach(configB, configB.hosts[1]!, 'ha-b', undefined, place(stateB)),
     async reattach(which) {
       const cfg = which === 'a' ? configA : configB;
-      const rt = await ResourceRuntime.attach(cfg, cfg.hosts[which === 'a' ? 0 : 1]!, which === 'a' ? 'ha-a' : 'ha-b');
+      const rt = await ResourceRuntime.attach(cfg, cfg.hosts[which === 'a' ? 0 : 1]!, which === 'a' ? 'ha-a' : 'ha-b', undefined, place(which === 'a' ? stateA : stateB));
       pair[which] = rt;
       return rt;
     },
@@ -107,7 +115,7 @@ export async function createPair(opts: { size?: string; protocol?: string } = {}
 }
 
 /** Connected, initial sync skipped, A Primary. */
-export async function upToDatePair(opts: { size?: string; protocol?: string } = {}): Promise<Pair> {
+export async function upToDatePair(opts: { size?: string; protocol?: string; copyCapBytes?: number } = {}): Promise<Pair> {
   const p = await createPair(opts);
   try {
     await p.a.admin({ cmd: 'connect', discardMyData: false });

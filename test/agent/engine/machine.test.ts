@@ -580,8 +580,9 @@ describe('acceptance', () => {
     }
   });
 
-  test('case 6: connect --discard-my-data on the victim → bitmap union sync, victim gets the survivor\'s data', () => {
-    const sim = pair(16);
+  /** Case 6's split brain: A wrote 10, 11, 21; B (the victim-to-be) 20, 21, 22; B demoted. */
+  function splitBrainSixLike(seed: number): { sim: EngineSim; victimMark: number; victimDisk: Buffer } {
+    const sim = pair(seed);
     writeBlocks(sim, 0, [1, 2]);
     sim.runUntilIdle();
     sim.cutLink();
@@ -593,8 +594,13 @@ describe('acceptance', () => {
     sim.restoreLink();
     sim.settle();
     assertState(sim, 1, { conn: 'StandAlone' });
-    // Recovery: victim B secondary + connect --discard-my-data; survivor A connect.
     sim.ok(1, { cmd: 'secondary' });
+    return { sim, victimMark, victimDisk: Buffer.from(sim.disk(1)) };
+  }
+
+  test('case 6: connect --discard-my-data on the victim → bitmap union sync, victim gets the survivor\'s data', () => {
+    // Recovery: victim B secondary + connect --discard-my-data; survivor A connect.
+    const { sim, victimMark } = splitBrainSixLike(16);
     sim.ok(1, { cmd: 'connect', discardMyData: true });
     sim.discardWrites(1, victimMark);
     sim.stallDisk(1, true);
@@ -610,6 +616,59 @@ describe('acceptance', () => {
     assert.equal(sim.engine(0).splitBrain, false);
     assert.equal(sim.engine(1).splitBrain, false);
     assertConverged(sim);
+  });
+
+  test('case 6 keeps the victim\'s diverging blocks first: exactly the blocks it wrote, with their data', () => {
+    const { sim, victimMark, victimDisk } = splitBrainSixLike(161);
+    sim.ok(1, { cmd: 'connect', discardMyData: true });
+    sim.discardWrites(1, victimMark);
+    sim.ok(0, { cmd: 'connect', discardMyData: false });
+    sim.settle();
+    assert.equal(sim.sbCopies(0).length, 0, 'the survivor keeps nothing');
+    const copies = sim.sbCopies(1);
+    assert.equal(copies.length, 1);
+    assert.deepEqual(copies[0]!.ranges.map((r) => [r.offset, r.length]), [[20 * BLOCK, 3 * BLOCK]]);
+    assert.ok(copies[0]!.ranges[0]!.data.equals(victimDisk.subarray(20 * BLOCK, 23 * BLOCK)), 'the data as the victim had it');
+    assertState(sim, 1, { disk: 'UpToDate', repl: 'Established', conn: 'Connected' });
+    assertConverged(sim);
+  });
+
+  test('a split-brain copy that cannot be kept refuses the discard: StandAlone, nothing changed, the reason shown', () => {
+    const { sim, victimDisk } = splitBrainSixLike(162);
+    const survivorDisk = Buffer.from(sim.disk(0));
+    const why = 'Refusing to discard my data: cannot keep a copy (ENOSPC); connect --discard-my-data --no-backup discards them without a copy';
+    sim.refuseSbCopies(1, why);
+    sim.ok(1, { cmd: 'connect', discardMyData: true });
+    sim.ok(0, { cmd: 'connect', discardMyData: false });
+    sim.settle();
+    assertState(sim, 1, { conn: 'StandAlone', disk: 'UpToDate', repl: 'Off' });
+    assert.equal(sim.engine(1).splitBrain, true, 'still a split brain to resolve');
+    assert.equal(sim.engine(1).discardMyData, false, 'the discard is not left armed');
+    assert.equal(sim.engine(1).lastError, why);
+    assert.ok(sim.logs(1).some((l) => l.level === 'alert' && l.text === why), 'said loudly');
+    assert.ok(sim.disk(1).equals(victimDisk), 'the victim\'s data is untouched');
+    assert.ok(sim.disk(0).equals(survivorDisk), 'and the survivor\'s');
+    // The operator frees space (here: the refusal goes away) and asks again.
+    sim.refuseSbCopies(1, undefined);
+    sim.ok(1, { cmd: 'connect', discardMyData: true });
+    sim.ok(0, { cmd: 'connect', discardMyData: false });
+    sim.settle();
+    assert.equal(sim.sbCopies(1).length, 1);
+    assertState(sim, 1, { disk: 'UpToDate', conn: 'Connected' });
+  });
+
+  test('connect --discard-my-data --no-backup discards without a copy, and says so', () => {
+    const { sim, victimMark } = splitBrainSixLike(163);
+    sim.refuseSbCopies(1, 'must not be asked');
+    sim.ok(1, { cmd: 'connect', discardMyData: true, skipBackup: true });
+    sim.discardWrites(1, victimMark);
+    sim.ok(0, { cmd: 'connect', discardMyData: false });
+    sim.settle();
+    assert.equal(sim.sbCopies(1).length, 0);
+    assert.ok(sim.logs(1).some((l) => l.level === 'alert' && /discarding 3 diverging blocks of this node without a copy \(--no-backup\)/.test(l.text)));
+    assertState(sim, 1, { disk: 'UpToDate', conn: 'Connected' });
+    assertConverged(sim);
+    assert.equal(sim.engine(1).skipSbCopy, false, 'the override is used up');
   });
 
   test('rr-conflict: a Primary with UpToDate data that would become SyncTarget refuses the connection', () => {

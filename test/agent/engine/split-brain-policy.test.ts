@@ -125,6 +125,8 @@ function expectVictim(sim: EngineSim, victim: NodeId, marks: [number, number], u
   assert.equal(sim.engine(survivor).volumes[0]!.repl, 'SyncSource');
   assert.equal(sim.engine(victim).volumes[0]!.sync!.total, union, 'over the union of both bitmaps, not a full sync');
   assert.ok(sim.logs(victim).some((l) => /automatically resolved/.test(l.text)), 'the resolution is reported');
+  assert.equal(sim.sbCopies(victim).length, 1, 'the victim kept its diverging blocks before the resync');
+  assert.equal(sim.sbCopies(survivor).length, 0);
   sim.stallDisk(victim, false);
   sim.settle();
   for (const n of [0, 1] as const) {
