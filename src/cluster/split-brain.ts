@@ -3,7 +3,7 @@
 // (the agent's own policy function decides, so the console and an automatic recovery agree).
 // Pure; the operator still confirms the choice.
 import { resolveSplitBrain } from '../../agent/engine/split-brain-policy.js';
-import { hasSplitBrain, sidesOf, splitBrainChanges } from '../runbooks/runbooks.js';
+import { hasSplitBrain, sidesOf, splitBrainChanges } from '../runbooks/pair-state.js';
 import { fmtKiB } from '../ui/format.js';
 import type { ClusterModel, HostIndex } from './model.js';
 

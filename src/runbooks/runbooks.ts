@@ -10,6 +10,7 @@ import type { DiskState, NotUpCause } from '../../agent/protocol.js';
 import { resourceRows, type ClusterModel, type HostIndex } from '../cluster/model.js';
 import { allUpToDate, connected, established, firstSide, hasSplitBrain, hasTarget, isPrimary, isUp, other, primaryHost, reachable, sessionsOn, sidesOf, splitBrainChanges, standalone, targetRunning } from './pair-state.js';
 import { connectionBlocker, type WaitBlocker } from './wait-blocker.js';
+import { splitBrainDefaultVictim } from '../cluster/split-brain.js';
 
 export { hasSplitBrain, primaryHost, sidesOf, splitBrainChanges } from './pair-state.js';
 export type { WaitBlocker } from './wait-blocker.js';
@@ -457,6 +458,11 @@ function splitBrain(m: ClusterModel, resource: string, victim: HostIndex): Runbo
   const [kib] = [splitBrainChanges(m, resource)[victim]];
   const bothReachable = (x: ClusterModel): Check =>
     reachable(x, victim) && reachable(x, survivor) ? ok('both hosts reachable') : bad('both hosts reachable', 'split-brain recovery needs both hosts');
+  // Informative, never a refusal: the operator may know that the side with more changes is the one to drop.
+  const victimChoice = (x: ClusterModel): Check => {
+    const d = splitBrainDefaultVictim(x, resource);
+    return ok(d === undefined ? `victim ${vName}: the operator's choice` : d.victim === victim ? `victim ${vName}, the default: ${d.reason}` : `victim ${vName}, not the default (${d.reason})`);
+  };
   return {
     id: 'split-brain',
     title: `${RUNBOOK_TITLES['split-brain']} ${resource}: discard ${vName}'s changes (${kib} KiB), keep ${sName}'s`,
@@ -472,7 +478,7 @@ function splitBrain(m: ClusterModel, resource: string, victim: HostIndex): Runbo
         kind: 'action',
         why: `one side's changes since the split must go; ${vName}'s agent keeps a copy of its diverging blocks first`,
         consequence: `${vName}'s ${kib} KiB written since the split are overwritten by ${sName}'s (a copy is kept in ${vName}'s state dir)`,
-        preconditions: (x) => [bothReachable(x)],
+        preconditions: (x) => [bothReachable(x), victimChoice(x)],
         doneWhen: (x) => isUp(x, resource, victim) && !standalone(x, resource, victim),
         doneText: `${vName} connecting`,
       },
@@ -520,8 +526,10 @@ export function applicableRunbooks(m: ClusterModel, resource: string): RunbookCh
   const name = (h: HostIndex) => m.hosts[h].name;
   if (hasSplitBrain(m, resource)) {
     const kib = splitBrainChanges(m, resource);
-    for (const v of [0, 1] as const) {
-      out.push({ id: 'split-brain', host: v, label: `${RUNBOOK_TITLES['split-brain']}: victim ${name(v)} (${kib[v]} KiB changed there), keep ${name(other(v))}` });
+    // The side with fewer changes first: the default, and the reason is shown with the discard step.
+    const first = splitBrainDefaultVictim(m, resource)?.victim ?? 0;
+    for (const v of [first, other(first)]) {
+      out.push({ id: 'split-brain', host: v, label: `${RUNBOOK_TITLES['split-brain']}: victim ${name(v)} (${kib[v]} KiB changed there), keep ${name(other(v))}${v === first ? ' (default)' : ''}` });
     }
     return out;
   }

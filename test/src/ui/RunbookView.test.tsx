@@ -86,7 +86,8 @@ describe('runbooks in the console', () => {
     let m = loadScenario('split-brain');
     m = apply(m, 0, `${T} change resource name:r0 role:Secondary`);
     h = await renderApp(m);
-    await h.press('r', KEY.enter);
+    // ha-b, with fewer changes, is the default victim: the second choice discards ha-a's.
+    await h.press('r', KEY.down, KEY.enter);
     assert.match(h.text(), /runs on ha-a: drbd-agent connect --discard-my-data r0/);
     assert.match(h.text(), /DESTRUCTIVE\. Type r0/);
     await h.press(KEY.enter);
