@@ -356,6 +356,8 @@ function failover(m: ClusterModel, resource: string, dead: HostIndex): Runbook {
         optional: true,
         why: `${deadName} missed every write since the failover: it must rejoin as Secondary and resync before it is a copy again`,
         preconditions: (x) => [reachable(x, dead) ? ok(`${deadName} answers`) : bad(`${deadName} answers`, `${deadName} is ${x.hosts[dead].reach.state}: power it on`)],
+        // Back with the resource down (not started at its boot): nothing else brings it up. Attached, not connected, so that the connect below checks which way it syncs first.
+        blockedBy: (x) => (reachable(x, dead) && !isUp(x, resource, dead) ? { reason: `${resource} is down on ${deadName}: attach it (up, not connecting yet)`, unblock: { action: 'attach', host: dead } } : undefined),
         doneWhen: (x) => reachable(x, dead) && isUp(x, resource, dead),
         doneText: `${deadName} reachable with ${resource} up`,
       },

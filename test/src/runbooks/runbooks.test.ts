@@ -294,6 +294,16 @@ describe('runbooks: failover, when the lost host returns', () => {
     assert.ok(p.ready, JSON.stringify(p.checks));
     assert.match(p.checks.find((c) => /the sync will run/.test(c.text))!.text, /^the sync will run ha-b → ha-a: .*resync of the changed blocks/);
 
+    // Back with r0 down (not started at its boot): the wait says so and attaches it on Enter, without connecting.
+    const downThere = pair({ up: true, notUp: 'down' }, { up: true, r: { role: 'Primary', disk: 'UpToDate', current: Y, bitmap: X, history: [X], conn: 'Connecting' } });
+    p = runbookProgress(rb, downThere, ['confirm-down', 'promote', 'start-target']);
+    assert.equal(rb.steps[p.next!]!.id, 'rejoin-wait');
+    assert.match(p.blocker?.reason ?? '', /^r0 is down on ha-a: attach it/);
+    assert.equal(p.unblock?.command, 'drbd-agent attach r0');
+    assert.equal(p.unblock?.hostName, 'ha-a');
+    assert.ok(p.unblock?.allowed, JSON.stringify(p.unblock?.checks));
+    assert.equal(runbookProgress(rb, powerLoss(), ['confirm-down', 'promote', 'start-target']).blocker, undefined, 'still away: nothing to attach yet');
+
     // Both wrote: the rejoin stops before connecting.
     const diverged = pair({ up: true, r: { disk: 'UpToDate', current: G, history: [X], conn: 'StandAlone' } }, { up: true, r: { role: 'Primary', disk: 'UpToDate', current: Y, bitmap: X, history: [X], conn: 'StandAlone' } });
     p = runbookProgress(rb, diverged, ['confirm-down', 'promote', 'start-target']);
