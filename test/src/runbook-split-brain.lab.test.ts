@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeLab, type Lab } from '../lab/lab.js';
 import { conn, disconnected, inSync, jsonWhen, qemuIo, type LabAgent } from '../support/lab-agents.js';
-import { assertReadsBack, consoleLabHooks, holdsPattern, MiB, openRunbook, r0Url, runStep, SEED_PATTERN, servingPair, writesOf, type ConsoleLab } from '../support/console-lab.js';
+import { assertReadsBack, consoleLabHooks, holdsPattern, MiB, openRunbook, r0Url, runStep, SEED_PATTERN, servingPair, writeInside, writesOf, type ConsoleLab } from '../support/console-lab.js';
 import { flatScreen, type Terminal } from '../support/tmux.js';
 
 /** Written by ha-a's clients after the cut (2 MiB) and by ha-b's after its promotion (1 MiB). */
@@ -39,8 +39,7 @@ describeLab('the split-brain runbook: the side with fewer changes discarded, the
     lab.a.cutLink();
     await disconnected(b, 'r0');
     // ha-a's clients reach its target from inside ha-a: the cut link does not stop them.
-    const wa = await lab.a.exec(['qemu-io', '-f', 'raw', ...writesOf(ON_A).flatMap((x) => ['-c', x]), r0Url(a, true)], { timeoutMs: 60_000 });
-    assert.equal(wa.code, 0, wa.stdout + wa.stderr);
+    await writeInside(a, ON_A);
     // ha-b's agent lost its peer: a plain primary takes (the console would have asked for ha-a typed).
     const p = await b.cli('primary', 'r0');
     assert.equal(p.code, 0, p.stderr);

@@ -152,3 +152,9 @@ export async function openRunbook(term: Terminal, label: RegExp): Promise<string
   await term.waitFor('the runbook open', (x) => !/Runbooks for r0/.test(x));
   return menu;
 }
+
+/** `p` written with qemu-io through `h`'s target from inside the host: its own clients, whom a cut link does not stop. */
+export async function writeInside(h: LabAgent, p: Pattern): Promise<void> {
+  const w = await h.host.exec(['qemu-io', '-f', 'raw', ...writesOf(p).flatMap((x) => ['-c', x]), r0Url(h, true)], { timeoutMs: 60_000 });
+  assert.equal(w.code, 0, w.stdout + w.stderr);
+}
