@@ -100,8 +100,9 @@ function syncDirectionCheck(m: ClusterModel, resource: string, source: HostIndex
   const wrong = out.find((f) => !(f.outcome.kind === 'sync' && f.outcome.source === source) && f.outcome.kind !== 'none');
   if (wrong) return bad(text, `${outcomeText(m, wrong)}: stop here`);
   const kib = sidesOf(m, resource, source).reduce((n, x) => n + (x.peerDevice?.outOfSync ?? 0), 0);
-  const how = out.every((f) => f.outcome.kind === 'none') ? 'nothing to resync' : out.map((f) => outcomeText(m, f).replace(/^\S+: on connect /, '')).join('; ');
-  return ok(`${text}: ${how}${kib > 0 ? ` (${fmtKiB(kib)} marked out of sync on ${s}: what ${t} missed)` : ''}`);
+  // How much first, the direction not repeated: the line is cut at the dialog's width (the forecast line below says how, in full).
+  const how = out.every((f) => f.outcome.kind === 'none') ? 'nothing to resync' : out.map((f) => outcomeText(m, f).replace(/^\S+: on connect \S+ → \S+, /, '')).join('; ');
+  return ok(`${text}: ${kib > 0 ? `${fmtKiB(kib)} that ${t} missed (out of sync on ${s}), ` : ''}${how}`);
 }
 
 /** While a sync runs: it runs from `source`; a target on the wrong side stops the runbook. */
@@ -357,6 +358,8 @@ function failover(m: ClusterModel, resource: string, dead: HostIndex): Runbook {
         optional: true,
         why: `${deadName} missed every write since the failover: it must rejoin as Secondary and resync before it is a copy again`,
         preconditions: (x) => [reachable(x, dead) ? ok(`${deadName} answers`) : bad(`${deadName} answers`, `${deadName} is ${x.hosts[dead].reach.state}: power it on`)],
+        // Back with the resource down (not started at its boot): nothing else brings it up. Attached, not connected, so that the connect below checks which way it syncs first.
+        blockedBy: (x) => (reachable(x, dead) && !isUp(x, resource, dead) ? { reason: `${resource} is down on ${deadName}: attach it (up, not connecting yet)`, unblock: { action: 'attach', host: dead } } : undefined),
         doneWhen: (x) => reachable(x, dead) && isUp(x, resource, dead),
         doneText: `${deadName} reachable with ${resource} up`,
       },

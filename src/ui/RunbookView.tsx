@@ -205,7 +205,7 @@ function WaitFooter({ step, progress: p, timedOut, model, resource, busy, finish
   }
   return (
     <Text dimColor wrap="truncate">
-      {truncate(`the next step appears when the live state gets there · ${keys}`, inner)}
+      {truncate(`${keys} · the next step appears when the live state gets there`, inner)}
     </Text>
   );
 }

@@ -2,12 +2,13 @@
 // a lab with r0 installed on both hosts, the built console running in tmux with an ssh_config
 // that notices a dead host fast, and a data pattern written and read back with qemu-io.
 import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, type Lab } from '../lab/lab.js';
 import { ISCSI_TOOLS, requireTools } from './lab-packages.js';
-import { installResource, labAgent, labResourceYaml, readRange, type LabAgent } from './lab-agents.js';
+import { freshPair, inSync, installResource, labAgent, labResourceYaml, qemuIo, readRange, type LabAgent } from './lab-agents.js';
 import { openTerminal, requireConsoleTerminal, type Terminal } from './tmux.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -96,4 +97,64 @@ export function consoleLabHooks(name: string, use: (c: ConsoleLab) => void): { s
   });
   after(() => closeConsoleLab(c));
   return state;
+}
+
+/**
+ * r0 in sync with ha-a Primary serving it through its target and `p` written there with
+ * qemu-io (protocol C: on ha-b too); returns once the console shows that pair.
+ */
+export async function servingPair(c: ConsoleLab, p: Pattern = SEED_PATTERN): Promise<void> {
+  await c.term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
+  await freshPair(c.a, c.b, 'r0');
+  const w = qemuIo(r0Url(c.a), writesOf(p));
+  assert.equal(w.code, 0, w.out);
+  await inSync(c.a, 'r0', 'in sync after the writes');
+  assert.ok(await holdsPattern(c.b, p), 'protocol C: the pattern is on ha-b');
+  await c.term.waitFor('ha-a Primary, ha-b Secondary, both UpToDate', (x) => /r0\/0\s+Primary\s+UpToDate\s+Connected\s+.*Secondary\s+UpToDate\s+Connected/.test(x), 20_000);
+}
+
+/** `p` reads back identically through `url` (qemu-io's read -P verifies every byte). */
+export function assertReadsBack(url: string, p: Pattern): void {
+  const r = qemuIo(url, readsOf(p));
+  assert.equal(r.code, 0, r.out);
+  assert.doesNotMatch(r.out, /verification failed/i, r.out);
+}
+
+/**
+ * Waits until step `n` of the open runbook is the next one (its line `▶ n. title`) and ready to
+ * run: the step before has had its answer (keys are ignored while one is `running…`) and the
+ * live state passes its checks (Enter on a refused step does nothing). Then types `keys` as
+ * text and presses Enter. Returns the screen it saw the step on.
+ */
+export async function runStep(term: Terminal, n: number, title: RegExp, keys: string[] = [], timeoutMs = 60_000): Promise<string> {
+  const ready = (x: string) => new RegExp(`▶ ${n}\\. ${title.source}`).test(x) && !/running…/.test(x) && /⏎ run this step|and press Enter:|⏎ run on /.test(x);
+  const s = await term.waitFor(`step ${n} next and ready`, ready, timeoutMs);
+  for (const k of keys) await term.keys(k, { literal: true });
+  await term.keys('Enter');
+  return s;
+}
+
+/**
+ * `r`, then the runbook whose menu line matches `label` chosen with the arrow keys and opened
+ * with Enter. Returns the menu as it was first shown, for what it offers and what it does not.
+ */
+export async function openRunbook(term: Terminal, label: RegExp): Promise<string> {
+  await term.keys('r', { literal: true });
+  const menu = await term.waitFor(`the runbook menu offering ${label.source}`, (x) => /Runbooks for r0/.test(x) && label.test(x), 20_000);
+  const cursorLine = (x: string) => x.split('\n').find((l) => /│ ▶ /.test(l)) ?? '';
+  for (let moves = 0; !label.test(cursorLine(await term.screen())); moves++) {
+    if (moves > 5) throw new Error(`${label.source} not reached with ↓ in the menu:\n${await term.screen()}`);
+    const before = cursorLine(await term.screen());
+    await term.keys('Down');
+    await term.waitFor('the menu cursor moved', (x) => cursorLine(x) !== before);
+  }
+  await term.keys('Enter');
+  await term.waitFor('the runbook open', (x) => !/Runbooks for r0/.test(x));
+  return menu;
+}
+
+/** `p` written with qemu-io through `h`'s target from inside the host: its own clients, whom a cut link does not stop. */
+export async function writeInside(h: LabAgent, p: Pattern): Promise<void> {
+  const w = await h.host.exec(['qemu-io', '-f', 'raw', ...writesOf(p).flatMap((x) => ['-c', x]), r0Url(h, true)], { timeoutMs: 60_000 });
+  assert.equal(w.code, 0, w.stdout + w.stderr);
 }

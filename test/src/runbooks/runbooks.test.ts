@@ -293,7 +293,22 @@ describe('runbooks: failover, when the lost host returns', () => {
     assert.equal(p.guard?.command, 'drbd-agent connect r0');
     assert.equal(p.guard?.hostName, 'ha-a');
     assert.ok(p.ready, JSON.stringify(p.checks));
-    assert.match(p.checks.find((c) => /the sync will run/.test(c.text))!.text, /^the sync will run ha-b → ha-a: .*resync of the changed blocks/);
+    assert.equal(p.checks.find((c) => /the sync will run/.test(c.text))!.text, 'the sync will run ha-b → ha-a: resync of the changed blocks');
+    // What ha-b marked while ha-a was away: how much comes first, within the dialog's 76 columns.
+    const marked = apply(back, 1, `${T} change peer-device name:r0 peer-node-id:0 conn-name:ha-a volume:0 out-of-sync:1024`);
+    const amount = runbookProgress(rb, marked, ['confirm-down', 'promote', 'start-target']).checks.find((c) => /the sync will run/.test(c.text))!.text;
+    assert.equal(amount, 'the sync will run ha-b → ha-a: 1.0 MiB that ha-a missed (out of sync on ha-b), resync of the changed blocks');
+    assert.ok(`✓ ${amount}`.indexOf('missed') < 76, amount);
+
+    // Back with r0 down (not started at its boot): the wait says so and attaches it on Enter, without connecting.
+    const downThere = pair({ up: true, notUp: 'down' }, { up: true, r: { role: 'Primary', disk: 'UpToDate', current: Y, bitmap: X, history: [X], conn: 'Connecting' } });
+    p = runbookProgress(rb, downThere, ['confirm-down', 'promote', 'start-target']);
+    assert.equal(rb.steps[p.next!]!.id, 'rejoin-wait');
+    assert.match(p.blocker?.reason ?? '', /^r0 is down on ha-a: attach it/);
+    assert.equal(p.unblock?.command, 'drbd-agent attach r0');
+    assert.equal(p.unblock?.hostName, 'ha-a');
+    assert.ok(p.unblock?.allowed, JSON.stringify(p.unblock?.checks));
+    assert.equal(runbookProgress(rb, powerLoss(), ['confirm-down', 'promote', 'start-target']).blocker, undefined, 'still away: nothing to attach yet');
 
     // Both wrote: the rejoin stops before connecting.
     const diverged = pair({ up: true, r: { disk: 'UpToDate', current: G, history: [X], conn: 'StandAlone' } }, { up: true, r: { role: 'Primary', disk: 'UpToDate', current: Y, bitmap: X, history: [X], conn: 'StandAlone' } });

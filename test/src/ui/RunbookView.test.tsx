@@ -2,7 +2,7 @@ import './setup.js';
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEventLine } from '../../../src/cluster/events2.js';
-import { applyHostEvent, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
+import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
 import { App } from '../../../src/ui/App.js';
 import { initialUiState } from '../../../src/ui/state.js';
 import { loadScenario } from '../cluster/fixtures.js';
@@ -114,6 +114,16 @@ describe('the runner on waits and long runbooks', () => {
     assert.equal(h.runs.length, 1);
     assert.equal(h.runs[0]!.command, 'drbd-agent connect r0');
     assert.match(h.text(), /▶ 3\. wait until/, 'the wait is still the next step');
+  });
+
+  test('a wait the live state will finish keeps its keys in sight: F and Esc before the explanation, which the width may cut', async () => {
+    let m = setReachability(loadScenario('healthy'), 0, { state: 'unreachable', error: 'connect EHOSTUNREACH' });
+    m = apply(m, 1, `${T} change resource name:r0 role:Primary`, `${T} change connection name:r0 peer-node-id:0 conn-name:ha-a connection:Connecting role:Unknown`);
+    h = await renderApp(m, { initialState: { ...initialUiState, overlay: { kind: 'runbook', resource: 'r0', choice: { id: 'failover', host: 0, label: '' }, completed: ['confirm-down', 'promote', 'start-target'], typed: '', rejected: false, force: false, busy: false } } });
+    const t = h.text();
+    fits(t);
+    assert.match(t, /▶ 4\. when ha-a is back: wait for its agent/);
+    assert.match(t, /F finish here \(the rest is optional\) · Esc close \(the runbook stays open\)/);
   });
 
   test('disk replacement (13 steps) fits 80×24 with the table above it; the optional failback can be skipped with F', async () => {
