@@ -8,7 +8,8 @@ import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
 import { describeLinkFaults, LINK_FAULTS_ENV, parseLinkFaults } from './engine/link-faults.js';
 import { formatEvent } from './events2.js';
 import { notUpLine } from './not-up.js';
-import { AgentError, type AdjustResult, type AgentSnapshot, type Method, type ResizeResult, type StateEvent } from './protocol.js';
+import { AgentError, type AdjustResult, type AgentSnapshot, type Method, type ResizeResult, type RunbookLogResult, type StateEvent } from './protocol.js';
+import { runbookLogLine } from './runbook-log-line.js';
 import { AGENT_VERSION } from './version.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
@@ -26,9 +27,10 @@ Usage:
   drbd-agent [--socket P] events [--now] [--statistics] [--timestamps]
   drbd-agent [--socket P] adjust [RES]
   drbd-agent [--socket P] resize RES          # grow only: grow both backing disks first
+  drbd-agent [--socket P] runbook-log [RES] [--json] [--limit N]   # the audit log of runbook steps
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
-status and events also work on the monitor socket (P with .ro.sock), which refuses every change.
+status, events and runbook-log also work on the monitor socket (P with .ro.sock), which refuses every change.
 primary --force and create-md --force are refused while the peer's last known data would be
 lost; --forget-peer overrides that, for a peer that is gone for good, and forgets its data.
 `;
@@ -74,6 +76,7 @@ function parse(argv: string[]) {
       timestamps: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
+      limit: { type: 'string' },
     },
   });
 }
@@ -143,6 +146,19 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     client.close();
     return 0;
+  }
+  if (verb === 'runbook-log') {
+    if (args.length > 1) throw new UsageError('runbook-log takes at most one resource name');
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError('--limit needs a positive number');
+    const client = await connectFor(socket, true);
+    try {
+      const { entries } = await client.request<RunbookLogResult>('runbook-log', { ...(args[0] !== undefined ? { resource: args[0] } : {}), ...(limit !== undefined ? { limit } : {}) });
+      process.stdout.write(values.json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => runbookLogLine(e) + '\n').join(''));
+      return 0;
+    } finally {
+      client.close();
+    }
   }
   if (verb === 'adjust') {
     if (args.length > 1) throw new UsageError('adjust takes at most one resource name');
