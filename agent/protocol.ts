@@ -235,6 +235,11 @@ export interface RunbookRecord {
   by: string;
 }
 
+/** Two records of one run: the resource, the runbook, its subject and when it started identify it. */
+export function sameRunbookRun(a: RunbookRecord, b: RunbookRecord): boolean {
+  return a.resource === b.resource && a.runbook === b.runbook && a.subject === b.subject && a.started === b.started;
+}
+
 export type RunbookResult = 'started' | 'ran' | 'refused' | 'failed' | 'confirmed' | 'waited' | 'finished' | 'abandoned' | 'resumed';
 
 /** One line of a host's runbook audit log (`runbook-log`, `drbd-agent runbook-log`). */

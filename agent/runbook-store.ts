@@ -7,15 +7,13 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { runbookStep } from './events2.js';
 import { validRecord } from './runbook-input.js';
-import { AgentError, type RunbookLogEntry, type RunbookLogParams, type RunbookPutParams, type RunbookPutResult, type RunbookRecord } from './protocol.js';
+import { AgentError, sameRunbookRun, type RunbookLogEntry, type RunbookLogParams, type RunbookPutParams, type RunbookPutResult, type RunbookRecord } from './protocol.js';
 
 export const AUDIT_LOG = 'audit.log';
 /** Past this size the log moves to audit.log.1 (the one before is dropped): two files bound it. */
 export const MAX_AUDIT_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_LOG_LIMIT = 200;
 export const MAX_LOG_LIMIT = 5000;
-
-export const sameRun = (a: RunbookRecord, b: RunbookRecord): boolean => a.resource === b.resource && a.runbook === b.runbook && a.subject === b.subject && a.started === b.started;
 
 /** Where a run stands, in the words an operator sees: "disk-replacement(ha-b) active, step 3/5". */
 export function runPosition(r: RunbookRecord): string {
@@ -31,7 +29,7 @@ export type PutDecision = { kind: 'store' } | { kind: 'older' } | { kind: 'refus
  */
 export function decidePut(stored: RunbookRecord | undefined, put: RunbookRecord, converge = false): PutDecision {
   if (!stored) return { kind: 'store' };
-  if (sameRun(stored, put)) return put.seq > stored.seq ? { kind: 'store' } : { kind: 'older' };
+  if (sameRunbookRun(stored, put)) return put.seq > stored.seq ? { kind: 'store' } : { kind: 'older' };
   if (stored.state !== 'active') return { kind: 'store' };
   if (converge) return Date.parse(put.updated) > Date.parse(stored.updated) ? { kind: 'store' } : { kind: 'older' };
   return { kind: 'refused', message: `finish or abandon the active runbook first: ${stored.resource} ${runPosition(stored)}, started ${stored.started} by ${stored.by}` };
