@@ -31,8 +31,9 @@ import { useConsoleInput, useHeaderClock, useTerminalSize, useThrottled, useToas
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
+import { ActiveRunLine, activeRunText, RunbookFoot, runbookFootLines, RunbookLogView } from './RunbookJournal.js';
 import { RunbookMenu, RunbookView } from './RunbookView.js';
-import { initialUiState, uiReducer, withLiveGuard, type UiState } from './state.js';
+import { initialUiState, uiReducer, withLiveGuard, withLiveRun, type UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
 import { Toast, toastLines } from './Toast.js';
 
@@ -58,7 +59,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const rows = useMemo(() => resourceRows(model), [model]);
   const now = useHeaderClock(model, rows, fixedNow);
   const [stored, dispatch] = useReducer(uiReducer, initialState);
-  const state = useMemo(() => withLiveGuard(stored, model), [stored, model]);
+  const state = useMemo(() => withLiveRun(withLiveGuard(stored, model), model), [stored, model]);
   const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
   const hostNames = useMemo(() => [model.hosts[0].name, model.hosts[1].name] as [string, string], [model]);
   const cols = useMemo(() => tableColumns(width, Math.max(0, ...rows.map((r) => r.key.length))), [width, rows]);
@@ -69,7 +70,8 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   }, [rows.length, state.selected]);
 
   const toastHeight = state.toast ? toastLines(state.toast, width).length : 0;
-  const bodyHeight = height - 2 - toastHeight;
+  const activeRun = activeRunText(model, state.overlay);
+  const bodyHeight = height - 2 - toastHeight - (activeRun ? 1 : 0);
   useToastTimer(state, dispatch);
   useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1) }, actions, inputActive);
 
@@ -99,13 +101,21 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
       </>
     );
   } else if (state.overlay.kind === 'runbook') {
-    body = <RunbookView overlay={state.overlay} model={model} width={width} height={bodyHeight} />;
+    const foot = runbookFootLines(state.overlay);
+    body = (
+      <>
+        <RunbookView overlay={state.overlay} model={model} width={width} height={bodyHeight - foot} />
+        <RunbookFoot overlay={state.overlay} model={model} width={width} />
+      </>
+    );
+  } else if (state.overlay.kind === 'runbook-log') {
+    body = <RunbookLogView overlay={state.overlay} width={width} height={bodyHeight} scroll={state.logScroll} />;
   } else if (state.view === 'detail') {
     body = <DetailView model={model} row={rows[state.selected]} now={now} hostNames={hostNames} problems={problems} events={model.recent} width={width} height={bodyHeight} />;
   } else if (state.view === 'log') {
     body = <EventLog events={model.recent} width={width} maxLines={bodyHeight - 1} scroll={state.logScroll} title="event log" />;
   } else {
-    const budget = overviewBudget(height - Math.max(0, toastHeight - 1), lines, problemLines(problems), { toast: toastHeight > 0 });
+    const budget = overviewBudget(height - Math.max(0, toastHeight - 1) - (activeRun ? 1 : 0), lines, problemLines(problems), { toast: toastHeight > 0 });
     body = (
       <>
         <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
@@ -122,6 +132,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
         {body}
       </Box>
       {state.toast ? <Toast toast={state.toast} width={width} /> : null}
+      {activeRun ? <ActiveRunLine text={activeRun} width={width} /> : null}
       <Footer state={state} width={width} />
     </Box>
   );
