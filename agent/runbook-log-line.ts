@@ -3,10 +3,11 @@
 // Dependency-free: the console imports it too.
 import type { RunbookLogEntry } from './protocol.js';
 
-export function runbookLogLine(e: RunbookLogEntry, opts: { time?: boolean } = {}): string {
-  const parts = [opts.time === false ? '' : `${e.time} `, `${e.resource} ${e.runbook}(${e.subject})`];
+/** `brief`: for a view that shows the time and the resource already; a step's title only where no command says it. */
+export function runbookLogLine(e: RunbookLogEntry, opts: { brief?: boolean } = {}): string {
+  const parts = opts.brief ? [`${e.runbook}(${e.subject})`] : [`${e.time} ${e.resource} ${e.runbook}(${e.subject})`];
   if (e.step) parts.push(` step ${e.step}`);
-  if (e.title) parts.push(` "${e.title}"`);
+  if (e.title && !(opts.brief && e.command)) parts.push(` "${e.title}"`);
   if (e.host) parts.push(` on ${e.host}`);
   if (e.command) parts.push(`: ${e.command}`);
   parts.push(` → ${e.result}`);

@@ -61,7 +61,7 @@ export function runChoice(m: ClusterModel, r: RunbookRecord): RunbookChoice | un
   if (host === undefined || !RUNBOOK_IDS.has(r.runbook)) return undefined;
   const id = r.runbook as RunbookId;
   const { at, of } = position(m, r, id, host);
-  return { id, host, label: `Resume: ${RUNBOOK_TITLES[id]} on ${r.subject} — at step ${at} of ${of} (started ${clockOf(r.started)} by ${r.by})` };
+  return { id, host, label: `Resume: ${RUNBOOK_TITLES[id]} on ${r.subject} — at step ${at} of ${of} (started ${clockOf(r.started).slice(0, 5)} by ${r.by})` };
 }
 
 function position(m: ClusterModel, r: RunbookRecord, id: RunbookId, host: HostIndex): { at: number; of: number } {

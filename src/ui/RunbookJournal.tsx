@@ -43,7 +43,7 @@ export function RunbookFoot({ overlay: o, model, width }: { overlay: Extract<Ove
       </Box>
     );
   }
-  const resumed = o.resumed ? `resumed at step ${o.resumed.step}, started ${clockOf(o.resumed.started)} by ${o.resumed.by} · ` : '';
+  const resumed = o.resumed ? `resumed at step ${o.resumed.step}, started ${clockOf(o.resumed.started).slice(0, 5)} by ${o.resumed.by} · ` : '';
   return (
     <Text dimColor wrap="truncate">
       {truncate(`${resumed}X abandon · L audit log · Esc closes the view, the run stays active`, w)}
@@ -51,7 +51,7 @@ export function RunbookFoot({ overlay: o, model, width }: { overlay: Extract<Ove
   );
 }
 
-const asEvent = (e: RunbookLogEntry): RecentEvent => ({ time: e.time, host: '', resource: e.resource, text: runbookLogLine(e, { time: false }) });
+const asEvent = (e: RunbookLogEntry): RecentEvent => ({ time: e.time, host: '', resource: e.resource, text: runbookLogLine(e, { brief: true }) });
 
 /** L: what ran in the runbooks of a resource, as both agents logged it, newest at the bottom. */
 export function RunbookLogView({ overlay: o, width, height, scroll }: { overlay: Extract<Overlay, { kind: 'runbook-log' }>; width: number; height: number; scroll: number }) {

@@ -90,8 +90,10 @@ export function useToastTimer(state: UiState, dispatch: (a: UiAction) => void, m
 export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void, ctx: KeyContext, actions: ConsoleActions, isActive = true): void {
   const stateRef = useRef(state);
   stateRef.current = state;
+  const actionsRef = useRef(actions);
+  actionsRef.current = actions;
   const recorderRef = useRef<RunbookRecorder>(undefined);
-  recorderRef.current ??= new RunbookRecorder(actions, dispatch);
+  recorderRef.current ??= new RunbookRecorder(() => actionsRef.current, dispatch);
   const recorder = recorderRef.current;
   // A run whose last step took effect on the live model ends `finished` with the agents.
   useEffect(() => {

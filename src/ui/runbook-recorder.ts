@@ -22,13 +22,14 @@ export class RunbookRecorder {
   private readonly ended = new Set<string>();
 
   constructor(
-    private readonly actions: ConsoleActions,
+    /** The current actions (a re-render may bring new ones). */
+    private readonly actions: () => ConsoleActions,
     private readonly dispatch: (a: UiAction) => void,
     private readonly now: () => string = () => new Date().toISOString(),
   ) {}
 
   private can(m: ClusterModel): boolean {
-    return !m.readOnly && this.actions.recordRunbook !== undefined;
+    return !m.readOnly && this.actions().recordRunbook !== undefined;
   }
 
   private stamp(): Stamp {
@@ -47,7 +48,7 @@ export class RunbookRecorder {
   private put(record: RunbookRecord, entry?: RunbookLogEntry): Promise<void> {
     this.mine.set(record.resource, record);
     const send = () =>
-      this.actions.recordRunbook!(record, entry).catch((e: unknown) =>
+      this.actions().recordRunbook!(record, entry).catch((e: unknown) =>
         this.dispatch({ type: 'toast', kind: 'error', text: `${record.resource}: runbook progress not recorded on the agents: ${e instanceof Error ? e.message : String(e)}` }),
       );
     const run = this.tail.then(send, send);

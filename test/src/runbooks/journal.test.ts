@@ -64,7 +64,7 @@ describe('journal: resuming', () => {
   test('the menu entry names the runbook, its host, where it stands now and who started it when', () => {
     const r = stepDone(run(), rb, 'demote', { time: T1, by: 'root@laptop' });
     const c = runChoice(keeps(m0, 0, r), r);
-    assert.deepEqual(c, { id: 'switchover', host: 0, label: 'Resume: Planned switchover on ha-a — at step 3 of 4 (started 12:40:00 by root@laptop)' });
+    assert.deepEqual(c, { id: 'switchover', host: 0, label: 'Resume: Planned switchover on ha-a — at step 3 of 4 (started 12:40 by root@laptop)' });
     assert.equal(activeRunLine(m0, r), 'runbook active: Planned switchover r0 on ha-a (step 3/4) — r to resume');
   });
   test('a run about a host this console does not know, or of a runbook it does not know, is not offered', () => {
