@@ -1,0 +1,96 @@
+// Resumable, audited runbooks through the console in tmux (issue 17): a switchover started in
+// one console, two steps run, the console killed mid-procedure; a new console (the operator on
+// another machine) shows the run active, r resumes it at the same step, the rest runs; each
+// host's `drbd-agent runbook-log r0` lists every step that ran with the SSH user.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describeLab } from '../lab/lab.js';
+import { inSync, jsonWhen, peerDevice, type LabAgent } from '../support/lab-agents.js';
+import { CLI, consoleLabHooks, ROOT } from '../support/console-lab.js';
+import { flatScreen, openTerminal, type Terminal } from '../support/tmux.js';
+
+describeLab('runbooks survive the console: resume from a new console, the audit log on both hosts', () => {
+  let work: string;
+  let a: LabAgent;
+  let b: LabAgent;
+  let term: Terminal;
+  const suite = consoleLabHooks('runbook-resume', (c) => ({ work, a, b, term } = c));
+  const who = `root@${hostname()}`;
+
+  /** Waits until step `n` of the open runbook is next, then runs it with Enter. */
+  async function runStep(n: number, title: RegExp): Promise<void> {
+    await term.waitFor(`step ${n} next`, (x) => new RegExp(`▶ ${n}\\. ${title.source}`).test(x) && /⏎ run this step/.test(x), 30_000);
+    await term.keys('Enter');
+  }
+
+  test('r0 in sync, ha-a Primary serving', async (t) => {
+    if (suite.skip) return t.skip(suite.skip);
+    await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
+    for (const h of [a, b]) {
+      for (const verb of ['create-md', 'up']) {
+        const r = await h.cli(verb, 'r0');
+        assert.equal(r.code, 0, `${verb} on ${h.host.name}: ${r.stdout}${r.stderr}`);
+      }
+    }
+    await jsonWhen(a, 'r0', (s) => peerDevice(s)['replication-state'] === 'Established', 'connected');
+    assert.equal((await a.cli('primary', '--force', 'r0')).code, 0);
+    await inSync(b, 'r0', 'the initial sync done', 60_000);
+    assert.equal((await a.cli('target', 'start', 'r0')).code, 0);
+    await term.waitFor('ha-a Primary, ha-b Secondary, both UpToDate', (x) => /r0\/0\s+Primary\s+UpToDate\s+Connected\s+.*Secondary\s+UpToDate\s+Connected/.test(x), 20_000);
+  });
+
+  test('two steps of the switchover run, then the console dies: a new console resumes it at step 3', async (t) => {
+    if (suite.skip) return t.skip(suite.skip);
+    await term.keys('r', { literal: true });
+    await term.waitFor('the runbook menu', (x) => /Planned switchover: ha-a → ha-b/.test(x));
+    await term.keys('Enter');
+    await runStep(1, /stop the iSCSI target on ha-a/);
+    await runStep(2, /demote ha-a to Secondary/);
+    await term.waitFor('step 3 next', (x) => /▶ 3\. promote ha-b to Primary/.test(x), 20_000);
+    assert.equal((await a.json('r0')).role, 'Secondary');
+    await term.kill();
+
+    // The operator's laptop died; from another terminal the procedure is where it stopped.
+    term = await openTerminal({ argv: [process.execPath, CLI, '-F', join(work, 'ssh_config'), 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console2.exit'), width: 160, height: 45 });
+    await term.waitFor('both hosts up, ha-a Secondary now', (x) => /ha-a up/.test(x) && /ha-b up/.test(x) && /r0\/0\s+Secondary\s+UpToDate\s+Connected/.test(x), 60_000);
+    await term.waitFor('the run in sight', (x) => /runbook active: Planned switchover r0 on ha-a \(step 3\/4\) — r to resume/.test(x));
+    await term.keys('r', { literal: true });
+    const menu = flatScreen(await term.waitFor('the resume entry', (x) => /Resume: Planned switchover on ha-a — at step 3 of 4/.test(x)));
+    // The menu is 80 columns wide: who started it may be cut.
+    assert.match(menu, /▶ Resume: Planned switchover on ha-a — at step 3 of 4 \(started \d\d:\d\d by roo/);
+    await term.keys('Enter');
+    const view = flatScreen(await term.waitFor('the resumed runbook', (x) => /▶ 3\. promote ha-b to Primary/.test(x) && /resumed at step 3/.test(x)));
+    assert.match(view, /✓ 1\. stop the iSCSI target on ha-a/);
+    assert.match(view, /✓ 2\. demote ha-a to Secondary/);
+    assert.doesNotMatch(view, /▶ [12]\./);
+  });
+
+  test('the rest runs and the run ends finished; runbook-log on each host lists every step with the SSH user', async (t) => {
+    if (suite.skip) return t.skip(suite.skip);
+    await runStep(3, /promote ha-b to Primary/);
+    await runStep(4, /start the iSCSI target on ha-b/);
+    await term.waitFor('the runbook complete', (x) => /✓ runbook complete/.test(x), 30_000);
+    assert.equal((await b.json('r0')).role, 'Primary');
+    for (const h of [a, b]) {
+      let log = '';
+      for (let i = 0; i < 50 && !/→ finished/.test(log); i++) {
+        log = (await h.cli('runbook-log', 'r0')).stdout;
+        if (!/→ finished/.test(log)) await new Promise((r) => setTimeout(r, 100));
+      }
+      const lines = log.trim().split('\n');
+      const results = lines.map((l) => /.* → (\w+)/.exec(l)?.[1]);
+      assert.deepEqual(results, ['started', 'ran', 'ran', 'resumed', 'ran', 'ran', 'finished'], `${h.host.name}:\n${log}`);
+      const ran = lines.filter((l) => /→ ran/.test(l));
+      assert.match(ran[0]!, /^\S+ r0 switchover\(ha-a\) step stop-target "stop the iSCSI target on ha-a" on ha-a: drbd-agent target stop r0 → ran \(/);
+      assert.match(ran[1]!, /step demote "demote ha-a to Secondary" on ha-a: drbd-agent secondary r0 → ran/);
+      assert.match(ran[2]!, /step promote "promote ha-b to Primary" on ha-b: drbd-agent primary r0 → ran/);
+      assert.match(ran[3]!, /step start-target "start the iSCSI target on ha-b" on ha-b: drbd-agent target start r0 → ran/);
+      for (const l of lines) assert.ok(l.endsWith(`(${who})`), `${h.host.name}: ${l}`);
+    }
+    // The view closed, nothing is active any more.
+    await term.keys('Escape');
+    await term.waitFor('no run in sight', (x) => !/runbook active/.test(x) && !/Planned switchover r0:/.test(x));
+  });
+});
