@@ -8,7 +8,7 @@ import { EntryPrompt } from './EntryPrompt.js';
 import { EventLog } from './EventLog.js';
 import { clockOf, truncate } from './format.js';
 import { ABANDON_WORD } from './keys.js';
-import type { Overlay } from './state.js';
+import { overlayRun, type Overlay } from './state.js';
 
 /** While no runbook view is open: the runs in progress, so that nobody forgets one (r resumes it). */
 export function activeRunText(model: ClusterModel, overlay: Overlay): string | undefined {
@@ -43,7 +43,13 @@ export function RunbookFoot({ overlay: o, model, width }: { overlay: Extract<Ove
       </Box>
     );
   }
-  const resumed = o.resumed ? `resumed at step ${o.resumed.step}, started ${clockOf(o.resumed.started).slice(0, 5)} by ${o.resumed.by} · ` : '';
+  const stored = o.started === undefined ? undefined : overlayRun(o, model);
+  const resumed =
+    stored?.state === 'abandoned'
+      ? `abandoned by ${stored.by} at ${clockOf(stored.updated).slice(0, 5)} · `
+      : o.resumed
+        ? `resumed at step ${o.resumed.step}, started ${clockOf(o.resumed.started).slice(0, 5)} by ${o.resumed.by} · `
+        : '';
   return (
     <Text dimColor wrap="truncate">
       {truncate(`${resumed}X abandon · L audit log · Esc closes the view, the run stays active`, w)}

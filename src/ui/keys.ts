@@ -154,6 +154,8 @@ export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: stri
   if (isKey && input === 'X') return abandonKey(o, ctx);
   if (!step) return key.return ? ui({ type: 'close' }) : none;
   if (key.tab) return step.forceAction ? ui({ type: 'runbook-force' }) : none;
+  const stored = o.started === undefined ? undefined : overlayRun(o, ctx.model);
+  if (stored?.state === 'abandoned' && key.return) return ui({ type: 'toast', kind: 'error', text: `this run was abandoned by ${stored.by}: Esc, then r starts a new one` });
   if (o.busy || !p.ready) return none;
   const run: Intent = p.guard ? { type: 'run-step', guard: p.guard, stepId: step.id } : ui({ type: 'runbook-step-done', id: step.id });
   if (expected === undefined) return key.return ? run : none;

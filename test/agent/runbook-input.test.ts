@@ -2,20 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validRunbookPut } from '../../agent/runbook-input.js';
+import { runbookEntry, runbookRecord } from '../support/runbook-records.js';
 
-const record = {
-  resource: 'r0',
-  runbook: 'switchover',
-  subject: 'ha-a',
-  state: 'active',
-  completed: ['stop-target', 'demote'],
-  steps: 4,
-  started: '2026-12-07T12:40:00.000Z',
-  updated: '2026-12-07T12:41:00.000Z',
-  seq: 3,
-  by: 'root@laptop',
-};
-const entry = { time: '2026-12-07T12:41:00.000Z', resource: 'r0', runbook: 'switchover', subject: 'ha-a', step: 'demote', title: 'demote ha-a to Secondary', host: 'ha-a', command: 'drbd-agent secondary r0', result: 'ran', user: 'root@laptop' };
+const record = runbookRecord({ completed: ['stop-target', 'demote'], updated: '2026-12-07T12:41:00.000Z', seq: 3 });
+const entry = runbookEntry();
 
 test('a well-formed put passes unchanged; unknown fields are dropped', () => {
   assert.deepEqual(validRunbookPut({ record, entry }), { record, entry });

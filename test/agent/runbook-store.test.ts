@@ -7,33 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decidePut, RunbookStore } from '../../agent/runbook-store.js';
 import { AgentError, type RunbookLogEntry, type RunbookRecord } from '../../agent/protocol.js';
+import { runbookEntry, runbookRecord } from '../support/runbook-records.js';
 
-const run = (over: Partial<RunbookRecord> = {}): RunbookRecord => ({
-  resource: 'r0',
-  runbook: 'disk-replacement',
-  subject: 'ha-b',
-  state: 'active',
-  completed: [],
-  steps: 4,
-  started: '2026-12-07T12:40:00.000Z',
-  updated: '2026-12-07T12:40:00.000Z',
-  seq: 1,
-  by: 'root@laptop',
-  ...over,
-});
-const entry = (over: Partial<RunbookLogEntry> = {}): RunbookLogEntry => ({
-  time: '2026-12-07T12:40:01.000Z',
-  resource: 'r0',
-  runbook: 'disk-replacement',
-  subject: 'ha-b',
-  step: 'down',
-  title: 'take r0 down on ha-b',
-  host: 'ha-b',
-  command: 'drbd-agent down r0',
-  result: 'ran',
-  user: 'root@laptop',
-  ...over,
-});
+const run = (over: Partial<RunbookRecord> = {}): RunbookRecord => runbookRecord({ runbook: 'disk-replacement', subject: 'ha-b', ...over });
+const entry = (over: Partial<RunbookLogEntry> = {}): RunbookLogEntry =>
+  runbookEntry({ time: '2026-12-07T12:40:01.000Z', runbook: 'disk-replacement', subject: 'ha-b', step: 'down', title: 'take r0 down on ha-b', host: 'ha-b', command: 'drbd-agent down r0', ...over });
 
 describe('decidePut', () => {
   const later = '2026-12-07T13:00:00.000Z';

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describeLab } from '../lab/lab.js';
-import { inSync, jsonWhen, peerDevice, type LabAgent } from '../support/lab-agents.js';
-import { CLI, consoleLabHooks, ROOT } from '../support/console-lab.js';
+import type { LabAgent } from '../support/lab-agents.js';
+import { CLI, consoleLabHooks, ROOT, serveR0FromA } from '../support/console-lab.js';
 import { flatScreen, openTerminal, type Terminal } from '../support/tmux.js';
 
 describeLab('runbooks survive the console: resume from a new console, the audit log on both hosts', () => {
@@ -27,17 +27,7 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
 
   test('r0 in sync, ha-a Primary serving', async (t) => {
     if (suite.skip) return t.skip(suite.skip);
-    await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
-    for (const h of [a, b]) {
-      for (const verb of ['create-md', 'up']) {
-        const r = await h.cli(verb, 'r0');
-        assert.equal(r.code, 0, `${verb} on ${h.host.name}: ${r.stdout}${r.stderr}`);
-      }
-    }
-    await jsonWhen(a, 'r0', (s) => peerDevice(s)['replication-state'] === 'Established', 'connected');
-    assert.equal((await a.cli('primary', '--force', 'r0')).code, 0);
-    await inSync(b, 'r0', 'the initial sync done', 60_000);
-    assert.equal((await a.cli('target', 'start', 'r0')).code, 0);
+    await serveR0FromA({ a, b, term });
     await term.waitFor('ha-a Primary, ha-b Secondary, both UpToDate', (x) => /r0\/0\s+Primary\s+UpToDate\s+Connected\s+.*Secondary\s+UpToDate\s+Connected/.test(x), 20_000);
   });
 

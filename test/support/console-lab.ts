@@ -2,12 +2,13 @@
 // a lab with r0 installed on both hosts, the built console running in tmux with an ssh_config
 // that notices a dead host fast, and a data pattern written and read back with qemu-io.
 import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, type Lab } from '../lab/lab.js';
 import { ISCSI_TOOLS, requireTools } from './lab-packages.js';
-import { installResource, labAgent, labResourceYaml, readRange, type LabAgent } from './lab-agents.js';
+import { inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, readRange, type LabAgent } from './lab-agents.js';
 import { openTerminal, requireConsoleTerminal, type Terminal } from './tmux.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -96,4 +97,22 @@ export function consoleLabHooks(name: string, use: (c: ConsoleLab) => void): { s
   });
   after(() => closeConsoleLab(c));
   return state;
+}
+
+/**
+ * Once the console shows both hosts up: r0 made with the agent CLI on both, ha-a forced
+ * Primary, the initial sync done, ha-a's target started.
+ */
+export async function serveR0FromA(c: Pick<ConsoleLab, 'a' | 'b' | 'term'>): Promise<void> {
+  await c.term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
+  for (const h of [c.a, c.b]) {
+    for (const verb of ['create-md', 'up']) {
+      const r = await h.cli(verb, 'r0');
+      assert.equal(r.code, 0, `${verb} on ${h.host.name}: ${r.stdout}${r.stderr}`);
+    }
+  }
+  await jsonWhen(c.a, 'r0', (s) => peerDevice(s)['replication-state'] === 'Established', 'connected');
+  assert.equal((await c.a.cli('primary', '--force', 'r0')).code, 0);
+  await inSync(c.b, 'r0', 'the initial sync done', 60_000);
+  assert.equal((await c.a.cli('target', 'start', 'r0')).code, 0);
 }

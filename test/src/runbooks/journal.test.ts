@@ -7,23 +7,12 @@ import { checkAction } from '../../../src/cluster/guards.js';
 import { activeRunLine, activeRuns, convergePuts, currentRun, endRun, lastRun, newer, runChoice, startRun, stepDone, stepEntry } from '../../../src/runbooks/journal.js';
 import { buildRunbook, runbookProgress } from '../../../src/runbooks/runbooks.js';
 import { loadScenario } from '../cluster/fixtures.js';
+import { runbookRecord } from '../../support/runbook-records.js';
 
 const T0 = '2026-12-07T12:40:00.000Z';
 const T1 = '2026-12-07T12:41:00.000Z';
 const T2 = '2026-12-07T12:42:00.000Z';
-const run = (over: Partial<RunbookRecord> = {}): RunbookRecord => ({
-  resource: 'r0',
-  runbook: 'switchover',
-  subject: 'ha-a',
-  state: 'active',
-  completed: [],
-  steps: 4,
-  started: T0,
-  updated: T0,
-  seq: 1,
-  by: 'root@laptop',
-  ...over,
-});
+const run = runbookRecord;
 /** The model with `records` kept by host h's agent, as its events bring them. */
 function keeps(m: ClusterModel, h: HostIndex, ...records: RunbookRecord[]): ClusterModel {
   for (const r of records) m = applyHostEvent(m, h, runbookToEvent(r, { verb: 'change', time: T0 }));

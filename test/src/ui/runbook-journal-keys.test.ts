@@ -5,41 +5,20 @@ import assert from 'node:assert/strict';
 import type { Key } from 'ink';
 import { runbookToEvent } from '../../../agent/events2.js';
 import type { RunbookRecord } from '../../../agent/protocol.js';
-import { applyHostEvent, resourceRows, type ClusterModel } from '../../../src/cluster/model.js';
-import { keyIntent, NO_KEY, type Intent, type KeyContext } from '../../../src/ui/keys.js';
+import { applyHostEvent, type ClusterModel } from '../../../src/cluster/model.js';
+import { NO_KEY } from '../../../src/ui/keys.js';
 import { initialUiState, uiReducer, withLiveRun, type UiState } from '../../../src/ui/state.js';
 import { footerText } from '../../../src/ui/Footer.js';
 import { loadScenario } from '../cluster/fixtures.js';
+import { ctxOf, press } from './press-keys.js';
+import { runbookRecord } from '../../support/runbook-records.js';
 
 const NO: Key = NO_KEY;
 const ENTER: Key = { ...NO, return: true };
 const ESC: Key = { ...NO, escape: true };
-const ctxOf = (model: ClusterModel): KeyContext => ({ model, rows: resourceRows(model), logLength: 0, logPage: 10 });
-const run = (over: Partial<RunbookRecord> = {}): RunbookRecord => ({
-  resource: 'r0',
-  runbook: 'switchover',
-  subject: 'ha-a',
-  state: 'active',
-  completed: ['stop-target', 'demote'],
-  steps: 4,
-  started: '2026-12-07T12:40:00.000Z',
-  updated: '2026-12-07T12:41:00.000Z',
-  seq: 3,
-  by: 'root@laptop',
-  ...over,
-});
+const run = (over: Partial<RunbookRecord> = {}): RunbookRecord => runbookRecord({ completed: ['stop-target', 'demote'], updated: '2026-12-07T12:41:00.000Z', seq: 3, ...over });
 const keeps = (m: ClusterModel, r: RunbookRecord) => applyHostEvent(applyHostEvent(m, 0, runbookToEvent(r, { verb: 'change' })), 1, runbookToEvent(r, { verb: 'change' }));
 
-/** Presses keys, applying UI intents; returns the state and the last other intent. */
-function press(s: UiState, ctx: KeyContext, keys: Array<[string, Key?]>): { s: UiState; last?: Intent } {
-  let last: Intent | undefined;
-  for (const [input, key] of keys) {
-    const i = keyIntent(s, input, key ?? NO, ctx);
-    if (i.type === 'ui') s = uiReducer(s, i.action);
-    else if (i.type !== 'none') last = i;
-  }
-  return { s, last };
-}
 
 describe('the r menu with a run in progress', () => {
   const m = keeps(loadScenario('healthy'), run());
@@ -97,6 +76,13 @@ describe('in an open runbook', () => {
     const ro = keeps(loadScenario('healthy', { readOnly: true }), run());
     r = press(withLiveRun(open(), ro), ctxOf(ro), [['X']]);
     assert.equal(r.s.toast?.text, 'read-only console: runbooks cannot be abandoned here');
+  });
+  test('a run another console abandoned meanwhile runs no further step here', () => {
+    const pinned = uiReducer(open(), { type: 'runbook-run', started: run().started });
+    const gone = keeps(loadScenario('healthy'), run({ state: 'abandoned', seq: 4, by: 'bob@desk' }));
+    const r = press(withLiveRun(pinned, gone), ctxOf(gone), [['', ENTER]]);
+    assert.equal(r.last, undefined);
+    assert.equal(r.s.toast?.text, 'this run was abandoned by bob@desk: Esc, then r starts a new one');
   });
   test('Esc closes the view only; the footer line keeps it in sight', () => {
     const r = press(withLiveRun(open(), m), ctx, [['', ESC]]);
