@@ -114,4 +114,16 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
     await term.keys('Escape');
     await term.waitFor('no run in sight', (x) => !/runbook active/.test(x) && !/Planned switchover r0:/.test(x));
   });
+
+  test('a read-only console reads the audit log (L) through the monitor sockets', async (t) => {
+    if (suite.skip) return t.skip(suite.skip);
+    await term.kill();
+    term = await openTerminal({ argv: [process.execPath, CLI, '--read-only', '-F', join(work, 'ssh_config'), 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console3.exit'), width: 160, height: 45 });
+    await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
+    await term.keys('L', { literal: true });
+    const log = flatScreen(await term.waitFor('the audit log', (x) => /runbook audit log of r0/.test(x) && /→ finished/.test(x), 20_000));
+    assert.match(log, /switchover\(ha-a\) step promote on ha-b: drbd-agent primary r0 → ran/);
+    await term.keys('Escape');
+    await term.waitFor('the overview again', (x) => !/runbook audit log/.test(x));
+  });
 });
