@@ -59,6 +59,8 @@ export interface GuardResult {
   forecast?: string[];
   /** What is lost, one line per volume that loses data no other copy holds; any makes the action destructive. */
   loss?: string[];
+  /** What the action takes away that is not data (initiator sessions dropped): shown as a warning, never as a passed check. */
+  warnings?: string[];
   /**
    * A safer or the only remaining way forward, when this one is refused: `action` on `host` (default: this
    * guard's host), only where it applies there; without an action, what the operator must do first.
@@ -175,6 +177,7 @@ interface Verdict {
   destructive?: boolean;
   /** The text to type where it is not the resource name (a host's, for a step that concerns it). */
   typeToConfirm?: string;
+  warnings?: string[];
 }
 
 const ok = (text: string): Check => ({ ok: true, text });
@@ -353,7 +356,7 @@ function checkDisconnect(c: Ctx): { checks: Check[] } {
   return { checks };
 }
 
-function checkTarget(c: Ctx, start: boolean): { checks: Check[] } {
+function checkTarget(c: Ctx, start: boolean): Verdict {
   const checks = baseChecks(c);
   const me = c.me[0]!;
   if (!me.target) {
@@ -366,7 +369,7 @@ function checkTarget(c: Ctx, start: boolean): { checks: Check[] } {
   } else {
     checks.push(me.target.state === 'running' ? ok('target running') : bad('target running', 'already stopped'));
     const n = sessionsOf(me);
-    if (n > 0) checks.push(ok(`${n} initiator session${n === 1 ? '' : 's'} will be dropped`));
+    if (n > 0) return { checks, warnings: [`${n} initiator session${n === 1 ? '' : 's'} will be dropped: ${me.target.sessions.map((s) => s.initiator).join(', ')}`] };
   }
   return { checks };
 }
@@ -661,6 +664,7 @@ function check(m: ClusterModel, action: ActionKind, resource: string, host: Host
     ...(FORGETS_PEER.has(action) ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : r.typeToConfirm ? { typeToConfirm: r.typeToConfirm } : {}),
     ...(f.length > 0 ? { forecast: f.map((x) => outcomeText(m, x)) } : {}),
     ...(loss.length > 0 ? { loss } : {}),
+    ...(r.warnings ? { warnings: r.warnings } : {}),
     ...(r.suggestion ? { suggestion: r.suggestion } : {}),
   };
 }

@@ -147,8 +147,13 @@ export function applyHostSnapshot(m: ClusterModel, i: HostIndex, s: AgentSnapsho
   return { ...m, hosts: withHost(m, i, { ...h, agentVersion: s.agentVersion || h.agentVersion, view: hostViewFromSnapshot(s) }) };
 }
 
-// Fields that tick with I/O: logging their changes would drown the state changes.
+// Fields that tick with I/O or time: logging their changes would drown the state changes
+// (the detail view shows their current values).
 const NOISY = new Set([
+  'undo-used',
+  'undo-capacity',
+  'verify-mismatch',
+  'peer-last-seen',
   'received',
   'sent',
   'out-of-sync',

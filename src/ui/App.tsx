@@ -27,12 +27,12 @@ import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { problemLines, withHostAdvice } from './host-trouble.js';
-import { useConsoleInput, useHeaderClock, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
+import { useConsoleInput, useHeaderClock, useRunbook, useTerminalSize, useThrottled, useToastTimer } from './hooks.js';
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
 import { ActiveRunLine, activeRunText, RunbookFoot, runbookFootLines, RunbookLogView } from './RunbookJournal.js';
-import { RunbookMenu, RunbookView } from './RunbookView.js';
+import { RunbookMenu, RunbookView, runbookViewHeight } from './RunbookView.js';
 import { initialUiState, uiReducer, withLiveGuard, withLiveRun, type UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
 import { Toast, toastLines } from './Toast.js';
@@ -69,11 +69,12 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     if (state.selected >= rows.length && rows.length > 0) dispatch({ type: 'move', delta: rows.length - 1 - state.selected, rows: rows.length });
   }, [rows.length, state.selected]);
 
+  const run = useRunbook(state, model, dispatch, fixedNow);
   const toastHeight = state.toast ? toastLines(state.toast, width).length : 0;
   const activeRun = activeRunText(model, state.overlay);
   const bodyHeight = height - 2 - toastHeight - (activeRun ? 1 : 0);
   useToastTimer(state, dispatch);
-  useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1) }, actions, inputActive);
+  useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1), now: run?.now ?? now }, actions, inputActive);
 
   const lines = tableLines(rows, hostNames).length + 1 + (rows.length === 0 ? 1 : 0);
   let body;
@@ -100,11 +101,17 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
         <RunbookMenu resource={o.resource} choices={o.choices} cursor={o.cursor} width={width} />
       </>
     );
-  } else if (state.overlay.kind === 'runbook') {
-    const foot = runbookFootLines(state.overlay);
+  } else if (state.overlay.kind === 'runbook' && run) {
+    // The cluster stays in sight while a procedure runs: the table (with its sync bars) and the problems above the steps.
+    const avail = bodyHeight - runbookFootLines(state.overlay, model);
+    const viewLines = Math.min(avail - 2, runbookViewHeight(run.runbook, run.progress, Math.min(width, 80) - 4));
+    const tableRoom = Math.max(2, Math.min(lines, avail - viewLines - 1));
+    const problemRoom = problems.length > 0 ? Math.max(0, Math.min(4, avail - viewLines - tableRoom)) : 0;
     body = (
       <>
-        <RunbookView overlay={state.overlay} model={model} width={width} height={bodyHeight - foot} />
+        <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={tableRoom} />
+        {problemRoom > 0 ? <ProblemsPanel problems={problems} width={width} maxLines={problemRoom} /> : null}
+        <RunbookView overlay={state.overlay} model={model} runbook={run.runbook} progress={run.progress} now={run.now} width={width} height={avail - tableRoom - problemRoom} />
         <RunbookFoot overlay={state.overlay} model={model} width={width} />
       </>
     );

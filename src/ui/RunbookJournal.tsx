@@ -26,9 +26,17 @@ export function ActiveRunLine({ text, width }: { text: string; width: number }) 
   );
 }
 
-/** Lines under an open runbook: the abandon question (2), or where it was resumed and the X / L keys (1). */
-export function runbookFootLines(o: Extract<Overlay, { kind: 'runbook' }>): number {
-  return o.abandoning ? 2 : 1;
+/** The line under an open runbook, when there is news about its stored run: who abandoned it, or where it was resumed. */
+function runbookNote(o: Extract<Overlay, { kind: 'runbook' }>, model: ClusterModel): string | undefined {
+  const stored = o.started === undefined ? undefined : overlayRun(o, model);
+  if (stored?.state === 'abandoned') return `abandoned by ${stored.by} at ${clockOf(stored.updated).slice(0, 5)}: Esc, then r starts a new one`;
+  if (o.resumed) return `resumed at step ${o.resumed.step}, started ${clockOf(o.resumed.started).slice(0, 5)} by ${o.resumed.by} · X abandon · L log`;
+  return undefined;
+}
+
+/** Lines under an open runbook: the abandon question (2), a note about its stored run (1), or none (the footer has X and L). */
+export function runbookFootLines(o: Extract<Overlay, { kind: 'runbook' }>, model: ClusterModel): number {
+  return o.abandoning ? 2 : runbookNote(o, model) ? 1 : 0;
 }
 
 export function RunbookFoot({ overlay: o, model, width }: { overlay: Extract<Overlay, { kind: 'runbook' }>; model: ClusterModel; width: number }) {
@@ -43,18 +51,12 @@ export function RunbookFoot({ overlay: o, model, width }: { overlay: Extract<Ove
       </Box>
     );
   }
-  const stored = o.started === undefined ? undefined : overlayRun(o, model);
-  const resumed =
-    stored?.state === 'abandoned'
-      ? `abandoned by ${stored.by} at ${clockOf(stored.updated).slice(0, 5)} · `
-      : o.resumed
-        ? `resumed at step ${o.resumed.step}, started ${clockOf(o.resumed.started).slice(0, 5)} by ${o.resumed.by} · `
-        : '';
-  return (
+  const note = runbookNote(o, model);
+  return note ? (
     <Text dimColor wrap="truncate">
-      {truncate(`${resumed}X abandon · L audit log · Esc closes the view, the run stays active`, w)}
+      {truncate(note, width)}
     </Text>
-  );
+  ) : null;
 }
 
 const asEvent = (e: RunbookLogEntry): RecentEvent => ({ time: e.time, host: '', resource: e.resource, text: runbookLogLine(e, { brief: true }) });

@@ -1,6 +1,6 @@
 // The UI's edges: terminal size (following resize), a frame-rate cap for fast-changing
 // models, the outcome-toast timer and the keyboard. Everything they decide is in pure modules.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useInput, useStdout, type Key } from 'ink';
 import type { ClusterModel, ResourceRow } from '../cluster/model.js';
 import { outOfSightChangeAt } from '../cluster/last-known.js';
@@ -9,6 +9,7 @@ import { headerChangeAt } from './Header.js';
 import { burstKeys, keyIntent, type KeyContext } from './keys.js';
 import { RunbookRecorder } from './runbook-recorder.js';
 import { uiReducer, type UiAction, type UiState } from './state.js';
+import { buildRunbook, runbookProgress, type Runbook, type RunbookProgress } from '../runbooks/runbooks.js';
 
 /** Width and height from props when given (tests, embedding), else the terminal's, updated on resize. */
 export function useTerminalSize(width?: number, height?: number): { width: number; height: number } {
@@ -70,6 +71,33 @@ export function useHeaderClock(model: ClusterModel, rows: readonly ResourceRow[]
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+/**
+ * The open runbook on the live model, built once per frame for the view and the keys; it
+ * notes when each step became the next one, and while a wait is next the clock ticks each
+ * second so that its elapsed time and timeout read true.
+ */
+export function useRunbook(state: UiState, model: ClusterModel, dispatch: (a: UiAction) => void, fixedNow?: number): { runbook: Runbook; progress: RunbookProgress; now: number } | undefined {
+  const o = state.overlay;
+  const run = useMemo(() => {
+    if (o.kind !== 'runbook') return undefined;
+    const runbook = buildRunbook(model, o.choice.id, o.resource, o.choice.host);
+    return { runbook, progress: runbookProgress(runbook, model, o.completed, o.force) };
+  }, [o, model]);
+  const step = run?.progress.next === undefined ? undefined : run.runbook.steps[run.progress.next];
+  const since = o.kind === 'runbook' ? o.since?.step : undefined;
+  useEffect(() => {
+    if (step && since !== step.id) dispatch({ type: 'runbook-since', step: step.id, at: Date.now() });
+  }, [step?.id, since, dispatch]);
+  const [, setTick] = useState(0);
+  const waiting = step?.kind === 'wait' && fixedNow === undefined;
+  useEffect(() => {
+    if (!waiting) return;
+    const t = setInterval(() => setTick((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [waiting]);
+  return run && { ...run, now: fixedNow ?? Date.now() };
 }
 
 export const TOAST_MS = 6000;
@@ -161,8 +189,9 @@ export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void,
         actions.run(g).then(
           (o) => {
             if (!o.ok) return fail(o.message || 'failed', o.refused === true);
-            if (overlay) recorder.step(model, overlay, intent.stepId, 'ran', { guard: g });
-            dispatch({ type: 'runbook-step-done', id: intent.stepId });
+            // What unblocks a wait ran, but the wait itself is done only when the model gets there.
+            if (overlay) recorder.step(model, overlay, intent.stepId, 'ran', { guard: g, advance: !intent.unblocks });
+            dispatch(intent.unblocks ? { type: 'runbook-busy', busy: false } : { type: 'runbook-step-done', id: intent.stepId });
             dispatch({ type: 'toast', kind: 'success', text: `${g.hostName}: ${g.command}: ${o.message || 'done'}` });
           },
           (err: unknown) => fail(err instanceof Error ? err.message : String(err), false),

@@ -6,15 +6,18 @@ import type { ClusterModel, HostIndex, ResourceRow } from '../cluster/model.js';
 import type { RunbookChoice } from '../runbooks/runbooks.js';
 import type { RunbookRecord } from '../../agent/protocol.js';
 import { activeRunLine, currentRun, runChoice } from '../runbooks/journal.js';
-import { applicableRunbooks, buildRunbook, runbookProgress, RUNBOOK_TITLES } from '../runbooks/runbooks.js';
+import { applicableRunbooks, buildRunbook, runbookProgress, RUNBOOK_TITLES, waitClock } from '../runbooks/runbooks.js';
 import { overlayRun, type Overlay, type UiAction, type UiState } from './state.js';
 import { confirmationText, textEntry } from './text-entry.js';
 
 export type Intent =
   | { type: 'ui'; action: UiAction }
   | { type: 'run'; guard: GuardResult }
-  /** Runs the next runbook step `stepId` through `guard`; the step counts as done when the agent agrees. */
-  | { type: 'run-step'; guard: GuardResult; stepId: string }
+  /**
+   * Runs the next runbook step `stepId` through `guard`; the step counts as done when the agent
+   * agrees. With `unblocks`, the action only clears what holds the wait `stepId` up.
+   */
+  | { type: 'run-step'; guard: GuardResult; stepId: string; unblocks?: boolean }
   /** The menu's first entry: the stored run of `choice` taken up where it stands. */
   | { type: 'runbook-resume'; choice: RunbookChoice; record: RunbookRecord }
   /** "abandon" typed in the open runbook: its stored run ends abandoned. */
@@ -68,6 +71,8 @@ export interface KeyContext {
   /** Events in the log, for scrolling bounds. */
   logLength: number;
   logPage: number;
+  /** The time the screen shows (epoch ms): what a runbook wait's clock reads. */
+  now?: number;
 }
 
 function guardFor(kind: KeyAction, s: UiState, ctx: KeyContext): GuardResult | undefined {
@@ -136,7 +141,11 @@ function abandonKey(o: Extract<Overlay, { kind: 'runbook' }>, ctx: KeyContext): 
   return ui({ type: 'runbook-abandon-ask' });
 }
 
-/** Enter runs the next step only when its checks pass; a step that needs a text typed (resource or host name) takes it first. */
+/**
+ * Enter runs the next step only when its checks pass; a step that needs a text typed (resource
+ * or host name) takes it first. On a wait, Enter runs what unblocks it, `w` keeps waiting past
+ * a timeout; `F` finishes where only optional steps are left.
+ */
 export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: string, key: Key, ctx: KeyContext): Intent {
   if (o.abandoning) {
     if (key.escape) return ui({ type: 'runbook-abandon-cancel' });
@@ -156,7 +165,14 @@ export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: stri
   if (key.tab) return step.forceAction ? ui({ type: 'runbook-force' }) : none;
   const stored = o.started === undefined ? undefined : overlayRun(o, ctx.model);
   if (stored?.state === 'abandoned' && key.return) return ui({ type: 'toast', kind: 'error', text: `this run was abandoned by ${stored.by}: Esc, then r starts a new one` });
-  if (o.busy || !p.ready) return none;
+  if (o.busy) return none;
+  if (input === 'F' && p.finishable) return ui({ type: 'runbook-step-done', id: rb.steps[rb.steps.length - 1]!.id });
+  if (step.kind === 'wait') {
+    const now = ctx.now ?? Date.now();
+    if (input === 'w' && waitClock(step, o.since?.step === step.id ? o.since.at : undefined, now).timedOut) return ui({ type: 'runbook-since', step: step.id, at: now });
+    return key.return && p.unblock?.allowed ? { type: 'run-step', guard: p.unblock, stepId: step.id, unblocks: true } : none;
+  }
+  if (!p.ready) return none;
   const run: Intent = p.guard ? { type: 'run-step', guard: p.guard, stepId: step.id } : ui({ type: 'runbook-step-done', id: step.id });
   if (expected === undefined) return key.return ? run : none;
   return typedKey(expected, o.typed, input, key, run);

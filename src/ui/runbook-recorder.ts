@@ -67,12 +67,12 @@ export class RunbookRecorder {
   }
 
   /** A step's outcome: `ran` and `confirmed` advance the run; `refused` and `failed` only log. */
-  step(m: ClusterModel, o: RunbookOverlay, stepId: string, result: Extract<RunbookResult, 'ran' | 'confirmed' | 'refused' | 'failed'>, opts: { guard?: GuardResult; detail?: string } = {}): void {
+  step(m: ClusterModel, o: RunbookOverlay, stepId: string, result: Extract<RunbookResult, 'ran' | 'confirmed' | 'refused' | 'failed'>, opts: { guard?: GuardResult; detail?: string; advance?: boolean } = {}): void {
     if (!this.can(m)) return;
     const rb = buildRunbook(m, o.choice.id, o.resource, o.choice.host);
     const run = this.runFor(m, o, rb);
     const at = this.stamp();
-    const advances = result === 'ran' || result === 'confirmed';
+    const advances = (result === 'ran' || result === 'confirmed') && opts.advance !== false;
     const record = advances ? stepDone(run, rb, stepId, at) : run;
     void this.put(record, stepEntry(m, record, rb, stepId, result, at, opts));
   }

@@ -23,7 +23,8 @@ export type Overlay =
   | { kind: 'runbook-menu'; resource: string; choices: RunbookChoice[]; cursor: number; run?: RunbookRecord; resumes?: boolean }
   /**
    * A runbook in progress: the steps the operator completed (by id), the text typed for a step
-   * that needs one (as in 'confirm'), whether the step's --force variant is chosen, and whether a step runs now.
+   * that needs one (as in 'confirm'), whether the step's --force variant is chosen, whether a step runs now,
+   * and since when (epoch ms) the step `since.step` has been the next one: what a wait's clock counts from.
    * `started` pins the agents' record of this run once there is one (withLiveRun adds its steps);
    * `resumed`: where it stood when this console took it up; `abandoning`: `typed` is toward "abandon".
    */
@@ -36,6 +37,7 @@ export type Overlay =
       rejected: boolean;
       force: boolean;
       busy: boolean;
+      since?: { step: string; at: number };
       started?: string;
       resumed?: { step: number; by: string; started: string };
       abandoning?: boolean;
@@ -85,7 +87,9 @@ export type UiAction =
   | { type: 'runbook-log-close' }
   | { type: 'runbook-force' }
   | { type: 'runbook-busy'; busy: boolean }
-  | { type: 'runbook-step-done'; id: string };
+  | { type: 'runbook-step-done'; id: string }
+  /** `step` is the next one since `at` (a new step, or the operator chose to keep waiting). */
+  | { type: 'runbook-since'; step: string; at: number };
 
 export const initialUiState: UiState = { selected: 0, host: 0, view: 'overview', overlay: { kind: 'none' }, nextToastId: 1, logScroll: 0 };
 
@@ -144,6 +148,8 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'runbook-step-done':
       if (s.overlay.kind !== 'runbook') return s;
       return { ...s, overlay: { ...s.overlay, completed: [...s.overlay.completed, a.id], typed: '', rejected: false, force: false, busy: false } };
+    case 'runbook-since':
+      return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, since: { step: a.step, at: a.at } } } : s;
     case 'close':
       return { ...s, overlay: { kind: 'none' } };
     case 'toast':

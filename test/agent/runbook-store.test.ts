@@ -9,7 +9,7 @@ import { decidePut, RunbookStore } from '../../agent/runbook-store.js';
 import { AgentError, type RunbookLogEntry, type RunbookRecord } from '../../agent/protocol.js';
 import { runbookEntry, runbookRecord } from '../support/runbook-records.js';
 
-const run = (over: Partial<RunbookRecord> = {}): RunbookRecord => runbookRecord({ runbook: 'disk-replacement', subject: 'ha-b', ...over });
+const run = (over: Partial<RunbookRecord> = {}): RunbookRecord => runbookRecord({ runbook: 'disk-replacement', subject: 'ha-b', steps: 4, ...over });
 const entry = (over: Partial<RunbookLogEntry> = {}): RunbookLogEntry =>
   runbookEntry({ time: '2026-12-07T12:40:01.000Z', runbook: 'disk-replacement', subject: 'ha-b', step: 'down', title: 'take r0 down on ha-b', host: 'ha-b', command: 'drbd-agent down r0', ...over });
 

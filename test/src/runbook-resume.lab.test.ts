@@ -33,30 +33,31 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
     await term.waitFor('ha-a Primary, ha-b Secondary, both UpToDate', (x) => /r0\/0\s+Primary\s+UpToDate\s+Connected\s+.*Secondary\s+UpToDate\s+Connected/.test(x), 20_000);
   });
 
-  test('two steps of the switchover run, then the console dies: a new console resumes it at step 3', async (t) => {
+  test('two steps of the switchover run, then the console dies: a new console resumes it at step 4 (the wait before it is over)', async (t) => {
     if (suite.skip) return t.skip(suite.skip);
     await term.keys('r', { literal: true });
     await term.waitFor('the runbook menu', (x) => /Planned switchover: ha-a → ha-b/.test(x));
     await term.keys('Enter');
     await runStep(1, /stop the iSCSI target on ha-a/);
     await runStep(2, /demote ha-a to Secondary/);
-    await term.waitFor('step 3 next', (x) => /▶ 3\. promote ha-b to Primary/.test(x), 20_000);
+    await term.waitFor('step 4 next (the wait for ha-b is over at once)', (x) => /▶ 4\. promote ha-b to Primary/.test(x), 20_000);
     assert.equal((await a.json('r0')).role, 'Secondary');
     await term.kill();
 
     // The operator's laptop died; from another terminal the procedure is where it stopped.
     term = await openTerminal({ argv: [process.execPath, CLI, '-F', join(work, 'ssh_config'), 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console2.exit'), width: 160, height: 45 });
     await term.waitFor('both hosts up, ha-a Secondary now', (x) => /ha-a up/.test(x) && /ha-b up/.test(x) && /r0\/0\s+Secondary\s+UpToDate\s+Connected/.test(x), 60_000);
-    await term.waitFor('the run in sight', (x) => /runbook active: Planned switchover r0 on ha-a \(step 3\/4\) — r to resume/.test(x));
+    await term.waitFor('the run in sight', (x) => /runbook active: Planned switchover r0 on ha-a \(step 4\/5\) — r to resume/.test(x));
     await term.keys('r', { literal: true });
-    const menu = flatScreen(await term.waitFor('the resume entry', (x) => /Resume: Planned switchover on ha-a — at step 3 of 4/.test(x)));
+    const menu = flatScreen(await term.waitFor('the resume entry', (x) => /Resume: Planned switchover on ha-a — at step 4 of 5/.test(x)));
     // The menu is 80 columns wide: who started it may be cut.
-    assert.match(menu, /▶ Resume: Planned switchover on ha-a — at step 3 of 4 \(started \d\d:\d\d by roo/);
+    assert.match(menu, /▶ Resume: Planned switchover on ha-a — at step 4 of 5 \(started \d\d:\d\d by roo/);
     await term.keys('Enter');
-    const view = flatScreen(await term.waitFor('the resumed runbook', (x) => /▶ 3\. promote ha-b to Primary/.test(x) && /resumed at step 3/.test(x)));
+    const view = flatScreen(await term.waitFor('the resumed runbook', (x) => /▶ 4\. promote ha-b to Primary/.test(x) && /resumed at step 4/.test(x)));
     assert.match(view, /✓ 1\. stop the iSCSI target on ha-a/);
     assert.match(view, /✓ 2\. demote ha-a to Secondary/);
-    assert.doesNotMatch(view, /▶ [12]\./);
+    assert.match(view, /✓ 3\. wait until ha-b is UpToDate and Established/);
+    assert.doesNotMatch(view, /▶ [123]\./);
   });
 
   /** The seq of r0's runbook record as `host`'s agent keeps it (its events dump). */
@@ -71,9 +72,9 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
     await lab.b.powerOff();
     await term.waitFor('ha-b down', (x) => !/ha-b up/.test(x), 30_000);
     await term.keys('r', { literal: true });
-    await term.waitFor('the resume entry', (x) => /Resume: Planned switchover on ha-a — at step 3 of 4/.test(x));
+    await term.waitFor('the resume entry', (x) => /Resume: Planned switchover on ha-a — at step 4 of 5/.test(x));
     await term.keys('Enter');
-    await term.waitFor('the resumed runbook', (x) => /▶ 3\. promote ha-b to Primary/.test(x));
+    await term.waitFor('the resumed runbook', (x) => /▶ 4\. promote ha-b to Primary/.test(x));
     let seqA: number | undefined;
     for (let i = 0; i < 50 && seqA === undefined; i++) seqA = await storedSeq(a);
     await lab.b.powerOn();
@@ -88,8 +89,8 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
 
   test('the rest runs and the run ends finished; runbook-log on each host lists every step with the SSH user', async (t) => {
     if (suite.skip) return t.skip(suite.skip);
-    await runStep(3, /promote ha-b to Primary/);
-    await runStep(4, /start the iSCSI target on ha-b/);
+    await runStep(4, /promote ha-b to Primary/);
+    await runStep(5, /start the iSCSI target on ha-b/);
     await term.waitFor('the runbook complete', (x) => /✓ runbook complete/.test(x), 30_000);
     assert.equal((await b.json('r0')).role, 'Primary');
     for (const h of [a, b]) {

@@ -3,9 +3,9 @@ import type { RunbookLogEntry, RunbookRecord } from '../../agent/protocol.js';
 
 export const RUN_STARTED = '2026-12-07T12:40:00.000Z';
 
-/** An active switchover of r0 about ha-a, nothing done yet, put once by root@laptop. */
+/** An active switchover of r0 about ha-a (5 steps), nothing done yet, put once by root@laptop. */
 export function runbookRecord(over: Partial<RunbookRecord> = {}): RunbookRecord {
-  return { resource: 'r0', runbook: 'switchover', subject: 'ha-a', state: 'active', completed: [], steps: 4, started: RUN_STARTED, updated: RUN_STARTED, seq: 1, by: 'root@laptop', ...over };
+  return { resource: 'r0', runbook: 'switchover', subject: 'ha-a', state: 'active', completed: [], steps: 5, started: RUN_STARTED, updated: RUN_STARTED, seq: 1, by: 'root@laptop', ...over };
 }
 
 /** A step that ran: ha-a demoted. */

@@ -163,7 +163,9 @@ describe('guards: demote, connect, disconnect, target, create-md', () => {
     const stop = checkAction(m, 'target-stop', 'r0', 0);
     assert.equal(stop.allowed, true);
     assert.equal(stop.command, 'drbd-agent target stop r0');
-    assert.ok(stop.checks.some((c) => c.text === '2 initiator sessions will be dropped'));
+    // Dropping sessions is a warning, never a passed check.
+    assert.deepEqual(stop.warnings, ['2 initiator sessions will be dropped: iqn.1991-05.com.microsoft:win-fs01, iqn.2008-11.org.linux-kvm:vm-db01']);
+    assert.ok(stop.checks.every((c) => !/dropped/.test(c.text)));
     assert.deepEqual(reasons(checkAction(m, 'target-start', 'r0', 1)), ['the target runs on the Primary only']);
     assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'target-start', 'r0', 0)), ['already running']);
     assert.deepEqual(reasons(checkAction(loadScenario('healthy'), 'target-start', 'r1', 0)), ['no iscsi section in the resource file']);

@@ -53,13 +53,13 @@ describe('journal: resuming', () => {
   test('the menu entry names the runbook, its host, where it stands now and who started it when', () => {
     const r = stepDone(run(), rb, 'demote', { time: T1, by: 'root@laptop' });
     const c = runChoice(keeps(m0, 0, r), r);
-    assert.deepEqual(c, { id: 'switchover', host: 0, label: 'Resume: Planned switchover on ha-a — at step 3 of 4 (started 12:40 by root@laptop)' });
-    assert.equal(activeRunLine(m0, r), 'runbook active: Planned switchover r0 on ha-a (step 3/4) — r to resume');
+    assert.deepEqual(c, { id: 'switchover', host: 0, label: 'Resume: Planned switchover on ha-a — at step 4 of 5 (started 12:40 by root@laptop)' });
+    assert.equal(activeRunLine(m0, r), 'runbook active: Planned switchover r0 on ha-a (step 4/5) — r to resume');
   });
   test('a run about a host this console does not know, or of a runbook it does not know, is not offered', () => {
     assert.equal(runChoice(m0, run({ subject: 'ha-z' })), undefined);
     assert.equal(runChoice(m0, run({ runbook: 'future-runbook' })), undefined);
-    assert.match(activeRunLine(m0, run({ runbook: 'future-runbook' })), /^runbook active: future-runbook r0 on ha-a \(step 1\/4\)/);
+    assert.match(activeRunLine(m0, run({ runbook: 'future-runbook' })), /^runbook active: future-runbook r0 on ha-a \(step 1\/5\)/);
   });
 });
 

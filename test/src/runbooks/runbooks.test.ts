@@ -5,7 +5,7 @@ import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } fr
 import { agentRequest, MSG } from '../../../src/cluster/guards.js';
 import { applicableRunbooks, buildRunbook, runbookProgress, splitBrainChanges, stepGuard } from '../../../src/runbooks/runbooks.js';
 import { loadScenario } from '../cluster/fixtures.js';
-import { blankPromoted, blankSurvivor, replaceA } from '../cluster/pair-fixtures.js';
+import { blankPromoted, blankSurvivor, G, pair, replaceA, X, Y } from '../cluster/pair-fixtures.js';
 
 function apply(m: ClusterModel, host: HostIndex, ...lines: string[]): ClusterModel {
   for (const l of lines) m = applyHostEvent(m, host, parseEventLine(l)!);
@@ -53,15 +53,22 @@ describe('runbooks: which apply', () => {
 });
 
 describe('runbooks: switchover', () => {
-  test('walks stop-target → demote → promote → start-target on primary-iscsi, each step checked live', () => {
+  test('walks stop-target → demote → wait for the peer → promote → start-target on primary-iscsi, each step checked live', () => {
     let m = loadScenario('primary-iscsi');
     const rb = buildRunbook(m, 'switchover', 'r0', 0);
     let p = runbookProgress(rb, m, []);
     assert.equal(p.next, 0);
     assert.equal(p.guard?.command, 'drbd-agent target stop r0');
     assert.equal(p.guard?.hostName, 'ha-a');
-    assert.equal(p.ready, true);
-    assert.deepEqual(p.status, ['next', 'pending', 'pending', 'pending']);
+    // Two initiators are logged in: dropping them is a failed check the operator accepts explicitly.
+    assert.equal(p.ready, false);
+    assert.match(p.checks.find((c) => !c.ok)!.reason!, /^2 sessions: iqn\.1991-05\.com\.microsoft:win-fs01, iqn\.2008-11\.org\.linux-kvm:vm-db01 will be dropped/);
+    assert.deepEqual(p.status, ['next', 'pending', 'pending', 'pending', 'pending']);
+    const accepted = runbookProgress(rb, m, [], true);
+    assert.equal(accepted.ready, true, JSON.stringify(accepted.checks));
+    assert.equal(accepted.guard?.command, 'drbd-agent target stop r0');
+    assert.equal(accepted.guard?.typeToConfirm, 'r0', 'accepting takes the resource name typed');
+    assert.ok(accepted.checks.some((c) => c.ok && /2 sessions will be dropped \(accepted\)/.test(c.text)));
 
     m = apply(m, 0, `${T} change target name:r0 state:stopped`);
     p = runbookProgress(rb, m, []);
@@ -70,14 +77,16 @@ describe('runbooks: switchover', () => {
     assert.deepEqual(agentRequest(p.guard!.action, 'r0'), { method: 'secondary', params: { resource: 'r0' } });
 
     // promote is refused while ha-a still shows Primary, whatever the operator marked done
-    p = runbookProgress(rb, m, ['demote']);
-    assert.equal(p.next, 2);
+    p = runbookProgress(rb, m, ['demote', 'peer-ready']);
+    assert.equal(p.next, 3);
     assert.equal(p.ready, false);
     assert.ok(p.checks.some((c) => c.reason === MSG.multiplePrimaries));
 
     m = apply(m, 0, `${T} change resource name:r0 role:Secondary`);
     m = apply(m, 1, `${T} change connection name:r0 peer-node-id:0 conn-name:ha-a role:Secondary`);
     p = runbookProgress(rb, m, ['demote']);
+    // The peer is UpToDate and Established: the wait is already over.
+    assert.equal(p.next, 3);
     assert.equal(p.ready, true, JSON.stringify(p.checks));
     assert.equal(p.guard?.command, 'drbd-agent primary r0');
     assert.equal(p.guard?.hostName, 'ha-b');
@@ -88,7 +97,20 @@ describe('runbooks: switchover', () => {
     m = apply(m, 1, `${T} exists target name:r0 state:running iqn:iqn.2026-11.com.example:r0 portal:0.0.0.0:3260`);
     p = runbookProgress(rb, m, ['demote', 'promote', 'start-target']);
     assert.equal(p.finished, true);
-    assert.deepEqual(p.status, ['done', 'done', 'done', 'done']);
+    assert.deepEqual(p.status, ['done', 'done', 'done', 'done', 'done']);
+  });
+
+  test('waits for the peer to be Established before promoting; a StandAlone peer blocks the wait and connect unblocks it', () => {
+    let m = loadScenario('healthy');
+    const rb = buildRunbook(m, 'switchover', 'r0', 0);
+    m = apply(m, 0, `${T} change resource name:r0 role:Secondary`);
+    m = apply(m, 1, `${T} change connection name:r0 peer-node-id:0 conn-name:ha-a connection:StandAlone role:Unknown`);
+    const p = runbookProgress(rb, m, ['demote']);
+    assert.equal(rb.steps[p.next!]!.id, 'peer-ready');
+    assert.equal(p.ready, false);
+    assert.match(p.blocker!.reason, /^ha-b is StandAlone.*: connect it$/);
+    assert.equal(p.unblock?.command, 'drbd-agent connect r0');
+    assert.equal(p.unblock?.hostName, 'ha-b');
   });
 
   test('refused before cutting clients off when the destination is not UpToDate', () => {
@@ -141,10 +163,14 @@ describe('runbooks: a step\'s typeToConfirm', () => {
 });
 
 describe('runbooks: disk replacement', () => {
-  test('down → create-md (force only as the variant) → up → wait for UpToDate', () => {
+  test('service stays on the survivor; down → create-md (force only as the variant) → attach → connect after the direction check → wait → optional failback', () => {
     let m = loadScenario('healthy');
     const rb = buildRunbook(m, 'disk-replacement', 'r0', 1);
+    assert.deepEqual(rb.steps.map((s) => s.id), ['node-stop-target', 'node-demote', 'survivor-promote', 'survivor-target', 'down', 'create-md', 'attach', 'connect', 'sync', 'failback-stop-target', 'failback-demote', 'failback-promote', 'failback-target']);
+    assert.ok(rb.steps.every((s) => s.why.length > 0), 'every step says why it exists');
     let p = runbookProgress(rb, m, []);
+    // ha-a serves already: the restore-service steps are done.
+    assert.equal(rb.steps[p.next!]!.id, 'down');
     assert.equal(p.guard?.command, 'drbd-agent down r0');
     assert.equal(p.ready, true, JSON.stringify(p.checks));
 
@@ -158,24 +184,46 @@ describe('runbooks: disk replacement', () => {
     assert.equal(forced.guard?.destructive, true);
 
     p = runbookProgress(rb, m, ['down', 'create-md']);
-    assert.equal(p.guard?.command, 'drbd-agent up r0');
+    assert.equal(p.guard?.command, 'drbd-agent attach r0');
+    const NEW = '0000000000000004';
+    m = apply(m, 1, `${T} create resource name:r0 role:Secondary`, `${T} create device name:r0 volume:0 minor:1 disk:Inconsistent`, `${T} create connection name:r0 peer-node-id:0 conn-name:ha-a connection:StandAlone role:Unknown`);
+    m = apply(m, 1, `${T} change device name:r0 volume:0 minor:1 current-uuid:${NEW}`);
+    p = runbookProgress(rb, m, ['down', 'create-md', 'attach']);
+    assert.equal(p.guard?.command, 'drbd-agent connect r0');
+    const direction = p.checks.find((c) => /the sync will run/.test(c.text))!;
+    assert.ok(direction, JSON.stringify(p.checks));
+    assert.match(direction.text, /^the sync will run ha-a → ha-b/);
+
     m = apply(
       m,
       1,
-      `${T} create resource name:r0 role:Secondary`,
-      `${T} create device name:r0 volume:0 minor:1 disk:Inconsistent`,
-      `${T} create connection name:r0 peer-node-id:0 conn-name:ha-a connection:Connected role:Primary`,
+      `${T} change connection name:r0 peer-node-id:0 conn-name:ha-a connection:Connected role:Primary`,
       `${T} create peer-device name:r0 peer-node-id:0 conn-name:ha-a volume:0 replication:SyncTarget peer-disk:UpToDate out-of-sync:1024`,
     );
-    // `up` undid `down`'s visible state: the completed list keeps the runbook moving forward.
-    p = runbookProgress(rb, m, ['down', 'create-md', 'up']);
-    assert.equal(p.next, 3);
+    // `attach` undid `down`'s visible state: the completed list keeps the runbook moving forward.
+    p = runbookProgress(rb, m, ['down', 'create-md', 'attach', 'connect']);
+    assert.equal(rb.steps[p.next!]!.id, 'sync');
     assert.equal(p.guard, undefined);
     assert.equal(p.ready, false);
-    assert.match(p.checks[0]!.reason!, /Inconsistent \(SyncTarget\): do not promote ha-b/);
+    assert.equal(p.finishable, false);
+    assert.match(p.checks.find((c) => !c.ok)!.reason!, /Inconsistent \(SyncTarget\): do not promote ha-b/);
 
     m = apply(m, 1, `${T} change device name:r0 volume:0 minor:1 disk:UpToDate`, `${T} change peer-device name:r0 peer-node-id:0 conn-name:ha-a volume:0 replication:Established`);
-    assert.equal(runbookProgress(rb, m, ['down', 'create-md', 'up']).finished, true);
+    p = runbookProgress(rb, m, ['down', 'create-md', 'attach', 'connect']);
+    assert.equal(rb.steps[p.next!]!.id, 'failback-stop-target');
+    assert.equal(p.finishable, true, 'the failback is optional');
+  });
+
+  test('nothing serves: the survivor is promoted and its target started before anything touches the broken side', () => {
+    let m = loadScenario('healthy');
+    m = apply(m, 0, `${T} change target name:r0 state:stopped`, `${T} change resource name:r0 role:Secondary`, `${T} change device name:r0 volume:0 minor:0 disk:Failed`);
+    m = apply(m, 1, `${T} change connection name:r0 peer-node-id:0 conn-name:ha-a role:Secondary`);
+    assert.ok(applicableRunbooks(m, 'r0').some((c) => c.id === 'disk-replacement' && c.host === 0));
+    const rb = buildRunbook(m, 'disk-replacement', 'r0', 0);
+    const p = runbookProgress(rb, m, []);
+    assert.equal(rb.steps[p.next!]!.id, 'survivor-promote');
+    assert.equal(p.guard?.command, 'drbd-agent primary r0');
+    assert.equal(p.guard?.hostName, 'ha-b');
   });
 
   test('refused on the only good copy', () => {
@@ -220,5 +268,36 @@ describe('runbooks: split brain', () => {
   test('read-only console: nothing is ready', () => {
     const m = loadScenario('split-brain', { readOnly: true });
     assert.equal(runbookProgress(buildRunbook(m, 'split-brain', 'r0', 1), m, []).ready, false);
+  });
+});
+
+describe('runbooks: failover, when the lost host returns', () => {
+  test('optional from the moment service is restored; the rejoin connects it as Secondary after naming which way and how much it resyncs', () => {
+    let m = powerLoss();
+    const rb = buildRunbook(m, 'failover', 'r0', 0);
+    assert.deepEqual(rb.steps.map((s) => s.id), ['confirm-down', 'promote', 'start-target', 'rejoin-wait', 'rejoin-secondary', 'rejoin-connect', 'rejoin-sync']);
+    m = apply(m, 1, `${T} change resource name:r0 role:Primary`);
+    let p = runbookProgress(rb, m, ['confirm-down', 'promote', 'start-target']);
+    assert.equal(rb.steps[p.next!]!.id, 'rejoin-wait');
+    assert.equal(p.finishable, true);
+    assert.equal(p.blocker, undefined, 'waiting for a host to come back is no blocked wait');
+
+    // ha-a is back, Secondary and StandAlone at the old generation; ha-b moved on past it.
+    const back = pair(
+      { up: true, r: { disk: 'UpToDate', current: X, conn: 'StandAlone' } },
+      { up: true, r: { role: 'Primary', disk: 'UpToDate', current: Y, bitmap: X, history: [X], conn: 'StandAlone' } },
+    );
+    p = runbookProgress(rb, back, ['confirm-down', 'promote', 'start-target']);
+    assert.equal(rb.steps[p.next!]!.id, 'rejoin-connect');
+    assert.equal(p.guard?.command, 'drbd-agent connect r0');
+    assert.equal(p.guard?.hostName, 'ha-a');
+    assert.ok(p.ready, JSON.stringify(p.checks));
+    assert.match(p.checks.find((c) => /the sync will run/.test(c.text))!.text, /^the sync will run ha-b → ha-a: .*resync of the changed blocks/);
+
+    // Both wrote: the rejoin stops before connecting.
+    const diverged = pair({ up: true, r: { disk: 'UpToDate', current: G, history: [X], conn: 'StandAlone' } }, { up: true, r: { role: 'Primary', disk: 'UpToDate', current: Y, bitmap: X, history: [X], conn: 'StandAlone' } });
+    p = runbookProgress(rb, diverged, ['confirm-down', 'promote', 'start-target']);
+    assert.equal(p.ready, false);
+    assert.match(p.checks.find((c) => !c.ok)!.reason!, /split brain.*stop here/);
   });
 });

@@ -26,7 +26,7 @@ describe('the r menu with a run in progress', () => {
   test('its first entry resumes it, where it stands; Enter on it takes the stored run up', () => {
     const { s, last } = press(initialUiState, ctx, [['r'], ['', ENTER]]);
     assert.ok(s.overlay.kind === 'runbook-menu');
-    assert.equal(s.overlay.choices[0]!.label, 'Resume: Planned switchover on ha-a — at step 3 of 4 (started 12:40 by root@laptop)');
+    assert.equal(s.overlay.choices[0]!.label, 'Resume: Planned switchover on ha-a — at step 4 of 5 (started 12:40 by root@laptop)');
     assert.deepEqual(last, { type: 'runbook-resume', choice: s.overlay.choices[0], record: run() });
     const opened = uiReducer(s, { type: 'runbook-open', choice: s.overlay.choices[0]!, resume: { record: run(), step: 3 } });
     assert.ok(opened.overlay.kind === 'runbook');
@@ -37,7 +37,7 @@ describe('the r menu with a run in progress', () => {
     const { s } = press(initialUiState, ctx, [['r'], ['j'], ['', ENTER]]);
     assert.equal(s.overlay.kind, 'runbook-menu');
     assert.equal(s.toast?.kind, 'error');
-    assert.equal(s.toast?.text, 'finish or abandon the active runbook first: Planned switchover r0 on ha-a (step 3/4) — r to resume');
+    assert.equal(s.toast?.text, 'finish or abandon the active runbook first: Planned switchover r0 on ha-a (step 4/5) — r to resume');
   });
   test('a finished or abandoned run is not offered: the runbooks start afresh', () => {
     const { s, last } = press(initialUiState, ctxOf(keeps(loadScenario('healthy'), run({ state: 'finished', seq: 9 }))), [['r'], ['', ENTER]]);

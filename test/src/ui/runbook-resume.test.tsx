@@ -52,14 +52,14 @@ test('a switchover run: recorded step by step; Esc leaves it active; r resumes i
   const at = ran.record.completed.length + 1;
 
   await h.press(KEY.esc);
-  assert.match(h.text(), new RegExp(`runbook active: Planned switchover r0 on ha-a \\(step ${at}/4\\) — r to resume`));
+  assert.match(h.text(), new RegExp(`runbook active: Planned switchover r0 on ha-a \\(step ${at}/5\\) — r to resume`));
   await h.press('r');
   // The menu is 80 columns wide: the label's end may be cut.
-  assert.match(h.text(), new RegExp(`▶ Resume: Planned switchover on ha-a — at step ${at} of 4 \\(started \\d\\d:\\d\\d by ro`));
+  assert.match(h.text(), new RegExp(`▶ Resume: Planned switchover on ha-a — at step ${at} of 5 \\(started \\d\\d:\\d\\d by ro`));
   await h.press(KEY.enter);
   await new Promise((r) => setTimeout(r, 20));
   await sync();
-  assert.match(h.text(), new RegExp(`resumed at step ${at}, started \\d\\d:\\d\\d by root@laptop · X abandon · L audit log`));
+  assert.match(h.text(), new RegExp(`resumed at step ${at}, started \\d\\d:\\d\\d by root@laptop · X abandon · L log`));
   assert.equal(ag.puts.at(-1)!.entry!.result, 'resumed');
 
   await h.press('L');
@@ -67,7 +67,7 @@ test('a switchover run: recorded step by step; Esc leaves it active; r resumes i
   assert.match(h.text(), /runbook audit log of r0/);
   assert.match(h.text(), /\d\d:\d\d:\d\d {2}switchover\(ha-a\) step \S+ on ha-a: drbd-agent [^→]+ r0 → ran \(root@laptop\)/);
   await h.press(KEY.esc);
-  assert.match(h.text(), /X abandon/);
+  assert.match(h.text(), /resumed at step/);
 
   await h.press('X');
   assert.match(h.text(), new RegExp(`abandon Planned switchover r0 at step ${at}\\? type abandon`));
