@@ -134,8 +134,8 @@ export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void,
       case 'ui':
         dispatch(intent.action);
         stateRef.current = uiReducer(before, intent.action);
-        // Only a confirm step is done by a key alone: the operator's confirmation is what the log keeps.
-        if (intent.action.type === 'runbook-step-done' && before.overlay.kind === 'runbook') recorder.step(ctx.model, before.overlay, intent.action.id, 'confirmed');
+        // A confirm step is done by a key alone (the operator's confirmation is what the log keeps); F finishing early is logged as the run's end.
+        if (intent.action.type === 'runbook-step-done' && before.overlay.kind === 'runbook') recorder.confirmed(ctx.model, before.overlay, intent.action.id);
         return;
       case 'runbook-resume': {
         const open = recorder.resume(ctx.model, intent.choice, intent.record);

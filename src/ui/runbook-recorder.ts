@@ -77,6 +77,14 @@ export class RunbookRecorder {
     void this.put(record, stepEntry(m, record, rb, stepId, result, at, opts));
   }
 
+  /** A key marked `stepId` done: the next step's confirmation, or F finishing where only optional steps are left (finishIfDone logs that). */
+  confirmed(m: ClusterModel, o: RunbookOverlay, stepId: string): void {
+    const rb = buildRunbook(m, o.choice.id, o.resource, o.choice.host);
+    const p = runbookProgress(rb, m, o.completed);
+    const next = p.next === undefined ? undefined : rb.steps[p.next];
+    if (next?.id === stepId && next.kind === 'confirm') this.step(m, o, stepId, 'confirmed');
+  }
+
   /** The menu's resume entry chosen: the run taken up by this console, said in the log; returns the view to open. */
   resume(m: ClusterModel, choice: RunbookChoice, record: RunbookRecord): UiAction {
     const rb = buildRunbook(m, choice.id, record.resource, choice.host);

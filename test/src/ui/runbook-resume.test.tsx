@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runbookToEvent } from '../../../agent/events2.js';
 import type { RunbookLogEntry, RunbookRecord } from '../../../agent/protocol.js';
-import { applyHostEvent, type ClusterModel } from '../../../src/cluster/model.js';
+import { parseEventLine } from '../../../src/cluster/events2.js';
+import { applyHostEvent, setReachability, type ClusterModel } from '../../../src/cluster/model.js';
 import { App } from '../../../src/ui/App.js';
 import type { ConsoleActions } from '../../../src/ui/actions.js';
 import { loadScenario } from '../cluster/fixtures.js';
@@ -81,5 +82,26 @@ test('a switchover run: recorded step by step; Esc leaves it active; r resumes i
   assert.doesNotMatch(h.text(), /runbook active/);
   await h.press('r');
   assert.doesNotMatch(h.text(), /Resume:/);
+  await h.unmount();
+});
+
+test('a confirm step is recorded as confirmed, with the host it is about and no command', async () => {
+  let m = setReachability(loadScenario('healthy'), 0, { state: 'unreachable', error: 'no route' });
+  m = applyHostEvent(m, 1, parseEventLine('2026-11-22T04:00:00.000000+00:00 change connection name:r0 peer-node-id:0 conn-name:ha-a connection:Connecting role:Unknown')!);
+  const ag = agents(m);
+  const h = await renderApp(m, { width: 120, height: 30, actions: ag.actions });
+  await h.press('r', KEY.enter);
+  assert.match(h.text(), /Failover after a power loss r0/);
+  for (const c of 'ha-a') await h.press(c);
+  await h.press(KEY.enter);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    ag.puts.map((p) => [p.entry?.result, p.entry?.step, p.entry?.host, p.entry?.command]),
+    [
+      ['started', undefined, undefined, undefined],
+      ['confirmed', 'confirm-down', 'ha-a', undefined],
+    ],
+  );
+  assert.deepEqual(ag.puts[1]!.record.completed, ['confirm-down']);
   await h.unmount();
 });
