@@ -12,6 +12,8 @@ import type { ConfigError, IscsiConfig, ResourceConfig } from './config/types.js
 import { openBackingDisk } from './engine/backing-disk.js';
 import { probeDisk } from './engine/disk-probe.js';
 import { judgeNotUp } from './not-up.js';
+import { validRunbookPut } from './runbook-input.js';
+import { RunbookStore, runPosition } from './runbook-store.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
 import { forgetActivityLogState } from './engine/activity-log.js';
 import { ResourceRuntime } from './engine/resource-runtime.js';
@@ -37,6 +39,8 @@ import {
   type Method,
   type NotUpResource,
   type ResizeResult,
+  type RunbookLogResult,
+  type RunbookPutResult,
   type StateEvent,
   type TargetSnapshot,
 } from './protocol.js';
@@ -103,8 +107,11 @@ export class Daemon implements ControlHandler {
   private lastPublish = 0;
   /** Admin commands run one at a time per resource, like drbdsetup's state-change lock. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly runbooks: RunbookStore;
 
-  constructor(readonly opts: DaemonOptions) {}
+  constructor(readonly opts: DaemonOptions) {
+    this.runbooks = new RunbookStore(join(opts.stateDir, 'runbooks'), undefined, (msg) => process.stderr.write(`drbd-agent: warn: ${msg}\n`));
+  }
 
   private get upDir(): string {
     return join(this.opts.stateDir, 'up');
@@ -112,6 +119,7 @@ export class Daemon implements ControlHandler {
 
   async start(): Promise<void> {
     await mkdir(this.upDir, { recursive: true, mode: 0o700 });
+    await this.runbooks.load();
     await this.reloadConfig();
     this.server = await serveControl(this.opts.socket, this);
     // Resources that were up when the daemon last stopped (or crashed) come back up.
@@ -193,7 +201,7 @@ export class Daemon implements ControlHandler {
       protocol: PROTOCOL_VERSION,
       node: this.opts.node,
       readOnly,
-      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies'],
+      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies', 'runbooks'],
     };
   }
 
@@ -204,6 +212,7 @@ export class Daemon implements ControlHandler {
       resources: [...this.runtimes.values()].map((r) => r.snapshot()).sort((a, b) => a.name.localeCompare(b.name)),
       configErrors: this.configErrors.map((e) => ({ ...e })),
       notUp: this.notUp.filter((n) => !this.runtimes.has(n.name)),
+      runbooks: this.runbooks.records(),
     };
   }
 
@@ -251,6 +260,8 @@ export class Daemon implements ControlHandler {
   }
 
   async call(method: Method, params: Record<string, unknown>): Promise<unknown> {
+    if (method === 'runbook-put') return this.runbookPut(params);
+    if (method === 'runbook-log') return this.runbookLog(params);
     const name = typeof params.resource === 'string' ? params.resource : '';
     if (method === 'adjust' && !name) {
       await this.reloadConfig();
@@ -334,6 +345,28 @@ export class Daemon implements ControlHandler {
       default:
         throw new AgentError('bad-request', `${method} is not supported by this agent`);
     }
+  }
+
+  /** Stores a console's runbook progress; every console subscribed hears it as a `runbook` event. */
+  private async runbookPut(params: Record<string, unknown>): Promise<RunbookPutResult> {
+    const p = validRunbookPut(params);
+    if ('error' in p) throw new AgentError('bad-request', p.error);
+    const result = await this.runbooks.put(p).catch((e: unknown) => {
+      if (e instanceof AgentError) throw e;
+      throw new AgentError('io', `${this.runbooks.dir}: cannot store the runbook: ${describeFsError(e)}`);
+    });
+    // What ran and where, never the params as such.
+    if (result.stored) process.stderr.write(`drbd-agent: ${p.record.resource}: runbook ${runPosition(p.record)} (seq ${p.record.seq}, by ${p.record.by})\n`);
+    this.publish();
+    return result;
+  }
+
+  private async runbookLog(params: Record<string, unknown>): Promise<RunbookLogResult> {
+    const { resource, limit } = params;
+    if ((resource !== undefined && typeof resource !== 'string') || (limit !== undefined && (typeof limit !== 'number' || !Number.isFinite(limit)))) {
+      throw new AgentError('bad-request', 'runbook-log takes resource (a name) and limit (a number), both optional');
+    }
+    return { entries: await this.runbooks.log({ resource, limit }) };
   }
 
   /**

@@ -22,12 +22,17 @@
 //     backing-disk-failed, metadata-missing, metadata-invalid), the cause in words, the next step;
 //     destroyed when it comes up or its file goes. reason is always sent (empty for down);
 //     an empty up-error withdraws it. Agents that send it say so with capability `not-up`.
+//   runbook name: runbook subject state step completed steps started updated seq by — the runbook run
+//     a console last put for the resource (runbook-put): active, or the last finished/abandoned one;
+//     step is where it stands (N/M: step N of M while active, the steps done after it ended),
+//     completed the step ids done. Agents that keep runs say so with capability `runbooks`.
 import type {
   AgentSnapshot,
   ConfigProblem,
   DeviceSnapshot,
   NotUpResource,
   EventObject,
+  RunbookRecord,
   EventVerb,
   ResourceSnapshot,
   ServiceAddressState,
@@ -46,6 +51,7 @@ const OBJECTS: ReadonlySet<string> = new Set<EventObject>([
   'session',
   'config-error',
   'not-up',
+  'runbook',
   '-',
 ]);
 
@@ -249,6 +255,17 @@ export function applyServiceAddress(target: { serviceAddress?: ServiceAddressSta
 }
 export const SESSION_FIELDS: FieldSpec[] = [f('initiator', 'initiator'), f('address', 'address'), f('since', 'since')];
 export const CONFIG_ERROR_FIELDS: FieldSpec[] = [f('message', 'message')];
+export const RUNBOOK_FIELDS: FieldSpec[] = [
+  f('runbook', 'runbook'),
+  f('subject', 'subject'),
+  f('state', 'state'),
+  f('completed', 'completed', 'list'),
+  f('steps', 'steps', 'int'),
+  f('started', 'started'),
+  f('updated', 'updated'),
+  f('seq', 'seq', 'int'),
+  f('by', 'by'),
+];
 export const NOT_UP_FIELDS: FieldSpec[] = [f('file', 'file'), f('cause', 'cause'), f('reason', 'reason'), f('next', 'next'), f('volumes', 'volumes', 'int-list'), f('up-error', 'upError')];
 
 export function encodeField(kind: FieldSpec['kind'], v: unknown): string | undefined {
@@ -409,11 +426,23 @@ export function notUpToEvent(n: NotUpResource, opts: SnapshotEventsOptions = {})
   return { time: opts.time ?? '', verb: opts.verb ?? 'exists', object: 'not-up', props: [['name', n.name], ...fieldProps(n, NOT_UP_FIELDS, false)] };
 }
 
+/** Where a run stands, for people reading the stream: step N of M while active, the steps done once it ended. */
+export function runbookStep(r: RunbookRecord): string {
+  const at = r.state === 'active' ? Math.min(r.completed.length + 1, r.steps ?? Infinity) : r.completed.length;
+  return r.steps ? `${at}/${r.steps}` : String(at);
+}
+
+export function runbookToEvent(r: RunbookRecord, opts: SnapshotEventsOptions = {}): StateEvent {
+  const [runbook, subject, state, ...rest] = fieldProps(r, RUNBOOK_FIELDS, false);
+  return { time: opts.time ?? '', verb: opts.verb ?? 'exists', object: 'runbook', props: [['name', r.resource], runbook!, subject!, state!, ['step', runbookStep(r)], ...rest] };
+}
+
 /** The initial dump of `events` (`--now` prints only this): every object as `exists`, then `exists -`. */
 export function snapshotToEvents(s: AgentSnapshot, opts: Omit<SnapshotEventsOptions, 'verb'> = {}): StateEvent[] {
   const out: StateEvent[] = [];
   for (const r of [...s.resources].sort((a, b) => a.name.localeCompare(b.name))) out.push(...resourceToEvents(r, { ...opts, verb: 'exists' }));
   for (const n of s.notUp ?? []) out.push(notUpToEvent(n, { ...opts, verb: 'exists' }));
+  for (const r of s.runbooks ?? []) out.push(runbookToEvent(r, { ...opts, verb: 'exists' }));
   for (const e of s.configErrors) out.push(configErrorToEvent(e, { ...opts, verb: 'exists' }));
   out.push({ time: opts.time ?? '', verb: 'exists', object: '-', props: [] });
   return out;
@@ -425,6 +454,7 @@ export function identityLength(e: StateEvent): number {
     case 'resource':
     case 'target':
     case 'not-up':
+    case 'runbook':
       return 1;
     case 'device':
       return e.props[2]?.[0] === 'minor' ? 3 : 2;

@@ -15,11 +15,13 @@ import {
   type ConnectResult,
   type Method,
   type ResizeResult,
+  type RunbookLogResult,
   type SplitBrainCopiesResult,
   type SplitBrainRestoreResult,
   type StateEvent,
 } from './protocol.js';
 import { formatSize } from './engine/metadata.js';
+import { runbookLogLine } from './runbook-log-line.js';
 import { AGENT_VERSION } from './version.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
@@ -39,9 +41,10 @@ Usage:
   drbd-agent [--socket P] resize RES          # grow only: grow both backing disks first
   drbd-agent [--socket P] split-brain-copies [RES]
   drbd-agent [--socket P] split-brain-restore RES COPY [--volume N] [--yes]
+  drbd-agent [--socket P] runbook-log [RES] [--json] [--limit N]   # the audit log of runbook steps
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
-status and events also work on the monitor socket (P with .ro.sock), which refuses every change.
+status, events and runbook-log also work on the monitor socket (P with .ro.sock), which refuses every change.
 primary --force and create-md --force are refused while the peer's last known data would be
 lost; --forget-peer overrides that, for a peer that is gone for good, and forgets its data.
 connect --discard-my-data first keeps a copy of this node's diverging blocks (the ranges out of
@@ -95,6 +98,7 @@ function parse(argv: string[]) {
       timestamps: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
+      limit: { type: 'string' },
     },
   });
 }
@@ -171,6 +175,19 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     client.close();
     return 0;
+  }
+  if (verb === 'runbook-log') {
+    if (args.length > 1) throw new UsageError('runbook-log takes at most one resource name');
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError('--limit needs a positive number');
+    const client = await connectFor(socket, true);
+    try {
+      const { entries } = await client.request<RunbookLogResult>('runbook-log', { ...(args[0] !== undefined ? { resource: args[0] } : {}), ...(limit !== undefined ? { limit } : {}) });
+      process.stdout.write(values.json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => runbookLogLine(e) + '\n').join(''));
+      return 0;
+    } finally {
+      client.close();
+    }
   }
   if (verb === 'adjust') {
     if (args.length > 1) throw new UsageError('adjust takes at most one resource name');

@@ -214,11 +214,88 @@ export interface AgentSnapshot {
   configErrors: ConfigProblem[];
   /** Resources known here but not up (capability `not-up`; absent from agents before it). */
   notUp?: NotUpResource[];
+  /** Each resource's runbook run as last put: active, or the last finished/abandoned one (capability `runbooks`). */
+  runbooks?: RunbookRecord[];
+}
+
+/**
+ * A runbook's progress as the consoles put it (`runbook-put`), kept in the agent's state dir so
+ * that an operator who lost his console resumes where it stopped, from any machine. One run per
+ * resource at a time; a run is identified by resource, runbook, subject and started.
+ */
+export interface RunbookRecord {
+  resource: string;
+  /** A RunbookId (src/runbooks/runbooks.ts). */
+  runbook: string;
+  /** Node name of the host the runbook is about (the old Primary, the dead host, the new disk's, the victim). */
+  subject: string;
+  state: 'active' | 'finished' | 'abandoned';
+  /** Step ids done so far, in runbook order. */
+  completed: string[];
+  /** How many steps the runbook has, as the console that put it counted (for `step:N/M`). */
+  steps?: number;
+  /** ISO times. */
+  started: string;
+  updated: string;
+  /** Increases with every update of this run: an older put never overwrites a newer one. */
+  seq: number;
+  /** user@console-host that last updated it (the SSH login user). */
+  by: string;
+}
+
+/** Two records of one run: the resource, the runbook, its subject and when it started identify it. */
+export function sameRunbookRun(a: RunbookRecord, b: RunbookRecord): boolean {
+  return a.resource === b.resource && a.runbook === b.runbook && a.subject === b.subject && a.started === b.started;
+}
+
+export type RunbookResult = 'started' | 'ran' | 'refused' | 'failed' | 'confirmed' | 'waited' | 'finished' | 'abandoned' | 'resumed';
+
+/** One line of a host's runbook audit log (`runbook-log`, `drbd-agent runbook-log`). */
+export interface RunbookLogEntry {
+  time: string;
+  resource: string;
+  runbook: string;
+  subject: string;
+  step?: string;
+  title?: string;
+  /** Node name where the step ran. */
+  host?: string;
+  command?: string;
+  result: RunbookResult;
+  /** DRBD's message of a refusal or failure, or a note. */
+  detail?: string;
+  user: string;
+}
+
+/**
+ * `runbook-put` (admin only): stores the record and appends the entry to the audit log.
+ * `converge`: the console copies a newer record from the other host; it may replace a
+ * different active run that is older (one that host missed the end of).
+ */
+export interface RunbookPutParams {
+  record: RunbookRecord;
+  entry?: RunbookLogEntry;
+  converge?: boolean;
+}
+
+/** `runbook-put`'s answer: the record now stored (the stored one when the put was older). */
+export interface RunbookPutResult {
+  record: RunbookRecord;
+  stored: boolean;
+}
+
+/** `runbook-log` (read-only): the newest `limit` entries, oldest first, of one resource or all. */
+export interface RunbookLogParams {
+  resource?: string;
+  limit?: number;
+}
+export interface RunbookLogResult {
+  entries: RunbookLogEntry[];
 }
 
 // ---- Events (events2 model) ----
 export type EventVerb = 'exists' | 'create' | 'change' | 'destroy' | 'call' | 'response';
-/** DRBD's objects plus ours: `target`, `session`, `config-error` and `not-up` are documented extensions (agent/events2.ts). */
+/** DRBD's objects plus ours: `target`, `session`, `config-error`, `not-up` and `runbook` are documented extensions (agent/events2.ts). */
 export type EventObject =
   | 'resource'
   | 'device'
@@ -230,6 +307,7 @@ export type EventObject =
   | 'session'
   | 'config-error'
   | 'not-up'
+  | 'runbook'
   | '-';
 
 export interface StateEvent {
@@ -267,10 +345,12 @@ export type Method =
   | 'config-get'
   | 'config-put'
   | 'split-brain-copies'
-  | 'split-brain-restore';
+  | 'split-brain-restore'
+  | 'runbook-put'
+  | 'runbook-log';
 
 /** Methods allowed on a read-only channel; the agent refuses every other one there. */
-export const READ_ONLY_METHODS: ReadonlySet<Method> = new Set(['hello', 'snapshot', 'subscribe', 'split-brain-copies']);
+export const READ_ONLY_METHODS: ReadonlySet<Method> = new Set(['hello', 'snapshot', 'subscribe', 'split-brain-copies', 'runbook-log']);
 
 export interface HelloParams {
   client: string;
@@ -395,7 +475,7 @@ export interface SplitBrainRestoreResult {
 export interface Request {
   id: number;
   method: Method;
-  params?: ResourceParams | HelloParams | ConfigPutParams | SplitBrainRestoreParams | { statistics?: boolean };
+  params?: ResourceParams | HelloParams | ConfigPutParams | SplitBrainRestoreParams | RunbookPutParams | RunbookLogParams | { statistics?: boolean };
 }
 
 export type ErrorCode =

@@ -14,6 +14,7 @@ import { useTerminalSize } from './ui/hooks.js';
 import { QuestionDialog, questionHeight, useQuestionEntry, type Question } from './ui/QuestionDialog.js';
 import { pushQuestion } from './ui/push-question.js';
 import { copyResourceFile, pushResourceFile, readLocalResourceFile, watchDrift, type PushHooks } from './ssh/config-push.js';
+import { recordRunbook, runbookLog, watchRunbooks } from './ssh/runbook-journal.js';
 
 export interface ConsoleOptions {
   hosts: [string, string];
@@ -150,7 +151,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
         return { ok: true, message: resultText(guard.action, guard.resource, result) };
       } catch (e) {
         // The UI prefixes host and command; the agent's refusal is DRBD's wording as is.
-        return { ok: false, message: e instanceof AgentError ? e.message : (e as Error).message };
+        return e instanceof AgentError ? { ok: false, message: e.message, refused: e.code === 'refused' || e.code === 'read-only' } : { ok: false, message: (e as Error).message };
       }
     },
     quit: () => finish(),
@@ -160,6 +161,8 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       if (!outcome.cancelled) await questions.ask({ title: `${resource}: resource file ${outcome.ok ? 'done' : 'not done'}`, body: [outcome.message], kind: 'notice' });
       return outcome;
     },
+    recordRunbook: (record, entry) => recordRunbook(session, record, entry),
+    runbookLog: (resource) => runbookLog(session, resource),
   };
 
   // The alternate screen: the console leaves the operator's scrollback as it was.
@@ -167,6 +170,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   const ink = render(<Root session={session} questions={questions} actions={actions} />, { exitOnCtrlC: false });
   session.start();
   const unwatch = watchDrift(session);
+  const unwatchRunbooks = watchRunbooks(session);
   if (opts.resourceFile) {
     const path = opts.resourceFile;
     void (async () => {
@@ -192,6 +196,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   process.stdin.on('error', onSignal);
   await done;
   unwatch();
+  unwatchRunbooks();
   ink.unmount();
   process.stdout.write('\x1b[?1049l');
   await session.close();

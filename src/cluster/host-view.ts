@@ -12,6 +12,7 @@ import type {
   PeerDeviceSnapshot,
   ReplState,
   ResourceSnapshot,
+  RunbookRecord,
   StateEvent,
 } from '../../agent/protocol.js';
 import {
@@ -25,6 +26,7 @@ import {
   PEER_DEVICE_FIELDS,
   prop,
   RESOURCE_FIELDS,
+  RUNBOOK_FIELDS,
   SESSION_FIELDS,
   TARGET_FIELDS,
   applyServiceAddress,
@@ -38,20 +40,23 @@ export interface HostView {
   configErrors: ConfigProblem[];
   /** Resources with a file on this host that are not up, by name (agents without capability `not-up` send none). */
   notUp: NotUpResource[];
+  /** Each resource's runbook run as this host's agent keeps it, by resource (agents without capability `runbooks` send none). */
+  runbooks: RunbookRecord[];
   /** The initial dump is complete (`exists -` seen, or built from a snapshot). */
   ready: boolean;
   lastEventTime?: string;
 }
 
 export function emptyHostView(node = '', agentVersion = ''): HostView {
-  return { node, agentVersion, resources: [], configErrors: [], notUp: [], ready: false };
+  return { node, agentVersion, resources: [], configErrors: [], notUp: [], runbooks: [], ready: false };
 }
 
 export function hostViewFromSnapshot(s: AgentSnapshot): HostView {
   const resources = structuredClone(s.resources).map(normalizeResource);
   resources.sort((a, b) => a.name.localeCompare(b.name));
   const notUp = structuredClone(s.notUp ?? []).sort((a, b) => a.name.localeCompare(b.name));
-  return { node: s.node, agentVersion: s.agentVersion, resources, configErrors: [...s.configErrors], notUp, ready: true };
+  const runbooks = structuredClone(s.runbooks ?? []).sort((a, b) => a.resource.localeCompare(b.resource));
+  return { node: s.node, agentVersion: s.agentVersion, resources, configErrors: [...s.configErrors], notUp, runbooks, ready: true };
 }
 
 function normalizeResource(r: ResourceSnapshot): ResourceSnapshot {
@@ -174,6 +179,7 @@ export function applyEvent(view: HostView, e: StateEvent): HostView {
   if (e.verb === 'call' || e.verb === 'response' || e.object === 'helper') return next;
   if (e.object === 'config-error') return { ...next, configErrors: foldConfigError(view.configErrors, e) };
   if (e.object === 'not-up') return { ...next, notUp: foldNotUp(view.notUp, e) };
+  if (e.object === 'runbook') return { ...next, runbooks: foldRunbook(view.runbooks, e) };
 
   const name = prop(e, 'name');
   if (name === undefined) return next;
@@ -219,6 +225,16 @@ function foldNotUp(list: NotUpResource[], e: StateEvent): NotUpResource[] {
   applyFields(n, NOT_UP_FIELDS, e.props);
   if (n.upError === '') delete n.upError;
   return [...rest, n].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function foldRunbook(list: RunbookRecord[], e: StateEvent): RunbookRecord[] {
+  const resource = prop(e, 'name') ?? '';
+  const rest = list.filter((r) => r.resource !== resource);
+  if (e.verb === 'destroy') return rest;
+  const prev = list.find((r) => r.resource === resource);
+  const r: RunbookRecord = prev ? { ...prev } : { resource, runbook: '', subject: '', state: 'active', completed: [], started: '', updated: '', seq: 0, by: '' };
+  applyFields(r, RUNBOOK_FIELDS, e.props);
+  return [...rest, r].sort((a, b) => a.resource.localeCompare(b.resource));
 }
 
 /** Mutates `r` (a private copy) with one event about it or one of its children. */

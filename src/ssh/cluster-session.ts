@@ -1,7 +1,7 @@
 // Both hosts' links folded into one ClusterModel: what the console renders and what its
 // actions go through. Every link event becomes one pure model update and one 'change'.
 import { EventEmitter } from 'node:events';
-import type { Method } from '../../agent/protocol.js';
+import { READ_ONLY_METHODS, type Method } from '../../agent/protocol.js';
 import { applyHostEvent, applyHostSnapshot, createModel, setDrift, setHeard, setLatency, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
 import type { DriftInfo } from '../cluster/config-drift.js';
 import { HostLink, type HostLinkOptions } from './host-link.js';
@@ -68,7 +68,7 @@ export class ClusterSession extends EventEmitter<{ change: [ClusterModel]; log: 
 
   /** An admin verb on one host's agent; rejects with AgentError (DRBD's wording) when refused. */
   request<T = unknown>(i: HostIndex, method: Method, params?: object): Promise<T> {
-    if (this.model.readOnly) return Promise.reject(new Error('read-only console: no state changes'));
+    if (this.model.readOnly && !READ_ONLY_METHODS.has(method)) return Promise.reject(new Error('read-only console: no state changes'));
     return this.links[i].request<T>(method, params);
   }
 

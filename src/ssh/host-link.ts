@@ -68,6 +68,7 @@ export class HostLink extends EventEmitter<HostLinkEvents> {
   #channel?: AgentChannel;
   #wake?: () => void;
   #latencyTimer?: NodeJS.Timeout;
+  #user?: string;
 
   constructor(readonly opts: HostLinkOptions) {
     super();
@@ -86,6 +87,11 @@ export class HostLink extends EventEmitter<HostLinkEvents> {
   retryNow(): void {
     this.#wake?.();
     this.start();
+  }
+
+  /** The login user of the last SSH session (ssh_config's User, or the local user). */
+  get user(): string | undefined {
+    return this.#user;
   }
 
   async request<T = unknown>(method: Method, params?: object): Promise<T> {
@@ -134,6 +140,7 @@ export class HostLink extends EventEmitter<HostLinkEvents> {
       try {
         const session = await connect(this.opts.alias, this.opts);
         this.#session = session;
+        this.#user = session.config.user;
         if (this.#closed) break;
         const dep = await ensureAgent(session.client, {
           host: this.opts.alias,

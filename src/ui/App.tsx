@@ -31,8 +31,9 @@ import { useConsoleInput, useHeaderClock, useRunbook, useTerminalSize, useThrott
 import { overviewBudget, tableColumns } from './layout.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
+import { ActiveRunLine, activeRunText, RunbookFoot, runbookFootLines, RunbookLogView } from './RunbookJournal.js';
 import { RunbookMenu, RunbookView, runbookViewHeight } from './RunbookView.js';
-import { initialUiState, uiReducer, withLiveGuard, type UiState } from './state.js';
+import { initialUiState, uiReducer, withLiveGuard, withLiveRun, type UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
 import { Toast, toastLines } from './Toast.js';
 
@@ -58,7 +59,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const rows = useMemo(() => resourceRows(model), [model]);
   const now = useHeaderClock(model, rows, fixedNow);
   const [stored, dispatch] = useReducer(uiReducer, initialState);
-  const state = useMemo(() => withLiveGuard(stored, model), [stored, model]);
+  const state = useMemo(() => withLiveRun(withLiveGuard(stored, model), model), [stored, model]);
   const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
   const hostNames = useMemo(() => [model.hosts[0].name, model.hosts[1].name] as [string, string], [model]);
   const cols = useMemo(() => tableColumns(width, Math.max(0, ...rows.map((r) => r.key.length))), [width, rows]);
@@ -70,7 +71,8 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
 
   const run = useRunbook(state, model, dispatch, fixedNow);
   const toastHeight = state.toast ? toastLines(state.toast, width).length : 0;
-  const bodyHeight = height - 2 - toastHeight;
+  const activeRun = activeRunText(model, state.overlay);
+  const bodyHeight = height - 2 - toastHeight - (activeRun ? 1 : 0);
   useToastTimer(state, dispatch);
   useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1), now: run?.now ?? now }, actions, inputActive);
 
@@ -101,22 +103,26 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     );
   } else if (state.overlay.kind === 'runbook' && run) {
     // The cluster stays in sight while a procedure runs: the table (with its sync bars) and the problems above the steps.
-    const viewLines = Math.min(bodyHeight - 2, runbookViewHeight(run.runbook, run.progress, Math.min(width, 80) - 4));
-    const tableRoom = Math.max(2, Math.min(lines, bodyHeight - viewLines - 1));
-    const problemRoom = problems.length > 0 ? Math.max(0, Math.min(4, bodyHeight - viewLines - tableRoom)) : 0;
+    const avail = bodyHeight - runbookFootLines(state.overlay, model);
+    const viewLines = Math.min(avail - 2, runbookViewHeight(run.runbook, run.progress, Math.min(width, 80) - 4));
+    const tableRoom = Math.max(2, Math.min(lines, avail - viewLines - 1));
+    const problemRoom = problems.length > 0 ? Math.max(0, Math.min(4, avail - viewLines - tableRoom)) : 0;
     body = (
       <>
         <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={tableRoom} />
         {problemRoom > 0 ? <ProblemsPanel problems={problems} width={width} maxLines={problemRoom} /> : null}
-        <RunbookView overlay={state.overlay} model={model} runbook={run.runbook} progress={run.progress} now={run.now} width={width} height={bodyHeight - tableRoom - problemRoom} />
+        <RunbookView overlay={state.overlay} model={model} runbook={run.runbook} progress={run.progress} now={run.now} width={width} height={avail - tableRoom - problemRoom} />
+        <RunbookFoot overlay={state.overlay} model={model} width={width} />
       </>
     );
+  } else if (state.overlay.kind === 'runbook-log') {
+    body = <RunbookLogView overlay={state.overlay} width={width} height={bodyHeight} scroll={state.logScroll} />;
   } else if (state.view === 'detail') {
     body = <DetailView model={model} row={rows[state.selected]} now={now} hostNames={hostNames} problems={problems} events={model.recent} width={width} height={bodyHeight} />;
   } else if (state.view === 'log') {
     body = <EventLog events={model.recent} width={width} maxLines={bodyHeight - 1} scroll={state.logScroll} title="event log" />;
   } else {
-    const budget = overviewBudget(height - Math.max(0, toastHeight - 1), lines, problemLines(problems), { toast: toastHeight > 0 });
+    const budget = overviewBudget(height - Math.max(0, toastHeight - 1) - (activeRun ? 1 : 0), lines, problemLines(problems), { toast: toastHeight > 0 });
     body = (
       <>
         <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
@@ -133,6 +139,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
         {body}
       </Box>
       {state.toast ? <Toast toast={state.toast} width={width} /> : null}
+      {activeRun ? <ActiveRunLine text={activeRun} width={width} /> : null}
       <Footer state={state} width={width} />
     </Box>
   );

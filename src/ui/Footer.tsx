@@ -16,6 +16,7 @@ const OVERVIEW: FooterKey[] = [
   ['⏎', 'detail'],
   ['e', 'events'],
   ['↑↓', 'select'],
+  ['L', 'runbook log'],
   ['?', 'help', 'pinned'],
   ['q', 'quit', 'pinned'],
 ];
@@ -42,7 +43,11 @@ export function footerKeys(s: UiState): FooterKey[] {
     return expected !== undefined ? [[`type ${expected} ⏎`, 'run'], ['Esc', 'cancel']] : [['y', 'run'], ['n/Esc', 'cancel']];
   }
   if (s.overlay.kind === 'runbook-menu') return [['↑↓', 'choose'], ['⏎', 'open'], ['Esc', 'close', 'pinned']];
-  if (s.overlay.kind === 'runbook') return [['⏎', 'run next step'], ['Esc', 'close', 'pinned']];
+  if (s.overlay.kind === 'runbook') {
+    if (s.overlay.abandoning) return [['type abandon ⏎', 'abandon the run'], ['Esc', 'keep it', 'pinned']];
+    return [['⏎', 'run next step'], ['X', 'abandon'], ['L', 'audit log'], ['Esc', 'close (run stays active)', 'pinned']];
+  }
+  if (s.overlay.kind === 'runbook-log') return [['↑↓', 'scroll'], ['PgUp/PgDn', 'page'], ['Esc', 'back', 'pinned']];
   if (s.view === 'log') return [['↑↓', 'scroll'], ['PgUp/PgDn', 'page'], ['q', 'back'], ['Esc/e', 'back', 'pinned'], ['?', 'help', 'pinned']];
   if (s.view === 'detail') return DETAIL;
   return OVERVIEW;

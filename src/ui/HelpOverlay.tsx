@@ -23,6 +23,8 @@ export const HELP_LINES: Array<[string, string]> = [
   ['X', 'connect --discard-my-data (split-brain victim) — destructive'],
   ['W', 'create-md --force (replaced disk) — destructive'],
   ['I', 'invalidate: full resync of this host from the other — destructive'],
+  ['r  L', 'a runbook in progress is resumed from r; L: its audit log (who ran what)'],
+  ['X  runbook', 'in a runbook: abandon the run (type abandon); Esc only closes the view'],
   ['?', 'this help'],
   ['q', 'quit (the agents and replication keep running)'],
 ];

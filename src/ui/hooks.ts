@@ -7,6 +7,7 @@ import { outOfSightChangeAt } from '../cluster/last-known.js';
 import type { ConsoleActions } from './actions.js';
 import { headerChangeAt } from './Header.js';
 import { burstKeys, keyIntent, type KeyContext } from './keys.js';
+import { RunbookRecorder } from './runbook-recorder.js';
 import { uiReducer, type UiAction, type UiState } from './state.js';
 import { buildRunbook, runbookProgress, type Runbook, type RunbookProgress } from '../runbooks/runbooks.js';
 
@@ -117,13 +118,50 @@ export function useToastTimer(state: UiState, dispatch: (a: UiAction) => void, m
 export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void, ctx: KeyContext, actions: ConsoleActions, isActive = true): void {
   const stateRef = useRef(state);
   stateRef.current = state;
+  const actionsRef = useRef(actions);
+  actionsRef.current = actions;
+  const recorderRef = useRef<RunbookRecorder>(undefined);
+  recorderRef.current ??= new RunbookRecorder(() => actionsRef.current, dispatch);
+  const recorder = recorderRef.current;
+  // A run whose last step took effect on the live model ends `finished` with the agents.
+  useEffect(() => {
+    if (state.overlay.kind === 'runbook') recorder.finishIfDone(ctx.model, state.overlay);
+  }, [state.overlay, ctx.model, recorder]);
   const onKey = (input: string, key: Key): void => {
-    const intent = keyIntent(stateRef.current, input, key, ctx);
+    const before = stateRef.current;
+    const intent = keyIntent(before, input, key, ctx);
     switch (intent.type) {
       case 'ui':
         dispatch(intent.action);
-        stateRef.current = uiReducer(stateRef.current, intent.action);
+        stateRef.current = uiReducer(before, intent.action);
+        // A confirm step is done by a key alone (the operator's confirmation is what the log keeps); F finishing early is logged as the run's end.
+        if (intent.action.type === 'runbook-step-done' && before.overlay.kind === 'runbook') recorder.confirmed(ctx.model, before.overlay, intent.action.id);
         return;
+      case 'runbook-resume': {
+        const open = recorder.resume(ctx.model, intent.choice, intent.record);
+        dispatch(open);
+        stateRef.current = uiReducer(before, open);
+        return;
+      }
+      case 'runbook-abandon':
+        if (before.overlay.kind === 'runbook') recorder.abandon(ctx.model, before.overlay);
+        stateRef.current = uiReducer(before, { type: 'close' });
+        return;
+      case 'runbook-log': {
+        const open: UiAction = { type: 'runbook-log-open', resource: intent.resource };
+        dispatch(open);
+        stateRef.current = uiReducer(before, open);
+        const loaded = (a: Omit<Extract<UiAction, { type: 'runbook-log-loaded' }>, 'type' | 'resource'>) => dispatch({ type: 'runbook-log-loaded', resource: intent.resource, ...a });
+        if (!actions.runbookLog) {
+          loaded({ error: 'not available here' });
+          return;
+        }
+        actions.runbookLog(intent.resource).then(
+          (entries) => loaded({ entries }),
+          (err: unknown) => loaded({ error: err instanceof Error ? err.message : String(err) }),
+        );
+        return;
+      }
       case 'run': {
         const g = intent.guard;
         dispatch({ type: 'close' });
@@ -137,21 +175,26 @@ export function useConsoleInput(state: UiState, dispatch: (a: UiAction) => void,
       }
       case 'run-step': {
         const g = intent.guard;
+        const overlay = before.overlay.kind === 'runbook' ? before.overlay : undefined;
+        const model = ctx.model;
         const busy: UiAction = { type: 'runbook-busy', busy: true };
         dispatch(busy);
-        stateRef.current = uiReducer(stateRef.current, busy);
+        stateRef.current = uiReducer(before, busy);
         dispatch({ type: 'toast', kind: 'running', text: `${g.command} on ${g.hostName}…` });
-        const fail = (text: string) => {
+        const fail = (text: string, refused: boolean) => {
+          if (overlay) recorder.step(model, overlay, intent.stepId, refused ? 'refused' : 'failed', { guard: g, detail: text });
           dispatch({ type: 'runbook-busy', busy: false });
           dispatch({ type: 'toast', kind: 'error', text: `${g.hostName}: ${g.command}: ${text}` });
         };
         actions.run(g).then(
           (o) => {
-            if (!o.ok) return fail(o.message || 'failed');
+            if (!o.ok) return fail(o.message || 'failed', o.refused === true);
+            // What unblocks a wait ran, but the wait itself is done only when the model gets there.
+            if (overlay) recorder.step(model, overlay, intent.stepId, 'ran', { guard: g, advance: !intent.unblocks });
             dispatch(intent.unblocks ? { type: 'runbook-busy', busy: false } : { type: 'runbook-step-done', id: intent.stepId });
             dispatch({ type: 'toast', kind: 'success', text: `${g.hostName}: ${g.command}: ${o.message || 'done'}` });
           },
-          (err: unknown) => fail(err instanceof Error ? err.message : String(err)),
+          (err: unknown) => fail(err instanceof Error ? err.message : String(err), false),
         );
         return;
       }

@@ -3,8 +3,11 @@
 import type { Key } from 'ink';
 import { checkAction, syncToggle, targetToggle, type ActionKind, type GuardResult } from '../cluster/guards.js';
 import type { ClusterModel, HostIndex, ResourceRow } from '../cluster/model.js';
-import { applicableRunbooks, buildRunbook, runbookProgress, waitClock } from '../runbooks/runbooks.js';
-import type { Overlay, UiAction, UiState } from './state.js';
+import type { RunbookChoice } from '../runbooks/runbooks.js';
+import type { RunbookRecord } from '../../agent/protocol.js';
+import { activeRunLine, currentRun, runChoice } from '../runbooks/journal.js';
+import { applicableRunbooks, buildRunbook, runbookProgress, RUNBOOK_TITLES, waitClock } from '../runbooks/runbooks.js';
+import { overlayRun, type Overlay, type UiAction, type UiState } from './state.js';
 import { confirmationText, textEntry } from './text-entry.js';
 
 export type Intent =
@@ -15,6 +18,12 @@ export type Intent =
    * agrees. With `unblocks`, the action only clears what holds the wait `stepId` up.
    */
   | { type: 'run-step'; guard: GuardResult; stepId: string; unblocks?: boolean }
+  /** The menu's first entry: the stored run of `choice` taken up where it stands. */
+  | { type: 'runbook-resume'; choice: RunbookChoice; record: RunbookRecord }
+  /** "abandon" typed in the open runbook: its stored run ends abandoned. */
+  | { type: 'runbook-abandon' }
+  /** L: the runbook audit log of `resource`, as the agents keep it. */
+  | { type: 'runbook-log'; resource: string }
   /** C: the selected host's resource file for `resource`, put on both hosts. */
   | { type: 'config-copy'; resource: string; host: HostIndex }
   | { type: 'quit' }
@@ -103,13 +112,33 @@ export function confirmKey(guard: GuardResult, typed: string, input: string, key
   return typedKey(expected, typed, input, key, { type: 'run', guard });
 }
 
-export function runbookMenuKey(o: Extract<Overlay, { kind: 'runbook-menu' }>, input: string, key: Key): Intent {
+/** `r`: the runbooks for the selected resource; one in progress there comes first, to be resumed, and no other may start. */
+export function runbookMenu(m: ClusterModel, resource: string): UiAction {
+  const run = currentRun(m, resource);
+  const resume = run && runChoice(m, run);
+  return { type: 'runbook-menu', resource, choices: [...(resume ? [resume] : []), ...applicableRunbooks(m, resource)], ...(run ? { run, resumes: resume !== undefined } : {}) };
+}
+
+export const ABANDON_WORD = 'abandon';
+
+export function runbookMenuKey(o: Extract<Overlay, { kind: 'runbook-menu' }>, input: string, key: Key, ctx?: KeyContext): Intent {
   if (key.escape || input === 'q') return ui({ type: 'close' });
   if (key.upArrow || input === 'k') return ui({ type: 'menu-move', delta: -1 });
   if (key.downArrow || input === 'j') return ui({ type: 'menu-move', delta: 1 });
+  if (input === 'L') return { type: 'runbook-log', resource: o.resource };
   const choice = o.choices[o.cursor];
-  if (key.return && choice) return ui({ type: 'runbook-open', choice });
-  return none;
+  if (!key.return || !choice) return none;
+  if (o.run && o.resumes && o.cursor === 0) return { type: 'runbook-resume', choice, record: o.run };
+  if (o.run) return ui({ type: 'toast', kind: 'error', text: `finish or abandon the active runbook first: ${ctx ? activeRunLine(ctx.model, o.run).replace(/^runbook active: /, '') : o.run.runbook}` });
+  return ui({ type: 'runbook-open', choice });
+}
+
+/** X in an open runbook: ask for "abandon" typed, where there is a stored run to end and the console may. */
+function abandonKey(o: Extract<Overlay, { kind: 'runbook' }>, ctx: KeyContext): Intent {
+  if (ctx.model.readOnly) return ui({ type: 'toast', kind: 'error', text: 'read-only console: runbooks cannot be abandoned here' });
+  const run = overlayRun(o, ctx.model);
+  if (run?.state !== 'active') return ui({ type: 'toast', kind: 'error', text: `nothing to abandon: no step of this ${RUNBOOK_TITLES[o.choice.id]} has run yet (Esc closes it)` });
+  return ui({ type: 'runbook-abandon-ask' });
 }
 
 /**
@@ -118,12 +147,24 @@ export function runbookMenuKey(o: Extract<Overlay, { kind: 'runbook-menu' }>, in
  * a timeout; `F` finishes where only optional steps are left.
  */
 export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: string, key: Key, ctx: KeyContext): Intent {
+  if (o.abandoning) {
+    if (key.escape) return ui({ type: 'runbook-abandon-cancel' });
+    return typedKey(ABANDON_WORD, o.typed, input, key, { type: 'runbook-abandon' });
+  }
+  // Esc closes the view only: the run stays active with the agents, to be resumed.
   if (key.escape) return ui({ type: 'close' });
   const rb = buildRunbook(ctx.model, o.choice.id, o.resource, o.choice.host);
   const p = runbookProgress(rb, ctx.model, o.completed, o.force);
   const step = p.next === undefined ? undefined : rb.steps[p.next];
+  const expected = step && p.ready && !o.busy ? confirmationText(p.guard ?? step) : undefined;
+  // X and L are keys unless a name is being typed that they could be part of.
+  const isKey = expected === undefined || (o.typed === '' && !expected.startsWith(input));
+  if (isKey && input === 'L') return { type: 'runbook-log', resource: o.resource };
+  if (isKey && input === 'X') return abandonKey(o, ctx);
   if (!step) return key.return ? ui({ type: 'close' }) : none;
   if (key.tab) return step.forceAction ? ui({ type: 'runbook-force' }) : none;
+  const stored = o.started === undefined ? undefined : overlayRun(o, ctx.model);
+  if (stored?.state === 'abandoned' && key.return) return ui({ type: 'toast', kind: 'error', text: `this run was abandoned by ${stored.by}: Esc, then r starts a new one` });
   if (o.busy) return none;
   if (input === 'F' && p.finishable) return ui({ type: 'runbook-step-done', id: rb.steps[rb.steps.length - 1]!.id });
   if (step.kind === 'wait') {
@@ -133,9 +174,19 @@ export function runbookKey(o: Extract<Overlay, { kind: 'runbook' }>, input: stri
   }
   if (!p.ready) return none;
   const run: Intent = p.guard ? { type: 'run-step', guard: p.guard, stepId: step.id } : ui({ type: 'runbook-step-done', id: step.id });
-  const expected = confirmationText(p.guard ?? step);
   if (expected === undefined) return key.return ? run : none;
   return typedKey(expected, o.typed, input, key, run);
+}
+
+/** The audit log's keys: scroll, and Esc (or L, q) back to where it was opened. */
+export function runbookLogKey(o: Extract<Overlay, { kind: 'runbook-log' }>, input: string, key: Key, ctx: KeyContext): Intent {
+  if (key.escape || input === 'q' || input === 'L') return ui({ type: 'runbook-log-close' });
+  const max = Math.max(0, (o.entries?.length ?? 0) - ctx.logPage);
+  if (key.upArrow || input === 'k') return ui({ type: 'scroll-log', delta: 1, max });
+  if (key.downArrow || input === 'j') return ui({ type: 'scroll-log', delta: -1, max });
+  if (key.pageUp) return ui({ type: 'scroll-log', delta: ctx.logPage, max });
+  if (key.pageDown) return ui({ type: 'scroll-log', delta: -ctx.logPage, max });
+  return none;
 }
 
 /** No key flag set: a plain character. */
@@ -188,8 +239,9 @@ export function burstKeys(input: string, key: Key): Array<[string, Key]> {
 
 export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext): Intent {
   if (s.overlay.kind === 'confirm') return confirmKey(s.overlay.guard, s.overlay.typed, input, key, ctx);
-  if (s.overlay.kind === 'runbook-menu') return runbookMenuKey(s.overlay, input, key);
+  if (s.overlay.kind === 'runbook-menu') return runbookMenuKey(s.overlay, input, key, ctx);
   if (s.overlay.kind === 'runbook') return runbookKey(s.overlay, input, key, ctx);
+  if (s.overlay.kind === 'runbook-log') return runbookLogKey(s.overlay, input, key, ctx);
   if (s.overlay.kind === 'help') {
     return key.escape || input === '?' || input === 'q' || key.return ? ui({ type: 'help' }) : none;
   }
@@ -210,7 +262,11 @@ export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext):
   if (input === 'e' && s.view !== 'log') return ui({ type: 'view', view: 'log' });
   if (input === 'r') {
     const row = ctx.rows[s.selected];
-    return row ? ui({ type: 'runbook-menu', resource: row.resource, choices: applicableRunbooks(ctx.model, row.resource) }) : noResource(input, 'opens the runbooks of');
+    return row ? ui(runbookMenu(ctx.model, row.resource)) : noResource(input, 'opens the runbooks of');
+  }
+  if (input === 'L') {
+    const row = ctx.rows[s.selected];
+    return row ? { type: 'runbook-log', resource: row.resource } : noResource(input, 'opens the runbook log of');
   }
   if (input === 'C') {
     const row = ctx.rows[s.selected];

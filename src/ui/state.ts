@@ -1,7 +1,9 @@
 // The console's UI state as a pure reducer: selection, selected host, view, the overlay
 // (help or a confirmation) and the outcome toast. Nothing here knows about SSH or the agent.
 import { checkAction, type GuardResult } from '../cluster/guards.js';
+import type { RunbookLogEntry, RunbookRecord } from '../../agent/protocol.js';
 import type { ClusterModel, HostIndex } from '../cluster/model.js';
+import { currentRun, lastRun, nodeName } from '../runbooks/journal.js';
 import type { RunbookChoice } from '../runbooks/runbooks.js';
 
 export type View = 'overview' | 'detail' | 'log';
@@ -14,14 +16,34 @@ export type Overlay =
    * `rejected`: Enter was pressed on it and it does not match.
    */
   | { kind: 'confirm'; guard: GuardResult; typed: string; rejected: boolean }
-  /** `r`: the runbooks that apply to the selected resource. */
-  | { kind: 'runbook-menu'; resource: string; choices: RunbookChoice[]; cursor: number }
+  /**
+   * `r`: the runbooks that apply to the selected resource. With `run`, the run in progress there:
+   * no other may start; `resumes`: choices[0] takes it up.
+   */
+  | { kind: 'runbook-menu'; resource: string; choices: RunbookChoice[]; cursor: number; run?: RunbookRecord; resumes?: boolean }
   /**
    * A runbook in progress: the steps the operator completed (by id), the text typed for a step
    * that needs one (as in 'confirm'), whether the step's --force variant is chosen, whether a step runs now,
    * and since when (epoch ms) the step `since.step` has been the next one: what a wait's clock counts from.
+   * `started` pins the agents' record of this run once there is one (withLiveRun adds its steps);
+   * `resumed`: where it stood when this console took it up; `abandoning`: `typed` is toward "abandon".
    */
-  | { kind: 'runbook'; resource: string; choice: RunbookChoice; completed: string[]; typed: string; rejected: boolean; force: boolean; busy: boolean; since?: { step: string; at: number } };
+  | {
+      kind: 'runbook';
+      resource: string;
+      choice: RunbookChoice;
+      completed: string[];
+      typed: string;
+      rejected: boolean;
+      force: boolean;
+      busy: boolean;
+      since?: { step: string; at: number };
+      started?: string;
+      resumed?: { step: number; by: string; started: string };
+      abandoning?: boolean;
+    }
+  /** `L`: the runbook audit log of a resource as the agents keep it (loading while `entries` is absent); Esc returns to `back`. */
+  | { kind: 'runbook-log'; resource: string; entries?: RunbookLogEntry[]; error?: string; back: Overlay };
 
 export interface Toast {
   id: number;
@@ -53,9 +75,16 @@ export type UiAction =
   | { type: 'toast'; kind: Toast['kind']; text: string }
   | { type: 'toast-dismiss'; id: number }
   | { type: 'scroll-log'; delta: number; max: number }
-  | { type: 'runbook-menu'; resource: string; choices: RunbookChoice[] }
+  | { type: 'runbook-menu'; resource: string; choices: RunbookChoice[]; run?: RunbookRecord; resumes?: boolean }
   | { type: 'menu-move'; delta: number }
-  | { type: 'runbook-open'; choice: RunbookChoice }
+  | { type: 'runbook-open'; choice: RunbookChoice; resume?: { record: RunbookRecord; step: number } }
+  /** The agents now keep this run: it started at `started`. */
+  | { type: 'runbook-run'; started: string }
+  | { type: 'runbook-abandon-ask' }
+  | { type: 'runbook-abandon-cancel' }
+  | { type: 'runbook-log-open'; resource: string }
+  | { type: 'runbook-log-loaded'; resource: string; entries?: RunbookLogEntry[]; error?: string }
+  | { type: 'runbook-log-close' }
   | { type: 'runbook-force' }
   | { type: 'runbook-busy'; busy: boolean }
   | { type: 'runbook-step-done'; id: string }
@@ -79,13 +108,39 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'entry':
       return s.overlay.kind === 'confirm' || s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, typed: a.text, rejected: a.rejected } } : s;
     case 'runbook-menu':
-      return { ...s, overlay: { kind: 'runbook-menu', resource: a.resource, choices: a.choices, cursor: 0 } };
+      return { ...s, overlay: { kind: 'runbook-menu', resource: a.resource, choices: a.choices, cursor: 0, ...(a.run ? { run: a.run, resumes: a.resumes === true } : {}) } };
     case 'menu-move':
       if (s.overlay.kind !== 'runbook-menu') return s;
       return { ...s, overlay: { ...s.overlay, cursor: Math.max(0, Math.min(s.overlay.choices.length - 1, s.overlay.cursor + a.delta)) } };
     case 'runbook-open':
       if (s.overlay.kind !== 'runbook-menu') return s;
-      return { ...s, overlay: { kind: 'runbook', resource: s.overlay.resource, choice: a.choice, completed: [], typed: '', rejected: false, force: false, busy: false } };
+      return {
+        ...s,
+        overlay: {
+          kind: 'runbook',
+          resource: s.overlay.resource,
+          choice: a.choice,
+          completed: a.resume ? [...a.resume.record.completed] : [],
+          typed: '',
+          rejected: false,
+          force: false,
+          busy: false,
+          ...(a.resume ? { started: a.resume.record.started, resumed: { step: a.resume.step, by: a.resume.record.by, started: a.resume.record.started } } : {}),
+        },
+      };
+    case 'runbook-run':
+      return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, started: a.started } } : s;
+    case 'runbook-abandon-ask':
+      return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, abandoning: true, typed: '', rejected: false } } : s;
+    case 'runbook-abandon-cancel':
+      return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, abandoning: false, typed: '', rejected: false } } : s;
+    case 'runbook-log-open':
+      return { ...s, logScroll: 0, overlay: { kind: 'runbook-log', resource: a.resource, back: s.overlay.kind === 'runbook-log' ? s.overlay.back : s.overlay } };
+    case 'runbook-log-loaded':
+      if (s.overlay.kind !== 'runbook-log' || s.overlay.resource !== a.resource) return s;
+      return { ...s, overlay: { kind: 'runbook-log', resource: a.resource, back: s.overlay.back, ...(a.entries ? { entries: a.entries } : {}), ...(a.error !== undefined ? { error: a.error } : {}) } };
+    case 'runbook-log-close':
+      return s.overlay.kind === 'runbook-log' ? { ...s, logScroll: 0, overlay: s.overlay.back } : s;
     case 'runbook-force':
       return s.overlay.kind === 'runbook' ? { ...s, overlay: { ...s.overlay, force: !s.overlay.force, typed: '', rejected: false } } : s;
     case 'runbook-busy':
@@ -104,6 +159,26 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'scroll-log':
       return { ...s, logScroll: Math.max(0, Math.min(a.max, s.logScroll + a.delta)) };
   }
+}
+
+/**
+ * The run an open runbook view shows, as the agents keep it: the pinned one (`started`), any
+ * state; before this console ran a step of it, the resource's active run of the same runbook
+ * and host (another console's, or one resumed elsewhere).
+ */
+export function overlayRun(o: Extract<Overlay, { kind: 'runbook' }>, m: ClusterModel): RunbookRecord | undefined {
+  const same = (r: RunbookRecord | undefined) => r !== undefined && r.runbook === o.choice.id && r.subject === nodeName(m, o.choice.host) && (o.started === undefined || r.started === o.started);
+  const r = o.started === undefined ? currentRun(m, o.resource) : lastRun(m, o.resource);
+  return same(r) ? r : undefined;
+}
+
+/** An open runbook with the steps its stored run has done added: what another console did, or one that died, counts. */
+export function withLiveRun(s: UiState, m: ClusterModel): UiState {
+  const o = s.overlay;
+  if (o.kind !== 'runbook') return s;
+  const run = overlayRun(o, m);
+  const extra = run?.completed.filter((id) => !o.completed.includes(id)) ?? [];
+  return extra.length === 0 ? s : { ...s, overlay: { ...o, completed: [...o.completed, ...extra] } };
 }
 
 /**

@@ -8,6 +8,8 @@ import { mkdtemp, open, readFile, rm, stat, symlink, truncate, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeLayout } from '../../agent/engine/md-layout.js';
+import { connectUnix } from '../../agent/control/client.js';
+import type { AgentSnapshot, RunbookLogEntry, RunbookPutResult, RunbookRecord } from '../../agent/protocol.js';
 import { agentHost, createAgentPair, type AgentHost, type AgentPair } from '../support/agent-daemons.js';
 import { resourceYaml } from '../support/two-runtimes.js';
 
@@ -257,5 +259,73 @@ describe('drbd-agent status: resources known but not up', () => {
     text = (await h.cli('status')).stdout;
     assert.doesNotMatch(text, /^r0 role:/m);
     assert.match(text, /# not up: r0 \(.*\): configured, down; next: drbd-agent up r0\n/);
+  });
+});
+
+describe('drbd-agent runbook-log: the runbooks the consoles put, kept across restarts', () => {
+  let dir: string;
+  let h: AgentHost;
+  const record: RunbookRecord = { resource: 'r0', runbook: 'disk-replacement', subject: 'ha-b', state: 'active', completed: ['down'], steps: 4, started: '2026-12-07T12:40:00.000Z', updated: '2026-12-07T12:40:01.000Z', seq: 2, by: 'root@laptop' };
+  const entry: RunbookLogEntry = { time: '2026-12-07T12:40:01.000Z', resource: 'r0', runbook: 'disk-replacement', subject: 'ha-b', step: 'down', title: 'take r0 down on ha-b', host: 'ha-b', command: 'drbd-agent down r0', result: 'ran', user: 'root@laptop' };
+  const put = async (params: object) => {
+    const c = await connectUnix(h.socket);
+    try {
+      return await c.request<RunbookPutResult>('runbook-put', params);
+    } finally {
+      c.close();
+    }
+  };
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'drbd-agent-runbooks-'));
+    h = await agentHost(dir, 'ha-a', resourceYaml({ dir, portA: 7003, portB: 7004, size: '8MiB' }));
+    await h.start();
+  });
+  after(async () => {
+    h?.kill9();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a put on the admin socket is stored and published; the monitor socket refuses it; a malformed one says what is wrong', async () => {
+    assert.deepEqual(await put({ record, entry }), { record, stored: true });
+    assert.match(await monitorRequest(h.socket, 'runbook-put'), /"code":"read-only".*refused: 'runbook-put' changes state and this is a read-only \(monitor\) channel/);
+    await assert.rejects(put({ record: { ...record, completed: ['a b'] } }), /runbook-put refused: record\.completed\[0\] must be a step id/);
+    await assert.rejects(put({ record: { ...record, runbook: 'switchover', started: '2026-12-07T13:00:00.000Z', seq: 1 } }), /finish or abandon the active runbook first: r0 disk-replacement\(ha-b\) active, step 2\/4, started 2026-12-07T12:40:00\.000Z by root@laptop/);
+    const events = (await h.cli('events', '--now')).stdout;
+    assert.match(events, /^exists runbook name:r0 runbook:disk-replacement subject:ha-b state:active step:2\/4 completed:down steps:4 started:2026-12-07T12:40:00\.000Z updated:2026-12-07T12:40:01\.000Z seq:2 by:root@laptop$/m);
+    // The daemon's own log says what ran, not the params.
+    assert.match(h.log.join(''), /r0: runbook disk-replacement\(ha-b\) active, step 2\/4 \(seq 2, by root@laptop\)/);
+  });
+
+  test('runbook-log prints one line per entry, on the admin and the monitor socket, and --json', async () => {
+    await put({ record: { ...record, seq: 3, completed: ['down'] }, entry: { ...entry, time: '2026-12-07T12:41:00.000Z', step: 'create-md', title: "create metadata on ha-b's new disk", command: 'drbd-agent create-md r0', result: 'refused', detail: 'State change failed:\nDevice is held open by someone' } });
+    const text = await h.cli('runbook-log', 'r0');
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(
+      text.stdout,
+      '2026-12-07T12:40:01.000Z r0 disk-replacement(ha-b) step down "take r0 down on ha-b" on ha-b: drbd-agent down r0 → ran (root@laptop)\n' +
+        '2026-12-07T12:41:00.000Z r0 disk-replacement(ha-b) step create-md "create metadata on ha-b\'s new disk" on ha-b: drbd-agent create-md r0 → refused: State change failed: Device is held open by someone (root@laptop)\n',
+    );
+    const ro = await h.cli('--socket', h.socket.replace(/\.sock$/, '.ro.sock'), 'runbook-log', 'r0');
+    assert.equal(ro.stdout, text.stdout);
+    const json = JSON.parse((await h.cli('runbook-log', '--json', '--limit', '1')).stdout) as RunbookLogEntry[];
+    assert.deepEqual(json.map((e) => e.result), ['refused']);
+    assert.equal((await h.cli('runbook-log', 'r9')).stdout, '');
+    assert.equal((await h.cli('runbook-log', '--limit', 'x')).code, 2);
+  });
+
+  test('after kill -9 and a restart the run and the log are still there', async () => {
+    h.kill9();
+    await new Promise((r) => h.proc!.once('exit', r));
+    // The dead daemon's socket file stays behind: gone, the new one's appearing says it listens.
+    await rm(h.socket, { force: true });
+    await h.start();
+    const c = await connectUnix(h.socket);
+    try {
+      const snap = await c.request<AgentSnapshot>('snapshot');
+      assert.deepEqual(snap.runbooks, [{ ...record, seq: 3 }]);
+    } finally {
+      c.close();
+    }
+    assert.equal((await h.cli('runbook-log', 'r0')).stdout.split('\n').filter(Boolean).length, 2);
   });
 });

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { describeLab, type Lab } from '../lab/lab.js';
-import { disk, inSync, jsonWhen, peerDevice, qemuIo, type LabAgent } from '../support/lab-agents.js';
-import { consoleLabHooks, DISK, holdsPattern as holds, r0Url as url, readsOf, SEED_PATTERN, writesOf } from '../support/console-lab.js';
+import { disk, inSync, jsonWhen, qemuIo, type LabAgent } from '../support/lab-agents.js';
+import { consoleLabHooks, DISK, serveR0FromA, holdsPattern as holds, r0Url as url, readsOf, SEED_PATTERN, writesOf } from '../support/console-lab.js';
 import { flatScreen, type Terminal } from '../support/tmux.js';
 
 const writes = writesOf(SEED_PATTERN);
@@ -40,17 +40,7 @@ describeLab('the seed disaster through the console and the agent CLI', () => {
 
   test('r0 in sync, ha-a Primary, a pattern written through its target', async (t) => {
     if (suite.skip) return t.skip(suite.skip);
-    await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
-    for (const h of [a, b]) {
-      for (const verb of ['create-md', 'up']) {
-        const r = await h.cli(verb, 'r0');
-        assert.equal(r.code, 0, `${verb} on ${h.host.name}: ${r.stdout}${r.stderr}`);
-      }
-    }
-    await jsonWhen(a, 'r0', (s) => peerDevice(s)['replication-state'] === 'Established', 'connected');
-    assert.equal((await a.cli('primary', '--force', 'r0')).code, 0);
-    await inSync(b, 'r0', 'the initial sync done', 60_000);
-    assert.equal((await a.cli('target', 'start', 'r0')).code, 0);
+    await serveR0FromA({ a, b, term });
     const w = qemuIo(url(a), writes);
     assert.equal(w.code, 0, w.out);
     await inSync(a, 'r0', 'in sync after the writes');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, type Lab } from '../lab/lab.js';
 import { ISCSI_TOOLS, requireTools } from './lab-packages.js';
-import { freshPair, inSync, installResource, labAgent, labResourceYaml, qemuIo, readRange, type LabAgent } from './lab-agents.js';
+import { freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, type LabAgent } from './lab-agents.js';
 import { openTerminal, requireConsoleTerminal, type Terminal } from './tmux.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -157,4 +157,22 @@ export async function openRunbook(term: Terminal, label: RegExp): Promise<string
 export async function writeInside(h: LabAgent, p: Pattern): Promise<void> {
   const w = await h.host.exec(['qemu-io', '-f', 'raw', ...writesOf(p).flatMap((x) => ['-c', x]), r0Url(h, true)], { timeoutMs: 60_000 });
   assert.equal(w.code, 0, w.stdout + w.stderr);
+}
+
+/**
+ * Once the console shows both hosts up: r0 made with the agent CLI on both, ha-a forced
+ * Primary, the initial sync done, ha-a's target started.
+ */
+export async function serveR0FromA(c: Pick<ConsoleLab, 'a' | 'b' | 'term'>): Promise<void> {
+  await c.term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
+  for (const h of [c.a, c.b]) {
+    for (const verb of ['create-md', 'up']) {
+      const r = await h.cli(verb, 'r0');
+      assert.equal(r.code, 0, `${verb} on ${h.host.name}: ${r.stdout}${r.stderr}`);
+    }
+  }
+  await jsonWhen(c.a, 'r0', (s) => peerDevice(s)['replication-state'] === 'Established', 'connected');
+  assert.equal((await c.a.cli('primary', '--force', 'r0')).code, 0);
+  await inSync(c.b, 'r0', 'the initial sync done', 60_000);
+  assert.equal((await c.a.cli('target', 'start', 'r0')).code, 0);
 }

@@ -222,6 +222,28 @@ describe('snapshot <-> events', () => {
     assert.deepEqual(after.notUp, fixed.notUp);
   });
 
+  test('runbook runs travel as runbook objects: dump, fold, a put as a change of what moved, another host\'s console sees the record', () => {
+    const withRun = structuredClone(SNAP);
+    const run = { resource: 'r0', runbook: 'disk-replacement', subject: 'ha-b', state: 'active' as const, completed: ['down', 'create-md'], steps: 4, started: '2026-12-07T12:40:00.000Z', updated: '2026-12-07T12:41:00.000Z', seq: 2, by: 'root@laptop' };
+    withRun.runbooks = [run];
+    const lines = snapshotToEvents(withRun).map(formatEvent);
+    assert.ok(lines.includes('exists runbook name:r0 runbook:disk-replacement subject:ha-b state:active step:3/4 completed:down,create-md steps:4 started:2026-12-07T12:40:00.000Z updated:2026-12-07T12:41:00.000Z seq:2 by:root@laptop'), lines.join('\n'));
+    const folded = foldEvents(parseEvents(lines.join('\n')).events);
+    assert.deepEqual(folded.runbooks, [run]);
+    assert.deepEqual(folded.runbooks, hostViewFromSnapshot(withRun).runbooks);
+
+    const next = structuredClone(withRun);
+    next.runbooks![0] = { ...run, completed: [...run.completed, 'up'], updated: '2026-12-07T12:42:00.000Z', seq: 3 };
+    const diff = diffSnapshots(withRun, next, { time: 't' });
+    assert.deepEqual(diff.map(formatEvent), ['t change runbook name:r0 step:4/4 completed:down,create-md,up updated:2026-12-07T12:42:00.000Z seq:3']);
+    assert.deepEqual(foldEvents(diff, folded).runbooks, next.runbooks);
+
+    const fresh = structuredClone(SNAP);
+    const created = diffSnapshots(fresh, withRun, { time: 't' });
+    assert.deepEqual(created.map((e) => `${e.verb} ${e.object}`), ['create runbook']);
+    assert.deepEqual(foldEvents(created, hostViewFromSnapshot(fresh)).runbooks, [run]);
+  });
+
   test('diffSnapshots emits only changed fields, creates and destroys, and folds to the new state', () => {
     const after = structuredClone(SNAP);
     const r = after.resources[0]!;

@@ -27,7 +27,7 @@ export interface Harness {
 
 export async function renderApp(
   model: ClusterModel,
-  opts: { width?: number; height?: number; outcome?: ActionOutcome | Promise<ActionOutcome>; initialState?: UiState; minFrameMs?: number; now?: number } = {},
+  opts: { width?: number; height?: number; outcome?: ActionOutcome | Promise<ActionOutcome>; initialState?: UiState; minFrameMs?: number; now?: number; actions?: Partial<ConsoleActions> } = {},
 ): Promise<Harness> {
   const runs: GuardResult[] = [];
   const h = { quits: 0 };
@@ -39,6 +39,7 @@ export async function renderApp(
     quit: () => {
       h.quits++;
     },
+    ...opts.actions,
   };
   const el = (m: ClusterModel) => (
     <App model={m} actions={actions} width={opts.width ?? 80} height={opts.height ?? 24} minFrameMs={opts.minFrameMs ?? 0} initialState={opts.initialState} now={opts.now} />

@@ -1,29 +1,18 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Key } from 'ink';
-import { keyIntent, NO_KEY, type Intent, type KeyContext } from '../../../src/ui/keys.js';
-import { initialUiState, uiReducer, type UiState } from '../../../src/ui/state.js';
-import { applyHostEvent, resourceRows, setReachability, type ClusterModel } from '../../../src/cluster/model.js';
+import { NO_KEY } from '../../../src/ui/keys.js';
+import { initialUiState, uiReducer } from '../../../src/ui/state.js';
+import { applyHostEvent, setReachability } from '../../../src/cluster/model.js';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { loadScenario } from '../cluster/fixtures.js';
+import { ctxOf, press } from './press-keys.js';
 
 const NO: Key = NO_KEY;
 const ENTER: Key = { ...NO, return: true };
 const TAB: Key = { ...NO, tab: true };
 const T = '2026-11-22T04:00:00.000000+00:00';
 
-const ctxOf = (model: ClusterModel): KeyContext => ({ model, rows: resourceRows(model), logLength: 0, logPage: 10 });
-
-/** Presses keys, applying UI intents; returns the last non-UI intent. */
-function press(s: UiState, ctx: KeyContext, keys: Array<[string, Key?]>): { s: UiState; last?: Intent } {
-  let last: Intent | undefined;
-  for (const [input, key] of keys) {
-    const i = keyIntent(s, input, key ?? NO, ctx);
-    if (i.type === 'ui') s = uiReducer(s, i.action);
-    else if (i.type !== 'none') last = i;
-  }
-  return { s, last };
-}
 
 describe('runbook keys', () => {
   test('disk replacement: Tab picks create-md --force, which then needs the resource name', () => {
