@@ -1,0 +1,313 @@
+// `drbd-tui runbook NAME [--dry-run] HOST_A HOST_B`: a runbook from the command line. The dry
+// run takes one snapshot of both hosts (collectStatus, as `drbd-tui status` does) and prints
+// the plan. The run keeps a live model as the console does (ClusterSession: snapshot, then
+// the event stream) and goes step by step: the step with its checks, a question answered on
+// stdin (a line each, so answers can be piped), the action sent as the console sends it
+// (runGuarded), then a wait until the model shows the step's effect. The decisions are pure
+// (plan-text.ts, choose.ts, step-prompt.ts); this file is the loop with the streams.
+import { createInterface } from 'node:readline';
+import type { ClusterModel, HostIndex } from '../cluster/model.js';
+import { ClusterSession } from '../ssh/cluster-session.js';
+import { runGuarded } from '../ssh/run-action.js';
+import { collectStatus } from '../status/collect.js';
+import type { ActionOutcome } from '../ui/actions.js';
+import { chooseResource, chooseSubject } from './choose.js';
+import { nextStep, nextStepLines, paint, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState } from './plan-text.js';
+import { buildRunbook, type RunbookId } from './runbooks.js';
+import { accepts, stepPrompt, stepTimeoutMs, variantAnswer, variantPrompt, WAIT_LINE_EVERY_MS, waitText } from './step-prompt.js';
+
+/** What one step did, for whoever keeps a runbook's progress (the agents' runbook records, later). */
+export interface StepRecord {
+  runbook: RunbookId;
+  resource: string;
+  subject: HostIndex;
+  stepId: string;
+  /** The agent command line; absent for a step the operator only confirmed. */
+  command?: string;
+  host: HostIndex;
+  hostName: string;
+  outcome: ActionOutcome;
+}
+
+export type StepRecorder = (r: StepRecord) => Promise<void> | void;
+
+export interface RunbookCliOptions {
+  id: RunbookId;
+  hosts: [string, string];
+  dryRun: boolean;
+  resource?: string;
+  /** The subject host, by the name given on the command line. */
+  host?: string;
+  configFile?: string;
+  identityFile?: string;
+  /** Overrides every wait's default (step-prompt.ts stepTimeoutMs). */
+  timeoutMs?: number;
+  input?: NodeJS.ReadableStream;
+  out?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Called after each step the operator ran or confirmed, refused ones included. */
+  onStep?: StepRecorder;
+}
+
+/** How long the run waits for both hosts to answer (or fail) before judging the plan. */
+const SETTLE_MS = 30_000;
+
+class Stopped extends Error {}
+
+/** stdin one line at a time; undefined at end of input. */
+class Lines {
+  #buf: string[] = [];
+  #ended = false;
+  #waiter?: () => void;
+  readonly #rl;
+
+  constructor(input: NodeJS.ReadableStream) {
+    this.#rl = createInterface({ input, terminal: false, crlfDelay: Infinity });
+    this.#rl.on('line', (l) => {
+      this.#buf.push(l);
+      this.#waiter?.();
+    });
+    this.#rl.on('close', () => {
+      this.#ended = true;
+      this.#waiter?.();
+    });
+  }
+
+  async next(signal: AbortSignal): Promise<string | undefined> {
+    while (this.#buf.length === 0 && !this.#ended) {
+      await abortable(new Promise<void>((r) => (this.#waiter = r)), signal);
+      this.#waiter = undefined;
+    }
+    return this.#buf.shift();
+  }
+
+  close(): void {
+    this.#rl.close();
+  }
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Stopped());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Stopped());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+interface Terminal {
+  lines(l: readonly PlanLine[]): void;
+  text(s: string): void;
+  tty: boolean;
+}
+
+function terminal(out: NodeJS.WritableStream & { isTTY?: boolean }): Terminal {
+  const color = wantsColor(out, process.env);
+  return { lines: (l) => out.write(paint(l, color)), text: (s) => out.write(s), tty: out.isTTY === true };
+}
+
+type Resolved = { ok: true; resource: string; subject: HostIndex; note?: string } | { ok: false; exitCode: 1 | 2; message: string };
+
+function resolve(m: ClusterModel, opts: RunbookCliOptions): Resolved {
+  const r = chooseResource(m, opts.resource);
+  if (!r.ok) return r;
+  const s = chooseSubject(m, opts.id, r.value, opts.host);
+  if (!s.ok) return s;
+  return { ok: true, resource: r.value, subject: s.value, note: s.note };
+}
+
+export async function runRunbookCli(opts: RunbookCliOptions): Promise<number> {
+  const term = terminal(opts.out ?? process.stdout);
+  if (opts.dryRun) {
+    const m = await collectStatus(opts.hosts, { configFile: opts.configFile, identityFile: opts.identityFile, deploy: { log: (l) => process.stderr.write(`${l}\n`) } });
+    const r = resolve(m, opts);
+    if (!r.ok) {
+      term.text(`${r.message}\n`);
+      return r.exitCode;
+    }
+    const s = planState(buildRunbook(m, opts.id, r.resource, r.subject), m, []);
+    term.lines(planLines(m, s, { note: r.note }));
+    return VERDICT_EXIT[planVerdict(m, s).kind];
+  }
+  return runLive(opts, term);
+}
+
+/**
+ * Resolves when `done(model)` holds (true) or after `timeoutMs` (false), showing the elapsed
+ * time: one line rewritten on a terminal, a line every WAIT_LINE_EVERY_MS on a pipe.
+ */
+async function waitUntil(session: ClusterSession, done: (m: ClusterModel) => boolean, what: string, timeoutMs: number, term: Terminal, signal: AbortSignal): Promise<boolean> {
+  if (done(session.model)) return true;
+  const t0 = Date.now();
+  let onChange: () => void = () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let printed = 0;
+  const show = (final?: string) => {
+    const elapsed = Date.now() - t0;
+    if (term.tty) term.text(`\r\x1b[K${final ?? waitText(what, elapsed, timeoutMs)}${final ? '\n' : ''}`);
+    else if (final) term.text(`${final}\n`);
+    else if (elapsed - printed >= WAIT_LINE_EVERY_MS || printed === 0) {
+      printed = Math.max(elapsed, 1);
+      term.text(`${waitText(what, elapsed, timeoutMs)}\n`);
+    }
+  };
+  show();
+  try {
+    const reached = await abortable(
+      new Promise<boolean>((resolve) => {
+        onChange = () => {
+          if (done(session.model)) resolve(true);
+        };
+        session.on('change', onChange);
+        timer = setInterval(() => {
+          if (Date.now() - t0 >= timeoutMs) resolve(false);
+          else show();
+        }, 1000);
+      }),
+      signal,
+    );
+    const secs = Math.round((Date.now() - t0) / 1000);
+    show(reached ? `✓ ${what} (${secs} s)` : `✗ gave up waiting for ${what} after ${secs} s`);
+    return reached;
+  } finally {
+    clearInterval(timer);
+    session.off('change', onChange);
+  }
+}
+
+function live(session: ClusterSession, opts: RunbookCliOptions, resource: string, subject: HostIndex, completed: readonly string[]): PlanState {
+  return planState(buildRunbook(session.model, opts.id, resource, subject), session.model, completed);
+}
+
+async function runLive(opts: RunbookCliOptions, term: Terminal): Promise<number> {
+  const session = new ClusterSession({
+    hosts: opts.hosts,
+    readOnly: false,
+    configFile: opts.configFile,
+    identityFile: opts.identityFile,
+    deploy: { log: (l) => process.stderr.write(`${l}\n`) },
+  });
+  const stop = new AbortController();
+  let signals = 0;
+  const onSigint = () => {
+    // A second Ctrl-C: the operator insists, even with an action still on its way.
+    if (++signals > 1) process.exit(130);
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const input = new Lines(opts.input ?? process.stdin);
+  session.start();
+  try {
+    return await steps(session, opts, term, input, stop.signal);
+  } catch (e) {
+    if (!(e instanceof Stopped)) throw e;
+    term.text('\nstopped (Ctrl-C): nothing more was run\n');
+    return 130;
+  } finally {
+    process.off('SIGINT', onSigint);
+    input.close();
+    await session.close();
+  }
+}
+
+async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Terminal, input: Lines, signal: AbortSignal): Promise<number> {
+  const names = opts.hosts.join(' and ');
+  await waitUntil(session, (m) => m.hosts.every((h) => h.reach.state !== 'connecting'), `${names} to answer`, SETTLE_MS, term, signal);
+  const r = resolve(session.model, opts);
+  if (!r.ok) {
+    term.text(`${r.message}\n`);
+    return r.exitCode;
+  }
+  const { resource, subject } = r;
+  const completed: string[] = [];
+  const ask = async (question: string): Promise<string | undefined> => {
+    term.text(question);
+    const a = await input.next(signal);
+    if (a === undefined) term.text('\n');
+    return a;
+  };
+  const record = (s: PlanState, command: string | undefined, outcome: ActionOutcome) => {
+    const step = nextStep(s.runbook, s.progress)!;
+    return opts.onStep?.({ runbook: opts.id, resource, subject, stepId: step.id, command, host: step.host, hostName: session.model.hosts[step.host].name, outcome });
+  };
+
+  let s = live(session, opts, resource, subject, completed);
+  term.lines(planLines(session.model, s, { note: r.note }));
+  let shown = s.progress.next;
+  for (;;) {
+    s = live(session, opts, resource, subject, completed);
+    const m = session.model;
+    const step = nextStep(s.runbook, s.progress);
+    const verdict = planVerdict(m, s);
+    if (!step) {
+      term.lines([verdictLine(verdict, m, s)]);
+      return 0;
+    }
+    const n = s.progress.next! + 1;
+    if (shown !== s.progress.next) {
+      term.lines([{ text: `▶ ${n}. ${step.title}`, tone: 'next' }, ...nextStepLines(m, s)]);
+      shown = s.progress.next;
+    }
+    if (verdict.kind === 'waiting') {
+      if (!(await waitUntil(session, (x) => step.doneWhen?.(x) === true, verdict.what, stepTimeoutMs(step, opts.timeoutMs), term, signal))) return 1;
+      continue;
+    }
+    if (verdict.kind !== 'runnable') {
+      term.lines([verdictLine(verdict, m, s)]);
+      return VERDICT_EXIT[verdict.kind];
+    }
+    let force = false;
+    if (s.forced) {
+      const choice = await ask(variantPrompt(step));
+      const v = choice === undefined ? undefined : variantAnswer(choice);
+      if (v === undefined) return notRun(term, n, choice);
+      force = v;
+    }
+    const chosen = force ? s.forced! : s.progress;
+    if (!chosen.ready) {
+      term.lines([{ text: `✗ refused: ${chosen.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}`, tone: 'bad' }]);
+      return 1;
+    }
+    const prompt = stepPrompt(step, chosen.guard);
+    const answer = await ask(prompt.text);
+    if (answer === undefined || !accepts(prompt, answer)) return notRun(term, n, answer);
+    // The operator answered on what he saw: the live state decides whether it still goes ahead.
+    const now = live(session, opts, resource, subject, completed);
+    const nowChosen = force && now.forced ? now.forced : now.progress;
+    if (now.progress.next !== s.progress.next || JSON.stringify(stepPrompt(step, nowChosen.guard)) !== JSON.stringify(prompt)) {
+      term.text('the cluster changed while asking: the step again, as it is now\n');
+      shown = undefined;
+      continue;
+    }
+    if (!nowChosen.ready) {
+      term.lines([{ text: `✗ refused: ${nowChosen.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}`, tone: 'bad' }]);
+      return 1;
+    }
+    const g = nowChosen.guard;
+    if (g) {
+      term.text(`running ${g.command} on ${g.hostName}…\n`);
+      const outcome = await runGuarded(session, g);
+      await record(now, g.command, outcome);
+      term.lines([{ text: `${g.hostName}: ${g.command}: ${outcome.message || (outcome.ok ? 'done' : 'failed')}`, tone: outcome.ok ? 'ok' : 'bad' }]);
+      if (!outcome.ok) return 1;
+    } else {
+      await record(now, undefined, { ok: true, message: 'confirmed' });
+    }
+    if (signal.aborted) throw new Stopped();
+    completed.push(step.id);
+    if (step.doneWhen && !(await waitUntil(session, step.doneWhen, step.doneText, stepTimeoutMs(step, opts.timeoutMs), term, signal))) return 1;
+  }
+}
+
+function notRun(term: Terminal, n: number, answer: string | undefined): number {
+  term.text(answer === undefined ? `end of input: step ${n} not run, nothing more was run\n` : `not confirmed: step ${n} not run, nothing more was run\n`);
+  return 1;
+}

@@ -1,0 +1,48 @@
+// The questions `drbd-tui runbook` asks on a terminal or a pipe, one answer per line, and
+// what each answer means. Pure. The texts to type are the console's (confirmationText): a
+// destructive step takes the resource name, a step that hinges on a host takes that host's.
+import type { GuardResult } from '../cluster/guards.js';
+import { confirmationText } from '../ui/text-entry.js';
+import type { RunbookStep } from './runbooks.js';
+import { variantTitle } from './plan-text.js';
+
+export type StepPrompt = { kind: 'yes-no'; text: string } | { kind: 'type'; expected: string; text: string };
+
+export function stepPrompt(step: RunbookStep, guard: GuardResult | undefined): StepPrompt {
+  const expected = confirmationText(guard ?? step);
+  if (expected !== undefined) return { kind: 'type', expected, text: `${guard?.destructive ? 'DESTRUCTIVE. ' : ''}Type ${expected} to confirm: ` };
+  return { kind: 'yes-no', text: step.kind === 'confirm' ? 'Confirm? [y/N] ' : 'Run? [y/N] ' };
+}
+
+/** Only `y`/`yes`, or exactly the text asked for, goes ahead; anything else (an empty line included) does not. */
+export function accepts(p: StepPrompt, answer: string): boolean {
+  const a = answer.trim();
+  return p.kind === 'type' ? a === p.expected : /^y(es)?$/i.test(a);
+}
+
+/** The choice between a step and its forceful variant, numbered as the plan shows them. */
+export function variantPrompt(step: RunbookStep): string {
+  return `1) ${variantTitle(step, false)}  2) ${variantTitle(step, true)}\nChoose 1 or 2 (anything else stops): `;
+}
+
+/** false for the plain step, true for the variant, undefined to stop. */
+export function variantAnswer(answer: string): boolean | undefined {
+  const a = answer.trim();
+  return a === '1' ? false : a === '2' ? true : undefined;
+}
+
+/** Waits on a resync get long; any other step's effect shows within seconds or not at all. */
+export const WAIT_TIMEOUT_MS = 10 * 60_000;
+export const EFFECT_TIMEOUT_MS = 60_000;
+
+export function stepTimeoutMs(step: RunbookStep, overrideMs?: number): number {
+  return overrideMs ?? (step.kind === 'wait' ? WAIT_TIMEOUT_MS : EFFECT_TIMEOUT_MS);
+}
+
+/** The elapsed counter of a wait: one line, rewritten in place on a terminal. */
+export function waitText(what: string, elapsedMs: number, timeoutMs: number): string {
+  return `waiting for ${what}… ${Math.floor(elapsedMs / 1000)} s (gives up after ${Math.round(timeoutMs / 1000)} s)`;
+}
+
+/** On a pipe the counter is a line every this often, not a line a second. */
+export const WAIT_LINE_EVERY_MS = 10_000;
