@@ -1,5 +1,5 @@
 // drbd-tui: the operator's console. Parses arguments and picks the app or a one-shot subcommand.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AGENT_VERSION } from '../agent/version.js';
 import { collectStatus } from './status/collect.js';
 import { statusReport, statusText } from './status/report.js';
@@ -21,6 +21,14 @@ Usage:
 
 class UsageError extends Error {}
 
+/** How every subcommand that reaches the hosts is told to: as ssh's -F and -i. */
+const SSH_OPTIONS = { F: { type: 'string', short: 'F' }, i: { type: 'string', short: 'i' } } as const;
+
+/** Options (strict) and positionals, with SSH_OPTIONS beside the subcommand's own. */
+function parse<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...SSH_OPTIONS, ...options } });
+}
+
 /** `--timeout` in seconds (> 0) as milliseconds. */
 function timeoutOption(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -30,17 +38,10 @@ function timeoutOption(v: string | undefined): number | undefined {
 }
 
 function parseStatusArgs(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      'read-only': { type: 'boolean' },
-      F: { type: 'string', short: 'F' },
-      i: { type: 'string', short: 'i' },
-      timeout: { type: 'string' },
-    },
+  const { values, positionals } = parse(argv, {
+    json: { type: 'boolean' },
+    'read-only': { type: 'boolean' },
+    timeout: { type: 'string' },
   });
   if (positionals.length !== 2) throw new UsageError(`status needs exactly two hosts (got ${positionals.length})`);
   return { values, hosts: positionals as [string, string], timeoutMs: timeoutOption(values.timeout) };
@@ -61,18 +62,11 @@ async function runStatus(argv: string[]): Promise<number> {
 }
 
 async function runRunbook(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'dry-run': { type: 'boolean' },
-      resource: { type: 'string' },
-      host: { type: 'string' },
-      timeout: { type: 'string' },
-      F: { type: 'string', short: 'F' },
-      i: { type: 'string', short: 'i' },
-    },
+  const { values, positionals } = parse(argv, {
+    'dry-run': { type: 'boolean' },
+    resource: { type: 'string' },
+    host: { type: 'string' },
+    timeout: { type: 'string' },
   });
   const [id, ...hosts] = positionals;
   if (id === undefined || !isRunbookId(id)) throw new UsageError(`runbook needs a NAME: one of ${RUNBOOK_IDS.join(', ')}${id === undefined ? '' : ` (got ${id})`}`);
@@ -92,16 +86,9 @@ async function runRunbook(argv: string[]): Promise<number> {
 }
 
 function parseConsoleArgs(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'read-only': { type: 'boolean' },
-      F: { type: 'string', short: 'F' },
-      i: { type: 'string', short: 'i' },
-      config: { type: 'string' },
-    },
+  const { values, positionals } = parse(argv, {
+    'read-only': { type: 'boolean' },
+    config: { type: 'string' },
   });
   if (positionals.length !== 2) throw new UsageError(`the console needs exactly two hosts (got ${positionals.length})`);
   if (values.config !== undefined && values['read-only']) throw new UsageError('--config writes the resource file on both hosts: it cannot go with --read-only');

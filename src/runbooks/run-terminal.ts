@@ -50,6 +50,8 @@ export interface RunbookCliOptions {
 
 /** How long the run waits for both hosts to answer (or fail) before judging the plan. */
 const SETTLE_MS = 30_000;
+/** How long a step refused right after the previous one waits for the model to catch up. */
+const CATCH_UP_MS = 10_000;
 
 class Stopped extends Error {}
 
@@ -140,26 +142,36 @@ export async function runRunbookCli(opts: RunbookCliOptions): Promise<number> {
   return runLive(opts, term);
 }
 
+interface Wait {
+  what: string;
+  timeoutMs: number;
+  /** Say `✓ what` when it holds, at once or later; else only a timeout is said. */
+  report: boolean;
+}
+
 /**
- * Resolves when `done(model)` holds (true) or after `timeoutMs` (false), showing the elapsed
+ * Resolves when `done(model)` holds (true) or after the timeout (false), showing the elapsed
  * time: one line rewritten on a terminal, a line every WAIT_LINE_EVERY_MS on a pipe.
  */
-async function waitUntil(session: ClusterSession, done: (m: ClusterModel) => boolean, what: string, timeoutMs: number, term: Terminal, signal: AbortSignal): Promise<boolean> {
-  if (done(session.model)) return true;
+async function waitUntil(session: ClusterSession, done: (m: ClusterModel) => boolean, w: Wait, term: Terminal, signal: AbortSignal): Promise<boolean> {
   const t0 = Date.now();
+  const secs = () => Math.round((Date.now() - t0) / 1000);
+  if (done(session.model)) {
+    if (w.report) term.lines([{ text: `✓ ${w.what}`, tone: 'ok' }]);
+    return true;
+  }
   let onChange: () => void = () => undefined;
   let timer: NodeJS.Timeout | undefined;
-  let printed = 0;
-  const show = (final?: string) => {
+  let lastLine = -Infinity;
+  const tick = () => {
     const elapsed = Date.now() - t0;
-    if (term.tty) term.text(`\r\x1b[K${final ?? waitText(what, elapsed, timeoutMs)}${final ? '\n' : ''}`);
-    else if (final) term.text(`${final}\n`);
-    else if (elapsed - printed >= WAIT_LINE_EVERY_MS || printed === 0) {
-      printed = Math.max(elapsed, 1);
-      term.text(`${waitText(what, elapsed, timeoutMs)}\n`);
+    if (term.tty) term.text(`\r\x1b[K${waitText(w.what, elapsed, w.timeoutMs)}`);
+    else if (elapsed - lastLine >= WAIT_LINE_EVERY_MS) {
+      lastLine = elapsed;
+      term.text(`${waitText(w.what, elapsed, w.timeoutMs)}\n`);
     }
   };
-  show();
+  tick();
   try {
     const reached = await abortable(
       new Promise<boolean>((resolve) => {
@@ -168,23 +180,20 @@ async function waitUntil(session: ClusterSession, done: (m: ClusterModel) => boo
         };
         session.on('change', onChange);
         timer = setInterval(() => {
-          if (Date.now() - t0 >= timeoutMs) resolve(false);
-          else show();
+          if (Date.now() - t0 >= w.timeoutMs) resolve(false);
+          else tick();
         }, 1000);
       }),
       signal,
     );
-    const secs = Math.round((Date.now() - t0) / 1000);
-    show(reached ? `✓ ${what} (${secs} s)` : `✗ gave up waiting for ${what} after ${secs} s`);
+    if (term.tty) term.text('\r\x1b[K');
+    if (!reached) term.lines([{ text: `✗ gave up waiting for ${w.what} after ${secs()} s`, tone: 'bad' }]);
+    else if (w.report) term.lines([{ text: `✓ ${w.what} (${secs()} s)`, tone: 'ok' }]);
     return reached;
   } finally {
     clearInterval(timer);
     session.off('change', onChange);
   }
-}
-
-function live(session: ClusterSession, opts: RunbookCliOptions, resource: string, subject: HostIndex, completed: readonly string[]): PlanState {
-  return planState(buildRunbook(session.model, opts.id, resource, subject), session.model, completed);
 }
 
 async function runLive(opts: RunbookCliOptions, term: Terminal): Promise<number> {
@@ -220,7 +229,7 @@ async function runLive(opts: RunbookCliOptions, term: Terminal): Promise<number>
 
 async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Terminal, input: Lines, signal: AbortSignal): Promise<number> {
   const names = opts.hosts.join(' and ');
-  await waitUntil(session, (m) => m.hosts.every((h) => h.reach.state !== 'connecting'), `${names} to answer`, SETTLE_MS, term, signal);
+  await waitUntil(session, (m) => m.hosts.every((h) => h.reach.state !== 'connecting'), { what: `${names} to answer`, timeoutMs: SETTLE_MS, report: false }, term, signal);
   const r = resolve(session.model, opts);
   if (!r.ok) {
     term.text(`${r.message}\n`);
@@ -228,6 +237,8 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
   }
   const { resource, subject } = r;
   const completed: string[] = [];
+  // Rebuilt from the live model every time, as the console does: titles and checks follow the state.
+  const stateOf = (x: ClusterModel) => planState(buildRunbook(x, opts.id, resource, subject), x, completed);
   const ask = async (question: string): Promise<string | undefined> => {
     term.text(question);
     const a = await input.next(signal);
@@ -239,11 +250,12 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
     return opts.onStep?.({ runbook: opts.id, resource, subject, stepId: step.id, command, host: step.host, hostName: session.model.hosts[step.host].name, outcome });
   };
 
-  let s = live(session, opts, resource, subject, completed);
+  let s = stateOf(session.model);
   term.lines(planLines(session.model, s, { note: r.note }));
   let shown = s.progress.next;
+  let ranStep = false;
   for (;;) {
-    s = live(session, opts, resource, subject, completed);
+    s = stateOf(session.model);
     const m = session.model;
     const step = nextStep(s.runbook, s.progress);
     const verdict = planVerdict(m, s);
@@ -257,13 +269,21 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
       shown = s.progress.next;
     }
     if (verdict.kind === 'waiting') {
-      if (!(await waitUntil(session, (x) => step.doneWhen?.(x) === true, verdict.what, stepTimeoutMs(step, opts.timeoutMs), term, signal))) return 1;
+      if (!(await waitUntil(session, (x) => step.doneWhen?.(x) === true, { what: verdict.what, timeoutMs: stepTimeoutMs(step, opts.timeoutMs), report: true }, term, signal))) return 1;
       continue;
     }
     if (verdict.kind !== 'runnable') {
+      // Right after a step, the peer's view of it may be an event behind (ha-b still sees ha-a
+      // Primary): the refusal counts once the model has had time to catch up.
+      const settled = (x: ClusterModel) => ['runnable', 'waiting', 'finished'].includes(planVerdict(x, stateOf(x)).kind);
+      if (ranStep && (await waitUntil(session, settled, { what: `the checks of step ${n}`, timeoutMs: CATCH_UP_MS, report: false }, term, signal))) {
+        ranStep = false;
+        continue;
+      }
       term.lines([verdictLine(verdict, m, s)]);
       return VERDICT_EXIT[verdict.kind];
     }
+    ranStep = false;
     let force = false;
     if (s.forced) {
       const choice = await ask(variantPrompt(step));
@@ -280,7 +300,7 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
     const answer = await ask(prompt.text);
     if (answer === undefined || !accepts(prompt, answer)) return notRun(term, n, answer);
     // The operator answered on what he saw: the live state decides whether it still goes ahead.
-    const now = live(session, opts, resource, subject, completed);
+    const now = stateOf(session.model);
     const nowChosen = force && now.forced ? now.forced : now.progress;
     if (now.progress.next !== s.progress.next || JSON.stringify(stepPrompt(step, nowChosen.guard)) !== JSON.stringify(prompt)) {
       term.text('the cluster changed while asking: the step again, as it is now\n');
@@ -303,7 +323,8 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
     }
     if (signal.aborted) throw new Stopped();
     completed.push(step.id);
-    if (step.doneWhen && !(await waitUntil(session, step.doneWhen, step.doneText, stepTimeoutMs(step, opts.timeoutMs), term, signal))) return 1;
+    ranStep = true;
+    if (step.doneWhen && !(await waitUntil(session, step.doneWhen, { what: step.doneText, timeoutMs: stepTimeoutMs(step, opts.timeoutMs), report: true }, term, signal))) return 1;
   }
 }
 
