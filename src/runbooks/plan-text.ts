@@ -114,6 +114,11 @@ function pendingLines(m: ClusterModel, runbook: Runbook, step: RunbookStep): Pla
   return [{ ...commandLine(m, step, undefined, INDENT), tone: 'dim' }];
 }
 
+/** The steps after `from` and before `to` (indexes), which the state had already: said done, not run. */
+export function passedOver(runbook: Runbook, from: number, to: number): PlanLine[] {
+  return runbook.steps.slice(from + 1, to).map((step, i) => line(`✓ ${from + i + 2}. ${step.title}: in effect already`, 'done'));
+}
+
 export function verdictLine(v: Verdict, m: ClusterModel, s: PlanState): PlanLine {
   const n = (s.progress.next ?? 0) + 1;
   switch (v.kind) {

@@ -12,8 +12,8 @@ import { runGuarded } from '../ssh/run-action.js';
 import { collectStatus } from '../status/collect.js';
 import type { ActionOutcome } from '../ui/actions.js';
 import { chooseResource, chooseSubject } from './choose.js';
-import { nextStep, nextStepLines, paint, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState } from './plan-text.js';
-import { buildRunbook, type RunbookId } from './runbooks.js';
+import { nextStep, nextStepLines, paint, passedOver, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState } from './plan-text.js';
+import { buildRunbook, type RunbookId, type RunbookProgress, type RunbookStep } from './runbooks.js';
 import { accepts, stepPrompt, stepTimeoutMs, variantAnswer, variantPrompt, WAIT_LINE_EVERY_MS, waitText } from './step-prompt.js';
 
 /** What one step did, for whoever keeps a runbook's progress (the agents' runbook records, later). */
@@ -145,21 +145,17 @@ export async function runRunbookCli(opts: RunbookCliOptions): Promise<number> {
 interface Wait {
   what: string;
   timeoutMs: number;
-  /** Say `✓ what` when it holds, at once or later; else only a timeout is said. */
-  report: boolean;
 }
 
 /**
- * Resolves when `done(model)` holds (true) or after the timeout (false), showing the elapsed
- * time: one line rewritten on a terminal, a line every WAIT_LINE_EVERY_MS on a pipe.
+ * Resolves with the seconds it took once `done(model)` holds, undefined after the timeout
+ * (said), showing the elapsed time meanwhile: one line rewritten on a terminal, a line every
+ * WAIT_LINE_EVERY_MS on a pipe.
  */
-async function waitUntil(session: ClusterSession, done: (m: ClusterModel) => boolean, w: Wait, term: Terminal, signal: AbortSignal): Promise<boolean> {
+async function waitUntil(session: ClusterSession, done: (m: ClusterModel) => boolean, w: Wait, term: Terminal, signal: AbortSignal): Promise<number | undefined> {
   const t0 = Date.now();
   const secs = () => Math.round((Date.now() - t0) / 1000);
-  if (done(session.model)) {
-    if (w.report) term.lines([{ text: `✓ ${w.what}`, tone: 'ok' }]);
-    return true;
-  }
+  if (done(session.model)) return 0;
   let onChange: () => void = () => undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastLine = -Infinity;
@@ -187,9 +183,9 @@ async function waitUntil(session: ClusterSession, done: (m: ClusterModel) => boo
       signal,
     );
     if (term.tty) term.text('\r\x1b[K');
-    if (!reached) term.lines([{ text: `✗ gave up waiting for ${w.what} after ${secs()} s`, tone: 'bad' }]);
-    else if (w.report) term.lines([{ text: `✓ ${w.what} (${secs()} s)`, tone: 'ok' }]);
-    return reached;
+    if (reached) return secs();
+    term.lines([{ text: `✗ gave up waiting for ${w.what} after ${secs()} s`, tone: 'bad' }]);
+    return undefined;
   } finally {
     clearInterval(timer);
     session.off('change', onChange);
@@ -227,36 +223,87 @@ async function runLive(opts: RunbookCliOptions, term: Terminal): Promise<number>
   }
 }
 
-async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Terminal, input: Lines, signal: AbortSignal): Promise<number> {
-  const names = opts.hosts.join(' and ');
-  await waitUntil(session, (m) => m.hosts.every((h) => h.reach.state !== 'connecting'), { what: `${names} to answer`, timeoutMs: SETTLE_MS, report: false }, term, signal);
-  const r = resolve(session.model, opts);
-  if (!r.ok) {
-    term.text(`${r.message}\n`);
-    return r.exitCode;
-  }
-  const { resource, subject } = r;
-  const completed: string[] = [];
-  // Rebuilt from the live model every time, as the console does: titles and checks follow the state.
-  const stateOf = (x: ClusterModel) => planState(buildRunbook(x, opts.id, resource, subject), x, completed);
-  const ask = async (question: string): Promise<string | undefined> => {
-    term.text(question);
-    const a = await input.next(signal);
-    if (a === undefined) term.text('\n');
-    return a;
-  };
-  const record = (s: PlanState, command: string | undefined, outcome: ActionOutcome) => {
-    const step = nextStep(s.runbook, s.progress)!;
-    return opts.onStep?.({ runbook: opts.id, resource, subject, stepId: step.id, command, host: step.host, hostName: session.model.hosts[step.host].name, outcome });
-  };
+/** The run's fixed choices and its progress: the steps the operator completed, by id. */
+interface Run {
+  session: ClusterSession;
+  opts: RunbookCliOptions;
+  term: Terminal;
+  input: Lines;
+  signal: AbortSignal;
+  resource: string;
+  subject: HostIndex;
+  completed: string[];
+}
 
-  let s = stateOf(session.model);
-  term.lines(planLines(session.model, s, { note: r.note }));
-  let shown = s.progress.next;
+/** Rebuilt from the live model every time, as the console does: titles and checks follow the state. */
+const stateOf = (r: Run, x: ClusterModel): PlanState => planState(buildRunbook(x, r.opts.id, r.resource, r.subject), x, r.completed);
+
+/** The runbook can go on from here: its next step may run, waits only for the cluster, or there is none. */
+const goesAhead = (r: Run, x: ClusterModel): boolean => VERDICT_EXIT[planVerdict(x, stateOf(r, x)).kind] === 0;
+
+async function ask(r: Run, question: string): Promise<string | undefined> {
+  r.term.text(question);
+  const a = await r.input.next(r.signal);
+  if (a === undefined) r.term.text('\n');
+  return a;
+}
+
+function refused(r: Run, p: RunbookProgress): number {
+  r.term.lines([{ text: `✗ refused: ${p.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}`, tone: 'bad' }]);
+  return 1;
+}
+
+/**
+ * The next step, asked and run: 'ran', 'again' when the state changed while asking (the step
+ * is shown again as it is now), or the exit code when the run ends here.
+ */
+async function runStep(r: Run, s: PlanState, step: RunbookStep, n: number): Promise<'ran' | 'again' | number> {
+  let force = false;
+  if (s.forced) {
+    const choice = await ask(r, variantPrompt(step));
+    const v = choice === undefined ? undefined : variantAnswer(choice);
+    if (v === undefined) return notRun(r.term, n, choice);
+    force = v;
+  }
+  const chosen = force ? s.forced! : s.progress;
+  if (!chosen.ready) return refused(r, chosen);
+  const prompt = stepPrompt(step, chosen.guard);
+  const answer = await ask(r, prompt.text);
+  if (answer === undefined || !accepts(prompt, answer)) return notRun(r.term, n, answer);
+  // The operator answered on what he saw: the live state decides whether it still goes ahead.
+  const now = stateOf(r, r.session.model);
+  const live = force && now.forced ? now.forced : now.progress;
+  if (now.progress.next !== s.progress.next || JSON.stringify(stepPrompt(step, live.guard)) !== JSON.stringify(prompt)) {
+    r.term.text('the cluster changed while asking: the step again, as it is now\n');
+    return 'again';
+  }
+  if (!live.ready) return refused(r, live);
+  const g = live.guard;
+  if (g) r.term.text(`running ${g.command} on ${g.hostName}…\n`);
+  const outcome: ActionOutcome = g ? await runGuarded(r.session, g) : { ok: true, message: 'confirmed' };
+  await r.opts.onStep?.({ runbook: r.opts.id, resource: r.resource, subject: r.subject, stepId: step.id, command: g?.command, host: step.host, hostName: r.session.model.hosts[step.host].name, outcome });
+  if (g) r.term.lines([{ text: `${g.hostName}: ${g.command}: ${outcome.message || (outcome.ok ? 'done' : 'failed')}`, tone: outcome.ok ? 'ok' : 'bad' }]);
+  if (!outcome.ok) return 1;
+  if (r.signal.aborted) throw new Stopped();
+  r.completed.push(step.id);
+  return 'ran';
+}
+
+async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Terminal, input: Lines, signal: AbortSignal): Promise<number> {
+  await waitUntil(session, (m) => m.hosts.every((h) => h.reach.state !== 'connecting'), { what: `${opts.hosts.join(' and ')} to answer`, timeoutMs: SETTLE_MS }, term, signal);
+  const chosen = resolve(session.model, opts);
+  if (!chosen.ok) {
+    term.text(`${chosen.message}\n`);
+    return chosen.exitCode;
+  }
+  const r: Run = { session, opts, term, input, signal, resource: chosen.resource, subject: chosen.subject, completed: [] };
+  const first = stateOf(r, session.model);
+  term.lines(planLines(session.model, first, { note: chosen.note }));
+  let shown = first.progress.next;
   let ranStep = false;
   for (;;) {
-    s = stateOf(session.model);
     const m = session.model;
+    const s = stateOf(r, m);
     const step = nextStep(s.runbook, s.progress);
     const verdict = planVerdict(m, s);
     if (!step) {
@@ -264,67 +311,39 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
       return 0;
     }
     const n = s.progress.next! + 1;
-    if (shown !== s.progress.next) {
-      term.lines([{ text: `▶ ${n}. ${step.title}`, tone: 'next' }, ...nextStepLines(m, s)]);
-      shown = s.progress.next;
-    }
+    if (shown !== s.progress.next) term.lines([...(shown !== undefined ? passedOver(s.runbook, shown, s.progress.next!) : []), { text: `▶ ${n}. ${step.title}`, tone: 'next' }, ...nextStepLines(m, s)]);
+    shown = s.progress.next;
     if (verdict.kind === 'waiting') {
-      if (!(await waitUntil(session, (x) => step.doneWhen?.(x) === true, { what: verdict.what, timeoutMs: stepTimeoutMs(step, opts.timeoutMs), report: true }, term, signal))) return 1;
+      const took = await waitUntil(session, (x) => step.doneWhen?.(x) === true, { what: verdict.what, timeoutMs: stepTimeoutMs(step, opts.timeoutMs) }, term, signal);
+      if (took === undefined) return 1;
+      term.lines([{ text: `✓ ${step.doneText} (${took} s)`, tone: 'ok' }]);
       continue;
     }
     if (verdict.kind !== 'runnable') {
       // Right after a step, the peer's view of it may be an event behind (ha-b still sees ha-a
       // Primary): the refusal counts once the model has had time to catch up.
-      const settled = (x: ClusterModel) => ['runnable', 'waiting', 'finished'].includes(planVerdict(x, stateOf(x)).kind);
-      if (ranStep && (await waitUntil(session, settled, { what: `the checks of step ${n}`, timeoutMs: CATCH_UP_MS, report: false }, term, signal))) {
+      if (ranStep && (await waitUntil(session, (x) => goesAhead(r, x), { what: `the checks of step ${n}`, timeoutMs: CATCH_UP_MS }, term, signal)) !== undefined) {
         ranStep = false;
         continue;
       }
       term.lines([verdictLine(verdict, m, s)]);
       return VERDICT_EXIT[verdict.kind];
     }
-    ranStep = false;
-    let force = false;
-    if (s.forced) {
-      const choice = await ask(variantPrompt(step));
-      const v = choice === undefined ? undefined : variantAnswer(choice);
-      if (v === undefined) return notRun(term, n, choice);
-      force = v;
-    }
-    const chosen = force ? s.forced! : s.progress;
-    if (!chosen.ready) {
-      term.lines([{ text: `✗ refused: ${chosen.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}`, tone: 'bad' }]);
-      return 1;
-    }
-    const prompt = stepPrompt(step, chosen.guard);
-    const answer = await ask(prompt.text);
-    if (answer === undefined || !accepts(prompt, answer)) return notRun(term, n, answer);
-    // The operator answered on what he saw: the live state decides whether it still goes ahead.
-    const now = stateOf(session.model);
-    const nowChosen = force && now.forced ? now.forced : now.progress;
-    if (now.progress.next !== s.progress.next || JSON.stringify(stepPrompt(step, nowChosen.guard)) !== JSON.stringify(prompt)) {
-      term.text('the cluster changed while asking: the step again, as it is now\n');
+    const ran = await runStep(r, s, step, n);
+    if (typeof ran === 'number') return ran;
+    ranStep = ran === 'ran';
+    if (ran === 'again') {
       shown = undefined;
       continue;
     }
-    if (!nowChosen.ready) {
-      term.lines([{ text: `✗ refused: ${nowChosen.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}`, tone: 'bad' }]);
-      return 1;
-    }
-    const g = nowChosen.guard;
-    if (g) {
-      term.text(`running ${g.command} on ${g.hostName}…\n`);
-      const outcome = await runGuarded(session, g);
-      await record(now, g.command, outcome);
-      term.lines([{ text: `${g.hostName}: ${g.command}: ${outcome.message || (outcome.ok ? 'done' : 'failed')}`, tone: outcome.ok ? 'ok' : 'bad' }]);
-      if (!outcome.ok) return 1;
-    } else {
-      await record(now, undefined, { ok: true, message: 'confirmed' });
-    }
-    if (signal.aborted) throw new Stopped();
-    completed.push(step.id);
-    ranStep = true;
-    if (step.doneWhen && !(await waitUntil(session, step.doneWhen, { what: step.doneText, timeoutMs: stepTimeoutMs(step, opts.timeoutMs), report: true }, term, signal))) return 1;
+    // The step's effect, as the model shows it; where the model cannot show it (metadata of a
+    // resource that is down), the next step's checks passing is the sign. The last step's
+    // effect is always waited for.
+    const effect = step.doneWhen ?? (() => true);
+    const shows = (x: ClusterModel) => effect(x) || (stateOf(r, x).progress.next !== undefined && goesAhead(r, x));
+    const took = await waitUntil(session, shows, { what: step.doneText, timeoutMs: stepTimeoutMs(step, opts.timeoutMs) }, term, signal);
+    if (took === undefined) return 1;
+    if (step.doneWhen?.(session.model)) term.lines([{ text: `✓ ${step.doneText} (${took} s)`, tone: 'ok' }]);
   }
 }
 

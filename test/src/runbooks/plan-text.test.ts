@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { applyHostEvent, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
-import { paint, planLines, planState, planVerdict, VERDICT_EXIT, wantsColor, type PlanState } from '../../../src/runbooks/plan-text.js';
+import { paint, passedOver, planLines, planState, planVerdict, VERDICT_EXIT, wantsColor, type PlanState } from '../../../src/runbooks/plan-text.js';
 import { buildRunbook, type RunbookId } from '../../../src/runbooks/runbooks.js';
 import { loadScenario } from '../cluster/fixtures.js';
 import { inSync, pair, replaceA, X } from '../cluster/pair-fixtures.js';
@@ -107,6 +107,12 @@ describe('runbook plan text', () => {
     const { text, exit } = plan(m, 'switchover', 1);
     assert.match(text, /✓ 4\. start the iSCSI target on ha-a\n✓ runbook complete\n$/);
     assert.equal(exit, 0);
+  });
+
+  test('steps passed over on the way (already in effect) are said done, numbered as in the plan', () => {
+    const rb = buildRunbook(loadScenario('initial-sync'), 'new-resource', 'r0', 0);
+    assert.deepEqual(passedOver(rb, 6, 8), [{ text: '✓ 8. promote ha-a to Primary: in effect already', tone: 'done' }]);
+    assert.deepEqual(passedOver(rb, 6, 7), []);
   });
 
   test('colour only when asked: ANSI around each toned line, none on a pipe or under NO_COLOR', () => {
