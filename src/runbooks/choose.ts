@@ -71,3 +71,12 @@ export function chooseSubject(m: ClusterModel, id: RunbookId, resource: string, 
   const apply = others.length > 0 ? `applies now: ${others.map((c) => c.label).join('; ')}` : `no runbook applies to ${resource} now`;
   return { ok: false, exitCode: 1, message: `${why()}\n${apply}` };
 }
+
+/** The resource, then the subject: what a run of runbook `id` works on, or why there is none. */
+export function chooseRun(m: ClusterModel, id: RunbookId, resource?: string, hostName?: string): { ok: true; resource: string; subject: HostIndex; note?: string } | { ok: false; exitCode: 1 | 2; message: string } {
+  const r = chooseResource(m, resource);
+  if (!r.ok) return r;
+  const s = chooseSubject(m, id, r.value, hostName);
+  if (!s.ok) return s;
+  return { ok: true, resource: r.value, subject: s.value, ...(s.note ? { note: s.note } : {}) };
+}

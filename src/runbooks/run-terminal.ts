@@ -11,7 +11,7 @@ import { ClusterSession } from '../ssh/cluster-session.js';
 import { runGuarded } from '../ssh/run-action.js';
 import { collectStatus } from '../status/collect.js';
 import type { ActionOutcome } from '../ui/actions.js';
-import { chooseResource, chooseSubject } from './choose.js';
+import { chooseRun } from './choose.js';
 import { nextStep, nextStepLines, paint, passedOver, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState } from './plan-text.js';
 import { buildRunbook, type RunbookId, type RunbookProgress, type RunbookStep } from './runbooks.js';
 import { accepts, stepPrompt, stepTimeoutMs, variantAnswer, variantPrompt, WAIT_LINE_EVERY_MS, waitText } from './step-prompt.js';
@@ -116,21 +116,11 @@ function terminal(out: NodeJS.WritableStream & { isTTY?: boolean }): Terminal {
   return { lines: (l) => out.write(paint(l, color)), text: (s) => out.write(s), tty: out.isTTY === true };
 }
 
-type Resolved = { ok: true; resource: string; subject: HostIndex; note?: string } | { ok: false; exitCode: 1 | 2; message: string };
-
-function resolve(m: ClusterModel, opts: RunbookCliOptions): Resolved {
-  const r = chooseResource(m, opts.resource);
-  if (!r.ok) return r;
-  const s = chooseSubject(m, opts.id, r.value, opts.host);
-  if (!s.ok) return s;
-  return { ok: true, resource: r.value, subject: s.value, note: s.note };
-}
-
 export async function runRunbookCli(opts: RunbookCliOptions): Promise<number> {
   const term = terminal(opts.out ?? process.stdout);
   if (opts.dryRun) {
     const m = await collectStatus(opts.hosts, { configFile: opts.configFile, identityFile: opts.identityFile, deploy: { log: (l) => process.stderr.write(`${l}\n`) } });
-    const r = resolve(m, opts);
+    const r = chooseRun(m, opts.id, opts.resource, opts.host);
     if (!r.ok) {
       term.text(`${r.message}\n`);
       return r.exitCode;
@@ -291,7 +281,7 @@ async function runStep(r: Run, s: PlanState, step: RunbookStep, n: number): Prom
 
 async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Terminal, input: Lines, signal: AbortSignal): Promise<number> {
   await waitUntil(session, (m) => m.hosts.every((h) => h.reach.state !== 'connecting'), { what: `${opts.hosts.join(' and ')} to answer`, timeoutMs: SETTLE_MS }, term, signal);
-  const chosen = resolve(session.model, opts);
+  const chosen = chooseRun(session.model, opts.id, opts.resource, opts.host);
   if (!chosen.ok) {
     term.text(`${chosen.message}\n`);
     return chosen.exitCode;

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseResource, chooseSubject, isRunbookId } from '../../../src/runbooks/choose.js';
+import { chooseResource, chooseRun, chooseSubject, isRunbookId } from '../../../src/runbooks/choose.js';
 import { loadScenario } from '../cluster/fixtures.js';
 import { pair, X } from '../cluster/pair-fixtures.js';
 
@@ -51,6 +51,11 @@ describe('runbook CLI: which subject host', () => {
     assert.deepEqual(chooseSubject(m, 'switchover', 'r0', 'ha-a'), { ok: true, value: 0 });
     assert.deepEqual(chooseSubject(m, 'failover', 'r0', 'ha-a'), { ok: true, value: 0, note: 'note: Failover after a power loss does not apply to r0 now: both hosts answer: a failover is for a host that is down (use the switchover runbook)' });
     assert.deepEqual(chooseSubject(m, 'switchover', 'r0', 'ha-c'), { ok: false, exitCode: 1, message: '--host ha-c: not one of ha-a, ha-b' });
+  });
+  test('a run: the resource, then the subject; the first refusal ends it', () => {
+    assert.deepEqual(chooseRun(loadScenario('primary-iscsi'), 'switchover'), { ok: true, resource: 'r0', subject: 0 });
+    assert.deepEqual(chooseRun(loadScenario('healthy'), 'switchover'), { ok: false, exitCode: 1, message: 'several resources: r0, r1; pass --resource NAME' });
+    assert.deepEqual(chooseRun(loadScenario('healthy'), 'switchover', 'r0', 'ha-a'), { ok: true, resource: 'r0', subject: 0 });
   });
   test('NAME is one of the runbook ids', () => {
     assert.ok(['new-resource', 'switchover', 'failover', 'disk-replacement', 'split-brain'].every(isRunbookId));
