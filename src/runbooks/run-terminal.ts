@@ -12,7 +12,7 @@ import { runGuarded } from '../ssh/run-action.js';
 import { collectStatus } from '../status/collect.js';
 import type { ActionOutcome } from '../ui/actions.js';
 import { chooseRun } from './choose.js';
-import { nextStep, nextStepLines, paint, passedOver, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState } from './plan-text.js';
+import { nextStep, nextStepLines, paint, passedOver, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState, type Verdict } from './plan-text.js';
 import { buildRunbook, type RunbookId, type RunbookProgress, type RunbookStep } from './runbooks.js';
 import { accepts, stepPrompt, stepTimeoutMs, variantAnswer, variantPrompt, WAIT_LINE_EVERY_MS, waitText } from './step-prompt.js';
 
@@ -291,19 +291,23 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
   term.lines(planLines(session.model, first, { note: chosen.note }));
   let shown = first.progress.next;
   let ranStep = false;
+  // The plan ends with its verdict: an end right away says it once.
+  let fresh = true;
+  const end = (verdict: Verdict, m: ClusterModel, s: PlanState) => {
+    if (!fresh) term.lines([verdictLine(verdict, m, s)]);
+    return VERDICT_EXIT[verdict.kind];
+  };
   for (;;) {
     const m = session.model;
     const s = stateOf(r, m);
     const step = nextStep(s.runbook, s.progress);
     const verdict = planVerdict(m, s);
-    if (!step) {
-      term.lines([verdictLine(verdict, m, s)]);
-      return 0;
-    }
+    if (!step) return end(verdict, m, s);
     const n = s.progress.next! + 1;
     if (shown !== s.progress.next) term.lines([...(shown !== undefined ? passedOver(s.runbook, shown, s.progress.next!) : []), { text: `▶ ${n}. ${step.title}`, tone: 'next' }, ...nextStepLines(m, s)]);
     shown = s.progress.next;
     if (verdict.kind === 'waiting') {
+      fresh = false;
       const took = await waitUntil(session, (x) => step.doneWhen?.(x) === true, { what: verdict.what, timeoutMs: stepTimeoutMs(step, opts.timeoutMs) }, term, signal);
       if (took === undefined) return 1;
       term.lines([{ text: `✓ ${step.doneText} (${took} s)`, tone: 'ok' }]);
@@ -316,9 +320,9 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
         ranStep = false;
         continue;
       }
-      term.lines([verdictLine(verdict, m, s)]);
-      return VERDICT_EXIT[verdict.kind];
+      return end(verdict, m, s);
     }
+    fresh = false;
     const ran = await runStep(r, s, step, n);
     if (typeof ran === 'number') return ran;
     ranStep = ran === 'ran';

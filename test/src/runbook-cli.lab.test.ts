@@ -131,6 +131,16 @@ describeLab('drbd-tui runbook from the command line', () => {
     assert.doesNotMatch(back.out, /verification failed/i, back.out);
   });
 
+  test('a subject for which the runbook does not apply: its plan with the note and the failing check, exit 1, nothing asked', async (t) => {
+    if (skip) return t.skip(skip);
+    const r = await runbook(['failover', '--resource', 'r0', '--host', 'ha-a'], 'ha-a\n');
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^note: Failover after a power loss does not apply to r0 now: both hosts answer/m);
+    assert.match(r.stdout, /^ {5}✗ ha-a unreachable — ha-a answers: use the switchover runbook$/m);
+    assert.equal((r.stdout.match(/✗ blocked at step 1: ha-a answers: use the switchover runbook/g) ?? []).length, 1, r.stdout);
+    assert.doesNotMatch(r.stdout, /to confirm:/);
+  });
+
   test('new-resource on r1 from nothing: metadata, up, the initial sync source chosen (1) and r1 typed, the waits, the target', async (t) => {
     if (skip) return t.skip(skip);
     const dry = await runbook(['new-resource', '--resource', 'r1', '--dry-run']);
