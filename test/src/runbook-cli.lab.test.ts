@@ -4,7 +4,8 @@
 // ha-b while its sshd is away; "n", the end of input and Ctrl-C run nothing; "y" answers run
 // the switchover: ha-b ends Primary with its target running, and what qemu-io wrote through
 // ha-a reads back through ha-b. r1, only its files on both hosts, goes through the
-// new-resource runbook: the variant chosen, the resource name typed, both waits.
+// new-resource runbook: the variant chosen, the resource name typed, both waits. Last, ha-b
+// loses its power and the failover runbook makes ha-a serve r0's data.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { createLab, describeLab, type Lab } from '../lab/lab.js';
 import { runConsole } from '../support/console-cli.js';
 import { CLI, r0Url, readsOf, SEED_PATTERN, writesOf } from '../support/console-lab.js';
 import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
-import { freshPair, installResource, jsonWhen, labAgent, labResourceYaml, qemuIo, type LabAgent } from '../support/lab-agents.js';
+import { disconnected, freshPair, installResource, jsonWhen, labAgent, labResourceYaml, qemuIo, type LabAgent } from '../support/lab-agents.js';
 import type { StatusJson } from '../../src/status/report.js';
 
 describeLab('drbd-tui runbook from the command line', () => {
@@ -165,5 +166,27 @@ describeLab('drbd-tui runbook from the command line', () => {
       assert.match(r.stdout, re);
     const j = (await status()).resources.find((x) => x.name === 'r1');
     assert.deepEqual(j?.hosts.map((h) => [h.role, h.disk, h.target?.state]), [['Primary', 'UpToDate', 'running'], ['Secondary', 'UpToDate', 'stopped']], JSON.stringify(j));
+  });
+
+  test('failover after ha-b (r0 Primary since the switchover) loses its power: ha-b typed, ha-a serves the data', async (t) => {
+    if (skip) return t.skip(skip);
+    await lab.b.powerOff();
+    await disconnected(a, 'r0');
+    const dry = await runbook(['failover', '--resource', 'r0', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+    assert.match(dry.stdout, /^✖ ha-b unreachable: /m);
+    // y is no answer to a typed confirmation: nothing runs.
+    const wrong = await runbook(['failover', '--resource', 'r0'], 'y\n');
+    assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+    assert.match(wrong.stdout, /Type ha-b to confirm: not confirmed: step 1 not run/);
+    assert.equal((await a.json('r0')).role, 'Secondary');
+    const r = await runbook(['failover', '--resource', 'r0'], 'ha-b\ny\ny\n');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /ha-a: drbd-agent primary r0: done/);
+    assert.match(r.stdout, /ha-a: drbd-agent target start r0: done/);
+    assert.match(r.stdout, /✓ runbook complete\n$/);
+    const back = qemuIo(r0Url(a), readsOf(SEED_PATTERN));
+    assert.equal(back.code, 0, back.out);
+    assert.doesNotMatch(back.out, /verification failed/i, back.out);
   });
 });
