@@ -27,10 +27,11 @@ export type Verdict =
   | { kind: 'finished' }
   | { kind: 'runnable' }
   | { kind: 'waiting'; what: string }
+  | { kind: 'optional' }
   | { kind: 'blocked'; reason: string }
   | { kind: 'unreachable'; hosts: string[] };
 
-export const VERDICT_EXIT: Record<Verdict['kind'], 0 | 1 | 2> = { finished: 0, runnable: 0, waiting: 0, blocked: 1, unreachable: 2 };
+export const VERDICT_EXIT: Record<Verdict['kind'], 0 | 1 | 2> = { finished: 0, runnable: 0, waiting: 0, optional: 0, blocked: 1, unreachable: 2 };
 
 const MARK: Record<StepStatus, string> = { done: '✓', next: '▶', pending: '·' };
 const STEP_TONE: Record<StepStatus, Tone> = { done: 'done', next: 'next', pending: 'plain' };
@@ -56,6 +57,8 @@ export function planVerdict(m: ClusterModel, s: PlanState): Verdict {
   const step = nextStep(s.runbook, p);
   if (!step) return { kind: 'finished' };
   if (p.ready || s.forced?.ready) return { kind: 'runnable' };
+  // What remains is optional (a failback, the lost host's rejoin): the procedure is complete.
+  if (p.finishable) return { kind: 'optional' };
   const down = notUp(m);
   if (down.length > 0) return { kind: 'unreachable', hosts: down.map((h) => `${h.name} ${reachText(h.reach)}`) };
   if (step.kind === 'wait') return { kind: 'waiting', what: step.doneText };
@@ -72,9 +75,15 @@ export function forecastLines(g: Pick<GuardResult, 'forecast' | 'loss'> | undefi
 }
 
 /** What the step says beside its command and checks; a new optional field of RunbookStep adds its line here. */
-function stepNotes(step: RunbookStep, force: boolean, indent: string): PlanLine[] {
+function stepNotes(step: RunbookStep, p: RunbookProgress, force: boolean, indent: string): PlanLine[] {
   const consequence = stepConsequence(step, force);
-  return consequence ? [line(`${indent}⚠ ${consequence}`, 'warn')] : [];
+  const u = p.unblock;
+  return [
+    ...(p.blocker ? [line(`${indent}⏸ ${p.blocker.reason}`, 'bad')] : []),
+    ...(u ? [line(`${indent}unblocks it: ${u.command} on ${u.hostName}${u.allowed ? '' : ` (refused: ${u.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'})`}`)] : []),
+    ...(consequence ? [line(`${indent}⚠ ${consequence}`, 'warn')] : []),
+    line(`${indent}why: ${step.why}`, 'dim'),
+  ];
 }
 
 function commandLine(m: ClusterModel, step: RunbookStep, g: GuardResult | undefined, indent: string): PlanLine {
@@ -86,10 +95,11 @@ function commandLine(m: ClusterModel, step: RunbookStep, g: GuardResult | undefi
 
 /** One way of running the next step: its command, every check, the forecast and the consequence. */
 function evaluated(m: ClusterModel, step: RunbookStep, p: RunbookProgress, force: boolean, indent: string): PlanLine[] {
-  return [commandLine(m, step, p.guard, indent), ...checkLines(p.checks, indent), ...forecastLines(p.guard, indent), ...stepNotes(step, force, indent)];
+  return [commandLine(m, step, p.guard, indent), ...checkLines(p.checks, indent), ...forecastLines(p.guard, indent), ...stepNotes(step, p, force, indent)];
 }
 
-export const variantTitle = (step: RunbookStep, force: boolean): string => ACTION_TITLES[(force ? step.forceAction : step.action)!];
+/** How the choice names each way: the action, or what the variant accepts (`drop the 2 sessions`). */
+export const variantTitle = (step: RunbookStep, force: boolean): string => (force ? (step.forceLabel ?? ACTION_TITLES[step.forceAction!]) : ACTION_TITLES[step.action!]);
 
 /** The next step in full; with a variant, both ways numbered as the choice prompt numbers them. */
 export function nextStepLines(m: ClusterModel, s: PlanState): PlanLine[] {
@@ -108,7 +118,7 @@ export function nextStepLines(m: ClusterModel, s: PlanState): PlanLine[] {
 function pendingLines(m: ClusterModel, runbook: Runbook, step: RunbookStep): PlanLine[] {
   const host = m.hosts[step.host].name;
   if (step.action) {
-    const variant = step.forceAction ? ` (or: ${agentCommand(step.forceAction, runbook.resource)})` : '';
+    const variant = step.forceAction && step.forceAction !== step.action ? ` (or: ${agentCommand(step.forceAction, runbook.resource)})` : '';
     return [line(`${INDENT}would run on ${host}: ${agentCommand(step.action, runbook.resource)}${variant}`, 'dim')];
   }
   return [{ ...commandLine(m, step, undefined, INDENT), tone: 'dim' }];
@@ -128,6 +138,8 @@ export function verdictLine(v: Verdict, m: ClusterModel, s: PlanState): PlanLine
       return line(`→ step ${n} can run`, 'ok');
     case 'waiting':
       return line(`… step ${n} waits until ${v.what}`, 'plain');
+    case 'optional':
+      return line(`✓ complete: step ${n} and after are optional`, 'done');
     case 'blocked':
       return line(`✗ blocked at step ${n}: ${v.reason}`, 'bad');
     case 'unreachable':

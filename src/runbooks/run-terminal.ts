@@ -248,22 +248,24 @@ function refused(r: Run, p: RunbookProgress): number {
  * is shown again as it is now), or the exit code when the run ends here.
  */
 async function runStep(r: Run, s: PlanState, step: RunbookStep, n: number): Promise<'ran' | 'again' | number> {
+  const optional = s.progress.finishable;
+  const declined = (answer: string | undefined) => (optional ? finishHere(r.term, n) : notRun(r.term, n, answer));
   let force = false;
   if (s.forced) {
     const choice = await ask(r, variantPrompt(step));
     const v = choice === undefined ? undefined : variantAnswer(choice);
-    if (v === undefined) return notRun(r.term, n, choice);
+    if (v === undefined) return declined(choice);
     force = v;
   }
   const chosen = force ? s.forced! : s.progress;
   if (!chosen.ready) return refused(r, chosen);
-  const prompt = stepPrompt(step, chosen.guard);
+  const prompt = stepPrompt(step, chosen.guard, optional);
   const answer = await ask(r, prompt.text);
-  if (answer === undefined || !accepts(prompt, answer)) return notRun(r.term, n, answer);
+  if (answer === undefined || !accepts(prompt, answer)) return declined(answer);
   // The operator answered on what he saw: the live state decides whether it still goes ahead.
   const now = stateOf(r, r.session.model);
   const live = force && now.forced ? now.forced : now.progress;
-  if (now.progress.next !== s.progress.next || JSON.stringify(stepPrompt(step, live.guard)) !== JSON.stringify(prompt)) {
+  if (now.progress.next !== s.progress.next || JSON.stringify(stepPrompt(step, live.guard, now.progress.finishable)) !== JSON.stringify(prompt)) {
     r.term.text('the cluster changed while asking: the step again, as it is now\n');
     return 'again';
   }
@@ -293,6 +295,8 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
   let ranStep = false;
   // The plan ends with its verdict: an end right away says it once.
   let fresh = true;
+  // An optional wait is asked for once; the wait itself may come round again after a catch-up.
+  let askedWait: string | undefined;
   const end = (verdict: Verdict, m: ClusterModel, s: PlanState) => {
     if (!fresh) term.lines([verdictLine(verdict, m, s)]);
     return VERDICT_EXIT[verdict.kind];
@@ -306,12 +310,22 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
     const n = s.progress.next! + 1;
     if (shown !== s.progress.next) term.lines([...(shown !== undefined ? passedOver(s.runbook, shown, s.progress.next!) : []), { text: `▶ ${n}. ${step.title}`, tone: 'next' }, ...nextStepLines(m, s)]);
     shown = s.progress.next;
-    if (verdict.kind === 'waiting') {
+    if (step.kind === 'wait' && (verdict.kind === 'waiting' || verdict.kind === 'optional')) {
       fresh = false;
-      const took = await waitUntil(session, (x) => step.doneWhen?.(x) === true, { what: verdict.what, timeoutMs: stepTimeoutMs(step, opts.timeoutMs) }, term, signal);
+      if (s.progress.finishable && askedWait !== step.id) {
+        const p = stepPrompt(step, undefined, true);
+        const a = await ask(r, p.text);
+        if (a === undefined || !accepts(p, a)) return finishHere(term, n);
+        askedWait = step.id;
+      }
+      const took = await waitUntil(session, (x) => step.doneWhen?.(x) === true, { what: step.doneText, timeoutMs: stepTimeoutMs(step, opts.timeoutMs) }, term, signal);
       if (took === undefined) return 1;
       term.lines([{ text: `✓ ${step.doneText} (${took} s)`, tone: 'ok' }]);
       continue;
+    }
+    if (verdict.kind === 'optional') {
+      term.lines([{ text: `step ${n} cannot run now: ${s.progress.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}`, tone: 'plain' }]);
+      return finishHere(term, n);
     }
     if (verdict.kind !== 'runnable') {
       // Right after a step, the peer's view of it may be an event behind (ha-b still sees ha-a
@@ -339,6 +353,12 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
     if (took === undefined) return 1;
     if (step.doneWhen?.(session.model)) term.lines([{ text: `✓ ${step.doneText} (${took} s)`, tone: 'ok' }]);
   }
+}
+
+/** The operator left out what remains, which is optional: the runbook is complete. */
+function finishHere(term: Terminal, n: number): number {
+  term.lines([{ text: `✓ runbook complete: step ${n} and the steps after it are optional, not run`, tone: 'done' }]);
+  return 0;
 }
 
 function notRun(term: Terminal, n: number, answer: string | undefined): number {

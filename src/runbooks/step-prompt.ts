@@ -8,10 +8,13 @@ import { variantTitle } from './plan-text.js';
 
 export type StepPrompt = { kind: 'yes-no'; text: string } | { kind: 'type'; expected: string; text: string };
 
-export function stepPrompt(step: RunbookStep, guard: GuardResult | undefined): StepPrompt {
+/** `optional`: what remains may be left out, and declining ends the runbook there (the console's finish). */
+export function stepPrompt(step: RunbookStep, guard: GuardResult | undefined, optional = false): StepPrompt {
   const expected = confirmationText(guard ?? step);
-  if (expected !== undefined) return { kind: 'type', expected, text: `${guard?.destructive ? 'DESTRUCTIVE. ' : ''}Type ${expected} to confirm: ` };
-  return { kind: 'yes-no', text: step.kind === 'confirm' ? 'Confirm? [y/N] ' : 'Run? [y/N] ' };
+  const finish = optional ? ' (optional: anything else finishes here)' : '';
+  if (expected !== undefined) return { kind: 'type', expected, text: `${guard?.destructive ? 'DESTRUCTIVE. ' : ''}Type ${expected} to confirm${finish}: ` };
+  const ask = step.kind === 'wait' ? `Wait until ${step.doneText}?` : step.kind === 'confirm' ? 'Confirm?' : 'Run?';
+  return { kind: 'yes-no', text: `${ask} [y/N]${optional ? ' (N finishes here)' : ''} ` };
 }
 
 /** Only `y`/`yes`, or exactly the text asked for, goes ahead; anything else (an empty line included) does not. */
@@ -35,8 +38,9 @@ export function variantAnswer(answer: string): boolean | undefined {
 export const WAIT_TIMEOUT_MS = 10 * 60_000;
 export const EFFECT_TIMEOUT_MS = 60_000;
 
+/** --timeout, else the step's own, else by kind. */
 export function stepTimeoutMs(step: RunbookStep, overrideMs?: number): number {
-  return overrideMs ?? (step.kind === 'wait' ? WAIT_TIMEOUT_MS : EFFECT_TIMEOUT_MS);
+  return overrideMs ?? step.timeoutMs ?? (step.kind === 'wait' ? WAIT_TIMEOUT_MS : EFFECT_TIMEOUT_MS);
 }
 
 /** The elapsed counter of a wait: one line, rewritten in place on a terminal. */

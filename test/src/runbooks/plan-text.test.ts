@@ -19,24 +19,37 @@ function plan(m: ClusterModel, id: RunbookId, host: HostIndex, completed: string
 const powerLoss = () => pair({ up: false }, { up: true, r: { disk: 'UpToDate', current: X, conn: 'Connecting', last: { disk: 'UpToDate', uuid: X, role: 'Primary' } } });
 
 describe('runbook plan text', () => {
-  test('switchover on a serving Primary: the next step in full, the pending ones with their commands only; exit 0', () => {
+  test('switchover on a serving Primary: the next step in full, both ways (sessions kept or dropped), the pending ones with their commands only; exit 0', () => {
     const { text, exit } = plan(loadScenario('primary-iscsi'), 'switchover', 0);
     assert.equal(
       text,
       [
         'Planned switchover r0: ha-a → ha-b',
         '▶ 1. stop the iSCSI target on ha-a',
-        '     runs on ha-a: drbd-agent target stop r0',
-        '     ✓ ha-a reachable',
-        '     ✓ r0 is up on ha-a',
-        '     ✓ target running',
-        '     ✓ 2 initiator sessions will be dropped',
-        '     ✓ ha-b Connected and UpToDate',
+        '     1) Stop iSCSI target',
+        '        runs on ha-a: drbd-agent target stop r0',
+        '        ✓ ha-a reachable',
+        '        ✓ r0 is up on ha-a',
+        '        ✓ target running',
+        '        ✓ ha-b Connected and UpToDate',
+        '        ✗ no initiator logged in on ha-a — 2 sessions: iqn.1991-05.com.microsoft:win-fs01, iqn.2008-11.org.linux-kvm:vm-db01 will be dropped; log them out, or Tab to accept',
+        '        why: the device is free to demote only when no initiator writes through ha-a',
+        '     2) drop the 2 sessions',
+        '        runs on ha-a: drbd-agent target stop r0',
+        '        ✓ ha-a reachable',
+        '        ✓ r0 is up on ha-a',
+        '        ✓ target running',
+        '        ✓ ha-b Connected and UpToDate',
+        '        ✓ 2 sessions will be dropped (accepted): iqn.1991-05.com.microsoft:win-fs01, iqn.2008-11.org.linux-kvm:vm-db01',
+        '        ⚠ the initiators lose r0 until a target serves it again',
+        '        why: the device is free to demote only when no initiator writes through ha-a',
         '· 2. demote ha-a to Secondary',
         '     would run on ha-a: drbd-agent secondary r0',
-        '· 3. promote ha-b to Primary',
+        '· 3. wait until ha-b is UpToDate and Established',
+        '     waits until ha-b UpToDate and Established',
+        '· 4. promote ha-b to Primary',
         '     would run on ha-b: drbd-agent primary r0',
-        '· 4. start the iSCSI target on ha-b',
+        '· 5. start the iSCSI target on ha-b',
         '     would run on ha-b: drbd-agent target start r0',
         '→ step 1 can run',
         '',
@@ -49,7 +62,7 @@ describe('runbook plan text', () => {
     let m = loadScenario('primary-iscsi');
     m = apply(m, 0, 'change target name:r0 state:stopped');
     const { text, s } = plan(m, 'switchover', 0);
-    assert.deepEqual(s.progress.status, ['done', 'next', 'pending', 'pending']);
+    assert.deepEqual(s.progress.status, ['done', 'next', 'pending', 'pending', 'pending']);
     assert.match(text, /^✓ 1\. stop the iSCSI target on ha-a\n▶ 2\. demote ha-a to Secondary\n {5}runs on ha-a: drbd-agent secondary r0\n/m);
   });
 
@@ -79,8 +92,8 @@ describe('runbook plan text', () => {
   test('a wait step as the next one: what it waits for; nothing blocks, exit 0', () => {
     const { text, exit, s } = plan(loadScenario('initial-sync'), 'new-resource', 0);
     assert.equal(s.progress.next, 6);
-    assert.match(text, /▶ 7\. wait for the initial sync ha-a → ha-b\n {5}waits until ha-b UpToDate\n/);
-    assert.match(text, /… step 7 waits until ha-b UpToDate\n$/);
+    assert.match(text, /▶ 7\. wait for the initial sync ha-a → ha-b\n {5}waits until ha-b Connected and UpToDate\n {5}why: .+\n/);
+    assert.match(text, /… step 7 waits until ha-b Connected and UpToDate\n$/);
     assert.equal(exit, 0);
   });
 
@@ -105,8 +118,28 @@ describe('runbook plan text', () => {
   test('finished: every step done, exit 0', () => {
     const m = loadScenario('primary-iscsi');
     const { text, exit } = plan(m, 'switchover', 1);
-    assert.match(text, /✓ 4\. start the iSCSI target on ha-a\n✓ runbook complete\n$/);
+    assert.match(text, /✓ 5\. start the iSCSI target on ha-a\n✓ runbook complete\n$/);
     assert.equal(exit, 0);
+  });
+
+  test('what remains is optional (the lost host\'s rejoin): complete, exit 0, though the host is away', () => {
+    let m = powerLoss();
+    m = apply(m, 1, 'change resource name:r0 role:Primary');
+    const { text, exit, s } = plan(m, 'failover', 0, ['confirm-down']);
+    assert.equal(s.progress.next, 3, text);
+    assert.match(text, /▶ 4\. when ha-a is back: wait for its agent/);
+    assert.match(text, /✓ complete: step 4 and after are optional\n$/);
+    assert.equal(exit, 0);
+  });
+
+  test('a wait that cannot finish says why and what unblocks it', () => {
+    const m = apply(loadScenario('primary-iscsi'), 1, 'change connection name:r0 peer-node-id:0 conn-name:ha-a connection:StandAlone role:Unknown');
+    const { text } = plan(m, 'switchover', 0, ['stop-target', 'demote']);
+    assert.match(text, /▶ 3\. wait until ha-b is UpToDate and Established\n/);
+    const p = planState(buildRunbook(m, 'switchover', 'r0', 0), m, ['stop-target', 'demote']).progress;
+    assert.ok(p.blocker, 'the fixture blocks the wait');
+    assert.ok(text.includes(`     ⏸ ${p.blocker.reason}\n`), text);
+    if (p.unblock) assert.ok(text.includes(`     unblocks it: ${p.unblock.command} on ${p.unblock.hostName}`), text);
   });
 
   test('steps passed over on the way (already in effect) are said done, numbered as in the plan', () => {

@@ -22,6 +22,13 @@ describe('runbook CLI: the questions', () => {
     assert.deepEqual(p, { kind: 'type', expected: 'ha-a', text: 'Type ha-a to confirm: ' });
     assert.deepEqual(['ha-a', 'ha-a\r', 'y', 'ha-b', 'HA-A'].map((a) => accepts(p, a)), [true, true, false, false, false]);
   });
+  test('an optional step: declining finishes the runbook, and the question says so; an optional wait is asked too', () => {
+    const m = loadScenario('primary-iscsi');
+    const rb = buildRunbook(m, 'failover', 'r0', 1);
+    assert.equal(stepPrompt(stepOf(rb, 'rejoin-secondary'), undefined, true).text, 'Run? [y/N] (N finishes here) ');
+    assert.equal(stepPrompt(stepOf(rb, 'rejoin-wait'), undefined, true).text, 'Wait until ha-b reachable with r0 up? [y/N] (N finishes here) ');
+    assert.equal(stepPrompt(stepOf(rb, 'confirm-down'), undefined, true).text, 'Type ha-b to confirm (optional: anything else finishes here): ');
+  });
   test('a destructive step: the resource name, said to be destructive', () => {
     const m = loadScenario('split-brain');
     const rb = buildRunbook(m, 'split-brain', 'r0', 0);
@@ -37,9 +44,11 @@ describe('runbook CLI: the questions', () => {
     const rb = buildRunbook(replaceA(), 'disk-replacement', 'r0', 0);
     assert.equal(stepTimeoutMs(stepOf(rb, 'sync')), WAIT_TIMEOUT_MS);
     assert.equal(WAIT_TIMEOUT_MS, 600_000);
-    assert.equal(stepTimeoutMs(stepOf(rb, 'up')), EFFECT_TIMEOUT_MS);
+    assert.equal(stepTimeoutMs(stepOf(rb, 'connect')), EFFECT_TIMEOUT_MS);
     assert.equal(EFFECT_TIMEOUT_MS, 60_000);
     assert.equal(stepTimeoutMs(stepOf(rb, 'sync'), 5000), 5000);
+    assert.equal(stepTimeoutMs({ ...stepOf(rb, 'sync'), timeoutMs: 90_000 }), 90_000, 'the step\'s own');
+    assert.equal(stepTimeoutMs({ ...stepOf(rb, 'sync'), timeoutMs: 90_000 }, 5000), 5000);
     assert.equal(waitText('ha-b Primary', 12_400, 60_000), 'waiting for ha-b Primary… 12 s (gives up after 60 s)');
   });
 });
