@@ -6,15 +6,16 @@
 // (runGuarded), then a wait until the model shows the step's effect. The decisions are pure
 // (plan-text.ts, choose.ts, step-prompt.ts); this file is the loop with the streams.
 import { createInterface } from 'node:readline';
+import type { GuardResult } from '../cluster/guards.js';
 import type { ClusterModel, HostIndex } from '../cluster/model.js';
 import { ClusterSession } from '../ssh/cluster-session.js';
 import { runGuarded } from '../ssh/run-action.js';
 import { collectStatus } from '../status/collect.js';
 import type { ActionOutcome } from '../ui/actions.js';
 import { chooseRun } from './choose.js';
-import { nextStep, nextStepLines, paint, passedOver, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState, type Verdict } from './plan-text.js';
+import { nextStep, nextStepLines, paint, passedOver, reachLines, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState, type Verdict } from './plan-text.js';
 import { buildRunbook, type RunbookId, type RunbookProgress, type RunbookStep } from './runbooks.js';
-import { accepts, stepPrompt, stepTimeoutMs, variantAnswer, variantPrompt, WAIT_LINE_EVERY_MS, waitText } from './step-prompt.js';
+import { accepts, stepPrompt, stepTimeoutMs, unblockPrompt, variantAnswer, variantPrompt, WAIT_LINE_EVERY_MS, waitText } from './step-prompt.js';
 
 /** What one step did, for whoever keeps a runbook's progress (the agents' runbook records, later). */
 export interface StepRecord {
@@ -243,6 +244,16 @@ function refused(r: Run, p: RunbookProgress): number {
   return 1;
 }
 
+/** Sends a confirmed action as the console does, says the agent's answer and records the step; a confirm step (no guard) only records. */
+async function send(r: Run, g: GuardResult | undefined, step: RunbookStep): Promise<ActionOutcome> {
+  if (g) r.term.text(`running ${g.command} on ${g.hostName}…\n`);
+  const outcome: ActionOutcome = g ? await runGuarded(r.session, g) : { ok: true, message: 'confirmed' };
+  const host = g?.host ?? step.host;
+  await r.opts.onStep?.({ runbook: r.opts.id, resource: r.resource, subject: r.subject, stepId: step.id, command: g?.command, host, hostName: r.session.model.hosts[host].name, outcome });
+  if (g) r.term.lines([{ text: `${g.hostName}: ${g.command}: ${outcome.message || (outcome.ok ? 'done' : 'failed')}`, tone: outcome.ok ? 'ok' : 'bad' }]);
+  return outcome;
+}
+
 /**
  * The next step, asked and run: 'ran', 'again' when the state changed while asking (the step
  * is shown again as it is now), or the exit code when the run ends here.
@@ -270,14 +281,21 @@ async function runStep(r: Run, s: PlanState, step: RunbookStep, n: number): Prom
     return 'again';
   }
   if (!live.ready) return refused(r, live);
-  const g = live.guard;
-  if (g) r.term.text(`running ${g.command} on ${g.hostName}…\n`);
-  const outcome: ActionOutcome = g ? await runGuarded(r.session, g) : { ok: true, message: 'confirmed' };
-  await r.opts.onStep?.({ runbook: r.opts.id, resource: r.resource, subject: r.subject, stepId: step.id, command: g?.command, host: step.host, hostName: r.session.model.hosts[step.host].name, outcome });
-  if (g) r.term.lines([{ text: `${g.hostName}: ${g.command}: ${outcome.message || (outcome.ok ? 'done' : 'failed')}`, tone: outcome.ok ? 'ok' : 'bad' }]);
-  if (!outcome.ok) return 1;
+  if (!(await send(r, live.guard, step)).ok) return 1;
   if (r.signal.aborted) throw new Stopped();
   r.completed.push(step.id);
+  return 'ran';
+}
+
+/** A wait that cannot finish without an action (the resource down, a side StandAlone): asked, then run as a step is. */
+async function runUnblock(r: Run, g: GuardResult, step: RunbookStep, n: number): Promise<'ran' | number> {
+  const p = unblockPrompt(g);
+  const answer = await ask(r, p.text);
+  if (answer === undefined || !accepts(p, answer)) return notRun(r.term, n, answer);
+  const live = stateOf(r, r.session.model).progress.unblock;
+  if (!live?.allowed || live.command !== g.command || live.host !== g.host) return 'ran';
+  if (!(await send(r, live, step)).ok) return 1;
+  if (r.signal.aborted) throw new Stopped();
   return 'ran';
 }
 
@@ -318,8 +336,18 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
         if (a === undefined || !accepts(p, a)) return finishHere(term, n);
         askedWait = step.id;
       }
+      if (s.progress.unblock?.allowed) {
+        const ran = await runUnblock(r, s.progress.unblock, step, n);
+        if (ran !== 'ran') return ran;
+        ranStep = true;
+        continue;
+      }
       const took = await waitUntil(session, (x) => step.doneWhen?.(x) === true, { what: step.doneText, timeoutMs: stepTimeoutMs(step, opts.timeoutMs) }, term, signal);
-      if (took === undefined) return 1;
+      if (took === undefined) {
+        const why = stateOf(r, session.model).progress.blocker;
+        term.lines([...reachLines(session.model), ...(why ? [{ text: `⏸ ${why.reason}`, tone: 'bad' as const }] : [])]);
+        return 1;
+      }
       term.lines([{ text: `✓ ${step.doneText} (${took} s)`, tone: 'ok' }]);
       continue;
     }

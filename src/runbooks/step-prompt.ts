@@ -8,13 +8,20 @@ import { variantTitle } from './plan-text.js';
 
 export type StepPrompt = { kind: 'yes-no'; text: string } | { kind: 'type'; expected: string; text: string };
 
+function prompt(expected: string | undefined, destructive: boolean, question: string, optional: boolean): StepPrompt {
+  if (expected !== undefined) return { kind: 'type', expected, text: `${destructive ? 'DESTRUCTIVE. ' : ''}Type ${expected} to confirm${optional ? ' (optional: anything else finishes here)' : ''}: ` };
+  return { kind: 'yes-no', text: `${question} [y/N]${optional ? ' (N finishes here)' : ''} ` };
+}
+
 /** `optional`: what remains may be left out, and declining ends the runbook there (the console's finish). */
 export function stepPrompt(step: RunbookStep, guard: GuardResult | undefined, optional = false): StepPrompt {
-  const expected = confirmationText(guard ?? step);
-  const finish = optional ? ' (optional: anything else finishes here)' : '';
-  if (expected !== undefined) return { kind: 'type', expected, text: `${guard?.destructive ? 'DESTRUCTIVE. ' : ''}Type ${expected} to confirm${finish}: ` };
-  const ask = step.kind === 'wait' ? `Wait until ${step.doneText}?` : step.kind === 'confirm' ? 'Confirm?' : 'Run?';
-  return { kind: 'yes-no', text: `${ask} [y/N]${optional ? ' (N finishes here)' : ''} ` };
+  const question = step.kind === 'wait' ? `Wait until ${step.doneText}?` : step.kind === 'confirm' ? 'Confirm?' : 'Run?';
+  return prompt(confirmationText(guard ?? step), guard?.destructive === true, question, optional);
+}
+
+/** The action that unblocks a wait (bring the resource up, connect, resume), asked as any action is. */
+export function unblockPrompt(g: GuardResult): StepPrompt {
+  return prompt(confirmationText(g), g.destructive, `Unblock it: run ${g.command} on ${g.hostName}?`, false);
 }
 
 /** Only `y`/`yes`, or exactly the text asked for, goes ahead; anything else (an empty line included) does not. */

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { accepts, EFFECT_TIMEOUT_MS, stepPrompt, stepTimeoutMs, variantAnswer, variantPrompt, WAIT_TIMEOUT_MS, waitText } from '../../../src/runbooks/step-prompt.js';
+import { checkAction } from '../../../src/cluster/guards.js';
+import { accepts, EFFECT_TIMEOUT_MS, stepPrompt, unblockPrompt, stepTimeoutMs, variantAnswer, variantPrompt, WAIT_TIMEOUT_MS, waitText } from '../../../src/runbooks/step-prompt.js';
 import { buildRunbook, runbookProgress } from '../../../src/runbooks/runbooks.js';
 import { loadScenario } from '../cluster/fixtures.js';
 import { pair, replaceA, X } from '../cluster/pair-fixtures.js';
@@ -28,6 +29,12 @@ describe('runbook CLI: the questions', () => {
     assert.equal(stepPrompt(stepOf(rb, 'rejoin-secondary'), undefined, true).text, 'Run? [y/N] (N finishes here) ');
     assert.equal(stepPrompt(stepOf(rb, 'rejoin-wait'), undefined, true).text, 'Wait until ha-b reachable with r0 up? [y/N] (N finishes here) ');
     assert.equal(stepPrompt(stepOf(rb, 'confirm-down'), undefined, true).text, 'Type ha-b to confirm (optional: anything else finishes here): ');
+  });
+  test('the action that unblocks a wait is asked as any action: its command and host, y or the text to type', () => {
+    const m = loadScenario('primary-iscsi');
+    assert.deepEqual(unblockPrompt(checkAction(m, 'connect', 'r0', 1)), { kind: 'yes-no', text: 'Unblock it: run drbd-agent connect r0 on ha-b? [y/N] ' });
+    const g = checkAction(m, 'discard-my-data', 'r0', 1);
+    assert.equal(unblockPrompt(g).kind, 'type');
   });
   test('a destructive step: the resource name, said to be destructive', () => {
     const m = loadScenario('split-brain');
