@@ -1,8 +1,9 @@
 // drbd-tui: the operator's console. Parses arguments and picks the app or a one-shot subcommand.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AGENT_VERSION } from '../agent/version.js';
 import { collectStatus } from './status/collect.js';
 import { statusReport, statusText } from './status/report.js';
+import { isRunbookId, RUNBOOK_IDS } from './runbooks/choose.js';
 
 export const USAGE = `drbd-tui ${AGENT_VERSION} — console for a two-node replicated storage pair
 
@@ -11,28 +12,39 @@ Usage:
                                              --config: put the resource file on both hosts (diff, confirm, adjust)
   drbd-tui status [--json] [--read-only] [-F ssh_config] [-i identity] HOST_A HOST_B
                                              one-shot report; exit 0 healthy, 1 degraded, 2 unreachable
+  drbd-tui runbook NAME [--dry-run] [--resource R] [--host H] [--timeout S] [-F ssh_config] [-i identity] HOST_A HOST_B
+                                             NAME: ${RUNBOOK_IDS.join(', ')}
+                                             --dry-run: the plan, checked live; exit 0 runnable, 1 blocked, 2 unreachable
+                                             else runs it step by step, asking on stdin (a line per answer)
   drbd-tui demo                              embedded two-host demo, no root needed
 `;
 
 class UsageError extends Error {}
 
+/** How every subcommand that reaches the hosts is told to: as ssh's -F and -i. */
+const SSH_OPTIONS = { F: { type: 'string', short: 'F' }, i: { type: 'string', short: 'i' } } as const;
+
+/** Options (strict) and positionals, with SSH_OPTIONS beside the subcommand's own. */
+function parse<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...SSH_OPTIONS, ...options } });
+}
+
+/** `--timeout` in seconds (> 0) as milliseconds. */
+function timeoutOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = Number(v);
+  if (!(s > 0)) throw new UsageError('--timeout takes seconds > 0');
+  return s * 1000;
+}
+
 function parseStatusArgs(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      'read-only': { type: 'boolean' },
-      F: { type: 'string', short: 'F' },
-      i: { type: 'string', short: 'i' },
-      timeout: { type: 'string' },
-    },
+  const { values, positionals } = parse(argv, {
+    json: { type: 'boolean' },
+    'read-only': { type: 'boolean' },
+    timeout: { type: 'string' },
   });
   if (positionals.length !== 2) throw new UsageError(`status needs exactly two hosts (got ${positionals.length})`);
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout takes seconds > 0');
-  return { values, hosts: positionals as [string, string], timeoutMs: timeout === undefined ? undefined : timeout * 1000 };
+  return { values, hosts: positionals as [string, string], timeoutMs: timeoutOption(values.timeout) };
 }
 
 async function runStatus(argv: string[]): Promise<number> {
@@ -49,17 +61,34 @@ async function runStatus(argv: string[]): Promise<number> {
   return report.exitCode;
 }
 
+async function runRunbook(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    'dry-run': { type: 'boolean' },
+    resource: { type: 'string' },
+    host: { type: 'string' },
+    timeout: { type: 'string' },
+  });
+  const [id, ...hosts] = positionals;
+  if (id === undefined || !isRunbookId(id)) throw new UsageError(`runbook needs a NAME: one of ${RUNBOOK_IDS.join(', ')}${id === undefined ? '' : ` (got ${id})`}`);
+  if (hosts.length !== 2) throw new UsageError(`runbook needs exactly two hosts (got ${hosts.length})`);
+  if (values.host !== undefined && !hosts.includes(values.host)) throw new UsageError(`--host ${values.host}: not one of ${hosts.join(', ')}`);
+  const { runRunbookCli } = await import('./runbooks/run-terminal.js');
+  return runRunbookCli({
+    id,
+    hosts: hosts as [string, string],
+    dryRun: values['dry-run'] === true,
+    resource: values.resource,
+    host: values.host,
+    timeoutMs: timeoutOption(values.timeout),
+    configFile: values.F,
+    identityFile: values.i,
+  });
+}
+
 function parseConsoleArgs(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'read-only': { type: 'boolean' },
-      F: { type: 'string', short: 'F' },
-      i: { type: 'string', short: 'i' },
-      config: { type: 'string' },
-    },
+  const { values, positionals } = parse(argv, {
+    'read-only': { type: 'boolean' },
+    config: { type: 'string' },
   });
   if (positionals.length !== 2) throw new UsageError(`the console needs exactly two hosts (got ${positionals.length})`);
   if (values.config !== undefined && values['read-only']) throw new UsageError('--config writes the resource file on both hosts: it cannot go with --read-only');
@@ -88,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     if (argv[0] === 'status') return await runStatus(argv.slice(1));
+    if (argv[0] === 'runbook') return await runRunbook(argv.slice(1));
     if (argv[0] === 'demo') return await runDemo();
     const { values, hosts } = parseConsoleArgs(argv);
     const { runConsole } = await import('./console.js');

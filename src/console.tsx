@@ -2,13 +2,11 @@
 // and rendered by the Ink App (src/ui). This file is the only place where the two meet.
 import { useEffect, useState } from 'react';
 import { Box, render } from 'ink';
-import { AgentError } from '../agent/protocol.js';
-import { agentRequest } from './cluster/guards.js';
-import { resultText } from './cluster/action-result.js';
 import type { ClusterModel } from './cluster/model.js';
 import { ClusterSession } from './ssh/cluster-session.js';
+import { runGuarded } from './ssh/run-action.js';
 import type { UnknownHost } from './ssh/connect.js';
-import type { ActionOutcome, ConsoleActions } from './ui/actions.js';
+import type { ConsoleActions } from './ui/actions.js';
 import { App } from './ui/App.js';
 import { useTerminalSize } from './ui/hooks.js';
 import { QuestionDialog, questionHeight, useQuestionEntry, type Question } from './ui/QuestionDialog.js';
@@ -144,16 +142,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   let finish: () => void = () => undefined;
   const done = new Promise<void>((r) => (finish = r));
   const actions: ConsoleActions = {
-    async run(guard): Promise<ActionOutcome> {
-      const { method, params } = agentRequest(guard.action, guard.resource);
-      try {
-        const result = await session.request(guard.host, method, params);
-        return { ok: true, message: resultText(guard.action, guard.resource, result) };
-      } catch (e) {
-        // The UI prefixes host and command; the agent's refusal is DRBD's wording as is.
-        return e instanceof AgentError ? { ok: false, message: e.message, refused: e.code === 'refused' || e.code === 'read-only' } : { ok: false, message: (e as Error).message };
-      }
-    },
+    run: (guard) => runGuarded(session, guard),
     quit: () => finish(),
     async copyConfig(resource, host) {
       const outcome = await copyResourceFile(session, host, resource, pushHooks(questions));

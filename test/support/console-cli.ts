@@ -9,15 +9,17 @@ export interface ConsoleRun {
   stderr: string;
 }
 
-export function runConsole(cli: string, args: string[], timeoutMs = 60_000): Promise<ConsoleRun> {
+/** input: what the command reads on stdin (answers, a line each), then end of input; without it stdin stays open. */
+export function runConsole(cli: string, args: string[], timeoutMs = 60_000, input?: string): Promise<ConsoleRun> {
   return new Promise((resolve) => {
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
     delete env.SSH_AUTH_SOCK;
     const pre = cli.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    execFile(process.execPath, [...pre, cli, ...args], { env, timeout: timeoutMs }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [...pre, cli, ...args], { env, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? -1) : 0;
       resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
     });
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
