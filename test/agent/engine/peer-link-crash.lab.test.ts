@@ -1,5 +1,6 @@
 // A real peer process dies (kill -9) or freezes (SIGSTOP): the survivor notices within the
-// ping timeout and reconnects when the peer comes back.
+// ping timeout and reconnects when the peer comes back. A lab suite (run alone, not beside
+// the unit suites): a reader descheduled for 0.6 s on a loaded machine is, rightly, dead.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
