@@ -1,7 +1,9 @@
 // `drbd-tui runbook NAME`: which resource and which subject host (the old Primary, the dead
 // host, the node with the new disk, the victim) the command line means, decided on the
 // model. Pure; a refusal carries the exit code and the text that says why.
+import type { RunbookRecord } from '../../agent/protocol.js';
 import { resourceRows, type ClusterModel, type HostIndex } from '../cluster/model.js';
+import { activeRunLine, currentRun, hostOfNode } from './journal.js';
 import { applicableRunbooks, hasSplitBrain, neverHeldData, primaryHost, RUNBOOK_TITLES, type RunbookId } from './runbooks.js';
 import { reachLines } from './plan-text.js';
 
@@ -72,10 +74,29 @@ export function chooseSubject(m: ClusterModel, id: RunbookId, resource: string, 
   return { ok: false, exitCode: 1, message: `${why()}\n${apply}` };
 }
 
-/** The resource, then the subject: what a run of runbook `id` works on, or why there is none. */
-export function chooseRun(m: ClusterModel, id: RunbookId, resource?: string, hostName?: string): { ok: true; resource: string; subject: HostIndex; note?: string } | { ok: false; exitCode: 1 | 2; message: string } {
+/**
+ * The resource, then the subject: what a run of runbook `id` works on, or why there is none. A
+ * run of the resource still active on the agents is taken up where it stands (`resume`), its
+ * subject the one it was started about; another runbook's active run refuses a new one, as the
+ * console's `r` does.
+ */
+export function chooseRun(
+  m: ClusterModel,
+  id: RunbookId,
+  resource?: string,
+  hostName?: string,
+): { ok: true; resource: string; subject: HostIndex; note?: string; resume?: RunbookRecord } | { ok: false; exitCode: 1 | 2; message: string } {
   const r = chooseResource(m, resource);
   if (!r.ok) return r;
+  const run = currentRun(m, r.value);
+  if (run) {
+    const line = activeRunLine(m, run).replace(/^runbook active: /, '').replace(/ — r to resume$/, '');
+    if (run.runbook !== id) return { ok: false, exitCode: 1, message: `${r.value} has an active runbook: ${line}\nfinish it (drbd-tui runbook ${run.runbook}) or abandon it in the console (r, then X)` };
+    const subject = hostOfNode(m, run.subject);
+    if (subject === undefined) return { ok: false, exitCode: 1, message: `the active run of ${r.value} is about ${run.subject}, neither host of the command line\nabandon it in the console (r, then X) from a console that reaches ${run.subject}` };
+    if (hostName !== undefined && m.hosts[subject].name !== hostName) return { ok: false, exitCode: 1, message: `--host ${hostName}: the active run of ${r.value} is about ${m.hosts[subject].name} (${line})` };
+    return { ok: true, resource: r.value, subject, resume: run, note: `resuming ${line}, started by ${run.by}` };
+  }
   const s = chooseSubject(m, id, r.value, hostName);
   if (!s.ok) return s;
   return { ok: true, resource: r.value, subject: s.value, ...(s.note ? { note: s.note } : {}) };

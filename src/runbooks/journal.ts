@@ -13,6 +13,9 @@ export interface Stamp {
   by: string;
 }
 
+/** Who a record names before it is put: the controller stamps it with each host's login user. */
+export const PLACEHOLDER_USER = 'console';
+
 /** DRBD's refusals can be long; the agent caps an entry's detail. */
 const MAX_DETAIL = 1000;
 

@@ -3,34 +3,22 @@
 // the plan. The run keeps a live model as the console does (ClusterSession: snapshot, then
 // the event stream) and goes step by step: the step with its checks, a question answered on
 // stdin (a line each, so answers can be piped), the action sent as the console sends it
-// (runGuarded), then a wait until the model shows the step's effect. The decisions are pure
+// (runGuarded), then a wait until the model shows the step's effect. Each step is recorded on
+// the agents as the console records it (RunJournal), so a run stopped here is taken up again
+// by the next `drbd-tui runbook` or console where it stands. The decisions are pure
 // (plan-text.ts, choose.ts, step-prompt.ts); this file is the loop with the streams.
 import { createInterface } from 'node:readline';
 import type { GuardResult } from '../cluster/guards.js';
 import type { ClusterModel, HostIndex } from '../cluster/model.js';
 import { ClusterSession } from '../ssh/cluster-session.js';
 import { runGuarded } from '../ssh/run-action.js';
+import { RunJournal } from '../ssh/runbook-journal.js';
 import { collectStatus } from '../status/collect.js';
 import type { ActionOutcome } from '../ui/actions.js';
 import { chooseRun } from './choose.js';
 import { nextStep, nextStepLines, paint, passedOver, reachLines, planLines, planState, planVerdict, VERDICT_EXIT, verdictLine, wantsColor, type PlanLine, type PlanState, type Verdict } from './plan-text.js';
 import { buildRunbook, type RunbookId, type RunbookProgress, type RunbookStep } from './runbooks.js';
 import { accepts, stepPrompt, stepTimeoutMs, unblockPrompt, variantAnswer, variantPrompt, WAIT_LINE_EVERY_MS, waitText } from './step-prompt.js';
-
-/** What one step did, for whoever keeps a runbook's progress (the agents' runbook records, later). */
-export interface StepRecord {
-  runbook: RunbookId;
-  resource: string;
-  subject: HostIndex;
-  stepId: string;
-  /** The agent command line; absent for a step the operator only confirmed. */
-  command?: string;
-  host: HostIndex;
-  hostName: string;
-  outcome: ActionOutcome;
-}
-
-export type StepRecorder = (r: StepRecord) => Promise<void> | void;
 
 export interface RunbookCliOptions {
   id: RunbookId;
@@ -45,8 +33,6 @@ export interface RunbookCliOptions {
   timeoutMs?: number;
   input?: NodeJS.ReadableStream;
   out?: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Called after each step the operator ran or confirmed, refused ones included. */
-  onStep?: StepRecorder;
 }
 
 /** How long the run waits for both hosts to answer (or fail) before judging the plan. */
@@ -126,7 +112,7 @@ export async function runRunbookCli(opts: RunbookCliOptions): Promise<number> {
       term.text(`${r.message}\n`);
       return r.exitCode;
     }
-    const s = planState(buildRunbook(m, opts.id, r.resource, r.subject), m, []);
+    const s = planState(buildRunbook(m, opts.id, r.resource, r.subject), m, r.resume?.completed ?? []);
     term.lines(planLines(m, s, { note: r.note }));
     return VERDICT_EXIT[planVerdict(m, s).kind];
   }
@@ -200,9 +186,10 @@ async function runLive(opts: RunbookCliOptions, term: Terminal): Promise<number>
   };
   process.on('SIGINT', onSigint);
   const input = new Lines(opts.input ?? process.stdin);
+  const journal = new RunJournal(session, (t) => term.lines([{ text: `⚠ ${t}`, tone: 'bad' }]));
   session.start();
   try {
-    return await steps(session, opts, term, input, stop.signal);
+    return await steps(session, opts, term, input, stop.signal, journal);
   } catch (e) {
     if (!(e instanceof Stopped)) throw e;
     term.text('\nstopped (Ctrl-C): nothing more was run\n');
@@ -210,6 +197,8 @@ async function runLive(opts: RunbookCliOptions, term: Terminal): Promise<number>
   } finally {
     process.off('SIGINT', onSigint);
     input.close();
+    // What was recorded reaches the agents before the session goes.
+    await journal.flushed();
     await session.close();
   }
 }
@@ -224,7 +213,9 @@ interface Run {
   resource: string;
   subject: HostIndex;
   completed: string[];
+  journal: RunJournal;
 }
+
 
 /** Rebuilt from the live model every time, as the console does: titles and checks follow the state. */
 const stateOf = (r: Run, x: ClusterModel): PlanState => planState(buildRunbook(x, r.opts.id, r.resource, r.subject), x, r.completed);
@@ -245,22 +236,26 @@ function refused(r: Run, p: RunbookProgress): number {
 }
 
 /** Sends a confirmed action as the console does, says the agent's answer and records the step; a confirm step (no guard) only records. */
-async function send(r: Run, g: GuardResult | undefined, step: RunbookStep): Promise<ActionOutcome> {
+async function send(r: Run, g: GuardResult | undefined, step: RunbookStep, advance = true): Promise<ActionOutcome> {
   if (g) r.term.text(`running ${g.command} on ${g.hostName}…\n`);
   const outcome: ActionOutcome = g ? await runGuarded(r.session, g) : { ok: true, message: 'confirmed' };
-  const host = g?.host ?? step.host;
-  await r.opts.onStep?.({ runbook: r.opts.id, resource: r.resource, subject: r.subject, stepId: step.id, command: g?.command, host, hostName: r.session.model.hosts[host].name, outcome });
+  const rb = buildRunbook(r.session.model, r.opts.id, r.resource, r.subject);
+  const result = outcome.ok ? (g ? 'ran' : 'confirmed') : outcome.refused ? 'refused' : 'failed';
+  await r.journal.step(rb, r.subject, step.id, result, { ...(g ? { guard: g } : {}), ...(outcome.ok ? {} : { detail: outcome.message }), advance });
   if (g) r.term.lines([{ text: `${g.hostName}: ${g.command}: ${outcome.message || (outcome.ok ? 'done' : 'failed')}`, tone: outcome.ok ? 'ok' : 'bad' }]);
   return outcome;
 }
 
+/** The operator declined a step where only optional ones are left: the run is complete. */
+const FINISHED = 'finished';
+
 /**
- * The next step, asked and run: 'ran', 'again' when the state changed while asking (the step
+ * The next step, asked and run: 'ran', FINISHED, 'again' when the state changed while asking (the step
  * is shown again as it is now), or the exit code when the run ends here.
  */
-async function runStep(r: Run, s: PlanState, step: RunbookStep, n: number): Promise<'ran' | 'again' | number> {
+async function runStep(r: Run, s: PlanState, step: RunbookStep, n: number): Promise<'ran' | 'again' | typeof FINISHED | number> {
   const optional = s.progress.finishable;
-  const declined = (answer: string | undefined) => (optional ? finishHere(r.term, n) : notRun(r.term, n, answer));
+  const declined = (answer: string | undefined) => (optional ? FINISHED : notRun(r.term, n, answer));
   let force = false;
   if (s.forced) {
     const choice = await ask(r, variantPrompt(step));
@@ -294,30 +289,36 @@ async function runUnblock(r: Run, g: GuardResult, step: RunbookStep, n: number):
   if (answer === undefined || !accepts(p, answer)) return notRun(r.term, n, answer);
   const live = stateOf(r, r.session.model).progress.unblock;
   if (!live?.allowed || live.command !== g.command || live.host !== g.host) return 'ran';
-  if (!(await send(r, live, step)).ok) return 1;
+  if (!(await send(r, live, step, false)).ok) return 1;
   if (r.signal.aborted) throw new Stopped();
   return 'ran';
 }
 
-async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Terminal, input: Lines, signal: AbortSignal): Promise<number> {
+async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Terminal, input: Lines, signal: AbortSignal, journal: RunJournal): Promise<number> {
   await waitUntil(session, (m) => m.hosts.every((h) => h.reach.state !== 'connecting'), { what: `${opts.hosts.join(' and ')} to answer`, timeoutMs: SETTLE_MS }, term, signal);
   const chosen = chooseRun(session.model, opts.id, opts.resource, opts.host);
   if (!chosen.ok) {
     term.text(`${chosen.message}\n`);
     return chosen.exitCode;
   }
-  const r: Run = { session, opts, term, input, signal, resource: chosen.resource, subject: chosen.subject, completed: [] };
+  const r: Run = { session, opts, term, input, signal, resource: chosen.resource, subject: chosen.subject, completed: [...(chosen.resume?.completed ?? [])], journal };
   const first = stateOf(r, session.model);
   term.lines(planLines(session.model, first, { note: chosen.note }));
+  if (chosen.resume) await journal.resumed(chosen.resume, first.runbook, first.progress.next);
   let shown = first.progress.next;
   let ranStep = false;
   // The plan ends with its verdict: an end right away says it once.
   let fresh = true;
   // An optional wait is asked for once; the wait itself may come round again after a catch-up.
   let askedWait: string | undefined;
-  const end = (verdict: Verdict, m: ClusterModel, s: PlanState) => {
+  const end = async (verdict: Verdict, m: ClusterModel, s: PlanState) => {
     if (!fresh) term.lines([verdictLine(verdict, m, s)]);
+    if (verdict.kind === 'finished') await journal.finished(s.runbook);
     return VERDICT_EXIT[verdict.kind];
+  };
+  const finish = async (n: number, s: PlanState) => {
+    await journal.finished(s.runbook);
+    return finishHere(term, n);
   };
   for (;;) {
     const m = session.model;
@@ -333,7 +334,7 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
       if (s.progress.finishable && askedWait !== step.id) {
         const p = stepPrompt(step, undefined, true);
         const a = await ask(r, p.text);
-        if (a === undefined || !accepts(p, a)) return finishHere(term, n);
+        if (a === undefined || !accepts(p, a)) return finish(n, s);
         askedWait = step.id;
       }
       if (s.progress.unblock?.allowed) {
@@ -349,11 +350,12 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
         return 1;
       }
       term.lines([{ text: `✓ ${step.doneText} (${took} s)`, tone: 'ok' }]);
+      await journal.step(s.runbook, r.subject, step.id, 'waited', { detail: `${step.doneText} after ${took} s` });
       continue;
     }
     if (verdict.kind === 'optional') {
       term.lines([{ text: `step ${n} cannot run now: ${s.progress.checks.find((c) => !c.ok)?.reason ?? 'precondition failed'}`, tone: 'plain' }]);
-      return finishHere(term, n);
+      return finish(n, s);
     }
     if (verdict.kind !== 'runnable') {
       // Right after a step, the peer's view of it may be an event behind (ha-b still sees ha-a
@@ -366,6 +368,7 @@ async function steps(session: ClusterSession, opts: RunbookCliOptions, term: Ter
     }
     fresh = false;
     const ran = await runStep(r, s, step, n);
+    if (ran === FINISHED) return finish(n, s);
     if (typeof ran === 'number') return ran;
     ranStep = ran === 'ran';
     if (ran === 'again') {

@@ -5,15 +5,12 @@
 import type { RunbookLogEntry, RunbookRecord, RunbookResult } from '../../agent/protocol.js';
 import type { GuardResult } from '../cluster/guards.js';
 import type { ClusterModel } from '../cluster/model.js';
-import { endRun, entryOf, newer, startRun, stepDone, stepEntry, type Stamp } from '../runbooks/journal.js';
+import { endRun, entryOf, newer, PLACEHOLDER_USER, startRun, stepDone, stepEntry, type Stamp } from '../runbooks/journal.js';
 import { buildRunbook, runbookProgress, RUNBOOK_TITLES, type Runbook, type RunbookChoice } from '../runbooks/runbooks.js';
 import type { ConsoleActions } from './actions.js';
 import { overlayRun, type Overlay, type UiAction } from './state.js';
 
 type RunbookOverlay = Extract<Overlay, { kind: 'runbook' }>;
-
-/** Stamped with each host's login user by the controller that puts it. */
-export const PLACEHOLDER_USER = 'console';
 
 export class RunbookRecorder {
   /** This console's last put per resource: newer than the model until the agents' event arrives. */

@@ -2,8 +2,10 @@
 // lab's ssh_config, answers piped on stdin): r0 Primary on ha-a with its target serving. The
 // dry run lists the switchover's five steps with their commands (exit 0) and exits 2 naming
 // ha-b while its sshd is away; "n", the end of input and Ctrl-C run nothing; "y" answers run
-// the switchover: ha-b ends Primary with its target running, and what qemu-io wrote through
-// ha-a reads back through ha-b. r1, only its files on both hosts, goes through the
+// the switchover: stopped after two steps (the end of input), another runbook is refused while
+// it is active, and a second run takes it up at step 4; ha-b ends Primary with its target
+// running, what qemu-io wrote through ha-a reads back through ha-b, and each host's
+// runbook-log lists every step. r1, only its files on both hosts, goes through the
 // new-resource runbook: the variant chosen, the resource name typed, both waits. Last, ha-b
 // loses its power and the failover runbook makes ha-a serve r0's data.
 import { after, before, test } from 'node:test';
@@ -108,22 +110,30 @@ describeLab('drbd-tui runbook from the command line', () => {
     assert.equal((await a.json('r0')).role, 'Primary');
   });
 
-  test('the switchover run with y answers: ha-b Primary and serving what was written through ha-a', async (t) => {
+  test('the switchover stopped after two steps and taken up by a second run: ha-b Primary, serving what was written through ha-a; runbook-log lists every step', async (t) => {
     if (skip) return t.skip(skip);
     const w = qemuIo(r0Url(a), writesOf(SEED_PATTERN));
     assert.equal(w.code, 0, w.out);
-    const r = await runbook(['switchover', '--resource', 'r0'], 'y\ny\ny\ny\n');
+    // The input ends at step 4's question: the run stays active on the agents.
+    const first = await runbook(['switchover', '--resource', 'r0'], 'y\ny\n');
+    assert.equal(first.code, 1, first.stdout + first.stderr);
+    for (const re of [/ha-a: drbd-agent target stop r0: done/, /ha-a: drbd-agent secondary r0: done/, /end of input: step 4 not run/]) assert.match(first.stdout, re);
+    // Another runbook is refused while this one is active.
+    const other = await runbook(['failover', '--resource', 'r0', '--dry-run']);
+    assert.equal(other.code, 1, other.stdout + other.stderr);
+    assert.match(other.stdout, /^r0 has an active runbook: Planned switchover r0 on ha-a \(step 4\/5\)\nfinish it \(drbd-tui runbook switchover\) or abandon it in the console \(r, then X\)$/m);
+    const r = await runbook(['switchover', '--resource', 'r0'], 'y\ny\n');
     assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const re of [
-      /ha-a: drbd-agent target stop r0: done/,
-      /ha-a: drbd-agent secondary r0: done/,
+      /^resuming Planned switchover r0 on ha-a \(step 4\/5\), started by root@/m,
       /ha-b: drbd-agent primary r0: done/,
       /ha-b: drbd-agent target start r0: done/,
       /^✓ target running on ha-b \(\d+ s\)$/m,
       /✓ runbook complete\n$/,
     ])
       assert.match(r.stdout, re);
-    assert.equal((r.stdout.match(/Run\? \[y\/N\] /g) ?? []).length, 4, r.stdout);
+    assert.doesNotMatch(r.stdout, /drbd-agent (target stop|secondary) r0/, 'steps 1 and 2 are not run again');
+    assert.equal((r.stdout.match(/Run\? \[y\/N\] /g) ?? []).length, 2, r.stdout);
     await jsonWhen(b, 'r0', (s) => s.role === 'Primary', 'ha-b Primary');
     assert.equal((await a.json('r0')).role, 'Secondary');
     const j = await status();
@@ -131,6 +141,24 @@ describeLab('drbd-tui runbook from the command line', () => {
     const back = qemuIo(r0Url(b), readsOf(SEED_PATTERN));
     assert.equal(back.code, 0, back.out);
     assert.doesNotMatch(back.out, /verification failed/i, back.out);
+    for (const h of [a, b]) {
+      const log = (await h.cli('runbook-log', 'r0')).stdout;
+      const want = [
+        /switchover\(ha-a\) "Planned switchover r0: ha-a → ha-b" → started \(root@/,
+        /step stop-target .*on ha-a: drbd-agent target stop r0 → ran \(root@/,
+        /step demote .*on ha-a: drbd-agent secondary r0 → ran \(root@/,
+        /→ resumed \(root@/,
+        /on ha-b: drbd-agent primary r0 → ran \(root@/,
+        /on ha-b: drbd-agent target start r0 → ran \(root@/,
+        /→ finished \(root@/,
+      ];
+      let at = 0;
+      for (const re of want) {
+        const k = log.slice(at).search(re);
+        assert.ok(k >= 0, `${h.host.name}: ${re.source} after position ${at} in\n${log}`);
+        at += k;
+      }
+    }
   });
 
   test('a subject for which the runbook does not apply: its plan with the note and the failing check, exit 1, nothing asked', async (t) => {

@@ -41,7 +41,8 @@ for (const protocol of ['A', 'B', 'C']) {
       await caughtUp();
       // How many buffers the rounds above needed depends on how far the Secondary lagged
       // (under protocol A, by much, and a later round may lag a little further); once they are
-      // back, more rounds need next to no new ones. Payloads never released would need 64 a round.
+      // back, more rounds need few new ones (a loaded machine lets protocol A's Secondary lag by
+      // a few dozen more). Payloads never released would need 64 a round: 256.
       const warm = { ...payloadPool.stats };
       for (let round = 8; round < 12; round++) await writeRound(round);
       await caughtUp();
@@ -50,7 +51,7 @@ for (const protocol of ['A', 'B', 'C']) {
       }
       assert.equal(payloadPool.stats.doubleReleases, before.doubleReleases);
       assert.ok(payloadPool.stats.reused - before.reused >= 64, `payloads were reused (${payloadPool.stats.reused - before.reused})`);
-      assert.ok(payloadPool.stats.allocated - warm.allocated < 16, `four rounds after the pool is warm allocated ${payloadPool.stats.allocated - warm.allocated} buffers (a leak: 256)`);
+      assert.ok(payloadPool.stats.allocated - warm.allocated < 128, `four rounds after the pool is warm allocated ${payloadPool.stats.allocated - warm.allocated} buffers (a leak: 256)`);
     } finally {
       await p.close();
     }

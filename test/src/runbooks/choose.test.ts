@@ -1,7 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseResource, chooseRun, chooseSubject, isRunbookId } from '../../../src/runbooks/choose.js';
+import { runbookToEvent } from '../../../agent/events2.js';
+import { applyHostEvent } from '../../../src/cluster/model.js';
 import { loadScenario } from '../cluster/fixtures.js';
+import { runbookRecord } from '../../support/runbook-records.js';
 import { pair, X } from '../cluster/pair-fixtures.js';
 
 describe('runbook CLI: which resource', () => {
@@ -34,7 +37,8 @@ describe('runbook CLI: which subject host', () => {
     assert.equal(r.ok, false);
     if (r.ok) return;
     assert.equal(r.exitCode, 1);
-    assert.match(r.message, /^Split-brain recovery of r0: several choices, pass --host:\n {2}--host ha-a {2}Split-brain recovery: victim ha-a \(8192 KiB changed there\), keep ha-b\n {2}--host ha-b {2}.*victim ha-b/);
+    // The side with fewer changes first, marked the default (split-brain.ts).
+    assert.match(r.message, /^Split-brain recovery of r0: several choices, pass --host:\n {2}--host ha-b {2}Split-brain recovery: victim ha-b \(2048 KiB changed there\), keep ha-a \(default\)\n {2}--host ha-a {2}.*victim ha-a \(8192 KiB/);
   });
   test('none applies: why, and what applies instead; exit 1', () => {
     const r = chooseSubject(loadScenario('healthy'), 'failover', 'r0');
@@ -61,4 +65,28 @@ describe('runbook CLI: which subject host', () => {
     assert.ok(['new-resource', 'switchover', 'failover', 'disk-replacement', 'split-brain'].every(isRunbookId));
     assert.equal(isRunbookId('fail-over'), false);
   });
+});
+
+describe('runbook CLI: a run already active on the agents', () => {
+  /** primary-iscsi with `record` kept by ha-a's agent. */
+  const keeping = (over: Parameters<typeof runbookRecord>[0] = {}) => applyHostEvent(loadScenario('primary-iscsi'), 0, runbookToEvent(runbookRecord(over), { verb: 'change', time: '2026-12-07T12:40:00.000Z' }));
+  const refusal = 'r0 has an active runbook: Planned switchover r0 on ha-a (step 4/5)\nfinish it (drbd-tui runbook switchover) or abandon it in the console (r, then X)';
+  const cases: Array<[string, Parameters<typeof runbookRecord>[0], Parameters<typeof chooseRun>, ReturnType<typeof chooseRun> | 'resume']> = [
+    ['the same runbook is taken up where it stands, about its own subject', { completed: ['stop-target', 'demote'] }, [loadScenario('primary-iscsi'), 'switchover'], 'resume'],
+    ['--host naming that subject takes it up too', { completed: ['stop-target', 'demote'] }, [loadScenario('primary-iscsi'), 'switchover', 'r0', 'ha-a'], 'resume'],
+    ['--host naming the other host is refused', { completed: ['stop-target', 'demote'] }, [loadScenario('primary-iscsi'), 'switchover', 'r0', 'ha-b'], { ok: false, exitCode: 1, message: '--host ha-b: the active run of r0 is about ha-a (Planned switchover r0 on ha-a (step 4/5))' }],
+    ['another runbook is refused, naming the active one', { completed: ['stop-target', 'demote'] }, [loadScenario('primary-iscsi'), 'failover'], { ok: false, exitCode: 1, message: refusal }],
+    ['a subject neither host is', { subject: 'ha-z' }, [loadScenario('primary-iscsi'), 'switchover'], { ok: false, exitCode: 1, message: 'the active run of r0 is about ha-z, neither host of the command line\nabandon it in the console (r, then X) from a console that reaches ha-z' }],
+    ['a finished run is history: a new run is chosen as usual', { state: 'finished' }, [loadScenario('primary-iscsi'), 'switchover'], { ok: true, resource: 'r0', subject: 0 }],
+  ];
+  for (const [name, over, [, id, resource, host], want] of cases) {
+    test(name, () => {
+      const got = chooseRun(keeping(over), id, resource, host);
+      if (want !== 'resume') return assert.deepEqual(got, want);
+      assert.ok(got.ok);
+      assert.equal(got.subject, 0);
+      assert.deepEqual(got.resume?.completed, over?.completed);
+      assert.equal(got.note, 'resuming Planned switchover r0 on ha-a (step 4/5), started by root@laptop');
+    });
+  }
 });
