@@ -6,31 +6,34 @@ export const HELP_LINES: Array<[string, string]> = [
   ['Tab', 'switch the host actions apply to (highlighted in the header)'],
   ['⏎  Esc', 'detail view of the selected resource / back'],
   ['e', 'event log'],
-  ['p', 'promote (drbd-agent primary)'],
-  ['s', 'demote (drbd-agent secondary)'],
+  ['p  s', 'promote (drbd-agent primary) / demote (drbd-agent secondary)'],
   ['c  d', 'connect / disconnect'],
   ['t', 'start / stop the iSCSI target'],
   ['u  D', 'up (attach + connect) / down (D: confirmed by name when it stops the service)'],
   ['a  x', 'attach the disk (up, not connecting) / detach it (the builtin engine: down)'],
   ['m', 'create-md (new resource: refuses valid metadata)'],
-  ['v', 'online verify: the KiB out of sync, shown when it ends'],
-  ['z', 'pause / resume the resync'],
+  ['v  z', 'online verify (the KiB out of sync, when it ends) / pause, resume the resync'],
   ['A', 'adjust: re-read the resource file (brings a configured resource up)'],
   ['g', 'resize: grow to what both backing disks leave (grow them first)'],
   ['C', 'copy the resource file from this host to the other (diff, confirm, adjust)'],
-  ['r', 'runbooks: switchover, failover, disk replacement, split brain'],
+  ['r  L', 'runbooks (the one in progress resumes; X in it abandons) / L: their audit log'],
   ['F', 'force promote (primary --force) — destructive'],
   ['X', 'connect --discard-my-data (split-brain victim) — destructive'],
   ['W', 'create-md --force (replaced disk) — destructive'],
   ['I', 'invalidate: full resync of this host from the other — destructive'],
-  ['r  L', 'a runbook in progress is resumed from r; L: its audit log (who ran what)'],
-  ['X  runbook', 'in a runbook: abandon the run (type abandon); Esc only closes the view'],
-  ['?', 'this help'],
   ['q', 'quit (the agents and replication keep running)'],
 ];
 
+/** What fits in `rows`: the first lines, then how many are left out, and quitting always last. */
+export function helpLines(rows: number): Array<[string, string]> {
+  if (HELP_LINES.length <= rows) return HELP_LINES;
+  const quit = HELP_LINES.at(-1)!;
+  const shown = HELP_LINES.slice(0, Math.max(0, rows - 2));
+  return [...shown, ['…', `${HELP_LINES.length - 1 - shown.length} more: a taller terminal shows them`], quit];
+}
+
 export function HelpOverlay({ width, height, readOnly }: { width: number; height: number; readOnly: boolean }) {
-  const lines = HELP_LINES.slice(0, Math.max(0, height - 4));
+  const lines = helpLines(Math.max(2, height - 4));
   return (
     <Box flexDirection="column" borderStyle="round" width={Math.min(width, 80)} paddingX={1}>
       <Text bold>keys</Text>

@@ -130,7 +130,7 @@ describeLab('the console in a terminal against the lab', () => {
     const s = await console_.waitFor('the help', (x) => /keys/.test(x) && /promote \(drbd-agent primary\)/.test(x));
     assert.match(s, /quit \(the agents and replication keep running\)/);
     await console_.keys('Escape');
-    await console_.waitFor('the overview again', (x) => row(x) !== '' && !/this help/.test(x));
+    await console_.waitFor('the overview again', (x) => row(x) !== '' && !/promote \(drbd-agent primary\)/.test(x));
   });
 
   test('a host whose processes are killed shows as unreachable within seconds, and comes back', async (t) => {
