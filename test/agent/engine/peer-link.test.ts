@@ -250,7 +250,6 @@ describe('PeerLink', () => {
       while (dialsAnswered < 3) await delay(20);
     } finally {
       const closed = new Promise<void>((r) => impostor.close(() => r()));
-      impostor.closeAllConnections?.();
       for (const sock of sockets) if (sock.localPort === ob.listen.port) sock.destroy();
       await closed;
     }
