@@ -549,7 +549,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       this.emit('disconnected', { reason, connState, error });
       if (this.running) {
         this.setState('Connecting');
-        this.apply({ kind: 'lost', error });
+        this.apply({ kind: 'lost' });
       }
       return;
     }

@@ -37,7 +37,7 @@ export type LinkOutcome =
       connected: boolean;
     }
   /** The kept connection ended. */
-  | { kind: 'lost'; error: string }
+  | { kind: 'lost' }
   /** The operator's disconnect (or down): the only way to StandAlone. */
   | { kind: 'operator-stop' };
 
@@ -84,7 +84,8 @@ export function afterOutcome(s: RetryState, o: LinkOutcome, bounds: BackoffBound
     case 'operator-stop':
       return { state: { backoffMs: bounds.initialMs, problem: undefined }, action: { kind: 'stop' } };
     case 'lost':
-      return redial(bounds.initialMs, o.error);
+      // The engine says why the kept connection ended (ping timeout, …); nothing failed to authenticate.
+      return redial(bounds.initialMs, undefined);
     case 'attempt-failed': {
       // While a kept connection runs, a failed stranger is logged, not the link's problem.
       const problem = o.connected ? s.problem : (attemptProblem(o) ?? s.problem);
