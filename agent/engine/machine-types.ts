@@ -380,6 +380,8 @@ export type Input =
   | { t: 'peer'; msg: PeerMsg }
   | { t: 'open'; delta: 1 | -1 }
   | { t: 'tick'; now: number }
+  /** The peer link's failed attempts say why it does not connect (peer-retry.ts), or that reason cleared. */
+  | { t: 'link-problem'; text: string | undefined }
   /** The runtime created the undo journal (or could not). */
   | { t: 'undo-opened'; volume: number; error?: string }
   /** The journal could not take a write (full, I/O error): the target is no longer recoverable. */

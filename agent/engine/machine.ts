@@ -144,6 +144,9 @@ export function step(s: EngineState, input: Input): Action[] {
     case 'link-down':
       linkDown(s, input.reason, out);
       break;
+    case 'link-problem':
+      linkProblem(s, input.text, out);
+      break;
     case 'peer':
       peerMessage(s, input.msg, out);
       break;
@@ -761,12 +764,7 @@ function linkUp(s: EngineState, out: Action[]): void {
 }
 
 function linkDown(s: EngineState, reason: LinkDownReason, out: Action[]): void {
-  if (reason === 'auth-failed') {
-    s.wantConnect = false;
-    s.conn = 'StandAlone';
-    s.lastError = 'authentication failed';
-    out.push({ a: 'log', level: 'alert', text: 'peer authentication failed: check net.shared-secret on both hosts' });
-  } else if (s.wantConnect) {
+  if (s.wantConnect) {
     s.conn = 'Connecting';
     if (reason === 'timeout') s.lastError = 'peer did not answer in time (ping timeout)';
     else if (reason === 'protocol-error') s.lastError = 'protocol error on the peer link';
@@ -774,6 +772,18 @@ function linkDown(s: EngineState, reason: LinkDownReason, out: Action[]): void {
     s.conn = 'StandAlone';
   }
   lostPeer(s, out);
+}
+
+/**
+ * A connection attempt failed in a way worth telling (authentication, protocol): the link
+ * goes on trying (peer-retry.ts), so this is the reason shown while Connecting, logged once
+ * per change. Only disconnect makes the resource StandAlone.
+ */
+function linkProblem(s: EngineState, text: string | undefined, out: Action[]): void {
+  if (text === undefined || !s.wantConnect || s.conn === 'Connected' || s.conn === 'StandAlone') return;
+  s.lastError = text;
+  const hint = text.startsWith('authentication failed') ? ': check that net.shared-secret is the same on both hosts; the link keeps trying' : '; the link keeps trying';
+  out.push({ a: 'log', level: 'alert', text: `peer link: ${text}${hint}` });
 }
 
 /** Whatever the reason the peer went away: unacknowledged writes become out of sync. */

@@ -3,11 +3,17 @@
 // and actions out). The link (peer-link.ts) feeds it decoded messages and carries out the
 // actions; nonces come in from outside so that everything here is deterministic.
 //
-// Each side sends Hello and a random 32-byte nonce, then answers the peer's nonce with
+// Each side sends Hello and a random 32-byte nonce. A response is
 //   HMAC(secret, label(own side) ‖ peer nonce ‖ own nonce ‖ resource ‖ own node-id ‖ peer node-id)
+// The dialer proves first; the acceptor checks that proof before it sends its own. So whoever
+// dials us learns nothing computed from the secret until it has shown it knows the secret (no
+// guessing oracle on our listening port); only a party that answers our dial on the peer's
+// address sees our response, and that is the peer, or someone who took its address or the
+// path to it — which is why the console generates a 192-bit secret (README, Security).
 // The label depends on who dialed, so a response computed by one side can never be what the
 // other side expects (no reflection: an attacker cannot have us answer our own challenge on
-// a second connection), and both nonces are fresh per connection (no replay).
+// a second connection), and both nonces are fresh per connection (a replayed transcript
+// answers a nonce nobody asks any more and fails).
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AUTH_NONCE_BYTES, PEER_PROTOCOL_VERSION, type Hello, type PeerMessage } from './peer-wire.js';
@@ -15,8 +21,8 @@ import { AUTH_NONCE_BYTES, PEER_PROTOCOL_VERSION, type Hello, type PeerMessage }
 export type LinkSide = 'dialer' | 'acceptor';
 
 const LABELS: Record<LinkSide, string> = {
-  dialer: 'drbd-tui peer-link v1 dialer',
-  acceptor: 'drbd-tui peer-link v1 acceptor',
+  dialer: 'drbd-tui peer-link v3 dialer',
+  acceptor: 'drbd-tui peer-link v3 acceptor',
 };
 
 export const AUTH_FAILED = 'authentication failed';
@@ -89,10 +95,10 @@ export interface HandshakeState {
   cfg: HandshakeConfig;
   peerHello: Hello | null;
   peerNonce: Buffer | null;
+  /** We sent our AuthResponse. */
+  provedOwn: boolean;
   /** We checked the peer's response. */
   peerVerified: boolean;
-  /** The peer accepted ours (AuthResult ok). */
-  acceptedByPeer: boolean;
   done: boolean;
 }
 
@@ -110,7 +116,7 @@ export interface HandshakeStep {
 
 export function startHandshake(cfg: HandshakeConfig): HandshakeStep {
   if (cfg.nonce.length !== AUTH_NONCE_BYTES) throw new RangeError(`nonce must be ${AUTH_NONCE_BYTES} bytes`);
-  const state: HandshakeState = { cfg, peerHello: null, peerNonce: null, peerVerified: false, acceptedByPeer: false, done: false };
+  const state: HandshakeState = { cfg, peerHello: null, peerNonce: null, provedOwn: false, peerVerified: false, done: false };
   const hello: Hello = {
     type: 'Hello',
     protocolVersion: PEER_PROTOCOL_VERSION,
@@ -136,15 +142,52 @@ function other(side: LinkSide): LinkSide {
   return side === 'dialer' ? 'acceptor' : 'dialer';
 }
 
-/** Feeds one message received on the connection before authentication completed. */
+function ownResponse(state: HandshakeState, peerNonce: Buffer): PeerMessage {
+  const { cfg } = state;
+  const mac = authMac({
+    secret: cfg.secret,
+    side: cfg.side,
+    ownNonce: cfg.nonce,
+    peerNonce,
+    resource: cfg.resource,
+    ownNodeId: cfg.localNodeId,
+    peerNodeId: cfg.peerNodeId,
+  });
+  return { type: 'AuthResponse', mac };
+}
+
+function peerResponseValid(state: HandshakeState, peerNonce: Buffer, mac: Buffer): boolean {
+  const { cfg } = state;
+  return verifyAuthMac(
+    {
+      secret: cfg.secret,
+      side: other(cfg.side),
+      ownNonce: peerNonce,
+      peerNonce: cfg.nonce,
+      resource: cfg.resource,
+      ownNodeId: cfg.peerNodeId,
+      peerNodeId: cfg.localNodeId,
+    },
+    mac,
+  );
+}
+
+const REFUSED: PeerMessage = { type: 'AuthResult', ok: false, reason: AUTH_FAILED };
+
+/**
+ * Feeds one message received on the connection before authentication completed. The order is
+ * fixed: Hello, AuthChallenge; then the dialer sends its AuthResponse, the acceptor verifies
+ * it and sends its own, the dialer verifies that and confirms with AuthResult ok. An
+ * AuthResult ok:false is believed for this connection only (it ends it): it proves nothing
+ * about who sent it, so the link above treats it as one more failed attempt.
+ */
 export function handshakeReceive(state: HandshakeState, msg: PeerMessage): HandshakeStep {
   const { cfg } = state;
   if (state.done) return fail(state, 'protocol-error', `unexpected ${msg.type} after the handshake ended`);
-  // Order is fixed: Hello, then AuthChallenge, then AuthResponse / AuthResult in either order.
   if (state.peerHello === null) {
     if (msg.type !== 'Hello') return fail(state, 'protocol-error', `expected Hello, got ${msg.type}`);
     if (msg.protocolVersion !== PEER_PROTOCOL_VERSION)
-      return fail(state, 'protocol-error', `peer speaks protocol version ${msg.protocolVersion}, we speak ${PEER_PROTOCOL_VERSION}`);
+      return fail(state, 'protocol-error', `peer speaks protocol version ${msg.protocolVersion}, we speak ${PEER_PROTOCOL_VERSION}: run the same drbd-tui version on both hosts`);
     if (msg.resource !== cfg.resource) return fail(state, 'protocol-error', `peer is for resource "${msg.resource}", not "${cfg.resource}"`);
     if (msg.nodeId !== cfg.peerNodeId) return fail(state, 'protocol-error', `peer has node-id ${msg.nodeId}, expected ${cfg.peerNodeId}`);
     return { state: { ...state, peerHello: msg }, actions: [] };
@@ -152,43 +195,27 @@ export function handshakeReceive(state: HandshakeState, msg: PeerMessage): Hands
   if (state.peerNonce === null) {
     if (msg.type !== 'AuthChallenge') return fail(state, 'protocol-error', `expected AuthChallenge, got ${msg.type}`);
     if (msg.nonce.equals(cfg.nonce)) return fail(state, 'protocol-error', 'peer echoed our own challenge');
-    const mac = authMac({
-      secret: cfg.secret,
-      side: cfg.side,
-      ownNonce: cfg.nonce,
-      peerNonce: msg.nonce,
-      resource: cfg.resource,
-      ownNodeId: cfg.localNodeId,
-      peerNodeId: cfg.peerNodeId,
-    });
-    return { state: { ...state, peerNonce: msg.nonce }, actions: [send({ type: 'AuthResponse', mac })] };
+    const next = { ...state, peerNonce: msg.nonce };
+    if (cfg.side === 'acceptor') return { state: next, actions: [] }; // the dialer proves first
+    return { state: { ...next, provedOwn: true }, actions: [send(ownResponse(next, msg.nonce))] };
   }
-  if (msg.type === 'AuthResponse' && !state.peerVerified) {
-    const ok = verifyAuthMac(
-      {
-        secret: cfg.secret,
-        side: other(cfg.side),
-        ownNonce: state.peerNonce,
-        peerNonce: cfg.nonce,
-        resource: cfg.resource,
-        ownNodeId: cfg.peerNodeId,
-        peerNodeId: cfg.localNodeId,
-      },
-      msg.mac,
-    );
-    if (!ok) return fail(state, 'auth-failed', AUTH_FAILED, { type: 'AuthResult', ok: false, reason: AUTH_FAILED });
-    return finishIfDone({ ...state, peerVerified: true }, [send({ type: 'AuthResult', ok: true })]);
+  const peerNonce = state.peerNonce;
+  if (msg.type === 'AuthResult' && !msg.ok) return fail(state, 'auth-failed', AUTH_FAILED);
+  if (cfg.side === 'acceptor') {
+    if (!state.peerVerified) {
+      if (msg.type !== 'AuthResponse') return fail(state, 'protocol-error', `expected AuthResponse, got ${msg.type}`);
+      if (!peerResponseValid(state, peerNonce, msg.mac)) return fail(state, 'auth-failed', AUTH_FAILED, REFUSED);
+      return { state: { ...state, peerVerified: true, provedOwn: true }, actions: [send(ownResponse(state, peerNonce))] };
+    }
+    if (msg.type !== 'AuthResult') return fail(state, 'protocol-error', `expected AuthResult, got ${msg.type}`);
+    return authenticated(state, []);
   }
-  if (msg.type === 'AuthResult' && !state.acceptedByPeer) {
-    if (!msg.ok) return fail(state, 'auth-failed', AUTH_FAILED);
-    return finishIfDone({ ...state, acceptedByPeer: true }, []);
-  }
-  return fail(state, 'protocol-error', `unexpected ${msg.type} during the handshake`);
+  if (msg.type !== 'AuthResponse') return fail(state, 'protocol-error', `expected AuthResponse, got ${msg.type}`);
+  if (!peerResponseValid(state, peerNonce, msg.mac)) return fail(state, 'auth-failed', AUTH_FAILED, REFUSED);
+  return authenticated({ ...state, peerVerified: true }, [send({ type: 'AuthResult', ok: true })]);
 }
 
-function finishIfDone(state: HandshakeState, actions: HandshakeAction[]): HandshakeStep {
-  if (state.peerVerified && state.acceptedByPeer && state.peerHello) {
-    return { state: { ...state, done: true }, actions: [...actions, { kind: 'authenticated', peer: state.peerHello }] };
-  }
-  return { state, actions };
+function authenticated(state: HandshakeState, actions: HandshakeAction[]): HandshakeStep {
+  if (!state.peerVerified || !state.provedOwn || !state.peerHello) throw new Error('handshake: authenticated before both sides proved the secret');
+  return { state: { ...state, done: true }, actions: [...actions, { kind: 'authenticated', peer: state.peerHello }] };
 }

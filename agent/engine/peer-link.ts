@@ -32,8 +32,9 @@ import {
   type PeerMessage,
 } from './peer-wire.js';
 import { initialLiveness, livenessCheck, pingWritten, type LivenessState } from './peer-liveness.js';
+import { admitConnection } from './peer-admission.js';
+import { DEFAULT_BACKOFF, afterOutcome, initialRetry, type LinkOutcome, type RetryState } from './peer-retry.js';
 import {
-  AUTH_FAILED,
   isConnectionKeeper,
   handshakeReceive,
   startHandshake,
@@ -58,7 +59,7 @@ export interface PeerLinkOptions {
   pingTimeout: number;
   /** Seconds an unauthenticated connection may take to finish the handshake (default 5). */
   handshakeTimeout?: number;
-  /** Redial backoff in ms: first delay, doubling up to max, ±20% jitter (default 100 → 5000). */
+  /** Redial backoff in ms: first delay, doubling up to max, ±20% jitter (peer-retry.ts; default 100 → 5000). */
   backoff?: { initialMs: number; maxMs: number };
   /** Checksum bulk data too (net.data-integrity-alg crc32c); default true here, the resource file's default is DRBD's none. */
   dataIntegrity?: boolean;
@@ -68,7 +69,7 @@ export interface PeerLinkOptions {
 
 export type DisconnectReason = 'timeout' | 'broken-pipe' | 'network-failure' | 'protocol-error' | 'auth-failed' | 'closed-by-peer' | 'local';
 
-/** The DRBD connection state a disconnect passes through (the link then goes Connecting, or stays StandAlone). */
+/** The DRBD connection state a disconnect passes through (the link then goes Connecting, or stays StandAlone when stopped). */
 export function connStateFor(reason: DisconnectReason): ConnState {
   switch (reason) {
     case 'timeout':
@@ -80,8 +81,8 @@ export function connStateFor(reason: DisconnectReason): ConnState {
     case 'protocol-error':
       return 'ProtocolError';
     case 'closed-by-peer':
-      return 'Unconnected';
     case 'auth-failed':
+      return 'Unconnected';
     case 'local':
       return 'StandAlone';
   }
@@ -121,6 +122,8 @@ export interface PeerLinkEvents {
   drain: [];
   state: [ConnState];
   'attempt-failed': [AttemptFailedInfo];
+  /** What keeps the link from connecting changed ("authentication failed from ADDR"), or cleared (undefined). */
+  problem: [string | undefined];
 }
 
 export interface PeerLinkStats {
@@ -132,7 +135,6 @@ export interface PeerLinkStats {
   pingsSent: number;
 }
 
-const MAX_PENDING_CONNECTIONS = 4;
 const LINGER_MS = 1000;
 
 function isWildcard(host: string): boolean {
@@ -191,8 +193,9 @@ class Conn {
 
 /**
  * The peer link of one resource to one peer. Call start(); wait for `connected`; send() and
- * listen to `message`; on `disconnected` the link redials by itself (except after an
- * authentication failure or stop()).
+ * listen to `message`; on `disconnected` the link redials by itself, and a connection that
+ * fails to authenticate is one more attempt (peer-retry.ts): only stop() ends the trying.
+ * `problem` reports what the last failed attempt says is wrong, and its clearing.
  *
  * `message` is emitted synchronously, in wire order, only for an authenticated and kept
  * connection; Ping/PingAck and handshake messages never reach it. A Data / RsDataReply /
@@ -210,7 +213,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   private readonly conns = new Set<Conn>();
   private dialing: Conn | null = null;
   private dialTimer: NodeJS.Timeout | null = null;
-  private backoffMs: number;
+  private retry: RetryState;
   private connState: ConnState = 'StandAlone';
   private error: string | undefined;
   private readonly instance = randomBytes(8).toString('hex');
@@ -224,12 +227,12 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     if (!(options.pingInterval > 0) || !(options.pingTimeout > 0)) throw new Error('pingInterval and pingTimeout must be positive');
     this.opts = {
       handshakeTimeout: 5,
-      backoff: { initialMs: 100, maxMs: 5000 },
+      backoff: DEFAULT_BACKOFF,
       congestionThreshold: 8 << 20,
       dataIntegrity: true,
       ...options,
     };
-    this.backoffMs = this.opts.backoff.initialMs;
+    this.retry = initialRetry(this.opts.backoff);
   }
 
   /** DRBD connection state: StandAlone, Connecting, Connected (and the failure states in passing). */
@@ -237,9 +240,14 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     return this.connState;
   }
 
-  /** Why the link is StandAlone or failing ("authentication failed", "peer is for resource …"). */
+  /** Why the link is StandAlone or failing ("authentication failed from ADDR", "peer is for resource …"). */
   get lastError(): string | undefined {
     return this.error;
+  }
+
+  /** What the last failed attempt says keeps the link from connecting (cleared once a connection is kept). */
+  get problem(): string | undefined {
+    return this.retry.problem;
   }
 
   get connected(): boolean {
@@ -270,7 +278,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     if (this.running) return;
     this.running = true;
     this.error = undefined;
-    this.backoffMs = this.opts.backoff.initialMs;
+    this.apply({ kind: 'operator-stop' }); // a fresh start: first backoff, no problem yet
     this.setState('Connecting');
     const server = createServer({ pauseOnConnect: true }, (socket) => this.onAccept(socket));
     this.server = server;
@@ -304,7 +312,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   async stop(): Promise<void> {
     // Everything that changes state happens now, synchronously; only the waiting is async.
     this.running = false;
-    this.clearDialTimer();
+    this.apply({ kind: 'operator-stop' });
     const closing: Array<Promise<void>> = [];
     for (const c of [...this.conns]) {
       closing.push(new Promise((resolve) => (c.socket.destroyed ? resolve() : c.socket.once('close', () => resolve()))));
@@ -369,14 +377,14 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   }
 
   private onAccept(socket: Socket): void {
-    const remoteIp = normalizeIp(socket.remoteAddress);
-    const refuse = (error: string): void => {
+    let unauthenticated = 0;
+    for (const c of this.conns) if (c.side === 'acceptor' && !c.authenticated) unauthenticated++;
+    const admission = admitConnection({ remoteIp: normalizeIp(socket.remoteAddress), peerIp: normalizeIp(this.opts.peer.host), unauthenticated, running: this.running });
+    if (!admission.ok) {
       socket.destroy();
-      this.emit('attempt-failed', { remoteAddress: endpoint(socket.remoteAddress, socket.remotePort), reason: 'refused', error });
-    };
-    if (!this.running) return refuse('link is stopped');
-    if (remoteIp !== normalizeIp(this.opts.peer.host)) return refuse(`connection from ${remoteIp} refused: only the peer ${this.opts.peer.host} may connect`);
-    if (this.conns.size - (this.active ? 1 : 0) >= MAX_PENDING_CONNECTIONS) return refuse('too many connections in handshake');
+      this.emit('attempt-failed', { remoteAddress: endpoint(socket.remoteAddress, socket.remotePort), reason: 'refused', error: admission.error });
+      return;
+    }
     this.stats.accepts++;
     // The read callback exists before its connection does; it first runs from the event loop, after.
     const ref: { conn?: Conn } = {};
@@ -400,15 +408,22 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     });
   }
 
-  private scheduleDial(): void {
+  /** Carries out the retry decision for an outcome; the problem is reported when it changes. */
+  private apply(o: LinkOutcome): void {
+    const before = this.retry.problem;
+    const step = afterOutcome(this.retry, o, this.opts.backoff, Math.random());
+    this.retry = step.state;
+    if (step.action.kind === 'stop') this.clearDialTimer();
+    else if (step.action.kind === 'redial') this.scheduleDial(step.action.delayMs);
+    if (step.state.problem !== before) this.emit('problem', step.state.problem);
+  }
+
+  private scheduleDial(delayMs: number): void {
     if (!this.running || this.active || this.dialing || this.dialTimer) return;
-    const jitter = 0.8 + Math.random() * 0.4;
-    const delay = Math.round(this.backoffMs * jitter);
-    this.backoffMs = Math.min(this.opts.backoff.maxMs, this.backoffMs * 2);
     this.dialTimer = setTimeout(() => {
       this.dialTimer = null;
       this.dial();
-    }, delay);
+    }, delayMs);
   }
 
   private clearDialTimer(): void {
@@ -455,12 +470,6 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   private handshakeFailed(conn: Conn, reason: 'auth-failed' | 'protocol-error', error: string): void {
     // Let a queued AuthResult reach the peer, so that both sides report the same failure.
     this.closeConn(conn, reason, error, true);
-    if (reason === 'auth-failed' && !this.active && this.running) {
-      // A wrong secret does not fix itself: stop until an operator runs connect again.
-      this.error = AUTH_FAILED;
-      void this.stop();
-      this.emit('disconnected', { reason: 'auth-failed', connState: 'StandAlone', error: AUTH_FAILED });
-    }
   }
 
   private onAuthenticated(conn: Conn, peer: Hello): void {
@@ -488,7 +497,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.active = conn;
     if (this.dialing === conn) this.dialing = null;
     this.clearDialTimer();
-    this.backoffMs = this.opts.backoff.initialMs;
+    this.apply({ kind: 'kept' });
     for (const other of [...this.conns]) {
       if (other === conn) continue;
       if (other.authenticated) this.stats.duplicatesClosed++;
@@ -517,6 +526,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     if (conn.closed) return;
     conn.closed = true;
     const remote = conn.remote; // before destroy() forgets it
+    const remoteIp = normalizeIp(conn.socket.remoteAddress);
     if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
     if (conn.livenessTimer) clearTimeout(conn.livenessTimer);
     this.conns.delete(conn);
@@ -537,12 +547,20 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       const connState = this.running ? connStateFor(reason) : 'StandAlone';
       this.setState(connState);
       this.emit('disconnected', { reason, connState, error });
-      if (this.running) this.setState('Connecting');
-    } else if (reason !== 'local' && this.running && conn.hs !== null && (!this.active || reason === 'auth-failed' || reason === 'protocol-error')) {
-      this.emit('attempt-failed', { remoteAddress: remote, reason, error });
-      if (reason === 'protocol-error' && !this.active) this.error = error;
+      if (this.running) {
+        this.setState('Connecting');
+        this.apply({ kind: 'lost' });
+      }
+      return;
     }
-    this.scheduleDial();
+    if (reason === 'local' || !this.running) return;
+    const dialed = conn.side === 'dialer';
+    if (conn.hs !== null && (!this.active || reason === 'auth-failed' || reason === 'protocol-error')) {
+      this.emit('attempt-failed', { remoteAddress: remote, reason, error });
+    }
+    const connected = this.active !== null;
+    this.apply({ kind: 'attempt-failed', reason, dialed, remote: remoteIp || remote, error, connected });
+    if (!connected && this.retry.problem !== undefined) this.error = this.retry.problem;
   }
 
   // ---- I/O ----

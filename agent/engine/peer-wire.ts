@@ -25,7 +25,7 @@ export const MAX_FRAME_PAYLOAD = MAX_DATA_BYTES + 64;
 /** Before authentication only small handshake frames are allowed: an unauthenticated peer cannot make us buffer more. */
 export const MAX_HANDSHAKE_PAYLOAD = 4096;
 /** Wire protocol version announced in Hello; peers with another version are refused. */
-export const PEER_PROTOCOL_VERSION = 2;
+export const PEER_PROTOCOL_VERSION = 3;
 
 export type ProtocolErrorCode = 'bad-magic' | 'too-large' | 'bad-checksum' | 'unknown-type' | 'malformed';
 

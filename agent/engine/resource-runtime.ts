@@ -142,6 +142,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       this.dispatch({ t: 'link-up' });
     });
     this.link.on('disconnected', (info) => this.dispatch({ t: 'link-down', reason: info.reason }));
+    this.link.on('problem', (text) => this.dispatch({ t: 'link-problem', text }));
     this.link.on('message', (w) => {
       const msg = this.reader.read(w);
       if (msg) this.dispatch({ t: 'peer', msg });

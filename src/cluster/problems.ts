@@ -103,10 +103,13 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     if (!splitBrain && !unrelated) {
       const standAlone = live.find((i) => first.sides[i].connection === 'StandAlone');
       const down = live.find((i) => first.sides[i].connection !== 'Connected');
+      const authFailed = live.find((i) => first.sides[i].connection === 'Connecting' && isAuthFailure(first.sides[i].lastError));
       if (standAlone !== undefined) {
         const s = first.sides[standAlone];
         const why = s.lastError ? ` (${s.lastError})` : '';
         out.push({ severity: 'warn', id: `standalone:${name}:${standAlone}`, resource: name, host: standAlone, text: `${name} StandAlone on ${names[standAlone]}${why}: it will not reconnect by itself` });
+      } else if (authFailed !== undefined) {
+        out.push(authFailedProblem(name, authFailed, first.sides[authFailed].lastError!, names));
       } else if (down !== undefined) {
         const s = first.sides[down];
         out.push({ severity: 'warn', id: `disconnected:${name}`, resource: name, host: down, text: `${name} degraded: ${names[down]} not connected to its peer (${s.connection})` });
@@ -126,6 +129,23 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     .map((p, idx) => ({ p, idx }))
     .sort((x, y) => RANK[x.p.severity] - RANK[y.p.severity] || (x.p.resource ?? '').localeCompare(y.p.resource ?? '') || x.idx - y.idx)
     .map(({ p }) => p);
+}
+
+/** The agent's peer link keeps trying after "authentication failed from ADDR" (agent/engine/peer-retry.ts). */
+function isAuthFailure(lastError: string | undefined): boolean {
+  return lastError?.startsWith('authentication failed') === true;
+}
+
+/** Most often the two files differ; it may also be someone else on the peer's address: both are named. */
+function authFailedProblem(name: string, at: HostIndex, lastError: string, names: [string, string]): Problem {
+  const [a, b] = names;
+  return {
+    severity: 'alert',
+    id: `auth-failed:${name}:${at}`,
+    resource: name,
+    host: at,
+    text: `${name} on ${names[at]}: ${lastError}: the shared secret differs between ${a} and ${b}: put the same resource file on both (drbd-tui --config ${name}.yaml ${a} ${b}); if it is the same, something else connects from the peer's address. The link keeps trying`,
+  };
 }
 
 /**

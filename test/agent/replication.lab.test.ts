@@ -1,7 +1,7 @@
 // Replication between two agent daemons in the two lab hosts (network namespaces, real TCP
 // between 10.77.N.11 and .12), written to through the Primary's iSCSI target by qemu-io.
 // engine-semantics.md acceptance cases 1, 2, 12 and 14; a write stream during the initial
-// sync; a wrong shared secret; the Primary killed mid-write under protocol C.
+// sync; a wrong shared secret (Connecting, then connected once fixed); the Primary killed mid-write under protocol C.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -141,17 +141,34 @@ describeLab('replication between two daemons in the lab', () => {
     await jsonWhen(b, 'r1', (s) => disk(s) === 'UpToDate' && s.connections[0]!['connection-state'] === 'Connected', 'B back UpToDate');
   });
 
-  test('a wrong shared secret: StandAlone, "authentication failed", no data', async () => {
+  test('a wrong shared secret: Connecting with "authentication failed from ADDR", never StandAlone; connects once the secret is fixed', async () => {
     for (const agent of [a, b]) {
       assert.equal((await agent.cli('create-md', 'r2')).code, 0);
       assert.equal((await agent.cli('up', 'r2')).code, 0);
     }
-    for (const agent of [a, b]) {
-      const s = await jsonWhen(agent, 'r2', (x) => x.connections[0]!['connection-state'] === 'StandAlone', 'StandAlone', 15000);
-      assert.equal(s.connections[0]!['last-error'], 'authentication failed');
+    const states = new Map<LabAgent, Set<string>>([[a, new Set()], [b, new Set()]]);
+    for (const [agent, peer] of [[a, lab.b], [b, lab.a]] as const) {
+      const s = await jsonWhen(agent, 'r2', (x) => x.connections[0]!['last-error'] !== undefined, 'an authentication problem', 15000);
+      assert.equal(s.connections[0]!['connection-state'], 'Connecting');
+      assert.equal(s.connections[0]!['last-error'], `authentication failed from ${peer.address}`);
       assert.equal(peerDevice(s).received, 0);
+      assert.match((await agent.cli('status', 'r2')).stdout, /connection:Connecting/);
       assert.doesNotMatch(agent.log.join(''), /one-secret-value|another-secret-value/, 'secrets never logged');
     }
+    // Several more attempts go by (backoff tops out at 5 s): still Connecting, never StandAlone.
+    const until = Date.now() + 6000;
+    while (Date.now() < until) {
+      for (const agent of [a, b]) states.get(agent)!.add((await agent.json('r2')).connections[0]!['connection-state'] as string);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (const seen of states.values()) assert.deepEqual([...seen], ['Connecting']);
+    // The secret fixed on B (its resource re-read by down/up); A, left alone, connects by itself.
+    const fixed = labResourceYaml(lab, { name: 'r2', port: 7792, secretA: 'one-secret-value', iscsiPort: 3262 });
+    await installResource(b, 'r2', fixed.b);
+    assert.equal((await b.cli('down', 'r2')).code, 0);
+    assert.equal((await b.cli('up', 'r2')).code, 0);
+    const s = await jsonWhen(a, 'r2', (x) => x.connections[0]!['connection-state'] === 'Connected', 'Connected', 15000);
+    assert.equal(s.connections[0]!['last-error'], undefined);
   });
 
   test('protocol C: the Primary killed mid-write loses no acknowledged write on the survivor', async () => {

@@ -190,6 +190,24 @@ describe('guards', () => {
     assert.ok(d.actions.some((a) => a.a === 'link' && a.op === 'stop'));
   });
 
+  test('a failing handshake is the reason shown while Connecting; only disconnect makes it StandAlone', () => {
+    const s = engine();
+    admin(s, { cmd: 'connect', discardMyData: false });
+    const out = step(s, { t: 'link-problem', text: 'authentication failed from 10.77.0.12' });
+    assert.equal(s.conn, 'Connecting');
+    assert.equal(s.lastError, 'authentication failed from 10.77.0.12');
+    assert.deepEqual(kinds(out), ['log']);
+    assert.match((out[0] as Extract<Action, { a: 'log' }>).text, /net\.shared-secret.*keeps trying/);
+    // A link that went down for any reason goes on Connecting, the reason kept.
+    step(s, { t: 'link-down', reason: 'auth-failed' });
+    assert.equal(s.conn, 'Connecting');
+    admin(s, { cmd: 'disconnect' });
+    assert.equal(s.conn, 'StandAlone');
+    // StandAlone, nothing the link says changes the state or the reason.
+    assert.deepEqual(step(s, { t: 'link-problem', text: 'authentication failed from 10.77.0.99' }), []);
+    assert.equal(s.conn, 'StandAlone');
+  });
+
   test('a link that comes up while the node does not want it is dropped', () => {
     const s = engine();
     assert.deepEqual(step(s, { t: 'link-up' }), [{ a: 'link', op: 'drop' }]);

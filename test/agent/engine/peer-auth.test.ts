@@ -83,9 +83,24 @@ describe('peer-auth MAC', () => {
   });
 });
 
+/** Feeds `msgs` to a fresh handshake; what it sent (start included) and how it ended. */
+function feed(c: HandshakeConfig, msgs: PeerMessage[]): { sent: PeerMessage[]; end: HandshakeAction | undefined } {
+  const st = startHandshake(c);
+  let state = st.state;
+  const actions = [...st.actions];
+  for (const m of msgs) {
+    if (state.done) break;
+    const step = handshakeReceive(state, m);
+    state = step.state;
+    actions.push(...step.actions);
+  }
+  return { sent: sent(actions), end: outcome(actions) };
+}
+
 describe('peer-auth handshake', () => {
   const a = cfg({ side: 'dialer', localNodeId: 0, peerNodeId: 1, nonce: nonceA });
   const b = cfg({ side: 'acceptor', localNodeId: 1, peerNodeId: 0, nonce: nonceB });
+  const helloFrom = (nodeId: number): PeerMessage => ({ type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION, nodeId, resource: 'r0', configHash: 'h1', session: 'sess' });
 
   test('same secret: both sides authenticate and learn the peer’s Hello', () => {
     const log = converse(a, b);
@@ -95,15 +110,56 @@ describe('peer-auth handshake', () => {
     assert.equal(rb?.kind, 'authenticated');
     if (ra?.kind === 'authenticated') assert.equal(ra.peer.nodeId, 1);
     if (rb?.kind === 'authenticated') assert.deepEqual([rb.peer.nodeId, rb.peer.configHash, rb.peer.session], [0, 'h1', 'sess']);
+    // The dialer proves first: its AuthResponse is the first one on the wire.
+    assert.deepEqual(sent(log.a).map((m) => m.type), ['Hello', 'AuthChallenge', 'AuthResponse', 'AuthResult']);
+    assert.deepEqual(sent(log.b).map((m) => m.type), ['Hello', 'AuthChallenge', 'AuthResponse']);
   });
 
-  test('wrong secret: both sides fail with "authentication failed" and tell the peer', () => {
+  test('wrong secret: both sides fail with "authentication failed"; the acceptor never answered', () => {
     const log = converse(a, { ...b, secret: 'other' });
-    for (const side of [log.a, log.b]) {
-      assert.deepEqual(outcome(side), { kind: 'fail', reason: 'auth-failed', error: AUTH_FAILED });
-      assert.ok(sent(side).some((m) => m.type === 'AuthResult' && !m.ok));
-    }
+    for (const side of [log.a, log.b]) assert.deepEqual(outcome(side), { kind: 'fail', reason: 'auth-failed', error: AUTH_FAILED });
+    assert.ok(sent(log.b).some((m) => m.type === 'AuthResult' && !m.ok));
+    assert.ok(!sent(log.b).some((m) => m.type === 'AuthResponse'), 'nothing computed from the secret goes to an unproven dialer');
   });
+
+  // A recorded conversation between the two, with other nonces: what an eavesdropper replays.
+  const old = converse({ ...a, nonce: Buffer.alloc(32, 0x0a) }, { ...b, nonce: Buffer.alloc(32, 0x0b) });
+  const oldFromDialer = sent(old.a);
+  const oldFromAcceptor = sent(old.b);
+  const genuineProof = (): PeerMessage => {
+    const r = feed(a, [helloFrom(1), { type: 'AuthChallenge', nonce: nonceB }]);
+    return r.sent.find((m) => m.type === 'AuthResponse')!;
+  };
+
+  const acceptorCases: Array<{ name: string; msgs: () => PeerMessage[]; end: string | undefined; answers: boolean }> = [
+    { name: 'Hello and challenge only: waits, answers nothing', msgs: () => [helloFrom(0), { type: 'AuthChallenge', nonce: nonceA }], end: undefined, answers: false },
+    { name: 'an AuthResult ok instead of a proof', msgs: () => [helloFrom(0), { type: 'AuthChallenge', nonce: nonceA }, { type: 'AuthResult', ok: true }], end: 'protocol-error', answers: false },
+    { name: 'a forged AuthResult ok:false ends this connection only', msgs: () => [helloFrom(0), { type: 'AuthChallenge', nonce: nonceA }, { type: 'AuthResult', ok: false, reason: 'x' }], end: 'auth-failed', answers: false },
+    { name: 'a made-up proof', msgs: () => [helloFrom(0), { type: 'AuthChallenge', nonce: nonceA }, { type: 'AuthResponse', mac: Buffer.alloc(32, 7) }], end: 'auth-failed', answers: false },
+    { name: 'a replayed dialer transcript (old nonces)', msgs: () => oldFromDialer, end: 'auth-failed', answers: false },
+    { name: 'the genuine proof: answers, then waits for AuthResult', msgs: () => [helloFrom(0), { type: 'AuthChallenge', nonce: nonceA }, genuineProof()], end: undefined, answers: true },
+    { name: 'the genuine proof and AuthResult ok', msgs: () => [helloFrom(0), { type: 'AuthChallenge', nonce: nonceA }, genuineProof(), { type: 'AuthResult', ok: true }], end: 'authenticated', answers: true },
+  ];
+  for (const c of acceptorCases) {
+    test(`acceptor, ${c.name}`, () => {
+      const r = feed(b, c.msgs());
+      assert.equal(r.end?.kind === 'fail' ? r.end.reason : r.end?.kind, c.end);
+      assert.equal(r.sent.some((m) => m.type === 'AuthResponse'), c.answers);
+    });
+  }
+
+  const dialerCases: Array<{ name: string; msgs: PeerMessage[]; end: string }> = [
+    { name: 'a forged AuthResult ok:false before any answer', msgs: [helloFrom(1), { type: 'AuthChallenge', nonce: nonceB }, { type: 'AuthResult', ok: false, reason: AUTH_FAILED }], end: 'auth-failed' },
+    { name: 'an AuthResult ok instead of the acceptor’s proof', msgs: [helloFrom(1), { type: 'AuthChallenge', nonce: nonceB }, { type: 'AuthResult', ok: true }], end: 'protocol-error' },
+    { name: 'a replayed acceptor transcript (old nonces)', msgs: oldFromAcceptor, end: 'auth-failed' },
+    { name: 'a proof before the challenge', msgs: [helloFrom(1), { type: 'AuthResponse', mac: Buffer.alloc(32) }], end: 'protocol-error' },
+  ];
+  for (const c of dialerCases) {
+    test(`dialer, ${c.name}`, () => {
+      const r = feed(a, c.msgs);
+      assert.equal(r.end?.kind === 'fail' ? r.end.reason : r.end?.kind, c.end);
+    });
+  }
 
   test('same side labels on both ends (a reflected conversation) fail', () => {
     const log = converse(a, { ...b, side: 'dialer' });

@@ -1,7 +1,7 @@
 // PeerLink over real TCP on loopback: two "hosts" are 127.0.0.2 and 127.0.0.3.
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { PeerLink, type AttemptFailedInfo, type ConnectedInfo, type DisconnectedInfo } from '../../../agent/engine/peer-link.js';
 import { FrameDecoder, MESSAGE_TYPE_NUMBERS, PEER_PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeFrame, encodeMessage, type PeerMessage } from '../../../agent/engine/peer-wire.js';
 import { startHandshake, handshakeReceive, type HandshakeState } from '../../../agent/engine/peer-auth.js';
@@ -56,6 +56,8 @@ interface Scripted {
   socket: Socket;
   /** Messages received after authentication. */
   received: PeerMessage[];
+  /** Every byte it wrote, frame by frame: what an eavesdropper on the link records. */
+  wrote: Buffer[];
   closed: Promise<void>;
   send(m: PeerMessage): void;
 }
@@ -67,7 +69,12 @@ async function scriptedPeer(l: PeerLink, me: { nodeId: number; peerNodeId: numbe
   sockets.push(socket);
   socket.on('error', () => {});
   const closed = new Promise<void>((r) => socket.once('close', () => r()));
-  const send = (m: PeerMessage): void => void socket.write(Buffer.concat(encodeMessage(m)));
+  const wrote: Buffer[] = [];
+  const send = (m: PeerMessage): void => {
+    const bytes = Buffer.concat(encodeMessage(m));
+    wrote.push(bytes);
+    socket.write(bytes);
+  };
   const received: PeerMessage[] = [];
   await once(socket, 'connect');
   const start = startHandshake({
@@ -106,7 +113,7 @@ async function scriptedPeer(l: PeerLink, me: { nodeId: number; peerNodeId: numbe
   });
   for (const a of start.actions) if (a.kind === 'send') send(a.msg);
   await done;
-  return { socket, received, closed, send };
+  return { socket, received, wrote, closed, send };
 }
 
 describe('PeerLink', () => {
@@ -167,34 +174,122 @@ describe('PeerLink', () => {
     assert.equal(info.peerConfigHash, 'cfg-2');
   });
 
-  test('wrong secret: both sides report authentication failed, go StandAlone, deliver nothing', async () => {
+  test('wrong secret: both sides stay Connecting with "authentication failed from ADDR", keep trying, connect once it is fixed', async () => {
     const [oa, ob] = await pairOptions();
     const a = track(new PeerLink(oa));
-    const b = track(new PeerLink({ ...ob, secret: 'wrong' }));
+    const wrong = track(new PeerLink({ ...ob, secret: 'wrong' }));
     const gotA = collect(a);
-    const gotB = collect(b);
-    let connects = 0;
-    a.on('connected', () => connects++);
-    b.on('connected', () => connects++);
-    const da = once<DisconnectedInfo>(a, 'disconnected');
-    const db = once<DisconnectedInfo>(b, 'disconnected');
-    await Promise.all([a.start(), b.start()]);
-    for (const d of await Promise.all([da, db])) assert.deepEqual(d, { reason: 'auth-failed', connState: 'StandAlone', error: 'authentication failed' });
-    for (const l of [a, b]) {
-      assert.equal(l.state, 'StandAlone');
-      assert.equal(l.lastError, 'authentication failed');
+    const states: string[] = [];
+    a.on('state', (st) => states.push(st));
+    const pa = once<string | undefined>(a, 'problem', 5000, (p) => p !== undefined);
+    const pb = once<string | undefined>(wrong, 'problem', 5000, (p) => p !== undefined);
+    await Promise.all([a.start(), wrong.start()]);
+    assert.equal(await pa, `authentication failed from ${HOST_B}`);
+    assert.equal(await pb, `authentication failed from ${HOST_A}`);
+    const dials = a.stats.dials;
+    await delay(400);
+    for (const l of [a, wrong]) {
+      assert.equal(l.state, 'Connecting');
       assert.equal(l.send({ type: 'Ping' }), false);
     }
-    // No reconnect attempts until start() is called again.
-    const dials = a.stats.dials + b.stats.dials;
-    await delay(400);
-    assert.equal(a.stats.dials + b.stats.dials, dials);
-    assert.equal(connects, 0);
-    assert.equal(gotA.length + gotB.length, 0);
-    // start() tries again (and fails again).
-    const again = once<DisconnectedInfo>(a, 'disconnected');
-    await Promise.all([a.start(), b.start()]);
-    assert.equal((await again).reason, 'auth-failed');
+    assert.equal(a.lastError, `authentication failed from ${HOST_B}`);
+    assert.ok(a.stats.dials > dials, 'it keeps dialing');
+    assert.ok(!states.includes('StandAlone'), states.join(' '));
+    assert.equal(gotA.length, 0);
+    // The secret fixed on B (the config re-read restarts its link): A connects by itself.
+    await wrong.stop();
+    const b = track(new PeerLink(ob));
+    const connected = once<ConnectedInfo>(a, 'connected', 5000);
+    const cleared = once<string | undefined>(a, 'problem', 5000, (p) => p === undefined);
+    await b.start();
+    await connected;
+    await cleared;
+    assert.equal(a.problem, undefined);
+    assert.equal(a.lastError, undefined);
+  });
+
+  test('probe: forged AuthResult and replayed handshakes from the peer’s address while the peer is away stop nothing', async () => {
+    const [oa, ob] = await pairOptions({ backoff: { initialMs: 50, maxMs: 200 } });
+    const a = track(new PeerLink(oa));
+    const states: string[] = [];
+    a.on('state', (st) => states.push(st));
+    const failures: AttemptFailedInfo[] = [];
+    a.on('attempt-failed', (f) => failures.push(f));
+    await a.start();
+    // A genuine connection from B, recorded on the wire, then B goes away.
+    const genuine = await scriptedPeer(a, { nodeId: 1, peerNodeId: 0, session: 'B:0' });
+    await once(a, 'connected');
+    const lost = once(a, 'disconnected');
+    genuine.socket.destroy();
+    await lost;
+
+    // The attacker holds B's address and port: A's own dials reach it, and it answers each one
+    // with B's Hello, a challenge and AuthResult{ok:false}.
+    let dialsAnswered = 0;
+    const impostor = createServer((sock) => {
+      dialsAnswered++;
+      sockets.push(sock);
+      sock.on('error', () => {});
+      const hello: PeerMessage = { type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION, nodeId: 1, resource: 'r0', configHash: 'cfg-1', session: 'B:0' };
+      for (const m of [hello, { type: 'AuthChallenge', nonce: randomBytes(32) }, { type: 'AuthResult', ok: false, reason: 'authentication failed' }] as PeerMessage[]) sock.write(Buffer.concat(encodeMessage(m)));
+    });
+    await new Promise<void>((r) => impostor.listen({ host: ob.listen.host, port: ob.listen.port }, () => r()));
+    try {
+      // And it dials A from B's address: a forged AuthResult, then the recorded transcript replayed.
+      const forged = await rawClient(a, HOST_B);
+      forged.socket.write(Buffer.concat(encodeMessage({ type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION, nodeId: 1, resource: 'r0', configHash: 'cfg-1', session: 'B:0' })));
+      forged.socket.write(Buffer.concat(encodeMessage({ type: 'AuthChallenge', nonce: randomBytes(32) })));
+      forged.socket.write(Buffer.concat(encodeMessage({ type: 'AuthResult', ok: false, reason: 'authentication failed' })));
+      await forged.closed;
+      for (let i = 0; i < 3; i++) {
+        const replay = await rawClient(a, HOST_B);
+        for (const b of genuine.wrote) replay.socket.write(b);
+        await replay.closed;
+        assert.ok(!replay.received.some((m) => m.type === 'AuthResponse'), 'A answers no replayed challenge');
+      }
+      while (dialsAnswered < 3) await delay(20);
+    } finally {
+      const closed = new Promise<void>((r) => impostor.close(() => r()));
+      for (const sock of sockets) if (sock.localPort === ob.listen.port) sock.destroy();
+      await closed;
+    }
+    assert.equal(a.state, 'Connecting');
+    assert.equal(a.problem, `authentication failed from ${HOST_B}`);
+    assert.ok(failures.filter((f) => f.reason === 'auth-failed').length >= 5, JSON.stringify(failures));
+    assert.equal(a.connected, false);
+
+    // B is back: A reconnects by itself and data flows.
+    const b = track(new PeerLink(ob));
+    const connected = once<ConnectedInfo>(a, 'connected', 5000);
+    await b.start();
+    await connected;
+    const got = once<PeerMessage>(b, 'message', 2000);
+    a.send({ type: 'Barrier', seq: 42 });
+    assert.deepEqual(await got, { type: 'Barrier', seq: 42 });
+    assert.ok(!states.includes('StandAlone'), states.join(' '));
+  });
+
+  test('peer port: at most 4 connections in the handshake; more are closed at once; the link still connects by its own dial', async () => {
+    const [oa, ob] = await pairOptions({ handshakeTimeout: 1.5 });
+    const a = track(new PeerLink(oa));
+    const refused: AttemptFailedInfo[] = [];
+    a.on('attempt-failed', (f) => f.reason === 'refused' && refused.push(f));
+    await a.start();
+    const silent = [];
+    for (let i = 0; i < 4; i++) silent.push(await rawClient(a, HOST_B));
+    await delay(50);
+    const extra = await rawClient(a, HOST_B);
+    await extra.closed;
+    assert.deepEqual(extra.received, []);
+    assert.equal(refused.length, 1);
+    assert.match(refused[0]!.error, /4 connections already in the handshake/);
+    // The real peer comes while the slots are taken: A's dial to it is not subject to A's cap.
+    const b = track(new PeerLink(ob));
+    const connected = once<ConnectedInfo>(a, 'connected', 3000);
+    await b.start();
+    assert.equal((await connected).dialed, true);
+    // The silent ones are closed by the handshake timeout.
+    await Promise.all(silent.map((c) => c.closed));
   });
 
   test('no data message is accepted before authentication', async () => {

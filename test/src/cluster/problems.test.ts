@@ -66,6 +66,17 @@ describe('problems, drbdmon style', () => {
     assert.equal(p.text, 'r0 StandAlone on ha-a (authentication failed): it will not reconnect by itself');
   });
 
+  test('authentication failing while Connecting: an alert naming the address and the fix, instead of "degraded"', () => {
+    let m = loadScenario('healthy');
+    m = applyHostEvent(m, 0, parseEventLine('change connection name:r0 peer-node-id:1 conn-name:ha-b connection:Connecting last-error:"authentication failed from 10.77.0.12"')!);
+    const ps = deriveProblems(m).filter((x) => x.resource === 'r0' && !x.id.startsWith('peer-disk') && !x.id.startsWith('disk'));
+    assert.deepEqual(ps.map((p) => `${p.severity} ${p.id}`), ['alert auth-failed:r0:0']);
+    assert.equal(
+      ps[0]!.text,
+      "r0 on ha-a: authentication failed from 10.77.0.12: the shared secret differs between ha-a and ha-b: put the same resource file on both (drbd-tui --config r0.yaml ha-a ha-b); if it is the same, something else connects from the peer's address. The link keeps trying",
+    );
+  });
+
   test('the UpToDate Primary out of sight is not "no UpToDate copy anywhere": its last known state stands', () => {
     let m = loadScenario('outdated-peer');
     m = setReachability(m, 0, { state: 'unreachable', error: 'no route to host' });
