@@ -586,6 +586,7 @@ export class Daemon implements ControlHandler {
       luns,
       alias: name,
       chap: iscsi.chap,
+      ...(iscsi.allowedInitiators ? { allowedInitiators: iscsi.allowedInitiators } : {}),
       reservations: (lun) => rt.reservationStore(numbers.indexOf(lun)),
       log: (msg) => process.stderr.write(`drbd-agent: ${name}: iscsi: ${msg}\n`),
     });
