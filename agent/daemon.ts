@@ -641,6 +641,8 @@ export class Daemon implements ControlHandler {
       iqn: iscsi.iqn,
       portal: iscsi.portal,
       sessions: target?.sessions() ?? [],
+      chap: iscsi.chap !== undefined,
+      ...(iscsi.allowedInitiators ? { allowedInitiators: iscsi.allowedInitiators } : {}),
       ...(sa ? { serviceAddress: this.serviceAddresses.state(name, sa) } : {}),
     };
   }
