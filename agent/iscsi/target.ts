@@ -123,6 +123,13 @@ export class IscsiTarget extends EventEmitter {
     return this.server !== undefined;
   }
 
+  /** Connections that have not completed login: what the login-phase caps and deadline bound. */
+  get loggingIn(): number {
+    let n = 0;
+    for (const c of this.connections) if (!c.fullFeature) n++;
+    return n;
+  }
+
   /** Connections this target holds, logged in or not: what a refused or abandoned login must not leave behind. */
   get connectionCount(): number {
     return this.connections.size;
