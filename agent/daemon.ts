@@ -27,6 +27,7 @@ import { IscsiTarget } from './iscsi/target.js';
 import { ServiceAddressKeeper } from './iscsi/service-address-keeper.js';
 import { diffSnapshots, snapshotToEvents } from './events2.js';
 import { serveControl, type ControlHandler, type ControlServer } from './control/server.js';
+import type { MonitorAccess } from './control/monitor-access.js';
 import {
   AgentError,
   PROTOCOL_VERSION,
@@ -51,6 +52,8 @@ export interface DaemonOptions {
   stateDir: string;
   socket: string;
   node: string;
+  /** Who may open the monitor socket (--monitor-access); default: the drbd-tui group. */
+  monitorAccess?: MonitorAccess;
   /** Test hook from the daemon's environment only (link-faults.ts); absent in production. */
   linkFaults?: LinkFaults;
 }
@@ -121,7 +124,10 @@ export class Daemon implements ControlHandler {
     await mkdir(this.upDir, { recursive: true, mode: 0o700 });
     await this.runbooks.load();
     await this.reloadConfig();
-    this.server = await serveControl(this.opts.socket, this);
+    this.server = await serveControl(this.opts.socket, this, {
+      monitorAccess: this.opts.monitorAccess ?? 'group',
+      log: (line) => process.stderr.write(`drbd-agent: ${line}\n`),
+    });
     // Resources that were up when the daemon last stopped (or crashed) come back up.
     for (const name of await readdir(this.upDir).catch(() => [] as string[])) {
       await this.up(name).catch((e: Error) => process.stderr.write(`drbd-agent: cannot bring ${name} back up: ${e.message}\n`));
@@ -251,9 +257,18 @@ export class Daemon implements ControlHandler {
     this.lastPublish = performance.now();
     const now = this.snapshot();
     const time = eventTime();
+    // Subscribers that heard the same state get the same batch, computed once (and encoded once,
+    // control/server.ts): the cost to the write path does not grow with the number of subscribers.
+    const batches = new Map<AgentSnapshot, Map<boolean, StateEvent[]>>();
     for (const sub of this.subscribers) {
       if (statisticsTick && !sub.statistics) continue;
-      const events = diffSnapshots(sub.last, now, { time, statistics: sub.statistics });
+      const byStats = batches.get(sub.last) ?? new Map<boolean, StateEvent[]>();
+      batches.set(sub.last, byStats);
+      let events = byStats.get(sub.statistics);
+      if (!events) {
+        events = diffSnapshots(sub.last, now, { time, statistics: sub.statistics });
+        byStats.set(sub.statistics, events);
+      }
       sub.last = now;
       if (events.length > 0) sub.send(events);
     }
@@ -586,6 +601,7 @@ export class Daemon implements ControlHandler {
       luns,
       alias: name,
       chap: iscsi.chap,
+      ...(iscsi.allowedInitiators ? { allowedInitiators: iscsi.allowedInitiators } : {}),
       reservations: (lun) => rt.reservationStore(numbers.indexOf(lun)),
       log: (msg) => process.stderr.write(`drbd-agent: ${name}: iscsi: ${msg}\n`),
     });
@@ -625,6 +641,8 @@ export class Daemon implements ControlHandler {
       iqn: iscsi.iqn,
       portal: iscsi.portal,
       sessions: target?.sessions() ?? [],
+      chap: iscsi.chap !== undefined,
+      ...(iscsi.allowedInitiators ? { allowedInitiators: iscsi.allowedInitiators } : {}),
       ...(sa ? { serviceAddress: this.serviceAddresses.state(name, sa) } : {}),
     };
   }

@@ -14,7 +14,7 @@
 //   connection: split-brain last-error peer-last-seen peer-last-role ; path carries local/peer/established as in DRBD
 //   peer-device: verify-mismatch peer-last-disk peer-last-uuid peer-last-bitmap peer-last-history
 //   (peer-last-*: the peer as this node last knew it, kept across restarts and disk replacements)
-//   target name: state iqn portal service-address service-interface service-held ; session name: id initiator address since
+//   target name: state iqn portal chap service-address service-interface service-held ; session name: id initiator address since
 //     (service-*: iscsi.service-address ADDR/PREFIX when configured, the interface it goes on, yes/no held by this host)
 //   config-error file: line col message
 //   not-up name: file cause reason next volumes up-error — a resource with a file here that is not
@@ -243,7 +243,7 @@ export const PEER_DEVICE_FIELDS: FieldSpec[] = [
   f('peer-last-history', 'peerLastHistory', 'list'),
 ];
 
-export const TARGET_FIELDS: FieldSpec[] = [f('state', 'state'), f('iqn', 'iqn'), f('portal', 'portal')];
+export const TARGET_FIELDS: FieldSpec[] = [f('state', 'state'), f('iqn', 'iqn'), f('portal', 'portal'), f('chap', 'chap', 'bool')];
 /** The target's serviceAddress, flattened onto the target line. */
 export const SERVICE_ADDRESS_FIELDS: FieldSpec[] = [f('service-address', 'address'), f('service-interface', 'interface'), f('service-held', 'held', 'bool')];
 

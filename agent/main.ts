@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { connectUnix, type ControlClient } from './control/client.js';
 import { monitorSocketPath } from './control/server.js';
+import { parseMonitorAccess } from './control/monitor-access.js';
 import { statusJson } from './control/status-json.js';
 import { statusText } from './control/status-text.js';
 import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
@@ -29,6 +30,7 @@ export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSC
 Usage:
   drbd-agent daemon [--config-dir /etc/drbd-tui] [--state-dir /var/lib/drbd-tui]
                     [--socket /run/drbd-tui/agent.sock] [--node NAME]
+                    [--monitor-access group|world|root|GROUP]
   drbd-agent [--socket P] create-md [--force [--forget-peer]] RES | up RES | down RES | attach RES | detach RES
   drbd-agent [--socket P] primary [--force [--forget-peer]] RES | secondary RES
   drbd-agent [--socket P] connect [--discard-my-data [--no-backup]] RES | disconnect RES
@@ -44,7 +46,8 @@ Usage:
   drbd-agent [--socket P] runbook-log [RES] [--json] [--limit N]   # the audit log of runbook steps
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
-status, events and runbook-log also work on the monitor socket (P with .ro.sock), which refuses every change.
+status, events and runbook-log also work on the monitor socket (P with .ro.sock), which refuses every change;
+--monitor-access says who may open it (default: the drbd-tui group; root only when that group does not exist).
 primary --force and create-md --force are refused while the peer's last known data would be
 lost; --forget-peer overrides that, for a peer that is gone for good, and forgets its data.
 connect --discard-my-data first keeps a copy of this node's diverging blocks (the ranges out of
@@ -85,6 +88,7 @@ function parse(argv: string[]) {
       'config-dir': { type: 'string' },
       'state-dir': { type: 'string' },
       node: { type: 'string' },
+      'monitor-access': { type: 'string' },
       force: { type: 'boolean' },
       'discard-my-data': { type: 'boolean' },
       'no-backup': { type: 'boolean' },
@@ -105,7 +109,10 @@ function parse(argv: string[]) {
 
 async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<number> {
   const linkFaults = parseLinkFaults(process.env[LINK_FAULTS_ENV]);
+  const monitorAccess = parseMonitorAccess(values['monitor-access'] ?? 'group');
+  if (typeof monitorAccess === 'object' && 'error' in monitorAccess) throw new UsageError(monitorAccess.error);
   const daemon = new Daemon({
+    monitorAccess,
     configDir: values['config-dir'] ?? DEFAULT_DAEMON_OPTIONS.configDir,
     stateDir: values['state-dir'] ?? DEFAULT_DAEMON_OPTIONS.stateDir,
     socket: values.socket ?? DEFAULT_DAEMON_OPTIONS.socket,

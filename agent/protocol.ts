@@ -143,6 +143,10 @@ export interface TargetSnapshot {
   iqn: string;
   portal: string;
   sessions: TargetSession[];
+  /** Whether logins need CHAP (iscsi.chap); absent from agents before it was reported. */
+  chap?: boolean;
+  /** iscsi.allowed-initiators when configured. */
+  allowedInitiators?: string[];
   /** iscsi.service-address when configured: ADDR/PREFIX, the interface it goes on (empty until known), whether this host holds it. */
   serviceAddress?: ServiceAddressState;
 }

@@ -67,6 +67,7 @@ export function configMeaning(c: ResourceConfig): unknown {
           chapUser: c.iscsi.chap?.user ?? null,
           chapTargetUser: c.iscsi.chap?.targetUser ?? null,
           // Only when set, so that existing files keep their hash.
+          ...(c.iscsi.allowedInitiators ? { allowedInitiators: [...c.iscsi.allowedInitiators].sort() } : {}),
           ...(c.iscsi.serviceAddress ? { serviceAddress: `${c.iscsi.serviceAddress.address}/${c.iscsi.serviceAddress.prefix}`, serviceInterface: c.iscsi.serviceAddress.interface ?? null } : {}),
         }
       : null,

@@ -65,6 +65,8 @@ export interface IscsiConfig {
   portalHost: string;
   portalPort: number;
   chap?: ChapConfig;
+  /** iscsi.allowed-initiators: the initiator names that may log in; absent: any. */
+  allowedInitiators?: string[];
   /** iscsi.service-address: the address the Primary holds while its target runs, so initiators keep one portal across a failover. */
   serviceAddress?: ServiceAddressConfig;
 }

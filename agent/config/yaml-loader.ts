@@ -143,6 +143,7 @@ const Schema = z.strictObject({
       portal: z.optional(portal),
       'service-address': z.optional(serviceAddress),
       'service-interface': z.optional(interfaceName),
+      'allowed-initiators': z.optional(z.array(iqn)),
       chap: z.optional(
         z.strictObject({
           user: z.optional(text),
@@ -162,7 +163,7 @@ const KEYS: Record<string, readonly string[]> = {
   net: ['shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'c-max-rate', 'ping-timeout', 'undo-journal-max', 'data-integrity-alg'],
   'volumes[]': ['volume', 'device', 'disk', 'size', 'meta-disk'],
   'hosts.*': ['node-id', 'address'],
-  iscsi: ['iqn', 'portal', 'service-address', 'service-interface', 'chap'],
+  iscsi: ['iqn', 'portal', 'service-address', 'service-interface', 'allowed-initiators', 'chap'],
   'iscsi.chap': ['user', 'secret', 'target-user', 'target-secret'],
 };
 const WHERE: Record<string, string> = {
@@ -378,6 +379,9 @@ function buildDraft(file: string, raw: Raw, loc: Locator, opts: LoadOptions): Lo
     const si = raw.iscsi['service-interface'];
     if (sa) iscsi.serviceAddress = { ...sa, ...(si !== undefined ? { interface: si } : {}) };
     else if (si !== undefined) err(loc.keyAt(['iscsi', 'service-interface']), 'iscsi.service-interface names the interface of the service address: add service-address (e.g. service-address: 10.77.0.100/24) or remove it');
+    const allowed = raw.iscsi['allowed-initiators'];
+    if (allowed?.length === 0) err(loc.keyAt(['iscsi', 'allowed-initiators']), 'iscsi.allowed-initiators is empty, so no initiator could log in: list the initiator names (e.g. [iqn.1991-05.com.microsoft:sql1]) or remove the key to allow any');
+    else if (allowed) iscsi.allowedInitiators = allowed;
     const chap = raw.iscsi.chap;
     if (chap) {
       const c = checkChap(chap, (key) => loc.valueAt(['iscsi', 'chap', key]), loc.keyAt(['iscsi', 'chap']), err);

@@ -1,8 +1,11 @@
 // The daemon's control sockets. Two unix sockets, never a network port: the admin socket
-// (mode 0600, root) accepts every method; the monitor socket (mode 0666) accepts only
-// READ_ONLY_METHODS, whatever a client sends — read-only is enforced here, not by clients.
+// (mode 0600, root) accepts every method; the monitor socket (who may open it is the
+// operator's choice, monitor-access.ts) accepts only READ_ONLY_METHODS, whatever a client
+// sends — read-only is enforced here, not by clients. Whoever may connect to the monitor
+// socket must not be able to slow the write path or grow the daemon's memory: lines, queued
+// events and connections are bounded (CONTROL_LIMITS), and event fan-out never waits on a client.
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   AgentError,
@@ -17,6 +20,28 @@ import {
   type StateEvent,
 } from '../protocol.js';
 import { readLines } from './line-channel.js';
+import { gidInGroupFile, monitorSocketAccess, type MonitorAccess } from './monitor-access.js';
+
+export interface ControlLimits {
+  /** Characters of one request line: a longer one is answered with an error and the connection closed. */
+  maxLineBytes: number;
+  /** Event bytes queued to one subscriber that does not read: beyond, it is dropped (and told so in the daemon log). */
+  subscriberQueueBytes: number;
+  /** Monitor socket connections at once, from all users; more are closed at accept. */
+  maxMonitorConnections: number;
+}
+
+export const CONTROL_LIMITS: ControlLimits = {
+  maxLineBytes: 1 << 20,
+  subscriberQueueBytes: 1 << 20,
+  maxMonitorConnections: 64,
+};
+
+export interface ControlOptions {
+  monitorAccess: MonitorAccess;
+  limits?: Partial<ControlLimits>;
+  log(line: string): void;
+}
 
 export interface ControlHandler {
   hello(readOnly: boolean): HelloResult;
@@ -40,10 +65,37 @@ function isRequest(m: unknown): m is Request {
   return typeof m === 'object' && m !== null && typeof (m as Request).id === 'number' && typeof (m as Request).method === 'string';
 }
 
-function serveConnection(sock: Socket, handler: ControlHandler, readOnly: boolean): void {
+/**
+ * A batch of events, encoded once for every subscriber it goes to: the daemon hands the same
+ * array to each subscriber that last heard the same state (daemon.ts publish).
+ */
+const encodedBatches = new WeakMap<StateEvent[], string>();
+
+function encodeEvents(events: StateEvent[]): string {
+  let text = encodedBatches.get(events);
+  if (text === undefined) {
+    text = events.map((event) => encodeMessage({ event })).join('');
+    encodedBatches.set(events, text);
+  }
+  return text;
+}
+
+let nextClient = 1;
+
+function serveConnection(sock: Socket, handler: ControlHandler, readOnly: boolean, limits: ControlLimits, log: (line: string) => void): void {
   const unsubscribers: Array<() => void> = [];
+  const client = `${readOnly ? 'monitor' : 'admin'} client #${nextClient++}`;
   const send = (m: ServerMessage) => {
     if (!sock.destroyed) sock.write(encodeMessage(m));
+  };
+  // Never waits: what the client has not read stays queued on its socket, up to the bound.
+  const sendEvents = (events: StateEvent[]) => {
+    if (sock.destroyed) return;
+    sock.write(encodeEvents(events));
+    if (sock.writableLength > limits.subscriberQueueBytes) {
+      log(`${client}: dropped, ${sock.writableLength} bytes of events unread (at most ${limits.subscriberQueueBytes}); it may reconnect and subscribe again`);
+      sock.destroy();
+    }
   };
   sock.on('error', () => undefined);
   sock.on('close', () => unsubscribers.forEach((u) => u()));
@@ -57,6 +109,14 @@ function serveConnection(sock: Socket, handler: ControlHandler, readOnly: boolea
       void dispatch(msg);
     },
     (line) => send({ id: -1, error: { code: 'bad-request', message: `not JSON: ${line}` } }),
+    {
+      maxLine: limits.maxLineBytes,
+      onTooLong: (length) => {
+        send({ id: -1, error: { code: 'bad-request', message: `request line of ${length}+ characters without a newline; at most ${limits.maxLineBytes}: send one JSON request per line; closing` } });
+        sock.end();
+        sock.destroySoon();
+      },
+    },
   );
 
   async function dispatch(req: Request): Promise<void> {
@@ -74,7 +134,7 @@ function serveConnection(sock: Socket, handler: ControlHandler, readOnly: boolea
           return;
         case 'subscribe':
           send({ id: req.id, result: { ok: true } });
-          unsubscribers.push(handler.subscribe((events) => events.forEach((event) => send({ event })), { statistics: params.statistics === true }));
+          unsubscribers.push(handler.subscribe(sendEvents, { statistics: params.statistics === true }));
           return;
         default:
           send({ id: req.id, result: (await handler.call(req.method, params)) ?? { ok: true } });
@@ -86,10 +146,10 @@ function serveConnection(sock: Socket, handler: ControlHandler, readOnly: boolea
   }
 }
 
-async function listen(path: string, mode: number, handler: ControlHandler, readOnly: boolean): Promise<Server> {
+async function listen(path: string, access: { mode: number; gid?: number }, handler: ControlHandler, readOnly: boolean, limits: ControlLimits, log: (line: string) => void): Promise<Server> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   await rm(path, { force: true });
-  const server = createServer((sock) => serveConnection(sock, handler, readOnly));
+  const server = createServer((sock) => serveConnection(sock, handler, readOnly, limits, log));
   // Bind under a strict umask so the socket never exists with looser permissions.
   const old = process.umask(0o077);
   try {
@@ -100,14 +160,33 @@ async function listen(path: string, mode: number, handler: ControlHandler, readO
   } finally {
     process.umask(old);
   }
-  await chmod(path, mode);
+  if (access.gid !== undefined) await chown(path, process.getuid?.() ?? 0, access.gid);
+  await chmod(path, access.mode);
   return server;
 }
 
-export async function serveControl(adminSocket: string, handler: ControlHandler): Promise<ControlServer> {
-  const admin = await listen(adminSocket, 0o600, handler, false);
+/** Closes connections past the cap at accept (net.Server does it); one log line per episode, not per connection. */
+function capConnections(server: Server, max: number, log: (line: string) => void): void {
+  server.maxConnections = max;
+  let dropped = 0;
+  server.on('drop', () => {
+    if (dropped++ === 0) log(`monitor socket: ${max} connections open (at most ${max}); closing new ones until some close`);
+  });
+  server.on('connection', () => {
+    if (dropped > 0) log(`monitor socket: accepting again after closing ${dropped} connection(s)`);
+    dropped = 0;
+  });
+}
+
+export async function serveControl(adminSocket: string, handler: ControlHandler, opts: ControlOptions): Promise<ControlServer> {
+  const limits = { ...CONTROL_LIMITS, ...opts.limits };
+  const groupFile = await readFile('/etc/group', 'utf8').catch(() => '');
+  const access = monitorSocketAccess(opts.monitorAccess, (group) => gidInGroupFile(groupFile, group));
+  if (access.note) opts.log(access.note);
+  const admin = await listen(adminSocket, { mode: 0o600 }, handler, false, limits, opts.log);
   const monitorPath = monitorSocketPath(adminSocket);
-  const monitor = await listen(monitorPath, 0o666, handler, true);
+  const monitor = await listen(monitorPath, access, handler, true, limits, opts.log);
+  capConnections(monitor, limits.maxMonitorConnections, opts.log);
   return {
     async close() {
       await Promise.all([admin, monitor].map((s) => new Promise<void>((r) => s.close(() => r()))));

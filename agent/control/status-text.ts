@@ -4,7 +4,9 @@
 // Resources known here but not up get one comment line each after those that are up
 // (`# not up: …`, like `# config error: …`), so drbdadm's format stays what it is for the others.
 // A resource with an iSCSI service address ends with a comment line saying whether this host
-// holds it (`# service-address: 10.77.0.100/24 on eth0 held:yes`).
+// holds it (`# service-address: 10.77.0.100/24 on eth0 held:yes`), and a running target open to
+// anyone on every address with a warning line (`# warning: r0's target accepts any initiator …`).
+import { exposureWarning } from '../iscsi/exposure.js';
 import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
 
@@ -36,6 +38,8 @@ function resourceText(r: ResourceSnapshot): string {
   }
   const sa = r.target?.serviceAddress;
   if (sa) lines.push(`# service-address: ${sa.address}${sa.interface ? ` on ${sa.interface}` : ''} held:${sa.held ? 'yes' : 'no'} target:${r.target!.state}`);
+  const exposed = exposureWarning(r.name, r.target);
+  if (exposed) lines.push(`# warning: ${exposed}`);
   return lines.join('\n') + '\n';
 }
 

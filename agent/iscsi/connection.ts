@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { corkForTurn } from '../net/cork-turn.js';
 import { payloadPool } from '../engine/buffer-pool.js';
 import { IdMap } from '../engine/id-map.js';
+import type { LoginPhaseLimits } from './login-limits.js';
 import { loginStep, initialLoginState, LoginStatus, Stage, type LoginConfig, type LoginState } from './login.js';
 import { DEFAULT_PARAMS, type SessionParams } from './negotiation.js';
 import {
@@ -50,7 +51,6 @@ import { encodeText, parseText, splitText, TextAccumulator, TextFormatError, typ
 export const CMD_WINDOW = 128;
 const LOGIN_DATA_LIMIT = 65536;
 const DEBUG = process.env.DRBD_TUI_ISCSI_DEBUG === '1';
-const LOGIN_TIMEOUT_MS = 15000;
 /** The largest write we gather in memory: the block limits page promises no more. */
 const MAX_WRITE_BYTES = MAX_TRANSFER_BLOCKS * 512;
 /** Write data gathered but not yet executed, per connection: beyond it, TASK SET FULL. */
@@ -72,6 +72,8 @@ export interface ConnectionHost {
   /** Keepalive: NOP-In every interval ms of silence; close if unanswered for timeout ms (0 = off). */
   nopInterval: number;
   nopTimeout: number;
+  /** The login deadline and the stalled-PDU timeout (login-limits.ts). */
+  limits: LoginPhaseLimits;
   log(msg: string): void;
 }
 
@@ -127,6 +129,7 @@ export class Connection {
   private readonly queued = new IdMap<() => void>();
   private nextTtt = 1;
   private loginTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
   private nopTimer: NodeJS.Timeout | undefined;
   private nopOutstanding: { ttt: number; sent: number } | undefined;
   private lastHeard = Date.now();
@@ -152,10 +155,10 @@ export class Connection {
     socket.on('close', () => this.close());
     this.loginTimer = setTimeout(() => {
       if (this.phase === 'login') {
-        host.log(`login from ${this.address} timed out`);
+        host.log(`login from ${this.address} not completed in ${host.limits.loginTimeoutMs} ms; closing`);
         this.close();
       }
-    }, LOGIN_TIMEOUT_MS);
+    }, host.limits.loginTimeoutMs);
     this.loginTimer.unref();
   }
 
@@ -205,6 +208,7 @@ export class Connection {
     this.phase = 'closed';
     clearTimeout(this.loginTimer);
     clearTimeout(this.nopTimer);
+    clearTimeout(this.stallTimer);
     for (const t of this.tasks.values()) t.aborted = true;
     this.tasks.clear();
     this.queued.clear();
@@ -248,6 +252,7 @@ export class Connection {
 
   private drain(): void {
     this.lastHeard = Date.now();
+    this.watchStall();
     try {
       for (let ev = this.framer.next(); ev !== null; ev = this.framer.next()) {
         if (this.phase === 'closed') return;
@@ -283,6 +288,26 @@ export class Connection {
       this.host.log(`${this.address}: ${(err as Error).message}; closing`);
       this.close();
     }
+  }
+
+  /**
+   * A client that stops in the middle of a PDU holds its partial PDU (up to a data segment)
+   * and its connection; at ERL 0 nothing completes it later, so silence there ends it. In the
+   * login phase the login deadline covers this.
+   */
+  private watchStall(): void {
+    if (this.stallTimer || this.phase !== 'ffp') return;
+    const wait = this.host.limits.stalledPduTimeoutMs;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.phase !== 'ffp' || !this.framer.midPdu) return;
+      const silent = Date.now() - this.lastHeard;
+      if (silent >= wait) {
+        this.host.log(`${this.address}: stopped in the middle of a PDU for ${silent} ms; closing`);
+        this.close();
+      } else this.watchStall();
+    }, wait);
+    this.stallTimer.unref();
   }
 
   private reject(pdu: RawPdu, reason: number): void {
@@ -444,9 +469,9 @@ export class Connection {
 
   private loginFail(pdu: LoginRequestPdu, status: number): void {
     this.sendLogin(pdu, { transit: false, csg: pdu.csg, nsg: 0, status }, Buffer.alloc(0));
+    // Ends through endAfterFlush's close(), which tells the target: a refused login must
+    // leave nothing registered behind it.
     this.endAfterFlush();
-    this.phase = 'closed';
-    clearTimeout(this.loginTimer);
   }
 
   private enterFullFeature(): void {

@@ -28,6 +28,8 @@ export interface LoginConfig {
   tpgt: number;
   chap?: ChapConfig;
   limits: TargetLimits;
+  /** Initiator names allowed to log in; absent: any. */
+  allowedInitiators?: string[];
 }
 
 export interface LoginState {
@@ -82,6 +84,13 @@ function get(keys: KeyValues, name: string): string | undefined {
   return keys.find(([k]) => k === name)?.[1];
 }
 
+/** iSCSI names compare without case (RFC 3722 folds them to lower case). */
+export function initiatorAllowed(name: string, allowed: readonly string[] | undefined): boolean {
+  if (allowed === undefined) return true;
+  const n = name.toLowerCase();
+  return allowed.some((a) => a.toLowerCase() === n);
+}
+
 /** One Login Request (its keys already gathered across C-bit continuations) → one response. */
 export function loginStep(prev: LoginState, input: LoginInput, config: LoginConfig, random: Buffer): LoginStep {
   const state: LoginState = { ...prev, params: { ...prev.params } };
@@ -97,6 +106,7 @@ export function loginStep(prev: LoginState, input: LoginInput, config: LoginConf
   if (state.first) {
     const initiator = get(input.keys, 'InitiatorName');
     if (!initiator) return fail(input, LoginStatus.MissingParameter, 'InitiatorName missing');
+    if (!initiatorAllowed(initiator, config.allowedInitiators)) return fail(input, LoginStatus.Forbidden, `initiator ${initiator} is not in allowed-initiators`);
     state.initiatorName = initiator;
     state.initiatorAlias = get(input.keys, 'InitiatorAlias');
     const type = get(input.keys, 'SessionType') ?? 'Normal';

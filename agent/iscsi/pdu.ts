@@ -542,6 +542,11 @@ export class PduFramer {
     else c.tailFill += n;
   }
 
+  /** Part of a PDU has arrived and the rest has not. */
+  get midPdu(): boolean {
+    return this.cur !== null || this.bhsFill > 0 || this.input.length > 0;
+  }
+
   /** The last PDU had a large data segment: the next is read piece by piece (directTarget). */
   private large = false;
 

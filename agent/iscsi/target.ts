@@ -8,6 +8,7 @@ import type { TargetSession } from '../protocol.js';
 import type { ChapConfig } from './chap.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { LoginStatus } from './login.js';
+import { DEFAULT_LOGIN_PHASE_LIMITS, loginPhaseAdmission, sourceAddress, type LoginPhaseLimits } from './login-limits.js';
 import { DEFAULT_LIMITS, type TargetLimits } from './negotiation.js';
 import type { ReservationStore } from './reservations.js';
 import { ScsiTarget } from './scsi.js';
@@ -24,6 +25,10 @@ export interface IscsiTargetOptions {
   luns: BlockDevice[];
   alias?: string;
   chap?: ChapConfig;
+  /** Initiator names allowed to log in (iscsi.allowed-initiators); absent: any. */
+  allowedInitiators?: string[];
+  /** Caps and deadlines of the login phase (login-limits.ts); defaults when absent. */
+  loginLimits?: Partial<LoginPhaseLimits>;
   /** Per-LUN persistent reservation storage; in memory when absent. */
   reservations?: (lun: number) => ReservationStore;
   readOnly?: boolean;
@@ -53,6 +58,9 @@ export class IscsiTarget extends EventEmitter {
   private readonly host: ConnectionHost;
   private nextTsih = 1;
   private boundPort = 0;
+  private readonly loginLimits: LoginPhaseLimits;
+  /** Connections closed at accept by a login-phase cap since the cap last admitted one (logged on the way in and out). */
+  private capRefusals = 0;
 
   constructor(readonly options: IscsiTargetOptions) {
     super();
@@ -65,8 +73,16 @@ export class IscsiTarget extends EventEmitter {
     };
     const tpgt = options.tpgt ?? 1;
     const log = options.log ?? (() => {});
+    this.loginLimits = { ...DEFAULT_LOGIN_PHASE_LIMITS, ...options.loginLimits };
     this.host = {
-      login: { iqn: options.iqn, alias: options.alias, tpgt, chap: options.chap, limits: { ...DEFAULT_LIMITS, ...options.limits } },
+      login: {
+        iqn: options.iqn,
+        alias: options.alias,
+        tpgt,
+        chap: options.chap,
+        limits: { ...DEFAULT_LIMITS, ...options.limits },
+        ...(options.allowedInitiators ? { allowedInitiators: options.allowedInitiators } : {}),
+      },
       scsi: this.scsi,
       sendTargets: (addr, port): KeyValues => {
         const a = addr.includes(':') && !addr.startsWith('::ffff:') ? `[${addr}]` : addr.replace(/^::ffff:/, '');
@@ -82,6 +98,7 @@ export class IscsiTarget extends EventEmitter {
       closed: (conn) => this.onClosed(conn),
       nopInterval: options.nopInterval ?? 0,
       nopTimeout: options.nopTimeout ?? 15000,
+      limits: this.loginLimits,
       log,
     };
   }
@@ -106,6 +123,18 @@ export class IscsiTarget extends EventEmitter {
     return this.server !== undefined;
   }
 
+  /** Connections that have not completed login: what the login-phase caps and deadline bound. */
+  get loggingIn(): number {
+    let n = 0;
+    for (const c of this.connections) if (!c.fullFeature) n++;
+    return n;
+  }
+
+  /** Connections this target holds, logged in or not: what a refused or abandoned login must not leave behind. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
   async start(): Promise<void> {
     if (this.server) return;
     const server = await this.listen(this.options.port, this.options.host);
@@ -122,6 +151,7 @@ export class IscsiTarget extends EventEmitter {
 
   private listen(port: number, host: string): Promise<Server> {
     const server = createServer({ pauseOnConnect: true }, (accepted: Socket) => {
+      if (!this.admitToLogin(accepted)) return;
       // The read callback exists before its connection does; it first runs from the event loop, after.
       const ref: { conn?: Connection } = {};
       const socket = adoptAccepted(accepted, {
@@ -139,6 +169,28 @@ export class IscsiTarget extends EventEmitter {
         resolve(server);
       });
     });
+  }
+
+  /** Closes a new connection at once when the login-phase caps are reached: before it costs a read buffer. */
+  private admitToLogin(accepted: Socket): boolean {
+    const address = sourceAddress(accepted.remoteAddress);
+    let total = 0;
+    let fromAddress = 0;
+    for (const c of this.connections) {
+      if (c.fullFeature) continue;
+      total++;
+      if (sourceAddress(c.socket.remoteAddress) === address) fromAddress++;
+    }
+    const verdict = loginPhaseAdmission({ total, fromAddress }, address, this.loginLimits);
+    const log = this.host.log;
+    if (verdict.admit) {
+      if (this.capRefusals > 0) log(`login-phase cap: admitting again after closing ${this.capRefusals} connection(s) at accept`);
+      this.capRefusals = 0;
+      return true;
+    }
+    if (this.capRefusals++ === 0) log(`login-phase cap: ${verdict.reason}; closing new connections until one finishes`);
+    accepted.destroy();
+    return false;
   }
 
   /** Asks every initiator to log out (Async Message), waits up to the grace period, then closes. */

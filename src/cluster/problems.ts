@@ -7,6 +7,7 @@ import { formatConfigError } from '../../agent/config/types.js';
 import { holdsData } from '../../agent/sync-decision.js';
 import { driftText } from './config-drift.js';
 import { notUpPhrase } from '../../agent/not-up.js';
+import { exposureWarning } from '../../agent/iscsi/exposure.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 import { knownGi, shortGeneration } from './predict.js';
 
@@ -98,6 +99,10 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     if (served) out.push(served);
     const svc = serviceAddressProblem(name, first, live, names);
     if (svc) out.push(svc);
+    for (const i of live) {
+      const exposed = exposureWarning(name, first.sides[i].target);
+      if (exposed) out.push({ severity: 'warn', id: `exposed:${name}:${i}`, resource: name, host: i, text: `${exposed} (${names[i]})` });
+    }
 
     // Connection: one problem per resource, from the side that says most.
     if (!splitBrain && !unrelated) {

@@ -77,9 +77,10 @@ export async function agentHost(dir: string, name: 'ha-a' | 'ha-b', text: string
   }
 }
 
-export async function createAgentPair(opts: { size?: string; protocol?: string; yaml?: string } = {}): Promise<AgentPair> {
+/** yamlFor: the resource file from the pair's dir and peer ports, when the default needs more (an iscsi section). */
+export async function createAgentPair(opts: { size?: string; protocol?: string; yaml?: string; yamlFor?: (dir: string, portA: number, portB: number) => string } = {}): Promise<AgentPair> {
   const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-agents-'));
-  const text = opts.yaml ?? resourceYaml({ dir, portA: await freePort('127.0.0.1'), portB: await freePort('127.0.0.2'), size: opts.size ?? '16MiB', protocol: opts.protocol });
+  const text = opts.yamlFor ? opts.yamlFor(dir, await freePort('127.0.0.1'), await freePort('127.0.0.2')) : opts.yaml ?? resourceYaml({ dir, portA: await freePort('127.0.0.1'), portB: await freePort('127.0.0.2'), size: opts.size ?? '16MiB', protocol: opts.protocol });
   const pair: AgentPair = {
     dir,
     a: await agentHost(dir, 'ha-a', text),

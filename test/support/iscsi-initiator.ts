@@ -9,6 +9,8 @@ import { encodeText, parseText, type KeyValues } from '../../agent/iscsi/text.js
 export interface InitiatorOptions {
   port: number;
   host?: string;
+  /** The source address to connect from (another loopback address looks like another client). */
+  localAddress?: string;
   target: string;
   initiatorName?: string;
   isid?: Buffer;
@@ -68,7 +70,7 @@ export class TestInitiator {
   }
 
   static async connect(opts: InitiatorOptions): Promise<TestInitiator> {
-    const socket = createConnection({ host: opts.host ?? '127.0.0.1', port: opts.port });
+    const socket = createConnection({ host: opts.host ?? '127.0.0.1', port: opts.port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       const timer = opts.connectTimeoutMs === undefined ? undefined : setTimeout(() => {
         socket.destroy();

@@ -275,6 +275,16 @@ ${over}`;
       'r0.yaml:9:3: unknown key "service-adress" in iscsi; did you mean "service-address"?',
     ]);
   });
+  test('allowed-initiators: a list of iSCSI names; a bad name at its position; an empty list refused', () => {
+    const iscsi = (lines: string) => config('r0.yaml', base(`iscsi:\n  iqn: iqn.2026-11.com.example:r0\n${lines}`)).iscsi;
+    assert.deepEqual(iscsi('  allowed-initiators: [iqn.1991-05.com.microsoft:sql1, eui.02004567A425678D]\n')?.allowedInitiators, ['iqn.1991-05.com.microsoft:sql1', 'eui.02004567A425678D']);
+    assert.equal(iscsi('')?.allowedInitiators, undefined);
+    const [bad] = errors('r0.yaml', base('iscsi:\n  iqn: iqn.2026-11.com.example:r0\n  allowed-initiators:\n    - iqn.1991-05.com.microsoft:sql1\n    - sql2\n'));
+    assert.match(bad ?? '', /^r0\.yaml:11:7: iscsi\.allowed-initiators\[1\] must start with iqn\. \(or eui\.\)/);
+    assert.deepEqual(errors('r0.yaml', base('iscsi:\n  iqn: iqn.2026-11.com.example:r0\n  allowed-initiators: []\n')), [
+      'r0.yaml:9:3: iscsi.allowed-initiators is empty, so no initiator could log in: list the initiator names (e.g. [iqn.1991-05.com.microsoft:sql1]) or remove the key to allow any',
+    ]);
+  });
   test('mutual CHAP without one-way CHAP', () => {
     assert.deepEqual(errors('r0.yaml', base('iscsi:\n  iqn: iqn.2026-11.com.example:r0\n  chap: { target-user: t, target-secret: "abcdefghijklmnop" }\n')), [
       'r0.yaml:9:3: iscsi.chap has target-user/target-secret but no user/secret: mutual CHAP also needs the initiator to authenticate, so add user and secret',

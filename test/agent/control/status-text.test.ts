@@ -21,3 +21,11 @@ test('a service address is one comment line after the DRBD lines, which stay as 
   assert.equal(statusText(snap({ serviceAddress: { address: '10.77.0.100/24', interface: 'eth0', held: true } })), `${DRBD_LINES}# service-address: 10.77.0.100/24 on eth0 held:yes target:running\n`);
   assert.equal(statusText(snap({ state: 'stopped', serviceAddress: { address: '10.77.0.100/24', interface: '', held: false } })), `${DRBD_LINES}# service-address: 10.77.0.100/24 held:no target:stopped\n`);
 });
+
+test('a running target without CHAP on every address ends with a warning line; with CHAP, stopped or bound, none', () => {
+  const warning = "# warning: r0's target accepts any initiator on every address: bind the portal to the storage network or the service address, or require CHAP\n";
+  assert.equal(statusText(snap({ chap: false })), `${DRBD_LINES}${warning}`);
+  assert.equal(statusText(snap({ chap: true })), DRBD_LINES);
+  assert.equal(statusText(snap({ chap: false, state: 'stopped' })), DRBD_LINES);
+  assert.equal(statusText(snap({ chap: false, portal: '10.77.0.11:3260' })), DRBD_LINES);
+});

@@ -65,3 +65,16 @@ test('CHAP: transit is held back until the response checks out', () => {
   const right = loginStep(s2.state, input({ keys: [['CHAP_N', 'u'], ['CHAP_R', encodeHex(chapResponse(id, 'secretsecret', challenge))]] }), chapCfg, random);
   assert.ok(right.kind === 'reply' && right.reply.transit && right.reply.nsg === 1);
 });
+
+test('allowed-initiators: another name is refused with 0x0202 (authorization failure), before the target name is looked at; names compare without case', () => {
+  const acl: LoginConfig = { ...config, allowedInitiators: ['iqn.2026-11.test:Allowed'] };
+  const step = (name: string, target = IQN) => loginStep(initialLoginState(), input({ keys: [['InitiatorName', name], ['TargetName', target], ['AuthMethod', 'None']] }), acl, random);
+  const refused = step('iqn.2026-11.test:other', 'iqn.not-ours');
+  assert.equal(refused.kind, 'fail');
+  if (refused.kind === 'fail') {
+    assert.equal(refused.reply.status, 0x0202);
+    assert.match(refused.reason, /not in allowed-initiators/);
+  }
+  assert.equal(step('iqn.2026-11.test:allowed').kind, 'reply');
+  assert.equal(step('IQN.2026-11.TEST:ALLOWED').kind, 'reply');
+});

@@ -47,6 +47,18 @@ describe('problems, drbdmon style', () => {
     assert.match(stray.find((p) => p.id === 'service-address:r0')!.text, /^ha-b holds service address 10.77.0.100\/24 of r0 but does not serve it/);
   });
 
+  test('a running target without CHAP on every address: a warning naming the fixes; none with CHAP, a bound portal, or from an agent that does not say', () => {
+    const base = loadScenario('primary-iscsi');
+    const target = (line: string) => deriveProblems(applyHostEvent(base, 0, parseEventLine(`change target name:r0 ${line}`)!));
+    const open = target('chap:no portal:0.0.0.0:3260');
+    assert.deepEqual(brief(open), ['warn exposed:r0:0']);
+    assert.equal(open[0]!.text, "r0's target accepts any initiator on every address: bind the portal to the storage network or the service address, or require CHAP (ha-a)");
+    assert.deepEqual(brief(target('chap:no portal:[::]:3260')), ['warn exposed:r0:0']);
+    assert.deepEqual(brief(target('chap:yes portal:0.0.0.0:3260')), []);
+    assert.deepEqual(brief(target('chap:no portal:10.77.0.11:3260')), []);
+    assert.deepEqual(brief(target('portal:0.0.0.0:3260')), []);
+  });
+
   test('peer down: degraded warn for the connection, no cascade on the DUnknown peer disk', () => {
     const ps = deriveProblems(loadScenario('peer-down'));
     assert.deepEqual(brief(ps), ['warn disconnected:r0']);
