@@ -9,7 +9,7 @@ import { ControlClient } from '../../agent/control/client.js';
 import { monitorSocketPath } from '../../agent/control/server.js';
 import { PROTOCOL_VERSION, type AgentSnapshot, type HelloResult } from '../../agent/protocol.js';
 import { AGENT_VERSION } from '../../agent/version.js';
-import { shq } from './exec.js';
+import { shq, sshExec } from './exec.js';
 
 export const ADMIN_SOCKET = '/run/drbd-tui/agent.sock';
 export const MONITOR_SOCKET = monitorSocketPath(ADMIN_SOCKET);
@@ -109,6 +109,21 @@ function bridgeFailure(socket: string, r: { code: number | null; stderr: string 
   return new ChannelError('bridge', `the exec bridge to ${socket} ended (exit ${r.code}): ${r.stderr.trim()}`);
 }
 
+/**
+ * OpenSSH's "open failed" for the monitor socket, told apart: nothing listens (`e`), or the
+ * login may not open it (the socket is root's and the drbd-tui group's unless the operator
+ * chose otherwise: --monitor-access).
+ */
+async function monitorRefusal(ssh: Client, socket: string, e: AgentNotRunning): Promise<Error> {
+  const probe = await sshExec(ssh, `if [ -S ${shq(socket)} ]; then if [ -w ${shq(socket)} ]; then echo open; else echo denied; fi; else echo absent; fi; id -un`, { timeoutMs: 5000 }).catch(() => undefined);
+  const [verdict, user = 'USER'] = probe?.stdout.trim().split('\n') ?? [];
+  if (verdict !== 'denied') return e;
+  return new ChannelError(
+    'permission',
+    `${user} may not open the monitor socket ${socket}: add it to the drbd-tui group on the host (usermod -aG drbd-tui ${user}), or start the agent with --monitor-access world`,
+  );
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -127,17 +142,23 @@ export async function openAgentChannel(ssh: Client, opts: ChannelOptions): Promi
   let stream: Duplex;
   let transport: AgentChannel['transport'] = 'forward';
   let bridgeExit: Bridge['exited'] | undefined;
+  let bridgeSudo = false;
   const wantBridge = opts.transport === 'bridge' || (!opts.readOnly && opts.sudo === true);
   if (!wantBridge) {
     try {
       stream = await withTimeout(forward(ssh, socket), timeoutMs, 'opening the control channel');
     } catch (e) {
-      if (!(e instanceof ChannelError && e.kind === 'forwarding-refused') || opts.transport === 'forward') throw e;
+      const refused = e instanceof AgentNotRunning && opts.readOnly ? await monitorRefusal(ssh, socket, e) : e;
+      // A login with sudo may take the monitor socket through sudo where the socket's group
+      // leaves it out; the socket still refuses every method that changes state.
+      const viaSudo = refused instanceof ChannelError && refused.kind === 'permission' && opts.sudo === true && opts.transport !== 'forward';
+      if (!viaSudo && (!(refused instanceof ChannelError && refused.kind === 'forwarding-refused') || opts.transport === 'forward')) throw refused;
+      bridgeSudo = viaSudo;
       transport = 'bridge';
     }
   } else transport = 'bridge';
   if (transport === 'bridge') {
-    const b = await bridge(ssh, socket, { ...opts, sudo: opts.readOnly ? false : opts.sudo });
+    const b = await bridge(ssh, socket, { ...opts, sudo: opts.readOnly ? bridgeSudo : opts.sudo });
     stream = b.stream;
     bridgeExit = b.exited;
   }

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from 'ssh2';
 import { monitorSocketPath } from '../../agent/control/server.js';
+import { MONITOR_GROUP } from '../../agent/control/monitor-access.js';
 import type { AgentSnapshot } from '../../agent/protocol.js';
 import { AGENT_VERSION } from '../../agent/version.js';
 import { ADMIN_SOCKET, AgentNotRunning, busyResources, openAgentChannel, type AgentChannel } from './agent-channel.js';
@@ -188,12 +189,16 @@ export function pathLinkScript(nodePath: string, agentPath: string, link = PATH_
 /** Stops a daemon we started earlier and starts ours so that it outlives this SSH session. */
 export function startScript(f: Pick<RemoteFacts, 'systemd'>, nodePath: string, agentPath: string, socket = ADMIN_SOCKET): string {
   const ro = monitorSocketPath(socket);
+  // The monitor socket's default access (agent --monitor-access group): a group the operator
+  // adds users to, made here as a package's postinst would; no user is added to it.
+  const group = `getent group ${MONITOR_GROUP} >/dev/null 2>&1 || groupadd --system ${MONITOR_GROUP} >/dev/null 2>&1 || true`;
   const waitSocket = [
     `i=0; while [ $i -lt 750 ]; do [ -S ${shq(ro)} ] && exit 0; i=$((i+1)); sleep 0.02; done`,
     `echo "the agent did not open ${ro} within 15 s" >&2; tail -n 20 ${LOG_FILE} >&2 2>/dev/null; exit 5`,
   ];
   if (f.systemd) {
     return [
+      group,
       'set -e',
       `cat > ${UNIT_PATH}.tmp <<'DRBD_TUI_UNIT'\n${systemdUnit(nodePath, agentPath)}DRBD_TUI_UNIT`,
       `mv -f ${UNIT_PATH}.tmp ${UNIT_PATH}`,
@@ -206,6 +211,7 @@ export function startScript(f: Pick<RemoteFacts, 'systemd'>, nodePath: string, a
     ].join('\n');
   }
   return [
+    group,
     `mkdir -p ${dirname(PID_FILE)} ${dirname(LOG_FILE)}`,
     `p=$(cat ${PID_FILE} 2>/dev/null)`,
     'if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill "$p"; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 500 ]; do i=$((i+1)); sleep 0.02; done; kill -9 "$p" 2>/dev/null; fi',
@@ -332,8 +338,8 @@ async function deploy(
   const nodePath = facts.nodePath!;
   const sudo = facts.uid !== 0;
   if (!running) {
-    // Who is there? The monitor socket answers hello to anyone.
-    const ro = await tryChannel(ssh, { readOnly: true, nodePath, socket: opts.socket });
+    // Who is there? The monitor socket answers hello to root, its group and (through sudo) a sudo login.
+    const ro = await tryChannel(ssh, { readOnly: true, sudo, nodePath, socket: opts.socket });
     if (ro) {
       if (ro.hello.agentVersion === local.version) {
         ro.close();

@@ -289,7 +289,7 @@ describeLab('reaching the hosts over SSH', () => {
     s.close();
   });
 
-  test('a non-root login without sudo gets a clear message; it may still monitor', async (t) => {
+  test('a non-root login without sudo gets a clear message; it may monitor once the operator adds it to the drbd-tui group', async (t) => {
     try {
       execFileSync('useradd', ['-M', '-p', '*', '-d', join(work, 'home'), '-s', '/bin/sh', testUser], { stdio: 'pipe' });
       userCreated = true;
@@ -316,10 +316,20 @@ describeLab('reaching the hosts over SSH', () => {
     } else {
       await assert.rejects(ensureAgent(s.client, { host: 'ha-a', user: testUser, local }), /sudo/);
     }
-    const ro = await ensureAgent(s.client, { host: 'ha-a', user: testUser, readOnly: true, local });
+    // The monitor socket is root's and the drbd-tui group's (made by the deploy): a user outside
+    // it is told how to be let in; added to it, the user monitors.
+    await assert.rejects(ensureAgent(s.client, { host: 'ha-a', user: testUser, readOnly: true, local }), (e: unknown) => {
+      assert.match((e as Error).message, new RegExp(`${testUser} may not open the monitor socket \\S+: add it to the drbd-tui group on the host \\(usermod -aG drbd-tui ${testUser}\\), or start the agent with --monitor-access world`));
+      return true;
+    });
+    s.close();
+    execFileSync('usermod', ['-aG', 'drbd-tui', testUser], { stdio: 'pipe' });
+    const member = await connectSsh('ha-a', { configFile: cfg, agentSocket: false });
+    sessions.push(member);
+    const ro = await ensureAgent(member.client, { host: 'ha-a', user: testUser, readOnly: true, local });
     assert.equal(ro.channel.hello.readOnly, true);
     ro.channel.close();
-    s.close();
+    member.close();
     t.diagnostic(hasSudo ? 'sudo present: password case checked' : 'sudo is not installed on this machine: the sudo -n path is covered by unit tests only');
   });
 
