@@ -23,6 +23,7 @@ import {
 import { formatSize } from './engine/metadata.js';
 import { runbookLogLine } from './runbook-log-line.js';
 import { AGENT_VERSION } from './version.js';
+import { logLine } from './log.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
 
@@ -115,7 +116,7 @@ async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<nu
   await daemon.start();
   process.stderr.write(`drbd-agent ${AGENT_VERSION}: daemon for node ${daemon.opts.node} listening on ${daemon.opts.socket}\n`);
   const hook = describeLinkFaults(linkFaults);
-  if (hook) process.stderr.write(`drbd-agent: warn: ${hook}\n`);
+  if (hook) logLine(`warn: ${hook}`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
