@@ -10,6 +10,8 @@
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
+/** The same class as a pattern, for formats that escape these characters their own way (events2). */
+export const UNSAFE_SOURCE = UNSAFE.source;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -45,4 +47,12 @@ export function untrustedText(s: string, max = DISPLAY_LIMIT): string {
   if (lastEscape >= 0 && /^\\(x[0-9a-f]?|u[0-9a-f]{0,3})?$/.test(cut.slice(lastEscape))) cut = cut.slice(0, lastEscape);
   if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
   return `${cut}…(${s.length} chars)`;
+}
+
+/** Text of several lines made safe line by line: its own line breaks stay, each line is capped at `max`. */
+export function untrustedLines(s: string, max = DISPLAY_LIMIT): string {
+  return s
+    .split('\n')
+    .map((l) => (l === '' ? l : untrustedText(l, max)))
+    .join('\n');
 }

@@ -4,9 +4,12 @@
 // Resources known here but not up get one comment line each after those that are up
 // (`# not up: …`, like `# config error: …`), so drbdadm's format stays what it is for the others.
 // A resource with an iSCSI service address ends with a comment line saying whether this host
-// holds it (`# service-address: 10.77.0.100/24 on eth0 held:yes`).
+// holds it (`# service-address: 10.77.0.100/24 on eth0 held:yes`). Every line is made safe
+// with untrustedLines: a value holding a newline or an escape sequence shows them escaped.
 import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
+import { LOG_LINE_LIMIT } from '../log.js';
+import { untrustedLines } from '../untrusted-text.js';
 
 function resourceText(r: ResourceSnapshot): string {
   const lines: string[] = [];
@@ -44,5 +47,6 @@ export function statusText(snap: AgentSnapshot, resource?: string): string {
   const notUp = (snap.notUp ?? []).filter((n) => !resource || n.name === resource);
   if (notUp.length > 0) chunks.push(notUp.map((n) => `# not up: ${notUpLine(n)}\n`).join(''));
   for (const e of snap.configErrors) chunks.push(`# config error: ${e.file}:${e.line}:${e.col}: ${e.message}\n`);
-  return chunks.join('\n');
+  // Names and messages come from files and the network: a newline in one must not make a line of its own.
+  return untrustedLines(chunks.join('\n'), LOG_LINE_LIMIT);
 }

@@ -21,3 +21,11 @@ test('a service address is one comment line after the DRBD lines, which stay as 
   assert.equal(statusText(snap({ serviceAddress: { address: '10.77.0.100/24', interface: 'eth0', held: true } })), `${DRBD_LINES}# service-address: 10.77.0.100/24 on eth0 held:yes target:running\n`);
   assert.equal(statusText(snap({ state: 'stopped', serviceAddress: { address: '10.77.0.100/24', interface: '', held: false } })), `${DRBD_LINES}# service-address: 10.77.0.100/24 held:no target:stopped\n`);
 });
+
+test('a config error quoting a newline or an escape sequence stays one comment line, escaped', () => {
+  const text = statusText({ ...snap({}), configErrors: [{ file: '/etc/drbd-tui/r9.yaml', line: 2, col: 1, message: 'bad name "x\nr0 role:Primary split-brain:yes\x1b[2J"' }] });
+  const lines = text.split('\n');
+  assert.equal(lines.filter((l) => l.startsWith('r0 ')).length, 1, 'no forged resource line');
+  assert.ok(lines.includes('# config error: /etc/drbd-tui/r9.yaml:2:1: bad name "x\\nr0 role:Primary split-brain:yes\\x1b[2J"'), text);
+  assert.ok(!text.includes('\x1b'));
+});
