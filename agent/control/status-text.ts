@@ -5,11 +5,14 @@
 // (`# not up: …`, like `# config error: …`), so drbdadm's format stays what it is for the others.
 // A resource with an iSCSI service address ends with a comment line saying whether this host
 // holds it (`# service-address: 10.77.0.100/24 on eth0 held:yes`). Every line is made safe
-// with untrustedLines: a value holding a newline or an escape sequence shows them escaped.
+// with untrustedText: a value holding a newline or an escape sequence shows them escaped.
 import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
 import { LOG_LINE_LIMIT } from '../log.js';
-import { untrustedLines } from '../untrusted-text.js';
+import { untrustedText } from '../untrusted-text.js';
+
+/** One line of output: names and messages come from files and the network, and a newline in one must not start a line of its own. */
+const line = (text: string): string => untrustedText(text, LOG_LINE_LIMIT) + '\n';
 
 function resourceText(r: ResourceSnapshot): string {
   const lines: string[] = [];
@@ -39,14 +42,13 @@ function resourceText(r: ResourceSnapshot): string {
   }
   const sa = r.target?.serviceAddress;
   if (sa) lines.push(`# service-address: ${sa.address}${sa.interface ? ` on ${sa.interface}` : ''} held:${sa.held ? 'yes' : 'no'} target:${r.target!.state}`);
-  return lines.join('\n') + '\n';
+  return lines.map(line).join('');
 }
 
 export function statusText(snap: AgentSnapshot, resource?: string): string {
   const chunks = snap.resources.filter((r) => !resource || r.name === resource).map(resourceText);
   const notUp = (snap.notUp ?? []).filter((n) => !resource || n.name === resource);
-  if (notUp.length > 0) chunks.push(notUp.map((n) => `# not up: ${notUpLine(n)}\n`).join(''));
-  for (const e of snap.configErrors) chunks.push(`# config error: ${e.file}:${e.line}:${e.col}: ${e.message}\n`);
-  // Names and messages come from files and the network: a newline in one must not make a line of its own.
-  return untrustedLines(chunks.join('\n'), LOG_LINE_LIMIT);
+  if (notUp.length > 0) chunks.push(notUp.map((n) => line(`# not up: ${notUpLine(n)}`)).join(''));
+  for (const e of snap.configErrors) chunks.push(line(`# config error: ${e.file}:${e.line}:${e.col}: ${e.message}`));
+  return chunks.join('\n');
 }
