@@ -8,6 +8,7 @@ import type { TargetSession } from '../protocol.js';
 import type { ChapConfig } from './chap.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { LoginStatus } from './login.js';
+import { RefusalLog } from '../refusal-log.js';
 import { DEFAULT_LIMITS, type TargetLimits } from './negotiation.js';
 import type { ReservationStore } from './reservations.js';
 import { ScsiTarget } from './scsi.js';
@@ -65,6 +66,7 @@ export class IscsiTarget extends EventEmitter {
     };
     const tpgt = options.tpgt ?? 1;
     const log = options.log ?? (() => {});
+    const refusals = new RefusalLog(log);
     this.host = {
       login: { iqn: options.iqn, alias: options.alias, tpgt, chap: options.chap, limits: { ...DEFAULT_LIMITS, ...options.limits } },
       scsi: this.scsi,
@@ -83,6 +85,7 @@ export class IscsiTarget extends EventEmitter {
       nopInterval: options.nopInterval ?? 0,
       nopTimeout: options.nopTimeout ?? 15000,
       log,
+      refused: (ip, line) => refusals.refused(ip, 'refused logins', line),
     };
   }
 
