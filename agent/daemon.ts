@@ -46,6 +46,7 @@ import {
   type TargetSnapshot,
 } from './protocol.js';
 import { AGENT_VERSION } from './version.js';
+import { logLine } from './log.js';
 
 export interface DaemonOptions {
   configDir: string;
@@ -95,7 +96,7 @@ const CHANGES_WHAT_IS_UP: ReadonlySet<Method> = new Set<Method>(['create-md', 'u
 export class Daemon implements ControlHandler {
   private readonly runtimes = new Map<string, ResourceRuntime>();
   private readonly targets = new Map<string, IscsiTarget>();
-  private readonly serviceAddresses = new ServiceAddressKeeper((resource, line) => process.stderr.write(`drbd-agent: ${resource ? `${resource}: ` : ''}${line}\n`));
+  private readonly serviceAddresses = new ServiceAddressKeeper((resource, line) => logLine(`${resource ? `${resource}: ` : ''}${line}`));
   private configs: ResourceConfig[] = [];
   private configErrors: ConfigError[] = [];
   /** Resources known here but not up, as last diagnosed (see diagnose). */
@@ -113,7 +114,7 @@ export class Daemon implements ControlHandler {
   private readonly runbooks: RunbookStore;
 
   constructor(readonly opts: DaemonOptions) {
-    this.runbooks = new RunbookStore(join(opts.stateDir, 'runbooks'), undefined, (msg) => process.stderr.write(`drbd-agent: warn: ${msg}\n`));
+    this.runbooks = new RunbookStore(join(opts.stateDir, 'runbooks'), undefined, (msg) => logLine(`warn: ${msg}`));
   }
 
   private get upDir(): string {
@@ -130,7 +131,7 @@ export class Daemon implements ControlHandler {
     });
     // Resources that were up when the daemon last stopped (or crashed) come back up.
     for (const name of await readdir(this.upDir).catch(() => [] as string[])) {
-      await this.up(name).catch((e: Error) => process.stderr.write(`drbd-agent: cannot bring ${name} back up: ${e.message}\n`));
+      await this.up(name).catch((e: Error) => logLine(`cannot bring ${name} back up: ${e.message}`));
     }
     // No target runs yet: a service address held here was left by a crash, and would draw initiators to a host that does not serve.
     for (const cfg of this.configs) await this.settleServiceAddress(cfg.resource, 'no target runs here (left by a crash or an unclean stop)');
@@ -299,7 +300,7 @@ export class Daemon implements ControlHandler {
       if (CHANGES_WHAT_IS_UP.has(method)) {
         void this.diagnose().then(
         () => this.publish(),
-          (e: Error) => process.stderr.write(`drbd-agent: warn: cannot look at the resources that are not up: ${e.message}\n`),
+          (e: Error) => logLine(`warn: cannot look at the resources that are not up: ${e.message}`),
         );
       }
     }
@@ -371,7 +372,7 @@ export class Daemon implements ControlHandler {
       throw new AgentError('io', `${this.runbooks.dir}: cannot store the runbook: ${describeFsError(e)}`);
     });
     // What ran and where, never the params as such.
-    if (result.stored) process.stderr.write(`drbd-agent: ${p.record.resource}: runbook ${runPosition(p.record)} (seq ${p.record.seq}, by ${p.record.by})\n`);
+    if (result.stored) logLine(`${p.record.resource}: runbook ${runPosition(p.record)} (seq ${p.record.seq}, by ${p.record.by})`);
     this.publish();
     return result;
   }
@@ -407,7 +408,7 @@ export class Daemon implements ControlHandler {
   }
 
   private async forgetPeer(name: string, rt: ResourceRuntime | undefined, overridden: string): Promise<void> {
-    process.stderr.write(`drbd-agent: ${name}: alert: --forget-peer: the operator overrode: ${overridden}\n`);
+    logLine(`${name}: alert: --forget-peer: the operator overrode: ${overridden}`);
     await forgetPeerMemory(this.opts.stateDir, name);
     rt?.forgetPeer();
   }
@@ -470,10 +471,10 @@ export class Daemon implements ControlHandler {
     this.upErrors.delete(name);
     rt.peerMemory = await readPeerMemory(this.opts.stateDir, name);
     rt.on('peer-memory', (m) => {
-      writePeerMemory(this.opts.stateDir, name, m).catch((e: Error) => process.stderr.write(`drbd-agent: ${name}: warn: cannot store what is known of the peer: ${e.message}\n`));
+      writePeerMemory(this.opts.stateDir, name, m).catch((e: Error) => logLine(`${name}: warn: cannot store what is known of the peer: ${e.message}`));
     });
     rt.on('change', () => this.publishSoon());
-    rt.on('log', (l) => process.stderr.write(`drbd-agent: ${name}: ${l.level}: ${l.text}\n`));
+    rt.on('log', (l) => logLine(`${name}: ${l.level}: ${l.text}`));
     this.runtimes.set(name, rt);
     if (cfg.iscsi) rt.target = this.targetSnapshot(name, cfg.iscsi);
     await writeFile(join(this.upDir, name), '');
@@ -535,7 +536,7 @@ export class Daemon implements ControlHandler {
     let replaced: ConfigPutResult['replaced'];
     if (existing && existing !== file) replaced = { file: existing, keptAs: await keepAside(existing) };
     // The path and the hash of the meaning only: the text holds secrets.
-    process.stderr.write(`drbd-agent: ${name}: resource file written: ${file} (config hash ${parsed.config.source.hash})${replaced ? `, ${replaced.file} kept as ${replaced.keptAs}` : ''}\n`);
+    logLine(`${name}: resource file written: ${file} (config hash ${parsed.config.source.hash})${replaced ? `, ${replaced.file} kept as ${replaced.keptAs}` : ''}`);
     await this.reloadConfig();
     return { file, written: true, ...(replaced ? { replaced } : {}) };
   }
@@ -603,7 +604,7 @@ export class Daemon implements ControlHandler {
       chap: iscsi.chap,
       ...(iscsi.allowedInitiators ? { allowedInitiators: iscsi.allowedInitiators } : {}),
       reservations: (lun) => rt.reservationStore(numbers.indexOf(lun)),
-      log: (msg) => process.stderr.write(`drbd-agent: ${name}: iscsi: ${msg}\n`),
+      log: (msg) => logLine(`${name}: iscsi: ${msg}`),
     });
     const update = () => {
       rt.target = this.targetSnapshot(name, iscsi, target);

@@ -5,7 +5,9 @@
 // Line grammar: `[TIME] VERB OBJECT key:value ...`, one event per line, `exists -` ends the
 // initial dump. Keys run up to the first colon (values may contain colons: `local:ipv4:…`).
 // Our extension for values DRBD never needs: a value with blanks, quotes or backslashes is
-// written `key:"…"` with `\"`, `\\` and `\n` escapes (config-error messages, last-error).
+// written `key:"…"` with `\"`, `\\` and `\n` escapes (config-error messages, last-error), and any
+// other control, DEL, C1 or bidi character as `\r`, `\t`, `\xHH` or `\uHHHH`: an events line never
+// carries anything a terminal acts on.
 //
 // Snapshot <-> events mapping (the console's fold is the inverse of `snapshotToEvents`):
 // DRBD's keys keep DRBD's names and order; ours are documented extensions:
@@ -38,6 +40,7 @@ import type {
   ServiceAddressState,
   StateEvent,
 } from './protocol.js';
+import { escapeChar, hasUnsafeText, UNSAFE_SOURCE } from './untrusted-text.js';
 
 const VERBS: ReadonlySet<string> = new Set<EventVerb>(['exists', 'create', 'change', 'destroy', 'call', 'response']);
 const OBJECTS: ReadonlySet<string> = new Set<EventObject>([
@@ -68,13 +71,20 @@ export class Events2SyntaxError extends Error {
 // ---- values ----
 
 function needsQuoting(v: string): boolean {
-  return /[\s"\\]/.test(v);
+  return /[\s"\\]/.test(v) || hasUnsafeText(v);
 }
+
+// Inside quotes, every character untrustedText escapes is written as the same escape, so a
+// line stays one line and holds nothing a terminal acts on, and the value still reads back
+// exactly (an InitiatorName from the network, a config error quoting a file).
+const ESCAPED_IN_QUOTES = new RegExp(`["\\\\]|${UNSAFE_SOURCE}`, 'g');
 
 export function formatValue(v: string): string {
   if (!needsQuoting(v)) return v;
-  return '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') + '"';
+  return '"' + v.replace(ESCAPED_IN_QUOTES, (c) => (c === '"' || c === '\\' ? `\\${c}` : escapeChar(c))) + '"';
 }
+
+const NAMED_UNESCAPE: Record<string, string> = { n: '\n', r: '\r', t: '\t' };
 
 /** Splits a line into tokens on blanks, keeping `key:"quoted value"` together and unescaped. */
 function tokenize(line: string): string[] {
@@ -95,7 +105,13 @@ function tokenize(line: string): string[] {
           const q = line[i]!;
           if (q === '\\' && i + 1 < n) {
             const e = line[i + 1]!;
-            tok += e === 'n' ? '\n' : e;
+            const hex = e === 'x' ? /^[0-9a-f]{2}/.exec(line.slice(i + 2)) : e === 'u' ? /^[0-9a-f]{4}/.exec(line.slice(i + 2)) : null;
+            if (hex) {
+              tok += String.fromCharCode(parseInt(hex[0], 16));
+              i += 2 + hex[0].length;
+              continue;
+            }
+            tok += NAMED_UNESCAPE[e] ?? e;
             i += 2;
           } else if (q === '"') {
             i++;

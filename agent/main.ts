@@ -24,6 +24,8 @@ import {
 import { formatSize } from './engine/metadata.js';
 import { runbookLogLine } from './runbook-log-line.js';
 import { AGENT_VERSION } from './version.js';
+import { LOG_LINE_LIMIT, logLine } from './log.js';
+import { untrustedLines, untrustedText } from './untrusted-text.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
 
@@ -122,7 +124,7 @@ async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<nu
   await daemon.start();
   process.stderr.write(`drbd-agent ${AGENT_VERSION}: daemon for node ${daemon.opts.node} listening on ${daemon.opts.socket}\n`);
   const hook = describeLinkFaults(linkFaults);
-  if (hook) process.stderr.write(`drbd-agent: warn: ${hook}\n`);
+  if (hook) logLine(`warn: ${hook}`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
@@ -145,7 +147,7 @@ async function connectFor(socket: string, readOnly: boolean): Promise<ControlCli
 /** A refused state change prints DRBD's way and exits 1; any other error goes on up. */
 function refused(resource: string, e: unknown): number {
   if (!(e instanceof AgentError && e.code === 'refused')) throw e;
-  process.stderr.write(`${resource}: State change failed: ${e.message}\n`);
+  process.stderr.write(untrustedLines(`${resource}: State change failed: ${e.message}`, LOG_LINE_LIMIT) + '\n');
   return 1;
 }
 
@@ -158,7 +160,7 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
       const res = args[0];
       if (res && !snap.resources.some((r) => r.name === res)) {
         const down = snap.notUp?.find((n) => n.name === res);
-        process.stderr.write(down ? `${res}: not up: ${notUpLine(down)}\n` : `${res}: No such resource (no resource file for it)\n`);
+        process.stderr.write(untrustedText(down ? `${res}: not up: ${notUpLine(down)}` : `${res}: No such resource (no resource file for it)`, LOG_LINE_LIMIT) + '\n');
         return 10;
       }
       process.stdout.write(values.json ? JSON.stringify(statusJson(snap, res), null, 2) + '\n' : statusText(snap, res));
@@ -190,7 +192,7 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
     const client = await connectFor(socket, true);
     try {
       const { entries } = await client.request<RunbookLogResult>('runbook-log', { ...(args[0] !== undefined ? { resource: args[0] } : {}), ...(limit !== undefined ? { limit } : {}) });
-      process.stdout.write(values.json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => runbookLogLine(e) + '\n').join(''));
+      process.stdout.write(values.json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => untrustedText(runbookLogLine(e), LOG_LINE_LIMIT) + '\n').join(''));
       return 0;
     } finally {
       client.close();
@@ -238,7 +240,7 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
       clearBitmap: values['clear-bitmap'] === true,
     });
     const message = method === 'connect' ? (result as Partial<ConnectResult> | undefined)?.message : undefined;
-    if (message) process.stdout.write(`${resource}: ${message}\n`);
+    if (message) process.stdout.write(untrustedLines(`${resource}: ${message}`, LOG_LINE_LIMIT) + '\n');
     if (method === 'resize') for (const v of (result as ResizeResult).volumes) process.stdout.write(`${resource}/${v.volume}: ${v.fromKiB} KiB -> ${v.toKiB} KiB\n`);
     return 0;
   } catch (e) {
@@ -271,7 +273,7 @@ async function restoreCopy(socket: string, args: string[], values: ReturnType<ty
   const client = await connectUnix(socket);
   try {
     const r = await client.request<SplitBrainRestoreResult>('split-brain-restore', { resource, copy, ...(volume !== undefined ? { volume } : {}), yes: values.yes === true });
-    for (const line of r.lines) process.stdout.write(line + '\n');
+    for (const line of r.lines) process.stdout.write(untrustedText(line, LOG_LINE_LIMIT) + '\n');
     return r.restored ? 0 : 1;
   } catch (e) {
     return refused(resource, e);
@@ -310,7 +312,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`drbd-agent: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    process.stderr.write(`drbd-agent: ${(e as Error).message}\n`);
+    process.stderr.write(untrustedLines(`drbd-agent: ${(e as Error).message}`, LOG_LINE_LIMIT) + '\n');
     return e instanceof AgentError && e.code !== 'internal' ? 1 : 3;
   }
 }

@@ -8,23 +8,43 @@ import { notAHostMessage } from './draft.js';
 import type { LoadOptions, Located, ParseResult } from './draft.js';
 import { parseYamlLocated } from './yaml-loader.js';
 import { parseResLocated } from './res-loader.js';
+import { maskKnown, textSecrets } from './secret-mask.js';
 
 export type { LoadOptions, ParseResult } from './draft.js';
 
 const strip = (r: Located): ParseResult => ('config' in r ? { config: r.config } : r);
 
+type Parser = (file: string, text: string, opts: LoadOptions) => Located;
+
+/**
+ * A parser whose error messages never quote a secret of the text: a message may quote the
+ * value or the line it stumbled on (a YAML syntax error, a value of the wrong type), and
+ * config errors reach `status`, events and the console.
+ */
+function masking(parse: Parser): Parser {
+  return (file, text, opts) => {
+    const r = parse(file, text, opts);
+    if ('config' in r) return r;
+    const known = textSecrets(text);
+    return { errors: r.errors.map((e) => ({ ...e, message: maskKnown(e.message, known) })) };
+  };
+}
+
+const parseYaml = masking(parseYamlLocated);
+const parseRes = masking(parseResLocated);
+
 export function parseResourceYaml(file: string, text: string, opts: LoadOptions = {}): ParseResult {
-  return strip(parseYamlLocated(file, text, opts));
+  return strip(parseYaml(file, text, opts));
 }
 
 export function parseResourceRes(file: string, text: string, opts: LoadOptions = {}): ParseResult {
-  return strip(parseResLocated(file, text, opts));
+  return strip(parseRes(file, text, opts));
 }
 
-const PARSERS: Record<string, (file: string, text: string, opts: LoadOptions) => Located> = {
-  '.yaml': parseYamlLocated,
-  '.yml': parseYamlLocated,
-  '.res': parseResLocated,
+const PARSERS: Record<string, Parser> = {
+  '.yaml': parseYaml,
+  '.yml': parseYaml,
+  '.res': parseRes,
 };
 
 export const CONFIG_EXTENSIONS = Object.keys(PARSERS);

@@ -158,6 +158,18 @@ export function parseIqn(v: unknown): Parsed<string> {
   return ok(v);
 }
 
+/**
+ * A name an initiator sent (InitiatorName, TargetName), read as RFC 3722 reads it: folded to
+ * lower case first (initiators send mixed case, e.g. VMware's), and naa. names allowed too
+ * (RFC 7143 §4.2.7.5). Our own names in config stay strict (parseIqn).
+ */
+export function parseIscsiName(v: string): Parsed<string> {
+  const folded = v.toLowerCase();
+  if (/^naa\.[0-9a-f]{16}([0-9a-f]{16})?$/.test(folded)) return ok(folded);
+  if (/^naa\./.test(folded)) return fail(`must be naa. followed by 16 or 32 hex digits (got ${shown(v)})`);
+  return parseIqn(folded);
+}
+
 export const AFTER_SB_0PRI = [
   'disconnect',
   'discard-younger-primary',

@@ -6,9 +6,16 @@
 // A resource with an iSCSI service address ends with a comment line saying whether this host
 // holds it (`# service-address: 10.77.0.100/24 on eth0 held:yes`), and a running target open to
 // anyone on every address with a warning line (`# warning: r0's target accepts any initiator …`).
+// Every line is made safe with untrustedText: a value holding a newline or an escape sequence
+// shows them escaped.
 import { exposureWarning } from '../iscsi/exposure.js';
 import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
+import { LOG_LINE_LIMIT } from '../log.js';
+import { untrustedText } from '../untrusted-text.js';
+
+/** One line of output: names and messages come from files and the network, and a newline in one must not start a line of its own. */
+const line = (text: string): string => untrustedText(text, LOG_LINE_LIMIT) + '\n';
 
 function resourceText(r: ResourceSnapshot): string {
   const lines: string[] = [];
@@ -40,13 +47,13 @@ function resourceText(r: ResourceSnapshot): string {
   if (sa) lines.push(`# service-address: ${sa.address}${sa.interface ? ` on ${sa.interface}` : ''} held:${sa.held ? 'yes' : 'no'} target:${r.target!.state}`);
   const exposed = exposureWarning(r.name, r.target);
   if (exposed) lines.push(`# warning: ${exposed}`);
-  return lines.join('\n') + '\n';
+  return lines.map(line).join('');
 }
 
 export function statusText(snap: AgentSnapshot, resource?: string): string {
   const chunks = snap.resources.filter((r) => !resource || r.name === resource).map(resourceText);
   const notUp = (snap.notUp ?? []).filter((n) => !resource || n.name === resource);
-  if (notUp.length > 0) chunks.push(notUp.map((n) => `# not up: ${notUpLine(n)}\n`).join(''));
-  for (const e of snap.configErrors) chunks.push(`# config error: ${e.file}:${e.line}:${e.col}: ${e.message}\n`);
+  if (notUp.length > 0) chunks.push(notUp.map((n) => line(`# not up: ${notUpLine(n)}`)).join(''));
+  for (const e of snap.configErrors) chunks.push(line(`# config error: ${e.file}:${e.line}:${e.col}: ${e.message}`));
   return chunks.join('\n');
 }

@@ -87,7 +87,9 @@ export function chapStep(state: ChapState, keys: KeyValues, config: ChapConfig, 
   if (!got) return { kind: 'fail', detail: 'auth', reason: 'CHAP_R is not a binary value' };
   const want = chapResponse(state.id, config.secret, state.challenge);
   if (name !== config.user || got.length !== want.length || !timingSafeEqual(got, want)) {
-    return { kind: 'fail', detail: 'auth', reason: `CHAP authentication failed for "${name}"` };
+    // Neither CHAP_N nor CHAP_R goes into the reason: an operator who typed the secret into the
+    // name field would find it in the log.
+    return { kind: 'fail', detail: 'auth', reason: 'CHAP authentication failed (wrong name or secret)' };
   }
 
   const theirId = get(keys, 'CHAP_I');

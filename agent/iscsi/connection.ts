@@ -75,6 +75,8 @@ export interface ConnectionHost {
   /** The login deadline and the stalled-PDU timeout (login-limits.ts). */
   limits: LoginPhaseLimits;
   log(msg: string): void;
+  /** A refused login from `ip`: logged rate-limited, `line` being the full line when it is logged. */
+  refused(ip: string, line: string): void;
 }
 
 interface R2TState {
@@ -430,7 +432,7 @@ export class Connection {
     }
     const step = loginStep(this.loginState, { transit: pdu.transit, csg: pdu.csg, nsg: pdu.nsg, versionMin: pdu.versionMin, versionMax: pdu.versionMax, keys }, this.host.login, randomBytes(17));
     if (step.kind === 'fail') {
-      this.host.log(`login from ${this.address} refused: ${step.reason}`);
+      this.host.refused(this.socket.remoteAddress ?? '?', `login from ${this.address} refused: ${step.reason}`);
       return this.loginFail(pdu, step.reply.status);
     }
     this.loginState = step.state;

@@ -4,6 +4,11 @@
 import { chapStep, type ChapConfig, type ChapState } from './chap.js';
 import { DEFAULT_PARAMS, negotiate, type SessionParams, type TargetLimits } from './negotiation.js';
 import type { KeyValues } from './text.js';
+import { parseIscsiName } from '../config/values.js';
+import { untrustedText } from '../untrusted-text.js';
+
+/** How much of a refused name a log line quotes: enough to recognise it. */
+const QUOTED_NAME = 80;
 
 export const Stage = { Security: 0, Operational: 1, FullFeature: 3 } as const;
 
@@ -106,16 +111,22 @@ export function loginStep(prev: LoginState, input: LoginInput, config: LoginConf
   if (state.first) {
     const initiator = get(input.keys, 'InitiatorName');
     if (!initiator) return fail(input, LoginStatus.MissingParameter, 'InitiatorName missing');
+    // RFC 3722 names, checked the way the config checks ours: anything else (an escape
+    // sequence, a newline, 64 KiB) is an initiator error before it reaches a log or a screen.
+    const initiatorOk = parseIscsiName(initiator);
+    if (!initiatorOk.ok) return fail(input, LoginStatus.InitiatorError, `InitiatorName ${untrustedText(initiatorOk.message, QUOTED_NAME * 2)}`);
     if (!initiatorAllowed(initiator, config.allowedInitiators)) return fail(input, LoginStatus.Forbidden, `initiator ${initiator} is not in allowed-initiators`);
     state.initiatorName = initiator;
     state.initiatorAlias = get(input.keys, 'InitiatorAlias');
     const type = get(input.keys, 'SessionType') ?? 'Normal';
-    if (type !== 'Normal' && type !== 'Discovery') return fail(input, LoginStatus.InitiatorError, `unknown SessionType ${type}`);
+    if (type !== 'Normal' && type !== 'Discovery') return fail(input, LoginStatus.InitiatorError, `unknown SessionType ${untrustedText(type, QUOTED_NAME)}`);
     state.sessionType = type;
     if (type === 'Normal') {
       const target = get(input.keys, 'TargetName');
       if (!target) return fail(input, LoginStatus.MissingParameter, 'TargetName missing');
-      if (target !== config.iqn) return fail(input, LoginStatus.NotFound, `no target ${target}`);
+      const targetOk = parseIscsiName(target);
+      if (!targetOk.ok) return fail(input, LoginStatus.InitiatorError, `TargetName ${untrustedText(targetOk.message, QUOTED_NAME * 2)}`);
+      if (targetOk.value !== config.iqn.toLowerCase()) return fail(input, LoginStatus.NotFound, `no target ${untrustedText(target, QUOTED_NAME)}`);
       state.targetName = target;
       answers.push(['TargetPortalGroupTag', String(config.tpgt)]);
       if (config.alias) answers.push(['TargetAlias', config.alias]);

@@ -9,6 +9,7 @@ import type { ChapConfig } from './chap.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { LoginStatus } from './login.js';
 import { DEFAULT_LOGIN_PHASE_LIMITS, loginPhaseAdmission, sourceAddress, type LoginPhaseLimits } from './login-limits.js';
+import { RefusalLog } from '../refusal-log.js';
 import { DEFAULT_LIMITS, type TargetLimits } from './negotiation.js';
 import type { ReservationStore } from './reservations.js';
 import { ScsiTarget } from './scsi.js';
@@ -74,6 +75,7 @@ export class IscsiTarget extends EventEmitter {
     const tpgt = options.tpgt ?? 1;
     const log = options.log ?? (() => {});
     this.loginLimits = { ...DEFAULT_LOGIN_PHASE_LIMITS, ...options.loginLimits };
+    const refusals = new RefusalLog(log);
     this.host = {
       login: {
         iqn: options.iqn,
@@ -100,6 +102,7 @@ export class IscsiTarget extends EventEmitter {
       nopTimeout: options.nopTimeout ?? 15000,
       limits: this.loginLimits,
       log,
+      refused: (ip, line) => refusals.refused(ip, 'refused logins', line),
     };
   }
 

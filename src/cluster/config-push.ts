@@ -4,7 +4,7 @@
 import type { ConfigGetResult } from '../../agent/protocol.js';
 import type { ResourceFormat } from '../../agent/config/resource-files.js';
 import type { HostIndex } from './model.js';
-import { maskSecrets } from './secret-mask.js';
+import { maskSecrets } from '../../agent/config/secret-mask.js';
 import { splitLines, unifiedDiff, type DiffLine } from './text-diff.js';
 
 export interface PushTarget {

@@ -10,7 +10,7 @@ import { AgentError, type AdjustResult, type ConfigGetResult, type ConfigPutResu
 import { driftFields, driftToCheck, type DriftInfo } from '../cluster/config-drift.js';
 import { nothingToWrite, pushPlan, type PushPlan } from '../cluster/config-push.js';
 import type { HostIndex } from '../cluster/model.js';
-import { configSecrets } from '../cluster/secret-mask.js';
+import { configSecrets } from '../../agent/config/secret-mask.js';
 import { generateSharedSecret, lacksSharedSecret, withSharedSecret } from '../cluster/shared-secret.js';
 import type { ClusterSession } from './cluster-session.js';
 

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { refusal, type GuardResult } from '../cluster/guards.js';
 import { ACTION_TITLES } from './actions.js';
 import { EntryPrompt } from './EntryPrompt.js';

@@ -1,6 +1,7 @@
 import type { ReactElement } from 'react';
 import type { GenerationIds } from '../../agent/protocol.js';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { NOT_UP_WORDS, notUpPhrase } from '../../agent/not-up.js';
 import type { ClusterModel, HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
 import { outOfSight, outOfSightText } from '../cluster/last-known.js';

@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import { entryStatus, type EntryTone } from './text-entry.js';
 import { truncate } from './format.js';
 

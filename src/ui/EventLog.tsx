@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { RecentEvent } from '../cluster/model.js';
 import { clockOf, truncate } from './format.js';
 

@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import type { UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
 

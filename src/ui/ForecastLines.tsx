@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import type { GuardResult } from '../cluster/guards.js';
 import { truncate } from './format.js';
 

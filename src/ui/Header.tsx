@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { ClusterModel, HostIndex, HostState } from '../cluster/model.js';
 import { quietFrom, reachText, silentFor } from '../cluster/model.js';
 import { fmtAge, truncate, untilAgeChanges } from './format.js';

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { truncate } from './format.js';
 
 export const HELP_LINES: Array<[string, string]> = [

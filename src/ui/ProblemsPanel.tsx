@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { Problem } from '../cluster/problems.js';
 import type { ShownProblem } from './host-trouble.js';
 import { SEVERITY_ICON, severityStyle } from './colors.js';

@@ -2,7 +2,8 @@
 // passphrase, replacing an agent of another version, putting a resource file on both hosts):
 // a view and its input, nothing else.
 import { useReducer, useRef } from 'react';
-import { Box, Text, useInput, type Key } from 'ink';
+import { Box, useInput, type Key } from 'ink';
+import { Text } from './Text.js';
 import type { LineTone, ToneLine } from '../cluster/config-push.js';
 import { EntryPrompt } from './EntryPrompt.js';
 import { truncate } from './format.js';

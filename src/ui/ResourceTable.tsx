@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { NOT_UP_WORDS } from '../../agent/not-up.js';
 import type { ClusterModel, HostIndex, HostSide, ResourceRow } from '../cluster/model.js';
 import { outOfSight, outOfSightAge, type OutOfSight } from '../cluster/last-known.js';

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { RunbookLogEntry } from '../../agent/protocol.js';
 import { runbookLogLine } from '../../agent/runbook-log-line.js';
 import type { ClusterModel, RecentEvent } from '../cluster/model.js';

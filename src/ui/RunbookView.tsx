@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { ClusterModel } from '../cluster/model.js';
 import { refusal } from '../cluster/guards.js';
 import { stepConsequence, variantHint, waitClock, type Runbook, type RunbookChoice, type RunbookProgress, type RunbookStep, type StepStatus } from '../runbooks/runbooks.js';

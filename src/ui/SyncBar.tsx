@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import type { SyncProgress } from '../cluster/model.js';
 import { fmtEta, fmtKiB, progressBar, sparkline } from './format.js';
 

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { Toast as ToastState } from './state.js';
 import { truncate } from './format.js';
 

@@ -29,3 +29,11 @@ test('a running target without CHAP on every address ends with a warning line; w
   assert.equal(statusText(snap({ chap: false, state: 'stopped' })), DRBD_LINES);
   assert.equal(statusText(snap({ chap: false, portal: '10.77.0.11:3260' })), DRBD_LINES);
 });
+
+test('a config error quoting a newline or an escape sequence stays one comment line, escaped', () => {
+  const text = statusText({ ...snap({}), configErrors: [{ file: '/etc/drbd-tui/r9.yaml', line: 2, col: 1, message: 'bad name "x\nr0 role:Primary split-brain:yes\x1b[2J"' }] });
+  const lines = text.split('\n');
+  assert.equal(lines.filter((l) => l.startsWith('r0 ')).length, 1, 'no forged resource line');
+  assert.ok(lines.includes('# config error: /etc/drbd-tui/r9.yaml:2:1: bad name "x\\nr0 role:Primary split-brain:yes\\x1b[2J"'), text);
+  assert.ok(!text.includes('\x1b'));
+});

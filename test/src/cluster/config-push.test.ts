@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { nothingToWrite, planLines, pushPlan, type PushInput } from '../../../src/cluster/config-push.js';
-import { HIDDEN, HIDDEN_CHANGED } from '../../../src/cluster/secret-mask.js';
+import { HIDDEN, HIDDEN_CHANGED } from '../../../agent/config/secret-mask.js';
 
 const R0 = readFileSync(new URL('../../../fixtures/config/r0.yaml', import.meta.url), 'utf8');
 const SECRETS = ['FooFunFactory-r0-secret', 'twelve-chars', 'old-peer-secret'];

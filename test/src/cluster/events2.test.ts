@@ -66,6 +66,22 @@ describe('events2 line format', () => {
     assert.deepEqual(parseEventLine(line)!.props[1], ['message', msg]);
   });
 
+  test('hostile values are written escaped on one line and read back exactly', () => {
+    const hostile: Array<[value: string, written: string]> = [
+      ['iqn.x\x1b]2;pwned\x07\x1b[2J', '"iqn.x\\x1b]2;pwned\\x07\\x1b[2J"'],
+      ['r0\nSplit-Brain detected', '"r0\\nSplit-Brain detected"'],
+      ['a\rb\tc\x7f\x9b', '"a\\rb\\tc\\x7f\\x9b"'],
+      ['abc\u202edcba', '"abc\\u202edcba"'],
+      ['literal \\x1b stays literal', '"literal \\\\x1b stays literal"'],
+    ];
+    for (const [value, written] of hostile) {
+      const line = formatEvent({ time: '', verb: 'create', object: 'session', props: [['name', 'r0'], ['initiator', value]] });
+      assert.equal(line, `create session name:r0 initiator:${written}`);
+      assert.ok(!/[\x00-\x1f\x7f-\x9f\u202e]/.test(line), line); // eslint-disable-line no-control-regex
+      assert.deepEqual(parseEventLine(line)!.props[1], ['initiator', value]);
+    }
+  });
+
   test('blank and comment lines are skipped, garbage is reported not fatal', () => {
     assert.equal(parseEventLine(''), undefined);
     assert.equal(parseEventLine('# comment'), undefined);

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HIDDEN, HIDDEN_CHANGED, maskSecrets, secretTokens } from '../../../src/cluster/secret-mask.js';
+import { HIDDEN, HIDDEN_CHANGED, maskKnown, maskSecrets, secretTokens, textSecrets } from '../../../agent/config/secret-mask.js';
+import { parseResourceRes } from '../../../agent/config/load.js';
 
 describe('secrets in resource files are masked', () => {
   const cases: Array<[string, string, string]> = [
@@ -29,5 +30,26 @@ describe('secrets in resource files are masked', () => {
 
   test('secretTokens lists the values in order', () => {
     assert.deepEqual(secretTokens('shared-secret "a";\n  chap: { secret: b }'), ['"a"', 'b']);
+  });
+});
+
+describe('config error messages never quote a secret', () => {
+  const res = (secret: string) =>
+    `resource r0 {\n  net { shared-secret ${secret}; }\n  on ha-a { node-id 0; address 10.77.0.11:7789; device /dev/drbd1; disk /tmp/x; meta-disk internal; }\n  on ha-b { node-id 1; address 10.77.0.12:7789; device /dev/drbd1; disk /tmp/x; meta-disk internal; }\n}\n`;
+  const CASES: Array<[what: string, parse: () => ReturnType<typeof parseResourceRes>]> = [
+    ['a .res parser quoting the word it stumbled on', () => parseResourceRes('/etc/drbd-tui/r0.res', res('{ Hunter2Hunter2 }'))],
+    ['a .res value in brackets', () => parseResourceRes('/etc/drbd-tui/r0.res', res('"Hunter2Hunter2" {'))],
+  ];
+  for (const [what, parse] of CASES) {
+    test(what, () => {
+      const r = parse();
+      assert.ok('errors' in r, 'the file is broken');
+      for (const e of r.errors) assert.ok(!e.message.includes('Hunter2Hunter2'), e.message);
+    });
+  }
+
+  test('masking is by value, so the prose around a secret key stays readable', () => {
+    assert.equal(maskKnown('put the secret in double quotes', textSecrets('secret: [Hunter2Hunter2]')), 'put the secret in double quotes');
+    assert.deepEqual(textSecrets('net { shared-secret { Hunter2Hunter2 } }'), ['{', 'Hunter2Hunter2']);
   });
 });
