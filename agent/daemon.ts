@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { CONFIG_EXTENSIONS, errorsForResource, formatConfigError, loadConfigDir, localHost, parseResourceRes, parseResourceYaml } from './config/index.js';
 import { readBounded, describeFsError } from './config/load.js';
+import { exposedSecretsMode, secretFileWarning } from './config/file-mode.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
 import type { ConfigError, IscsiConfig, ResourceConfig } from './config/types.js';
@@ -152,7 +153,16 @@ export class Daemon implements ControlHandler {
     const { resources, errors } = await loadConfigDir(this.opts.configDir, { node: this.opts.node });
     this.configs = resources;
     this.configErrors = errors;
+    for (const c of resources) {
+      const warning = secretFileWarning(c.resource, c.source.file, exposedSecretsMode(c));
+      const key = `${c.source.file} ${warning ?? ''}`;
+      if (warning && !this.saidExposed.has(key)) logLine(`warn: ${warning}`);
+      if (warning) this.saidExposed.add(key);
+    }
   }
+
+  /** File-mode warnings already logged: once per file and mode, not at every reload. */
+  private readonly saidExposed = new Set<string>();
 
   /**
    * Looks at every resource known here that is not up: its file, this host's entry, each backing
@@ -208,7 +218,7 @@ export class Daemon implements ControlHandler {
       protocol: PROTOCOL_VERSION,
       node: this.opts.node,
       readOnly,
-      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies', 'runbooks'],
+      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies', 'runbooks', 'config-mode'],
     };
   }
 

@@ -210,6 +210,8 @@ export const RESOURCE_FIELDS: FieldSpec[] = [
   f('node-id', 'nodeId', 'int'),
   f('protocol', 'protocol'),
   f('config-hash', 'configHash'),
+  f('config-file', 'configFile'),
+  f('config-exposed', 'configExposed'),
 ];
 
 export const DEVICE_FIELDS: FieldSpec[] = [

@@ -169,6 +169,10 @@ export interface ResourceSnapshot {
   promotionScore: number;
   protocol: 'A' | 'B' | 'C';
   configHash: string;
+  /** The resource file (capability `config-mode`). */
+  configFile?: string;
+  /** Its mode (0644) when the group or others may read the secrets it holds; absent when they may not (agent/config/file-mode.ts). */
+  configExposed?: string;
   devices: DeviceSnapshot[];
   connections: ConnectionSnapshot[];
   target?: TargetSnapshot;

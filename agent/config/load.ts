@@ -1,7 +1,7 @@
 // The config API the daemon and the console call: parse one text, load one file, load a
 // directory (bad files reported, good ones still served), and find this node in a config.
 import { constants } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { ConfigError, HostConfig, ResourceConfig } from './types.js';
 import { notAHostMessage } from './draft.js';
@@ -61,7 +61,12 @@ async function loadLocated(path: string, opts: LoadOptions): Promise<Located> {
     return { errors: [{ file: path, line: 1, col: 1, message: `cannot read the file: ${describeFsError(e)}` }] };
   }
   try {
-    return parse(path, text, opts);
+    const r = parse(path, text, opts);
+    if ('config' in r) {
+      const mode = await stat(path).then((s) => s.mode & 0o7777, () => undefined);
+      if (mode !== undefined) r.config.source.mode = mode;
+    }
+    return r;
   } catch (e) {
     // A bug of ours in one file's loader must not stop the other resources from loading.
     return { errors: [{ file: path, line: 1, col: 1, message: `internal error while loading this file (please report it): ${(e as Error).message}` }] };

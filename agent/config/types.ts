@@ -88,7 +88,8 @@ export interface ResourceConfig {
   hosts: HostConfig[];
   iscsi?: IscsiConfig;
   /** Where it was loaded from, and a hash of its meaning (same on both hosts when in sync). */
-  source: { file: string; format: 'yaml' | 'res'; hash: string };
+  /** `mode`: the file's permission bits when loaded from a file (its secrets' exposure, file-mode.ts). */
+  source: { file: string; format: 'yaml' | 'res'; hash: string; mode?: number };
 }
 
 export interface ConfigError {

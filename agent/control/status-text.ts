@@ -8,6 +8,7 @@
 // anyone on every address with a warning line (`# warning: r0's target accepts any initiator …`).
 // Every line is made safe with untrustedText: a value holding a newline or an escape sequence
 // shows them escaped.
+import { secretFileWarning } from '../config/file-mode.js';
 import { exposureWarning } from '../iscsi/exposure.js';
 import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
@@ -47,6 +48,8 @@ function resourceText(r: ResourceSnapshot): string {
   if (sa) lines.push(`# service-address: ${sa.address}${sa.interface ? ` on ${sa.interface}` : ''} held:${sa.held ? 'yes' : 'no'} target:${r.target!.state}`);
   const exposed = exposureWarning(r.name, r.target);
   if (exposed) lines.push(`# warning: ${exposed}`);
+  const readable = secretFileWarning(r.name, r.configFile, r.configExposed);
+  if (readable) lines.push(`# warning: ${readable}`);
   return lines.map(line).join('');
 }
 

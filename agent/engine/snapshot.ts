@@ -1,5 +1,6 @@
 // The engine's state as operators see it: EngineState (+ what the runtime knows) →
 // ResourceSnapshot, from which status, status --json and events are all derived.
+import { exposedSecretsMode } from '../config/file-mode.js';
 import type { ResourceConfig } from '../config/types.js';
 import type { ResourceSnapshot, TargetSnapshot } from '../protocol.js';
 import type { EngineState } from './machine-types.js';
@@ -41,6 +42,8 @@ export function snapshotOf(cfg: ResourceConfig, s: EngineState, facts: RuntimeFa
     promotionScore: mayPromote ? 10101 : 0,
     protocol: s.protocol,
     configHash: cfg.source.hash,
+    configFile: cfg.source.file,
+    ...(exposedSecretsMode(cfg) ? { configExposed: exposedSecretsMode(cfg) } : {}),
     devices: s.volumes.map((v, i) => ({
       volume: cfg.volumes[i]?.volume ?? i,
       minor: facts.minors[i] ?? v.volume,

@@ -7,6 +7,7 @@ import { formatConfigError } from '../../agent/config/types.js';
 import { holdsData } from '../../agent/sync-decision.js';
 import { driftText } from './config-drift.js';
 import { notUpPhrase } from '../../agent/not-up.js';
+import { secretFileWarning } from '../../agent/config/file-mode.js';
 import { exposureWarning } from '../../agent/iscsi/exposure.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 import { knownGi, shortGeneration } from './predict.js';
@@ -102,6 +103,9 @@ export function deriveProblems(m: ClusterModel): Problem[] {
     for (const i of live) {
       const exposed = exposureWarning(name, first.sides[i].target);
       if (exposed) out.push({ severity: 'warn', id: `exposed:${name}:${i}`, resource: name, host: i, text: `${exposed} (${names[i]})` });
+      const r = first.sides[i].resource;
+      const readable = secretFileWarning(name, r?.configFile, r?.configExposed);
+      if (readable) out.push({ severity: 'warn', id: `secrets-readable:${name}:${i}`, resource: name, host: i, text: `${readable} on ${names[i]}` });
     }
 
     // Connection: one problem per resource, from the side that says most.
