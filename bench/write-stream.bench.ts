@@ -5,26 +5,14 @@
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startReplicatedPrimary } from '../test/support/replicated-primary.js';
+import { writeStream } from '../test/support/write-stream.js';
 
 const totalMiB = Number(process.argv[2] ?? 512);
 const chunk = Number(process.argv[3] ?? 1024) * 1024;
 const depth = Number(process.argv[4] ?? 4);
 const total = totalMiB << 20;
 
-async function stream(write: (offset: number, data: Buffer) => Promise<void>): Promise<number> {
-  const data = Buffer.alloc(chunk, 0x5a);
-  let next = 0;
-  const start = process.hrtime.bigint();
-  const worker = async () => {
-    while (next < total) {
-      const off = next;
-      next += chunk;
-      await write(off, data);
-    }
-  };
-  await Promise.all(Array.from({ length: depth }, worker));
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
+const stream = (write: (offset: number, data: Buffer) => Promise<void>) => writeStream(total, chunk, depth, write);
 
 const primary = await startReplicatedPrimary(totalMiB + 64);
 try {

@@ -46,6 +46,7 @@ export interface Draft {
     pingTimeout: number;
     undoJournalMax?: number;
     dataIntegrity?: boolean;
+    tls?: 'psk';
   };
   /** Where the hosts are declared (YAML `hosts:` key, the .res `resource` keyword). */
   hostsAt: At;
@@ -186,6 +187,7 @@ export function finish(d: Draft, opts: LoadOptions): Located {
       pingTimeout: d.net.pingTimeout,
       ...(d.net.undoJournalMax !== undefined ? { undoJournalMax: d.net.undoJournalMax } : {}),
       ...(d.net.dataIntegrity ? { dataIntegrity: true } : {}),
+      ...(d.net.tls ? { tls: d.net.tls } : {}),
     },
     volumes,
     hosts,

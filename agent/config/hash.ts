@@ -49,6 +49,7 @@ export function configMeaning(c: ResourceConfig): unknown {
       // Only when set, so that existing files keep their hash.
       ...(c.net.undoJournalMax !== undefined ? { undoJournalMax: c.net.undoJournalMax } : {}),
       ...(c.net.dataIntegrity ? { dataIntegrity: true } : {}),
+      ...(c.net.tls ? { tls: c.net.tls } : {}),
     },
     hosts: hosts.map((h) => ({ name: h.name, nodeId: h.nodeId, host: h.host.toLowerCase(), port: h.port })),
     volumes: [...c.volumes]

@@ -5,7 +5,8 @@
 //   resource NAME { ... }                      exactly one per file
 //   protocol A|B|C;                            at resource level or in net { }
 //   net { protocol; shared-secret; after-sb-0pri; after-sb-1pri; after-sb-2pri;
-//         ping-timeout (tenths of a second, as in DRBD); c-max-rate (KiB/s, or K/M/G) }
+//         ping-timeout (tenths of a second, as in DRBD); c-max-rate (KiB/s, or K/M/G);
+//         tls psk|none (beyond DRBD: see the README's Security section) }
 //   disk { c-max-rate }                        DRBD 8.4+ keeps the resync controller here
 //   volume N { device; disk; meta-disk; }      at resource level or inside on HOST { }
 //   device /dev/drbdN | device minor N | device /dev/X minor N;  disk PATH;  meta-disk internal;
@@ -19,7 +20,8 @@ import { DEFAULTS, SHARED_SECRET_WHY, finish, sortErrors } from './draft.js';
 import type { At, Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located } from './draft.js';
 import { parseStatements, tokenize } from './res-syntax.js';
 import type { Statement, Token } from './res-syntax.js';
-import { AFTER_SB_0PRI, AFTER_SB_1PRI, AFTER_SB_2PRI, HOST_NAME, RESOURCE_NAME, didYouMean, parseAddress, parsePolicy, shown } from './values.js';
+import { AFTER_SB_0PRI, AFTER_SB_1PRI, AFTER_SB_2PRI, HOST_NAME, RESOURCE_NAME, didYouMean, parseAddress, parsePeerTls, parsePolicy, shown } from './values.js';
+import type { PeerTlsMode } from './values.js';
 import type { Address } from './values.js';
 
 const IGNORED_BLOCKS = ['global', 'startup', 'handlers', 'options', 'syncer', 'skip'];
@@ -50,7 +52,7 @@ const IGNORED_NET = [
   'socket-check-timeout',
   'discard-my-data',
 ];
-const NET_KEYS = ['protocol', 'shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'ping-timeout', 'c-max-rate', 'allow-two-primaries'];
+const NET_KEYS = ['protocol', 'shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'ping-timeout', 'c-max-rate', 'allow-two-primaries', 'tls'];
 const RESOURCE_KEYS = ['protocol', 'net', 'disk', 'device', 'meta-disk', 'flexible-meta-disk', 'volume', 'on', ...IGNORED_BLOCKS];
 const ON_KEYS = ['node-id', 'address', 'device', 'disk', 'meta-disk', 'flexible-meta-disk', 'volume'];
 const VOLUME_KEYS = ['device', 'disk', 'meta-disk', 'flexible-meta-disk'];
@@ -152,6 +154,7 @@ export function parseResLocated(file: string, text: string, opts: LoadOptions = 
   let sb2: Loc<string> | undefined;
   let maxRate: Loc<number> | undefined;
   let pingTimeout: Loc<number> | undefined;
+  let tls: Loc<PeerTlsMode> | undefined;
   const resVols = new Map<number, Paths>();
   const hosts: RawHost[] = [];
 
@@ -210,6 +213,13 @@ export function parseResLocated(file: string, text: string, opts: LoadOptions = 
         if (!/^\d+$/.test(t.text) || n < 1 || n > 300) {
           err(at(t), `ping-timeout is in tenths of a second and must be a whole number from 1 to 300 (got ${shown(t.text)})`);
         } else pingTimeout = { value: n / 10, at: at(t) };
+      } else if (k === 'tls') {
+        if (!once(tls, s)) continue;
+        const t = one(s, 'tls psk;');
+        if (!t) continue;
+        const r = parsePeerTls(t.text);
+        if (r.ok) tls = { value: r.value, at: at(t) };
+        else err(at(t), `tls ${r.message}`);
       } else if (k === 'c-max-rate') {
         if (once(maxRate, s)) maxRate = rate(s);
       } else if (k === 'allow-two-primaries') {
@@ -383,6 +393,7 @@ export function parseResLocated(file: string, text: string, opts: LoadOptions = 
       afterSb2Pri: (sb2?.value ?? DEFAULTS.afterSb) as AfterSb2Pri,
       maxRate: maxRate?.value ?? DEFAULTS.maxRate,
       pingTimeout: pingTimeout?.value ?? DEFAULTS.pingTimeout,
+      ...(tls?.value === 'psk' ? { tls: 'psk' as const } : {}),
     },
     hostsAt: at(res.key),
     hosts: draftHosts,

@@ -24,6 +24,8 @@ export interface NetConfig {
   pingTimeout: number;
   /** net.data-integrity-alg crc32c: checksum replicated and resync data too (DRBD's default, none: TCP's checksum). */
   dataIntegrity?: boolean;
+  /** net.tls psk: the peer link runs inside TLS keyed from the shared secret (peer-tls.ts); absent: plain TCP. */
+  tls?: 'psk';
   /** Beyond DRBD: undo journal maximum per volume in bytes (consistent resync target); default a quarter of the volume. */
   undoJournalMax?: number;
 }

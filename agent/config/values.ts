@@ -181,6 +181,17 @@ export const AFTER_SB_0PRI = [
 export const AFTER_SB_1PRI = ['disconnect', 'consensus', 'discard-secondary', 'call-pri-lost-after-sb'] as const;
 export const AFTER_SB_2PRI = ['disconnect', 'call-pri-lost-after-sb'] as const;
 
+/** net.tls: how the peer link is encrypted; none (the default) is plain TCP. */
+export const PEER_TLS_MODES = ['psk', 'none'] as const;
+export type PeerTlsMode = (typeof PEER_TLS_MODES)[number];
+
+export function parsePeerTls(v: unknown): Parsed<PeerTlsMode> {
+  if (v === 'psk' || v === 'none') return ok(v);
+  // DRBD 9.2 spells its kernel TLS (certificates through tlshd) "tls yes": a different mechanism.
+  if (v === 'yes' || v === true) return fail('yes is DRBD\'s kernel TLS with certificates, which drbd-tui does not use: write psk (TLS with a key derived from shared-secret) or none');
+  return fail(`must be psk or none (got ${shown(v)})`);
+}
+
 /**
  * Checks a split-brain policy against DRBD's allowed values. `discard-node-NAME` is only
  * checked for shape here; that NAME is one of the hosts is a whole-file check.

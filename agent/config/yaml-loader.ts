@@ -20,6 +20,7 @@ import {
   parseAddress,
   parseInterfaceName,
   parseIqn,
+  parsePeerTls,
   parsePolicy,
   parseServiceAddress,
   parseRate,
@@ -63,6 +64,7 @@ const rate = leaf(parseRate);
 const integrityAlg = leaf((v) =>
   v === 'crc32c' || v === 'none' ? ok<'crc32c' | 'none'>(v) : fail<'crc32c' | 'none'>(`must be crc32c or none (got ${shown(v)})`),
 );
+const peerTls = leaf(parsePeerTls);
 const pingTimeout = leaf((v) =>
   typeof v === 'number' && v >= 0.1 && v <= 30
     ? ok(v)
@@ -120,6 +122,7 @@ const Schema = z.strictObject({
     'ping-timeout': z.optional(pingTimeout),
     'undo-journal-max': z.optional(size),
     'data-integrity-alg': z.optional(integrityAlg),
+    tls: z.optional(peerTls),
   }),
   volumes: z.array(
     z.strictObject({
@@ -160,7 +163,7 @@ type Raw = z.output<typeof Schema>;
 // Keys by where they may appear, for "unknown key" hints.
 const KEYS: Record<string, readonly string[]> = {
   '': ['resource', 'protocol', 'net', 'volumes', 'hosts', 'iscsi'],
-  net: ['shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'c-max-rate', 'ping-timeout', 'undo-journal-max', 'data-integrity-alg'],
+  net: ['shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'c-max-rate', 'ping-timeout', 'undo-journal-max', 'data-integrity-alg', 'tls'],
   'volumes[]': ['volume', 'device', 'disk', 'size', 'meta-disk'],
   'hosts.*': ['node-id', 'address'],
   iscsi: ['iqn', 'portal', 'service-address', 'service-interface', 'allowed-initiators', 'chap'],
@@ -404,6 +407,7 @@ function buildDraft(file: string, raw: Raw, loc: Locator, opts: LoadOptions): Lo
       pingTimeout: raw.net['ping-timeout'] ?? DEFAULTS.pingTimeout,
       ...(raw.net['undo-journal-max'] !== undefined ? { undoJournalMax: raw.net['undo-journal-max'] } : {}),
       ...(raw.net['data-integrity-alg'] === 'crc32c' ? { dataIntegrity: true } : {}),
+      ...(raw.net.tls === 'psk' ? { tls: 'psk' as const } : {}),
     },
     hostsAt: loc.keyAt(['hosts']),
     hosts,

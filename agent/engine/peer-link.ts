@@ -14,8 +14,10 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { isIP, createServer, connect, type Server, type Socket } from 'node:net';
+import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { corkForTurn } from '../net/cork-turn.js';
-import { adoptAccepted, onreadInto, type ReadSink } from '../net/reused-reads.js';
+import { adoptAccepted, onreadInto, readByEvents, type ReadSink } from '../net/reused-reads.js';
+import { looksLikeTls, peerTlsKey, tlsAcceptOptions, tlsDialOptions, tlsFailure, tlsMismatchProblem } from './peer-tls.js';
 import { payloadPool } from './buffer-pool.js';
 import type { ConnState } from '../protocol.js';
 import {
@@ -65,6 +67,10 @@ export interface PeerLinkOptions {
   dataIntegrity?: boolean;
   /** Bytes queued on the socket above which the link reports itself congested (default 8 MiB). */
   congestionThreshold?: number;
+  /** net.tls psk: every connection runs inside TLS keyed from the secret (peer-tls.ts); the handshake still runs inside it. */
+  tls?: 'psk';
+  /** The peer's host name, for problems that name it ("ha-b does not speak TLS …"); default its address. */
+  peerName?: string;
 }
 
 export type DisconnectReason = 'timeout' | 'broken-pipe' | 'network-failure' | 'protocol-error' | 'auth-failed' | 'closed-by-peer' | 'local';
@@ -180,14 +186,27 @@ class Conn {
   live: LivenessState = initialLiveness(0);
   livenessTimer: NodeJS.Timeout | null = null;
   congested = false;
+  /** Some bytes arrived already: only the first ones can tell a TLS peer from a plain one. */
+  heard = false;
 
   constructor(
     readonly socket: Socket,
     readonly side: LinkSide,
   ) {}
 
+  /** The far end, kept once connected: a TLS socket forgets it before it reports its error. */
+  private far: { address?: string | undefined; port?: number | undefined } = {};
+
+  noteRemote(): void {
+    this.far = { address: this.socket.remoteAddress, port: this.socket.remotePort };
+  }
+
   get remote(): string {
-    return endpoint(this.socket.remoteAddress, this.socket.remotePort);
+    return endpoint(this.socket.remoteAddress ?? this.far.address, this.socket.remotePort ?? this.far.port);
+  }
+
+  get remoteIp(): string {
+    return normalizeIp(this.socket.remoteAddress ?? this.far.address);
   }
 }
 
@@ -205,7 +224,9 @@ class Conn {
  */
 export class PeerLink extends EventEmitter<PeerLinkEvents> {
   readonly stats: PeerLinkStats = { dials: 0, accepts: 0, authenticated: 0, duplicatesClosed: 0, pingsSent: 0 };
-  private readonly opts: Required<PeerLinkOptions>;
+  private readonly opts: Required<Omit<PeerLinkOptions, 'tls' | 'peerName'>> & Pick<PeerLinkOptions, 'tls' | 'peerName'>;
+  /** The TLS pre-shared key; null: plain TCP, read without copies (reused-reads.ts). */
+  private readonly tlsKey: Buffer | null;
   private running = false;
   private server: Server | null = null;
   private listening: Promise<void> | null = null;
@@ -232,6 +253,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       dataIntegrity: true,
       ...options,
     };
+    this.tlsKey = options.tls === 'psk' ? peerTlsKey(options.secret, options.resource) : null;
     this.retry = initialRetry(this.opts.backoff);
   }
 
@@ -388,8 +410,12 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.stats.accepts++;
     // The read callback exists before its connection does; it first runs from the event loop, after.
     const ref: { conn?: Conn } = {};
-    const adopted = adoptAccepted(socket, this.readSink(ref));
-    ref.conn = this.adoptSocket(adopted, 'acceptor');
+    const sink = this.readSink(ref);
+    if (this.tlsKey) {
+      const secure = new TLSSocket(socket, { isServer: true, ...tlsAcceptOptions(this.tlsKey, this.opts.resource) });
+      readByEvents(secure, sink);
+      ref.conn = this.adoptSocket(secure, 'acceptor');
+    } else ref.conn = this.adoptSocket(adoptAccepted(socket, sink), 'acceptor');
   }
 
   private dial(): void {
@@ -398,12 +424,19 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     const { listen, peer } = this.opts;
     const bind = !isWildcard(listen.host) && isIP(normalizeIp(listen.host)) === isIP(normalizeIp(peer.host));
     const ref: { conn?: Conn } = {};
-    const onread = onreadInto(this.readSink(ref));
-    const socket = connect({ host: peer.host, port: peer.port, ...(bind ? { localAddress: listen.host } : {}), onread });
+    const sink = this.readSink(ref);
+    const target = { host: peer.host, port: peer.port, ...(bind ? { localAddress: listen.host } : {}) };
+    let socket: Socket;
+    if (this.tlsKey) {
+      socket = tlsConnect({ ...target, ...tlsDialOptions(this.tlsKey, this.opts.resource) });
+      readByEvents(socket, sink);
+    } else socket = connect({ ...target, onread: onreadInto(sink) });
     const conn = this.adoptSocket(socket, 'dialer');
     ref.conn = conn;
     this.dialing = conn;
+    // On TLS too the handshake starts at TCP connect: the socket holds its writes until TLS is up.
     socket.once('connect', () => {
+      conn.noteRemote();
       if (!conn.closed) this.beginHandshake(conn);
     });
   }
@@ -436,11 +469,32 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.conns.add(conn);
     socket.setNoDelay(true);
     conn.handshakeTimer = setTimeout(() => this.closeConn(conn, 'timeout', 'handshake timed out'), this.opts.handshakeTimeout * 1000);
-    socket.on('error', (err: NodeJS.ErrnoException) => this.closeConn(conn, reasonForSocketError(err), err.message));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(conn, err));
     socket.on('end', () => this.closeConn(conn, 'closed-by-peer', 'connection closed by peer'));
     socket.on('close', () => this.closeConn(conn, 'network-failure', 'connection closed'));
-    if (side === 'acceptor') this.beginHandshake(conn);
+    if (side === 'acceptor') {
+      conn.noteRemote();
+      this.beginHandshake(conn);
+    }
     return conn;
+  }
+
+  /** A TLS handshake that fails is a failed attempt with a named problem, like a failed authentication. */
+  private onSocketError(conn: Conn, err: NodeJS.ErrnoException): void {
+    const failure = this.tlsKey && !conn.authenticated ? tlsFailure(err) : undefined;
+    if (!failure) return this.closeConn(conn, reasonForSocketError(err), err.message);
+    switch (failure.kind) {
+      case 'peer-plain':
+        return this.closeConn(conn, 'protocol-error', tlsMismatchProblem(this.peerName(conn), true));
+      case 'key-mismatch':
+        return this.closeConn(conn, 'auth-failed', `TLS handshake with ${this.peerName(conn)} failed: the shared secrets differ`);
+      case 'other':
+        return this.closeConn(conn, 'protocol-error', `TLS handshake with ${this.peerName(conn)} failed (${failure.code})`);
+    }
+  }
+
+  private peerName(conn: Conn): string {
+    return this.opts.peerName ?? (conn.remoteIp || this.opts.peer.host);
   }
 
   private beginHandshake(conn: Conn): void {
@@ -526,7 +580,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     if (conn.closed) return;
     conn.closed = true;
     const remote = conn.remote; // before destroy() forgets it
-    const remoteIp = normalizeIp(conn.socket.remoteAddress);
+    const remoteIp = conn.remoteIp;
     if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
     if (conn.livenessTimer) clearTimeout(conn.livenessTimer);
     this.conns.delete(conn);
@@ -595,6 +649,14 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   private onData(conn: Conn, arrived: Buffer | number): void {
     if (conn.closed) return;
     conn.lastRx = performance.now();
+    if (!conn.heard) {
+      conn.heard = true;
+      // A plain link reads a ClientHello as a bad frame; say what it is instead.
+      if (!this.tlsKey && typeof arrived !== 'number' && looksLikeTls(arrived)) {
+        this.closeConn(conn, 'protocol-error', tlsMismatchProblem(this.peerName(conn), false));
+        return;
+      }
+    }
     try {
       if (typeof arrived === 'number') conn.decoder.placed(arrived);
       else conn.decoder.append(arrived);

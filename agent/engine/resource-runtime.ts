@@ -136,6 +136,8 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       pingInterval: Math.max(1, Math.min(10, config.net.pingTimeout / 2)),
       pingTimeout: config.net.pingTimeout,
       dataIntegrity: config.net.dataIntegrity === true,
+      ...(config.net.tls ? { tls: config.net.tls } : {}),
+      peerName: peer.name,
     });
     this.link.on('connected', (info) => {
       if (!info.configHashMatches) this.log('warn', `resource file differs from the peer's (config hash ${config.source.hash} here, ${info.peerConfigHash} there)`);

@@ -43,6 +43,14 @@ export function onreadInto(sink: ReadSink, buffer = readBuffer()): OnReadOpts {
 }
 
 /**
+ * The same contract through 'data' events, for a socket whose bytes are not its handle's
+ * (a TLSSocket decrypts them): every chunk is fresh, there are no direct reads.
+ */
+export function readByEvents(socket: Socket, sink: ReadSink): void {
+  socket.on('data', (chunk: Buffer) => sink.onChunk(chunk));
+}
+
+/**
  * Takes over a socket accepted by a server created with `pauseOnConnect: true`; use the
  * returned socket from then on. The server no longer counts it among its connections.
  */
@@ -50,7 +58,7 @@ export function adoptAccepted(accepted: Socket, sink: ReadSink, buffer = readBuf
   const holder = accepted as unknown as { _handle?: { readStart?: unknown } | null };
   const handle = holder._handle;
   if (!handle || typeof handle.readStart !== 'function' || accepted.destroyed) {
-    accepted.on('data', (chunk: Buffer) => sink.onChunk(chunk));
+    readByEvents(accepted, sink);
     accepted.resume();
     return accepted;
   }

@@ -20,6 +20,7 @@ export function configFields(c: ResourceConfig): Record<string, string> {
     'net.ping-timeout': String(c.net.pingTimeout),
     'net.undo-journal-max': String(c.net.undoJournalMax ?? ''),
     'net.data-integrity-alg': c.net.dataIntegrity ? 'crc32c' : '',
+    'net.tls': c.net.tls ?? '',
     hosts: c.hosts.map((h) => h.name).sort().join(','),
     volumes: c.volumes.map((v) => v.volume).sort((a, b) => a - b).join(','),
     iscsi: c.iscsi ? 'yes' : '',

@@ -113,12 +113,17 @@ export function deriveProblems(m: ClusterModel): Problem[] {
       const standAlone = live.find((i) => first.sides[i].connection === 'StandAlone');
       const down = live.find((i) => first.sides[i].connection !== 'Connected');
       const authFailed = live.find((i) => first.sides[i].connection === 'Connecting' && isAuthFailure(first.sides[i].lastError));
+      const tlsMismatch = live.find((i) => first.sides[i].connection === 'Connecting' && isTlsMismatch(first.sides[i].lastError));
       if (standAlone !== undefined) {
         const s = first.sides[standAlone];
         const why = s.lastError ? ` (${s.lastError})` : '';
         out.push({ severity: 'warn', id: `standalone:${name}:${standAlone}`, resource: name, host: standAlone, text: `${name} StandAlone on ${names[standAlone]}${why}: it will not reconnect by itself` });
       } else if (authFailed !== undefined) {
         out.push(authFailedProblem(name, authFailed, first.sides[authFailed].lastError!, names));
+      } else if (tlsMismatch !== undefined) {
+        // The agent's text names the host that differs and the fix (agent/engine/peer-tls.ts).
+        const text = `${name} on ${names[tlsMismatch]}: ${first.sides[tlsMismatch].lastError!}. The link keeps trying`;
+        out.push({ severity: 'alert', id: `tls-mismatch:${name}:${tlsMismatch}`, resource: name, host: tlsMismatch, text });
       } else if (down !== undefined) {
         const s = first.sides[down];
         out.push({ severity: 'warn', id: `disconnected:${name}`, resource: name, host: down, text: `${name} degraded: ${names[down]} not connected to its peer (${s.connection})` });
@@ -143,6 +148,11 @@ export function deriveProblems(m: ClusterModel): Problem[] {
 /** The agent's peer link keeps trying after "authentication failed from ADDR" (agent/engine/peer-retry.ts). */
 function isAuthFailure(lastError: string | undefined): boolean {
   return lastError?.startsWith('authentication failed') === true;
+}
+
+/** One host has net.tls psk and the other not ("ha-b does not speak TLS on the peer link: …"). */
+function isTlsMismatch(lastError: string | undefined): boolean {
+  return lastError !== undefined && /speaks? TLS on the peer link/.test(lastError);
 }
 
 /** Most often the two files differ; it may also be someone else on the peer's address: both are named. */

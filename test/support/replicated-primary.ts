@@ -16,9 +16,10 @@ export interface ReplicatedPrimary {
   stop(): Promise<void>;
 }
 
-export async function startReplicatedPrimary(sizeMiB: number): Promise<ReplicatedPrimary> {
+/** tls: the resource's net.tls (both ends use the same file). */
+export async function startReplicatedPrimary(sizeMiB: number, opts: { tls?: 'psk' } = {}): Promise<ReplicatedPrimary> {
   const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-primary-'));
-  const text = resourceYaml({ dir, portA: await freePort('127.0.0.1'), portB: await freePort('127.0.0.2'), size: `${sizeMiB}MiB` });
+  const text = resourceYaml({ dir, portA: await freePort('127.0.0.1'), portB: await freePort('127.0.0.2'), size: `${sizeMiB}MiB`, ...opts });
   const peer = await agentHost(dir, 'ha-b', text);
   let runtime: ResourceRuntime | undefined;
   const stop = async () => {

@@ -36,13 +36,13 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export function resourceYaml(opts: { dir: string; portA: number; portB: number; size: string; protocol?: string }): string {
+export function resourceYaml(opts: { dir: string; portA: number; portB: number; size: string; protocol?: string; tls?: 'psk' }): string {
   return `resource: r0
 protocol: ${opts.protocol ?? 'C'}
 net:
   shared-secret: "test-secret-123"
   ping-timeout: 2
-volumes:
+${opts.tls ? `  tls: ${opts.tls}\n` : ''}volumes:
   - volume: 0
     device: /dev/drbd1
     disk:

@@ -89,6 +89,15 @@ describe('problems, drbdmon style', () => {
     );
   });
 
+  test('one host with net.tls and the other without: an alert that says which and the fix, instead of "degraded"', () => {
+    let m = loadScenario('healthy');
+    const why = 'ha-b does not speak TLS on the peer link: set net.tls psk on both hosts, or on neither';
+    m = applyHostEvent(m, 0, parseEventLine(`change connection name:r0 peer-node-id:1 conn-name:ha-b connection:Connecting last-error:"${why}"`)!);
+    const ps = deriveProblems(m).filter((x) => x.resource === 'r0' && !x.id.startsWith('peer-disk') && !x.id.startsWith('disk'));
+    assert.deepEqual(ps.map((p) => `${p.severity} ${p.id}`), ['alert tls-mismatch:r0:0']);
+    assert.equal(ps[0]!.text, `r0 on ha-a: ${why}. The link keeps trying`);
+  });
+
   test('the UpToDate Primary out of sight is not "no UpToDate copy anywhere": its last known state stands', () => {
     let m = loadScenario('outdated-peer');
     m = setReachability(m, 0, { state: 'unreachable', error: 'no route to host' });
