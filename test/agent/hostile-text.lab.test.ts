@@ -5,7 +5,7 @@
 // reach a terminal, no line may be forged, and no secret or sent credential may show.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentHost, type AgentHost } from '../support/agent-daemons.js';
@@ -75,6 +75,9 @@ iscsi:
     'status --json': (await h.cli('status', '--json')).stdout,
     events: (await h.cli('events', '--now')).stdout,
   };
+  // What `ps` shows of the daemon, and its environment: the secrets live in its files only.
+  const listing = (await readFile(`/proc/${h.proc!.pid}/cmdline`, 'utf8')) + (await readFile(`/proc/${h.proc!.pid}/environ`, 'utf8'));
+  for (const secret of [SHARED, CHAP]) assert.ok(!listing.includes(secret), `the process listing shows ${secret}`);
   assert.ok(outputs.status!.includes('config error'), outputs.status);
 
   // One refusal line each, escaped; the forged line is inside it, never a line of its own.

@@ -38,7 +38,7 @@ export async function agentHost(dir: string, name: 'ha-a' | 'ha-b', text: string
   {
     const root = join(dir, name);
     await mkdir(join(root, 'etc'), { recursive: true });
-    await writeFile(join(root, 'etc', 'r0.yaml'), text);
+    await writeFile(join(root, 'etc', 'r0.yaml'), text, { mode: 0o600 });
     const socket = join(root, 'run', 'agent.sock');
     const h: AgentHost = {
       name,

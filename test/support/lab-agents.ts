@@ -63,7 +63,8 @@ export function labServiceAddress(lab: Lab): string {
 export async function installResource(agent: LabAgent, name: string, yaml: string): Promise<void> {
   await mkdir(agent.host.dirs.etc, { recursive: true });
   await mkdir(agent.path('/var/lib/drbd-tui/disks'), { recursive: true });
-  await writeFile(join(agent.host.dirs.etc, `${name}.yaml`), yaml);
+  // 0600, as config-put writes it: a file whose secrets others may read is a warning of its own.
+  await writeFile(join(agent.host.dirs.etc, `${name}.yaml`), yaml, { mode: 0o600 });
 }
 
 /** env: more variables for the daemon (its test hooks, e.g. link-faults.ts's). */

@@ -37,3 +37,10 @@ test('a config error quoting a newline or an escape sequence stays one comment l
   assert.ok(lines.includes('# config error: /etc/drbd-tui/r9.yaml:2:1: bad name "x\\nr0 role:Primary split-brain:yes\\x1b[2J"'), text);
   assert.ok(!text.includes('\x1b'));
 });
+
+test('a resource file whose secrets others may read ends with a warning line naming it and the fix', () => {
+  const s = snap({});
+  const text = statusText({ ...s, resources: s.resources.map((r) => ({ ...r, configFile: '/etc/drbd-tui/r0.yaml', configExposed: '0640' })) });
+  assert.equal(text, `${DRBD_LINES}# warning: r0's resource file /etc/drbd-tui/r0.yaml holds secrets that others on the host may read (mode 0640): chmod 600 /etc/drbd-tui/r0.yaml\n`);
+  assert.equal(statusText({ ...s, resources: s.resources.map((r) => ({ ...r, configFile: '/etc/drbd-tui/r0.yaml' })) }), DRBD_LINES);
+});

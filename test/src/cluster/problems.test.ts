@@ -59,6 +59,15 @@ describe('problems, drbdmon style', () => {
     assert.deepEqual(brief(target('portal:0.0.0.0:3260')), []);
   });
 
+  test('a resource file whose secrets the group or others may read: a warning with the file and chmod 600; none from an agent that does not say', () => {
+    const base = loadScenario('primary-iscsi');
+    const res = (line: string) => deriveProblems(applyHostEvent(base, 1, parseEventLine(`change resource name:r0 ${line}`)!));
+    const exposed = res('config-file:/etc/drbd-tui/r0.yaml config-exposed:0644');
+    assert.deepEqual(brief(exposed), ['warn secrets-readable:r0:1']);
+    assert.equal(exposed[0]!.text, "r0's resource file /etc/drbd-tui/r0.yaml holds secrets that others on the host may read (mode 0644): chmod 600 /etc/drbd-tui/r0.yaml on ha-b");
+    assert.deepEqual(brief(res('config-file:/etc/drbd-tui/r0.yaml')), []);
+  });
+
   test('peer down: degraded warn for the connection, no cascade on the DUnknown peer disk', () => {
     const ps = deriveProblems(loadScenario('peer-down'));
     assert.deepEqual(brief(ps), ['warn disconnected:r0']);
