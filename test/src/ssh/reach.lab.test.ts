@@ -359,7 +359,8 @@ describeLab('reaching the hosts over SSH', () => {
 
   test('status --json: 0 healthy, 1 degraded, 2 a host unreachable', async () => {
     for (const h of lab.hosts) {
-      writeFileSync(join(h.dirs.etc, 'r0.yaml'), resourceYaml(lab));
+      writeFileSync(join(h.dirs.etc, 'r0.yaml'), resourceYaml(lab), { mode: 0o600 });
+      chmodSync(join(h.dirs.etc, 'r0.yaml'), 0o600);
       mkdirSync(join(h.dirs.state, 'disks'), { recursive: true });
     }
     const chans = await Promise.all(

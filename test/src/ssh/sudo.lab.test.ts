@@ -69,7 +69,8 @@ describeLab('a non-root login with passwordless sudo', () => {
       const keysDir = join(lab.dataRoot, 'hosts', h.name, 'sshd');
       for (const d of [lab.dataRoot, join(lab.dataRoot, 'hosts'), join(lab.dataRoot, 'hosts', h.name), keysDir]) chmodSync(d, statSync(d).mode | 0o001);
       chmodSync(join(keysDir, 'authorized_keys'), 0o644);
-      writeFileSync(join(h.dirs.etc, 'r0.yaml'), resourceYaml(lab));
+      writeFileSync(join(h.dirs.etc, 'r0.yaml'), resourceYaml(lab), { mode: 0o600 });
+      chmodSync(join(h.dirs.etc, 'r0.yaml'), 0o600);
     }
     // And the user's own authorized_keys, for an sshd that looks there.
     mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
