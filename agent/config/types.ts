@@ -14,6 +14,7 @@ export type AfterSb1Pri = 'disconnect' | 'consensus' | 'discard-secondary' | 'ca
 export type AfterSb2Pri = 'disconnect' | 'call-pri-lost-after-sb';
 
 export interface NetConfig {
+  /** '' when the file sets none (DRBD allows it): the peer link then runs unauthenticated, a warning problem. */
   sharedSecret: string;
   afterSb0Pri: AfterSb0Pri;
   afterSb1Pri: AfterSb1Pri;
@@ -52,6 +53,8 @@ export interface HostConfig {
   address: string;
   host: string;
   port: number;
+  /** The file gives no node-id: derived as drbdadm derives it (metadata written under another numbering is kept, never swapped silently). */
+  nodeIdImplicit?: boolean;
 }
 
 export interface ChapConfig {
@@ -89,9 +92,23 @@ export interface ResourceConfig {
   /** Exactly two hosts, in file order. */
   hosts: HostConfig[];
   iscsi?: IscsiConfig;
+  /** DRBD options accepted but not honoured (the .res loader; none from YAML), in file order. */
+  ignored?: IgnoredOption[];
   /** Where it was loaded from, and a hash of its meaning (same on both hosts when in sync). */
   /** `mode`: the file's permission bits when loaded from a file (its secrets' exposure, file-mode.ts). */
   source: { file: string; format: 'yaml' | 'res'; hash: string; mode?: number };
+}
+
+/** A DRBD option the file sets that drbd-tui accepts but does not act on yet, shown per resource as "ignored: OPTION (why)". */
+export interface IgnoredOption {
+  /** DRBD's keyword, e.g. fencing, al-extents. */
+  option: string;
+  /** The section it was written in: net, disk, handlers, startup, options, … */
+  section: string;
+  why: string;
+  file: string;
+  line: number;
+  col: number;
 }
 
 export interface ConfigError {
