@@ -2,12 +2,16 @@
 // the lookups (one `ss` at a time; the connections that arrive meanwhile wait for the next, which
 // answers for all of them at once), and the log — once when a uid starts being refused and once
 // when it is below its cap again, not once per refused connection. Waiting connections are
-// accepted sockets that nothing is read from or sent to yet; net.Server counts them against the
-// total cap, which bounds the queue.
+// accepted sockets not served yet (no request answered, no event sent); net.Server counts them
+// against the total cap, which bounds the queue. Lookups are paced: the next starts no sooner
+// than LOOKUP_GAP_MS, nor sooner than the last one took, after the last one ended, so a user who
+// reconnects in a loop keeps at most half a core busy with ss (its connections wait meanwhile).
 import type { Socket } from 'node:net';
 import { locateTool } from '../lib/locate-tool.js';
 import { checkMonitorUidLimits, describeUid, monitorAdmission, type ClientUid, type MonitorUidLimits } from './monitor-admission.js';
 import { peerUids } from './peer-uid.js';
+
+const LOOKUP_GAP_MS = 100;
 
 export interface MonitorGateOptions {
   limits: MonitorUidLimits;
@@ -29,6 +33,9 @@ export class MonitorGate {
   private failing = false;
   /** Connections closed at accept per uid, while it is at its cap. */
   private readonly refusing = new Map<ClientUid, number>();
+  private running = false;
+  private notBefore = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: MonitorGateOptions) {
     checkMonitorUidLimits(opts.limits);
@@ -50,7 +57,7 @@ export class MonitorGate {
         return;
       case 'look-up':
         this.waiting.push(sock);
-        void this.lookUp();
+        this.schedule();
         return;
       case 'refuse': {
         if (uid === undefined) throw new Error('monitor admission refused a connection whose uid was not looked up');
@@ -76,22 +83,43 @@ export class MonitorGate {
     }
   }
 
+  private schedule(): void {
+    if (this.running || this.timer !== undefined || this.waiting.length === 0) return;
+    const delay = this.notBefore - Date.now();
+    if (delay <= 0) {
+      void this.lookUp();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.schedule();
+    }, delay);
+    this.timer.unref();
+  }
+
   private async lookUp(): Promise<void> {
-    if (this.inFlight.length > 0 || this.waiting.length === 0) return;
-    this.inFlight = this.waiting;
-    this.waiting = [];
-    const unresolved = [...this.open].filter(([, uid]) => uid === undefined).map(([sock]) => sock);
-    const uids = await this.peerUids([...this.inFlight, ...unresolved]);
-    for (const sock of unresolved) {
-      const uid = uids?.get(sock);
-      if (uid !== undefined && this.open.has(sock)) this.open.set(sock, uid);
+    const started = Date.now();
+    this.running = true;
+    try {
+      this.inFlight = this.waiting;
+      this.waiting = [];
+      const unresolved = [...this.open].filter(([, uid]) => uid === undefined).map(([sock]) => sock);
+      const uids = await this.peerUids([...this.inFlight, ...unresolved]);
+      for (const sock of unresolved) {
+        const uid = uids?.get(sock);
+        if (uid !== undefined && this.open.has(sock)) this.open.set(sock, uid);
+      }
+      const batch = this.inFlight;
+      this.inFlight = [];
+      for (const sock of batch) {
+        if (!sock.destroyed) this.decide(sock, uids ? (uids.get(sock) ?? 'unknown') : undefined, uids !== undefined);
+      }
+    } finally {
+      this.running = false;
     }
-    const batch = this.inFlight;
-    this.inFlight = [];
-    for (const sock of batch) {
-      if (!sock.destroyed) this.decide(sock, uids ? (uids.get(sock) ?? 'unknown') : undefined, uids !== undefined);
-    }
-    void this.lookUp();
+    const ended = Date.now();
+    this.notBefore = ended + Math.max(LOOKUP_GAP_MS, ended - started);
+    this.schedule();
   }
 
   /** The uids, or undefined when they cannot be learned now (logged once per episode). */

@@ -3,7 +3,8 @@
 // operator's choice, monitor-access.ts) accepts only READ_ONLY_METHODS, whatever a client
 // sends — read-only is enforced here, not by clients. Whoever may connect to the monitor
 // socket must not be able to slow the write path or grow the daemon's memory: lines, queued
-// events and connections are bounded (CONTROL_LIMITS), and event fan-out never waits on a client.
+// events and connections (in total and per uid, monitor-gate.ts) are bounded (CONTROL_LIMITS),
+// and event fan-out never waits on a client.
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
