@@ -46,6 +46,11 @@ export function describeUid(uid: ClientUid): string {
   return uid === 'unknown' ? 'clients whose uid could not be learned' : `uid ${uid}`;
 }
 
+/** Connections open from `uid`; those not looked up yet count for nobody. */
+export function heldBy(open: ReadonlyArray<ClientUid | undefined>, uid: ClientUid): number {
+  return open.filter((u) => u === uid).length;
+}
+
 export function monitorAdmission(input: AdmissionInput, limits: MonitorUidLimits): Admission {
   const { uid } = input;
   if (uid === undefined) {
@@ -53,7 +58,7 @@ export function monitorAdmission(input: AdmissionInput, limits: MonitorUidLimits
     return input.canLookUp && opened > limits.monitorUidLookupAbove ? { verdict: 'look-up' } : { verdict: 'admit' };
   }
   if (uid === 0) return { verdict: 'admit' };
-  const held = input.open.filter((u) => u === uid).length;
+  const held = heldBy(input.open, uid);
   if (held < limits.maxMonitorConnectionsPerUid) return { verdict: 'admit' };
   return { verdict: 'refuse', reason: `${describeUid(uid)}: ${held} monitor connections open (at most ${limits.maxMonitorConnectionsPerUid} per uid)` };
 }

@@ -8,7 +8,7 @@
 // reconnects in a loop keeps at most half a core busy with ss (its connections wait meanwhile).
 import type { Socket } from 'node:net';
 import { locateTool } from '../lib/locate-tool.js';
-import { checkMonitorUidLimits, describeUid, monitorAdmission, type ClientUid, type MonitorUidLimits } from './monitor-admission.js';
+import { checkMonitorUidLimits, describeUid, heldBy, monitorAdmission, type ClientUid, type MonitorUidLimits } from './monitor-admission.js';
 import { peerUids } from './peer-uid.js';
 
 const LOOKUP_GAP_MS = 100;
@@ -62,7 +62,7 @@ export class MonitorGate {
       case 'refuse': {
         if (uid === undefined) throw new Error('monitor admission refused a connection whose uid was not looked up');
         const refused = this.refusing.get(uid) ?? 0;
-        if (refused === 0) this.opts.log(`monitor socket: ${admission.reason}; closing its new connections until one of them closes`);
+        if (refused === 0) this.opts.log(`monitor socket: ${admission.reason}; closing new ones at accept until one of them closes`);
         this.refusing.set(uid, refused + 1);
         sock.destroy();
         return;
@@ -76,11 +76,13 @@ export class MonitorGate {
     if (!this.open.has(sock)) return;
     const uid = this.open.get(sock);
     this.open.delete(sock);
-    const refused = uid === undefined ? undefined : this.refusing.get(uid);
-    if (uid !== undefined && refused !== undefined) {
-      this.refusing.delete(uid);
-      this.opts.log(`monitor socket: ${describeUid(uid)} below the per-uid cap again, after closing ${refused} connection(s) at accept`);
-    }
+    if (uid === undefined) return;
+    const refused = this.refusing.get(uid);
+    if (refused === undefined) return;
+    // Connections admitted while uids could not be learned may keep a uid above its cap for a while.
+    if (heldBy([...this.open.values()], uid) >= this.opts.limits.maxMonitorConnectionsPerUid) return;
+    this.refusing.delete(uid);
+    this.opts.log(`monitor socket: ${describeUid(uid)} below the per-uid cap again, after closing ${refused} connection(s) at accept`);
   }
 
   private schedule(): void {
