@@ -17,7 +17,6 @@ import type {
   TargetSnapshot,
 } from '../../agent/protocol.js';
 import { applyEvent, emptyHostView, hostViewFromSnapshot, SYNCING, type HostView } from './host-view.js';
-import type { DriftInfo } from './config-drift.js';
 
 export type Reachability =
   | { state: 'connecting' }
@@ -43,6 +42,17 @@ export interface RecentEvent {
   host: string;
   resource?: string;
   text: string;
+}
+
+/** What the config-drift check found for one resource (config-drift.ts). */
+export interface DriftInfo {
+  /** The config hashes (as each host reported them) this was found for: stale once they change. */
+  hashes: [string, string];
+  files: [string, string];
+  /** Differing settings; undefined when a file could not be read or does not load. */
+  fields?: string[];
+  /** Why the fields are unknown. */
+  unknown?: string;
 }
 
 export interface ClusterModel {

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { applyHostEvent, resourceRows, setDrift, setReachability } from '../../../src/cluster/model.js';
-import type { DriftInfo } from '../../../src/cluster/config-drift.js';
+import type { DriftInfo } from '../../../src/cluster/model.js';
 import { deriveProblems, worstSeverity, type Problem } from '../../../src/cluster/problems.js';
 import { loadScenario } from './fixtures.js';
 
