@@ -375,6 +375,11 @@ export function knownFrom(row: ResourceRow, i: HostIndex): KnownFrom | undefined
   return s.present ? 'last-view' : undefined;
 }
 
+/** The initiators logged in to this side's target (none while it is not running). */
+export function sessionInitiators(s: HostSide | undefined): string[] {
+  return s?.target?.state === 'running' ? s.target.sessions.map((x) => x.initiator) : [];
+}
+
 /** Host i's data as best known (knownFrom). */
 export function knownDisk(row: ResourceRow, i: HostIndex): KnownDisk | undefined {
   const s = row.sides[i];
