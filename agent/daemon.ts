@@ -218,7 +218,7 @@ export class Daemon implements ControlHandler {
       protocol: PROTOCOL_VERSION,
       node: this.opts.node,
       readOnly,
-      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies', 'runbooks', 'config-mode'],
+      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies', 'runbooks', 'config-mode', 'peer-auth', 'ignored-options'],
     };
   }
 
