@@ -211,7 +211,7 @@ export function handshakeReceive(state: HandshakeState, msg: PeerMessage): Hands
     if (msg.protocolVersion !== PEER_PROTOCOL_VERSION)
       return fail(state, 'protocol-error', `peer speaks protocol version ${msg.protocolVersion}, we speak ${PEER_PROTOCOL_VERSION}: run the same drbd-tui version on both hosts`);
     if (msg.resource !== cfg.resource) return fail(state, 'protocol-error', `peer is for resource "${msg.resource}", not "${cfg.resource}"`);
-    if (msg.nodeId !== cfg.peerNodeId) return fail(state, 'protocol-error', `peer has node-id ${msg.nodeId}, expected ${cfg.peerNodeId}`);
+    if (msg.nodeId !== cfg.peerNodeId) return fail(state, 'protocol-error', `peer has node-id ${msg.nodeId}, expected ${cfg.peerNodeId}: the two hosts number the pair differently; write node-id in each host's section of the file, the same file on both (each agent's log says which numbering its metadata holds)`);
     const weHaveSecret = !isUnauthenticated(cfg.secret);
     if ((msg.unauthenticated === true) === weHaveSecret) return fail(state, 'protocol-error', secretMismatchProblem(cfg.peerName ?? 'the peer', weHaveSecret));
     return { state: { ...state, peerHello: msg }, actions: [] };

@@ -177,6 +177,11 @@ describe('peer-auth handshake', () => {
     }
   });
 
+  test('a peer numbering the pair differently is told how to make both agree', () => {
+    const f = outcome(handshakeReceive(startHandshake(a).state, { ...helloFrom(1), nodeId: 0 }).actions);
+    assert.ok(f?.kind === 'fail' && f.error.startsWith('peer has node-id 0, expected 1: the two hosts number the pair differently; write node-id'), JSON.stringify(f));
+  });
+
   test('anything but the handshake sequence is a protocol error', () => {
     const s0 = startHandshake(a).state;
     const data: PeerMessage = { type: 'Data', volume: 0, seq: 1, offset: 0, flags: 0, payload: Buffer.alloc(512) };
