@@ -178,7 +178,7 @@ describe('peer-auth handshake', () => {
   });
 
   test('a peer numbering the pair differently is told how to make both agree', () => {
-    const f = outcome(handshakeReceive(startHandshake(a).state, { ...helloFrom(1), nodeId: 0 }).actions);
+    const f = outcome(handshakeReceive(startHandshake(a).state, { ...(helloFrom(1) as Extract<PeerMessage, { type: 'Hello' }>), nodeId: 0 }).actions);
     assert.ok(f?.kind === 'fail' && f.error.startsWith('peer has node-id 0, expected 1: the two hosts number the pair differently; write node-id'), JSON.stringify(f));
   });
 
