@@ -12,7 +12,8 @@ import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile 
 import type { ConfigError, HostConfig, IscsiConfig, ResourceConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
 import { probeDisk } from './engine/disk-probe.js';
-import { numberedByMetadata } from './engine/node-ids.js';
+import { nodeIdHosts, numberedByMetadata } from './engine/node-ids.js';
+import { createMdNodeId } from './engine/node-id-decision.js';
 import { judgeNotUp } from './not-up.js';
 import { validRunbookPut } from './runbook-input.js';
 import { RunbookStore, runPosition } from './runbook-store.js';
@@ -434,7 +435,9 @@ export class Daemon implements ControlHandler {
     const cfg = this.config(name);
     const local = localHost(cfg, this.opts.node);
     if ('error' in local) throw new AgentError('config', local.error);
-    const overridden = force ? await this.createMdForceRefusal(name, cfg, local.host.nodeId) : undefined;
+    const numbering = createMdNodeId({ resource: name, ...nodeIdHosts(cfg, local.host), peerLastNodeId: (await readPeerMemory(this.opts.stateDir, name))?.peerNodeId });
+    const nodeId = numbering.nodeId;
+    const overridden = force ? await this.createMdForceRefusal(name, cfg, nodeId) : undefined;
     if (overridden && !forgetPeer) throw new AgentError('refused', overridden);
     const created: string[] = [];
     for (const v of cfg.volumes) {
@@ -443,7 +446,7 @@ export class Daemon implements ControlHandler {
       });
       try {
         forgetActivityLogState(disk);
-        await createMetadata(disk, { nodeId: local.host.nodeId, force });
+        await createMetadata(disk, { nodeId, force });
         created.push(v.disk);
       } catch (e) {
         if (e instanceof MetadataError) throw new AgentError('refused', e.message);
@@ -454,6 +457,7 @@ export class Daemon implements ControlHandler {
     }
     // Forgotten only once the wipe it was overridden for is done: a failed one keeps the protection.
     if (overridden) await this.forgetPeer(name, undefined, overridden);
+    if (numbering.message) logLine(`${name}: warn: ${numbering.message}`);
     return { ok: true, created };
   }
 

@@ -32,7 +32,7 @@ export interface NodeIdInput {
 export type NodeIdDecision =
   /** The file's ids hold (the metadata agrees, or there is none to disagree). */
   | { kind: 'as-configured' }
-  /** Run with the metadata's numbering: `local` for this host, `peer` for the other. */
+  /** Run with the metadata's numbering: `local` for this host, `peer` for the other; `message` is for the resource's log (no name in front). */
   | { kind: 'keep-metadata'; local: number; peer: number; message: string }
   | { kind: 'refuse'; message: string };
 
@@ -58,7 +58,7 @@ export function nodeIdDecision(i: NodeIdInput): NodeIdDecision {
       local: local.fileOrder,
       peer: peer.fileOrder,
       message:
-        `${i.resource}: ${i.file} gives no node-ids; drbdadm derives ${local.name} ${local.nodeId} and ${peer.name} ${peer.nodeId}, ` +
+        `${i.file} gives no node-ids; drbdadm derives ${local.name} ${local.nodeId} and ${peer.name} ${peer.nodeId}, ` +
         `but the metadata on ${disks} was written as node-id ${local.fileOrder} (file order, as drbd-tui numbered hosts before): ` +
         `keeping that numbering (${local.name} ${local.fileOrder}, ${peer.name} ${peer.fileOrder}) so that data, roles and the resync bitmap stay as they are; ` +
         `to make it drbdadm's too, write node-id ${local.fileOrder} in on ${local.name} and node-id ${peer.fileOrder} in on ${peer.name} on both hosts`,
@@ -71,5 +71,21 @@ export function nodeIdDecision(i: NodeIdInput): NodeIdDecision {
       `${i.resource}: ambiguous node id: meta-data: ${other.nodeId}, config: ${local.nodeId} — the metadata on ${other.disk} was written as node-id ${other.nodeId}, ` +
       `but ${i.file} makes ${local.name} node-id ${local.nodeId}${how}: if this disk is ${local.name}'s, give ${local.name} node-id ${other.nodeId} in the file on both hosts ` +
       `(and ${peer.name} the node-id its own metadata has); else run create-md ${i.resource} to start this disk over (its data then comes from the peer)`,
+  };
+}
+
+/**
+ * The node-id create-md writes: the file's, except where the file gives no node-ids and what
+ * this node last knew of its peer (peer memory, kept across disk replacements) shows the pair
+ * still runs the file-order numbering: then that one, or a replaced disk would take the
+ * peer's node-id and the two would never connect.
+ */
+export function createMdNodeId(i: { resource: string; local: NodeIdHost; peer: NodeIdHost; peerLastNodeId: number | undefined }): { nodeId: number; message?: string } {
+  const { local, peer } = i;
+  const legacy = local.implicit && peer.implicit && i.peerLastNodeId !== undefined && i.peerLastNodeId !== peer.nodeId && i.peerLastNodeId === peer.fileOrder;
+  if (!legacy) return { nodeId: local.nodeId };
+  return {
+    nodeId: local.fileOrder,
+    message: `created as node-id ${local.fileOrder}, not drbdadm's ${local.nodeId}: ${peer.name} was last seen as node-id ${peer.fileOrder}, the file-order numbering its metadata keeps; write node-id ${local.fileOrder} in on ${local.name} and node-id ${peer.fileOrder} in on ${peer.name} on both hosts to make it drbdadm's too`,
   };
 }

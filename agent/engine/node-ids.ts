@@ -28,14 +28,24 @@ async function metadataNodeId(path: string): Promise<number | undefined> {
   }
 }
 
-/** Throws AgentError('io') with the refusal when the metadata and the file disagree beyond the one case kept. */
-export async function numberedByMetadata(config: ResourceConfig, local: HostConfig): Promise<Numbered> {
+function peerOf(config: ResourceConfig, local: HostConfig): HostConfig {
   const peer = config.hosts.find((h) => h.name !== local.name);
   if (!peer) throw new Error(`node-ids: ${config.resource} has no peer of ${local.name}`);
+  return peer;
+}
+
+/** Both hosts as the decisions see them: ids, whether derived, and their place in the file. */
+export function nodeIdHosts(config: ResourceConfig, local: HostConfig): { local: NodeIdHost; peer: NodeIdHost } {
   const host = (h: HostConfig): NodeIdHost => ({ name: h.name, nodeId: h.nodeId, implicit: h.nodeIdImplicit === true, fileOrder: config.hosts.indexOf(h) });
+  return { local: host(local), peer: host(peerOf(config, local)) };
+}
+
+/** Throws AgentError('io') with the refusal when the metadata and the file disagree beyond the one case kept. */
+export async function numberedByMetadata(config: ResourceConfig, local: HostConfig): Promise<Numbered> {
+  const peer = peerOf(config, local);
   const metadata = [];
   for (const v of config.volumes) metadata.push({ disk: v.disk, nodeId: await metadataNodeId(v.disk) });
-  const d = nodeIdDecision({ resource: config.resource, file: config.source.file, local: host(local), peer: host(peer), metadata });
+  const d = nodeIdDecision({ resource: config.resource, file: config.source.file, ...nodeIdHosts(config, local), metadata });
   if (d.kind === 'as-configured') return { config, local };
   if (d.kind === 'refuse') throw new AgentError('io', d.message);
   const ids = new Map([

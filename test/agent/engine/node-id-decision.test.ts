@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeIdDecision, type NodeIdInput } from '../../../agent/engine/node-id-decision.js';
+import { createMdNodeId, nodeIdDecision, type NodeIdInput } from '../../../agent/engine/node-id-decision.js';
 
 // ha-a is first in the file, ha-b second; "swapped": drbdadm's derived ids are the other way round.
 function input(o: { local: number; peer: number; implicit: boolean; metadata: Array<number | undefined> }): NodeIdInput {
@@ -83,4 +83,23 @@ for (const r of rows) {
 
 test('two hosts with one node-id is an impossible input', () => {
   assert.throws(() => nodeIdDecision(input({ local: 1, peer: 1, implicit: true, metadata: [0] })), /must differ/);
+});
+
+test('create-md: drbdadm’s id, unless the peer was last seen under the file-order numbering of a file without node-ids', () => {
+  const h = (o: { local: number; peer: number; implicit: boolean }) => {
+    const i = input({ ...o, metadata: [] });
+    return { resource: 'r0', local: i.local, peer: i.peer };
+  };
+  const table: Array<[string, { local: number; peer: number; implicit: boolean }, number | undefined, number]> = [
+    ['no peer memory', { local: 1, peer: 0, implicit: true }, undefined, 1],
+    ['peer seen under drbdadm’s ids', { local: 1, peer: 0, implicit: true }, 0, 1],
+    ['peer seen under file order: that numbering', { local: 1, peer: 0, implicit: true }, 1, 0],
+    ['explicit ids: always the file’s', { local: 1, peer: 0, implicit: false }, 1, 1],
+  ];
+  for (const [what, ids, last, want] of table) {
+    const got = createMdNodeId({ ...h(ids), peerLastNodeId: last });
+    assert.equal(got.nodeId, want, what);
+    assert.equal(got.message !== undefined, want !== ids.local, what);
+  }
+  assert.match(createMdNodeId({ ...h({ local: 1, peer: 0, implicit: true }), peerLastNodeId: 1 }).message!, /^created as node-id 0, not drbdadm's 1: ha-b was last seen as node-id 1/);
 });
