@@ -3,6 +3,7 @@
 // unauthenticated) and the DRBD options accepted but not honoured. Pure; both status and the
 // console import it, so the two read alike.
 import { formatOfFile } from './resource-files.js';
+import type { IgnoredOption } from './types.js';
 
 /** How the file would set a shared secret, in its own syntax. */
 function secretHint(file: string | undefined): string {
@@ -15,16 +16,7 @@ export function unauthenticatedWarning(name: string, file: string | undefined, a
   return `${name}: peer link not authenticated: add ${secretHint(file)}${file ? ` to ${file}` : ''}, the same on both hosts, so that nothing but the peer can replicate into this disk`;
 }
 
-export interface IgnoredNote {
-  option: string;
-  section: string;
-  why: string;
-  file: string;
-  line: number;
-  col: number;
-}
-
 /** "ignored: fencing (why) at file:line:col", one per option. */
-export function ignoredText(o: IgnoredNote): string {
+export function ignoredText(o: IgnoredOption): string {
   return `ignored: ${o.option} (${o.why}) at ${o.file}:${o.line}:${o.col}`;
 }
