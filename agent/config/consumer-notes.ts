@@ -10,10 +10,14 @@ function secretHint(file: string | undefined): string {
   return formatOfFile(file ?? '') === 'yaml' ? 'net: { shared-secret: "…" }' : 'net { shared-secret "…"; }';
 }
 
+/** What a peer link without a shared secret means and its fix, for the resource's own log. */
+export function unauthenticatedText(file: string | undefined): string {
+  return `peer link not authenticated: add ${secretHint(file)}${file ? ` to ${file}` : ''}, the same on both hosts, so that nothing but the peer can replicate into this disk`;
+}
+
 /** The warning for resource `name` when its peer link runs unauthenticated; undefined otherwise (or an older agent did not say). */
 export function unauthenticatedWarning(name: string, file: string | undefined, authenticated: boolean | undefined): string | undefined {
-  if (authenticated !== false) return undefined;
-  return `${name}: peer link not authenticated: add ${secretHint(file)}${file ? ` to ${file}` : ''}, the same on both hosts, so that nothing but the peer can replicate into this disk`;
+  return authenticated === false ? `${name}: ${unauthenticatedText(file)}` : undefined;
 }
 
 /** "ignored: fencing (why) at file:line:col", one per option. */

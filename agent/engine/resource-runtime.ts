@@ -13,6 +13,7 @@ import { Zeroes, type Action, type AdminCommand, type EngineState, type Input, t
 import { toWire, WireReader } from './peer-codec.js';
 import { PeerLink } from './peer-link.js';
 import { numberedByMetadata } from './node-ids.js';
+import { unauthenticatedText } from '../config/consumer-notes.js';
 import { PERSISTENT_RESERVATION_MAX } from './metadata.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';
@@ -165,6 +166,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     try {
       for (const v of config.volumes) stores.push(await VolumeStore.attach(v.disk, local.nodeId, peer.nodeId));
       const notes: string[] = note ? [note] : [];
+      if (config.net.sharedSecret === '') notes.push(unauthenticatedText(config.source.file));
       for (const [i, st] of stores.entries()) {
         const note = await recoverUndo(config.volumes[i]!.disk, st);
         if (note) notes.push(note);

@@ -57,6 +57,14 @@ describe('two runtimes without a shared secret', () => {
   test('connect and replicate: a write on the Primary is on the peer’s disk', async () => {
     const p = await upToDatePair({ secrets: ['', ''] });
     try {
+      // Restarted, B logs what its file leaves open.
+      await p.b.down();
+      const logs: string[] = [];
+      (await p.reattach('b')).on('log', (l) => logs.push(`${l.level}: ${l.text}`));
+      await waitFor(() => logs.length > 0, 'the attach note');
+      assert.match(logs[0]!, /^warn: peer link not authenticated: add net: \{ shared-secret: "…" \} to r0\.yaml, the same on both hosts/);
+      await p.b.admin({ cmd: 'connect', discardMyData: false });
+      await waitFor(() => p.a.state.conn === 'Connected' && p.b.state.volumes[0]!.disk === 'UpToDate', 'B back, UpToDate');
       const data = Buffer.alloc(4096, 0x5a);
       await p.a.blockDevice(0).write(8 * 4096, data);
       await waitFor(() => p.b.state.volumes[0]!.stats.received >= 4096, 'B received the write');
