@@ -1,6 +1,8 @@
 // The validated form of a resource file (YAML or DRBD .res). Both formats load into this;
 // everything downstream (engine, target, status) reads only this shape.
 
+import type { IgnoredOptionSnapshot } from '../protocol.js';
+
 export type Protocol = 'A' | 'B' | 'C';
 
 export type AfterSb0Pri =
@@ -99,17 +101,8 @@ export interface ResourceConfig {
   source: { file: string; format: 'yaml' | 'res'; hash: string; mode?: number };
 }
 
-/** A DRBD option the file sets that drbd-tui accepts but does not act on yet, shown per resource as "ignored: OPTION (why)". */
-export interface IgnoredOption {
-  /** DRBD's keyword, e.g. fencing, al-extents. */
-  option: string;
-  /** The section it was written in: net, disk, handlers, startup, options, … */
-  section: string;
-  why: string;
-  file: string;
-  line: number;
-  col: number;
-}
+/** A DRBD option the file sets that drbd-tui accepts but does not act on yet, shown per resource as "ignored: OPTION (why)"; the snapshot carries it as is. */
+export type IgnoredOption = IgnoredOptionSnapshot;
 
 export interface ConfigError {
   file: string;

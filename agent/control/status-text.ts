@@ -11,7 +11,7 @@
 // Every line is made safe with untrustedText: a value holding a newline or an escape sequence
 // shows them escaped.
 import { secretFileWarning } from '../config/file-mode.js';
-import { ignoredText, unauthenticatedWarning } from '../config/consumer-notes.js';
+import { ignoredText, unauthenticatedWarning } from '../protocol/resource-notes.js';
 import { exposureWarning } from '../iscsi/exposure.js';
 import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';

@@ -13,7 +13,7 @@ import { Zeroes, type Action, type AdminCommand, type EngineState, type Input, t
 import { toWire, WireReader } from './peer-codec.js';
 import { PeerLink } from './peer-link.js';
 import { numberedByMetadata } from './node-ids.js';
-import { unauthenticatedText } from '../config/consumer-notes.js';
+import { unauthenticatedText } from '../protocol/resource-notes.js';
 import { PERSISTENT_RESERVATION_MAX } from './metadata.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';

@@ -8,7 +8,7 @@ import { holdsData } from '../../agent/sync-decision.js';
 import { driftText } from './config-drift.js';
 import { notUpPhrase } from '../../agent/not-up.js';
 import { secretFileWarning } from '../../agent/config/file-mode.js';
-import { unauthenticatedWarning } from '../../agent/config/consumer-notes.js';
+import { unauthenticatedWarning } from '../../agent/protocol/resource-notes.js';
 import { exposureWarning } from '../../agent/iscsi/exposure.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 import { knownGi, shortGeneration } from './predict.js';

@@ -3,7 +3,7 @@ import type { GenerationIds } from '../../agent/protocol.js';
 import { Box } from 'ink';
 import { Text } from './Text.js';
 import { NOT_UP_WORDS, notUpPhrase } from '../../agent/not-up.js';
-import { ignoredText } from '../../agent/config/consumer-notes.js';
+import { ignoredText } from '../../agent/protocol/resource-notes.js';
 import type { ClusterModel, HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
 import { outOfSight, outOfSightText } from '../cluster/last-known.js';
 import type { ShownProblem } from './host-trouble.js';

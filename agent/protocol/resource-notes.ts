@@ -2,8 +2,8 @@
 // and the console: a peer link without a shared secret (DRBD allows it; the link then runs
 // unauthenticated) and the DRBD options accepted but not honoured. Pure; both status and the
 // console import it, so the two read alike.
-import { formatOfFile } from './resource-files.js';
-import type { IgnoredOption } from './types.js';
+import { formatOfFile } from '../config/resource-files.js';
+import type { IgnoredOptionSnapshot } from '../protocol.js';
 
 /** How the file would set a shared secret, in its own syntax. */
 function secretHint(file: string | undefined): string {
@@ -21,6 +21,6 @@ export function unauthenticatedWarning(name: string, file: string | undefined, a
 }
 
 /** "ignored: fencing (why) at file:line:col", one per option. */
-export function ignoredText(o: IgnoredOption): string {
+export function ignoredText(o: IgnoredOptionSnapshot): string {
   return `ignored: ${o.option} (${o.why}) at ${o.file}:${o.line}:${o.col}`;
 }
