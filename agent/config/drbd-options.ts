@@ -1,0 +1,191 @@
+// Every keyword DRBD 9.22's drbdadm knows, by the section it is written in, and what drbd-tui
+// does with it: honoured (the .res loader gives it DRBD's meaning), ignored (accepted, listed
+// per resource with the reason) or refused when its value would change what is safe. The
+// option sections follow drbdsetup's option tables (net-options/new-peer, disk-options/attach +
+// peer-device-options, resource-options) and drbdadm's own (global, startup, handlers, the
+// 8.4 syncer section); the structural keywords follow drbdadm's parser. Anything else is a
+// typo, reported with the closest keyword of the section.
+
+export type Section = 'global' | 'net' | 'disk' | 'options' | 'startup' | 'handlers' | 'syncer' | 'proxy';
+
+export type OptionRule =
+  | { kind: 'honoured'; note?: string }
+  | { kind: 'ignored'; why: string }
+  /** Accepted (and ignored with `why`) unless `refuse` returns the refusal for the written value. */
+  | { kind: 'refused-when'; why: string; refuse: (args: readonly string[]) => string | undefined };
+
+const ignored = (why: string): OptionRule => ({ kind: 'ignored', why });
+const honoured: OptionRule = { kind: 'honoured' };
+
+const ENGINE_NET = "the userspace engine's peer link manages its own timers and buffers";
+const HANDLER = 'drbd-tui runs no handler scripts; its console and status show the event instead';
+const STARTUP = 'drbd-tui does not wait at boot: the daemon serves the resource and the console shows the peer';
+const DRBD_YES = (v: string | undefined) => v === undefined || v === 'yes';
+
+/** DRBD's boolean options: `opt;` and `opt yes;` switch them on. */
+export function booleanOn(args: readonly string[]): boolean {
+  return DRBD_YES(args[0]);
+}
+
+export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
+  global: {
+    'usage-count': ignored('a drbdadm setting: drbd-tui reports nothing to LINBIT'),
+    'minor-count': ignored('kernel module parameter; the userspace engine has no minor limit'),
+    'dialog-refresh': ignored("drbdadm's boot dialog; drbd-tui does not wait at boot"),
+    'disable-ip-verification': ignored('drbd-tui checks addresses when the peer link binds'),
+    'cmd-timeout-short': ignored("drbdadm's drbdsetup timeouts"),
+    'cmd-timeout-medium': ignored("drbdadm's drbdsetup timeouts"),
+    'cmd-timeout-long': ignored("drbdadm's drbdsetup timeouts"),
+    'udev-always-use-vnr': ignored('udev symlinks for kernel devices; the userspace engine creates none'),
+  },
+  net: {
+    protocol: honoured,
+    'shared-secret': honoured,
+    'after-sb-0pri': honoured,
+    'after-sb-1pri': honoured,
+    'after-sb-2pri': honoured,
+    'ping-timeout': { kind: 'honoured', note: 'tenths of a second, as in DRBD' },
+    'data-integrity-alg': { kind: 'honoured', note: 'any algorithm switches on crc32c checksums of replicated data' },
+    'cram-hmac-alg': ignored('the peer link authenticates with HMAC-SHA256 whatever algorithm is named'),
+    'verify-alg': ignored("online verify compares blocks with drbd-tui's own digest"),
+    'csums-alg': ignored('resync sends the blocks the bitmap marks, without checksum-based skipping'),
+    'csums-after-crash-only': ignored('resync sends the blocks the bitmap marks, without checksum-based skipping'),
+    timeout: ignored(ENGINE_NET),
+    'connect-int': ignored(ENGINE_NET),
+    'ping-int': ignored('the engine pings at half the ping-timeout'),
+    'max-epoch-size': ignored(ENGINE_NET),
+    'max-buffers': ignored(ENGINE_NET),
+    'ko-count': ignored(ENGINE_NET),
+    'sndbuf-size': ignored(ENGINE_NET),
+    'rcvbuf-size': ignored(ENGINE_NET),
+    'tcp-cork': ignored(ENGINE_NET),
+    'socket-check-timeout': ignored(ENGINE_NET),
+    'use-rle': ignored('the bitmap exchange has its own encoding'),
+    'always-asbp': ignored('the split-brain policies apply whenever both sides changed'),
+    'rr-conflict': ignored('a resync-role conflict disconnects, DRBD\'s default'),
+    'on-congestion': ignored('replication blocks on congestion (protocol semantics), DRBD\'s default'),
+    'congestion-fill': ignored('replication blocks on congestion (protocol semantics), DRBD\'s default'),
+    'congestion-extents': ignored('replication blocks on congestion (protocol semantics), DRBD\'s default'),
+    fencing: ignored('drbd-tui does not fence: the console refuses a promotion that could diverge, and its runbooks check both sides'),
+    'allow-remote-read': ignored('reads are served from the local disk'),
+    transport: ignored('the peer link is TCP'),
+    'allow-two-primaries': {
+      kind: 'refused-when',
+      why: 'one Primary at a time, the default',
+      refuse: (a) => (booleanOn(a) ? 'allow-two-primaries yes is not supported: drbd-tui exports each volume from one Primary; remove it (or write allow-two-primaries no;)' : undefined),
+    },
+    // Beyond DRBD (drbd-tui's own; drbdadm refuses both): see the README.
+    tls: honoured,
+    'c-max-rate': { kind: 'honoured', note: 'drbd-tui also reads it here; DRBD keeps it in disk { }' },
+  },
+  disk: {
+    'c-max-rate': { kind: 'honoured', note: 'KiB/s, or with a K, M or G suffix' },
+    'resync-rate': { kind: 'honoured', note: 'the resync ceiling when c-max-rate is not set' },
+    'c-plan-ahead': ignored('the resync runs at up to the ceiling, without DRBD\'s controller'),
+    'c-delay-target': ignored('the resync runs at up to the ceiling, without DRBD\'s controller'),
+    'c-fill-target': ignored('the resync runs at up to the ceiling, without DRBD\'s controller'),
+    'c-min-rate': ignored('application I/O is not throttled for the resync'),
+    bitmap: {
+      kind: 'refused-when',
+      why: 'every peer keeps a bitmap, the default',
+      refuse: (a) => (a[0] === 'no' ? 'bitmap no is for diskless or stacked peers, which drbd-tui does not support: remove it' : undefined),
+    },
+    'on-io-error': ignored('on an I/O error the engine detaches the disk, DRBD\'s default'),
+    'disk-barrier': ignored('the engine orders writes with flushes of the backing file or device'),
+    'disk-flushes': ignored('the engine orders writes with flushes of the backing file or device'),
+    'disk-drain': ignored('the engine orders writes with flushes of the backing file or device'),
+    'md-flushes': ignored('metadata is always written with a flush'),
+    'resync-after': ignored('resources resync independently'),
+    'al-extents': ignored('the activity log has its own fixed size'),
+    'al-updates': ignored('the activity log is always kept'),
+    'discard-zeroes-if-aligned': ignored('discards go to the backing disk as they come'),
+    'disable-write-same': ignored('WRITE SAME is not offered'),
+    'disk-timeout': ignored('a hung backing disk is reported, not detached on a timer'),
+    'read-balancing': ignored('reads are served from the local disk'),
+    'rs-discard-granularity': ignored('resync sends data, not discards'),
+    size: ignored('the volume is the size of its backing disk (file disks: the size key of a YAML file)'),
+    // DRBD 8.3's spellings, which drbdadm 9 still reads.
+    'no-disk-barrier': ignored('the engine orders writes with flushes of the backing file or device'),
+    'no-disk-flushes': ignored('the engine orders writes with flushes of the backing file or device'),
+    'no-disk-drain': ignored('the engine orders writes with flushes of the backing file or device'),
+    'no-md-flushes': ignored('metadata is always written with a flush'),
+  },
+  options: {
+    'cpu-mask': ignored('the engine is one process; pin it with taskset if needed'),
+    'on-no-data-accessible': ignored('I/O without accessible data fails, DRBD\'s default'),
+    'auto-promote': ignored('promotion is explicit (drbd-agent primary or the console)'),
+    'auto-promote-timeout': ignored('promotion is explicit (drbd-agent primary or the console)'),
+    'peer-ack-window': ignored('a two-host pair has no peer acks to batch'),
+    'peer-ack-delay': ignored('a two-host pair has no peer acks to batch'),
+    'twopc-timeout': ignored('state changes of a pair need no two-phase commit timers'),
+    'twopc-retry-timeout': ignored('state changes of a pair need no two-phase commit timers'),
+    'max-io-depth': ignored('the engine queues I/O itself'),
+    quorum: ignored('a pair has no quorum; the console\'s guards check both sides before a promotion'),
+    'on-no-quorum': ignored('a pair has no quorum; the console\'s guards check both sides before a promotion'),
+    'quorum-minimum-redundancy': ignored('a pair has no quorum; the console\'s guards check both sides before a promotion'),
+    'on-suspended-primary-outdated': ignored('a pair has no quorum; the console\'s guards check both sides before a promotion'),
+  },
+  startup: {
+    'wfc-timeout': ignored(STARTUP),
+    'degr-wfc-timeout': ignored(STARTUP),
+    'outdated-wfc-timeout': ignored(STARTUP),
+    'wait-after-sb': ignored(STARTUP),
+    'become-primary-on': ignored('promotion is explicit (drbd-agent primary or the console)'),
+    'stacked-timeouts': ignored('stacked resources are not supported'),
+  },
+  handlers: Object.fromEntries(
+    [
+      'pri-on-incon-degr',
+      'pri-lost-after-sb',
+      'pri-lost',
+      'initial-split-brain',
+      'split-brain',
+      'outdate-peer',
+      'fence-peer',
+      'unfence-peer',
+      'local-io-error',
+      'before-resync-target',
+      'after-resync-target',
+      'before-resync-source',
+      'out-of-sync',
+      'quorum-lost',
+      'disconnected',
+    ].map((h) => [h, ignored(HANDLER)]),
+  ),
+  // DRBD 8.4's section, which drbdadm 9 still reads for these, each moved to its DRBD 9 section.
+  syncer: {
+    'verify-alg': ignored("online verify compares blocks with drbd-tui's own digest"),
+    'csums-alg': ignored('resync sends the blocks the bitmap marks, without checksum-based skipping'),
+    'use-rle': ignored('the bitmap exchange has its own encoding'),
+    'al-extents': ignored('the activity log has its own fixed size'),
+    'cpu-mask': ignored('the engine is one process; pin it with taskset if needed'),
+    'on-no-data-accessible': ignored('I/O without accessible data fails, DRBD\'s default'),
+    after: ignored('resources resync independently'),
+  },
+  proxy: {},
+};
+
+/** Where each structural keyword may be written (blocks and statements that are not options). */
+export const DRBD_KEYWORDS = {
+  top: ['global', 'common', 'resource', 'skip', 'include'],
+  common: ['net', 'disk', 'options', 'startup', 'handlers', 'syncer', 'proxy', 'skip'],
+  resource: ['protocol', 'net', 'disk', 'options', 'startup', 'handlers', 'syncer', 'device', 'meta-disk', 'flexible-meta-disk', 'volume', 'on', 'floating', 'connection', 'connection-mesh', 'stacked-on-top-of', 'proxy', 'skip', 'template-file'],
+  on: ['node-id', 'address', 'device', 'disk', 'meta-disk', 'flexible-meta-disk', 'volume', 'proxy', 'skip'],
+  volume: ['device', 'disk', 'meta-disk', 'flexible-meta-disk', 'skip'],
+  connection: ['host', 'path', 'net', 'disk', 'volume', 'skip'],
+  path: ['host', 'skip'],
+  'connection-mesh': ['hosts', 'net', 'skip'],
+} as const;
+
+/** Constructs drbdadm accepts that drbd-tui refuses outright, with the fix. */
+export const REFUSED_CONSTRUCTS: Record<string, string> = {
+  floating: 'floating sections pick the host by its IP address; drbd-tui matches hosts by name: write on HOST { address ...; } with the name uname -n prints',
+  'stacked-on-top-of': 'stacked resources are not supported: drbd-tui pairs exactly two hosts, each with its own backing disk',
+  proxy: 'DRBD Proxy is not supported: the peer link connects the two hosts directly; remove the proxy section',
+  'template-file': 'template-file is not supported: write the resource out in full',
+};
+
+/** The rule for `option` in `section`, or undefined for a keyword DRBD does not know there. */
+export function optionRule(section: Section, option: string): OptionRule | undefined {
+  return Object.hasOwn(DRBD_OPTIONS[section], option) ? DRBD_OPTIONS[section][option] : undefined;
+}
