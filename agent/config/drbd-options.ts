@@ -47,7 +47,7 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
     'ping-timeout': { kind: 'honoured', note: 'tenths of a second, as in DRBD' },
     'data-integrity-alg': { kind: 'honoured', note: 'any algorithm switches on crc32c checksums of replicated data' },
     'cram-hmac-alg': ignored('the peer link authenticates with HMAC-SHA256 whatever algorithm is named'),
-    'verify-alg': ignored("online verify compares blocks with drbd-tui's own digest"),
+    'verify-alg': ignored('online verify compares SHA-256 digests whatever algorithm is named'),
     'csums-alg': ignored('resync sends the blocks the bitmap marks, without checksum-based skipping'),
     'csums-after-crash-only': ignored('resync sends the blocks the bitmap marks, without checksum-based skipping'),
     timeout: ignored(ENGINE_NET),
@@ -91,24 +91,24 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
       refuse: (a) => (a[0] === 'no' ? 'bitmap no is for diskless or stacked peers, which drbd-tui does not support: remove it' : undefined),
     },
     'on-io-error': ignored('on an I/O error the engine detaches the disk, DRBD\'s default'),
-    'disk-barrier': ignored('the engine orders writes with flushes of the backing file or device'),
-    'disk-flushes': ignored('the engine orders writes with flushes of the backing file or device'),
-    'disk-drain': ignored('the engine orders writes with flushes of the backing file or device'),
-    'md-flushes': ignored('metadata is always written with a flush'),
+    'disk-barrier': ignored("the engine passes the application's flushes to the backing disk"),
+    'disk-flushes': ignored("the engine passes the application's flushes to the backing disk"),
+    'disk-drain': ignored("the engine passes the application's flushes to the backing disk"),
+    'md-flushes': ignored('metadata writes are always flushed'),
     'resync-after': ignored('resources resync independently'),
     'al-extents': ignored('the activity log has its own fixed size'),
     'al-updates': ignored('the activity log is always kept'),
     'discard-zeroes-if-aligned': ignored('discards go to the backing disk as they come'),
     'disable-write-same': ignored('WRITE SAME is not offered'),
-    'disk-timeout': ignored('a hung backing disk is reported, not detached on a timer'),
+    'disk-timeout': ignored('a failing backing disk is detached on its errors, not on a timer'),
     'read-balancing': ignored('reads are served from the local disk'),
     'rs-discard-granularity': ignored('resync sends data, not discards'),
     size: ignored('the volume is the size of its backing disk (file disks: the size key of a YAML file)'),
     // DRBD 8.3's spellings, which drbdadm 9 still reads.
-    'no-disk-barrier': ignored('the engine orders writes with flushes of the backing file or device'),
-    'no-disk-flushes': ignored('the engine orders writes with flushes of the backing file or device'),
-    'no-disk-drain': ignored('the engine orders writes with flushes of the backing file or device'),
-    'no-md-flushes': ignored('metadata is always written with a flush'),
+    'no-disk-barrier': ignored("the engine passes the application's flushes to the backing disk"),
+    'no-disk-flushes': ignored("the engine passes the application's flushes to the backing disk"),
+    'no-disk-drain': ignored("the engine passes the application's flushes to the backing disk"),
+    'no-md-flushes': ignored('metadata writes are always flushed'),
   },
   options: {
     'cpu-mask': ignored('the engine is one process; pin it with taskset if needed'),
@@ -152,18 +152,21 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
       'disconnected',
     ].map((h) => [h, ignored(HANDLER)]),
   ),
-  // DRBD 8.4's section, which drbdadm 9 still reads for these, each moved to its DRBD 9 section.
-  syncer: {
-    'verify-alg': ignored("online verify compares blocks with drbd-tui's own digest"),
-    'csums-alg': ignored('resync sends the blocks the bitmap marks, without checksum-based skipping'),
-    'use-rle': ignored('the bitmap exchange has its own encoding'),
-    'al-extents': ignored('the activity log has its own fixed size'),
-    'cpu-mask': ignored('the engine is one process; pin it with taskset if needed'),
-    'on-no-data-accessible': ignored('I/O without accessible data fails, DRBD\'s default'),
-    after: ignored('resources resync independently'),
-  },
+  syncer: {},
   proxy: {},
 };
+
+/** DRBD 8.4's syncer { } options that drbdadm 9 still reads, each with its DRBD 9 section and name. */
+export const SYNCER_HOME: Record<string, ['net' | 'disk' | 'options', string]> = {
+  'verify-alg': ['net', 'verify-alg'],
+  'csums-alg': ['net', 'csums-alg'],
+  'use-rle': ['net', 'use-rle'],
+  'al-extents': ['disk', 'al-extents'],
+  'cpu-mask': ['options', 'cpu-mask'],
+  'on-no-data-accessible': ['options', 'on-no-data-accessible'],
+  after: ['disk', 'resync-after'],
+};
+for (const [old, [home, name]] of Object.entries(SYNCER_HOME)) DRBD_OPTIONS.syncer[old] = DRBD_OPTIONS[home][name]!;
 
 /** Where each structural keyword may be written (blocks and statements that are not options). */
 export const DRBD_KEYWORDS = {

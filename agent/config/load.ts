@@ -125,7 +125,11 @@ type Good = Extract<Located, { config: ResourceConfig }>;
  * common's options applied; errors masked against every secret of the tree's files.
  */
 async function loadTree(roots: readonly string[], opts: LoadOptions): Promise<{ located: Located[]; errors: ConfigError[] }> {
-  const tree = await readTree(roots, nodeTreeFs(readBounded));
+  const read = (p: string) =>
+    readBounded(p).catch((e: unknown) => {
+      throw new Error(describeFsError(e));
+    });
+  const tree = await readTree(roots, nodeTreeFs(read));
   let out: { located: Located[]; errors: ConfigError[] };
   try {
     const r = loadResStatements(roots[0] ?? '.', tree.statements, opts);

@@ -18,23 +18,13 @@ import { parseStatements, tokenize } from './res-syntax.js';
 import type { Statement, Token } from './res-syntax.js';
 import { AFTER_SB_0PRI, AFTER_SB_1PRI, AFTER_SB_2PRI, HOST_NAME, RESOURCE_NAME, didYouMean, parseAddress, parsePeerTls, parsePolicy, shown } from './values.js';
 import type { Address, PeerTlsMode } from './values.js';
-import { DRBD_KEYWORDS, DRBD_OPTIONS, REFUSED_CONSTRUCTS, optionRule } from './drbd-options.js';
+import { DRBD_KEYWORDS, DRBD_OPTIONS, REFUSED_CONSTRUCTS, SYNCER_HOME, optionRule } from './drbd-options.js';
 import type { Section } from './drbd-options.js';
 import { implicitNodeIds } from './node-id.js';
 
 const PAIR = 'drbd-tui pairs exactly two hosts';
 /** The sections whose options a resource inherits from common, and their DRBD 9 homes for syncer's. */
 type OptionSection = 'net' | 'disk' | 'options' | 'startup' | 'handlers';
-const INHERITED: readonly OptionSection[] = ['net', 'disk', 'options', 'startup', 'handlers'];
-const SYNCER_HOME: Record<string, [OptionSection, string]> = {
-  'verify-alg': ['net', 'verify-alg'],
-  'csums-alg': ['net', 'csums-alg'],
-  'use-rle': ['net', 'use-rle'],
-  'al-extents': ['disk', 'al-extents'],
-  'cpu-mask': ['options', 'cpu-mask'],
-  'on-no-data-accessible': ['options', 'on-no-data-accessible'],
-  after: ['disk', 'resync-after'],
-};
 
 const at = (t: Token): At => ({ line: t.line, col: t.col, ...(t.file !== undefined ? { file: t.file } : {}) });
 
@@ -182,6 +172,8 @@ interface Net {
   sb1?: Loc<string>;
   sb2?: Loc<string>;
   cMaxRate?: Loc<number>;
+  /** drbd-tui's older place for it (drbdadm reads it only in disk { }). */
+  cMaxRateInNet?: Loc<number>;
   resyncRate?: Loc<number>;
   pingTimeout?: Loc<number>;
   tls?: Loc<PeerTlsMode>;
@@ -197,7 +189,7 @@ function applyOptions(r: Reporter, options: readonly Written[], ignored: Ignored
   };
   for (const w of options) {
     const { s, key } = w;
-    const rule = optionRule(w.writtenIn === 'syncer' ? 'syncer' : w.section, w.writtenIn === 'syncer' ? w.s.key.text : key);
+    const rule = optionRule(w.section, key);
     // SYNCER_HOME only names options of their home section's table.
     if (!rule) throw new Error(`no rule for ${w.section} ${key}`);
     if (rule.kind === 'ignored') {
@@ -246,8 +238,9 @@ function applyOptions(r: Reporter, options: readonly Written[], ignored: Ignored
       if (p.ok) net.tls = { value: p.value, at: at(t) };
       else r.err(at(t), `tls ${p.message}`);
     } else if (key === 'c-max-rate') {
-      if (net.cMaxRate && w.section !== 'disk') r.err(at(s.key), 'c-max-rate is given in both net { } and disk { }: keep the one in disk { }, where DRBD reads it');
-      else net.cMaxRate = parseDrbdRate(r, s) ?? net.cMaxRate;
+      const v = parseDrbdRate(r, s);
+      if (w.section === 'disk') net.cMaxRate = v;
+      else net.cMaxRateInNet = v;
     } else if (key === 'resync-rate') {
       net.resyncRate = parseDrbdRate(r, s);
     } else if (key === 'data-integrity-alg') {
@@ -259,6 +252,8 @@ function applyOptions(r: Reporter, options: readonly Written[], ignored: Ignored
       throw new Error(`honoured option ${w.section} ${key} has no meaning here`);
     }
   }
+  if (net.cMaxRate && net.cMaxRateInNet) r.err(net.cMaxRateInNet.at, 'c-max-rate is given in both net { } and disk { }: keep the one in disk { }, where DRBD reads it');
+  net.cMaxRate ??= net.cMaxRateInNet;
   return net;
 }
 
@@ -538,12 +533,19 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
       const k = x.key.text;
       if (k === 'host') hostStmt(x);
       else if (k === 'path' && x.block) {
-        if (x === paths[0]) for (const y of x.block) (y.key.text === 'host' ? hostStmt(y) : y.key.text === 'skip' ? undefined : r.unknown(y, 'path', DRBD_KEYWORDS.path));
+        if (x !== paths[0]) continue;
+        for (const y of x.block) {
+          if (y.key.text === 'host') hostStmt(y);
+          else if (y.key.text !== 'skip') r.unknown(y, 'path', DRBD_KEYWORDS.path);
+        }
       } else if (k === 'net' && x.block) collectOptions(r, x, 'net', own);
       else if (k === 'disk' && x.block) collectOptions(r, x, 'disk', own);
       else if (k === 'volume' && x.block) {
-        for (const y of x.block) if (y.key.text === 'disk' && y.block) collectOptions(r, y, 'disk', own);
-          else if (y.key.text !== 'skip') r.unknown(y, 'a connection\'s volume', ['disk']);
+        // A connection's volume holds that peer device's options (disk { c-max-rate ...; }).
+        for (const y of x.block) {
+          if (y.key.text === 'disk' && y.block) collectOptions(r, y, 'disk', own);
+          else if (y.key.text !== 'skip') r.unknown(y, "a connection's volume", ['disk']);
+        }
       } else if (k !== 'skip') r.unknown(x, 'connection', DRBD_KEYWORDS.connection);
     }
   }

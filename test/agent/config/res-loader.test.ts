@@ -216,7 +216,7 @@ describe('more mistakes', () => {
   });
   test('c-max-rate in both net and disk', () => {
     assert.deepEqual(errors('r0.res', `resource r0 {\n  disk { c-max-rate 10M; }\n  net { c-max-rate 20M; shared-secret "x-secret"; }\n  volume 0 { device /dev/drbd1; disk /dev/sdb1; }\n${hosts}\n}`), [
-      'r0.res:3:9: c-max-rate is given in both net { } and disk { }: keep the one in disk { }, where DRBD reads it',
+      'r0.res:3:20: c-max-rate is given in both net { } and disk { }: keep the one in disk { }, where DRBD reads it',
     ]);
   });
   test('volume 0 given both directly and as a block in one on section', () => {
