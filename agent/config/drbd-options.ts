@@ -20,6 +20,16 @@ const honoured: OptionRule = { kind: 'honoured' };
 const ENGINE_NET = "the userspace engine's peer link manages its own timers and buffers";
 const HANDLER = 'drbd-tui runs no handler scripts; its console and status show the event instead';
 const STARTUP = 'drbd-tui does not wait at boot: the daemon serves the resource and the console shows the peer';
+const CSUMS = 'resync sends the blocks the bitmap marks, without checksum-based skipping';
+const CONGESTION = 'replication blocks on congestion (protocol semantics), DRBD\'s default';
+const CONTROLLER = 'the resync runs at up to the ceiling, without DRBD\'s controller';
+const FLUSHES = "the engine passes the application's flushes to the backing disk";
+const MD_FLUSHES = 'metadata writes are always flushed';
+const QUORUM = 'a pair has no quorum; the console\'s guards check both sides before a promotion';
+const PROMOTE = 'promotion is explicit (drbd-agent primary or the console)';
+const PEER_ACKS = 'a two-host pair has no peer acks to batch';
+const TWOPC = 'state changes of a pair need no two-phase commit timers';
+const DRBDADM_TIMEOUTS = "drbdadm's drbdsetup timeouts";
 const DRBD_YES = (v: string | undefined) => v === undefined || v === 'yes';
 
 /** DRBD's boolean options: `opt;` and `opt yes;` switch them on. */
@@ -33,9 +43,9 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
     'minor-count': ignored('kernel module parameter; the userspace engine has no minor limit'),
     'dialog-refresh': ignored("drbdadm's boot dialog; drbd-tui does not wait at boot"),
     'disable-ip-verification': ignored('drbd-tui checks addresses when the peer link binds'),
-    'cmd-timeout-short': ignored("drbdadm's drbdsetup timeouts"),
-    'cmd-timeout-medium': ignored("drbdadm's drbdsetup timeouts"),
-    'cmd-timeout-long': ignored("drbdadm's drbdsetup timeouts"),
+    'cmd-timeout-short': ignored(DRBDADM_TIMEOUTS),
+    'cmd-timeout-medium': ignored(DRBDADM_TIMEOUTS),
+    'cmd-timeout-long': ignored(DRBDADM_TIMEOUTS),
     'udev-always-use-vnr': ignored('udev symlinks for kernel devices; the userspace engine creates none'),
   },
   net: {
@@ -48,8 +58,8 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
     'data-integrity-alg': { kind: 'honoured', note: 'any algorithm switches on crc32c checksums of replicated data' },
     'cram-hmac-alg': ignored('the peer link authenticates with HMAC-SHA256 whatever algorithm is named'),
     'verify-alg': ignored('online verify compares SHA-256 digests whatever algorithm is named'),
-    'csums-alg': ignored('resync sends the blocks the bitmap marks, without checksum-based skipping'),
-    'csums-after-crash-only': ignored('resync sends the blocks the bitmap marks, without checksum-based skipping'),
+    'csums-alg': ignored(CSUMS),
+    'csums-after-crash-only': ignored(CSUMS),
     timeout: ignored(ENGINE_NET),
     'connect-int': ignored(ENGINE_NET),
     'ping-int': ignored('the engine pings at half the ping-timeout'),
@@ -63,9 +73,9 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
     'use-rle': ignored('the bitmap exchange has its own encoding'),
     'always-asbp': ignored('the split-brain policies apply whenever both sides changed'),
     'rr-conflict': ignored('a resync-role conflict disconnects, DRBD\'s default'),
-    'on-congestion': ignored('replication blocks on congestion (protocol semantics), DRBD\'s default'),
-    'congestion-fill': ignored('replication blocks on congestion (protocol semantics), DRBD\'s default'),
-    'congestion-extents': ignored('replication blocks on congestion (protocol semantics), DRBD\'s default'),
+    'on-congestion': ignored(CONGESTION),
+    'congestion-fill': ignored(CONGESTION),
+    'congestion-extents': ignored(CONGESTION),
     fencing: ignored('drbd-tui does not fence: the console refuses a promotion that could diverge, and its runbooks check both sides'),
     'allow-remote-read': ignored('reads are served from the local disk'),
     transport: ignored('the peer link is TCP'),
@@ -81,9 +91,9 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
   disk: {
     'c-max-rate': { kind: 'honoured', note: 'KiB/s, or with a K, M or G suffix' },
     'resync-rate': { kind: 'honoured', note: 'the resync ceiling when c-max-rate is not set' },
-    'c-plan-ahead': ignored('the resync runs at up to the ceiling, without DRBD\'s controller'),
-    'c-delay-target': ignored('the resync runs at up to the ceiling, without DRBD\'s controller'),
-    'c-fill-target': ignored('the resync runs at up to the ceiling, without DRBD\'s controller'),
+    'c-plan-ahead': ignored(CONTROLLER),
+    'c-delay-target': ignored(CONTROLLER),
+    'c-fill-target': ignored(CONTROLLER),
     'c-min-rate': ignored('application I/O is not throttled for the resync'),
     bitmap: {
       kind: 'refused-when',
@@ -91,10 +101,10 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
       refuse: (a) => (a[0] === 'no' ? 'bitmap no is for diskless or stacked peers, which drbd-tui does not support: remove it' : undefined),
     },
     'on-io-error': ignored('on an I/O error the engine detaches the disk, DRBD\'s default'),
-    'disk-barrier': ignored("the engine passes the application's flushes to the backing disk"),
-    'disk-flushes': ignored("the engine passes the application's flushes to the backing disk"),
-    'disk-drain': ignored("the engine passes the application's flushes to the backing disk"),
-    'md-flushes': ignored('metadata writes are always flushed'),
+    'disk-barrier': ignored(FLUSHES),
+    'disk-flushes': ignored(FLUSHES),
+    'disk-drain': ignored(FLUSHES),
+    'md-flushes': ignored(MD_FLUSHES),
     'resync-after': ignored('resources resync independently'),
     'al-extents': ignored('the activity log has its own fixed size'),
     'al-updates': ignored('the activity log is always kept'),
@@ -105,32 +115,32 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
     'rs-discard-granularity': ignored('resync sends data, not discards'),
     size: ignored('the volume is the size of its backing disk (file disks: the size key of a YAML file)'),
     // DRBD 8.3's spellings, which drbdadm 9 still reads.
-    'no-disk-barrier': ignored("the engine passes the application's flushes to the backing disk"),
-    'no-disk-flushes': ignored("the engine passes the application's flushes to the backing disk"),
-    'no-disk-drain': ignored("the engine passes the application's flushes to the backing disk"),
-    'no-md-flushes': ignored('metadata writes are always flushed'),
+    'no-disk-barrier': ignored(FLUSHES),
+    'no-disk-flushes': ignored(FLUSHES),
+    'no-disk-drain': ignored(FLUSHES),
+    'no-md-flushes': ignored(MD_FLUSHES),
   },
   options: {
     'cpu-mask': ignored('the engine is one process; pin it with taskset if needed'),
     'on-no-data-accessible': ignored('I/O without accessible data fails, DRBD\'s default'),
-    'auto-promote': ignored('promotion is explicit (drbd-agent primary or the console)'),
-    'auto-promote-timeout': ignored('promotion is explicit (drbd-agent primary or the console)'),
-    'peer-ack-window': ignored('a two-host pair has no peer acks to batch'),
-    'peer-ack-delay': ignored('a two-host pair has no peer acks to batch'),
-    'twopc-timeout': ignored('state changes of a pair need no two-phase commit timers'),
-    'twopc-retry-timeout': ignored('state changes of a pair need no two-phase commit timers'),
+    'auto-promote': ignored(PROMOTE),
+    'auto-promote-timeout': ignored(PROMOTE),
+    'peer-ack-window': ignored(PEER_ACKS),
+    'peer-ack-delay': ignored(PEER_ACKS),
+    'twopc-timeout': ignored(TWOPC),
+    'twopc-retry-timeout': ignored(TWOPC),
     'max-io-depth': ignored('the engine queues I/O itself'),
-    quorum: ignored('a pair has no quorum; the console\'s guards check both sides before a promotion'),
-    'on-no-quorum': ignored('a pair has no quorum; the console\'s guards check both sides before a promotion'),
-    'quorum-minimum-redundancy': ignored('a pair has no quorum; the console\'s guards check both sides before a promotion'),
-    'on-suspended-primary-outdated': ignored('a pair has no quorum; the console\'s guards check both sides before a promotion'),
+    quorum: ignored(QUORUM),
+    'on-no-quorum': ignored(QUORUM),
+    'quorum-minimum-redundancy': ignored(QUORUM),
+    'on-suspended-primary-outdated': ignored(QUORUM),
   },
   startup: {
     'wfc-timeout': ignored(STARTUP),
     'degr-wfc-timeout': ignored(STARTUP),
     'outdated-wfc-timeout': ignored(STARTUP),
     'wait-after-sb': ignored(STARTUP),
-    'become-primary-on': ignored('promotion is explicit (drbd-agent primary or the console)'),
+    'become-primary-on': ignored(PROMOTE),
     'stacked-timeouts': ignored('stacked resources are not supported'),
   },
   handlers: Object.fromEntries(
