@@ -62,7 +62,7 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
     'csums-after-crash-only': ignored(CSUMS),
     timeout: ignored(ENGINE_NET),
     'connect-int': ignored(ENGINE_NET),
-    'ping-int': ignored('the engine pings at half the ping-timeout'),
+    'ping-int': ignored('the engine pings every half ping-timeout (1 to 10 s)'),
     'max-epoch-size': ignored(ENGINE_NET),
     'max-buffers': ignored(ENGINE_NET),
     'ko-count': ignored(ENGINE_NET),

@@ -15,11 +15,14 @@ import type { Statement } from '../../../agent/config/res-syntax.js';
 import { DRBD_OPTIONS, optionRule } from '../../../agent/config/drbd-options.js';
 import { formatConfigError } from '../../../agent/config/types.js';
 import type { ResourceConfig } from '../../../agent/config/types.js';
+import { requireTools } from '../../support/lab-packages.js';
 
 const DRBDADM = '/usr/sbin/drbdadm';
 const DIR = 'fixtures/drbd-conf';
-const have = existsSync(DRBDADM);
-if (!have && process.env.CI === 'true') throw new Error(`${DRBDADM} is missing: install the Debian package drbd-utils (node .ci/test.mjs lab installs it as root)`);
+const skip = await requireTools([
+  { path: DRBDADM, pkg: 'drbd-utils' },
+  { path: '/usr/sbin/drbdsetup', pkg: 'drbd-utils' },
+]);
 
 function drbdadm(...args: string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync(DRBDADM, args, { encoding: 'utf8', env: { ...process.env, PATH: `/usr/sbin:/sbin:${process.env.PATH ?? ''}` } });
@@ -126,7 +129,7 @@ const corpus = (sub: string) =>
     .map((f) => (f.endsWith('.res') ? join(DIR, sub, f) : join(DIR, sub, f, 'drbd.conf')))
     .filter((f) => existsSync(f));
 
-describe('drbdadm accepts: our fields equal its dump', { skip: !have && 'drbd-utils is not installed' }, () => {
+describe('drbdadm accepts: our fields equal its dump', { skip }, () => {
   for (const file of corpus('accepted')) {
     test(file, async () => {
       const d = drbdadm('-c', file, 'dump', 'all');
@@ -142,7 +145,7 @@ describe('drbdadm accepts: our fields equal its dump', { skip: !have && 'drbd-ut
   }
 });
 
-describe('drbdadm refuses: so do we', { skip: !have && 'drbd-utils is not installed' }, () => {
+describe('drbdadm refuses: so do we', { skip }, () => {
   for (const file of corpus('refused')) {
     test(file, async () => {
       assert.equal(drbdadm('-c', file, 'dump', 'all').ok, false, `drbdadm accepts ${file}`);
@@ -153,7 +156,7 @@ describe('drbdadm refuses: so do we', { skip: !have && 'drbd-utils is not instal
   }
 });
 
-describe('drbdadm accepts, drbd-tui refuses by design (each file says why)', { skip: !have && 'drbd-utils is not installed' }, () => {
+describe('drbdadm accepts, drbd-tui refuses by design (each file says why)', { skip }, () => {
   for (const file of corpus('ours-refused')) {
     test(file, async () => {
       assert.ok(drbdadm('-c', file, 'dump', 'all').ok, `drbdadm refuses ${file}`);
@@ -168,7 +171,7 @@ describe('drbdadm accepts, drbd-tui refuses by design (each file says why)', { s
   });
 });
 
-describe("drbd-options.ts holds exactly drbdsetup's option names", { skip: !have && 'drbd-utils is not installed' }, () => {
+describe("drbd-options.ts holds exactly drbdsetup's option names", { skip }, () => {
   const names = (cmd: string) => {
     const r = spawnSync('/usr/sbin/drbdsetup', [cmd, '--help'], { encoding: 'utf8' });
     return [...`${r.stdout}${r.stderr}`.matchAll(/\[--([a-z0-9-]+)/g)].map((m) => m[1]!).filter((n) => n !== 'set-defaults');

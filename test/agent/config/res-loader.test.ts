@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseResourceRes, parseResourceYaml } from '../../../agent/config/load.js';
+import { loadConfigFile, parseResourceRes, parseResourceYaml } from '../../../agent/config/load.js';
 import { formatConfigError } from '../../../agent/config/types.js';
 import type { ResourceConfig } from '../../../agent/config/types.js';
 
@@ -268,5 +268,67 @@ describe('secrets never appear in error messages', () => {
   }
   test('a malformed shared-secret statement is not quoted back', () => {
     for (const e of errors('r0.res', 'resource r0 { net { shared-secret hunter2 hunter3; } }')) assert.doesNotMatch(e, /hunter/);
+  });
+});
+
+describe('DRBD 9 shapes (the differential corpus, fixtures/drbd-conf, without drbdadm)', () => {
+  const C = 'fixtures/drbd-conf/accepted';
+  const one = async (file: string) => {
+    const r = await loadConfigFile(join(C, file));
+    assert.deepEqual(r.errors.map(formatConfigError), []);
+    return r.resources;
+  };
+  const hostsOf = (c: ResourceConfig) => c.hosts.map((h) => `${h.name} ${h.nodeId}${h.nodeIdImplicit ? ' implicit' : ''} ${h.address}`);
+
+  test('connection { host A address ...; }: the addresses are found there, with the on sections giving node-ids', async () => {
+    const [c] = await one('connection.res');
+    assert.deepEqual(hostsOf(c!), ['n1 0 10.1.0.1:7792', 'n2 1 10.1.0.2:7792']);
+    assert.equal(c!.protocol, 'B'); // the connection's net { }
+  });
+  test("connection { path { } }: the path's addresses win over the on sections'", async () => {
+    const [c] = await one('connection-path.res');
+    assert.deepEqual(hostsOf(c!), ['n1 1 10.2.0.1:7793', 'n2 2 10.2.0.2:7793']);
+  });
+  test("a two-host connection-mesh: drbdadm's implicit node-ids, its net { } read", async () => {
+    const [c] = await one('mesh.res');
+    assert.deepEqual(hostsOf(c!), ['left 1 implicit 172.16.0.9:7794', 'right 0 implicit 10.1.1.1:7794']);
+    assert.equal(c!.net.sharedSecret, 's3cret-r4');
+  });
+  test('several resources in one file, each device form', async () => {
+    const cs = await one('device-forms.res');
+    assert.deepEqual(cs.map((c) => `${c.resource} ${c.volumes[0]!.device}`), ['d5 /dev/drbd5', 'd6 /dev/drbd6', 'd7 /dev/drbd7']);
+    assert.ok(cs.every((c) => c.net.sharedSecret === ''));
+  });
+  test('resource → volume → on HOST inheritance, field by field', async () => {
+    const [c] = await one('inherit.res');
+    assert.deepEqual(c!.volumes.map((v) => [v.volume, v.perHost]), [
+      [0, { 'ha-a': { device: '/dev/drbd8', disk: '/dev/sda8' }, 'ha-b': { device: '/dev/drbd8', disk: '/dev/sdb8' } }],
+      [1, { 'ha-a': { device: '/dev/drbd9', disk: '/dev/shared1' }, 'ha-b': { device: '/dev/drbd9', disk: '/dev/own1' } }],
+    ]);
+  });
+  test('DRBD 8.4 style: lower-case protocol, syncer options listed under syncer, resync-rate as the ceiling, data-integrity-alg', async () => {
+    const [c] = await one('drbd84.res');
+    assert.equal(c!.protocol, 'C');
+    assert.equal(c!.net.maxRate, 6 * 1024 ** 2);
+    assert.equal(c!.net.dataIntegrity, true);
+    assert.deepEqual(c!.ignored!.filter((i) => i.section === 'syncer').map((i) => i.option), ['verify-alg', 'al-extents', 'csums-alg']);
+    assert.ok(c!.ignored!.some((i) => i.option === 'allow-two-primaries'));
+  });
+  test('units: ping-timeout in tenths, rates in KiB/s by default, IPv6 addresses', async () => {
+    const [u1, u2] = await one('units.res');
+    assert.equal(u1!.net.pingTimeout, 3);
+    assert.equal(u1!.net.maxRate, 40 * 1024 ** 2);
+    assert.equal(u1!.hosts[0]!.host, 'fd00:77::31');
+    assert.equal(u2!.net.maxRate, 20480 * 1024);
+    assert.equal(u2!.net.pingTimeout, 5);
+  });
+  test('refused by design, each naming the construct and the fix', async () => {
+    const first = async (f: string) => (await loadConfigFile(join('fixtures/drbd-conf/ours-refused', f))).errors.map((e) => e.message)[0];
+    assert.match((await first('mesh-three.res'))!, /^drbd-tui pairs exactly two hosts, and resource o6 has 3 \(a, b, c\)/);
+    assert.match((await first('missing-address.res'))!, /^on b has no address: add address HOST:PORT;/);
+    assert.match((await first('two-primaries.res'))!, /^allow-two-primaries yes is not supported/);
+    assert.match((await first('external-meta.res'))!, /external meta-disk/);
+    assert.match((await first('diskless.res'))!, /diskless/);
+    assert.match((await first('floating.res'))!, /floating sections pick the host by its IP address/);
   });
 });
