@@ -192,7 +192,6 @@ export const DRBD_KEYWORDS = {
 
 /** Constructs drbdadm accepts that drbd-tui refuses outright, with the fix. */
 export const REFUSED_CONSTRUCTS: Record<string, string> = {
-  floating: 'floating sections pick the host by its IP address; drbd-tui matches hosts by name: write on HOST { address ...; } with the name uname -n prints',
   'stacked-on-top-of': 'stacked resources are not supported: drbd-tui pairs exactly two hosts, each with its own backing disk',
   proxy: 'DRBD Proxy is not supported: the peer link connects the two hosts directly; remove the proxy section',
   'template-file': 'template-file is not supported: write the resource out in full',

@@ -70,9 +70,12 @@ export function loadResStatements(rootFile: string, statements: readonly Stateme
       top.err(at(s.key), 'include is read only in a drbd.conf tree: point the agent at the file (--config /etc/drbd.conf) or its directory (--config-dir)');
     } else top.unknown(s, 'the file (only global, common and resource NAME { ... } belong at the top)', DRBD_KEYWORDS.top);
   }
+  // common's values are checked once here, so that a mistake in it is reported once, not per resource.
+  const beforeCommon = top.errors.length;
   const inherited = commonOptions(top, common);
+  applyOptions(top, resolveOptions(top, [], inherited), []);
+  const commonBroken = top.errors.length > beforeCommon;
   if (resources.length === 0 && top.errors.length === 0) top.err({ line: 1, col: 1, file: rootFile }, 'no resource found: expected resource NAME { ... }');
-  const commonBroken = top.errors.length > 0 && common !== undefined && top.errors.some((e) => e.file === (common!.key.file ?? rootFile));
   const seen = new Map<string, Token>();
   const out: Located[] = [];
   for (const res of resources) {
@@ -104,7 +107,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
   if (!RESOURCE_NAME.test(nameTok.text)) r.err(at(nameTok), `resource name ${shown(nameTok.text)} must be made of letters, digits, '_', '.' and '-'`);
 
   // The pair first: with three hosts nothing else is worth saying.
-  const ons = res.block.filter((s) => s.key.text === 'on');
+  const ons = res.block.filter((s) => s.key.text === 'on' || s.key.text === 'floating');
   const mesh = res.block.filter((s) => s.key.text === 'connection-mesh');
   const meshHosts = mesh.flatMap((m) => (m.block ?? []).filter((s) => s.key.text === 'hosts').flatMap((s) => s.args));
   if (ons.length > 2 || meshHosts.length > 2) {
@@ -195,10 +198,10 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
     v0.at ??= direct.at;
   };
 
-  const readAddress = (x: Statement, args: readonly Token[], example: string): Loc<Address> | undefined => {
+  const readAddress = (x: Statement, args: readonly Token[], example: string, blockAllowed = false): Loc<Address> | undefined => {
     const fam = args.length === 2 ? args[0] : undefined;
     const t = args[args.length - 1];
-    if (x.block || !t || args.length > 2) {
+    if ((x.block && !blockAllowed) || !t || args.length > 2) {
       r.shape(x, `expected address [ipv4|ipv6] HOST:PORT; e.g. ${example}`);
       return undefined;
     }
@@ -214,15 +217,10 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
     return undefined;
   };
 
-  const onBlock = (s: Statement) => {
-    const name = s.args[0];
-    if (!s.block || !name) return r.err(at(s.key), 'expected on HOST { node-id N; address A:P; } with the host name uname -n prints');
-    if (s.args.length > 1) return r.err(at(s.args[1]!), `on ${s.args.map((a) => a.text).join(' ')} names several hosts in one section: ${PAIR}, each in its own on HOST { } section`);
-    if (!HOST_NAME.test(name.text)) r.err(at(name), `host name ${shown(name.text)} must be the host's name as uname -n prints it (letters, digits, '-', '.', '_')`);
-    const h: RawHost = { name, wroteNodeId: false, wroteAddress: false, vols: new Map() };
-    hosts.push(h);
+  // What on HOST { } and floating ADDR { } hold: node-id, address (on only), device, disk, volumes.
+  const hostBody = (h: RawHost, s: Statement, label: string) => {
     const direct: Paths = {};
-    for (const x of s.block) {
+    for (const x of s.block ?? []) {
       const k = x.key.text;
       if (k === 'skip') continue;
       if (k === 'node-id') {
@@ -234,18 +232,41 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
         const t = r.one(x, 'node-id 0;');
         if (t && (!/^\d+$/.test(t.text) || Number(t.text) > 31)) r.err(at(t), `node-id must be a whole number from 0 to 31 (got ${shown(t.text)})`);
         else if (t) h.nodeId = { value: Number(t.text), at: at(t) };
-      } else if (k === 'address') {
+      } else if (k === 'address' && s.key.text === 'on') {
         if (h.wroteAddress) {
           r.err(at(x.key), 'address is set twice in the same section; keep one');
           continue;
         }
         h.wroteAddress = true;
         h.address = readAddress(x, x.args, 'address 10.77.0.11:7789;');
-      } else if (k === 'volume') volumeBlock(x, h.vols, `on ${name.text}`);
+      } else if (k === 'volume') volumeBlock(x, h.vols, label);
       else if (k === 'proxy') r.err(at(x.key), REFUSED_CONSTRUCTS.proxy!);
-      else if (!pathStmt(x, direct)) r.unknown(x, `on ${name.text}`, DRBD_KEYWORDS.on);
+      else if (!pathStmt(x, direct)) r.unknown(x, label, s.key.text === 'on' ? DRBD_KEYWORDS.on : DRBD_KEYWORDS.on.filter((w) => w !== 'address'));
     }
     if (direct.at) mergeDirect(h.vols, direct, s);
+  };
+
+  const onBlock = (s: Statement) => {
+    const name = s.args[0];
+    if (!s.block || !name) return r.err(at(s.key), 'expected on HOST { node-id N; address A:P; } with the host name uname -n prints');
+    if (s.args.length > 1) return r.err(at(s.args[1]!), `on ${s.args.map((a) => a.text).join(' ')} names several hosts in one section: ${PAIR}, each in its own on HOST { } section`);
+    if (!HOST_NAME.test(name.text)) r.err(at(name), `host name ${shown(name.text)} must be the host's name as uname -n prints it (letters, digits, '-', '.', '_')`);
+    const h: RawHost = { name, wroteNodeId: false, wroteAddress: false, vols: new Map() };
+    hosts.push(h);
+    hostBody(h, s, `on ${name.text}`);
+  };
+
+  // floating [ipv4] ADDR:PORT { }: drbdadm picks the host that has ADDR. drbd-tui names hosts,
+  // so a floating host is named by its IPv4 address: start that host's daemon with --node ADDR.
+  const floatingBlock = (s: Statement) => {
+    if (!s.block) return r.err(at(s.key), 'expected floating ADDR:PORT { device ...; disk ...; }');
+    const a = readAddress(s, s.args, 'floating 10.77.0.11:7789 { ... }', true);
+    if (!a) return;
+    if (!/^[\d.]+$/.test(a.value.host)) return r.err(a.at, `floating ${a.value.address}: drbd-tui names a floating host by its IPv4 address, which this is not; write on HOST { address ${a.value.address}; ... } with the name uname -n prints`);
+    const t = s.args[s.args.length - 1]!;
+    const name: Token = { ...t, kind: 'word', text: a.value.host };
+    hosts.push({ name, wroteNodeId: false, wroteAddress: true, address: a, vols: new Map() });
+    hostBody(hosts[hosts.length - 1]!, s, `floating ${a.value.address}`);
   };
 
   for (const s of res.block) {
@@ -257,6 +278,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
       else collectOptions(r, s, k, own);
     } else if (k === 'volume') volumeBlock(s, resVols, `resource ${nameTok.text}`);
     else if (k === 'on') onBlock(s);
+    else if (k === 'floating') floatingBlock(s);
     else if (k === 'connection') connections.push(s);
     else if (!(DRBD_KEYWORDS.resource as readonly string[]).includes(k) || REFUSED_CONSTRUCTS[k]) r.unknown(s, `resource ${nameTok.text}`, DRBD_KEYWORDS.resource);
     else if (!pathStmt(s, resDirect)) r.unknown(s, `resource ${nameTok.text}`, DRBD_KEYWORDS.resource);

@@ -84,12 +84,15 @@ describe('drbd.conf trees', () => {
       const dir = join(tmp, 'common');
       mkdirSync(dir);
       writeFileSync(join(dir, 'global_common.conf'), 'common { net { after-sb-0pri discard-zero-change; } }\n');
-      writeFileSync(join(dir, 'r0.res'), `resource r0 { device minor 1; disk /dev/sdb; ${hosts(7001)} }\n`);
+      writeFileSync(join(dir, 'r0.res'), `resource r0 { device minor 1; disk /dev/sdb; ${hosts(7001)} }\nresource r1 { device minor 2; disk /dev/sdc; ${hosts(7002)} }\n`);
       const { resources, errors } = await loadConfigDir(dir);
       assert.deepEqual(resources, []);
       assert.deepEqual(errors.map(formatConfigError), [
         `${dir}/global_common.conf:1:30: after-sb-0pri must be one of disconnect, discard-younger-primary, discard-older-primary, discard-zero-changes, discard-least-changes, discard-node-NAME (got "discard-zero-change"); did you mean "discard-zero-changes"?`,
+        `${dir}/r0.res:1:10: resource r0 is not loaded until the common section (${dir}/global_common.conf:1:1) is fixed: its options apply to every resource`,
+        `${dir}/r0.res:2:10: resource r1 is not loaded until the common section (${dir}/global_common.conf:1:1) is fixed: its options apply to every resource`,
       ]);
+      assert.deepEqual(errorsForResource('r1', errors).length, 1);
     });
 
     test('an include loop is read once; a missing literal include is named where it is written', async () => {

@@ -54,7 +54,7 @@ describe('drbd-options.ts', () => {
   });
   test('refused constructs are known keywords where DRBD allows them', () => {
     for (const k of Object.keys(REFUSED_CONSTRUCTS)) assert.ok((DRBD_KEYWORDS.resource as readonly string[]).includes(k), k);
-    const r = load('floating 10.0.0.1:7789 { }');
-    assert.ok('errors' in r && /floating sections pick the host/.test(r.errors[0]!.message));
+    const r = load('stacked-on-top-of lower { }');
+    assert.ok('errors' in r && /^stacked resources are not supported/.test(r.errors[0]!.message), JSON.stringify(r));
   });
 });

@@ -62,7 +62,7 @@ function fromDump(text: string): Fields[] {
   return p.statements
     .filter((s) => s.key.text === 'resource')
     .map((res) => {
-      const ons = block(res, 'on');
+      const ons = [...block(res, 'on'), ...block(res, 'floating')];
       const conns = block(res, 'connection');
       const net = [...block(common, 'net'), ...block(res, 'net'), ...conns.flatMap((c) => block(c, 'net')), ...block(res, 'connection-mesh').flatMap((c) => block(c, 'net'))];
       const disk = [...block(common, 'disk'), ...block(res, 'disk')];
@@ -78,9 +78,11 @@ function fromDump(text: string): Fields[] {
       const resync = opt(disk, 'resync-rate');
       const hosts: Fields['hosts'] = {};
       for (const on of ons) {
-        const name = on.args[0]!.text;
+        // A floating host is known by its address (drbd-tui's name for it: the IPv4 address).
+        const floating = on.key.text === 'floating' ? on.args[on.args.length - 1]!.text : undefined;
+        const name = floating ? floating.slice(0, floating.lastIndexOf(':')) : on.args[0]!.text;
         const fromConn = connHosts.find((h) => h.args[0]?.text === name && h.args[1]?.text === 'address');
-        const addr = (fromConn ? fromConn.args.map((a) => a.text).slice(2) : (opt([on], 'address') ?? '').split(' ')).pop()!;
+        const addr = floating ?? (fromConn ? fromConn.args.map((a) => a.text).slice(2) : (opt([on], 'address') ?? '').split(' ')).pop()!;
         const volumes: Fields['hosts'][string]['volumes'] = {};
         for (const n of vnrs) {
           const get = (k: string) => paths(on, n)(k) ?? paths(res, n)(k);
