@@ -13,7 +13,7 @@
 // drbd-options.ts; an option outside that table is a typo, reported with did-you-mean.
 import type { AfterSb1Pri, AfterSb2Pri, ConfigError, IgnoredOption } from './types.js';
 import { DEFAULTS, finish, sortErrors } from './draft.js';
-import type { At, Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located } from './draft.js';
+import type { Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located } from './draft.js';
 import { parseStatements, tokenize } from './res-syntax.js';
 import type { Statement, Token } from './res-syntax.js';
 import { HOST_NAME, RESOURCE_NAME, parseAddress, shown } from './values.js';
@@ -23,15 +23,11 @@ import { implicitNodeIds } from './node-id.js';
 import { Reporter, at, where } from './res-report.js';
 import { applyOptions, collectOptions, commonOptions, globalSection, resolveOptions } from './res-options.js';
 import type { Written } from './res-options.js';
+import { mergeDirect, pathStmt, volumeBlock } from './res-volumes.js';
+import type { Paths } from './res-volumes.js';
 
 const PAIR = 'drbd-tui pairs exactly two hosts';
 
-interface Paths {
-  at?: At;
-  device?: Loc<string>;
-  disk?: Loc<string>;
-  metaDisk?: Token;
-}
 
 interface RawHost {
   name: Token;
@@ -123,81 +119,6 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
   const connections: Statement[] = [];
   const resDirect: Paths = {};
 
-  const pathStmt = (s: Statement, p: Paths): boolean => {
-    const k = s.key.text;
-    if (k === 'disk' && s.block) {
-      collectOptions(r, s, 'disk', own);
-      return true;
-    }
-    if (k === 'device') {
-      if (p.device) {
-        r.err(at(s.key), 'device is set twice in the same section; keep one');
-        return true;
-      }
-      const a = s.args.map((t) => t.text);
-      const first = s.args[0];
-      const minor = (x: string | undefined) => x !== undefined && /^\d+$/.test(x);
-      if (!s.block && first && a.length === 2 && a[0] === 'minor' && minor(a[1])) p.device = { value: `/dev/drbd${a[1]}`, at: at(first) };
-      else if (!s.block && first && (a.length === 1 || (a.length === 3 && a[1] === 'minor' && minor(a[2]))) && /^(\/|drbd\d+$)/.test(a[0]!)) {
-        p.device = { value: a[0]!.startsWith('/') ? a[0]! : `/dev/${a[0]}`, at: at(first) };
-      } else r.shape(s, 'device must be a path or a minor number, e.g. device /dev/drbd1; device minor 1; or device drbd1 minor 1;');
-      p.at ??= at(s.key);
-      return true;
-    }
-    if (k === 'disk') {
-      if (p.disk) {
-        r.err(at(s.key), 'disk is set twice in the same section; keep one');
-        return true;
-      }
-      const t = r.one(s, 'disk /dev/sdb1;');
-      if (t?.text === 'none') r.err(at(t), 'disk none (a diskless node) is not supported: each host needs its own backing disk; give it one (disk /dev/sdb1;)');
-      else if (t && !t.text.startsWith('/')) r.err(at(t), `disk must be an absolute path to a block device or file, e.g. disk /dev/sdb1; (got ${shown(t.text)})`);
-      else if (t) p.disk = { value: t.text, at: at(t) };
-      p.at ??= at(s.key);
-      return true;
-    }
-    if (k === 'meta-disk' || k === 'flexible-meta-disk') {
-      if (p.metaDisk) {
-        r.err(at(s.key), `${k} is set twice in the same section; keep one`);
-        return true;
-      }
-      const t = s.args[0];
-      if (!t || s.block) r.shape(s, `${k} takes one value, e.g. ${k} internal;`);
-      else if (t.text !== 'internal' || s.args.length > 1) {
-        r.err(at(t), `${k} ${s.args.map((x) => x.text).join(' ')} is an external meta-disk, which drbd-tui does not support: it keeps its metadata at the end of the backing disk; write ${k} internal; (and run create-md)`);
-      } else p.metaDisk = t;
-      return true;
-    }
-    return false;
-  };
-
-  const volumeBlock = (s: Statement, into: Map<number, Paths>, where: string) => {
-    const t = s.args[0];
-    if (!s.block || s.args.length !== 1 || !t) return r.err(at(s.key), 'expected volume N { device ...; disk ...; meta-disk internal; }');
-    const n = Number(t.text);
-    if (!/^\d+$/.test(t.text) || n > 65535) return r.err(at(t), `volume number must be a whole number from 0 to 65535 (got ${shown(t.text)})`);
-    if (into.has(n)) return r.err(at(t), `volume ${n} is defined twice in ${where}; keep one`);
-    const p: Paths = { at: at(t) };
-    into.set(n, p);
-    for (const v of s.block) {
-      if (v.key.text === 'skip') continue;
-      if (!pathStmt(v, p)) r.unknown(v, `volume ${n}`, DRBD_KEYWORDS.volume);
-    }
-  };
-
-  // Device/disk written directly in a section are volume 0's (the DRBD 8 form).
-  const mergeDirect = (vols: Map<number, Paths>, direct: Paths, where: Statement) => {
-    const v0 = vols.get(0);
-    if (!v0) return vols.set(0, direct);
-    for (const f of ['device', 'disk'] as const) {
-      const d = direct[f];
-      if (d && v0[f]) r.err(d.at, `volume 0's ${f} is given twice in ${where.key.text}${where.args[0] ? ` ${where.args[0].text}` : ''} (directly and in volume 0 { }); keep one`);
-      else if (d) v0[f] = d;
-    }
-    v0.metaDisk ??= direct.metaDisk;
-    v0.at ??= direct.at;
-  };
-
   const readAddress = (x: Statement, args: readonly Token[], example: string, blockAllowed = false): Loc<Address> | undefined => {
     const fam = args.length === 2 ? args[0] : undefined;
     const t = args[args.length - 1];
@@ -239,11 +160,11 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
         }
         h.wroteAddress = true;
         h.address = readAddress(x, x.args, 'address 10.77.0.11:7789;');
-      } else if (k === 'volume') volumeBlock(x, h.vols, label);
+      } else if (k === 'volume') volumeBlock(r, own, x, h.vols, label);
       else if (k === 'proxy') r.err(at(x.key), REFUSED_CONSTRUCTS.proxy!);
-      else if (!pathStmt(x, direct)) r.unknown(x, label, s.key.text === 'on' ? DRBD_KEYWORDS.on : DRBD_KEYWORDS.on.filter((w) => w !== 'address'));
+      else if (!pathStmt(r, own, x, direct)) r.unknown(x, label, s.key.text === 'on' ? DRBD_KEYWORDS.on : DRBD_KEYWORDS.on.filter((w) => w !== 'address'));
     }
-    if (direct.at) mergeDirect(h.vols, direct, s);
+    if (direct.at) mergeDirect(r, h.vols, direct, s);
   };
 
   const onBlock = (s: Statement) => {
@@ -276,14 +197,14 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
     else if (k === 'net' || k === 'options' || k === 'startup' || k === 'handlers' || k === 'syncer') {
       if (!s.block) r.err(at(s.key), `expected ${k} { ... }`);
       else collectOptions(r, s, k, own);
-    } else if (k === 'volume') volumeBlock(s, resVols, `resource ${nameTok.text}`);
+    } else if (k === 'volume') volumeBlock(r, own, s, resVols, `resource ${nameTok.text}`);
     else if (k === 'on') onBlock(s);
     else if (k === 'floating') floatingBlock(s);
     else if (k === 'connection') connections.push(s);
     else if (!(DRBD_KEYWORDS.resource as readonly string[]).includes(k) || REFUSED_CONSTRUCTS[k]) r.unknown(s, `resource ${nameTok.text}`, DRBD_KEYWORDS.resource);
-    else if (!pathStmt(s, resDirect)) r.unknown(s, `resource ${nameTok.text}`, DRBD_KEYWORDS.resource);
+    else if (!pathStmt(r, own, s, resDirect)) r.unknown(s, `resource ${nameTok.text}`, DRBD_KEYWORDS.resource);
   }
-  if (resDirect.at) mergeDirect(resVols, resDirect, res);
+  if (resDirect.at) mergeDirect(r, resVols, resDirect, res);
   const hostNamed = (t: Token, what: string): RawHost | undefined => {
     const h = hosts.find((x) => x.name.text === t.text);
     if (!h) r.err(at(t), `${what} names host "${t.text}", which has no on ${t.text} { } section in resource ${nameTok.text} (hosts: ${hosts.map((x) => x.name.text).join(', ') || 'none'})`);
