@@ -28,7 +28,6 @@ import type { Paths } from './res-volumes.js';
 
 const PAIR = 'drbd-tui pairs exactly two hosts';
 
-
 interface RawHost {
   name: Token;
   nodeId?: Loc<number>;
@@ -72,15 +71,20 @@ export function loadResStatements(rootFile: string, statements: readonly Stateme
   applyOptions(top, resolveOptions(top, [], inherited), []);
   const commonBroken = top.errors.length > beforeCommon;
   if (resources.length === 0 && top.errors.length === 0) top.err({ line: 1, col: 1, file: rootFile }, 'no resource found: expected resource NAME { ... }');
-  const seen = new Map<string, Token>();
+  // A resource defined twice is refused in both places: serving either could be serving the wrong disk.
+  const byName = new Map<string, Token[]>();
+  for (const res of resources) {
+    const name = res.args[0];
+    if (name) byName.set(name.text, [...(byName.get(name.text) ?? []), name]);
+  }
   const out: Located[] = [];
   for (const res of resources) {
     const name = res.args[0];
-    if (name && seen.has(name.text)) {
-      out.push({ errors: [{ file: name.file ?? rootFile, line: name.line, col: name.col, resource: name.text, message: `resource ${name.text} is defined twice (first at ${where(seen.get(name.text)!)}); keep one` }] });
+    const others = name ? byName.get(name.text)!.filter((t) => t !== name) : [];
+    if (name && others.length > 0) {
+      out.push({ errors: [{ file: name.file ?? rootFile, line: name.line, col: name.col, resource: name.text, message: `resource ${name.text} is also defined at ${others.map(where).join(', ')}; keep one (neither is loaded until then)` }] });
       continue;
     }
-    if (name) seen.set(name.text, name);
     if (commonBroken && name) {
       out.push({ errors: [{ file: name.file ?? rootFile, line: name.line, col: name.col, resource: name.text, message: `resource ${name.text} is not loaded until the common section (${where(common!.key)}) is fixed: its options apply to every resource` }] });
       continue;
@@ -89,7 +93,6 @@ export function loadResStatements(rootFile: string, statements: readonly Stateme
   }
   return { resources: out, errors: sortErrors(top.errors) };
 }
-
 
 function loadResource(rootFile: string, res: Statement, inherited: readonly Written[], opts: LoadOptions): Located {
   const nameTok = res.args[0];

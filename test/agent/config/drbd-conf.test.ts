@@ -95,6 +95,19 @@ describe('drbd.conf trees', () => {
       assert.deepEqual(errorsForResource('r1', errors).length, 1);
     });
 
+    test('a resource defined in two files of the tree is refused in both', async () => {
+      const dir = join(tmp, 'twice');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'a.res'), `resource r0 { device minor 1; disk /dev/sdb; ${hosts(7001)} }\n`);
+      writeFileSync(join(dir, 'b.res'), `resource r0 { device minor 2; disk /dev/sdc; ${hosts(7002)} }\nresource r1 { device minor 3; disk /dev/sdd; ${hosts(7003)} }\n`);
+      const { resources, errors } = await loadConfigDir(dir);
+      assert.deepEqual(resources.map((r) => r.resource), ['r1']);
+      assert.deepEqual(errors.map(formatConfigError), [
+        `${dir}/a.res:1:10: resource r0 is also defined at ${dir}/b.res:1:10; keep one (neither is loaded until then)`,
+        `${dir}/b.res:1:10: resource r0 is also defined at ${dir}/a.res:1:10; keep one (neither is loaded until then)`,
+      ]);
+    });
+
     test('an include loop is read once; a missing literal include is named where it is written', async () => {
       const dir = join(tmp, 'loop');
       mkdirSync(dir);
