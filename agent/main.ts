@@ -116,6 +116,7 @@ async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<nu
   const linkFaults = parseLinkFaults(process.env[LINK_FAULTS_ENV]);
   const monitorAccess = parseMonitorAccess(values['monitor-access'] ?? 'group');
   if (typeof monitorAccess === 'object' && 'error' in monitorAccess) throw new UsageError(monitorAccess.error);
+  if (values.config !== undefined && values['config-dir'] !== undefined) throw new UsageError('give --config FILE (one file, e.g. /etc/drbd.conf) or --config-dir DIR, not both');
   const daemon = new Daemon({
     monitorAccess,
     configDir: values['config-dir'] ?? (values.config !== undefined ? dirname(values.config) : DEFAULT_DAEMON_OPTIONS.configDir),
