@@ -140,12 +140,23 @@ async function loadTree(roots: readonly string[], opts: LoadOptions): Promise<{ 
   }
   const known = [...tree.texts.values()].flatMap(textSecrets);
   const mask = (e: ConfigError): ConfigError => ({ ...e, message: maskKnown(e.message, known) });
+  const modeOf = (f: string) => stat(f).then((st) => st.mode & 0o7777, () => undefined);
+  // The files that hold each secret: a resource's shared secret may be written in common's file.
+  const secretFiles = new Map<string, Set<string>>();
+  for (const [f, text] of tree.texts) for (const sec of textSecrets(text)) secretFiles.set(sec, (secretFiles.get(sec) ?? new Set()).add(f));
   for (const l of out.located) {
-    if ('errors' in l) l.errors = l.errors.map(mask);
-    else {
-      const mode = await stat(l.config.source.file).then((st) => st.mode & 0o7777, () => undefined);
-      if (mode !== undefined) l.config.source.mode = mode;
+    if ('errors' in l) {
+      l.errors = l.errors.map(mask);
+      continue;
     }
+    const files = new Set([l.config.source.file, ...(secretFiles.get(l.config.net.sharedSecret) ?? [])]);
+    // The most exposed of them, so that a readable global_common.conf is not missed.
+    let mode: number | undefined;
+    for (const f of files) {
+      const m = await modeOf(f);
+      if (m !== undefined) mode = (mode ?? 0) | m;
+    }
+    if (mode !== undefined) l.config.source.mode = mode;
   }
   // An empty tree (global_common.conf alone) is no error: the YAML files may hold the resources.
   const errors = out.errors.filter((e) => !/^no resource found/.test(e.message)).map(mask);

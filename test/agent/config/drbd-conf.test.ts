@@ -1,12 +1,13 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandGlob } from '../../../agent/config/drbd-conf.js';
 import type { TreeFs } from '../../../agent/config/drbd-conf.js';
 import { errorsForResource, loadConfigDir, loadConfigFile } from '../../../agent/config/load.js';
 import { formatConfigError } from '../../../agent/config/types.js';
+import { exposedSecretsMode } from '../../../agent/config/file-mode.js';
 
 const TREE = 'fixtures/drbd-conf/accepted/tree';
 
@@ -93,6 +94,19 @@ describe('drbd.conf trees', () => {
         `${dir}/r0.res:2:10: resource r1 is not loaded until the common section (${dir}/global_common.conf:1:1) is fixed: its options apply to every resource`,
       ]);
       assert.deepEqual(errorsForResource('r1', errors).length, 1);
+    });
+
+    test("a shared secret written in common is as exposed as common's file", async () => {
+      const dir = join(tmp, 'modes');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'global_common.conf'), 'common { net { shared-secret "Common-Secret-123"; } }\n', { mode: 0o644 });
+      writeFileSync(join(dir, 'r0.res'), `resource r0 { device minor 1; disk /dev/sdb; ${hosts(7001)} }\n`, { mode: 0o600 });
+      writeFileSync(join(dir, 'r1.res'), `resource r1 { device minor 2; disk /dev/sdc; net { shared-secret "Own-Secret-456"; } ${hosts(7002)} }\n`, { mode: 0o600 });
+      chmodSync(join(dir, 'global_common.conf'), 0o644);
+      chmodSync(join(dir, 'r0.res'), 0o600);
+      chmodSync(join(dir, 'r1.res'), 0o600);
+      const { resources } = await loadConfigDir(dir);
+      assert.deepEqual(resources.map((r) => [r.resource, exposedSecretsMode(r)]), [['r0', '0644'], ['r1', undefined]]);
     });
 
     test('a resource defined in two files of the tree is refused in both', async () => {
