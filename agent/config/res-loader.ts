@@ -135,6 +135,8 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
     }
     const p = parseAddress(t.text);
     if (!p.ok) r.err(at(t), `address ${p.message}`);
+    // drbdadm resolves no names: a host name here is refused there too.
+    else if (!t.text.startsWith('[') && !/^[\d.]+$/.test(p.value.host)) r.err(at(t), `address ${shown(t.text)} names a host: DRBD files take an IP address (drbdadm resolves no names), e.g. address 10.77.0.11:7789;`);
     else if (fam?.text === 'ipv6' && !t.text.startsWith('[')) r.err(at(t), `address ipv6 needs the address in brackets, e.g. address ipv6 [fd00::11]:7789; (got ${shown(t.text)})`);
     else if (fam?.text === 'ipv4' && t.text.startsWith('[')) r.err(at(fam), `address ${t.text} is IPv6: write address ipv6 ${t.text};`);
     else return { value: p.value, at: at(t) };
