@@ -166,6 +166,91 @@ export const DRBD_OPTIONS: Record<Section, Record<string, OptionRule>> = {
   proxy: {},
 };
 
+/** What drbdadm accepts as the value of an option (one a section; options not named here take any word). */
+export type ValueKind = 'bool' | 'number' | 'flag' | readonly string[];
+
+const BOOL: ValueKind = 'bool';
+const NUMBER: ValueKind = 'number';
+const QUORUM_VALUES: ValueKind = ['off', 'majority', 'all', ...Array.from({ length: 32 }, (_, i) => String(i + 1))];
+
+export const DRBD_VALUES: Record<string, ValueKind> = {
+  // net
+  timeout: NUMBER,
+  'connect-int': NUMBER,
+  'ping-int': NUMBER,
+  'max-epoch-size': NUMBER,
+  'max-buffers': NUMBER,
+  'ko-count': NUMBER,
+  'sndbuf-size': NUMBER,
+  'rcvbuf-size': NUMBER,
+  'congestion-fill': NUMBER,
+  'congestion-extents': NUMBER,
+  'socket-check-timeout': NUMBER,
+  'always-asbp': BOOL,
+  'tcp-cork': BOOL,
+  'use-rle': BOOL,
+  'csums-after-crash-only': BOOL,
+  'allow-remote-read': BOOL,
+  'allow-two-primaries': BOOL,
+  'rr-conflict': ['disconnect', 'call-pri-lost', 'violently', 'retry-connect', 'auto-discard'],
+  'on-congestion': ['block', 'pull-ahead', 'disconnect'],
+  fencing: ['dont-care', 'resource-only', 'resource-and-stonith'],
+  // disk (disk-options, attach, peer-device-options)
+  'on-io-error': ['pass_on', 'call-local-io-error', 'detach'],
+  'read-balancing': ['prefer-local', 'prefer-remote', 'round-robin', 'least-pending', 'when-congested-remote', '32K-striping', '64K-striping', '128K-striping', '256K-striping', '512K-striping', '1M-striping'],
+  'disk-barrier': BOOL,
+  'disk-flushes': BOOL,
+  'disk-drain': BOOL,
+  'md-flushes': BOOL,
+  'al-updates': BOOL,
+  'discard-zeroes-if-aligned': BOOL,
+  'disable-write-same': BOOL,
+  bitmap: BOOL,
+  'al-extents': NUMBER,
+  'disk-timeout': NUMBER,
+  'rs-discard-granularity': NUMBER,
+  size: NUMBER,
+  'c-plan-ahead': NUMBER,
+  'c-delay-target': NUMBER,
+  'c-fill-target': NUMBER,
+  'c-min-rate': NUMBER,
+  'no-disk-barrier': 'flag',
+  'no-disk-flushes': 'flag',
+  'no-disk-drain': 'flag',
+  'no-md-flushes': 'flag',
+  // options
+  'on-no-data-accessible': ['io-error', 'suspend-io'],
+  'on-no-quorum': ['io-error', 'suspend-io'],
+  'on-suspended-primary-outdated': ['disconnect', 'force-secondary'],
+  quorum: QUORUM_VALUES,
+  'quorum-minimum-redundancy': QUORUM_VALUES,
+  'auto-promote': BOOL,
+  'peer-ack-window': NUMBER,
+  'peer-ack-delay': NUMBER,
+  'twopc-timeout': NUMBER,
+  'twopc-retry-timeout': NUMBER,
+  'auto-promote-timeout': NUMBER,
+  'max-io-depth': NUMBER,
+  // startup
+  'wfc-timeout': NUMBER,
+  'degr-wfc-timeout': NUMBER,
+  'outdated-wfc-timeout': NUMBER,
+  'wait-after-sb': BOOL,
+};
+
+/** Why drbdadm would refuse `args` as the value of `option`, or undefined when it takes them. */
+export function valueProblem(option: string, args: readonly string[]): string | undefined {
+  const kind = DRBD_VALUES[option];
+  const v = args[0];
+  if (kind === 'flag') return args.length === 0 ? undefined : `${option} takes no value: write ${option};`;
+  if (kind === 'bool') return args.length === 0 || (args.length === 1 && (v === 'yes' || v === 'no')) ? undefined : `${option} is yes or no (or ${option}; alone for yes)`;
+  if (args.length !== 1) return `${option} takes one value, e.g. ${option} ${kind === 'number' ? '10' : Array.isArray(kind) ? kind[0] : 'VALUE'};`;
+  // drbdsetup's numbers take a unit suffix (K, M, G; s for sectors) where the option has a unit.
+  if (kind === 'number') return /^\d+[kKmMgGsS]?$/.test(v!) ? undefined : `${option} must be a number (got ${JSON.stringify(v)})`;
+  if (Array.isArray(kind) && !kind.includes(v!)) return `${option} must be one of ${kind.filter((k) => !/^\d+$/.test(k)).join(', ')}${kind.some((k) => /^\d+$/.test(k)) ? ' or a number' : ''} (got ${JSON.stringify(v!.length > 40 ? `${v!.slice(0, 37)}...` : v)})`;
+  return undefined;
+}
+
 /** DRBD 8.4's syncer { } options that drbdadm 9 still reads, each with its DRBD 9 section and name. */
 export const SYNCER_HOME: Record<string, ['net' | 'disk' | 'options', string]> = {
   'verify-alg': ['net', 'verify-alg'],

@@ -6,9 +6,9 @@
 import type { IgnoredOption, Protocol } from './types.js';
 import type { Loc } from './draft.js';
 import type { Statement, Token } from './res-syntax.js';
-import { AFTER_SB_0PRI, AFTER_SB_1PRI, AFTER_SB_2PRI, parsePeerTls, parsePolicy, shown } from './values.js';
+import { AFTER_SB_0PRI, AFTER_SB_1PRI, AFTER_SB_2PRI, didYouMean, parsePeerTls, parsePolicy, shown } from './values.js';
 import type { PeerTlsMode } from './values.js';
-import { DRBD_KEYWORDS, DRBD_OPTIONS, REFUSED_CONSTRUCTS, SYNCER_HOME, optionRule } from './drbd-options.js';
+import { DRBD_KEYWORDS, DRBD_OPTIONS, DRBD_VALUES, REFUSED_CONSTRUCTS, SYNCER_HOME, optionRule, valueProblem } from './drbd-options.js';
 import type { Section } from './drbd-options.js';
 import { at } from './res-report.js';
 import type { Reporter } from './res-report.js';
@@ -119,6 +119,12 @@ export function applyOptions(r: Reporter, options: readonly Written[], ignored: 
     const rule = optionRule(w.section, key);
     // SYNCER_HOME only names options of their home section's table.
     if (!rule) throw new Error(`no rule for ${w.section} ${key}`);
+    const problem = rule.kind === 'honoured' ? undefined : valueProblem(key, s.args.map((a) => a.text));
+    if (problem) {
+      const hint = Array.isArray(DRBD_VALUES[key]) && s.args[0] ? didYouMean(s.args[0].text, DRBD_VALUES[key] as readonly string[]) : undefined;
+      r.err(at(s.args[0] ?? s.key), `${problem}${hint ? `; did you mean "${hint}"?` : ''}`);
+      continue;
+    }
     if (rule.kind === 'ignored') {
       ignore(w, rule.why);
       continue;

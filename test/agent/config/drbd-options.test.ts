@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DRBD_KEYWORDS, DRBD_OPTIONS, REFUSED_CONSTRUCTS, booleanOn, optionRule } from '../../../agent/config/drbd-options.js';
+import { DRBD_KEYWORDS, DRBD_OPTIONS, DRBD_VALUES, REFUSED_CONSTRUCTS, booleanOn, optionRule, valueProblem } from '../../../agent/config/drbd-options.js';
 import { parseResourceRes } from '../../../agent/config/load.js';
 import { formatConfigError } from '../../../agent/config/types.js';
 
@@ -46,11 +46,37 @@ describe('drbd-options.ts', () => {
   test('every option of the table loads where DRBD writes it, listed as ignored unless honoured', () => {
     for (const section of ['options', 'startup', 'handlers'] as const) {
       for (const [name, rule] of Object.entries(DRBD_OPTIONS[section])) {
-        const r = load(`${section} { ${name} ${section === 'handlers' ? '"/bin/true"' : '1'}; }`);
+        const kind = DRBD_VALUES[name];
+        const value = section === 'handlers' ? '"/bin/true"' : kind === 'flag' ? '' : kind === 'bool' ? 'no' : Array.isArray(kind) ? kind[0] : '1';
+        const r = load(`${section} { ${name} ${value}; }`);
         assert.ok('config' in r, `${section} ${name}: ${JSON.stringify(r)}`);
         assert.deepEqual(r.config.ignored?.map((i) => [i.section, i.option, i.why]), [[section, name, (rule as { why: string }).why]]);
       }
     }
+  });
+  test("values drbdadm refuses are refused too, with did-you-mean for a misspelt one", () => {
+    const cases: Array<[string, string[], string | undefined]> = [
+      ['on-io-error', ['detach'], undefined],
+      ['on-io-error', ['detatch'], 'on-io-error must be one of pass_on, call-local-io-error, detach (got "detatch")'],
+      ['tcp-cork', [], undefined],
+      ['tcp-cork', ['no'], undefined],
+      ['tcp-cork', ['off'], 'tcp-cork is yes or no (or tcp-cork; alone for yes)'],
+      ['max-buffers', ['8000'], undefined],
+      ['sndbuf-size', ['512k'], undefined],
+      ['max-buffers', ['lots'], 'max-buffers must be a number (got "lots")'],
+      ['quorum', ['2'], undefined],
+      ['quorum', ['most'], 'quorum must be one of off, majority, all or a number (got "most")'],
+      ['no-disk-flushes', [], undefined],
+      ['no-disk-flushes', ['yes'], 'no-disk-flushes takes no value: write no-disk-flushes;'],
+      ['cram-hmac-alg', ['sha256'], undefined],
+    ];
+    for (const [o, args, want] of cases) assert.equal(valueProblem(o, args), want, `${o} ${args.join(' ')}`);
+    const r = load('disk { on-io-error detatch; }');
+    assert.ok('errors' in r);
+    assert.deepEqual(r.errors.map(formatConfigError), ['t.res:1:64: on-io-error must be one of pass_on, call-local-io-error, detach (got "detatch"); did you mean "detach"?']);
+  });
+  test('every valued option of DRBD_VALUES is in the table', () => {
+    for (const o of Object.keys(DRBD_VALUES)) assert.ok(Object.values(DRBD_OPTIONS).some((sec) => Object.hasOwn(sec, o)), o);
   });
   test('refused constructs are known keywords where DRBD allows them', () => {
     for (const k of Object.keys(REFUSED_CONSTRUCTS)) assert.ok((DRBD_KEYWORDS.resource as readonly string[]).includes(k), k);
