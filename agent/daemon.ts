@@ -9,9 +9,11 @@ import { readBounded, describeFsError, loadConfigFile } from './config/load.js';
 import { exposedSecretsMode, secretFileWarning } from './config/file-mode.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
-import type { ConfigError, IscsiConfig, ResourceConfig } from './config/types.js';
+import type { ConfigError, HostConfig, IscsiConfig, ResourceConfig } from './config/types.js';
 import { openBackingDisk } from './engine/backing-disk.js';
 import { probeDisk } from './engine/disk-probe.js';
+import { nodeIdHosts, numberedByMetadata } from './engine/node-ids.js';
+import { createMdNodeId } from './engine/node-id-decision.js';
 import { judgeNotUp } from './not-up.js';
 import { validRunbookPut } from './runbook-input.js';
 import { RunbookStore, runPosition } from './runbook-store.js';
@@ -184,8 +186,12 @@ export class Daemon implements ControlHandler {
         out.push(judgeNotUp({ ...base, notAHost: local.error, volumes: cfg.volumes.map((v) => ({ volume: v.volume, disk: v.disk, sizeSet: false, probe: { kind: 'ok' } })) }));
         continue;
       }
+      const nodeId = await this.metadataNodeId(cfg, local.host);
       const volumes = [];
-      for (const v of cfg.volumes) volumes.push({ volume: v.volume, disk: v.disk, sizeSet: v.size !== undefined, probe: await probeDisk(v.disk, local.host.nodeId) });
+      for (const v of cfg.volumes) {
+        const probe = typeof nodeId === 'number' ? await probeDisk(v.disk, nodeId) : { kind: 'bad-metadata' as const, problem: 'other-node' as const, message: nodeId.refused };
+        volumes.push({ volume: v.volume, disk: v.disk, sizeSet: v.size !== undefined, probe });
+      }
       out.push(judgeNotUp({ ...base, volumes }));
     }
     for (const e of this.configErrors) {
@@ -221,7 +227,7 @@ export class Daemon implements ControlHandler {
       protocol: PROTOCOL_VERSION,
       node: this.opts.node,
       readOnly,
-      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies', 'runbooks', 'config-mode'],
+      capabilities: ['events2', 'status-json', 'engine:builtin', 'not-up', 'split-brain-copies', 'runbooks', 'config-mode', 'peer-auth', 'ignored-options'],
     };
   }
 
@@ -432,7 +438,9 @@ export class Daemon implements ControlHandler {
     const cfg = this.config(name);
     const local = localHost(cfg, this.opts.node);
     if ('error' in local) throw new AgentError('config', local.error);
-    const overridden = force ? await this.createMdForceRefusal(name, cfg, local.host.nodeId) : undefined;
+    const numbering = createMdNodeId({ resource: name, ...nodeIdHosts(cfg, local.host), peerLastNodeId: (await readPeerMemory(this.opts.stateDir, name))?.peerNodeId });
+    const nodeId = numbering.nodeId;
+    const overridden = force ? await this.createMdForceRefusal(name, cfg, nodeId) : undefined;
     if (overridden && !forgetPeer) throw new AgentError('refused', overridden);
     const created: string[] = [];
     for (const v of cfg.volumes) {
@@ -441,7 +449,7 @@ export class Daemon implements ControlHandler {
       });
       try {
         forgetActivityLogState(disk);
-        await createMetadata(disk, { nodeId: local.host.nodeId, force });
+        await createMetadata(disk, { nodeId, force });
         created.push(v.disk);
       } catch (e) {
         if (e instanceof MetadataError) throw new AgentError('refused', e.message);
@@ -452,6 +460,7 @@ export class Daemon implements ControlHandler {
     }
     // Forgotten only once the wipe it was overridden for is done: a failed one keeps the protection.
     if (overridden) await this.forgetPeer(name, undefined, overridden);
+    if (numbering.message) logLine(`${name}: warn: ${numbering.message}`);
     return { ok: true, created };
   }
 
@@ -482,12 +491,13 @@ export class Daemon implements ControlHandler {
       throw e;
     });
     this.upErrors.delete(name);
+    // Before any await: what attach found (a kept node-id numbering, a recovered journal) is logged on the next turn.
+    rt.on('log', (l) => logLine(`${name}: ${l.level}: ${l.text}`));
     rt.peerMemory = await readPeerMemory(this.opts.stateDir, name);
     rt.on('peer-memory', (m) => {
       writePeerMemory(this.opts.stateDir, name, m).catch((e: Error) => logLine(`${name}: warn: cannot store what is known of the peer: ${e.message}`));
     });
     rt.on('change', () => this.publishSoon());
-    rt.on('log', (l) => logLine(`${name}: ${l.level}: ${l.text}`));
     this.runtimes.set(name, rt);
     if (cfg.iscsi) rt.target = this.targetSnapshot(name, cfg.iscsi);
     await writeFile(join(this.upDir, name), '');
@@ -580,13 +590,25 @@ export class Daemon implements ControlHandler {
     }
   }
 
+  /** This node's id as attach would number it (node-ids.ts: the metadata's, for a file without node-ids written under the old numbering), or the refusal. */
+  private async metadataNodeId(cfg: ResourceConfig, host: HostConfig): Promise<number | { refused: string }> {
+    try {
+      return (await numberedByMetadata(cfg, host)).local.nodeId;
+    } catch (e) {
+      if (e instanceof AgentError) return { refused: e.message };
+      throw e;
+    }
+  }
+
   /** Why a resource cannot be attached for want of a disk or metadata, in words; undefined when all is there. */
   private async missingMetadata(cfg: ResourceConfig): Promise<string | undefined> {
     const local = localHost(cfg, this.opts.node);
     // Not a host of it, or metadata there but not usable: attaching says why.
     if ('error' in local) return undefined;
+    const nodeId = await this.metadataNodeId(cfg, local.host);
+    if (typeof nodeId !== 'number') return undefined;
     for (const v of cfg.volumes) {
-      const probe = await probeDisk(v.disk, local.host.nodeId);
+      const probe = await probeDisk(v.disk, nodeId);
       if (probe.kind === 'missing') return `no backing disk ${v.disk} yet`;
       if (probe.kind === 'no-metadata') return `no metadata on ${v.disk}`;
     }

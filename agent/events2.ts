@@ -11,7 +11,10 @@
 //
 // Snapshot <-> events mapping (the console's fold is the inverse of `snapshotToEvents`):
 // DRBD's keys keep DRBD's names and order; ours are documented extensions:
-//   resource: node node-id protocol config-hash
+//   resource: node node-id protocol config-hash config-file config-exposed peer-authenticated ignored
+//     (peer-authenticated no: the file sets no shared-secret, capability `peer-auth`; ignored: the
+//     DRBD options accepted but not honoured as a JSON array of {option,section,why,file,line,col},
+//     quoted as any value with blanks, capability `ignored-options`)
 //   device: device current-uuid bitmap-uuids (PEER=UUID,…) history-uuids (UUID,…) undo-used undo-capacity
 //   connection: split-brain last-error peer-last-seen peer-last-role ; path carries local/peer/established as in DRBD
 //   peer-device: verify-mismatch peer-last-disk peer-last-uuid peer-last-bitmap peer-last-history
@@ -193,7 +196,7 @@ export function prop(e: StateEvent, key: string): string | undefined {
 export interface FieldSpec {
   key: string;
   field: string;
-  kind: 'str' | 'int' | 'bool' | 'fixed2' | 'bitmap-uuids' | 'list' | 'int-list';
+  kind: 'str' | 'int' | 'bool' | 'fixed2' | 'bitmap-uuids' | 'list' | 'int-list' | 'json';
   /** Only printed with --statistics. */
   stat?: boolean;
 }
@@ -212,6 +215,8 @@ export const RESOURCE_FIELDS: FieldSpec[] = [
   f('config-hash', 'configHash'),
   f('config-file', 'configFile'),
   f('config-exposed', 'configExposed'),
+  f('peer-authenticated', 'peerAuthenticated', 'bool'),
+  f('ignored', 'ignored', 'json'),
 ];
 
 export const DEVICE_FIELDS: FieldSpec[] = [
@@ -302,6 +307,8 @@ export function encodeField(kind: FieldSpec['kind'], v: unknown): string | undef
     case 'list':
     case 'int-list':
       return (v as Array<string | number>).join(',');
+    case 'json':
+      return JSON.stringify(v);
     default:
       return String(v);
   }
@@ -329,6 +336,13 @@ export function decodeField(kind: FieldSpec['kind'], s: string): unknown {
       return s === '' ? [] : s.split(',');
     case 'int-list':
       return s === '' ? [] : s.split(',').map(Number).filter(Number.isInteger);
+    case 'json':
+      // The reader checks the shape it expects (an agent's word, not a promise).
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        return undefined;
+      }
     default:
       return s;
   }

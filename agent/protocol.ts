@@ -173,9 +173,23 @@ export interface ResourceSnapshot {
   configFile?: string;
   /** Its mode (0644) when the group or others may read the secrets it holds; absent when they may not (agent/config/file-mode.ts). */
   configExposed?: string;
+  /** false: the file sets no shared-secret and the peer link runs unauthenticated (capability `peer-auth`; absent from agents before it). */
+  peerAuthenticated?: boolean;
+  /** DRBD options the file sets that are accepted but not honoured, in file order (capability `ignored-options`). */
+  ignored?: IgnoredOptionSnapshot[];
   devices: DeviceSnapshot[];
   connections: ConnectionSnapshot[];
   target?: TargetSnapshot;
+}
+
+/** A DRBD option accepted but not honoured: its keyword, the section it was written in, why, where. */
+export interface IgnoredOptionSnapshot {
+  option: string;
+  section: string;
+  why: string;
+  file: string;
+  line: number;
+  col: number;
 }
 
 /** A resource file that failed to load: reported in status and events, others keep working. */

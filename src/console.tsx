@@ -87,8 +87,8 @@ function pushHooks(questions: Questions): PushHooks {
       (await questions.ask({
         title: `${label} has no shared-secret`,
         body: [
-          'The peer link authenticates every connection with it: without one the file does not load.',
-          'Generate one (24 random bytes from the operating system) and put the same file, with it, on both hosts?',
+          'The peer link authenticates every connection with it: without one it runs unauthenticated, and whatever reaches the peer port from the peer address can replicate into the disk.',
+          'Generate one (24 random bytes from the operating system) and put the same file, with it, on both hosts? The next screen shows the change before anything is written.',
         ],
         kind: 'yes-no',
       })) === true,

@@ -3,7 +3,8 @@
 // operator's choice, monitor-access.ts) accepts only READ_ONLY_METHODS, whatever a client
 // sends — read-only is enforced here, not by clients. Whoever may connect to the monitor
 // socket must not be able to slow the write path or grow the daemon's memory: lines, queued
-// events and connections are bounded (CONTROL_LIMITS), and event fan-out never waits on a client.
+// events and connections (in total and per uid, monitor-gate.ts) are bounded (CONTROL_LIMITS),
+// and event fan-out never waits on a client.
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -21,8 +22,10 @@ import {
 } from '../protocol.js';
 import { readLines } from './line-channel.js';
 import { gidInGroupFile, monitorSocketAccess, type MonitorAccess } from './monitor-access.js';
+import type { MonitorUidLimits } from './monitor-admission.js';
+import { MonitorGate } from './monitor-gate.js';
 
-export interface ControlLimits {
+export interface ControlLimits extends MonitorUidLimits {
   /** Characters of one request line: a longer one is answered with an error and the connection closed. */
   maxLineBytes: number;
   /** Event bytes queued to one subscriber that does not read: beyond, it is dropped (and told so in the daemon log). */
@@ -35,12 +38,16 @@ export const CONTROL_LIMITS: ControlLimits = {
   maxLineBytes: 1 << 20,
   subscriberQueueBytes: 1 << 20,
   maxMonitorConnections: 64,
+  maxMonitorConnectionsPerUid: 16,
+  monitorUidLookupAbove: 8,
 };
 
 export interface ControlOptions {
   monitorAccess: MonitorAccess;
   limits?: Partial<ControlLimits>;
   log(line: string): void;
+  /** The ss binary that tells monitor clients' uids; default: found on PATH. */
+  ss?: string;
 }
 
 export interface ControlHandler {
@@ -146,10 +153,10 @@ function serveConnection(sock: Socket, handler: ControlHandler, readOnly: boolea
   }
 }
 
-async function listen(path: string, access: { mode: number; gid?: number }, handler: ControlHandler, readOnly: boolean, limits: ControlLimits, log: (line: string) => void): Promise<Server> {
+async function listen(path: string, access: { mode: number; gid?: number }, onConnection: (sock: Socket) => void): Promise<Server> {
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   await rm(path, { force: true });
-  const server = createServer((sock) => serveConnection(sock, handler, readOnly, limits, log));
+  const server = createServer(onConnection);
   // Bind under a strict umask so the socket never exists with looser permissions.
   const old = process.umask(0o077);
   try {
@@ -183,9 +190,10 @@ export async function serveControl(adminSocket: string, handler: ControlHandler,
   const groupFile = await readFile('/etc/group', 'utf8').catch(() => '');
   const access = monitorSocketAccess(opts.monitorAccess, (group) => gidInGroupFile(groupFile, group));
   if (access.note) opts.log(access.note);
-  const admin = await listen(adminSocket, { mode: 0o600 }, handler, false, limits, opts.log);
+  const admin = await listen(adminSocket, { mode: 0o600 }, (sock) => serveConnection(sock, handler, false, limits, opts.log));
   const monitorPath = monitorSocketPath(adminSocket);
-  const monitor = await listen(monitorPath, access, handler, true, limits, opts.log);
+  const gate = new MonitorGate({ limits, log: opts.log, serve: (sock) => serveConnection(sock, handler, true, limits, opts.log), ss: opts.ss });
+  const monitor = await listen(monitorPath, access, (sock) => gate.accept(sock));
   capConnections(monitor, limits.maxMonitorConnections, opts.log);
   return {
     async close() {

@@ -1,6 +1,7 @@
 // `status --json`: drbdsetup's JSON schema (drbd-utils 9), so existing exporters and scripts
 // read it unchanged. Extensions are additive keys documented in the README: node, config-hash,
-// generation identifiers per device, split-brain and last-error per connection, iscsi-target.
+// generation identifiers per device, split-brain and last-error per connection, iscsi-target,
+// peer-authenticated and ignored per resource.
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
 
 export function resourceJson(r: ResourceSnapshot) {
@@ -12,6 +13,8 @@ export function resourceJson(r: ResourceSnapshot) {
     suspended: r.suspended,
     'write-ordering': r.writeOrdering,
     'config-hash': r.configHash,
+    ...(r.peerAuthenticated !== undefined ? { 'peer-authenticated': r.peerAuthenticated } : {}),
+    ...(r.ignored ? { ignored: r.ignored.map((o) => ({ option: o.option, section: o.section, why: o.why, file: o.file, line: o.line, col: o.col })) } : {}),
     devices: r.devices.map((d) => ({
       volume: d.volume,
       minor: d.minor,

@@ -5,10 +5,13 @@
 // (`# not up: …`, like `# config error: …`), so drbdadm's format stays what it is for the others.
 // A resource with an iSCSI service address ends with a comment line saying whether this host
 // holds it (`# service-address: 10.77.0.100/24 on eth0 held:yes`), and a running target open to
-// anyone on every address with a warning line (`# warning: r0's target accepts any initiator …`).
+// anyone on every address with a warning line (`# warning: r0's target accepts any initiator …`),
+// a peer link without a shared secret too (`# warning: r0: peer link not authenticated: …`), and
+// every DRBD option the file sets that is not honoured a line `# ignored: OPTION (why) at FILE:L:C`.
 // Every line is made safe with untrustedText: a value holding a newline or an escape sequence
 // shows them escaped.
 import { secretFileWarning } from '../config/file-mode.js';
+import { ignoredText, unauthenticatedWarning } from '../config/consumer-notes.js';
 import { exposureWarning } from '../iscsi/exposure.js';
 import { notUpLine } from '../not-up.js';
 import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
@@ -50,6 +53,9 @@ function resourceText(r: ResourceSnapshot): string {
   if (exposed) lines.push(`# warning: ${exposed}`);
   const readable = secretFileWarning(r.name, r.configFile, r.configExposed);
   if (readable) lines.push(`# warning: ${readable}`);
+  const bare = unauthenticatedWarning(r.name, r.configFile, r.peerAuthenticated);
+  if (bare) lines.push(`# warning: ${bare}`);
+  for (const o of r.ignored ?? []) lines.push(`# ${ignoredText(o)}`);
   return lines.map(line).join('');
 }
 

@@ -14,6 +14,13 @@
 // other side expects (no reflection: an attacker cannot have us answer our own challenge on
 // a second connection), and both nonces are fresh per connection (a replayed transcript
 // answers a nonce nobody asks any more and fails).
+//
+// Without a shared secret (the file sets none, as DRBD allows) the same exchange runs with an
+// empty key: it then proves nothing but checks resource, node-ids and session as before. Such a
+// side says so in its Hello, and each side compares the peer's word with its own file before
+// anything else: one side with a secret and one without is a named mismatch (retried like a
+// failed authentication, peer-retry.ts), never a link, and never "authentication failed" that
+// sends the operator looking for two different secrets.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AUTH_NONCE_BYTES, PEER_PROTOCOL_VERSION, type Hello, type PeerMessage } from './peer-wire.js';
@@ -89,6 +96,20 @@ export interface HandshakeConfig {
   side: LinkSide;
   /** AUTH_NONCE_BYTES fresh random bytes. */
   nonce: Buffer;
+  /** The peer's host name, for the secret-mismatch problem; default "the peer". */
+  peerName?: string;
+}
+
+/** No shared secret: the link is not authenticated (an empty HMAC key proves nothing). */
+export function isUnauthenticated(secret: string | Buffer): boolean {
+  return secret.length === 0;
+}
+
+/** The problem while Connecting when one side has a shared secret and the other none: who lacks it, and the fix. */
+export function secretMismatchProblem(peer: string, weHaveSecret: boolean): string {
+  return weHaveSecret
+    ? `${peer} has no shared-secret (its peer link is not authenticated) and this host has one: set the same net shared-secret on both hosts`
+    : `${peer} authenticates the peer link with a shared-secret and this host has none: set the same net shared-secret on both hosts`;
 }
 
 export interface HandshakeState {
@@ -124,6 +145,7 @@ export function startHandshake(cfg: HandshakeConfig): HandshakeStep {
     resource: cfg.resource,
     configHash: cfg.configHash,
     session: cfg.session,
+    ...(isUnauthenticated(cfg.secret) ? { unauthenticated: true as const } : {}),
   };
   return { state, actions: [send(hello), send({ type: 'AuthChallenge', nonce: cfg.nonce })] };
 }
@@ -189,7 +211,9 @@ export function handshakeReceive(state: HandshakeState, msg: PeerMessage): Hands
     if (msg.protocolVersion !== PEER_PROTOCOL_VERSION)
       return fail(state, 'protocol-error', `peer speaks protocol version ${msg.protocolVersion}, we speak ${PEER_PROTOCOL_VERSION}: run the same drbd-tui version on both hosts`);
     if (msg.resource !== cfg.resource) return fail(state, 'protocol-error', `peer is for resource "${msg.resource}", not "${cfg.resource}"`);
-    if (msg.nodeId !== cfg.peerNodeId) return fail(state, 'protocol-error', `peer has node-id ${msg.nodeId}, expected ${cfg.peerNodeId}`);
+    if (msg.nodeId !== cfg.peerNodeId) return fail(state, 'protocol-error', `peer has node-id ${msg.nodeId}, expected ${cfg.peerNodeId}: the two hosts number the pair differently; write node-id in each host's section of the file, the same file on both (each agent's log says which numbering its metadata holds)`);
+    const weHaveSecret = !isUnauthenticated(cfg.secret);
+    if ((msg.unauthenticated === true) === weHaveSecret) return fail(state, 'protocol-error', secretMismatchProblem(cfg.peerName ?? 'the peer', weHaveSecret));
     return { state: { ...state, peerHello: msg }, actions: [] };
   }
   if (state.peerNonce === null) {

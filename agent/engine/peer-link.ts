@@ -38,6 +38,7 @@ import { admitConnection } from './peer-admission.js';
 import { DEFAULT_BACKOFF, afterOutcome, initialRetry, type LinkOutcome, type RetryState } from './peer-retry.js';
 import {
   isConnectionKeeper,
+  isUnauthenticated,
   handshakeReceive,
   startHandshake,
   type HandshakeAction,
@@ -53,6 +54,7 @@ export interface PeerLinkOptions {
   listen: { host: string; port: number };
   /** The peer's listening address, an IP literal: inbound connections from any other IP are refused. */
   peer: { host: string; port: number };
+  /** Empty: the file sets no shared-secret and the link runs unauthenticated (peer-auth.ts), refused by a peer that has one. */
   secret: string | Buffer;
   configHash: string;
   /** Seconds of receive silence before we send a Ping (DRBD ping-int). */
@@ -245,6 +247,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     super();
     if (isIP(normalizeIp(options.peer.host)) === 0) throw new Error(`peer address must be an IP address, got "${options.peer.host}"`);
     if (options.localNodeId === options.peerNodeId) throw new Error('local and peer node-id must differ');
+    if (options.tls === 'psk' && isUnauthenticated(options.secret)) throw new Error('net.tls psk needs a shared-secret (the TLS key is derived from it): set net shared-secret on both hosts');
     if (!(options.pingInterval > 0) || !(options.pingTimeout > 0)) throw new Error('pingInterval and pingTimeout must be positive');
     this.opts = {
       handshakeTimeout: 5,
@@ -507,6 +510,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       session: this.session,
       side: conn.side,
       nonce: randomBytes(AUTH_NONCE_BYTES),
+      peerName: this.peerName(conn),
     });
     conn.hs = step.state;
     this.runHandshakeActions(conn, step.actions);

@@ -74,6 +74,12 @@ export interface Hello {
    * race; a new session means the peer gave up on the old connection. See peer-link.ts.
    */
   session: string;
+  /**
+   * The sender has no shared-secret (net sets none, as DRBD allows): its side of the handshake
+   * proves nothing. Sent only then, so a Hello with a secret is what it always was; a side with
+   * a secret refuses a peer that says this, and a side without one a peer that does not.
+   */
+  unauthenticated?: true;
 }
 export interface AuthChallenge {
   type: 'AuthChallenge';
@@ -425,7 +431,7 @@ export function encodeMessage(msg: PeerMessage, opts: { dataIntegrity?: boolean 
   switch (msg.type) {
     case 'Hello': {
       const { protocolVersion, nodeId, resource, configHash, session } = msg;
-      return jsonFrame(T.Hello, { protocolVersion, nodeId, resource, configHash, session });
+      return jsonFrame(T.Hello, { protocolVersion, nodeId, resource, configHash, session, ...(msg.unauthenticated ? { unauthenticated: true } : {}) });
     }
     case 'AuthChallenge':
     case 'AuthResponse': {
@@ -634,6 +640,7 @@ export function decodeMessage(frame: Frame): PeerMessage {
         resource: str(o, 'resource', name),
         configHash: str(o, 'configHash', name),
         session: str(o, 'session', name),
+        ...(o['unauthenticated'] === undefined ? {} : bool(o, 'unauthenticated', name) ? { unauthenticated: true as const } : {}),
       };
     }
     case 'AuthChallenge':

@@ -12,6 +12,8 @@ import { EXTENT_BYTES } from './activity-log.js';
 import { Zeroes, type Action, type AdminCommand, type EngineState, type Input, type PeerMsg, type WriteData } from './machine-types.js';
 import { toWire, WireReader } from './peer-codec.js';
 import { PeerLink } from './peer-link.js';
+import { numberedByMetadata } from './node-ids.js';
+import { unauthenticatedText } from '../config/consumer-notes.js';
 import { PERSISTENT_RESERVATION_MAX } from './metadata.js';
 import { MAX_DATA_BYTES } from './peer-wire.js';
 import { snapshotOf } from './snapshot.js';
@@ -156,12 +158,15 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   /** Attaches every volume (crash recovery included); the resource starts StandAlone, Secondary. */
   /** linkFaults: the daemon's test hook for this resource (link-faults.ts), used up as it fires. */
   /** copyPlace: where a split-brain victim keeps its diverging blocks; without one, such a discard is refused. */
-  static async attach(config: ResourceConfig, local: HostConfig, node: string, linkFaults?: Set<PeerMsg['type']>, copyPlace?: CopyPlace): Promise<ResourceRuntime> {
+  /** The metadata's node-ids win over a file that gives none (node-ids.ts): the runtime's config is then renumbered. */
+  static async attach(file: ResourceConfig, fileLocal: HostConfig, node: string, linkFaults?: Set<PeerMsg['type']>, copyPlace?: CopyPlace): Promise<ResourceRuntime> {
+    const { config, local, note } = await numberedByMetadata(file, fileLocal);
     const peer = config.hosts.find((h) => h.nodeId !== local.nodeId)!;
     const stores: VolumeStore[] = [];
     try {
       for (const v of config.volumes) stores.push(await VolumeStore.attach(v.disk, local.nodeId, peer.nodeId));
-      const notes: string[] = [];
+      const notes: string[] = note ? [note] : [];
+      if (config.net.sharedSecret === '') notes.push(unauthenticatedText(config.source.file));
       for (const [i, st] of stores.entries()) {
         const note = await recoverUndo(config.volumes[i]!.disk, st);
         if (note) notes.push(note);

@@ -44,6 +44,8 @@ export function snapshotOf(cfg: ResourceConfig, s: EngineState, facts: RuntimeFa
     configHash: cfg.source.hash,
     configFile: cfg.source.file,
     ...(exposedSecretsMode(cfg) ? { configExposed: exposedSecretsMode(cfg) } : {}),
+    peerAuthenticated: cfg.net.sharedSecret !== '',
+    ignored: (cfg.ignored ?? []).map(({ option, section, why, file, line, col }) => ({ option, section, why, file, line, col })),
     devices: s.volumes.map((v, i) => ({
       volume: cfg.volumes[i]?.volume ?? i,
       minor: facts.minors[i] ?? v.volume,

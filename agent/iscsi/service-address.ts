@@ -2,25 +2,12 @@
 // address detection and the gratuitous ARP that moves initiators' ARP caches to this host.
 // execFile with timeouts, never a shell; the decisions are in service-address-decision.ts.
 import { execFile, spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
 import type { ServiceAddressConfig } from '../config/types.js';
+import { locateTool as locate } from '../lib/locate-tool.js';
 import { dadAnswer, formatServiceAddress, parseIpAddrJson, type LocalInterface } from './service-address-decision.js';
 
 const TOOLS = { ip: 'iproute2', arping: 'iputils-arping' } as const;
 type Tool = keyof typeof TOOLS;
-
-// A daemon started from a unit or cron may have no sbin directories on its PATH.
-const EXTRA_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-
-async function locate(tool: Tool): Promise<string | undefined> {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter((d) => d.startsWith('/')), ...EXTRA_DIRS];
-  for (const d of dirs) {
-    const p = join(d, tool);
-    if (await access(p, constants.X_OK).then(() => true, () => false)) return p;
-  }
-  return undefined;
-}
 
 interface Run {
   code: number;

@@ -3,7 +3,7 @@
 // not only that the config hashes differ. Secrets are compared, never shown.
 import { createHash } from 'node:crypto';
 import type { ResourceConfig } from '../../agent/config/types.js';
-import { resourceRows, type ClusterModel } from './model.js';
+import { resourceRows, type ClusterModel, type DriftInfo } from './model.js';
 
 const fingerprint = (s: string | undefined) => (s === undefined ? '' : `secret:${createHash('sha256').update(s).digest('hex')}`);
 
@@ -61,16 +61,6 @@ export function driftFields(a: ResourceConfig, b: ResourceConfig): string[] {
 }
 
 /** What the console learnt by reading both hosts' files while their config hashes differed. */
-export interface DriftInfo {
-  /** The config hashes (as each host reported them) this was found for: stale once they change. */
-  hashes: [string, string];
-  files: [string, string];
-  /** Differing settings; undefined when a file could not be read or does not load. */
-  fields?: string[];
-  /** Why the fields are unknown. */
-  unknown?: string;
-}
-
 /** The drift problem's text. Pure. */
 export function driftText(resource: string, names: readonly [string, string], info: DriftInfo | undefined): string {
   const where = info ? ` (${names[0]} ${info.files[0]}, ${names[1]} ${info.files[1]})` : '';

@@ -6,7 +6,7 @@ import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from '../../ag
 import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
 import { holdsData } from '../../agent/sync-decision.js';
 import { notUpPhrase } from '../../agent/not-up.js';
-import { knownDisk, resourceRows, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
+import { knownDisk, resourceRows, sessionInitiators, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
 import { forecast, knownGi, knownPeer, outcomeText, shortGeneration, type Hypothesis } from './predict.js';
 import { DATA_RANK } from './problems.js';
 import { fmtKiB } from '../ui/format.js';
@@ -297,16 +297,12 @@ function localVolumes(c: Ctx): LocalVolume[] {
   });
 }
 
-function sessionsOf(s: HostSide): number {
-  return s.target?.state === 'running' ? s.target.sessions.length : 0;
-}
-
 /** Initiators logged in hold the device open: demote and down are refused (DRBD's wording). */
 function heldBySessions(me: HostSide): Check | undefined {
-  const n = sessionsOf(me);
+  const who = sessionInitiators(me);
+  const n = who.length;
   if (n === 0) return undefined;
-  const who = me.target!.sessions.map((s) => s.initiator).join(', ');
-  return bad('no initiator logged in', `${MSG.heldOpen}: ${n} iSCSI session${n === 1 ? '' : 's'} (${who})`);
+  return bad('no initiator logged in', `${MSG.heldOpen}: ${n} iSCSI session${n === 1 ? '' : 's'} (${who.join(', ')})`);
 }
 
 const STOP_TARGET_FIRST: GuardResult['suggestion'] = { action: 'target-stop', text: 'log the initiators out (or stop the target with t, dropping them) first' };
@@ -372,8 +368,8 @@ function checkTarget(c: Ctx, start: boolean): Verdict {
     if (sa) checks.push(theirs?.held ? bad(`${c.otherName} does not hold service address ${sa.address}`, `${c.otherName} holds ${sa.address}: stop its target first`) : ok(`service address ${sa.address} comes to ${c.name}`));
   } else {
     checks.push(me.target.state === 'running' ? ok('target running') : bad('target running', 'already stopped'));
-    const n = sessionsOf(me);
-    if (n > 0) return { checks, warnings: [`${n} initiator session${n === 1 ? '' : 's'} will be dropped: ${me.target.sessions.map((s) => s.initiator).join(', ')}`] };
+    const who = sessionInitiators(me);
+    if (who.length > 0) return { checks, warnings: [`${who.length} initiator session${who.length === 1 ? '' : 's'} will be dropped: ${who.join(', ')}`] };
   }
   return { checks };
 }

@@ -8,6 +8,7 @@ import type {
   ConfigProblem,
   ConnectionSnapshot,
   DeviceSnapshot,
+  IgnoredOptionSnapshot,
   NotUpResource,
   PeerDeviceSnapshot,
   ReplState,
@@ -243,6 +244,7 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
   switch (e.object) {
     case 'resource':
       applyFields(r, RESOURCE_FIELDS, e.props);
+      if (r.ignored !== undefined) r.ignored = ignoredOptions(r.ignored);
       return;
     case 'device': {
       const volume = num(e, 'volume') ?? 0;
@@ -350,4 +352,15 @@ function foldGi(d: DeviceSnapshot, e: StateEvent): void {
     else if (k === 'undo-used') d.undoJournal = { capacity: d.undoJournal?.capacity ?? 0, used: Number(v) };
     else if (k === 'undo-capacity') d.undoJournal = { used: d.undoJournal?.used ?? 0, capacity: Number(v) };
   }
+}
+
+/** The `ignored` list as an agent sent it, keeping only entries of the documented shape (events2.ts). */
+export function ignoredOptions(v: unknown): IgnoredOptionSnapshot[] {
+  if (!Array.isArray(v)) return [];
+  const str = (o: Record<string, unknown>, k: string) => typeof o[k] === 'string';
+  const int = (o: Record<string, unknown>, k: string) => Number.isInteger(o[k]);
+  return v
+    .filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null)
+    .filter((o) => str(o, 'option') && str(o, 'section') && str(o, 'why') && str(o, 'file') && int(o, 'line') && int(o, 'col'))
+    .map((o) => ({ option: o['option'] as string, section: o['section'] as string, why: o['why'] as string, file: o['file'] as string, line: o['line'] as number, col: o['col'] as number }));
 }

@@ -17,7 +17,6 @@ import type {
   TargetSnapshot,
 } from '../../agent/protocol.js';
 import { applyEvent, emptyHostView, hostViewFromSnapshot, SYNCING, type HostView } from './host-view.js';
-import type { DriftInfo } from './config-drift.js';
 
 export type Reachability =
   | { state: 'connecting' }
@@ -43,6 +42,17 @@ export interface RecentEvent {
   host: string;
   resource?: string;
   text: string;
+}
+
+/** What the config-drift check found for one resource (config-drift.ts). */
+export interface DriftInfo {
+  /** The config hashes (as each host reported them) this was found for: stale once they change. */
+  hashes: [string, string];
+  files: [string, string];
+  /** Differing settings; undefined when a file could not be read or does not load. */
+  fields?: string[];
+  /** Why the fields are unknown. */
+  unknown?: string;
 }
 
 export interface ClusterModel {
@@ -363,6 +373,11 @@ export function knownFrom(row: ResourceRow, i: HostIndex): KnownFrom | undefined
   if (s.reachable && s.present) return 'own';
   if (o.reachable && o.present && (o.connection === 'Connected' || o.peerDevice?.peerLastDisk !== undefined)) return 'peer';
   return s.present ? 'last-view' : undefined;
+}
+
+/** The initiators logged in to this side's target (none while it is not running). */
+export function sessionInitiators(s: HostSide | undefined): string[] {
+  return s?.target?.state === 'running' ? s.target.sessions.map((x) => x.initiator) : [];
 }
 
 /** Host i's data as best known (knownFrom). */

@@ -8,6 +8,7 @@ import { holdsData } from '../../agent/sync-decision.js';
 import { driftText } from './config-drift.js';
 import { notUpPhrase } from '../../agent/not-up.js';
 import { secretFileWarning } from '../../agent/config/file-mode.js';
+import { unauthenticatedWarning } from '../../agent/config/consumer-notes.js';
 import { exposureWarning } from '../../agent/iscsi/exposure.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 import { knownGi, shortGeneration } from './predict.js';
@@ -106,6 +107,8 @@ export function deriveProblems(m: ClusterModel): Problem[] {
       const r = first.sides[i].resource;
       const readable = secretFileWarning(name, r?.configFile, r?.configExposed);
       if (readable) out.push({ severity: 'warn', id: `secrets-readable:${name}:${i}`, resource: name, host: i, text: `${readable} on ${names[i]}` });
+      const bare = unauthenticatedWarning(name, r?.configFile, r?.peerAuthenticated);
+      if (bare) out.push({ severity: 'warn', id: `unauthenticated:${name}:${i}`, resource: name, host: i, text: `${bare} (${names[i]})` });
     }
 
     // Connection: one problem per resource, from the side that says most.
@@ -114,6 +117,7 @@ export function deriveProblems(m: ClusterModel): Problem[] {
       const down = live.find((i) => first.sides[i].connection !== 'Connected');
       const authFailed = live.find((i) => first.sides[i].connection === 'Connecting' && isAuthFailure(first.sides[i].lastError));
       const tlsMismatch = live.find((i) => first.sides[i].connection === 'Connecting' && isTlsMismatch(first.sides[i].lastError));
+      const secretMismatch = live.find((i) => first.sides[i].connection === 'Connecting' && isSecretMismatch(first.sides[i].lastError));
       if (standAlone !== undefined) {
         const s = first.sides[standAlone];
         const why = s.lastError ? ` (${s.lastError})` : '';
@@ -124,6 +128,10 @@ export function deriveProblems(m: ClusterModel): Problem[] {
         // The agent's text names the host that differs and the fix (agent/engine/peer-tls.ts).
         const text = `${name} on ${names[tlsMismatch]}: ${first.sides[tlsMismatch].lastError!}. The link keeps trying`;
         out.push({ severity: 'alert', id: `tls-mismatch:${name}:${tlsMismatch}`, resource: name, host: tlsMismatch, text });
+      } else if (secretMismatch !== undefined) {
+        // The agent's text names the host without a secret and the fix (agent/engine/peer-auth.ts).
+        const text = `${name} on ${names[secretMismatch]}: ${first.sides[secretMismatch].lastError!}. The link keeps trying`;
+        out.push({ severity: 'alert', id: `secret-mismatch:${name}:${secretMismatch}`, resource: name, host: secretMismatch, text });
       } else if (down !== undefined) {
         const s = first.sides[down];
         out.push({ severity: 'warn', id: `disconnected:${name}`, resource: name, host: down, text: `${name} degraded: ${names[down]} not connected to its peer (${s.connection})` });
@@ -153,6 +161,11 @@ function isAuthFailure(lastError: string | undefined): boolean {
 /** One host has net.tls psk and the other not ("ha-b does not speak TLS on the peer link: …"). */
 function isTlsMismatch(lastError: string | undefined): boolean {
   return lastError !== undefined && /speaks? TLS on the peer link/.test(lastError);
+}
+
+/** One host has a shared-secret and the other none ("ha-b has no shared-secret … and this host has one: …"). */
+function isSecretMismatch(lastError: string | undefined): boolean {
+  return lastError !== undefined && /shared-secret.* and this host has (one|none): /.test(lastError);
 }
 
 /** Most often the two files differ; it may also be someone else on the peer's address: both are named. */

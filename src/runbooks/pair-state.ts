@@ -1,6 +1,6 @@
 // What the runbooks read of the pair: one resource's sides on a host, as plain predicates over
 // the ClusterModel. The steps, their waits and blockers all ask through these.
-import { resourceRows, type ClusterModel, type HostIndex, type HostSide } from '../cluster/model.js';
+import { resourceRows, sessionInitiators, type ClusterModel, type HostIndex, type HostSide } from '../cluster/model.js';
 
 export const other = (h: HostIndex): HostIndex => (h === 0 ? 1 : 0);
 
@@ -36,8 +36,7 @@ export const standalone = (m: ClusterModel, resource: string, h: HostIndex): boo
 
 /** The initiators logged in to `h`'s target of `resource`. */
 export function sessionsOn(m: ClusterModel, resource: string, h: HostIndex): string[] {
-  const t = firstSide(m, resource, h)?.target;
-  return t?.state === 'running' ? t.sessions.map((s) => s.initiator) : [];
+  return sessionInitiators(firstSide(m, resource, h));
 }
 
 /** The host whose last known role of `resource` is Primary (reachable or not). */

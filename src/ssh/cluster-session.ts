@@ -2,8 +2,7 @@
 // actions go through. Every link event becomes one pure model update and one 'change'.
 import { EventEmitter } from 'node:events';
 import { READ_ONLY_METHODS, type Method } from '../../agent/protocol.js';
-import { applyHostEvent, applyHostSnapshot, createModel, setDrift, setHeard, setLatency, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
-import type { DriftInfo } from '../cluster/config-drift.js';
+import { applyHostEvent, applyHostSnapshot, createModel, setDrift, setHeard, setLatency, setReachability, type ClusterModel, type DriftInfo, type HostIndex } from '../cluster/model.js';
 import { HostLink, type HostLinkOptions } from './host-link.js';
 
 function serialize(): <T>(f: () => Promise<T>) => Promise<T> {

@@ -7,9 +7,9 @@ import type { ResourceConfig } from '../../agent/config/types.js';
 import { formatOfFile, type ResourceFormat } from '../../agent/config/resource-files.js';
 import { describeFsError, readBounded } from '../../agent/config/load.js';
 import { AgentError, type AdjustResult, type ConfigGetResult, type ConfigPutResult } from '../../agent/protocol.js';
-import { driftFields, driftToCheck, type DriftInfo } from '../cluster/config-drift.js';
+import { driftFields, driftToCheck } from '../cluster/config-drift.js';
 import { nothingToWrite, pushPlan, type PushPlan } from '../cluster/config-push.js';
-import type { HostIndex } from '../cluster/model.js';
+import type { DriftInfo, HostIndex } from '../cluster/model.js';
 import { configSecrets } from '../../agent/config/secret-mask.js';
 import { generateSharedSecret, lacksSharedSecret, withSharedSecret } from '../cluster/shared-secret.js';
 import type { ClusterSession } from './cluster-session.js';
@@ -111,18 +111,24 @@ export async function pushResourceFile(session: ClusterSession, src: PushSource,
     }
   }
   const states: string[] = [];
+  let pending = false;
   for (const t of plan.targets) {
     if (t.change === 'same') continue;
     try {
       const r = await ask<AdjustResult>(t.host, 'adjust', { resource });
+      pending ||= r.pending === true;
       states.push(`${t.name} ${adjustText(r)}`);
     } catch (e) {
       states.push(`adjust failed: ${errText(e)}`);
     }
   }
   const where = files[0] === files[1] ? `${files[0]} on ${written.join(' and ')}` : plan.targets.filter((t) => t.change !== 'same').map((t) => `${t.file} on ${t.name}`).join(', ');
-  return { ok: true, message: `${resource}: ${where} written (mode 0600)${generated ? ' with a generated shared secret' : ''}; ${states.join('; ')}` };
+  return { ok: true, message: `${resource}: ${where} written (mode 0600)${generated ? ' with a generated shared secret' : ''}; ${states.join('; ')}${generated && pending ? `. ${SECRET_PICKUP}` : ''}` };
 }
+
+/** How a running resource takes up a secret written into its file (the builtin engine changes a running link only at down/up). */
+export const SECRET_PICKUP =
+  'The link stays unauthenticated until each host takes the resource down and up (D, then u; the Secondary first): in between the two do not connect (the problems name it); a Primary stops serving while it is down, so switch over first (r) where initiators must not notice. Once both run the secret they connect and resync what changed';
 
 export function adjustText(r: AdjustResult): string {
   if (r.state === 'down') return `configured, not up: ${r.reason ?? 'unknown reason'}`;

@@ -3,6 +3,7 @@ import type { GenerationIds } from '../../agent/protocol.js';
 import { Box } from 'ink';
 import { Text } from './Text.js';
 import { NOT_UP_WORDS, notUpPhrase } from '../../agent/not-up.js';
+import { ignoredText } from '../../agent/config/consumer-notes.js';
 import type { ClusterModel, HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
 import { outOfSight, outOfSightText } from '../cluster/last-known.js';
 import type { ShownProblem } from './host-trouble.js';
@@ -94,6 +95,13 @@ function hostLines(m: ClusterModel, row: ResourceRow, i: HostIndex, names: [stri
     );
   }
   if (s.gi) out.push(giLine(s.gi, k('gi'), width));
+  for (const [n, o] of (s.resource?.ignored ?? []).entries()) {
+    out.push(
+      <Text key={k(`ign${n}`)} dimColor wrap="truncate">
+        {truncate(`  ${ignoredText(o)}`, width)}
+      </Text>,
+    );
+  }
   if (s.conn?.lastError) {
     out.push(
       <Text key={k('err')} color="red" wrap="truncate">

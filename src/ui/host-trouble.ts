@@ -44,9 +44,17 @@ export function hostAdvice(h: HostState, readOnly: boolean): string | undefined 
   return `check that ${h.name} is powered on and reachable (ssh ${h.name}); retrying by itself`;
 }
 
-/** Host problems with their error in one line and the advice attached; others unchanged. */
+/** What the console does about a peer link without a shared secret: C on that host puts a generated one on both. */
+function secretAdvice(p: Problem, model: ClusterModel): string {
+  const name = model.hosts[p.host ?? 0].name;
+  if (model.readOnly) return `a read-only console writes no files: add the secret on both hosts, or run drbd-tui without --read-only and press C on ${p.resource ?? 'the resource'}`;
+  return `select ${p.resource ?? 'the resource'} on ${name} (Tab) and press C: it generates a secret, shows the change and puts the file on both hosts`;
+}
+
+/** Host problems with their error in one line and the advice attached, a link without a secret with what C does; others unchanged. */
 export function withHostAdvice(problems: Problem[], model: ClusterModel): ShownProblem[] {
   return problems.map((p) => {
+    if (p.id.startsWith('unauthenticated:')) return { ...p, advice: secretAdvice(p, model) };
     if (p.host === undefined || p.id !== `host:${p.host}`) return p;
     const h = model.hosts[p.host];
     const what = h.reach.state === 'unreachable' ? `unreachable: ${errorGist(h.reach.error)}` : h.reach.state === 'agent-not-running' ? `agent not running${h.reach.error ? `: ${errorGist(h.reach.error)}` : ''}` : h.reach.state;

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describeLab, type Lab } from '../lab/lab.js';
 import type { LabAgent } from '../support/lab-agents.js';
-import { CLI, consoleLabHooks, ROOT, serveR0FromA } from '../support/console-lab.js';
+import { CLI, consoleLabHooks, ROOT, serveR0FromA, type ConsoleLab } from '../support/console-lab.js';
 import { flatScreen, openTerminal, type Terminal } from '../support/tmux.js';
 
 describeLab('runbooks survive the console: resume from a new console, the audit log on both hosts', () => {
@@ -18,7 +18,9 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
   let a: LabAgent;
   let b: LabAgent;
   let term: Terminal;
-  const suite = consoleLabHooks('runbook-resume', (c) => ({ lab, work, a, b, term } = c));
+  // The hooks close the lab's terminal when the suite ends: each console opened here replaces it there.
+  let opened: ConsoleLab;
+  const suite = consoleLabHooks('runbook-resume', (c) => ({ lab, work, a, b, term } = opened = c));
   const who = `root@${hostname()}`;
 
   /** Waits until step `n` of the open runbook is next, then runs it with Enter. */
@@ -46,6 +48,7 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
 
     // The operator's laptop died; from another terminal the procedure is where it stopped.
     term = await openTerminal({ argv: [process.execPath, CLI, '-F', join(work, 'ssh_config'), 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console2.exit'), width: 160, height: 45 });
+    opened.term = term;
     await term.waitFor('both hosts up, ha-a Secondary now', (x) => /ha-a up/.test(x) && /ha-b up/.test(x) && /r0\/0\s+Secondary\s+UpToDate\s+Connected/.test(x), 60_000);
     await term.waitFor('the run in sight', (x) => /runbook active: Planned switchover r0 on ha-a \(step 4\/5\) — r to resume/.test(x));
     await term.keys('r', { literal: true });
@@ -120,6 +123,7 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
     if (suite.skip) return t.skip(suite.skip);
     await term.kill();
     term = await openTerminal({ argv: [process.execPath, CLI, '--read-only', '-F', join(work, 'ssh_config'), 'ha-a', 'ha-b'], cwd: ROOT, exitFile: join(work, 'console3.exit'), width: 160, height: 45 });
+    opened.term = term;
     await term.waitFor('both hosts up', (x) => /ha-a up/.test(x) && /ha-b up/.test(x), 60_000);
     await term.keys('L', { literal: true });
     const log = flatScreen(await term.waitFor('the audit log', (x) => /runbook audit log of r0/.test(x) && /→ finished/.test(x), 20_000));

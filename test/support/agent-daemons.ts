@@ -32,8 +32,8 @@ export interface AgentPair {
   close(): Promise<void>;
 }
 
-/** One daemon under dir/NAME with `yaml` as its only resource file (not started yet). */
-export async function agentHost(dir: string, name: 'ha-a' | 'ha-b', text: string): Promise<AgentHost> {
+/** One daemon under dir/NAME with `yaml` as its only resource file (not started yet); daemonArgs: more `daemon` options. */
+export async function agentHost(dir: string, name: 'ha-a' | 'ha-b', text: string, daemonArgs: string[] = []): Promise<AgentHost> {
   if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run npm run build first`);
   {
     const root = join(dir, name);
@@ -55,7 +55,7 @@ export async function agentHost(dir: string, name: 'ha-a' | 'ha-b', text: string
         }
       },
       async start() {
-        const proc = spawn(process.execPath, [...(process.env.AGENT_NODE_ARGS ? process.env.AGENT_NODE_ARGS.split(' ') : []), AGENT, 'daemon', '--config-dir', join(root, 'etc'), '--state-dir', join(root, 'var'), '--socket', socket, '--node', name], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const proc = spawn(process.execPath, [...(process.env.AGENT_NODE_ARGS ? process.env.AGENT_NODE_ARGS.split(' ') : []), AGENT, 'daemon', '--config-dir', join(root, 'etc'), '--state-dir', join(root, 'var'), '--socket', socket, '--node', name, ...daemonArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
         proc.stderr!.setEncoding('utf8').on('data', (d: string) => h.log.push(d));
         h.proc = proc;
         await waitFor(() => existsSync(socket) || proc.exitCode !== null, `${name} daemon socket`);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseResourceYaml } from '../../agent/config/index.js';
 import type { ResourceConfig } from '../../agent/config/types.js';
+import { configHash } from '../../agent/config/hash.js';
 import { openBackingDisk } from '../../agent/engine/backing-disk.js';
 import { createMetadata } from '../../agent/engine/metadata.js';
 import { ResourceRuntime } from '../../agent/engine/resource-runtime.js';
@@ -68,11 +69,26 @@ export async function createMd(cfg: ResourceConfig, nodeId: number): Promise<voi
   await disk.close();
 }
 
-export async function createPair(opts: { size?: string; protocol?: string; copyCapBytes?: number } = {}): Promise<Pair> {
+export interface PairOptions {
+  size?: string;
+  protocol?: string;
+  copyCapBytes?: number;
+  /** Each node's net.shared-secret instead of the file's ('' : none, an unauthenticated link). */
+  secrets?: readonly [string, string];
+}
+
+/** The config as if its file said `secret` (the hash follows, as the loader computes it). */
+export function withSecret(cfg: ResourceConfig, secret: string): ResourceConfig {
+  const out: ResourceConfig = { ...cfg, net: { ...cfg.net, sharedSecret: secret }, source: { ...cfg.source } };
+  out.source.hash = configHash(out);
+  return out;
+}
+
+export async function createPair(opts: PairOptions = {}): Promise<Pair> {
   const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-rt-'));
   const text = resourceYaml({ dir, portA: await freePort('127.0.0.1'), portB: await freePort('127.0.0.2'), size: opts.size ?? '16MiB', protocol: opts.protocol });
-  const configA = loadConfig(text, 'ha-a');
-  const configB = loadConfig(text, 'ha-b');
+  const configA = opts.secrets ? withSecret(loadConfig(text, 'ha-a'), opts.secrets[0]) : loadConfig(text, 'ha-a');
+  const configB = opts.secrets ? withSecret(loadConfig(text, 'ha-b'), opts.secrets[1]) : loadConfig(text, 'ha-b');
   await createMd(configA, 0);
   await createMd(configB, 1);
   const stateA = join(dir, 'state-a');
@@ -115,7 +131,7 @@ export async function createPair(opts: { size?: string; protocol?: string; copyC
 }
 
 /** Connected, initial sync skipped, A Primary. */
-export async function upToDatePair(opts: { size?: string; protocol?: string; copyCapBytes?: number } = {}): Promise<Pair> {
+export async function upToDatePair(opts: PairOptions = {}): Promise<Pair> {
   const p = await createPair(opts);
   try {
     await p.a.admin({ cmd: 'connect', discardMyData: false });

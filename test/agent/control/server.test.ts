@@ -118,3 +118,21 @@ test('socket modes: admin 0600; monitor as chosen (root: 0600, world: 0666, a gr
   assert.equal(st.mode & 0o777, 0o660);
   assert.equal(st.gid, 0);
 });
+
+test('without ss, client uids cannot be learned: one log line, and the total cap alone applies', async () => {
+  const log: string[] = [];
+  const socket = join(dir, 'no-ss', 'agent.sock');
+  const limits = { maxMonitorConnections: 8, maxMonitorConnectionsPerUid: 3, monitorUidLookupAbove: 1 };
+  const server = await serveControl(socket, handler, { monitorAccess: 'world', limits, log: (l) => log.push(l), ss: join(dir, 'no-such-ss') });
+  after(() => server.close());
+  const held: Socket[] = [];
+  for (let k = 0; k < 6; k++) {
+    const s = await open(monitorSocketPath(socket));
+    const answer = new Promise<string>((r) => s.setEncoding('utf8').once('data', r));
+    s.write('{"id":1,"method":"hello"}\n');
+    assert.match(await answer, /"readOnly":true/);
+    held.push(s);
+  }
+  assert.equal(log.filter((l) => /monitor socket: cannot learn client uids \(.*no-such-ss.*\): the per-uid cap \(3\) is not applied, only the total cap until it works again/.test(l)).length, 1, log.join(' | '));
+  for (const s of held) s.destroy();
+});

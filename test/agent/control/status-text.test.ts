@@ -44,3 +44,26 @@ test('a resource file whose secrets others may read ends with a warning line nam
   assert.equal(text, `${DRBD_LINES}# warning: r0's resource file /etc/drbd-tui/r0.yaml holds secrets that others on the host may read (mode 0640): chmod 600 /etc/drbd-tui/r0.yaml\n`);
   assert.equal(statusText({ ...s, resources: s.resources.map((r) => ({ ...r, configFile: '/etc/drbd-tui/r0.yaml' })) }), DRBD_LINES);
 });
+
+test('a peer link without a shared secret is a warning line in the file’s own syntax; ignored options a line each, escaped', () => {
+  const s = snap({});
+  const withRes = (over: Partial<AgentSnapshot['resources'][0]>) => statusText({ ...s, resources: s.resources.map((r) => ({ ...r, ...over })) });
+  assert.equal(
+    withRes({ configFile: '/etc/drbd.d/r0.res', peerAuthenticated: false }),
+    `${DRBD_LINES}# warning: r0: peer link not authenticated: add net { shared-secret "…"; } to /etc/drbd.d/r0.res, the same on both hosts, so that nothing but the peer can replicate into this disk\n`,
+  );
+  assert.equal(
+    withRes({ configFile: '/etc/drbd-tui/r0.yaml', peerAuthenticated: false }),
+    `${DRBD_LINES}# warning: r0: peer link not authenticated: add net: { shared-secret: "…" } to /etc/drbd-tui/r0.yaml, the same on both hosts, so that nothing but the peer can replicate into this disk\n`,
+  );
+  // An agent that says nothing (older) or a link with a secret: no line.
+  assert.equal(withRes({ peerAuthenticated: true, ignored: [] }), DRBD_LINES);
+  const ignored = [
+    { option: 'fencing', section: 'net', why: 'no fencing handlers run yet', file: '/etc/drbd.d/r0.res', line: 4, col: 5 },
+    { option: 'al-extents', section: 'disk', why: 'forged\n# warning: none\x1b[2J', file: '/etc/drbd.d/r0.res', line: 7, col: 3 },
+  ];
+  assert.equal(
+    withRes({ ignored }),
+    `${DRBD_LINES}# ignored: fencing (no fencing handlers run yet) at /etc/drbd.d/r0.res:4:5\n# ignored: al-extents (forged\\n# warning: none\\x1b[2J) at /etc/drbd.d/r0.res:7:3\n`,
+  );
+});

@@ -177,6 +177,11 @@ describe('peer-auth handshake', () => {
     }
   });
 
+  test('a peer numbering the pair differently is told how to make both agree', () => {
+    const f = outcome(handshakeReceive(startHandshake(a).state, { ...(helloFrom(1) as Extract<PeerMessage, { type: 'Hello' }>), nodeId: 0 }).actions);
+    assert.ok(f?.kind === 'fail' && f.error.startsWith('peer has node-id 0, expected 1: the two hosts number the pair differently; write node-id'), JSON.stringify(f));
+  });
+
   test('anything but the handshake sequence is a protocol error', () => {
     const s0 = startHandshake(a).state;
     const data: PeerMessage = { type: 'Data', volume: 0, seq: 1, offset: 0, flags: 0, payload: Buffer.alloc(512) };
@@ -200,5 +205,46 @@ describe('peer-auth handshake', () => {
     const r = handshakeReceive(s0, { type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION - 1, nodeId: 1, resource: 'r0', configHash: 'x', session: 's' });
     const f = outcome(r.actions);
     assert.ok(f?.kind === 'fail' && /version/.test(f.error));
+  });
+});
+
+describe('peer-auth without a shared secret', () => {
+  const dialer = (secret: string) => cfg({ side: 'dialer', localNodeId: 0, peerNodeId: 1, nonce: nonceA, secret, peerName: 'ha-b' });
+  const acceptor = (secret: string) => cfg({ side: 'acceptor', localNodeId: 1, peerNodeId: 0, nonce: nonceB, secret, peerName: 'ha-a' });
+  const rows: Array<{ dialer: string; acceptor: string; a: string; b: string }> = [
+    { dialer: '', acceptor: '', a: 'authenticated', b: 'authenticated' },
+    { dialer: 's3cret', acceptor: 's3cret', a: 'authenticated', b: 'authenticated' },
+    {
+      dialer: 's3cret',
+      acceptor: '',
+      a: 'ha-b has no shared-secret (its peer link is not authenticated) and this host has one: set the same net shared-secret on both hosts',
+      b: 'ha-a authenticates the peer link with a shared-secret and this host has none: set the same net shared-secret on both hosts',
+    },
+    {
+      dialer: '',
+      acceptor: 's3cret',
+      a: 'ha-b authenticates the peer link with a shared-secret and this host has none: set the same net shared-secret on both hosts',
+      b: 'ha-a has no shared-secret (its peer link is not authenticated) and this host has one: set the same net shared-secret on both hosts',
+    },
+  ];
+  for (const r of rows) {
+    test(`dialer ${r.dialer ? 'with' : 'without'} a secret, acceptor ${r.acceptor ? 'with' : 'without'}`, () => {
+      const log = converse(dialer(r.dialer), acceptor(r.acceptor));
+      const said = (actions: HandshakeAction[]) => {
+        const o = outcome(actions);
+        if (o?.kind === 'fail') assert.equal(o.reason, 'protocol-error');
+        return o?.kind === 'fail' ? o.error : o?.kind;
+      };
+      assert.equal(said(log.a), r.a);
+      assert.equal(said(log.b), r.b);
+      // A mismatch is found from the Hellos alone: no side answers a challenge.
+      if (r.a !== 'authenticated') assert.ok(![...sent(log.a), ...sent(log.b)].some((m) => m.type === 'AuthResponse'));
+    });
+  }
+
+  test('only a side without a secret says so in its Hello (with one, Hello is what it always was)', () => {
+    const hello = (secret: string) => sent(startHandshake(dialer(secret)).actions)[0];
+    assert.deepEqual(hello('s3cret'), { type: 'Hello', protocolVersion: PEER_PROTOCOL_VERSION, nodeId: 0, resource: 'r0', configHash: 'h1', session: 'sess' });
+    assert.equal((hello('') as { unauthenticated?: boolean }).unauthenticated, true);
   });
 });

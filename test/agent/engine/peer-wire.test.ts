@@ -41,6 +41,7 @@ function bytes(n: number, seed: number): Buffer {
 
 const samples: PeerMessage[] = [
   { type: 'Hello', protocolVersion: 1, nodeId: 1, resource: 'r0', configHash: 'abc123', session: 'f00d:0' },
+  { type: 'Hello', protocolVersion: 1, nodeId: 1, resource: 'r0', configHash: 'abc123', session: 'f00d:0', unauthenticated: true },
   { type: 'AuthChallenge', nonce: bytes(32, 1) },
   { type: 'AuthResponse', mac: bytes(32, 2) },
   { type: 'AuthResult', ok: true },
@@ -295,6 +296,7 @@ describe('peer-wire protocol errors', () => {
       [T.AuthChallenge, Buffer.alloc(31)],
       [T.Hello, Buffer.from('not json')],
       [T.Hello, Buffer.from('{"protocolVersion":1,"nodeId":"1","resource":"r0","configHash":"","session":""}')],
+      [T.Hello, Buffer.from('{"protocolVersion":1,"nodeId":1,"resource":"r0","configHash":"","session":"","unauthenticated":"yes"}')],
       [T.State, Buffer.from('{"role":"Boss","disks":[]}')],
       [T.State, Buffer.from('{"role":"Primary","disks":[{"volume":0,"disk":"Shiny"}]}')],
       [T.WriteAck, Buffer.from('000009000000000000000001', 'hex')],

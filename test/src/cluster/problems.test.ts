@@ -2,9 +2,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { applyHostEvent, resourceRows, setDrift, setReachability } from '../../../src/cluster/model.js';
-import type { DriftInfo } from '../../../src/cluster/config-drift.js';
+import type { DriftInfo } from '../../../src/cluster/model.js';
 import { deriveProblems, worstSeverity, type Problem } from '../../../src/cluster/problems.js';
 import { loadScenario } from './fixtures.js';
+import { withHostAdvice } from '../../../src/ui/host-trouble.js';
 
 const brief = (ps: Problem[]) => ps.map((p) => `${p.severity} ${p.id}`);
 
@@ -66,6 +67,31 @@ describe('problems, drbdmon style', () => {
     assert.deepEqual(brief(exposed), ['warn secrets-readable:r0:1']);
     assert.equal(exposed[0]!.text, "r0's resource file /etc/drbd-tui/r0.yaml holds secrets that others on the host may read (mode 0644): chmod 600 /etc/drbd-tui/r0.yaml on ha-b");
     assert.deepEqual(brief(res('config-file:/etc/drbd-tui/r0.yaml')), []);
+  });
+
+  test('a peer link without a shared secret: a warning per host in its file’s syntax, with what C does; none from an agent that does not say', () => {
+    const base = loadScenario('primary-iscsi');
+    const res = (line: string) => applyHostEvent(base, 1, parseEventLine(`change resource name:r0 ${line}`)!);
+    const bare = deriveProblems(res('config-file:/etc/drbd.d/r0.res peer-authenticated:no'));
+    assert.deepEqual(brief(bare), ['warn unauthenticated:r0:1']);
+    assert.equal(bare[0]!.text, 'r0: peer link not authenticated: add net { shared-secret "…"; } to /etc/drbd.d/r0.res, the same on both hosts, so that nothing but the peer can replicate into this disk (ha-b)');
+    assert.deepEqual(brief(deriveProblems(res('config-file:/etc/drbd.d/r0.res peer-authenticated:yes'))), []);
+    assert.deepEqual(brief(deriveProblems(res('config-file:/etc/drbd.d/r0.res'))), []);
+    const m = res('config-file:/etc/drbd-tui/r0.yaml peer-authenticated:no');
+    const [shown] = withHostAdvice(deriveProblems(m), m);
+    assert.match(shown!.text, /add net: \{ shared-secret: "…" \} to \/etc\/drbd-tui\/r0\.yaml/);
+    assert.equal(shown!.advice, 'select r0 on ha-b (Tab) and press C: it generates a secret, shows the change and puts the file on both hosts');
+    const ro = { ...m, readOnly: true };
+    assert.match(withHostAdvice(deriveProblems(ro), ro)[0]!.advice!, /^a read-only console writes no files/);
+  });
+
+  test('one host with a shared secret and the other without: an alert naming the host without it, instead of "degraded"', () => {
+    let m = loadScenario('healthy');
+    const why = 'ha-b has no shared-secret (its peer link is not authenticated) and this host has one: set the same net shared-secret on both hosts';
+    m = applyHostEvent(m, 0, parseEventLine(`change connection name:r0 peer-node-id:1 conn-name:ha-b connection:Connecting last-error:"${why}"`)!);
+    const ps = deriveProblems(m).filter((x) => x.resource === 'r0' && !x.id.startsWith('peer-disk') && !x.id.startsWith('disk'));
+    assert.deepEqual(ps.map((p) => `${p.severity} ${p.id}`), ['alert secret-mismatch:r0:0']);
+    assert.equal(ps[0]!.text, `r0 on ha-a: ${why}. The link keeps trying`);
   });
 
   test('peer down: degraded warn for the connection, no cascade on the DUnknown peer disk', () => {
