@@ -32,6 +32,7 @@ const labPackages = {
   tgtd: { path: '/usr/sbin/tgtd', pkg: 'tgt' },
   tmux: { path: '/usr/bin/tmux', pkg: 'tmux' },
   sudo: { path: '/usr/bin/sudo', pkg: 'sudo' },
+  drbdadm: { path: '/usr/sbin/drbdadm', pkg: 'drbd-utils' },
 };
 
 function ensureLabPackages() {

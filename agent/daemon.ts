@@ -5,7 +5,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { CONFIG_EXTENSIONS, errorsForResource, formatConfigError, loadConfigDir, localHost, parseResourceRes, parseResourceYaml } from './config/index.js';
-import { readBounded, describeFsError } from './config/load.js';
+import { readBounded, describeFsError, loadConfigFile } from './config/load.js';
 import { exposedSecretsMode, secretFileWarning } from './config/file-mode.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
@@ -53,6 +53,8 @@ import { logLine } from './log.js';
 
 export interface DaemonOptions {
   configDir: string;
+  /** --config FILE: read this one file (a YAML resource file, or /etc/drbd.conf with its includes) instead of configDir. */
+  configFile?: string;
   stateDir: string;
   socket: string;
   node: string;
@@ -152,7 +154,8 @@ export class Daemon implements ControlHandler {
   }
 
   private async reloadConfig(): Promise<void> {
-    const { resources, errors } = await loadConfigDir(this.opts.configDir, { node: this.opts.node });
+    const opts = { node: this.opts.node };
+    const { resources, errors } = this.opts.configFile ? await loadConfigFile(this.opts.configFile, opts) : await loadConfigDir(this.opts.configDir, opts);
     this.configs = resources;
     this.configErrors = errors;
     for (const c of resources) {
@@ -543,6 +546,9 @@ export class Daemon implements ControlHandler {
     if (current.sha256 !== expect) {
       throw new AgentError('refused', `${existing ?? name}: the resource file on ${this.opts.node} changed since it was read; look at the difference again`);
     }
+    if (this.opts.configFile) throw new AgentError('refused', `this agent reads ${this.opts.configFile} (--config): change the resource there`);
+    const shared = existing && this.configs.find((c) => c.source.file === existing && c.resource !== name);
+    if (shared) throw new AgentError('refused', `${existing} also defines resource ${shared.resource}: replacing it would drop that resource; move ${name} into a file of its own first`);
     const file = targetFile(this.opts.configDir, name, format, existing);
     const parsed = (format === 'yaml' ? parseResourceYaml : parseResourceRes)(file, text, { node: this.opts.node });
     if ('errors' in parsed) throw new AgentError('config', parsed.errors.map(formatConfigError).join('\n'));
@@ -736,6 +742,7 @@ export class Daemon implements ControlHandler {
 
 /** The resource a config error keeps from loading: its file's name (NAME.yaml), or the one a duplicate names. */
 function resourceOfError(e: ConfigError): string | undefined {
+  if (e.resource !== undefined) return e.resource;
   const dup = /^resource (\S+) is also defined/.exec(e.message);
   if (dup) return dup[1];
   const ext = extname(e.file).toLowerCase();

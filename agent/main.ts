@@ -1,4 +1,5 @@
 // drbd-agent: the host-side daemon and its drbdadm-style CLI.
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectUnix, type ControlClient } from './control/client.js';
 import { monitorSocketPath } from './control/server.js';
@@ -30,7 +31,8 @@ import { untrustedLines, untrustedText } from './untrusted-text.js';
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
 
 Usage:
-  drbd-agent daemon [--config-dir /etc/drbd-tui] [--state-dir /var/lib/drbd-tui]
+  drbd-agent daemon [--config-dir /etc/drbd-tui | --config-dir /etc/drbd.d | --config /etc/drbd.conf]
+                    [--state-dir /var/lib/drbd-tui]
                     [--socket /run/drbd-tui/agent.sock] [--node NAME]
                     [--monitor-access group|world|root|GROUP]
   drbd-agent [--socket P] create-md [--force [--forget-peer]] RES | up RES | down RES | attach RES | detach RES
@@ -88,6 +90,7 @@ function parse(argv: string[]) {
     options: {
       socket: { type: 'string' },
       'config-dir': { type: 'string' },
+      config: { type: 'string' },
       'state-dir': { type: 'string' },
       node: { type: 'string' },
       'monitor-access': { type: 'string' },
@@ -113,9 +116,11 @@ async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<nu
   const linkFaults = parseLinkFaults(process.env[LINK_FAULTS_ENV]);
   const monitorAccess = parseMonitorAccess(values['monitor-access'] ?? 'group');
   if (typeof monitorAccess === 'object' && 'error' in monitorAccess) throw new UsageError(monitorAccess.error);
+  if (values.config !== undefined && values['config-dir'] !== undefined) throw new UsageError('give --config FILE (one file, e.g. /etc/drbd.conf) or --config-dir DIR, not both');
   const daemon = new Daemon({
     monitorAccess,
-    configDir: values['config-dir'] ?? DEFAULT_DAEMON_OPTIONS.configDir,
+    configDir: values['config-dir'] ?? (values.config !== undefined ? dirname(values.config) : DEFAULT_DAEMON_OPTIONS.configDir),
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
     stateDir: values['state-dir'] ?? DEFAULT_DAEMON_OPTIONS.stateDir,
     socket: values.socket ?? DEFAULT_DAEMON_OPTIONS.socket,
     node: values.node ?? DEFAULT_DAEMON_OPTIONS.node,

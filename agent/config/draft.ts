@@ -3,13 +3,15 @@
 // the whole file (two hosts, distinct ids and addresses, volumes, per-host paths), resolves
 // this node's paths and hashes the meaning. Keeping this shared is what makes a YAML file
 // and a .res file with the same meaning load into the same ResourceConfig.
-import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, ConfigError, HostConfig, IscsiConfig, Protocol, ResourceConfig, VolumeConfig } from './types.js';
+import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, ConfigError, HostConfig, IgnoredOption, IscsiConfig, Protocol, ResourceConfig, VolumeConfig } from './types.js';
 import type { Address } from './values.js';
 import { configHash } from './hash.js';
 
 export interface At {
   line: number;
   col: number;
+  /** Set when it is not the draft's own file (a drbd.conf tree: common in global_common.conf). */
+  file?: string;
 }
 export interface Loc<T> {
   value: T;
@@ -23,6 +25,8 @@ export interface DraftHost {
   name: Loc<string>;
   nodeId: Loc<number>;
   address: Loc<Address>;
+  /** No node-id in the file: derived as drbdadm derives it. */
+  implicit?: boolean;
 }
 
 export interface DraftVolume {
@@ -54,6 +58,7 @@ export interface Draft {
   volumesAt: At;
   volumes: DraftVolume[];
   iscsi?: IscsiConfig;
+  ignored?: IgnoredOption[];
 }
 
 export interface LoadOptions {
@@ -82,7 +87,7 @@ export function notAHostMessage(file: string, node: string, hosts: readonly stri
 
 export function finish(d: Draft, opts: LoadOptions): Located {
   const errors: ConfigError[] = [];
-  const err = (at: At, message: string) => errors.push({ file: d.file, line: at.line, col: at.col, message });
+  const err = (at: At, message: string) => errors.push({ file: at.file ?? d.file, line: at.line, col: at.col, message, ...(d.format === 'res' ? { resource: d.resource.value } : {}) });
   const yaml = d.format === 'yaml';
 
   const names = d.hosts.map((h) => h.name.value);
@@ -162,6 +167,7 @@ export function finish(d: Draft, opts: LoadOptions): Located {
     address: h.address.value.address,
     host: h.address.value.host,
     port: h.address.value.port,
+    ...(h.implicit ? { nodeIdImplicit: true } : {}),
   }));
   const volumes: VolumeConfig[] = resolved
     .map(({ v, device, disk }) => {
@@ -192,6 +198,7 @@ export function finish(d: Draft, opts: LoadOptions): Located {
     volumes,
     hosts,
     ...(d.iscsi ? { iscsi: d.iscsi } : {}),
+    ...(d.ignored && d.ignored.length > 0 ? { ignored: d.ignored } : {}),
     source: { file: d.file, format: d.format, hash: '' },
   };
   config.source.hash = configHash(config);
@@ -199,5 +206,5 @@ export function finish(d: Draft, opts: LoadOptions): Located {
 }
 
 export function sortErrors(errors: ConfigError[]): ConfigError[] {
-  return [...errors].sort((a, b) => a.line - b.line || a.col - b.col);
+  return [...errors].sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : 0));
 }

@@ -7,7 +7,8 @@ import type { ConfigError, HostConfig, ResourceConfig } from './types.js';
 import { notAHostMessage } from './draft.js';
 import type { LoadOptions, Located, ParseResult } from './draft.js';
 import { parseYamlLocated } from './yaml-loader.js';
-import { parseResLocated } from './res-loader.js';
+import { loadResStatements, parseResLocated } from './res-loader.js';
+import { readTree, nodeTreeFs } from './drbd-conf.js';
 import { maskKnown, textSecrets } from './secret-mask.js';
 
 export type { LoadOptions, ParseResult } from './draft.js';
@@ -112,24 +113,59 @@ export async function loadResourceFile(path: string, opts: LoadOptions = {}): Pr
   return strip(await loadLocated(path, opts));
 }
 
+/** The files of a DRBD tree in a config dir: drbd.conf, or global_common.conf; .res files it leaves out join it. */
+export const DRBD_CONF = 'drbd.conf';
+export const GLOBAL_COMMON = 'global_common.conf';
+
+type Loaded = { resources: ResourceConfig[]; errors: ConfigError[] };
+type Good = Extract<Located, { config: ResourceConfig }>;
+
 /**
- * Loads every resource file in dir (sorted by name; other files and dotfiles are ignored).
- * A bad file is reported and the others still load. Two files that define the same resource
- * are both refused: serving either could be serving the wrong disk.
+ * A drbd.conf tree (roots and what they include) as drbdadm reads it: every resource of it, with
+ * common's options applied; errors masked against every secret of the tree's files.
  */
-export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promise<{ resources: ResourceConfig[]; errors: ConfigError[] }> {
-  let names: string[];
+async function loadTree(roots: readonly string[], opts: LoadOptions): Promise<{ located: Located[]; errors: ConfigError[] }> {
+  const read = (p: string) =>
+    readBounded(p).catch((e: unknown) => {
+      throw new Error(describeFsError(e));
+    });
+  const tree = await readTree(roots, nodeTreeFs(read));
+  let out: { located: Located[]; errors: ConfigError[] };
   try {
-    names = (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && CONFIG_EXTENSIONS.includes(extname(e.name).toLowerCase()))
-      .map((e) => e.name)
-      .sort();
+    const r = loadResStatements(roots[0] ?? '.', tree.statements, opts);
+    out = { located: r.resources, errors: [...tree.errors, ...r.errors] };
   } catch (e) {
-    return { resources: [], errors: [{ file: dir, line: 1, col: 1, message: `cannot read the config directory: ${describeFsError(e)}` }] };
+    // A bug of ours must not stop the YAML resources from loading.
+    out = { located: [], errors: [...tree.errors, { file: roots[0] ?? '.', line: 1, col: 1, message: `internal error while loading this DRBD configuration (please report it): ${(e as Error).message}` }] };
   }
-  const loaded = await Promise.all(names.map((n) => loadLocated(join(dir, n), opts)));
-  const errors: ConfigError[] = [];
-  const byName = new Map<string, Array<Extract<Located, { config: ResourceConfig }>>>();
+  const known = [...tree.texts.values()].flatMap(textSecrets);
+  const mask = (e: ConfigError): ConfigError => ({ ...e, message: maskKnown(e.message, known) });
+  const modeOf = (f: string) => stat(f).then((st) => st.mode & 0o7777, () => undefined);
+  // The files that hold each secret: a resource's shared secret may be written in common's file.
+  const secretFiles = new Map<string, Set<string>>();
+  for (const [f, text] of tree.texts) for (const sec of textSecrets(text)) secretFiles.set(sec, (secretFiles.get(sec) ?? new Set()).add(f));
+  for (const l of out.located) {
+    if ('errors' in l) {
+      l.errors = l.errors.map(mask);
+      continue;
+    }
+    const files = new Set([l.config.source.file, ...(secretFiles.get(l.config.net.sharedSecret) ?? [])]);
+    // The most exposed of them, so that a readable global_common.conf is not missed.
+    let mode: number | undefined;
+    for (const f of files) {
+      const m = await modeOf(f);
+      if (m !== undefined) mode = (mode ?? 0) | m;
+    }
+    if (mode !== undefined) l.config.source.mode = mode;
+  }
+  // An empty tree (global_common.conf alone) is no error: the YAML files may hold the resources.
+  const errors = out.errors.filter((e) => !/^no resource found/.test(e.message)).map(mask);
+  return { located: out.located, errors };
+}
+
+/** Two definitions of one resource are both refused: serving either could be serving the wrong disk. */
+function dedupe(loaded: readonly Located[], errors: ConfigError[]): Loaded {
+  const byName = new Map<string, Good[]>();
   for (const r of loaded) {
     if ('errors' in r) errors.push(...r.errors);
     else byName.set(r.config.resource, [...(byName.get(r.config.resource) ?? []), r]);
@@ -141,17 +177,56 @@ export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promis
       continue;
     }
     for (const d of defs) {
-      const others = defs.filter((o) => o !== d).map((o) => `${o.config.source.file}:${o.at.line}:${o.at.col}`);
+      const others = defs.filter((o) => o !== d).map((o) => `${o.at.file ?? o.config.source.file}:${o.at.line}:${o.at.col}`);
       errors.push({
-        file: d.config.source.file,
+        file: d.at.file ?? d.config.source.file,
         line: d.at.line,
         col: d.at.col,
+        resource: name,
         message: `resource ${name} is also defined in ${others.join(', ')}; keep one file per resource (neither is loaded until then)`,
       });
     }
   }
   resources.sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
   return { resources, errors };
+}
+
+/**
+ * Loads every resource in dir (sorted by name; other files and dotfiles are ignored): each
+ * YAML file, and the DRBD files as one drbd.conf tree — DIR/drbd.conf and what it includes, or
+ * DIR/global_common.conf, plus every DIR/*.res the tree does not include (so /etc/drbd-tui,
+ * /etc/drbd.d and /etc all work). A bad file is reported and the others still load.
+ */
+export async function loadConfigDir(dir: string, opts: LoadOptions = {}): Promise<Loaded> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  } catch (e) {
+    return { resources: [], errors: [{ file: dir, line: 1, col: 1, message: `cannot read the config directory: ${describeFsError(e)}` }] };
+  }
+  const yaml = names.filter((n) => ['.yaml', '.yml'].includes(extname(n).toLowerCase()));
+  const res = names.filter((n) => extname(n).toLowerCase() === '.res');
+  const roots = [...(names.includes(DRBD_CONF) ? [DRBD_CONF] : names.includes(GLOBAL_COMMON) ? [GLOBAL_COMMON] : []), ...res].map((n) => join(dir, n));
+  const loaded = await Promise.all(yaml.map((n) => loadLocated(join(dir, n), opts)));
+  const errors: ConfigError[] = [];
+  if (roots.length > 0) {
+    const t = await loadTree(roots, opts);
+    loaded.push(...t.located);
+    errors.push(...t.errors);
+  }
+  return dedupe(loaded, errors);
+}
+
+/** Loads one file (--config FILE): a YAML resource file, or a DRBD file with what it includes (/etc/drbd.conf). */
+export async function loadConfigFile(path: string, opts: LoadOptions = {}): Promise<Loaded> {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.yaml' || ext === '.yml') return dedupe([await loadLocated(path, opts)], []);
+  const t = await loadTree([path], opts);
+  if (t.located.length === 0 && t.errors.length === 0) t.errors.push({ file: path, line: 1, col: 1, message: 'no resource found: expected resource NAME { ... } here or in the files it includes' });
+  return dedupe(t.located, t.errors);
 }
 
 /** This node's host entry, or an error that says how to fix the mismatch. */
@@ -167,5 +242,5 @@ export function localHost(config: ResourceConfig, nodeName: string): { host: Hos
  * ever reading `resource:`) and those that name it (a second file defining it).
  */
 export function errorsForResource(name: string, errors: readonly ConfigError[]): ConfigError[] {
-  return errors.filter((e) => basename(e.file, extname(e.file)) === name || e.message.includes(`resource ${name} `));
+  return errors.filter((e) => (e.resource !== undefined ? e.resource === name : basename(e.file, extname(e.file)) === name || e.message.includes(`resource ${name} `)));
 }

@@ -1,372 +1,309 @@
-// Loads a DRBD .res file (DRBD 8.4 and 9 style, and 8.x without node-id or volume blocks)
-// into the same Draft as the YAML loader, so an existing DRBD setup can be imported as is.
-//
-// Honoured:
-//   resource NAME { ... }                      exactly one per file
-//   protocol A|B|C;                            at resource level or in net { }
-//   net { protocol; shared-secret; after-sb-0pri; after-sb-1pri; after-sb-2pri;
-//         ping-timeout (tenths of a second, as in DRBD); c-max-rate (KiB/s, or K/M/G);
-//         tls psk|none (beyond DRBD: see the README's Security section) }
-//   disk { c-max-rate }                        DRBD 8.4+ keeps the resync controller here
-//   volume N { device; disk; meta-disk; }      at resource level or inside on HOST { }
-//   device /dev/drbdN | device minor N | device /dev/X minor N;  disk PATH;  meta-disk internal;
-//                                              directly in the resource or an on section: volume 0
-//   on HOST { node-id N; address [ipv4|ipv6] ADDR:PORT; ... }  node ids by order when none given
-// Accepted and ignored: global { }, startup { }, handlers { }, options { }, syncer { }, skip { },
-//   every other option of disk { }, cram-hmac-alg (our peer link always uses its own HMAC), and
-//   the DRBD net tunables listed in IGNORED_NET (timeouts, buffers, digests: the engine's own).
-import type { AfterSb1Pri, AfterSb2Pri, ConfigError, Protocol } from './types.js';
-import { DEFAULTS, SHARED_SECRET_WHY, finish, sortErrors } from './draft.js';
-import type { At, Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located } from './draft.js';
+// Loads DRBD configuration (.res files and drbd.conf trees, DRBD 9 and the 8.4 forms drbdadm 9
+// still reads) into the same Draft as the YAML loader, resolving it as drbdadm does:
+//   - `common { }` options apply to every resource unless the resource sets the same option;
+//     a connection's net { } overrides the resource's; 8.4 `syncer { }` options move to their
+//     DRBD 9 sections;
+//   - volumes inherit device/disk/meta-disk resource → volume → on HOST, field by field;
+//     device/disk written directly in a section are volume 0's;
+//   - addresses come from `on HOST { address }`, or from `connection { host H address A; }`
+//     (or its `path { }`), the connection's winning;
+//   - without any node-id, a two-host resource whose connection is implicit (no connection
+//     section, or a connection-mesh) gets drbdadm's implicit node-ids (node-id.ts).
+// What each option means to drbd-tui (honoured, ignored with why, refused when unsafe) is
+// drbd-options.ts; an option outside that table is a typo, reported with did-you-mean.
+import type { AfterSb1Pri, AfterSb2Pri, ConfigError, IgnoredOption } from './types.js';
+import { DEFAULTS, finish, sortErrors } from './draft.js';
+import type { Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located } from './draft.js';
 import { parseStatements, tokenize } from './res-syntax.js';
 import type { Statement, Token } from './res-syntax.js';
-import { AFTER_SB_0PRI, AFTER_SB_1PRI, AFTER_SB_2PRI, HOST_NAME, RESOURCE_NAME, didYouMean, parseAddress, parsePeerTls, parsePolicy, shown } from './values.js';
-import type { PeerTlsMode } from './values.js';
+import { HOST_NAME, RESOURCE_NAME, parseAddress, shown } from './values.js';
 import type { Address } from './values.js';
+import { DRBD_KEYWORDS, REFUSED_CONSTRUCTS } from './drbd-options.js';
+import { implicitNodeIds } from './node-id.js';
+import { Reporter, at, where } from './res-report.js';
+import { applyOptions, collectOptions, commonOptions, globalSection, resolveOptions } from './res-options.js';
+import type { Written } from './res-options.js';
+import { mergeDirect, pathStmt, volumeBlock } from './res-volumes.js';
+import type { Paths } from './res-volumes.js';
 
-const IGNORED_BLOCKS = ['global', 'startup', 'handlers', 'options', 'syncer', 'skip'];
-const IGNORED_NET = [
-  'cram-hmac-alg',
-  'timeout',
-  'connect-int',
-  'ping-int',
-  'max-buffers',
-  'max-epoch-size',
-  'ko-count',
-  'sndbuf-size',
-  'rcvbuf-size',
-  'unplug-watermark',
-  'always-asbp',
-  'rr-conflict',
-  'data-integrity-alg',
-  'tcp-cork',
-  'on-congestion',
-  'congestion-fill',
-  'congestion-extents',
-  'csums-alg',
-  'csums-after-crash-only',
-  'verify-alg',
-  'use-rle',
-  'fencing',
-  'transport',
-  'socket-check-timeout',
-  'discard-my-data',
-];
-const NET_KEYS = ['protocol', 'shared-secret', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'ping-timeout', 'c-max-rate', 'allow-two-primaries', 'tls'];
-const RESOURCE_KEYS = ['protocol', 'net', 'disk', 'device', 'meta-disk', 'flexible-meta-disk', 'volume', 'on', ...IGNORED_BLOCKS];
-const ON_KEYS = ['node-id', 'address', 'device', 'disk', 'meta-disk', 'flexible-meta-disk', 'volume'];
-const VOLUME_KEYS = ['device', 'disk', 'meta-disk', 'flexible-meta-disk'];
-const UNSUPPORTED: Record<string, string> = {
-  connection: 'connection sections are not supported: drbd-tui pairs two hosts; give each "on HOST { node-id N; address A:P; }"',
-  'connection-mesh': 'connection-mesh is not supported: drbd-tui pairs exactly two hosts, described by their on sections',
-  floating: 'floating sections are not supported: use on HOST { ... } with the host name uname -n prints',
-  'stacked-on-top-of': 'stacked resources are not supported',
-  common: 'common sections are not supported: put these options into the resource itself',
-  include: 'include is not supported: put one resource per file in the config directory',
-};
-
-
-interface Paths {
-  at?: At;
-  device?: Loc<string>;
-  disk?: Loc<string>;
-  metaDisk?: Token;
-}
+const PAIR = 'drbd-tui pairs exactly two hosts';
 
 interface RawHost {
   name: Token;
-  /** Set when written at all, even if invalid, so one mistake is not reported twice. */
-  wrote: Set<string>;
   nodeId?: Loc<number>;
+  wroteNodeId: boolean;
   address?: Loc<Address>;
+  wroteAddress: boolean;
   vols: Map<number, Paths>;
 }
 
-const at = (t: Token): At => ({ line: t.line, col: t.col });
+/** The result of a file or a tree: every resource's outcome, and the errors no single resource owns. */
+export interface ResLoad {
+  resources: Located[];
+  errors: ConfigError[];
+}
 
-export function parseResLocated(file: string, text: string, opts: LoadOptions = {}): Located {
-  const errors: ConfigError[] = [];
-  const err = (a: At, message: string) => errors.push({ file, line: a.line, col: a.col, message });
-  const lines = text.split('\n');
-  const eof = { line: lines.length, col: (lines[lines.length - 1] ?? '').length + 1 };
-
-  const toks = tokenize(text);
-  if ('error' in toks) return { errors: [{ file, ...toks.error }] };
-  const parsed = parseStatements(toks.tokens, eof);
-  if ('error' in parsed) return { errors: [{ file, ...parsed.error }] };
-
-  // A statement whose words run over several lines almost always lost its `;`, and then
-  // swallowed the next statement: say that, and skip the whole-file checks it would upset.
-  let swallowed = false;
-  const runOn = (s: Statement): string | undefined => {
-    const next = s.args.find((a) => a.line !== s.key.line);
-    if (!next) return undefined;
-    swallowed = true;
-    const own = s.args.filter((a) => a.line === s.key.line).map((a) => a.text);
-    return `missing ; at the end of line ${s.key.line}: "${[s.key.text, ...own].join(' ')}" runs into "${next.text}" on line ${next.line}`;
-  };
-  const shape = (s: Statement, message: string) => err(at(s.key), runOn(s) ?? message);
-  const one = (s: Statement, example: string): Token | undefined => {
-    if (s.block || s.args.length !== 1) {
-      shape(s, `${s.key.text} takes one value, e.g. ${example}`);
-      return undefined;
+/** The top level of a file or tree: global, common, resources. */
+export function loadResStatements(rootFile: string, statements: readonly Statement[], opts: LoadOptions = {}): ResLoad {
+  const top = new Reporter(rootFile);
+  const resources: Statement[] = [];
+  let common: Statement | undefined;
+  let global: Statement | undefined;
+  for (const s of statements) {
+    const k = s.key.text;
+    if (k === 'resource') resources.push(s);
+    else if (k === 'skip') continue;
+    else if (k === 'global') {
+      if (global) top.err(at(s.key), `a second global section (the first is at ${where(global.key)}): keep one`);
+      global ??= s;
+      globalSection(top, s);
+    } else if (k === 'common') {
+      if (common) top.err(at(s.key), `a second common section (the first is at ${where(common.key)}): keep one`);
+      else if (!s.block) top.err(at(s.key), 'expected common { ... }');
+      else common = s;
+    } else if (k === 'include') {
+      top.err(at(s.key), 'include is read only in a drbd.conf tree: point the agent at the file (--config /etc/drbd.conf) or its directory (--config-dir)');
+    } else top.unknown(s, 'the file (only global, common and resource NAME { ... } belong at the top)', DRBD_KEYWORDS.top);
+  }
+  // common's values are checked once here, so that a mistake in it is reported once, not per resource.
+  const beforeCommon = top.errors.length;
+  const inherited = commonOptions(top, common);
+  applyOptions(top, resolveOptions(top, [], inherited), []);
+  const commonBroken = top.errors.length > beforeCommon;
+  if (resources.length === 0 && top.errors.length === 0) top.err({ line: 1, col: 1, file: rootFile }, 'no resource found: expected resource NAME { ... }');
+  // A resource defined twice is refused in both places: serving either could be serving the wrong disk.
+  const byName = new Map<string, Token[]>();
+  for (const res of resources) {
+    const name = res.args[0];
+    if (name) byName.set(name.text, [...(byName.get(name.text) ?? []), name]);
+  }
+  const out: Located[] = [];
+  for (const res of resources) {
+    const name = res.args[0];
+    const others = name ? byName.get(name.text)!.filter((t) => t !== name) : [];
+    if (name && others.length > 0) {
+      out.push({ errors: [{ file: name.file ?? rootFile, line: name.line, col: name.col, resource: name.text, message: `resource ${name.text} is also defined at ${others.map(where).join(', ')}; keep one (neither is loaded until then)` }] });
+      continue;
     }
-    return s.args[0];
-  };
-  // Keywords a typo probably meant: not reported again as missing.
-  const meant = new Set<string>();
-  const unknown = (s: Statement, where: string, known: readonly string[]) => {
-    const unsupported = UNSUPPORTED[s.key.text];
-    if (unsupported) return err(at(s.key), unsupported);
-    const hint = didYouMean(s.key.text, known);
-    if (hint) meant.add(`${where}/${hint}`);
-    err(at(s.key), `unknown keyword "${s.key.text}" in ${where}${hint ? `; did you mean "${hint}"?` : `; known here: ${known.join(', ')}`}`);
-  };
-  const once = <T>(prev: T | undefined, s: Statement): boolean => {
-    if (prev === undefined) return true;
-    err(at(s.key), `${s.key.text} is set twice in the same section; keep one`);
-    return false;
-  };
+    if (commonBroken && name) {
+      out.push({ errors: [{ file: name.file ?? rootFile, line: name.line, col: name.col, resource: name.text, message: `resource ${name.text} is not loaded until the common section (${where(common!.key)}) is fixed: its options apply to every resource` }] });
+      continue;
+    }
+    out.push(loadResource(rootFile, res, inherited, opts));
+  }
+  return { resources: out, errors: sortErrors(top.errors) };
+}
 
-  const resources = parsed.statements.filter((s) => s.key.text === 'resource');
-  for (const s of parsed.statements) {
-    if (s.key.text === 'resource' || IGNORED_BLOCKS.includes(s.key.text)) continue;
-    unknown(s, 'the file (only resource NAME { ... } belongs at the top)', ['resource', ...IGNORED_BLOCKS]);
-  }
-  resources.slice(1).forEach((s) => err(at(s.key), `this file defines a second resource${s.args[0] ? ` (${s.args[0].text})` : ''}: put one resource per file`));
-  const res = resources[0];
-  if (!res) {
-    if (errors.length === 0) err({ line: 1, col: 1 }, 'no resource found: expected resource NAME { ... }');
-    return { errors: sortErrors(errors) };
-  }
+function loadResource(rootFile: string, res: Statement, inherited: readonly Written[], opts: LoadOptions): Located {
   const nameTok = res.args[0];
+  const file = res.key.file ?? rootFile;
+  const r = new Reporter(file, nameTok?.text);
+  const done = (): Located => ({ errors: sortErrors(r.errors) });
   if (!res.block || res.args.length !== 1 || !nameTok) {
-    err(at(res.key), 'expected resource NAME { ... } with one name');
-    return { errors: sortErrors(errors) };
+    r.err(at(res.key), 'expected resource NAME { ... } with one name');
+    return done();
   }
-  if (!RESOURCE_NAME.test(nameTok.text)) err(at(nameTok), `resource name ${shown(nameTok.text)} must be made of letters, digits, '_', '.' and '-'`);
+  if (!RESOURCE_NAME.test(nameTok.text)) r.err(at(nameTok), `resource name ${shown(nameTok.text)} must be made of letters, digits, '_', '.' and '-'`);
 
-  let protocol: Loc<Protocol> | undefined;
-  let sharedSecret: Token | undefined;
-  let netAt: At | undefined;
-  let sb0: Loc<string> | undefined;
-  let sb1: Loc<string> | undefined;
-  let sb2: Loc<string> | undefined;
-  let maxRate: Loc<number> | undefined;
-  let pingTimeout: Loc<number> | undefined;
-  let tls: Loc<PeerTlsMode> | undefined;
+  // The pair first: with three hosts nothing else is worth saying.
+  const ons = res.block.filter((s) => s.key.text === 'on' || s.key.text === 'floating');
+  const mesh = res.block.filter((s) => s.key.text === 'connection-mesh');
+  const meshHosts = mesh.flatMap((m) => (m.block ?? []).filter((s) => s.key.text === 'hosts').flatMap((s) => s.args));
+  if (ons.length > 2 || meshHosts.length > 2) {
+    const names = ons.length > 2 ? ons.map((s) => s.args.map((a) => a.text).join(' ')) : meshHosts.map((t) => t.text);
+    r.err(at(res.key), `${PAIR}, and resource ${nameTok.text} has ${names.length} (${names.join(', ')}): keep the two on sections of the replication pair in this file`);
+    return done();
+  }
+
+  const own: Written[] = [];
+  let protocolStmt: Statement | undefined;
   const resVols = new Map<number, Paths>();
   const hosts: RawHost[] = [];
+  const connections: Statement[] = [];
+  const resDirect: Paths = {};
 
-  const setProtocol = (s: Statement) => {
-    const t = one(s, 'protocol C;');
-    if (!t) return;
-    if (t.text !== 'A' && t.text !== 'B' && t.text !== 'C') {
-      const hint = /^[abc]$/.test(t.text) ? `; write it in capitals: ${t.text.toUpperCase()}` : '';
-      return err(at(t), `protocol must be A, B or C (got ${shown(t.text)})${hint}`);
-    }
-    if (protocol && protocol.value !== t.text) return err(at(t), `protocol ${t.text} contradicts protocol ${protocol.value} at ${protocol.at.line}:${protocol.at.col}; keep one`);
-    protocol = { value: t.text, at: at(t) };
-  };
-
-  const rate = (s: Statement): Loc<number> | undefined => {
-    const t = one(s, 'c-max-rate 100M;');
-    if (!t) return undefined;
-    const m = /^(\d+)([kKmMgG]?)$/.exec(t.text);
-    const unit = { '': 1024, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? '').toLowerCase()];
-    if (!m || unit === undefined || Number(m[1]) === 0) {
-      err(at(t), `c-max-rate must be a rate in KiB/s, or with a K, M or G suffix, e.g. c-max-rate 100M; (got ${shown(t.text)})`);
+  const readAddress = (x: Statement, args: readonly Token[], example: string, blockAllowed = false): Loc<Address> | undefined => {
+    const fam = args.length === 2 ? args[0] : undefined;
+    const t = args[args.length - 1];
+    if ((x.block && !blockAllowed) || !t || args.length > 2) {
+      r.shape(x, `expected address [ipv4|ipv6] HOST:PORT; e.g. ${example}`);
       return undefined;
     }
-    return { value: Number(m[1]) * unit, at: at(t) };
+    if (fam && fam.text !== 'ipv4' && fam.text !== 'ipv6') {
+      r.err(at(fam), `address family ${shown(fam.text)} is not supported: use ipv4 or ipv6 (or leave it out)`);
+      return undefined;
+    }
+    const p = parseAddress(t.text);
+    if (!p.ok) r.err(at(t), `address ${p.message}`);
+    // drbdadm resolves no names: a host name here is refused there too.
+    else if (!t.text.startsWith('[') && !/^[\d.]+$/.test(p.value.host)) r.err(at(t), `address ${shown(t.text)} names a host: DRBD files take an IP address (drbdadm resolves no names), e.g. address 10.77.0.11:7789;`);
+    else if (fam?.text === 'ipv6' && !t.text.startsWith('[')) r.err(at(t), `address ipv6 needs the address in brackets, e.g. address ipv6 [fd00::11]:7789; (got ${shown(t.text)})`);
+    else if (fam?.text === 'ipv4' && t.text.startsWith('[')) r.err(at(fam), `address ${t.text} is IPv6: write address ipv6 ${t.text};`);
+    else return { value: p.value, at: at(t) };
+    return undefined;
   };
 
-  const netBlock = (block: Statement[]) => {
-    for (const s of block) {
-      const k = s.key.text;
-      if (k === 'protocol') setProtocol(s);
-      else if (k === 'shared-secret') {
-        if (!once(sharedSecret, s)) continue;
-        // Never quote the secret back, even when the statement is malformed.
-        if (s.block || s.args.length !== 1) shape(s, 'shared-secret takes one value in double quotes, e.g. shared-secret "a long random string";');
-        else sharedSecret = s.args[0];
-      } else if (k === 'after-sb-0pri' || k === 'after-sb-1pri' || k === 'after-sb-2pri') {
-        const allowed = k === 'after-sb-0pri' ? AFTER_SB_0PRI : k === 'after-sb-1pri' ? AFTER_SB_1PRI : AFTER_SB_2PRI;
-        const prev = k === 'after-sb-0pri' ? sb0 : k === 'after-sb-1pri' ? sb1 : sb2;
-        if (!once(prev, s)) continue;
-        const t = one(s, `${k} disconnect;`);
-        if (!t) continue;
-        const r = parsePolicy(t.text, allowed);
-        if (!r.ok) {
-          err(at(t), `${k} ${r.message}`);
+  // What on HOST { } and floating ADDR { } hold: node-id, address (on only), device, disk, volumes.
+  const hostBody = (h: RawHost, s: Statement, label: string) => {
+    const direct: Paths = {};
+    for (const x of s.block ?? []) {
+      const k = x.key.text;
+      if (k === 'skip') continue;
+      if (k === 'node-id') {
+        if (h.wroteNodeId) {
+          r.err(at(x.key), 'node-id is set twice in the same section; keep one');
           continue;
         }
-        const l = { value: r.value, at: at(t) };
-        if (k === 'after-sb-0pri') sb0 = l;
-        else if (k === 'after-sb-1pri') sb1 = l;
-        else sb2 = l;
-      } else if (k === 'ping-timeout') {
-        if (!once(pingTimeout, s)) continue;
-        const t = one(s, 'ping-timeout 5;');
-        if (!t) continue;
-        const n = Number(t.text);
-        if (!/^\d+$/.test(t.text) || n < 1 || n > 300) {
-          err(at(t), `ping-timeout is in tenths of a second and must be a whole number from 1 to 300 (got ${shown(t.text)})`);
-        } else pingTimeout = { value: n / 10, at: at(t) };
-      } else if (k === 'tls') {
-        if (!once(tls, s)) continue;
-        const t = one(s, 'tls psk;');
-        if (!t) continue;
-        const r = parsePeerTls(t.text);
-        if (r.ok) tls = { value: r.value, at: at(t) };
-        else err(at(t), `tls ${r.message}`);
-      } else if (k === 'c-max-rate') {
-        if (once(maxRate, s)) maxRate = rate(s);
-      } else if (k === 'allow-two-primaries') {
-        if (s.args[0]?.text !== 'no') err(at(s.key), 'allow-two-primaries is not supported: drbd-tui exports each volume from one Primary; remove it');
-      } else if (!IGNORED_NET.includes(k)) {
-        unknown(s, 'net', [...NET_KEYS, ...IGNORED_NET]);
-      }
+        h.wroteNodeId = true;
+        const t = r.one(x, 'node-id 0;');
+        if (t && (!/^\d+$/.test(t.text) || Number(t.text) > 31)) r.err(at(t), `node-id must be a whole number from 0 to 31 (got ${shown(t.text)})`);
+        else if (t) h.nodeId = { value: Number(t.text), at: at(t) };
+      } else if (k === 'address' && s.key.text === 'on') {
+        if (h.wroteAddress) {
+          r.err(at(x.key), 'address is set twice in the same section; keep one');
+          continue;
+        }
+        h.wroteAddress = true;
+        h.address = readAddress(x, x.args, 'address 10.77.0.11:7789;');
+      } else if (k === 'volume') volumeBlock(r, own, x, h.vols, label);
+      else if (k === 'proxy') r.err(at(x.key), REFUSED_CONSTRUCTS.proxy!);
+      else if (!pathStmt(r, own, x, direct)) r.unknown(x, label, s.key.text === 'on' ? DRBD_KEYWORDS.on : DRBD_KEYWORDS.on.filter((w) => w !== 'address'));
     }
-  };
-
-  // `disk { }` holds disk options; only the resync ceiling matters to the engine.
-  const diskOptions = (block: Statement[]) => {
-    for (const s of block) if (s.key.text === 'c-max-rate' && once(maxRate, s)) maxRate = rate(s);
-  };
-
-  const pathStmt = (s: Statement, p: Paths): boolean => {
-    const k = s.key.text;
-    if (k === 'disk' && s.block) {
-      diskOptions(s.block);
-      return true;
-    }
-    if (k === 'device') {
-      if (!once(p.device, s)) return true;
-      const a = s.args.map((t) => t.text);
-      const first = s.args[0];
-      if (!s.block && first && a.length === 2 && a[0] === 'minor' && /^\d+$/.test(a[1]!)) p.device = { value: `/dev/drbd${a[1]}`, at: at(first) };
-      else if (!s.block && first && a[0]!.startsWith('/') && (a.length === 1 || (a.length === 3 && a[1] === 'minor' && /^\d+$/.test(a[2]!)))) {
-        p.device = { value: a[0]!, at: at(first) };
-      } else shape(s, 'device must be a path or a minor number, e.g. device /dev/drbd1; or device minor 1;');
-      p.at ??= at(s.key);
-      return true;
-    }
-    if (k === 'disk') {
-      if (!once(p.disk, s)) return true;
-      const t = one(s, 'disk /dev/sdb1;');
-      if (t?.text === 'none') err(at(t), 'disk none (a diskless node) is not supported: each host needs its own backing disk');
-      else if (t && !t.text.startsWith('/')) err(at(t), `disk must be an absolute path to a block device or file, e.g. disk /dev/sdb1; (got ${shown(t.text)})`);
-      else if (t) p.disk = { value: t.text, at: at(t) };
-      p.at ??= at(s.key);
-      return true;
-    }
-    if (k === 'meta-disk' || k === 'flexible-meta-disk') {
-      if (!once(p.metaDisk, s)) return true;
-      const t = one(s, `${k} internal;`);
-      if (t && t.text !== 'internal') err(at(t), `${k} must be internal (got ${shown(t.text)}): drbd-tui keeps its metadata at the end of the backing disk; external meta-disks are not supported`);
-      else if (t) p.metaDisk = t;
-      return true;
-    }
-    return false;
-  };
-
-  const volumeBlock = (s: Statement, into: Map<number, Paths>) => {
-    const t = s.args[0];
-    if (!s.block || s.args.length !== 1 || !t) return err(at(s.key), 'expected volume N { device ...; disk ...; meta-disk internal; }');
-    const n = Number(t.text);
-    if (!/^\d+$/.test(t.text) || n > 65535) return err(at(t), `volume number must be a whole number from 0 to 65535 (got ${shown(t.text)})`);
-    if (into.has(n)) return err(at(t), `volume ${n} is defined twice in the same section; keep one`);
-    const p: Paths = { at: at(t) };
-    into.set(n, p);
-    for (const v of s.block) if (!pathStmt(v, p)) unknown(v, `volume ${n}`, VOLUME_KEYS);
+    if (direct.at) mergeDirect(r, h.vols, direct, s);
   };
 
   const onBlock = (s: Statement) => {
     const name = s.args[0];
-    if (!s.block || s.args.length !== 1 || !name) return err(at(s.key), 'expected on HOST { node-id N; address A:P; } with one host name (as uname -n prints it)');
-    if (!HOST_NAME.test(name.text)) err(at(name), `host name ${shown(name.text)} must be the host's name as uname -n prints it (letters, digits, '-', '.', '_')`);
-    const h: RawHost = { name, wrote: new Set(), vols: new Map() };
+    if (!s.block || !name) return r.err(at(s.key), 'expected on HOST { node-id N; address A:P; } with the host name uname -n prints');
+    if (s.args.length > 1) return r.err(at(s.args[1]!), `on ${s.args.map((a) => a.text).join(' ')} names several hosts in one section: ${PAIR}, each in its own on HOST { } section`);
+    if (!HOST_NAME.test(name.text)) r.err(at(name), `host name ${shown(name.text)} must be the host's name as uname -n prints it (letters, digits, '-', '.', '_')`);
+    const h: RawHost = { name, wroteNodeId: false, wroteAddress: false, vols: new Map() };
     hosts.push(h);
-    const direct: Paths = {};
-    for (const x of s.block) {
-      const k = x.key.text;
-      h.wrote.add(k);
-      if (k === 'node-id') {
-        if (!once(h.nodeId, x)) continue;
-        const t = one(x, 'node-id 0;');
-        if (t && (!/^\d+$/.test(t.text) || Number(t.text) > 31)) err(at(t), `node-id must be a whole number from 0 to 31 (got ${shown(t.text)})`);
-        else if (t) h.nodeId = { value: Number(t.text), at: at(t) };
-      } else if (k === 'address') {
-        if (!once(h.address, x)) continue;
-        const fam = x.args.length === 2 ? x.args[0] : undefined;
-        const t = x.args[x.args.length - 1];
-        if (x.block || !t || x.args.length > 2) {
-          shape(x, 'expected address [ipv4|ipv6] HOST:PORT; e.g. address 10.77.0.11:7789;');
-          continue;
-        }
-        if (fam && fam.text !== 'ipv4' && fam.text !== 'ipv6') {
-          err(at(fam), `address family ${shown(fam.text)} is not supported: use ipv4 or ipv6 (or leave it out)`);
-          continue;
-        }
-        const r = parseAddress(t.text);
-        if (!r.ok) err(at(t), `address ${r.message}`);
-        else if (fam?.text === 'ipv6' && !t.text.startsWith('[')) err(at(t), `address ipv6 needs the address in brackets, e.g. address ipv6 [fd00::11]:7789; (got ${shown(t.text)})`);
-        else if (fam?.text === 'ipv4' && t.text.startsWith('[')) err(at(fam), `address ${t.text} is IPv6: write address ipv6 ${t.text};`);
-        else h.address = { value: r.value, at: at(t) };
-      } else if (k === 'volume') volumeBlock(x, h.vols);
-      else if (!pathStmt(x, direct)) unknown(x, `on ${name.text}`, ON_KEYS);
-    }
-    if (direct.at) mergeDirect(h.vols, direct, s);
-    if (!h.wrote.has('address') && !meant.has(`on ${name.text}/address`)) err(at(name), `on ${name.text} has no address: add address HOST:PORT; (the peer link listens there, e.g. address 10.77.0.11:7789;)`);
+    hostBody(h, s, `on ${name.text}`);
   };
 
-  // Device/disk written directly in a section are volume 0's (the DRBD 8 form).
-  const mergeDirect = (vols: Map<number, Paths>, direct: Paths, where: Statement) => {
-    const v0 = vols.get(0);
-    if (!v0) return vols.set(0, direct);
-    for (const f of ['device', 'disk'] as const) {
-      const d = direct[f];
-      if (d && v0[f]) err(d.at, `volume 0's ${f} is given twice in ${where.key.text}${where.args[0] ? ` ${where.args[0].text}` : ''} (directly and in volume 0 { }); keep one`);
-      else if (d) v0[f] = d;
-    }
-    v0.metaDisk ??= direct.metaDisk;
-    v0.at ??= direct.at;
+  // floating [ipv4] ADDR:PORT { }: drbdadm picks the host that has ADDR. drbd-tui names hosts,
+  // so a floating host is named by its IPv4 address: start that host's daemon with --node ADDR.
+  const floatingBlock = (s: Statement) => {
+    if (!s.block) return r.err(at(s.key), 'expected floating ADDR:PORT { device ...; disk ...; }');
+    const a = readAddress(s, s.args, 'floating 10.77.0.11:7789 { ... }', true);
+    if (!a) return;
+    if (!/^[\d.]+$/.test(a.value.host)) return r.err(a.at, `floating ${a.value.address}: drbd-tui names a floating host by its IPv4 address, which this is not; write on HOST { address ${a.value.address}; ... } with the name uname -n prints`);
+    const t = s.args[s.args.length - 1]!;
+    const name: Token = { ...t, kind: 'word', text: a.value.host };
+    hosts.push({ name, wroteNodeId: false, wroteAddress: true, address: a, vols: new Map() });
+    hostBody(hosts[hosts.length - 1]!, s, `floating ${a.value.address}`);
   };
 
-  const resDirect: Paths = {};
   for (const s of res.block) {
     const k = s.key.text;
-    if (k === 'protocol') setProtocol(s);
-    else if (k === 'net') {
-      if (!s.block) err(at(s.key), 'expected net { ... }');
-      else {
-        netAt ??= at(s.key);
-        netBlock(s.block);
-      }
-    } else if (k === 'volume') volumeBlock(s, resVols);
+    if (k === 'skip' || k === 'connection-mesh') continue;
+    if (k === 'protocol') protocolStmt = s;
+    else if (k === 'net' || k === 'options' || k === 'startup' || k === 'handlers' || k === 'syncer') {
+      if (!s.block) r.err(at(s.key), `expected ${k} { ... }`);
+      else collectOptions(r, s, k, own);
+    } else if (k === 'volume') volumeBlock(r, own, s, resVols, `resource ${nameTok.text}`);
     else if (k === 'on') onBlock(s);
-    else if (IGNORED_BLOCKS.includes(k)) continue;
-    else if (!pathStmt(s, resDirect)) unknown(s, `resource ${nameTok.text}`, RESOURCE_KEYS);
+    else if (k === 'floating') floatingBlock(s);
+    else if (k === 'connection') connections.push(s);
+    else if (!(DRBD_KEYWORDS.resource as readonly string[]).includes(k) || REFUSED_CONSTRUCTS[k]) r.unknown(s, `resource ${nameTok.text}`, DRBD_KEYWORDS.resource);
+    else if (!pathStmt(r, own, s, resDirect)) r.unknown(s, `resource ${nameTok.text}`, DRBD_KEYWORDS.resource);
   }
-  if (resDirect.at) mergeDirect(resVols, resDirect, res);
+  if (resDirect.at) mergeDirect(r, resVols, resDirect, res);
+  const hostNamed = (t: Token, what: string): RawHost | undefined => {
+    const h = hosts.find((x) => x.name.text === t.text);
+    if (!h) r.err(at(t), `${what} names host "${t.text}", which has no on ${t.text} { } section in resource ${nameTok.text} (hosts: ${hosts.map((x) => x.name.text).join(', ') || 'none'})`);
+    return h;
+  };
 
-  if (swallowed) return { errors: sortErrors(errors) };
-  if (!sharedSecret && !meant.has('net/shared-secret')) {
-    err(netAt ?? at(res.key), `shared-secret is missing: ${SHARED_SECRET_WHY}; add net { shared-secret "..."; }`);
-  } else if (sharedSecret?.text === '') err(at(sharedSecret), `shared-secret is empty: ${SHARED_SECRET_WHY}`);
-
-  // DRBD 8 numbered hosts by their order; mixing the two styles is ambiguous.
-  const withId = hosts.filter((h) => h.wrote.has('node-id'));
-  if (withId.length === 0) hosts.forEach((h, i) => (h.nodeId = { value: i, at: at(h.name) }));
-  else {
-    for (const h of hosts) {
-      if (!h.wrote.has('node-id')) err(at(h.name), `on ${h.name.text} has no node-id while on ${withId[0]!.name.text} has one: give every host a node-id (0..31), or none to number them in order`);
+  // connection-mesh { hosts A B; net { } }: the implicit connection of the two on sections.
+  for (const m of mesh) {
+    for (const x of m.block ?? []) {
+      if (x.key.text === 'hosts') x.args.forEach((t) => hostNamed(t, 'connection-mesh'));
+      else if (x.key.text === 'net' && x.block) collectOptions(r, x, 'net', own);
+      else if (x.key.text !== 'skip') r.unknown(x, 'connection-mesh', DRBD_KEYWORDS['connection-mesh']);
     }
   }
-  if (errors.length > 0) return { errors: sortErrors(errors) };
+  // connection [NAME] { host A [address [af] ADDR:PORT]; host B ...; | path { host ...; } net { } disk { } }
+  if (connections.length > 1) r.err(at(connections[1]!.key), `a second connection section: ${PAIR}, which one connection links; keep one`);
+  const connAddress = new Map<RawHost, Loc<Address>>();
+  const hostStmt = (x: Statement) => {
+    const name = x.args[0];
+    if (!name || x.block) return r.shape(x, 'expected host NAME [address [ipv4|ipv6] ADDR:PORT];');
+    const h = hostNamed(name, 'connection');
+    const rest = x.args.slice(1);
+    if (rest.length === 0 || !h) return;
+    if (rest[0]!.text === 'via') return r.err(at(rest[0]!), REFUSED_CONSTRUCTS.proxy!);
+    if (rest[0]!.text !== 'address') return r.err(at(rest[0]!), `expected host ${name.text} address [ipv4|ipv6] ADDR:PORT; (got ${shown(rest[0]!.text)})`);
+    const a = readAddress(x, rest.slice(1), `host ${name.text} address 10.77.0.11:7789;`);
+    if (a) connAddress.set(h, a);
+  };
+  for (const c of connections.slice(0, 1)) {
+    if (!c.block) {
+      r.err(at(c.key), 'expected connection { host A address ...; host B address ...; }');
+      continue;
+    }
+    const paths = c.block.filter((x) => x.key.text === 'path');
+    if (paths.length > 1) r.err(at(paths[1]!.key), 'a second path: drbd-tui links the pair over one path; keep one');
+    for (const x of c.block) {
+      const k = x.key.text;
+      if (k === 'host') hostStmt(x);
+      else if (k === 'path' && x.block) {
+        if (x !== paths[0]) continue;
+        for (const y of x.block) {
+          if (y.key.text === 'host') hostStmt(y);
+          else if (y.key.text !== 'skip') r.unknown(y, 'path', DRBD_KEYWORDS.path);
+        }
+      } else if (k === 'net' && x.block) collectOptions(r, x, 'net', own);
+      else if (k === 'disk' && x.block) collectOptions(r, x, 'disk', own);
+      else if (k === 'volume' && x.block) {
+        // A connection's volume holds that peer device's options (disk { c-max-rate ...; }).
+        for (const y of x.block) {
+          if (y.key.text === 'disk' && y.block) collectOptions(r, y, 'disk', own);
+          else if (y.key.text !== 'skip') r.unknown(y, "a connection's volume", ['disk']);
+        }
+      } else if (k !== 'skip') r.unknown(x, 'connection', DRBD_KEYWORDS.connection);
+    }
+  }
 
-  const draftHosts: DraftHost[] = hosts.map((h) => ({ name: { value: h.name.text, at: at(h.name) }, nodeId: h.nodeId!, address: h.address! }));
+  if (r.swallowed) return done();
+
+  // Options: common's under the resource's, resource-level protocol counting as net's.
+  const ignored: IgnoredOption[] = [];
+  if (protocolStmt) own.unshift({ s: protocolStmt, section: 'net', key: 'protocol', block: res, writtenIn: 'net' });
+  const options = resolveOptions(r, inherited, own);
+  const net = applyOptions(r, options, ignored);
+  for (const h of hosts) {
+    const c = connAddress.get(h);
+    if (c) h.address = c;
+    else if (!h.wroteAddress && !r.meant.has(`on ${h.name.text}/address`)) {
+      r.err(at(h.name), `on ${h.name.text} has no address: add address HOST:PORT; to it (the peer link listens there, e.g. address 10.77.0.11:7789;), or host ${h.name.text} address ...; to the connection`);
+    }
+  }
+
+  // Node-ids: drbdadm derives them only for an implicit connection between exactly two hosts.
+  const withId = hosts.filter((h) => h.wroteNodeId);
+  if (withId.length === 0 && hosts.length === 2) {
+    if (connections.length > 0) {
+      for (const h of hosts) r.err(at(h.name), `on ${h.name.text} has no node-id: with a connection section DRBD needs node-id in every on section (e.g. node-id 0; and node-id 1;)`);
+    } else if (hosts[0]!.address && hosts[1]!.address) {
+      const [a, b] = [hosts[0]!.address.value, hosts[1]!.address.value];
+      // The same host:port twice is reported by finish() as the real mistake.
+      const ids = a.host === b.host && a.port === b.port ? ([0, 1] as [number, number]) : implicitNodeIds(a.host, b.host);
+      if (!ids) {
+        r.err(at(hosts[1]!.name), `on ${hosts[0]!.name.text} and on ${hosts[1]!.name.text} share the address ${hosts[0]!.address.value.host}, so drbdadm cannot derive their node-ids: give each a node-id (0 and 1)`);
+      } else hosts.forEach((h, i) => (h.nodeId = { value: ids[i]!, at: at(h.name) }));
+    }
+  } else {
+    for (const h of hosts) {
+      if (!h.wroteNodeId) r.err(at(h.name), `on ${h.name.text} has no node-id while on ${withId[0]!.name.text} has one: give every host a node-id (0..31), or none to have them derived as drbdadm does`);
+    }
+  }
+
+  const secret = net.sharedSecret;
+  if (r.errors.length > 0) return done();
+  const implicit = withId.length === 0;
+  const draftHosts: DraftHost[] = hosts.map((h) => ({ name: { value: h.name.text, at: at(h.name) }, nodeId: h.nodeId!, address: h.address!, ...(implicit ? { implicit: true } : {}) }));
   const numbers = [...new Set([...resVols.keys(), ...hosts.flatMap((h) => [...h.vols.keys()])])].sort((a, b) => a - b);
   const volumes: DraftVolume[] = numbers.map((n) => {
     const firstAt = resVols.get(n)?.at ?? hosts.map((h) => h.vols.get(n)?.at).find((a) => a) ?? at(res.key);
@@ -380,25 +317,58 @@ export function parseResLocated(file: string, text: string, opts: LoadOptions = 
     };
     return { volume: { value: n, at: firstAt }, device: each('device'), disk: each('disk') };
   });
+  ignored.sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
 
   const draft: Draft = {
     file,
     format: 'res',
     resource: { value: nameTok.text, at: at(nameTok) },
-    protocol: protocol?.value ?? DEFAULTS.protocol,
+    protocol: net.protocol?.value ?? DEFAULTS.protocol,
     net: {
-      sharedSecret: sharedSecret!.text,
-      afterSb0Pri: sb0 ?? { value: DEFAULTS.afterSb, at: netAt ?? at(res.key) },
-      afterSb1Pri: (sb1?.value ?? DEFAULTS.afterSb) as AfterSb1Pri,
-      afterSb2Pri: (sb2?.value ?? DEFAULTS.afterSb) as AfterSb2Pri,
-      maxRate: maxRate?.value ?? DEFAULTS.maxRate,
-      pingTimeout: pingTimeout?.value ?? DEFAULTS.pingTimeout,
-      ...(tls?.value === 'psk' ? { tls: 'psk' as const } : {}),
+      sharedSecret: secret?.text ?? '',
+      afterSb0Pri: net.sb0 ?? { value: DEFAULTS.afterSb, at: at(res.key) },
+      afterSb1Pri: (net.sb1?.value ?? DEFAULTS.afterSb) as AfterSb1Pri,
+      afterSb2Pri: (net.sb2?.value ?? DEFAULTS.afterSb) as AfterSb2Pri,
+      maxRate: net.cMaxRate?.value ?? net.resyncRate?.value ?? DEFAULTS.maxRate,
+      pingTimeout: net.pingTimeout?.value ?? DEFAULTS.pingTimeout,
+      ...(net.dataIntegrity ? { dataIntegrity: true } : {}),
+      ...(net.tls?.value === 'psk' ? { tls: 'psk' as const } : {}),
     },
     hostsAt: at(res.key),
     hosts: draftHosts,
     volumesAt: at(res.key),
     volumes,
+    ignored,
   };
   return finish(draft, opts);
+}
+
+/** Tokenizes and parses one file's text into its top-level statements (tokens carry the file). */
+export function parseResText(file: string, text: string): { statements: Statement[] } | { error: ConfigError } {
+  const lines = text.split('\n');
+  const eof = { line: lines.length, col: (lines[lines.length - 1] ?? '').length + 1 };
+  const toks = tokenize(text, file);
+  if ('error' in toks) return { error: { file, ...toks.error } };
+  const parsed = parseStatements(toks.tokens, eof);
+  if ('error' in parsed) return { error: { file, ...parsed.error } };
+  return { statements: parsed.statements };
+}
+
+/** Every resource of one file on its own (no include: that is a drbd.conf tree, drbd-conf.ts). */
+export function parseResFile(file: string, text: string, opts: LoadOptions = {}): ResLoad {
+  const p = parseResText(file, text);
+  if ('error' in p) return { resources: [], errors: [p.error] };
+  return loadResStatements(file, p.statements, opts);
+}
+
+/** One file that defines exactly one resource (config-put checks a resource's file with this). */
+export function parseResLocated(file: string, text: string, opts: LoadOptions = {}): Located {
+  const all = parseResFile(file, text, opts);
+  const errors = [...all.errors, ...all.resources.flatMap((r) => ('errors' in r ? r.errors : []))];
+  if (all.resources.length > 1) {
+    const second = all.resources.slice(1).map((r) => ('config' in r ? r.config.resource : r.errors[0]?.resource)).filter((n) => n !== undefined);
+    errors.push({ file, line: 1, col: 1, message: `this file defines ${all.resources.length} resources (${second.join(', ')} after the first): a resource's own file defines only it` });
+  }
+  if (errors.length > 0) return { errors: sortErrors(errors) };
+  return all.resources[0]!;
 }

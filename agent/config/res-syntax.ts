@@ -7,6 +7,8 @@ export interface Token {
   text: string;
   line: number;
   col: number;
+  /** The file it was read from, when the text came from one (drbd.conf trees span several). */
+  file?: string;
 }
 
 export interface Statement {
@@ -24,7 +26,7 @@ export interface SyntaxError {
 
 export type Tokens = { tokens: Token[] } | { error: SyntaxError };
 
-export function tokenize(text: string): Tokens {
+export function tokenize(text: string, file?: string): Tokens {
   const tokens: Token[] = [];
   let line = 1;
   let col = 1;
@@ -45,7 +47,7 @@ export function tokenize(text: string): Tokens {
     } else if (c === '#') {
       while (i < text.length && text[i] !== '\n') advance(1);
     } else if (c === '{' || c === '}' || c === ';') {
-      tokens.push({ kind: c, text: c, line, col });
+      tokens.push({ kind: c, text: c, line, col, ...(file !== undefined ? { file } : {}) });
       advance(1);
     } else if (c === '"') {
       const start = { line, col };
@@ -65,7 +67,7 @@ export function tokenize(text: string): Tokens {
         advance(1);
       }
       advance(1);
-      tokens.push({ kind: 'string', text: s, ...start });
+      tokens.push({ kind: 'string', text: s, ...start, ...(file !== undefined ? { file } : {}) });
     } else {
       const start = { line, col };
       let s = '';
@@ -73,7 +75,7 @@ export function tokenize(text: string): Tokens {
         s += text[i];
         advance(1);
       }
-      tokens.push({ kind: 'word', text: s, ...start });
+      tokens.push({ kind: 'word', text: s, ...start, ...(file !== undefined ? { file } : {}) });
     }
   }
   return { tokens };

@@ -108,6 +108,8 @@ export interface ConfigError {
   file: string;
   line: number;
   col: number;
+  /** The resource it keeps from loading, when known (a file may define several). */
+  resource?: string;
   /** What is wrong and what is expected, e.g. "protocol: expected A, B or C, got \"D\"". */
   message: string;
 }

@@ -52,8 +52,9 @@ const protocol = leaf((v) => {
   const hint = typeof v === 'string' && /^[abc]$/.test(v) ? `; write it in capitals: ${v.toUpperCase()}` : '';
   return fail<Protocol>(`must be A, B or C (got ${shown(v)})${hint}`);
 });
-const secret = (what: string) =>
+const secret = (what: string, emptyAllowed = false) =>
   leaf((v) => {
+    if (emptyAllowed && v === '') return ok('');
     if (v === null || v === '') return fail<string>(`is empty: ${what}`);
     // Never show the value: it is a secret even when it is malformed.
     if (typeof v !== 'string') return fail<string>('must be text: put the secret in double quotes');
@@ -114,7 +115,8 @@ const Schema = z.strictObject({
   resource: resourceName,
   protocol: z.optional(protocol),
   net: z.strictObject({
-    'shared-secret': secret(SHARED_SECRET_WHY),
+    // Absent or empty, as DRBD allows: the peer link then runs unauthenticated (a warning problem).
+    'shared-secret': z.optional(secret(SHARED_SECRET_WHY, true)),
     'after-sb-0pri': z.optional(policy(AFTER_SB_0PRI)),
     'after-sb-1pri': z.optional(policy(AFTER_SB_1PRI)),
     'after-sb-2pri': z.optional(policy(AFTER_SB_2PRI)),
@@ -399,7 +401,7 @@ function buildDraft(file: string, raw: Raw, loc: Locator, opts: LoadOptions): Lo
     resource: { value: raw.resource, at: loc.valueAt(['resource']) },
     protocol: raw.protocol ?? DEFAULTS.protocol,
     net: {
-      sharedSecret: raw.net['shared-secret'],
+      sharedSecret: raw.net['shared-secret'] ?? '',
       afterSb0Pri: { value: raw.net['after-sb-0pri'] ?? DEFAULTS.afterSb, at: loc.valueAt(['net', 'after-sb-0pri']) },
       afterSb1Pri: (raw.net['after-sb-1pri'] ?? DEFAULTS.afterSb) as AfterSb1Pri,
       afterSb2Pri: (raw.net['after-sb-2pri'] ?? DEFAULTS.afterSb) as AfterSb2Pri,

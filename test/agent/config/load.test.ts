@@ -9,16 +9,25 @@ import { formatConfigError } from '../../../agent/config/types.js';
 const DIR = 'fixtures/config/dir';
 
 describe('loadResourceFile', () => {
-  test("the README's starting point, examples/r0.yaml: only its shared secret missing (the console generates one)", async () => {
+  test("the README's starting point, examples/r0.yaml: loads without a shared secret (unauthenticated, as DRBD allows; the console offers one)", async () => {
     const bare = await loadResourceFile('examples/r0.yaml', { node: 'ha-a' });
-    assert.ok('errors' in bare);
-    assert.deepEqual(bare.errors.map((e) => e.message.split(':')[0]), ['net.shared-secret is missing']);
+    assert.ok('config' in bare, JSON.stringify(bare));
+    assert.equal(bare.config.net.sharedSecret, '');
     const text = readFileSync('examples/r0.yaml', 'utf8').replace('net:\n', 'net:\n  shared-secret: "a-generated-secret-of-32-chars-x"\n');
     for (const node of ['ha-a', 'ha-b']) {
       const r = parseResourceYaml('examples/r0.yaml', text, { node });
       assert.ok('config' in r, JSON.stringify(r));
       assert.equal(r.config.resource, 'r0');
     }
+  });
+  test('no shared-secret, or an empty one, means none, in YAML and .res alike', async () => {
+    for (const f of ['fixtures/config/missing-secret.yaml', 'fixtures/config/no-secret.res']) {
+      const r = await loadResourceFile(f);
+      assert.ok('config' in r, JSON.stringify(r));
+      assert.equal(r.config.net.sharedSecret, '');
+    }
+    const r = parseResourceYaml('r0.yaml', readFileSync('fixtures/config/missing-secret.yaml', 'utf8').replace('net:\n', 'net:\n  shared-secret: ""\n'));
+    assert.ok('config' in r && r.config.net.sharedSecret === '');
   });
   describe('in a temp dir', () => {
     let tmp = '';

@@ -21,8 +21,8 @@ const res = (tlsLine: string) => `resource r0 {
     shared-secret "FooFunFactory";
 ${tlsLine}
   }
-  on ha-a { device /dev/drbd1; disk /dev/sdb1; address 10.77.0.11:7789; meta-disk internal; }
-  on ha-b { device /dev/drbd1; disk /dev/sdb1; address 10.77.0.12:7789; meta-disk internal; }
+  on ha-a { node-id 0; device /dev/drbd1; disk /dev/sdb1; address 10.77.0.11:7789; meta-disk internal; }
+  on ha-b { node-id 1; device /dev/drbd1; disk /dev/sdb1; address 10.77.0.12:7789; meta-disk internal; }
 }
 `;
 

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseResourceRes, parseResourceYaml } from '../../../agent/config/load.js';
+import { loadConfigFile, parseResourceRes, parseResourceYaml } from '../../../agent/config/load.js';
 import { formatConfigError } from '../../../agent/config/types.js';
 import type { ResourceConfig } from '../../../agent/config/types.js';
 
@@ -34,14 +34,16 @@ describe('valid .res files load into the exact ResourceConfig', () => {
         { name: 'ha-a', nodeId: 0, address: '10.77.0.11:7789', host: '10.77.0.11', port: 7789 },
         { name: 'ha-b', nodeId: 1, address: '10.77.0.12:7789', host: '10.77.0.12', port: 7789 },
       ],
+      ignored: [{ option: 'cram-hmac-alg', section: 'net', why: 'the peer link authenticates with HMAC-SHA256 whatever algorithm is named', file: 'seed-r0.res', line: 4, col: 9 }],
       source: { file: 'seed-r0.res', format: 'res', hash: c.source.hash },
     });
     const y = parseResourceYaml('seed-r0.yaml', read('seed-r0.yaml'));
     assert.ok('config' in y);
-    assert.deepEqual(withoutSource(c), withoutSource(y.config));
+    assert.deepEqual({ ...withoutSource(c), ignored: undefined }, { ...withoutSource(y.config), ignored: undefined });
+    assert.equal(c.source.hash, y.config.source.hash);
   });
 
-  test('drbd8-r1.res: DRBD 8 style, node ids by order, implicit volume 0, ignored sections', () => {
+  test('drbd8-r1.res: DRBD 8 style, node ids derived as drbdadm derives them, implicit volume 0, ignored sections', () => {
     const c = config('drbd8-r1.res', read('drbd8-r1.res'), 'storage1');
     assert.deepEqual(c, {
       resource: 'r1',
@@ -57,11 +59,17 @@ describe('valid .res files load into the exact ResourceConfig', () => {
       },
       volumes: [{ volume: 0, device: '/dev/drbd0', disk: '/dev/storage/drives', metaDisk: 'internal' }],
       hosts: [
-        { name: 'storage0', nodeId: 0, address: '192.168.6.148:7787', host: '192.168.6.148', port: 7787 },
-        { name: 'storage1', nodeId: 1, address: '192.168.6.149:7787', host: '192.168.6.149', port: 7787 },
+        // drbdadm -c drbd8-r1.res dump all prints these ids (test/agent/config/drbdadm-diff.lab.test.ts checks the corpus).
+        { name: 'storage0', nodeId: 1, address: '192.168.6.148:7787', host: '192.168.6.148', port: 7787, nodeIdImplicit: true },
+        { name: 'storage1', nodeId: 0, address: '192.168.6.149:7787', host: '192.168.6.149', port: 7787, nodeIdImplicit: true },
       ],
+      ignored: c.ignored,
       source: { file: 'drbd8-r1.res', format: 'res', hash: c.source.hash },
     });
+    assert.deepEqual(
+      c.ignored!.map((i) => `${i.line}:${i.col} ${i.section} ${i.option}`),
+      ['6:13 startup wfc-timeout', '6:29 startup degr-wfc-timeout', '8:5 handlers split-brain', '10:12 syncer al-extents', '11:10 disk on-io-error', '13:5 net max-buffers', '14:5 net max-epoch-size', '18:5 net cram-hmac-alg', '21:5 net fencing'],
+    );
   });
 
   test('perhost-r2.res: volumes inside on sections, per-host disks, IPv6, device minor, c-max-rate in disk { }', () => {
@@ -104,7 +112,8 @@ describe('valid .res files load into the exact ResourceConfig', () => {
     assert.deepEqual(c.volumes, [{ volume: 0, device: '/dev/drbd3', disk: '/dev/vg/b', metaDisk: 'internal', perHost: { a: { device: '/dev/drbd3', disk: '/dev/vg/a' }, b: { device: '/dev/drbd3', disk: '/dev/vg/b' } } }]);
     assert.equal(c.net.pingTimeout, 0.5);
     assert.equal(c.net.afterSb0Pri, 'discard-younger-primary');
-    assert.deepEqual(c.hosts.map((h) => [h.name, h.nodeId]), [['a', 0], ['b', 1]]);
+    // Without node-ids, drbdadm's: the larger CRC32C of the address gets 0.
+    assert.deepEqual(c.hosts.map((h) => [h.name, h.nodeId, h.nodeIdImplicit]), [['a', 1, true], ['b', 0, true]]);
   });
 
   test('meta-disk at resource level is a default for all volumes, not an implicit volume 0', () => {
@@ -139,54 +148,49 @@ resource r4 {
 const BROKEN: Record<string, string[]> = {
   "bad-values.res": [
     "bad-values.res:2:12: protocol must be A, B or C (got \"D\")",
-    "bad-values.res:4:19: shared-secret is empty: the peer link authenticates every connection with it (HMAC challenge-response), so that nothing but the other host can replicate into this disk; put the same long random string on both hosts (e.g. from openssl rand -base64 24)",
     "bad-values.res:6:19: after-sb-1pri must be one of disconnect, consensus, discard-secondary, call-pri-lost-after-sb (got \"discard-primary\")",
     "bad-values.res:7:18: ping-timeout is in tenths of a second and must be a whole number from 1 to 300 (got \"0.5\")",
     "bad-values.res:8:16: c-max-rate must be a rate in KiB/s, or with a K, M or G suffix, e.g. c-max-rate 100M; (got \"100MB\")",
-    "bad-values.res:9:5: allow-two-primaries is not supported: drbd-tui exports each volume from one Primary; remove it",
+    "bad-values.res:9:5: allow-two-primaries yes is not supported: drbd-tui exports each volume from one Primary; remove it (or write allow-two-primaries no;)",
     "bad-values.res:11:38: disk must be an absolute path to a block device or file, e.g. disk /dev/sdb1; (got \"sdb1\")",
-    "bad-values.res:11:54: meta-disk must be internal (got \"/dev/sdc1[0]\"): drbd-tui keeps its metadata at the end of the backing disk; external meta-disks are not supported",
+    "bad-values.res:11:54: meta-disk /dev/sdc1[0] is an external meta-disk, which drbd-tui does not support: it keeps its metadata at the end of the backing disk; write meta-disk internal; (and run create-md)",
     "bad-values.res:12:21: node-id must be a whole number from 0 to 31 (got \"32\")",
     "bad-values.res:12:33: address [fd00::11]:7789 is IPv6: write address ipv6 [fd00::11]:7789;",
-    "bad-values.res:13:32: address family \"sdp\" is not supported: use ipv4 or ipv6 (or leave it out)",
+    "bad-values.res:13:32: address family \"sdp\" is not supported: use ipv4 or ipv6 (or leave it out)"
   ],
   "hosts.res": [
-    "hosts.res:5:6: on ha-b has no node-id while on ha-a has one: give every host a node-id (0..31), or none to number them in order",
-    "hosts.res:6:6: on ha-c has no address: add address HOST:PORT; (the peer link listens there, e.g. address 10.77.0.11:7789;)",
+    "hosts.res:1:1: drbd-tui pairs exactly two hosts, and resource r0 has 3 (ha-a, ha-b, ha-c): keep the two on sections of the replication pair in this file"
   ],
   "missing-disk.res": [
     "missing-disk.res:5:6: volume 0 has no disk for host ha-b; add \"disk ...\" to the volume, or to on ha-b",
-    "missing-disk.res:5:21: address 10.77.0.11:7789 of ha-b is already used by ha-a; each host listens on its own address",
+    "missing-disk.res:5:21: address 10.77.0.11:7789 of ha-b is already used by ha-a; each host listens on its own address"
   ],
   "missing-semicolon-brace.res": [
-    "missing-semicolon-brace.res:6:48: missing ; after \"address\" (line 6) before this }",
+    "missing-semicolon-brace.res:6:48: missing ; after \"address\" (line 6) before this }"
   ],
   "missing-semicolon.res": [
-    "missing-semicolon.res:2:3: missing ; at the end of line 2: \"protocol C\" runs into \"net\" on line 3",
-  ],
-  "no-secret.res": [
-    "no-secret.res:2:3: shared-secret is missing: the peer link authenticates every connection with it (HMAC challenge-response), so that nothing but the other host can replicate into this disk; put the same long random string on both hosts (e.g. from openssl rand -base64 24); add net { shared-secret \"...\"; }",
+    "missing-semicolon.res:2:3: missing ; at the end of line 2: \"protocol C\" runs into \"net\" on line 3"
   ],
   "stray-brace.res": [
-    "stray-brace.res:3:1: this } closes nothing: remove it or add the { it belongs to",
+    "stray-brace.res:3:1: this } closes nothing: remove it or add the { it belongs to"
   ],
   "two-resources.res": [
-    "two-resources.res:7:1: this file defines a second resource (r1): put one resource per file",
-    "two-resources.res:8:1: common sections are not supported: put these options into the resource itself",
+    "two-resources.res:1:1: this file defines 2 resources (r1 after the first): a resource's own file defines only it",
+    "two-resources.res:7:1: resource r1 needs exactly two \"on HOST { ... }\" sections, the replication pair (got none)",
+    "two-resources.res:7:1: resource r1 has no volume: add \"volume 0 { device /dev/drbd1; disk /dev/sdb1; meta-disk internal; }\""
   ],
   "unclosed-block.res": [
-    "unclosed-block.res:6:1: the resource block opened at 1:13 is never closed: a } is missing, at the end or inside that block",
+    "unclosed-block.res:6:1: the resource block opened at 1:13 is never closed: a } is missing, at the end or inside that block"
   ],
   "unknown-keywords.res": [
     "unknown-keywords.res:3:3: unknown keyword \"protcol\" in resource r0; did you mean \"protocol\"?",
     "unknown-keywords.res:4:9: unknown keyword \"shared-secrt\" in net; did you mean \"shared-secret\"?",
     "unknown-keywords.res:4:39: unknown keyword \"max-bufers\" in net; did you mean \"max-buffers\"?",
     "unknown-keywords.res:5:49: unknown keyword \"metadisk\" in volume 0; did you mean \"meta-disk\"?",
-    "unknown-keywords.res:6:3: connection-mesh is not supported: drbd-tui pairs exactly two hosts, described by their on sections",
-    "unknown-keywords.res:7:24: unknown keyword \"adress\" in on ha-a; did you mean \"address\"?",
+    "unknown-keywords.res:7:24: unknown keyword \"adress\" in on ha-a; did you mean \"address\"?"
   ],
   "unterminated-string.res": [
-    "unterminated-string.res:3:19: this string has no closing double quote (strings must end on the line they start)",
+    "unterminated-string.res:3:19: this string has no closing double quote (strings must end on the line they start)"
   ],
 };
 
@@ -212,7 +216,7 @@ describe('more mistakes', () => {
   });
   test('c-max-rate in both net and disk', () => {
     assert.deepEqual(errors('r0.res', `resource r0 {\n  disk { c-max-rate 10M; }\n  net { c-max-rate 20M; shared-secret "x-secret"; }\n  volume 0 { device /dev/drbd1; disk /dev/sdb1; }\n${hosts}\n}`), [
-      'r0.res:3:9: c-max-rate is set twice in the same section; keep one',
+      'r0.res:3:20: c-max-rate is given in both net { } and disk { }: keep the one in disk { }, where DRBD reads it',
     ]);
   });
   test('volume 0 given both directly and as a block in one on section', () => {
@@ -238,13 +242,13 @@ describe('more mistakes', () => {
       'r0.res:2:49: after-sb-0pri discard-node-ha-c names host "ha-c", which is not one of the hosts (ha-a, ha-b); write discard-node-<host>',
     ]);
     assert.deepEqual(errors('r0.res', `resource r0 {\n  net { shared-secret "x-secret"; }\n  volume 0 { device /dev/drbd1; disk none; }\n${hosts}\n}`), [
-      'r0.res:3:38: disk none (a diskless node) is not supported: each host needs its own backing disk',
+      'r0.res:3:38: disk none (a diskless node) is not supported: each host needs its own backing disk; give it one (disk /dev/sdb1;)',
     ]);
   });
   test('an empty file and a file without a resource', () => {
     assert.deepEqual(errors('r0.res', '# nothing\n'), ['r0.res:1:1: no resource found: expected resource NAME { ... }']);
     assert.deepEqual(errors('r0.res', 'global { usage-count no; }\nresources r0 { }\n'), [
-      'r0.res:2:1: unknown keyword "resources" in the file (only resource NAME { ... } belongs at the top); did you mean "resource"?',
+      'r0.res:2:1: unknown keyword "resources" in the file (only global, common and resource NAME { ... } belong at the top); did you mean "resource"?',
     ]);
   });
   test('a run-on statement inside a volume', () => {
@@ -264,5 +268,74 @@ describe('secrets never appear in error messages', () => {
   }
   test('a malformed shared-secret statement is not quoted back', () => {
     for (const e of errors('r0.res', 'resource r0 { net { shared-secret hunter2 hunter3; } }')) assert.doesNotMatch(e, /hunter/);
+  });
+});
+
+describe('DRBD 9 shapes (the differential corpus, fixtures/drbd-conf, without drbdadm)', () => {
+  const C = 'fixtures/drbd-conf/accepted';
+  const one = async (file: string) => {
+    const r = await loadConfigFile(join(C, file));
+    assert.deepEqual(r.errors.map(formatConfigError), []);
+    return r.resources;
+  };
+  const hostsOf = (c: ResourceConfig) => c.hosts.map((h) => `${h.name} ${h.nodeId}${h.nodeIdImplicit ? ' implicit' : ''} ${h.address}`);
+
+  test('connection { host A address ...; }: the addresses are found there, with the on sections giving node-ids', async () => {
+    const [c] = await one('connection.res');
+    assert.deepEqual(hostsOf(c!), ['n1 0 10.1.0.1:7792', 'n2 1 10.1.0.2:7792']);
+    assert.equal(c!.protocol, 'B'); // the connection's net { }
+  });
+  test("connection { path { } }: the path's addresses win over the on sections'", async () => {
+    const [c] = await one('connection-path.res');
+    assert.deepEqual(hostsOf(c!), ['n1 1 10.2.0.1:7793', 'n2 2 10.2.0.2:7793']);
+  });
+  test("a two-host connection-mesh: drbdadm's implicit node-ids, its net { } read", async () => {
+    const [c] = await one('mesh.res');
+    assert.deepEqual(hostsOf(c!), ['left 1 implicit 172.16.0.9:7794', 'right 0 implicit 10.1.1.1:7794']);
+    assert.equal(c!.net.sharedSecret, 's3cret-r4');
+  });
+  test('several resources in one file, each device form', async () => {
+    const cs = await one('device-forms.res');
+    assert.deepEqual(cs.map((c) => `${c.resource} ${c.volumes[0]!.device}`), ['d5 /dev/drbd5', 'd6 /dev/drbd6', 'd7 /dev/drbd7']);
+    assert.ok(cs.every((c) => c.net.sharedSecret === ''));
+  });
+  test('resource → volume → on HOST inheritance, field by field', async () => {
+    const [c] = await one('inherit.res');
+    assert.deepEqual(c!.volumes.map((v) => [v.volume, v.perHost]), [
+      [0, { 'ha-a': { device: '/dev/drbd8', disk: '/dev/sda8' }, 'ha-b': { device: '/dev/drbd8', disk: '/dev/sdb8' } }],
+      [1, { 'ha-a': { device: '/dev/drbd9', disk: '/dev/shared1' }, 'ha-b': { device: '/dev/drbd9', disk: '/dev/own1' } }],
+    ]);
+  });
+  test('DRBD 8.4 style: lower-case protocol, syncer options listed under syncer, resync-rate as the ceiling, data-integrity-alg', async () => {
+    const [c] = await one('drbd84.res');
+    assert.equal(c!.protocol, 'C');
+    assert.equal(c!.net.maxRate, 6 * 1024 ** 2);
+    assert.equal(c!.net.dataIntegrity, true);
+    assert.deepEqual(c!.ignored!.filter((i) => i.section === 'syncer').map((i) => i.option), ['verify-alg', 'al-extents', 'csums-alg']);
+    assert.ok(c!.ignored!.some((i) => i.option === 'allow-two-primaries'));
+  });
+  test('units: ping-timeout in tenths, rates in KiB/s by default, IPv6 addresses', async () => {
+    const [u1, u2] = await one('units.res');
+    assert.equal(u1!.net.pingTimeout, 3);
+    assert.equal(u1!.net.maxRate, 40 * 1024 ** 2);
+    assert.equal(u1!.hosts[0]!.host, 'fd00:77::31');
+    assert.equal(u2!.net.maxRate, 20480 * 1024);
+    assert.equal(u2!.net.pingTimeout, 5);
+  });
+  test('floating sections: hosts named by their IPv4 address', async () => {
+    const [c] = await one('floating.res');
+    assert.deepEqual(hostsOf(c!), ['10.0.0.1 0 implicit 10.0.0.1:7812', '10.0.0.2 1 implicit 10.0.0.2:7812']);
+    assert.deepEqual(c!.volumes[0]!.perHost, { '10.0.0.1': { device: '/dev/drbd12', disk: '/dev/sdb' }, '10.0.0.2': { device: '/dev/drbd12', disk: '/dev/sdc' } });
+    const r = parseResourceRes('f.res', 'resource f { device minor 1; disk /dev/sdb; floating ipv6 [fd00::1]:7789 { } floating ipv6 [fd00::2]:7789 { } }');
+    assert.ok('errors' in r);
+    assert.match(r.errors[0]!.message, /^floating \[fd00::1\]:7789: drbd-tui names a floating host by its IPv4 address/);
+  });
+  test('refused by design, each naming the construct and the fix', async () => {
+    const first = async (f: string) => (await loadConfigFile(join('fixtures/drbd-conf/ours-refused', f))).errors.map((e) => e.message)[0];
+    assert.match((await first('mesh-three.res'))!, /^drbd-tui pairs exactly two hosts, and resource o6 has 3 \(a, b, c\)/);
+    assert.match((await first('missing-address.res'))!, /^on b has no address: add address HOST:PORT;/);
+    assert.match((await first('two-primaries.res'))!, /^allow-two-primaries yes is not supported/);
+    assert.match((await first('external-meta.res'))!, /external meta-disk/);
+    assert.match((await first('diskless.res'))!, /diskless/);
   });
 });

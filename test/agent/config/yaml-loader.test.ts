@@ -177,14 +177,10 @@ const BROKEN: Record<string, string[]> = {
     "duplicate-key.yaml:7:1: key \"resource\" appears twice in the same mapping; keep one",
   ],
   "empty-secret.yaml": [
-    "empty-secret.yaml:3:18: net.shared-secret is empty: the peer link authenticates every connection with it (HMAC challenge-response), so that nothing but the other host can replicate into this disk; put the same long random string on both hosts (e.g. from openssl rand -base64 24)",
     "empty-secret.yaml:4:17: net.ping-timeout must be a number of seconds from 0.1 to 30 (got 0)",
   ],
   "empty.yaml": [
     "empty.yaml:1:1: the file is empty: expected a resource definition starting with resource: NAME",
-  ],
-  "missing-secret.yaml": [
-    "missing-secret.yaml:3:1: net.shared-secret is missing: the peer link authenticates every connection with it (HMAC challenge-response), so that nothing but the other host can replicate into this disk; put the same long random string on both hosts (e.g. from openssl rand -base64 24)",
   ],
   "per-host-paths.yaml": [
     "per-host-paths.yaml:6:5: volume 0 has no disk for host ha-b; add ha-b: /path under disk",

@@ -1,0 +1,98 @@
+// The volumes of a .res resource: device, disk and meta-disk as DRBD writes them (device
+// /dev/drbdN | minor N | drbdN minor N; meta-disk internal only; disk none refused) in a
+// resource, volume N { } or on HOST { } section; the loader inherits them field by field.
+import type { At, Loc } from './draft.js';
+import type { Statement, Token } from './res-syntax.js';
+import { shown } from './values.js';
+import { DRBD_KEYWORDS } from './drbd-options.js';
+import { at } from './res-report.js';
+import type { Reporter } from './res-report.js';
+import { collectOptions } from './res-options.js';
+import type { Written } from './res-options.js';
+
+export interface Paths {
+  at?: At;
+  device?: Loc<string>;
+  disk?: Loc<string>;
+  metaDisk?: Token;
+}
+
+/** A device/disk/meta-disk statement (or disk { options }) into `p`; false when `s` is none of them. */
+export function pathStmt(r: Reporter, own: Written[], s: Statement, p: Paths): boolean {
+  const k = s.key.text;
+  if (k === 'disk' && s.block) {
+    collectOptions(r, s, 'disk', own);
+    return true;
+  }
+  if (k === 'device') {
+    if (p.device) {
+      r.err(at(s.key), 'device is set twice in the same section; keep one');
+      return true;
+    }
+    const a = s.args.map((t) => t.text);
+    const first = s.args[0];
+    const minor = (x: string | undefined) => x !== undefined && /^\d+$/.test(x);
+    if (!s.block && first && a.length === 2 && a[0] === 'minor' && minor(a[1])) p.device = { value: `/dev/drbd${a[1]}`, at: at(first) };
+    else if (!s.block && first && (a.length === 1 || (a.length === 3 && a[1] === 'minor' && minor(a[2]))) && /^(\/|drbd\d+$)/.test(a[0]!)) {
+      p.device = { value: a[0]!.startsWith('/') ? a[0]! : `/dev/${a[0]}`, at: at(first) };
+    } else r.shape(s, 'device must be a path or a minor number, e.g. device /dev/drbd1; device minor 1; or device drbd1 minor 1;');
+    p.at ??= at(s.key);
+    return true;
+  }
+  if (k === 'disk') {
+    if (p.disk) {
+      r.err(at(s.key), 'disk is set twice in the same section; keep one');
+      return true;
+    }
+    const t = r.one(s, 'disk /dev/sdb1;');
+    if (t?.text === 'none') r.err(at(t), 'disk none (a diskless node) is not supported: each host needs its own backing disk; give it one (disk /dev/sdb1;)');
+    else if (t && !t.text.startsWith('/')) r.err(at(t), `disk must be an absolute path to a block device or file, e.g. disk /dev/sdb1; (got ${shown(t.text)})`);
+    else if (t) p.disk = { value: t.text, at: at(t) };
+    p.at ??= at(s.key);
+    return true;
+  }
+  if (k === 'meta-disk' || k === 'flexible-meta-disk') {
+    if (p.metaDisk) {
+      r.err(at(s.key), `${k} is set twice in the same section; keep one`);
+      return true;
+    }
+    const t = s.args[0];
+    if (!t || s.block) r.shape(s, `${k} takes one value, e.g. ${k} internal;`);
+    else if (t.text !== 'internal' || s.args.length > 1) {
+      r.err(at(t), `${k} ${s.args.map((x) => x.text).join(' ')} is an external meta-disk, which drbd-tui does not support: it keeps its metadata at the end of the backing disk; write ${k} internal; (and run create-md)`);
+    } else p.metaDisk = t;
+    return true;
+  }
+  return false;
+}
+
+/** volume N { device; disk; meta-disk; disk { options } } into `into`. */
+export function volumeBlock(r: Reporter, own: Written[], s: Statement, into: Map<number, Paths>, where: string): void {
+  const t = s.args[0];
+  if (!s.block || s.args.length !== 1 || !t) return r.err(at(s.key), 'expected volume N { device ...; disk ...; meta-disk internal; }');
+  const n = Number(t.text);
+  if (!/^\d+$/.test(t.text) || n > 65535) return r.err(at(t), `volume number must be a whole number from 0 to 65535 (got ${shown(t.text)})`);
+  if (into.has(n)) return r.err(at(t), `volume ${n} is defined twice in ${where}; keep one`);
+  const p: Paths = { at: at(t) };
+  into.set(n, p);
+  for (const v of s.block) {
+    if (v.key.text === 'skip') continue;
+    if (!pathStmt(r, own, v, p)) r.unknown(v, `volume ${n}`, DRBD_KEYWORDS.volume);
+  }
+}
+
+/** Device/disk written directly in a section are volume 0's (the DRBD 8 form). */
+export function mergeDirect(r: Reporter, vols: Map<number, Paths>, direct: Paths, where: Statement): void {
+  const v0 = vols.get(0);
+  if (!v0) {
+    vols.set(0, direct);
+    return;
+  }
+  for (const f of ['device', 'disk'] as const) {
+    const d = direct[f];
+    if (d && v0[f]) r.err(d.at, `volume 0's ${f} is given twice in ${where.key.text}${where.args[0] ? ` ${where.args[0].text}` : ''} (directly and in volume 0 { }); keep one`);
+    else if (d) v0[f] = d;
+  }
+  v0.metaDisk ??= direct.metaDisk;
+  v0.at ??= direct.at;
+}
