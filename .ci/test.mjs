@@ -32,6 +32,8 @@ const labPackages = {
   tgtd: { path: '/usr/sbin/tgtd', pkg: 'tgt' },
   tmux: { path: '/usr/bin/tmux', pkg: 'tmux' },
   sudo: { path: '/usr/bin/sudo', pkg: 'sudo' },
+  prometheus: { path: '/usr/bin/prometheus', pkg: 'prometheus' },
+  promtool: { path: '/usr/bin/promtool', pkg: 'prometheus' },
 };
 
 function ensureLabPackages() {
