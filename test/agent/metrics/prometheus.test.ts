@@ -165,3 +165,9 @@ test('resources not up and config errors are counted; the undo journal and servi
   assert.equal(value(text, 'drbdtui_service_address_held{name="r0",address="10.77.0.100/24"}'), 1);
   assert.ok(!prometheusText(base).includes('undo_journal'));
 });
+
+test("the README's metric list names every family", () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('### Prometheus'), readme.indexOf('### Alert rules'));
+  for (const name of METRIC_NAMES) assert.ok(section.includes(`\`${name}\``), `${name} is not in README's Prometheus section`);
+});
