@@ -51,27 +51,37 @@ describeLab('Prometheus scrapes the agents in the lab', async () => {
     await lab?.destroy();
   });
 
-  /** Waits until Prometheus has scraped what each agent's status --json says. */
-  async function promAgrees(states: Map<LabAgent, StatusJson>): Promise<void> {
-    await prom!.queryWhen(
-      `drbd_peerdevice_outofsync_bytes{name="${R}"}`,
-      (s) => [...states].every(([agent, json]) => of(s, agent)?.value === peerDevice(json)['out-of-sync'] * 1024),
-      'out-of-sync bytes as the agents report them',
+  /** What Prometheus last scraped that differs from each agent's status --json; empty when all agree. */
+  async function disagreements(states: Map<LabAgent, StatusJson>): Promise<string[]> {
+    const [role, connection, device, size, outOfSync] = await Promise.all(
+      ['drbd_resource_role', 'drbd_connection_state', 'drbd_device_state', 'drbd_device_size_bytes', 'drbd_peerdevice_outofsync_bytes'].map((m) => prom!.query(`${m}{name="${R}"}`)),
     );
-    const role = await prom!.query(`drbd_resource_role{name="${R}"}`);
-    const connection = await prom!.query(`drbd_connection_state{name="${R}"}`);
-    const device = await prom!.query(`drbd_device_state{name="${R}"}`);
-    const size = await prom!.query(`drbd_device_size_bytes{name="${R}"}`);
+    const out: string[] = [];
+    const expect = (what: string, got: unknown, want: unknown) => {
+      if (got !== want) out.push(`${what}: Prometheus ${String(got)}, agent ${String(want)}`);
+    };
     for (const [agent, json] of states) {
       const host = agent.host.name;
-      assert.equal(enumState(role, 'drbd_resource_role', agent), json.role, `${host} role`);
-      assert.equal(enumState(connection, 'drbd_connection_state', agent), conn(json)['connection-state'], `${host} connection`);
-      assert.equal(enumState(device, 'drbd_device_state', agent), disk(json), `${host} disk`);
-      assert.equal(of(size, agent)?.value, json.devices[0]!.size * 1024, `${host} size`);
+      expect(`${host} role`, enumState(role!, 'drbd_resource_role', agent), json.role);
+      expect(`${host} connection`, enumState(connection!, 'drbd_connection_state', agent), conn(json)['connection-state']);
+      expect(`${host} disk`, enumState(device!, 'drbd_device_state', agent), disk(json));
+      expect(`${host} size`, of(size!, agent)?.value, json.devices[0]!.size * 1024);
+      expect(`${host} out-of-sync`, of(outOfSync!, agent)?.value, peerDevice(json)['out-of-sync'] * 1024);
       // One series per state (drbd-reactor's enums), exactly one of them set.
-      assert.equal(role.filter((s) => s.metric.instance === instance(agent)).length, 3);
-      assert.equal(device.filter((s) => s.metric.instance === instance(agent) && s.value === 1).length, 1);
+      expect(`${host} role series`, role!.filter((s) => s.metric.instance === instance(agent)).length, 3);
+      expect(`${host} disk states set`, device!.filter((s) => s.metric.instance === instance(agent) && s.value === 1).length, 1);
     }
+    return out;
+  }
+
+  /** Waits (a few scrapes) until Prometheus has what each agent's status --json says. */
+  async function promAgrees(states: Map<LabAgent, StatusJson>): Promise<void> {
+    let last: string[] = [];
+    for (const start = Date.now(); Date.now() - start < 20_000; await new Promise((r) => setTimeout(r, 250))) {
+      last = await disagreements(states);
+      if (last.length === 0) return;
+    }
+    assert.fail(`Prometheus disagrees with the agents: ${last.join('; ')}`);
   }
 
   test('role, disk and connection states, size and out-of-sync bytes in Prometheus are what the agents report', { skip }, async () => {
