@@ -14,6 +14,8 @@ export const METRICS_HTTP_LIMITS = {
   headersTimeoutMs: 5000,
   requestTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5000,
+  /** How often node:http enforces the two timeouts above (its default, 30 s, would let a slow client hold a slot that long). */
+  timeoutCheckMs: 1000,
 };
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -27,7 +29,7 @@ export interface MetricsServer {
 export async function serveMetrics(listen: MetricsListen, snapshot: () => AgentSnapshot): Promise<MetricsServer> {
   const limits = METRICS_HTTP_LIMITS;
   const server: Server = createServer(
-    { maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs },
+    { maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: limits.timeoutCheckMs },
     (req, res) => {
       const path = (req.url ?? '').split('?')[0];
       const reply = (status: number, body: string, headers: Record<string, string> = {}) => {

@@ -83,3 +83,17 @@ test('connections past the cap are closed at accept; those within it are served'
   }
   assert.fail('the server did not accept again');
 });
+
+test('a client that never finishes its request head is cut off, and its slot freed', async () => {
+  const s = connect(server.address.port, '127.0.0.1');
+  s.on('error', () => undefined);
+  await new Promise((r) => s.once('connect', r));
+  s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+  const closed = await new Promise<boolean>((resolve) => {
+    s.once('close', () => resolve(true));
+    // Generous: the head timeout plus several checking intervals.
+    setTimeout(() => resolve(false), METRICS_HTTP_LIMITS.headersTimeoutMs + 10 * METRICS_HTTP_LIMITS.timeoutCheckMs).unref();
+  });
+  s.destroy();
+  assert.ok(closed, 'the slow client was closed');
+});
