@@ -33,6 +33,8 @@ const labPackages = {
   tmux: { path: '/usr/bin/tmux', pkg: 'tmux' },
   sudo: { path: '/usr/bin/sudo', pkg: 'sudo' },
   drbdadm: { path: '/usr/sbin/drbdadm', pkg: 'drbd-utils' },
+  prometheus: { path: '/usr/bin/prometheus', pkg: 'prometheus' },
+  promtool: { path: '/usr/bin/promtool', pkg: 'prometheus' },
 };
 
 function ensureLabPackages() {

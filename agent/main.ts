@@ -7,6 +7,10 @@ import { parseMonitorAccess } from './control/monitor-access.js';
 import { statusJson } from './control/status-json.js';
 import { statusText } from './control/status-text.js';
 import { Daemon, DEFAULT_DAEMON_OPTIONS } from './daemon.js';
+import { readAgentSettings, AGENT_SETTINGS_FILE } from './agent-settings.js';
+import { serveMetrics, type MetricsServer } from './metrics/http.js';
+import { formatListen, parseMetricsListen, type MetricsListen } from './metrics/listen-address.js';
+import { agentDownText, prometheusText } from './metrics/prometheus.js';
 import { describeLinkFaults, LINK_FAULTS_ENV, parseLinkFaults } from './engine/link-faults.js';
 import { formatEvent } from './events2.js';
 import { notUpLine } from './not-up.js';
@@ -34,7 +38,7 @@ Usage:
   drbd-agent daemon [--config-dir /etc/drbd-tui | --config-dir /etc/drbd.d | --config /etc/drbd.conf]
                     [--state-dir /var/lib/drbd-tui]
                     [--socket /run/drbd-tui/agent.sock] [--node NAME]
-                    [--monitor-access group|world|root|GROUP]
+                    [--monitor-access group|world|root|GROUP] [--metrics ADDR:PORT|off]
   drbd-agent [--socket P] create-md [--force [--forget-peer]] RES | up RES | down RES | attach RES | detach RES
   drbd-agent [--socket P] primary [--force [--forget-peer]] RES | secondary RES
   drbd-agent [--socket P] connect [--discard-my-data [--no-backup]] RES | disconnect RES
@@ -48,10 +52,13 @@ Usage:
   drbd-agent [--socket P] split-brain-copies [RES]
   drbd-agent [--socket P] split-brain-restore RES COPY [--volume N] [--yes]
   drbd-agent [--socket P] runbook-log [RES] [--json] [--limit N]   # the audit log of runbook steps
+  drbd-agent [--socket P] metrics             # Prometheus text (drbd-reactor's names), for node_exporter's textfile collector
 
 Verbs mean what drbdadm means by them. A refused state change exits 1 and prints DRBD's reason.
-status, events and runbook-log also work on the monitor socket (P with .ro.sock), which refuses every change;
+status, events, runbook-log and metrics also work on the monitor socket (P with .ro.sock), which refuses every change;
 --monitor-access says who may open it (default: the drbd-tui group; root only when that group does not exist).
+The daemon serves GET /metrics over HTTP only when CONFIG-DIR/${AGENT_SETTINGS_FILE} says \`metrics: 127.0.0.1:9942\`
+(or --metrics, which overrides it): a port alone listens on loopback; any other address is written as an IP address.
 primary --force and create-md --force are refused while the peer's last known data would be
 lost; --forget-peer overrides that, for a peer that is gone for good, and forgets its data.
 connect --discard-my-data first keeps a copy of this node's diverging blocks (the ranges out of
@@ -94,6 +101,7 @@ function parse(argv: string[]) {
       'state-dir': { type: 'string' },
       node: { type: 'string' },
       'monitor-access': { type: 'string' },
+      metrics: { type: 'string' },
       force: { type: 'boolean' },
       'discard-my-data': { type: 'boolean' },
       'no-backup': { type: 'boolean' },
@@ -117,6 +125,7 @@ async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<nu
   const monitorAccess = parseMonitorAccess(values['monitor-access'] ?? 'group');
   if (typeof monitorAccess === 'object' && 'error' in monitorAccess) throw new UsageError(monitorAccess.error);
   if (values.config !== undefined && values['config-dir'] !== undefined) throw new UsageError('give --config FILE (one file, e.g. /etc/drbd.conf) or --config-dir DIR, not both');
+  const metricsListen = await metricsSetting(values);
   const daemon = new Daemon({
     monitorAccess,
     configDir: values['config-dir'] ?? (values.config !== undefined ? dirname(values.config) : DEFAULT_DAEMON_OPTIONS.configDir),
@@ -130,13 +139,46 @@ async function runDaemon(values: ReturnType<typeof parse>['values']): Promise<nu
   process.stderr.write(`drbd-agent ${AGENT_VERSION}: daemon for node ${daemon.opts.node} listening on ${daemon.opts.socket}\n`);
   const hook = describeLinkFaults(linkFaults);
   if (hook) logLine(`warn: ${hook}`);
+  const metrics = metricsListen ? await startMetrics(metricsListen, daemon) : undefined;
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  await metrics?.close();
   await daemon.shutdown();
   return 0;
+}
+
+/**
+ * Where to serve metrics: --metrics (a bad value is a usage error), else agent.conf. A bad
+ * agent.conf is logged and metrics stay off: replication matters more than its metrics.
+ */
+async function metricsSetting(values: ReturnType<typeof parse>['values']): Promise<MetricsListen | undefined> {
+  if (values.metrics !== undefined) {
+    const parsed = parseMetricsListen(values.metrics);
+    if (!parsed.ok) throw new UsageError(`--metrics ${parsed.message}`);
+    return parsed.value;
+  }
+  const read = await readAgentSettings(values['config-dir'] ?? DEFAULT_DAEMON_OPTIONS.configDir);
+  if ('errors' in read) {
+    for (const e of read.errors) logLine(`warn: ${e}; metrics are off until it is fixed and the daemon restarted`);
+    return undefined;
+  }
+  return read.settings.metrics;
+}
+
+/** The HTTP endpoint; one that cannot listen (port taken) is logged, and the daemon runs on without it. */
+async function startMetrics(listen: MetricsListen, daemon: Daemon): Promise<MetricsServer | undefined> {
+  try {
+    const server = await serveMetrics(listen, () => daemon.snapshot());
+    const where = formatListen(server.address);
+    logLine(listen.loopback ? `metrics on http://${where}/metrics` : `warn: metrics on http://${where}/metrics, open to the network (not loopback), as configured`);
+    return server;
+  } catch (e) {
+    logLine(`warn: cannot serve metrics on ${formatListen(listen)}: ${(e as Error).message}; running without them`);
+    return undefined;
+  }
 }
 
 /** The admin socket when we may use it; the monitor socket for read-only verbs otherwise. */
@@ -219,6 +261,7 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
       client.close();
     }
   }
+  if (verb === 'metrics') return printMetrics(socket, args);
   if (verb === 'split-brain-copies') return listCopies(socket, args);
   if (verb === 'split-brain-restore') return restoreCopy(socket, args, values);
   let method = RESOURCE_VERBS[verb];
@@ -250,6 +293,27 @@ async function runClient(verb: string, args: string[], values: ReturnType<typeof
     return 0;
   } catch (e) {
     return refused(resource, e);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * `metrics`: the snapshot as Prometheus text. When the daemon does not answer it prints
+ * drbdtui_agent_up 0 (and exits 3), so a textfile written from it says so instead of going stale.
+ */
+async function printMetrics(socket: string, args: string[]): Promise<number> {
+  if (args.length > 0) throw new UsageError('metrics takes no arguments');
+  let client: ControlClient;
+  try {
+    client = await connectFor(socket, true);
+  } catch (e) {
+    process.stdout.write(agentDownText(AGENT_VERSION));
+    throw e;
+  }
+  try {
+    process.stdout.write(prometheusText(await client.request<AgentSnapshot>('snapshot')));
+    return 0;
   } finally {
     client.close();
   }

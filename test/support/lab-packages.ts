@@ -38,3 +38,9 @@ export const ISCSI_TOOLS: NeededTool[] = [
   { path: '/usr/bin/qemu-img', pkg: 'qemu-utils' },
   { path: '/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so', pkg: 'qemu-block-extra' },
 ];
+
+/** Debian's prometheus package: the server (lab scrapes) and promtool (rules, exposition format). */
+export const PROMETHEUS_TOOLS: NeededTool[] = [
+  { path: '/usr/bin/prometheus', pkg: 'prometheus' },
+  { path: '/usr/bin/promtool', pkg: 'prometheus' },
+];
