@@ -42,6 +42,7 @@ import {
   type TaskMgmtPdu,
   type TextRequestPdu,
 } from './pdu.js';
+import { hasPooledDataOut, TaskMgmtFunction, TaskMgmtResponse } from './opcodes.js';
 import { MAX_TRANSFER_BLOCKS, type ScsiResult, type ScsiTarget } from './scsi.js';
 import { Sense, senseFixed, Status } from './sense.js';
 import { classifyCmdSN, snAdd, snLess } from './sequence.js';
@@ -644,7 +645,7 @@ export class Connection {
         task.buf = this.writeBuffer(task);
         raw.data.copy(task.buf, 0);
         // Copied: the PDU's own buffer has no other reader.
-        if (POOLED_OPS.has(task.cdb[0] as number)) payloadPool.release(raw.data);
+        if (hasPooledDataOut(task.cdb[0] as number)) payloadPool.release(raw.data);
       }
       task.received = immBytes;
     }
@@ -696,7 +697,7 @@ export class Connection {
   private placeData(bhs: Buffer, length: number): Buffer | undefined {
     if (this.phase !== 'ffp') return undefined;
     // A WRITE's immediate data (W bit set) comes from the pool: it usually becomes the task's buffer.
-    if (opcodeOf(bhs) === Op.ScsiCommand) return ((bhs[1] as number) & 0x20) !== 0 && POOLED_OPS.has(bhs[32] as number) ? payloadPool.take(length) : undefined;
+    if (opcodeOf(bhs) === Op.ScsiCommand) return ((bhs[1] as number) & 0x20) !== 0 && hasPooledDataOut(bhs[32] as number) ? payloadPool.take(length) : undefined;
     if (opcodeOf(bhs) !== Op.DataOut) return undefined;
     let pdu: DataOutPdu;
     try {
@@ -743,7 +744,7 @@ export class Connection {
 
   /** A task's data buffer: from the pool for the plain WRITEs, whose only reader is the device write. */
   private writeBuffer(task: Task): Buffer {
-    return POOLED_OPS.has(task.cdb[0] as number) ? payloadPool.take(task.edtl) : Buffer.allocUnsafe(task.edtl);
+    return hasPooledDataOut(task.cdb[0] as number) ? payloadPool.take(task.edtl) : Buffer.allocUnsafe(task.edtl);
   }
 
   /**
@@ -752,7 +753,7 @@ export class Connection {
    */
   private releaseWriteBuffer(task: Task): void {
     const buf = task.buf;
-    if (!buf || !POOLED_OPS.has(task.cdb[0] as number)) return;
+    if (!buf || !hasPooledDataOut(task.cdb[0] as number)) return;
     task.buf = undefined;
     this.host.scsi.afterWrites(task.lun, () => payloadPool.release(buf));
   }
@@ -883,49 +884,45 @@ export class Connection {
     const respond = (response: number): void => this.send(encodeTaskMgmtResponse({ itt: pdu.itt, response, seq: this.seq() }));
     const lunExists = pdu.lun < this.host.scsi.lunCount;
     switch (pdu.fn) {
-      case 1: {
-        // ABORT TASK
+      case TaskMgmtFunction.AbortTask: {
         const t = this.tasks.get(pdu.refTask);
         if (t && t.lun === pdu.lun) {
           t.aborted = true;
           if (!t.started) this.unreserve(t);
           this.tasks.delete(pdu.refTask);
-          return respond(0);
+          return respond(TaskMgmtResponse.FunctionComplete);
         }
         // Never received, or already answered: either way nothing is left to abort.
-        if (snLess(pdu.refCmdSN, pdu.cmdSN)) return respond(0);
-        return respond(1);
+        if (snLess(pdu.refCmdSN, pdu.cmdSN)) return respond(TaskMgmtResponse.FunctionComplete);
+        return respond(TaskMgmtResponse.TaskDoesNotExist);
       }
-      case 2: // ABORT TASK SET
-      case 4: // CLEAR TASK SET
-        if (!lunExists) return respond(2);
+      case TaskMgmtFunction.AbortTaskSet:
+      case TaskMgmtFunction.ClearTaskSet:
+        if (!lunExists) return respond(TaskMgmtResponse.LunDoesNotExist);
         this.abortTasks(pdu.lun);
-        if (pdu.fn === 4) this.host.abortEverywhere(pdu.lun, this);
-        return respond(0);
-      case 5: // LOGICAL UNIT RESET
-        if (!lunExists) return respond(2);
+        if (pdu.fn === TaskMgmtFunction.ClearTaskSet) this.host.abortEverywhere(pdu.lun, this);
+        return respond(TaskMgmtResponse.FunctionComplete);
+      case TaskMgmtFunction.LogicalUnitReset:
+        if (!lunExists) return respond(TaskMgmtResponse.LunDoesNotExist);
         this.abortTasks(pdu.lun);
         this.host.abortEverywhere(pdu.lun, this);
         this.host.scsi.reset(pdu.lun);
-        return respond(0);
-      case 6: // TARGET WARM RESET
-      case 7: // TARGET COLD RESET
+        return respond(TaskMgmtResponse.FunctionComplete);
+      case TaskMgmtFunction.TargetWarmReset:
+      case TaskMgmtFunction.TargetColdReset:
         this.abortTasks(undefined);
         this.host.abortEverywhere(undefined, this);
         this.host.scsi.reset();
-        respond(0);
-        if (pdu.fn === 7) this.endAfterFlush();
+        respond(TaskMgmtResponse.FunctionComplete);
+        if (pdu.fn === TaskMgmtFunction.TargetColdReset) this.endAfterFlush();
         return;
-      case 8: // TASK REASSIGN: needs ERL 2
-        return respond(4);
+      case TaskMgmtFunction.TaskReassign: // needs ErrorRecoveryLevel 2
+        return respond(TaskMgmtResponse.AllegianceReassignmentNotSupported);
       default:
-        return respond(5);
+        return respond(TaskMgmtResponse.FunctionNotSupported);
     }
   }
 }
-
-/** WRITE(10), WRITE(12), WRITE(16): their data-out is read only by the device write they await. */
-const POOLED_OPS = new Set([0x2a, 0xaa, 0x8a]);
 
 /** Whether `data` already lies in `buf` at `offset` (the framer placed it there). */
 function isPlacedIn(data: Buffer, buf: Buffer | undefined, offset: number): boolean {

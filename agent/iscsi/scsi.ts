@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { IoError, type BlockDevice } from '../engine/block-device.js';
 import { encodeLun } from './pdu.js';
 import { deserializePr, memoryReservationStore, prConflict, prOut, readFullStatus, readKeys, readReservation, reportCapabilities, serializePr, type PrState, type ReservationStore } from './reservations.js';
+import { accessOf, cdbLength, OPCODES, ScsiOp, ServiceAction, serviceActionOf, SUPPORTED, type Access } from './opcodes.js';
 import { Sense, senseFixed, Status, type SenseInfo } from './sense.js';
 
 export interface ScsiRequest {
@@ -178,47 +179,6 @@ export function serialFor(iqn: string, lun: number): string {
   return createHash('sha256').update(`${iqn}/${lun}`).digest('hex').slice(0, 16);
 }
 
-type Access = 'read' | 'write' | 'other';
-
-function accessOf(op: number, cdb: Buffer): Access {
-  switch (op) {
-    case 0x08:
-    case 0x28:
-    case 0xa8:
-    case 0x88:
-    case 0x2f:
-    case 0xaf:
-    case 0x8f:
-    case 0x34:
-    case 0x90:
-      return 'read';
-    case 0x0a:
-    case 0x2a:
-    case 0xaa:
-    case 0x8a:
-    case 0x2e:
-    case 0xae:
-    case 0x8e:
-    case 0x41:
-    case 0x93:
-    case 0x42:
-    case 0x89:
-    case 0x8b:
-    case 0x35:
-    case 0x91:
-    case 0x15:
-    case 0x55:
-      return 'write';
-    case 0x9e:
-      return ((cdb[1] as number) & 0x1f) === 0x12 ? 'read' : 'other';
-    default:
-      return 'other';
-  }
-}
-
-/** Commands a unit attention does not block (SPC-4 §5.14). */
-const UA_EXEMPT = new Set([0x12, 0xa0, 0x03]);
-
 /** The sense for a command whose device I/O failed. */
 function ioFailure(err: unknown, access: Access): ScsiResult {
   if (err instanceof IoError) {
@@ -227,8 +187,6 @@ function ioFailure(err: unknown, access: Access): ScsiResult {
   }
   return check(access === 'write' ? Sense.writeError : Sense.mediumError);
 }
-/** Commands allowed while another I_T nexus holds a RESERVE(6) (SPC-2 §5.5.1). */
-const RESERVE6_ALLOWED = new Set([0x12, 0xa0, 0x03, 0x17, 0x57, 0x25, 0x9e, 0x5e, 0x5f]);
 
 interface Rw {
   lba: number;
@@ -238,44 +196,22 @@ interface Rw {
 }
 
 function decodeRw(op: number, c: Buffer): Rw | undefined {
+  if (!OPCODES.get(op)?.rw) return undefined;
   const b1 = c[1] as number;
-  switch (op) {
-    case 0x08:
-    case 0x0a: {
+  switch (cdbLength(op)) {
+    case 6: {
       const blocks = c[4] as number;
       return { lba: c.readUIntBE(1, 3) & 0x1fffff, blocks: blocks === 0 ? 256 : blocks, protect: 0, fua: false };
     }
-    case 0x28:
-    case 0x2a:
-    case 0x2e:
-    case 0x2f:
-    case 0x34:
-    case 0x35:
+    case 10:
       return { lba: c.readUInt32BE(2), blocks: c.readUInt16BE(7), protect: b1 >> 5, fua: (b1 & 0x08) !== 0 };
-    case 0xa8:
-    case 0xaa:
-    case 0xae:
-    case 0xaf:
+    case 12:
       return { lba: c.readUInt32BE(2), blocks: c.readUInt32BE(6), protect: b1 >> 5, fua: (b1 & 0x08) !== 0 };
-    case 0x88:
-    case 0x8a:
-    case 0x8e:
-    case 0x8f:
-    case 0x90:
-    case 0x91:
-    case 0x8b: {
+    default: {
       const lba = c.readBigUInt64BE(2);
       return { lba: lba > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(lba), blocks: c.readUInt32BE(10), protect: b1 >> 5, fua: (b1 & 0x08) !== 0 };
     }
-    default:
-      return undefined;
   }
-}
-
-const CDB_LENGTH: Record<number, number> = { 0: 6, 1: 10, 2: 10, 4: 16, 5: 12 };
-
-export function cdbLength(op: number): number {
-  return CDB_LENGTH[op >> 5] ?? 16;
 }
 
 export class ScsiTarget {
@@ -347,19 +283,20 @@ export class ScsiTarget {
   private admit(req: ScsiRequest): Promise<ScsiResult> {
     const op = req.cdb[0] as number;
     if (req.cdb.length < cdbLength(op)) return Promise.resolve(check(Sense.invalidFieldInCdb));
-    if (op === 0xa0) return Promise.resolve(this.reportLuns(req.cdb));
+    if (op === ScsiOp.ReportLuns) return Promise.resolve(this.reportLuns(req.cdb));
     const lu = this.units[req.lun];
     if (!lu) {
-      if (op === 0x12) return Promise.resolve(this.inquiryNoLun(req.cdb));
-      if (op === 0x03) return Promise.resolve(good(cut(senseFixed(Sense.lunNotSupported), req.cdb[4] as number)));
+      if (op === ScsiOp.Inquiry) return Promise.resolve(this.inquiryNoLun(req.cdb));
+      if (op === ScsiOp.RequestSense) return Promise.resolve(good(cut(senseFixed(Sense.lunNotSupported), req.cdb[4] as number)));
       return Promise.resolve(check(Sense.lunNotSupported));
     }
-    if (!UA_EXEMPT.has(op)) {
+    const info = OPCODES.get(op);
+    if (!info?.uaExempt) {
       const list = lu.attentions.get(req.nexus);
       const ua = list?.shift();
       if (ua) return Promise.resolve(check({ key: 0x6, asc: ua.asc, ascq: ua.ascq }));
     }
-    if (lu.reservedBy !== undefined && lu.reservedBy !== req.nexus && !RESERVE6_ALLOWED.has(op)) return Promise.resolve(conflict());
+    if (lu.reservedBy !== undefined && lu.reservedBy !== req.nexus && !info?.allowedUnderReserve6) return Promise.resolve(conflict());
     const access = accessOf(op, req.cdb);
     if (access === 'other' || lu.prLoaded) return this.run(lu, op, req, access);
     return lu.prState().then(() => this.run(lu, op, req, access));
@@ -378,85 +315,85 @@ export class ScsiTarget {
   private dispatch(lu: LogicalUnit, op: number, req: ScsiRequest): ScsiResult | Promise<ScsiResult> {
     const c = req.cdb;
     switch (op) {
-      case 0x00: // TEST UNIT READY
+      case ScsiOp.TestUnitReady:
         return good();
-      case 0x03: // REQUEST SENSE
+      case ScsiOp.RequestSense:
         return this.requestSense(lu, req);
-      case 0x12:
+      case ScsiOp.Inquiry:
         return this.inquiry(lu, c);
-      case 0x25:
+      case ScsiOp.ReadCapacity10:
         return this.readCapacity10(lu, c);
-      case 0x9e: {
-        const sa = (c[1] as number) & 0x1f;
-        if (sa === 0x10) return this.readCapacity16(lu, c);
-        if (sa === 0x12) return this.getLbaStatus(lu, c);
+      case ScsiOp.ServiceActionIn16: {
+        const sa = serviceActionOf(c);
+        if (sa === ServiceAction.ReadCapacity16) return this.readCapacity16(lu, c);
+        if (sa === ServiceAction.GetLbaStatus) return this.getLbaStatus(lu, c);
         return check(Sense.invalidFieldInCdb);
       }
-      case 0x1a:
-      case 0x5a:
-        return this.modeSense(lu, c, op === 0x5a);
-      case 0x15:
-      case 0x55:
-        return this.modeSelect(c, req.dataOut, op === 0x55);
-      case 0x08:
-      case 0x28:
-      case 0xa8:
-      case 0x88:
+      case ScsiOp.ModeSense6:
+      case ScsiOp.ModeSense10:
+        return this.modeSense(lu, c, op === ScsiOp.ModeSense10);
+      case ScsiOp.ModeSelect6:
+      case ScsiOp.ModeSelect10:
+        return this.modeSelect(c, req.dataOut, op === ScsiOp.ModeSelect10);
+      case ScsiOp.Read6:
+      case ScsiOp.Read10:
+      case ScsiOp.Read12:
+      case ScsiOp.Read16:
         return this.read(lu, op, c);
-      case 0x0a:
-      case 0x2a:
-      case 0xaa:
-      case 0x8a:
-      case 0x2e:
-      case 0xae:
-      case 0x8e:
+      case ScsiOp.Write6:
+      case ScsiOp.Write10:
+      case ScsiOp.Write12:
+      case ScsiOp.Write16:
+      case ScsiOp.WriteAndVerify10:
+      case ScsiOp.WriteAndVerify12:
+      case ScsiOp.WriteAndVerify16:
         return this.write(lu, op, c, req.dataOut);
-      case 0x2f:
-      case 0xaf:
-      case 0x8f:
+      case ScsiOp.Verify10:
+      case ScsiOp.Verify12:
+      case ScsiOp.Verify16:
         return this.verify(lu, op, c, req.dataOut);
-      case 0x35:
-      case 0x91:
+      case ScsiOp.SynchronizeCache10:
+      case ScsiOp.SynchronizeCache16:
         return this.synchronizeCache(lu, op, c);
-      case 0x34:
-      case 0x90:
+      case ScsiOp.PreFetch10:
+      case ScsiOp.PreFetch16:
         return this.prefetch(lu, op, c);
-      case 0x42:
+      case ScsiOp.Unmap:
         return this.unmap(lu, c, req.dataOut);
-      case 0x41:
-      case 0x93:
+      case ScsiOp.WriteSame10:
+      case ScsiOp.WriteSame16:
         return this.writeSame(lu, op, c, req.dataOut);
-      case 0x89:
+      case ScsiOp.CompareAndWrite:
         return this.compareAndWrite(lu, c, req.dataOut);
-      case 0x8b:
+      case ScsiOp.OrWrite16:
         return this.orWrite(lu, c, req.dataOut);
-      case 0x5e:
+      case ScsiOp.PersistentReserveIn:
         return this.prIn(lu, c);
-      case 0x5f:
+      case ScsiOp.PersistentReserveOut:
         return this.prOut(lu, c, req);
-      case 0x16:
-      case 0x56:
+      case ScsiOp.Reserve6:
+      case ScsiOp.Reserve10:
         return this.reserve6(lu, req.nexus);
-      case 0x17:
-      case 0x57:
+      case ScsiOp.Release6:
+      case ScsiOp.Release10:
         if (lu.reservedBy === req.nexus) lu.reservedBy = undefined;
         return good();
-      case 0x1b: // START STOP UNIT: a volume is always spinning
+      case ScsiOp.StartStopUnit: // a volume is always spinning; only a load/eject request is refused
         return (c[4] as number) & 0x02 ? check(Sense.invalidFieldInCdb) : good();
-      case 0x1e: // PREVENT ALLOW MEDIUM REMOVAL: nothing to remove
+      case ScsiOp.PreventAllowMediumRemoval: // nothing to remove
         return good();
-      case 0x37: {
+      case ScsiOp.ReadDefectData10: {
         const b = Buffer.alloc(4);
         b[1] = (c[2] as number) & 0x1f;
         return good(cut(b, c.readUInt16BE(7)));
       }
-      case 0xb7: {
+      case ScsiOp.ReadDefectData12: {
         const b = Buffer.alloc(8);
         b[1] = (c[1] as number) & 0x1f;
         return good(cut(b, c.readUInt32BE(6)));
       }
-      case 0xa3:
-        if (((c[1] as number) & 0x1f) === 0x0c) return this.reportSupportedOpcodes(c);
+      case ScsiOp.MaintenanceIn:
+        if (serviceActionOf(c) === ServiceAction.ReportSupportedOperationCodes) return this.reportSupportedOpcodes(c);
         return check(Sense.invalidFieldInCdb);
       default:
         return check(Sense.invalidOpcode);
@@ -770,14 +707,14 @@ export class ScsiTarget {
 
   private async writeSame(lu: LogicalUnit, op: number, c: Buffer, data: Buffer): Promise<ScsiResult> {
     const b1 = c[1] as number;
-    const ndob = op === 0x93 && (b1 & 0x01) !== 0;
+    const ndob = op === ScsiOp.WriteSame16 && (b1 & 0x01) !== 0;
     const need = ndob ? 0 : lu.blockSize;
     const fail = (s: SenseInfo): ScsiResult => ({ ...check(s), dataOutExpected: need });
     if (lu.readOnly) return fail(Sense.writeProtected);
     if (b1 >> 5 || b1 & 0x10) return fail(Sense.invalidFieldInCdb); // WRPROTECT, ANCHOR
     let lba: number;
     let blocks: number;
-    if (op === 0x41) {
+    if (op === ScsiOp.WriteSame10) {
       lba = c.readUInt32BE(2);
       blocks = c.readUInt16BE(7);
     } else {
@@ -985,16 +922,6 @@ export class ScsiTarget {
     return good(cut(b, alloc));
   }
 }
-
-/** Opcodes (and service actions) REPORT SUPPORTED OPERATION CODES lists. */
-const SUPPORTED: Array<[number, number?]> = [
-  [0x00], [0x03], [0x08], [0x0a], [0x12], [0x15], [0x16], [0x17], [0x1a], [0x1b], [0x1e],
-  [0x25], [0x28], [0x2a], [0x2e], [0x2f], [0x34], [0x35], [0x37], [0x41], [0x42], [0x55],
-  [0x56], [0x57], [0x5a], [0x5e, 0], [0x5e, 1], [0x5e, 2], [0x5f, 0], [0x5f, 1], [0x5f, 2],
-  [0x5f, 3], [0x5f, 4], [0x5f, 5], [0x5f, 6], [0x88], [0x89], [0x8a], [0x8b], [0x8e], [0x8f],
-  [0x90], [0x91], [0x93], [0x9e, 0x10], [0x9e, 0x12], [0xa0], [0xa3, 0x0c], [0xa8], [0xaa],
-  [0xae], [0xaf], [0xb7],
-];
 
 function designator(protoCodeSet: number, type: number, assocPiv: number, value: Buffer): Buffer {
   const d = Buffer.alloc(4 + value.length);
