@@ -11,6 +11,8 @@ import { App } from './ui/App.js';
 import { useTerminalSize } from './ui/hooks.js';
 import { QuestionDialog, questionHeight, useQuestionEntry, type Question } from './ui/QuestionDialog.js';
 import { pushQuestion } from './ui/push-question.js';
+import { decideTheme } from './ui/theme.js';
+import { ThemeContext } from './ui/theme-context.js';
 import { copyResourceFile, pushResourceFile, readLocalResourceFile, watchDrift, type PushHooks } from './ssh/config-push.js';
 import { recordRunbook, runbookLog, watchRunbooks } from './ssh/runbook-journal.js';
 
@@ -21,6 +23,8 @@ export interface ConsoleOptions {
   identityFile?: string;
   /** `--config FILE`: a resource file to put on both hosts once both are up. */
   resourceFile?: string;
+  /** false: `--no-unicode` (ASCII glyphs and borders whatever the locale says). */
+  unicode?: boolean;
 }
 
 interface Asked {
@@ -156,7 +160,13 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
 
   // The alternate screen: the console leaves the operator's scrollback as it was.
   process.stdout.write('\x1b[?1049h');
-  const ink = render(<Root session={session} questions={questions} actions={actions} />, { exitOnCtrlC: false });
+  const theme = decideTheme(process.env, { unicode: opts.unicode });
+  const ink = render(
+    <ThemeContext value={theme}>
+      <Root session={session} questions={questions} actions={actions} />
+    </ThemeContext>,
+    { exitOnCtrlC: false },
+  );
   session.start();
   const unwatch = watchDrift(session);
   const unwatchRunbooks = watchRunbooks(session);

@@ -36,6 +36,8 @@ import { RunbookMenu, RunbookView, runbookViewHeight } from './RunbookView.js';
 import { initialUiState, uiReducer, withLiveGuard, withLiveRun, type UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
 import { Toast, toastLines } from './Toast.js';
+import type { Theme } from './theme.js';
+import { ThemeContext } from './theme-context.js';
 
 export interface AppProps {
   model: ClusterModel;
@@ -51,9 +53,11 @@ export interface AppProps {
   inputActive?: boolean;
   /** A fixed clock (epoch ms) for what the header says about quiet hosts (tests); else the real one. */
   now?: number;
+  /** Colour and glyphs (theme.ts); else what the console around it set, else all of both. */
+  theme?: Theme;
 }
 
-export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true, now: fixedNow }: AppProps) {
+export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true, now: fixedNow, theme }: AppProps) {
   const model = useThrottled(liveModel, minFrameMs);
   const { width, height } = useTerminalSize(w, h);
   const rows = useMemo(() => resourceRows(model), [model]);
@@ -132,7 +136,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     );
   }
 
-  return (
+  const screen = (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Header model={model} host={state.host} width={width} now={now} />
       <Box flexDirection="column" flexGrow={1} overflow="hidden">
@@ -143,4 +147,5 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
       <Footer state={state} width={width} />
     </Box>
   );
+  return theme ? <ThemeContext value={theme}>{screen}</ThemeContext> : screen;
 }

@@ -1,6 +1,8 @@
 import { Text } from './Text.js';
 import type { UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
+import { keyLabel } from './glyphs.js';
+import { useTheme } from './theme-context.js';
 
 /** A key, what it does, and whether it is always shown (the way to more help, the way out). */
 export type FooterKey = [key: string, what: string, pinned?: 'pinned'];
@@ -80,11 +82,17 @@ export function footerText(s: UiState, width: number): string {
     .join(' ');
 }
 
+/** The keys as the screen labels them (`⏎` or `Enter`), before they are fitted. */
+export function labelledKeys(keys: FooterKey[], unicode: boolean): FooterKey[] {
+  return unicode ? keys : keys.map(([k, what, pinned]): FooterKey => [keyLabel(k, false), what, ...(pinned ? [pinned] : [])] as FooterKey);
+}
+
 /** Keys bold, what they do dim, as many as fit. */
 export function Footer({ state, width }: { state: UiState; width: number }) {
+  const { unicode } = useTheme();
   return (
     <Text wrap="truncate">
-      {fittingKeys(footerKeys(state), width).map(([k, what], i) => (
+      {fittingKeys(labelledKeys(footerKeys(state), unicode), width).map(([k, what], i) => (
         <Text key={k}>
           {i > 0 ? ' ' : ''}
           <Text bold>{k}</Text>
