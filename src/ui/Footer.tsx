@@ -19,6 +19,8 @@ const OVERVIEW: FooterKey[] = [
   ['e', 'events'],
   ['↑↓', 'select'],
   ['L', 'runbook log'],
+  ['/', 'filter'],
+  ['H', 'hide keys'],
   ['?', 'help', 'pinned'],
   ['q', 'quit', 'pinned'],
 ];
@@ -38,6 +40,7 @@ const DETAIL: FooterKey[] = [
 /** The keys that make sense now, most important first. */
 export function footerKeys(s: UiState): FooterKey[] {
   if (s.overlay.kind === 'help') return [['Esc/?', 'close help']];
+  if (s.overlay.kind === 'filter') return [['⏎', 'keep filter'], ['Esc', 'clear filter', 'pinned']];
   if (s.overlay.kind === 'confirm') {
     const g = s.overlay.guard;
     if (!g.allowed) return g.suggestion?.action ? [['f', 'open suggestion'], ['Esc', 'close']] : [['Esc', 'close']];

@@ -69,3 +69,60 @@ describe('terminal conventions', () => {
     assert.match(h.text(), /Up Dn {2}j k/);
   });
 });
+
+describe('/ filters the resource table', () => {
+  test('typing narrows the table at once, Enter keeps the filter, Esc clears it', async () => {
+    h = await renderApp(loadScenario('healthy'));
+    await h.press('/', 'r', '1');
+    let t = h.text();
+    assert.match(t, /^\/ r1 +· 1 hidden by filter/m);
+    assert.doesNotMatch(t, /^r0\/0/m);
+    assert.match(t, /^r1\/0/m);
+    assert.match(t, /⏎ keep filter Esc clear filter/);
+    await h.press(KEY.enter);
+    t = h.text();
+    assert.match(t, /^\/ r1 +· 1 hidden by filter/m);
+    assert.match(t, /p promote/, 'the usual keys again');
+    await h.press('/', KEY.backspace, KEY.backspace, 'z');
+    assert.match(h.text(), /no resource matches the filter/);
+    await h.press(KEY.esc);
+    t = h.text();
+    assert.match(t, /^r0\/0/m);
+    assert.doesNotMatch(t, /hidden by filter/);
+  });
+
+  test('the problems of hidden resources stay in the panel and are counted on the filter line', async () => {
+    h = await renderApp(loadScenario('split-brain'));
+    await h.press('/', 'n', 'o', 'n', 'e', KEY.enter);
+    const t = h.text();
+    assert.match(t, /SPLIT BRAIN on r0/);
+    assert.match(t, /hidden by filter \(\d+ problems? among them\)/);
+  });
+});
+
+describe('H hides the key hint bar', () => {
+  test('H hides it, the table gets the line, H shows it again; ? still helps', async () => {
+    h = await renderApp(loadScenario('healthy'), { height: 30 });
+    assert.match(h.text().split('\n').at(-1)!, /p promote/);
+    await h.press('H');
+    assert.doesNotMatch(h.text(), /p promote/);
+    await h.press('?');
+    assert.match(h.text(), /hide the key bar/);
+    await h.press(KEY.esc, 'H');
+    assert.match(h.text().split('\n').at(-1)!, /p promote/);
+  });
+});
+
+describe('the help fits 80×30', () => {
+  for (const theme of [{ color: true, unicode: true }, { color: false, unicode: false }]) {
+    test(`? at 80×30 (unicode ${theme.unicode}): at most 30 lines, none wider than 80, every key listed`, async () => {
+      h = await renderApp(loadScenario('healthy'), { width: 80, height: 30, theme });
+      await h.press('?');
+      const lines = h.text().replace(/\n$/, '').split('\n');
+      assert.ok(lines.length <= 30, `${lines.length} lines`);
+      for (const l of lines) assert.ok([...l].length <= 80, `wider than 80: ${l}`);
+      assert.doesNotMatch(h.text(), /more: a taller terminal shows them/);
+      assert.match(h.text(), /quit \(the agents/);
+    });
+  }
+});
