@@ -25,6 +25,8 @@ export interface ConsoleOptions {
   resourceFile?: string;
   /** false: `--no-unicode` (ASCII glyphs and borders whatever the locale says). */
   unicode?: boolean;
+  /** `--refresh`/`--slow-link`: minimum milliseconds between frames caused by updates; keys answer at once. */
+  refreshMs?: number;
 }
 
 interface Asked {
@@ -60,7 +62,7 @@ class Questions {
   }
 }
 
-function Root({ session, questions, actions }: { session: ClusterSession; questions: Questions; actions: ConsoleActions }) {
+function Root({ session, questions, actions, refreshMs }: { session: ClusterSession; questions: Questions; actions: ConsoleActions; refreshMs?: number }) {
   const [model, setModel] = useState<ClusterModel>(session.model);
   const [asked, setAsked] = useState<Asked | undefined>(undefined);
   useEffect(() => {
@@ -80,7 +82,7 @@ function Root({ session, questions, actions }: { session: ClusterSession; questi
   return (
     <Box flexDirection="column">
       {asked ? <QuestionDialog question={asked.question} width={width} typed={typed} rejected={rejected} maxHeight={maxHeight} /> : null}
-      {appHeight >= 3 ? <App model={model} actions={actions} inputActive={!asked} width={width} height={appHeight} /> : null}
+      {appHeight >= 3 ? <App model={model} actions={actions} inputActive={!asked} width={width} height={appHeight} minFrameMs={refreshMs} /> : null}
     </Box>
   );
 }
@@ -163,7 +165,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   const theme = decideTheme(process.env, { unicode: opts.unicode });
   const ink = render(
     <ThemeContext value={theme}>
-      <Root session={session} questions={questions} actions={actions} />
+      <Root session={session} questions={questions} actions={actions} refreshMs={opts.refreshMs} />
     </ThemeContext>,
     { exitOnCtrlC: false },
   );
