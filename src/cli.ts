@@ -4,19 +4,25 @@ import { AGENT_VERSION } from '../agent/version.js';
 import { collectStatus } from './status/collect.js';
 import { statusReport, statusText } from './status/report.js';
 import { isRunbookId, RUNBOOK_IDS } from './runbooks/choose.js';
+import { refreshOption } from './refresh-option.js';
 
 export const USAGE = `drbd-tui ${AGENT_VERSION} — console for a two-node replicated storage pair
 
 Usage:
-  drbd-tui [--read-only] [-F ssh_config] [-i identity] [--config r0.yaml] HOST_A HOST_B
+  drbd-tui [--read-only] [-F ssh_config] [-i identity] [--config r0.yaml] [--no-unicode] [--refresh S | --slow-link] HOST_A HOST_B
                                              --config: put the resource file on both hosts (diff, confirm, adjust)
+                                             --no-unicode: ASCII bars, borders and marks (also when the locale is not UTF-8)
+                                             --refresh S: at most one frame per S seconds for updates (>= 0.5; keys answer at once; default 0.1)
+                                             --slow-link: --refresh 2, for SSH sessions with little bandwidth
+                                             NO_COLOR=1: no colour (FORCE_COLOR as chalk reads it wins)
   drbd-tui status [--json] [--read-only] [-F ssh_config] [-i identity] HOST_A HOST_B
                                              one-shot report; exit 0 healthy, 1 degraded, 2 unreachable
   drbd-tui runbook NAME [--dry-run] [--resource R] [--host H] [--timeout S] [-F ssh_config] [-i identity] HOST_A HOST_B
                                              NAME: ${RUNBOOK_IDS.join(', ')}
                                              --dry-run: the plan, checked live; exit 0 runnable, 1 blocked, 2 unreachable
                                              else runs it step by step, asking on stdin (a line per answer)
-  drbd-tui demo                              embedded two-host demo, no root needed
+  drbd-tui demo [--no-unicode] [--refresh S | --slow-link]
+                                             embedded two-host demo, no root needed
 `;
 
 class UsageError extends Error {}
@@ -89,18 +95,26 @@ function parseConsoleArgs(argv: string[]) {
   const { values, positionals } = parse(argv, {
     'read-only': { type: 'boolean' },
     config: { type: 'string' },
+    'no-unicode': { type: 'boolean' },
+    refresh: { type: 'string' },
+    'slow-link': { type: 'boolean' },
   });
   if (positionals.length !== 2) throw new UsageError(`the console needs exactly two hosts (got ${positionals.length})`);
   if (values.config !== undefined && values['read-only']) throw new UsageError('--config writes the resource file on both hosts: it cannot go with --read-only');
-  return { values, hosts: positionals as [string, string] };
+  const refresh = refreshOption(values.refresh, values['slow-link'] === true);
+  if ('error' in refresh) throw new UsageError(refresh.error);
+  return { values, hosts: positionals as [string, string], refreshMs: refresh.ms };
 }
 
-async function runDemo(): Promise<number> {
+async function runDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { 'no-unicode': { type: 'boolean' }, refresh: { type: 'string' }, 'slow-link': { type: 'boolean' } } });
+  const refresh = refreshOption(values.refresh, values['slow-link'] === true);
+  if ('error' in refresh) throw new UsageError(refresh.error);
   const { startDemo } = await import('./demo/demo.js');
   const { runConsole } = await import('./console.js');
   const demo = await startDemo();
   try {
-    return await runConsole({ hosts: demo.hosts, readOnly: false, configFile: demo.sshConfigPath, identityFile: demo.identityPath });
+    return await runConsole({ hosts: demo.hosts, readOnly: false, configFile: demo.sshConfigPath, identityFile: demo.identityPath, unicode: values['no-unicode'] === true ? false : undefined, refreshMs: refresh.ms });
   } finally {
     await demo.stop();
   }
@@ -118,10 +132,18 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (argv[0] === 'status') return await runStatus(argv.slice(1));
     if (argv[0] === 'runbook') return await runRunbook(argv.slice(1));
-    if (argv[0] === 'demo') return await runDemo();
-    const { values, hosts } = parseConsoleArgs(argv);
+    if (argv[0] === 'demo') return await runDemo(argv.slice(1));
+    const { values, hosts, refreshMs } = parseConsoleArgs(argv);
     const { runConsole } = await import('./console.js');
-    return await runConsole({ hosts, readOnly: values['read-only'] === true, configFile: values.F, identityFile: values.i, resourceFile: values.config });
+    return await runConsole({
+      hosts,
+      readOnly: values['read-only'] === true,
+      configFile: values.F,
+      identityFile: values.i,
+      resourceFile: values.config,
+      unicode: values['no-unicode'] === true ? false : undefined,
+      refreshMs,
+    });
   } catch (e) {
     if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`drbd-tui: ${(e as Error).message}\n\n${USAGE}`);

@@ -11,6 +11,8 @@ import { App } from './ui/App.js';
 import { useTerminalSize } from './ui/hooks.js';
 import { QuestionDialog, questionHeight, useQuestionEntry, type Question } from './ui/QuestionDialog.js';
 import { pushQuestion } from './ui/push-question.js';
+import { decideTheme } from './ui/theme.js';
+import { ThemeContext } from './ui/theme-context.js';
 import { copyResourceFile, pushResourceFile, readLocalResourceFile, watchDrift, type PushHooks } from './ssh/config-push.js';
 import { recordRunbook, runbookLog, watchRunbooks } from './ssh/runbook-journal.js';
 
@@ -21,6 +23,10 @@ export interface ConsoleOptions {
   identityFile?: string;
   /** `--config FILE`: a resource file to put on both hosts once both are up. */
   resourceFile?: string;
+  /** false: `--no-unicode` (ASCII glyphs and borders whatever the locale says). */
+  unicode?: boolean;
+  /** `--refresh`/`--slow-link`: minimum milliseconds between frames caused by updates; keys answer at once. */
+  refreshMs?: number;
 }
 
 interface Asked {
@@ -56,7 +62,7 @@ class Questions {
   }
 }
 
-function Root({ session, questions, actions }: { session: ClusterSession; questions: Questions; actions: ConsoleActions }) {
+function Root({ session, questions, actions, refreshMs }: { session: ClusterSession; questions: Questions; actions: ConsoleActions; refreshMs?: number }) {
   const [model, setModel] = useState<ClusterModel>(session.model);
   const [asked, setAsked] = useState<Asked | undefined>(undefined);
   useEffect(() => {
@@ -76,7 +82,7 @@ function Root({ session, questions, actions }: { session: ClusterSession; questi
   return (
     <Box flexDirection="column">
       {asked ? <QuestionDialog question={asked.question} width={width} typed={typed} rejected={rejected} maxHeight={maxHeight} /> : null}
-      {appHeight >= 3 ? <App model={model} actions={actions} inputActive={!asked} width={width} height={appHeight} /> : null}
+      {appHeight >= 3 ? <App model={model} actions={actions} inputActive={!asked} width={width} height={appHeight} minFrameMs={refreshMs} /> : null}
     </Box>
   );
 }
@@ -156,7 +162,13 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
 
   // The alternate screen: the console leaves the operator's scrollback as it was.
   process.stdout.write('\x1b[?1049h');
-  const ink = render(<Root session={session} questions={questions} actions={actions} />, { exitOnCtrlC: false });
+  const theme = decideTheme(process.env, { unicode: opts.unicode });
+  const ink = render(
+    <ThemeContext value={theme}>
+      <Root session={session} questions={questions} actions={actions} refreshMs={opts.refreshMs} />
+    </ThemeContext>,
+    { exitOnCtrlC: false },
+  );
   session.start();
   const unwatch = watchDrift(session);
   const unwatchRunbooks = watchRunbooks(session);

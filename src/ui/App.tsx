@@ -23,6 +23,8 @@ import { ConfirmDialog, suggestionLine } from './ConfirmDialog.js';
 import { forecastHeight } from './ForecastLines.js';
 import { DetailView } from './DetailView.js';
 import { EventLog } from './EventLog.js';
+import { filterRows, hiddenText } from './filter.js';
+import { FilterLine } from './FilterLine.js';
 import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
@@ -33,9 +35,11 @@ import { ProblemsPanel } from './ProblemsPanel.js';
 import { ResourceTable, tableLines } from './ResourceTable.js';
 import { ActiveRunLine, activeRunText, RunbookFoot, runbookFootLines, RunbookLogView } from './RunbookJournal.js';
 import { RunbookMenu, RunbookView, runbookViewHeight } from './RunbookView.js';
-import { initialUiState, uiReducer, withLiveGuard, withLiveRun, type UiState } from './state.js';
+import { activeFilter, initialUiState, uiReducer, withLiveGuard, withLiveRun, type UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
 import { Toast, toastLines } from './Toast.js';
+import type { Theme } from './theme.js';
+import { ThemeContext } from './theme-context.js';
 
 export interface AppProps {
   model: ClusterModel;
@@ -51,14 +55,18 @@ export interface AppProps {
   inputActive?: boolean;
   /** A fixed clock (epoch ms) for what the header says about quiet hosts (tests); else the real one. */
   now?: number;
+  /** Colour and glyphs (theme.ts); else what the console around it set, else all of both. */
+  theme?: Theme;
 }
 
-export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true, now: fixedNow }: AppProps) {
+export function App({ model: liveModel, actions, width: w, height: h, minFrameMs = 100, initialState = initialUiState, inputActive = true, now: fixedNow, theme }: AppProps) {
   const model = useThrottled(liveModel, minFrameMs);
   const { width, height } = useTerminalSize(w, h);
-  const rows = useMemo(() => resourceRows(model), [model]);
-  const now = useHeaderClock(model, rows, fixedNow);
+  const allRows = useMemo(() => resourceRows(model), [model]);
+  const now = useHeaderClock(model, allRows, fixedNow);
   const [stored, dispatch] = useReducer(uiReducer, initialState);
+  const filter = activeFilter(stored);
+  const rows = useMemo(() => filterRows(allRows, filter), [allRows, filter]);
   const state = useMemo(() => withLiveRun(withLiveGuard(stored, model), model), [stored, model]);
   const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
   const hostNames = useMemo(() => [model.hosts[0].name, model.hosts[1].name] as [string, string], [model]);
@@ -72,7 +80,10 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const run = useRunbook(state, model, dispatch, fixedNow);
   const toastHeight = state.toast ? toastLines(state.toast, width).length : 0;
   const activeRun = activeRunText(model, state.overlay);
-  const bodyHeight = height - 2 - toastHeight - (activeRun ? 1 : 0);
+  const filterShown = state.overlay.kind === 'filter' || filter !== '';
+  // Lines the optional rows take from the body: the filter line, the key bar given back when hidden.
+  const optional = (filterShown ? 1 : 0) - (state.hideKeys ? 1 : 0);
+  const bodyHeight = height - 2 - toastHeight - (activeRun ? 1 : 0) - optional;
   useToastTimer(state, dispatch);
   useConsoleInput(state, dispatch, { model, rows, logLength: model.recent.length, logPage: Math.max(1, bodyHeight - 1), now: run?.now ?? now }, actions, inputActive);
 
@@ -88,7 +99,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const dialogLines = g.checks.length + 4 + forecastHeight(g, inner) + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
     body = (
       <>
-        <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
+        <ResourceTable filtered={filter !== ''} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
         <ConfirmDialog guard={g} typed={state.overlay.typed} rejected={state.overlay.rejected} width={width} />
       </>
     );
@@ -97,7 +108,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const menuLines = Math.max(1, o.choices.length) + 4;
     body = (
       <>
-        <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - menuLines))} />
+        <ResourceTable filtered={filter !== ''} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - menuLines))} />
         <RunbookMenu resource={o.resource} choices={o.choices} cursor={o.cursor} width={width} />
       </>
     );
@@ -109,7 +120,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const problemRoom = problems.length > 0 ? Math.max(0, Math.min(4, avail - viewLines - tableRoom)) : 0;
     body = (
       <>
-        <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={tableRoom} />
+        <ResourceTable filtered={filter !== ''} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={tableRoom} />
         {problemRoom > 0 ? <ProblemsPanel problems={problems} width={width} maxLines={problemRoom} /> : null}
         <RunbookView overlay={state.overlay} model={model} runbook={run.runbook} progress={run.progress} now={run.now} width={width} height={avail - tableRoom - problemRoom} />
         <RunbookFoot overlay={state.overlay} model={model} width={width} />
@@ -122,17 +133,17 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   } else if (state.view === 'log') {
     body = <EventLog events={model.recent} width={width} maxLines={bodyHeight - 1} scroll={state.logScroll} title="event log" />;
   } else {
-    const budget = overviewBudget(height - Math.max(0, toastHeight - 1) - (activeRun ? 1 : 0), lines, problemLines(problems), { toast: toastHeight > 0 });
+    const budget = overviewBudget(height - Math.max(0, toastHeight - 1) - (activeRun ? 1 : 0) - optional, lines, problemLines(problems), { toast: toastHeight > 0 });
     body = (
       <>
-        <ResourceTable model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
+        <ResourceTable filtered={filter !== ''} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
         <ProblemsPanel problems={problems} width={width} maxLines={budget.problems} />
         {budget.events > 0 ? <EventLog events={model.recent} width={width} maxLines={budget.events} /> : null}
       </>
     );
   }
 
-  return (
+  const screen = (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Header model={model} host={state.host} width={width} now={now} />
       <Box flexDirection="column" flexGrow={1} overflow="hidden">
@@ -140,7 +151,9 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
       </Box>
       {state.toast ? <Toast toast={state.toast} width={width} /> : null}
       {activeRun ? <ActiveRunLine text={activeRun} width={width} /> : null}
-      <Footer state={state} width={width} />
+      {filterShown ? <FilterLine text={filter} typing={state.overlay.kind === 'filter'} hidden={hiddenText(allRows, rows, problems)} width={width} /> : null}
+      {state.hideKeys ? null : <Footer state={state} width={width} />}
     </Box>
   );
+  return theme ? <ThemeContext value={theme}>{screen}</ThemeContext> : screen;
 }

@@ -1,4 +1,4 @@
-import { Box } from 'ink';
+import { Frame } from './Frame.js';
 import { Text } from './Text.js';
 import { refusal, type GuardResult } from '../cluster/guards.js';
 import { ACTION_TITLES } from './actions.js';
@@ -20,7 +20,7 @@ export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardR
   const title = `${ACTION_TITLES[guard.action]} ${guard.resource} on ${guard.hostName}`;
   const color = !guard.allowed ? 'red' : guard.destructive ? 'red' : 'cyan';
   return (
-    <Box flexDirection="column" borderStyle={guard.destructive ? 'double' : 'round'} borderColor={color} width={w} paddingX={1}>
+    <Frame flexDirection="column" borderStyle={guard.destructive ? 'double' : 'round'} borderColor={color} width={w} paddingX={1}>
       <Text bold color={color} wrap="truncate">
         {truncate(title, inner)}
       </Text>
@@ -57,6 +57,6 @@ export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardR
           y confirm · n/Esc cancel
         </Text>
       )}
-    </Box>
+    </Frame>
   );
 }

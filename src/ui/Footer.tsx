@@ -1,6 +1,8 @@
 import { Text } from './Text.js';
 import type { UiState } from './state.js';
 import { confirmationText } from './text-entry.js';
+import { keyLabel } from './glyphs.js';
+import { useTheme } from './theme-context.js';
 
 /** A key, what it does, and whether it is always shown (the way to more help, the way out). */
 export type FooterKey = [key: string, what: string, pinned?: 'pinned'];
@@ -17,6 +19,8 @@ const OVERVIEW: FooterKey[] = [
   ['e', 'events'],
   ['↑↓', 'select'],
   ['L', 'runbook log'],
+  ['/', 'filter'],
+  ['H', 'hide keys'],
   ['?', 'help', 'pinned'],
   ['q', 'quit', 'pinned'],
 ];
@@ -36,6 +40,7 @@ const DETAIL: FooterKey[] = [
 /** The keys that make sense now, most important first. */
 export function footerKeys(s: UiState): FooterKey[] {
   if (s.overlay.kind === 'help') return [['Esc/?', 'close help']];
+  if (s.overlay.kind === 'filter') return [['⏎', 'keep filter'], ['Esc', 'clear filter', 'pinned']];
   if (s.overlay.kind === 'confirm') {
     const g = s.overlay.guard;
     if (!g.allowed) return g.suggestion?.action ? [['f', 'open suggestion'], ['Esc', 'close']] : [['Esc', 'close']];
@@ -80,11 +85,17 @@ export function footerText(s: UiState, width: number): string {
     .join(' ');
 }
 
+/** The keys as the screen labels them (`⏎` or `Enter`), before they are fitted. */
+export function labelledKeys(keys: FooterKey[], unicode: boolean): FooterKey[] {
+  return unicode ? keys : keys.map(([k, what, pinned]): FooterKey => [keyLabel(k, false), what, ...(pinned ? [pinned] : [])] as FooterKey);
+}
+
 /** Keys bold, what they do dim, as many as fit. */
 export function Footer({ state, width }: { state: UiState; width: number }) {
+  const { unicode } = useTheme();
   return (
     <Text wrap="truncate">
-      {fittingKeys(footerKeys(state), width).map(([k, what], i) => (
+      {fittingKeys(labelledKeys(footerKeys(state), unicode), width).map(([k, what], i) => (
         <Text key={k}>
           {i > 0 ? ' ' : ''}
           <Text bold>{k}</Text>

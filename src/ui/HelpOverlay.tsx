@@ -1,6 +1,8 @@
-import { Box } from 'ink';
+import { Frame } from './Frame.js';
 import { Text } from './Text.js';
 import { truncate } from './format.js';
+import { keyLabel } from './glyphs.js';
+import { useTheme } from './theme-context.js';
 
 export const HELP_LINES: Array<[string, string]> = [
   ['↑ ↓  j k', 'select resource / volume (stable order: name, volume)'],
@@ -22,6 +24,7 @@ export const HELP_LINES: Array<[string, string]> = [
   ['X', 'connect --discard-my-data (split-brain victim) — destructive'],
   ['W', 'create-md --force (replaced disk) — destructive'],
   ['I', 'invalidate: full resync of this host from the other — destructive'],
+  ['/  H', 'filter resources (Enter keeps, Esc clears) / hide the key bar'],
   ['q', 'quit (the agents and replication keep running)'],
 ];
 
@@ -33,22 +36,26 @@ export function helpLines(rows: number): Array<[string, string]> {
   return [...shown, ['…', `${HELP_LINES.length - 1 - shown.length} more: a taller terminal shows them`], quit];
 }
 
+/** The key column: the widest label (ASCII `Up Dn  j k`) and a blank. */
+const KEY_COLUMN = 11;
+
 export function HelpOverlay({ width, height, readOnly }: { width: number; height: number; readOnly: boolean }) {
+  const { unicode } = useTheme();
   const lines = helpLines(Math.max(2, height - 4));
   return (
-    <Box flexDirection="column" borderStyle="round" width={Math.min(width, 80)} paddingX={1}>
+    <Frame flexDirection="column" borderStyle="round" width={Math.min(width, 80)} paddingX={1}>
       <Text bold>keys</Text>
       {lines.map(([k, v]) => (
         <Text key={k} wrap="truncate">
           <Text bold color="cyan">
-            {k.padEnd(10)}
+            {keyLabel(k, unicode).padEnd(KEY_COLUMN)}
           </Text>
-          {truncate(v, Math.min(width, 80) - 14)}
+          {truncate(v, Math.min(width, 80) - 4 - KEY_COLUMN)}
         </Text>
       ))}
       <Text dimColor wrap="truncate">
         {readOnly ? 'read-only: every action is refused' : 'every action shows its command and checks before it runs'}
       </Text>
-    </Box>
+    </Frame>
   );
 }

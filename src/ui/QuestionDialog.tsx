@@ -2,7 +2,8 @@
 // passphrase, replacing an agent of another version, putting a resource file on both hosts):
 // a view and its input, nothing else.
 import { useReducer, useRef } from 'react';
-import { Box, useInput, type Key } from 'ink';
+import { useInput, type Key } from 'ink';
+import { Frame } from './Frame.js';
 import { Text } from './Text.js';
 import type { LineTone, ToneLine } from '../cluster/config-push.js';
 import { EntryPrompt } from './EntryPrompt.js';
@@ -149,7 +150,7 @@ export function QuestionDialog({ question, width, typed, rejected = false, maxHe
   const inner = Math.min(width, 80) - 4;
   const { shown, hidden } = questionLines(question, width, maxHeight);
   return (
-    <Box flexDirection="column" borderStyle="double" borderColor="yellow" width={Math.min(width, 80)} paddingX={1} flexShrink={0}>
+    <Frame flexDirection="column" borderStyle="double" borderColor="yellow" width={Math.min(width, 80)} paddingX={1} flexShrink={0}>
       <Text bold color="yellow" wrap="truncate">
         {question.title}
       </Text>
@@ -185,6 +186,6 @@ export function QuestionDialog({ question, width, typed, rejected = false, maxHe
       ) : (
         <Text wrap="truncate">{'> ' + '*'.repeat(typed.length)} (Enter, or Esc to skip)</Text>
       )}
-    </Box>
+    </Frame>
   );
 }

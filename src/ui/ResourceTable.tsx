@@ -101,10 +101,12 @@ export interface ResourceTableProps {
   host: HostIndex;
   width: number;
   maxLines: number;
+  /** Rows are what a filter left: none says so, not that there are none. */
+  filtered?: boolean;
 }
 
 /** One line per resource/volume with both hosts side by side, plus a progress line under each syncing volume. */
-export function ResourceTable({ model, rows, now, hostNames, cols, selected, host, width, maxLines }: ResourceTableProps) {
+export function ResourceTable({ model, rows, now, hostNames, cols, selected, host, width, maxLines, filtered = false }: ResourceTableProps) {
   const block = hostBlockWidth(cols);
   const head = (i: HostIndex) => {
     const sub = ['role', 'disk', 'link', ...(cols.peerDisk ? ['peer-disk'] : [])];
@@ -127,7 +129,7 @@ export function ResourceTable({ model, rows, now, hostNames, cols, selected, hos
         <Text> </Text>
         {head(1)}
       </Box>
-      {rows.length === 0 ? <Text dimColor>no resources yet</Text> : null}
+      {rows.length === 0 ? <Text dimColor>{filtered ? 'no resource matches the filter' : 'no resources yet'}</Text> : null}
       {lines.map((l) => {
         const r = rows[l.row]!;
         if (l.kind === 'sync') {

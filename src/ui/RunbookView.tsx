@@ -1,4 +1,4 @@
-import { Box } from 'ink';
+import { Frame } from './Frame.js';
 import { Text } from './Text.js';
 import type { ClusterModel } from '../cluster/model.js';
 import { refusal } from '../cluster/guards.js';
@@ -15,7 +15,7 @@ export function RunbookMenu({ resource, choices, cursor, width }: { resource: st
   const w = Math.min(width, 80);
   const inner = w - 4;
   return (
-    <Box flexDirection="column" borderStyle="round" borderColor="cyan" width={w} paddingX={1}>
+    <Frame flexDirection="column" borderStyle="round" borderColor="cyan" width={w} paddingX={1}>
       <Text bold color="cyan" wrap="truncate">
         {truncate(`Runbooks for ${resource}`, inner)}
       </Text>
@@ -28,7 +28,7 @@ export function RunbookMenu({ resource, choices, cursor, width }: { resource: st
       <Text dimColor wrap="truncate">
         {choices.length > 0 ? '↑↓ choose · ⏎ open · Esc close' : 'Esc close'}
       </Text>
-    </Box>
+    </Frame>
   );
 }
 
@@ -90,7 +90,7 @@ export function RunbookView({ overlay, model, runbook: rb, progress: p, now, wid
   const finish = p.finishable ? 'F finish here (the rest is optional) · ' : '';
   const host = step ? model.hosts[step.host].name : '';
   return (
-    <Box flexDirection="column" borderStyle={g?.destructive ? 'double' : 'round'} borderColor={g?.destructive ? 'red' : 'cyan'} width={w} paddingX={1}>
+    <Frame flexDirection="column" borderStyle={g?.destructive ? 'double' : 'round'} borderColor={g?.destructive ? 'red' : 'cyan'} width={w} paddingX={1}>
       <Text bold color="cyan" wrap="truncate">
         {truncate(rb.title, inner)}
       </Text>
@@ -171,7 +171,7 @@ export function RunbookView({ overlay, model, runbook: rb, progress: p, now, wid
           )}
         </>
       )}
-    </Box>
+    </Frame>
   );
 }
 

@@ -237,7 +237,16 @@ export function burstKeys(input: string, key: Key): Array<[string, Key]> {
   return chars.map(lone);
 }
 
+/** The filter line's keys: typing edits it (the table follows), Enter keeps it, Esc clears it. */
+export function filterKey(typed: string, input: string, key: Key): Intent {
+  if (key.escape) return ui({ type: 'filter-clear' });
+  const e = textEntry(typed, input, key);
+  if (e.submit) return ui({ type: 'filter-keep' });
+  return e.text === typed ? none : ui({ type: 'filter-typed', text: e.text });
+}
+
 export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext): Intent {
+  if (s.overlay.kind === 'filter') return filterKey(s.overlay.typed, input, key);
   if (s.overlay.kind === 'confirm') return confirmKey(s.overlay.guard, s.overlay.typed, input, key, ctx);
   if (s.overlay.kind === 'runbook-menu') return runbookMenuKey(s.overlay, input, key, ctx);
   if (s.overlay.kind === 'runbook') return runbookKey(s.overlay, input, key, ctx);
@@ -247,7 +256,10 @@ export function keyIntent(s: UiState, input: string, key: Key, ctx: KeyContext):
   }
   if (input === 'q') return s.view === 'overview' ? { type: 'quit' } : ui({ type: 'view', view: 'overview' });
   if (input === '?') return ui({ type: 'help' });
-  if (key.escape) return s.view === 'overview' ? none : ui({ type: 'view', view: 'overview' });
+  if (input === 'H') return ui({ type: 'hide-keys' });
+  // Esc on the overview drops a kept filter, as in k9s.
+  if (key.escape) return s.view === 'overview' ? (s.filter ? ui({ type: 'filter-clear' }) : none) : ui({ type: 'view', view: 'overview' });
+  if (input === '/' && s.view !== 'log') return ui({ type: 'filter-open' });
   if (s.view === 'log') {
     if (key.upArrow || input === 'k') return ui({ type: 'scroll-log', delta: 1, max: Math.max(0, ctx.logLength - ctx.logPage) });
     if (key.downArrow || input === 'j') return ui({ type: 'scroll-log', delta: -1, max: Math.max(0, ctx.logLength - ctx.logPage) });

@@ -42,6 +42,8 @@ export type Overlay =
       resumed?: { step: number; by: string; started: string };
       abandoning?: boolean;
     }
+  /** `/`: the resource filter being typed (the table follows each key); Enter keeps it, Esc clears it. */
+  | { kind: 'filter'; typed: string }
   /** `L`: the runbook audit log of a resource as the agents keep it (loading while `entries` is absent); Esc returns to `back`. */
   | { kind: 'runbook-log'; resource: string; entries?: RunbookLogEntry[]; error?: string; back: Overlay };
 
@@ -61,6 +63,10 @@ export interface UiState {
   nextToastId: number;
   /** Lines scrolled back from the newest event in the log view. */
   logScroll: number;
+  /** The resource filter kept with Enter (filter.ts); absent or '' shows all. */
+  filter?: string;
+  /** `H`: the key hint bar is hidden (`?` still shows every key). */
+  hideKeys?: boolean;
 }
 
 export type UiAction =
@@ -68,6 +74,11 @@ export type UiAction =
   | { type: 'switch-host' }
   | { type: 'view'; view: View }
   | { type: 'help' }
+  | { type: 'filter-open' }
+  | { type: 'filter-typed'; text: string }
+  | { type: 'filter-keep' }
+  | { type: 'filter-clear' }
+  | { type: 'hide-keys' }
   | { type: 'confirm'; guard: GuardResult }
   /** The typed text of the open confirmation or runbook step is now `text`. */
   | { type: 'entry'; text: string; rejected: boolean }
@@ -101,6 +112,16 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, host: s.host === 0 ? 1 : 0 };
     case 'view':
       return { ...s, view: a.view, logScroll: 0 };
+    case 'filter-open':
+      return { ...s, overlay: { kind: 'filter', typed: s.filter ?? '' } };
+    case 'filter-typed':
+      return s.overlay.kind === 'filter' ? { ...s, selected: 0, overlay: { kind: 'filter', typed: a.text } } : s;
+    case 'filter-keep':
+      return s.overlay.kind === 'filter' ? { ...s, filter: s.overlay.typed, overlay: { kind: 'none' } } : s;
+    case 'filter-clear':
+      return { ...s, filter: '', selected: 0, overlay: s.overlay.kind === 'filter' ? { kind: 'none' } : s.overlay };
+    case 'hide-keys':
+      return { ...s, hideKeys: !s.hideKeys };
     case 'help':
       return { ...s, overlay: s.overlay.kind === 'help' ? { kind: 'none' } : { kind: 'help' } };
     case 'confirm':
@@ -190,4 +211,9 @@ export function withLiveGuard(s: UiState, m: ClusterModel): UiState {
   const o = s.overlay;
   if (o.kind !== 'confirm') return s;
   return { ...s, overlay: { ...o, guard: checkAction(m, o.guard.action, o.guard.resource, o.guard.host) } };
+}
+
+/** The filter the table applies now: the one being typed, else the one kept. */
+export function activeFilter(s: UiState): string {
+  return s.overlay.kind === 'filter' ? s.overlay.typed : (s.filter ?? '');
 }

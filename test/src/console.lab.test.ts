@@ -133,6 +133,30 @@ describeLab('the console in a terminal against the lab', () => {
     await console_.waitFor('the overview again', (x) => row(x) !== '' && !/promote \(drbd-agent primary\)/.test(x));
   });
 
+  test('/ filters the table (Esc clears it); a resize redraws at the new size with no line left over', async (t) => {
+    if (skip) return t.skip(skip);
+    await console_.keys('/', { literal: true });
+    await console_.keys('zz', { literal: true });
+    let s = await console_.waitFor('the filter hides r0', (x) => /no resource matches the filter/.test(x) && /1 hidden by filter/.test(x));
+    assert.equal(row(s), '');
+    await console_.keys('Escape');
+    await console_.waitFor('r0 back', (x) => row(x) !== '' && !/hidden by filter/.test(x));
+    // Narrower and shorter: the frame is redrawn for 80×24, footer on the last line, nothing of the 100×30 one left.
+    await console_.resize(80, 24);
+    s = await console_.waitFor('the 80×24 frame', (x) => {
+      const lines = x.replace(/\n$/, '').split('\n');
+      return lines.length === 24 && /\? help q quit/.test(lines[23]!) && row(x) !== '';
+    });
+    for (const l of s.split('\n')) assert.ok(l.length <= 80, `wider than 80: ${l}`);
+    assert.equal(s.split('\n').filter((l) => /^drbd-tui /.test(l)).length, 1, 'one header: no stale frame above');
+    await console_.resize(100, 30);
+    s = await console_.waitFor('the 100×30 frame', (x) => {
+      const lines = x.replace(/\n$/, '').split('\n');
+      return lines.length === 30 && /\? help q quit/.test(lines[29]!) && row(x) !== '';
+    });
+    assert.equal(s.split('\n').filter((l) => /\? help q quit/.test(l)).length, 1, 'one footer: no stale one mid-screen');
+  });
+
   test('a host whose processes are killed shows as unreachable within seconds, and comes back', async (t) => {
     if (skip) return t.skip(skip);
     const t0 = Date.now();

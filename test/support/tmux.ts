@@ -49,6 +49,8 @@ export interface Terminal {
   /** Sends tmux key names (`Tab`, `Escape`, `Enter`) or, with literal, text as typed. */
   keys(keys: string[] | string, opts?: { literal?: boolean }): Promise<void>;
   screen(): Promise<string>;
+  /** The terminal at a new size, as a window resized by the operator (the program gets SIGWINCH). */
+  resize(width: number, height: number): Promise<void>;
   /** Polls the screen until pred holds; the error carries the last screen. */
   waitFor(what: string, pred: (screen: string) => boolean, timeoutMs?: number): Promise<string>;
   /** The command's exit code once it has exited (the pane's shell writes it to a file). */
@@ -78,6 +80,9 @@ export async function openTerminal(opts: { argv: string[]; cwd: string; exitFile
       }
     },
     screen: () => tmux(['-L', server, 'capture-pane', '-p', ...target]),
+    async resize(width, height) {
+      await tmux(['-L', server, 'resize-window', ...target, '-x', String(width), '-y', String(height)]);
+    },
     async waitFor(what, pred, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       let last: string;

@@ -8,6 +8,7 @@ import type { ActionOutcome, ConsoleActions } from '../../../src/ui/actions.js';
 import type { GuardResult } from '../../../src/cluster/guards.js';
 import type { ClusterModel } from '../../../src/cluster/model.js';
 import type { UiState } from '../../../src/ui/state.js';
+import type { Theme } from '../../../src/ui/theme.js';
 
 export const KEY = { up: '\u001B[A', down: '\u001B[B', tab: '\t', enter: '\r', esc: '\u001B', backspace: '\u007F' };
 
@@ -27,7 +28,7 @@ export interface Harness {
 
 export async function renderApp(
   model: ClusterModel,
-  opts: { width?: number; height?: number; outcome?: ActionOutcome | Promise<ActionOutcome>; initialState?: UiState; minFrameMs?: number; now?: number; actions?: Partial<ConsoleActions> } = {},
+  opts: { width?: number; height?: number; outcome?: ActionOutcome | Promise<ActionOutcome>; initialState?: UiState; minFrameMs?: number; now?: number; actions?: Partial<ConsoleActions>; theme?: Theme } = {},
 ): Promise<Harness> {
   const runs: GuardResult[] = [];
   const h = { quits: 0 };
@@ -42,7 +43,7 @@ export async function renderApp(
     ...opts.actions,
   };
   const el = (m: ClusterModel) => (
-    <App model={m} actions={actions} width={opts.width ?? 80} height={opts.height ?? 24} minFrameMs={opts.minFrameMs ?? 0} initialState={opts.initialState} now={opts.now} />
+    <App model={m} actions={actions} width={opts.width ?? 80} height={opts.height ?? 24} minFrameMs={opts.minFrameMs ?? 0} initialState={opts.initialState} now={opts.now} theme={opts.theme} />
   );
   let inst!: ReturnType<typeof render>;
   await act(async () => {
