@@ -74,7 +74,10 @@ export const DEFAULTS = {
   protocol: 'C' as Protocol,
   afterSb: 'disconnect' as const,
   maxRate: 100 * 1024 * 1024,
+  /** YAML's: seconds, drbd-tui's own default. */
   pingTimeout: 5,
+  /** A .res file means what it means to DRBD: ping-timeout absent is 5 tenths of a second. */
+  resPingTimeout: 0.5,
   portal: '0.0.0.0:3260',
 };
 

@@ -330,7 +330,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
       afterSb1Pri: (net.sb1?.value ?? DEFAULTS.afterSb) as AfterSb1Pri,
       afterSb2Pri: (net.sb2?.value ?? DEFAULTS.afterSb) as AfterSb2Pri,
       maxRate: net.cMaxRate?.value ?? net.resyncRate?.value ?? DEFAULTS.maxRate,
-      pingTimeout: net.pingTimeout?.value ?? DEFAULTS.pingTimeout,
+      pingTimeout: net.pingTimeout?.value ?? DEFAULTS.resPingTimeout,
       ...(net.dataIntegrity ? { dataIntegrity: true } : {}),
       ...(net.tls?.value === 'psk' ? { tls: 'psk' as const } : {}),
     },

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LOG_FILE } from '../../src/ssh/deploy.js';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
-import { jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../support/lab-agents.js';
+import { assertReadsBack, consoleLabHooks, holdsPattern, r0Url, SEED_PATTERN, servingPair, type ConsoleLab } from '../support/console-lab.js';
+import { inSync, jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../support/lab-agents.js';
 import { flatScreen, openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -111,5 +112,61 @@ describeLab('resource files from the console', () => {
     assert.equal(statSync(file(b)).mode & 0o777, 0o600);
     for (const verb of ['down', 'up']) assert.equal((await b.cli(verb, 'r0')).code, 0);
     await term.waitFor('the drift gone', (x) => !/config drift/.test(x), 30_000);
+  });
+});
+
+// The other way a file lacks a secret: a pair already serving without one (an operator's
+// file, as DRBD allows). The console warns; C on the resource generates a secret and puts it
+// on both hosts; each host's down/up (the Secondary first) takes it up; the link is
+// authenticated again and the data written before reads back.
+describeLab('a serving pair without a shared secret: the warning, C, the secret on both, authenticated again', () => {
+  let c: ConsoleLab;
+  const state = consoleLabHooks('secret-c', (x) => (c = x));
+  const file = (a: LabAgent) => a.path('/etc/drbd-tui/r0.yaml');
+
+  test('unauthenticated → C, y, y → one secret on both (0600) → down/up each → peer-authenticated, warning gone, data reads back', async (t) => {
+    if (state.skip) return t.skip(state.skip);
+    const agents = [c.a, c.b] as const;
+    for (const a of agents) writeFileSync(file(a), readFileSync(file(a), 'utf8').replace(/ {2}shared-secret: .*\n/, ''), { mode: 0o600 });
+    await servingPair(c);
+    for (const a of agents) assert.equal((await a.json('r0'))['peer-authenticated'], false, `${a.host.name} runs unauthenticated`);
+    const warned = flatScreen(await c.term.waitFor('the unauthenticated warning', (x) => /peer link not authenticated/.test(x), 20_000));
+    assert.match(warned, /press C/);
+
+    await c.term.keys('C', { literal: true });
+    await c.term.waitFor('the shared-secret offer', (x) => /ha-a:\/etc\/drbd-tui\/r0\.yaml has no shared-secret/.test(x), 20_000);
+    await c.term.keys('y', { literal: true });
+    const dialog = await c.term.waitFor('the put dialog', (x) => /Put the resource file of r0 on ha-a and ha-b\?/.test(x), 20_000);
+    assert.match(dialog, /\+ {2}shared-secret: <hidden, changed>/);
+    if (/type r0 to write it/.test(dialog)) {
+      await c.term.keys('r0', { literal: true });
+      await c.term.keys('Enter');
+    } else await c.term.keys('y', { literal: true });
+    const done = await c.term.waitFor('the outcome', (x) => /r0: resource file done/.test(x), 20_000);
+    const flat = flatScreen(done);
+    assert.match(flat, /r0: \/etc\/drbd-tui\/r0\.yaml on ha-a and ha-b written \(mode 0600\) with a generated shared secret/);
+    assert.match(flat, /The link stays unauthenticated until each host takes the resource down and up/);
+    await c.term.keys('Enter');
+
+    const texts = agents.map((a) => readFileSync(file(a), 'utf8'));
+    assert.equal(texts[0], texts[1], 'the same file on both hosts');
+    const secret = /shared-secret: "([A-Za-z0-9_-]{32})"/.exec(texts[0]!)?.[1];
+    assert.ok(secret, texts[0]);
+    assert.ok(!dialog.includes(secret) && !done.includes(secret), 'the secret was never on screen');
+    for (const a of agents) assert.equal(statSync(file(a)).mode & 0o777, 0o600, `mode 0600 on ${a.host.name}`);
+
+    // The pickup SECRET_PICKUP describes: the Secondary first, then the Primary (its target stopped and started again).
+    for (const verb of ['down', 'up']) assert.equal((await c.b.cli(verb, 'r0')).code, 0, `${verb} on ha-b`);
+    for (const args of [['target', 'stop', 'r0'], ['secondary', 'r0'], ['down', 'r0'], ['up', 'r0']]) {
+      const r = await c.a.cli(...args);
+      assert.equal(r.code, 0, `${args.join(' ')} on ha-a: ${r.stdout}${r.stderr}`);
+    }
+    await inSync(c.a, 'r0', 'connected again with the secret');
+    for (const a of agents) assert.equal((await a.json('r0'))['peer-authenticated'], true, `${a.host.name} authenticated`);
+    await c.term.waitFor('the warning gone', (x) => /ha-a up/.test(x) && !/peer link not authenticated/.test(x), 30_000);
+    assert.equal((await c.a.cli('primary', 'r0')).code, 0);
+    assert.equal((await c.a.cli('target', 'start', 'r0')).code, 0);
+    assertReadsBack(r0Url(c.a), SEED_PATTERN);
+    assert.ok(await holdsPattern(c.b, SEED_PATTERN), 'the pattern is on ha-b');
   });
 });

@@ -23,6 +23,7 @@ export interface LabAgent {
 export interface StatusJson {
   name: string;
   role: string;
+  'peer-authenticated'?: boolean;
   devices: Array<{ 'disk-state': string; size: number; uuids: { current: string; bitmap: Record<string, string>; history: string[] } }>;
   connections: Array<{
     'connection-state': string;

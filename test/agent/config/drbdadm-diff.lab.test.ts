@@ -100,8 +100,8 @@ function fromDump(text: string): Fields[] {
         protocol: prot.toUpperCase(),
         sharedSecret: opt(net, 'shared-secret') ?? '',
         afterSb: [opt(net, 'after-sb-0pri') ?? 'disconnect', opt(net, 'after-sb-1pri') ?? 'disconnect', opt(net, 'after-sb-2pri') ?? 'disconnect'],
-        // Absent: drbd-tui's defaults (DRBD's are 0.5 s and a controller up to 100 MiB/s; see the README).
-        pingTimeout: pt === undefined ? 5 : Number(pt) / 10,
+        // Absent: DRBD's 0.5 s; the resync ceiling absent is drbd-tui's 100 MiB/s (DRBD's controller; see the README).
+        pingTimeout: pt === undefined ? 0.5 : Number(pt) / 10,
         maxRate: cMax !== undefined ? rate(cMax) : resync !== undefined ? rate(resync) : 100 * 1024 * 1024,
         hosts,
       };

@@ -20,6 +20,7 @@ const res = (tlsLine: string) => `resource r0 {
   net {
     shared-secret "FooFunFactory";
 ${tlsLine}
+    ping-timeout 50; # YAML's default, for the same hash
   }
   on ha-a { node-id 0; device /dev/drbd1; disk /dev/sdb1; address 10.77.0.11:7789; meta-disk internal; }
   on ha-b { node-id 1; device /dev/drbd1; disk /dev/sdb1; address 10.77.0.12:7789; meta-disk internal; }
