@@ -91,30 +91,38 @@ async function runRunbook(argv: string[]): Promise<number> {
   });
 }
 
+/** How the console draws, shared by the console and the demo: `--no-unicode`, `--refresh S`, `--slow-link`. */
+const DISPLAY_OPTIONS = {
+  'no-unicode': { type: 'boolean' },
+  refresh: { type: 'string' },
+  'slow-link': { type: 'boolean' },
+} as const;
+
+function displayOptions(values: { 'no-unicode'?: boolean; refresh?: string; 'slow-link'?: boolean }): { unicode?: false; refreshMs?: number } {
+  const refresh = refreshOption(values.refresh, values['slow-link'] === true);
+  if ('error' in refresh) throw new UsageError(refresh.error);
+  return { ...(values['no-unicode'] === true ? { unicode: false as const } : {}), refreshMs: refresh.ms };
+}
+
 function parseConsoleArgs(argv: string[]) {
   const { values, positionals } = parse(argv, {
     'read-only': { type: 'boolean' },
     config: { type: 'string' },
-    'no-unicode': { type: 'boolean' },
-    refresh: { type: 'string' },
-    'slow-link': { type: 'boolean' },
+    ...DISPLAY_OPTIONS,
   });
   if (positionals.length !== 2) throw new UsageError(`the console needs exactly two hosts (got ${positionals.length})`);
   if (values.config !== undefined && values['read-only']) throw new UsageError('--config writes the resource file on both hosts: it cannot go with --read-only');
-  const refresh = refreshOption(values.refresh, values['slow-link'] === true);
-  if ('error' in refresh) throw new UsageError(refresh.error);
-  return { values, hosts: positionals as [string, string], refreshMs: refresh.ms };
+  return { values, hosts: positionals as [string, string], display: displayOptions(values) };
 }
 
 async function runDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { 'no-unicode': { type: 'boolean' }, refresh: { type: 'string' }, 'slow-link': { type: 'boolean' } } });
-  const refresh = refreshOption(values.refresh, values['slow-link'] === true);
-  if ('error' in refresh) throw new UsageError(refresh.error);
+  const { values } = parseArgs({ args: argv, strict: true, options: DISPLAY_OPTIONS });
+  const display = displayOptions(values);
   const { startDemo } = await import('./demo/demo.js');
   const { runConsole } = await import('./console.js');
   const demo = await startDemo();
   try {
-    return await runConsole({ hosts: demo.hosts, readOnly: false, configFile: demo.sshConfigPath, identityFile: demo.identityPath, unicode: values['no-unicode'] === true ? false : undefined, refreshMs: refresh.ms });
+    return await runConsole({ hosts: demo.hosts, readOnly: false, configFile: demo.sshConfigPath, identityFile: demo.identityPath, ...display });
   } finally {
     await demo.stop();
   }
@@ -133,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'status') return await runStatus(argv.slice(1));
     if (argv[0] === 'runbook') return await runRunbook(argv.slice(1));
     if (argv[0] === 'demo') return await runDemo(argv.slice(1));
-    const { values, hosts, refreshMs } = parseConsoleArgs(argv);
+    const { values, hosts, display } = parseConsoleArgs(argv);
     const { runConsole } = await import('./console.js');
     return await runConsole({
       hosts,
@@ -141,8 +149,7 @@ async function main(argv: string[]): Promise<number> {
       configFile: values.F,
       identityFile: values.i,
       resourceFile: values.config,
-      unicode: values['no-unicode'] === true ? false : undefined,
-      refreshMs,
+      ...display,
     });
   } catch (e) {
     if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -66,6 +66,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const now = useHeaderClock(model, allRows, fixedNow);
   const [stored, dispatch] = useReducer(uiReducer, initialState);
   const filter = activeFilter(stored);
+  const filtered = filter !== '';
   const rows = useMemo(() => filterRows(allRows, filter), [allRows, filter]);
   const state = useMemo(() => withLiveRun(withLiveGuard(stored, model), model), [stored, model]);
   const problems = useMemo(() => withHostAdvice(deriveProblems(model), model), [model]);
@@ -80,7 +81,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
   const run = useRunbook(state, model, dispatch, fixedNow);
   const toastHeight = state.toast ? toastLines(state.toast, width).length : 0;
   const activeRun = activeRunText(model, state.overlay);
-  const filterShown = state.overlay.kind === 'filter' || filter !== '';
+  const filterShown = state.overlay.kind === 'filter' || filtered;
   // Lines the optional rows take from the body: the filter line, the key bar given back when hidden.
   const optional = (filterShown ? 1 : 0) - (state.hideKeys ? 1 : 0);
   const bodyHeight = height - 2 - toastHeight - (activeRun ? 1 : 0) - optional;
@@ -99,7 +100,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const dialogLines = g.checks.length + 4 + forecastHeight(g, inner) + (g.allowed ? (confirmationText(g) !== undefined ? 2 : 1) : refusedLines);
     body = (
       <>
-        <ResourceTable filtered={filter !== ''} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
+        <ResourceTable filtered={filtered} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - dialogLines))} />
         <ConfirmDialog guard={g} typed={state.overlay.typed} rejected={state.overlay.rejected} width={width} />
       </>
     );
@@ -108,7 +109,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const menuLines = Math.max(1, o.choices.length) + 4;
     body = (
       <>
-        <ResourceTable filtered={filter !== ''} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - menuLines))} />
+        <ResourceTable filtered={filtered} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={Math.max(2, Math.min(lines, bodyHeight - menuLines))} />
         <RunbookMenu resource={o.resource} choices={o.choices} cursor={o.cursor} width={width} />
       </>
     );
@@ -120,7 +121,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const problemRoom = problems.length > 0 ? Math.max(0, Math.min(4, avail - viewLines - tableRoom)) : 0;
     body = (
       <>
-        <ResourceTable filtered={filter !== ''} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={tableRoom} />
+        <ResourceTable filtered={filtered} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={tableRoom} />
         {problemRoom > 0 ? <ProblemsPanel problems={problems} width={width} maxLines={problemRoom} /> : null}
         <RunbookView overlay={state.overlay} model={model} runbook={run.runbook} progress={run.progress} now={run.now} width={width} height={avail - tableRoom - problemRoom} />
         <RunbookFoot overlay={state.overlay} model={model} width={width} />
@@ -136,7 +137,7 @@ export function App({ model: liveModel, actions, width: w, height: h, minFrameMs
     const budget = overviewBudget(height - Math.max(0, toastHeight - 1) - (activeRun ? 1 : 0) - optional, lines, problemLines(problems), { toast: toastHeight > 0 });
     body = (
       <>
-        <ResourceTable filtered={filter !== ''} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
+        <ResourceTable filtered={filtered} model={model} rows={rows} now={now} hostNames={hostNames} cols={cols} selected={state.selected} host={state.host} width={width} maxLines={budget.table} />
         <ProblemsPanel problems={problems} width={width} maxLines={budget.problems} />
         {budget.events > 0 ? <EventLog events={model.recent} width={width} maxLines={budget.events} /> : null}
       </>

@@ -87,7 +87,7 @@ export function footerText(s: UiState, width: number): string {
 
 /** The keys as the screen labels them (`⏎` or `Enter`), before they are fitted. */
 export function labelledKeys(keys: FooterKey[], unicode: boolean): FooterKey[] {
-  return unicode ? keys : keys.map(([k, what, pinned]): FooterKey => [keyLabel(k, false), what, ...(pinned ? [pinned] : [])] as FooterKey);
+  return unicode ? keys : keys.map(([k, ...rest]): FooterKey => [keyLabel(k, false), ...rest]);
 }
 
 /** Keys bold, what they do dim, as many as fit. */

@@ -20,9 +20,6 @@ function safe(node: ReactNode, unicode: boolean): ReactNode {
   return unicode ? s : asciiText(s);
 }
 
-/** Lines as Ink writes them, after it wrapped or cut them (its own cut ends in `…`). */
-const asciiOutput = (line: string): string => asciiGlyphs(line);
-
 export function Text(props: ComponentProps<typeof InkText>): ReactNode {
   const { children, color, backgroundColor, inverse, ...rest } = props;
   const theme = useTheme();
@@ -34,7 +31,8 @@ export function Text(props: ComponentProps<typeof InkText>): ReactNode {
     </InkText>
   );
   if (theme.unicode) return text;
-  // Ink's own Transform would wrap the text as 'wrap' whatever this Text says, so the same
-  // element it makes, with this Text's wrap: the swap runs on what Ink finally writes.
-  return createElement('ink-text', { style: { flexGrow: 0, flexShrink: 1, flexDirection: 'row', textWrap: rest.wrap ?? 'wrap' }, internal_transform: asciiOutput }, text);
+  // The swap runs on the lines Ink finally writes, after it wrapped or cut them (its own cut ends
+  // in `…`). Ink's public Transform would wrap the text as 'wrap' whatever this Text says, so this
+  // is the element it makes, with this Text's wrap.
+  return createElement('ink-text', { style: { flexGrow: 0, flexShrink: 1, flexDirection: 'row', textWrap: rest.wrap ?? 'wrap' }, internal_transform: asciiGlyphs }, text);
 }

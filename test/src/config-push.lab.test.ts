@@ -124,7 +124,7 @@ describeLab('a serving pair without a shared secret: the warning, C, the secret 
   const state = consoleLabHooks('secret-c', (x) => (c = x));
   const file = (a: LabAgent) => a.path('/etc/drbd-tui/r0.yaml');
 
-  test('unauthenticated → C, y, y → one secret on both (0600) → down/up each → peer-authenticated, warning gone, data reads back', async (t) => {
+  test('unauthenticated → C, y, r0 typed → one secret on both (0600) → down/up each → peer-authenticated, warning gone, data reads back', async (t) => {
     if (state.skip) return t.skip(state.skip);
     const agents = [c.a, c.b] as const;
     for (const a of agents) writeFileSync(file(a), readFileSync(file(a), 'utf8').replace(/ {2}shared-secret: .*\n/, ''), { mode: 0o600 });
@@ -138,10 +138,10 @@ describeLab('a serving pair without a shared secret: the warning, C, the secret 
     await c.term.keys('y', { literal: true });
     const dialog = await c.term.waitFor('the put dialog', (x) => /Put the resource file of r0 on ha-a and ha-b\?/.test(x), 20_000);
     assert.match(dialog, /\+ {2}shared-secret: <hidden, changed>/);
-    if (/type r0 to write it/.test(dialog)) {
-      await c.term.keys('r0', { literal: true });
-      await c.term.keys('Enter');
-    } else await c.term.keys('y', { literal: true });
+    // r0 is running: the put asks for its name typed, not a y.
+    assert.match(dialog, /type r0 to write it/);
+    await c.term.keys('r0', { literal: true });
+    await c.term.keys('Enter');
     const done = await c.term.waitFor('the outcome', (x) => /r0: resource file done/.test(x), 20_000);
     const flat = flatScreen(done);
     assert.match(flat, /r0: \/etc\/drbd-tui\/r0\.yaml on ha-a and ha-b written \(mode 0600\) with a generated shared secret/);

@@ -52,7 +52,8 @@ describe('terminal conventions', () => {
     h = await renderApp(loadScenario('split-brain'), { theme: { color: false, unicode: true } });
     const line = h.frame().split('\n').find((l) => l.includes('SPLIT BRAIN'))!;
     assert.ok(line.includes('\u001B[7m'), 'inverse');
-    for (const l of h.text().split('\n').filter((x) => /^[✖▲•] /.test(x))) assert.match(l, /^[✖▲•] \S/);
+    const marked = h.text().split('\n').filter((x) => /^[✖▲•] \S/.test(x));
+    assert.ok(marked.length > 0, 'problem lines carry their severity mark, not colour alone');
     assert.match(h.text(), /problems: 1 alert/);
   });
 
