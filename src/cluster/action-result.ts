@@ -3,7 +3,7 @@
 // discard-my-data where the victim's diverging blocks were kept.
 import type { AdjustResult, ConnectResult, ResizeResult } from '../../agent/protocol.js';
 import { fmtKiB } from '../ui/format.js';
-import type { ActionKind } from './guards.js';
+import type { ActionKind } from './actions.js';
 
 export function resultText(action: ActionKind, resource: string, result: unknown): string {
   if (action === 'adjust') {

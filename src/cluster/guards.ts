@@ -1,40 +1,16 @@
 // Preconditions of every console action, as pure functions of the model. The agent checks
 // again (its word is final); these exist so that the confirmation shows, before anything is
 // sent, exactly what will run where and why it is or is not safe, in DRBD's own words.
-import type { DiskState, Method } from '../../agent/protocol.js';
+import type { DiskState } from '../../agent/protocol.js';
 import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from '../../agent/data-refusals.js';
 import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
 import { holdsData } from '../../agent/sync-decision.js';
 import { notUpPhrase } from '../../agent/not-up.js';
 import { knownDisk, resourceRows, sessionInitiators, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
-import { forecast, knownGi, knownPeer, outcomeText, shortGeneration, type Hypothesis } from './predict.js';
+import { forecast, knownGi, knownPeer, outcomeText, shortGeneration } from './predict.js';
 import { DATA_RANK } from './problems.js';
 import { fmtKiB } from '../ui/format.js';
-
-export type ActionKind =
-  | 'promote'
-  | 'demote'
-  | 'connect'
-  | 'disconnect'
-  | 'target-start'
-  | 'target-stop'
-  | 'force-primary'
-  | 'force-primary-forget-peer'
-  | 'discard-my-data'
-  | 'create-md-force'
-  | 'create-md-force-forget-peer'
-  | 'create-md'
-  | 'down'
-  | 'up'
-  | 'skip-initial-sync'
-  | 'attach'
-  | 'detach'
-  | 'verify'
-  | 'invalidate'
-  | 'pause-sync'
-  | 'resume-sync'
-  | 'adjust'
-  | 'resize';
+import { actionSpec, agentCommand, type ActionKind } from './actions.js';
 
 export interface Check {
   ok: boolean;
@@ -68,24 +44,6 @@ export interface GuardResult {
   suggestion?: { action?: ActionKind; text: string; host?: HostIndex };
 }
 
-export const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary', 'force-primary-forget-peer', 'discard-my-data', 'create-md-force', 'create-md-force-forget-peer', 'invalidate', 'skip-initial-sync']);
-
-/** The override of the agent's memory of its peer: for a peer gone for good, confirmed by typing its name. */
-const FORGETS_PEER: ReadonlySet<ActionKind> = new Set<ActionKind>(['force-primary-forget-peer', 'create-md-force-forget-peer']);
-
-/** What each action does to the identifiers, for the forecast (promote only matters apart from the peer). */
-const HYPOTHESIS: Partial<Record<ActionKind, Hypothesis>> = {
-  promote: 'promote',
-  'force-primary': 'force-primary',
-  'force-primary-forget-peer': 'force-primary',
-  'discard-my-data': 'discard-my-data',
-  'create-md': 'create-md',
-  'create-md-force': 'create-md',
-  'create-md-force-forget-peer': 'create-md',
-  invalidate: 'invalidate',
-};
-const FORECAST: ReadonlySet<ActionKind> = new Set<ActionKind>([...Object.keys(HYPOTHESIS), 'connect', 'up'] as ActionKind[]);
-
 export const READ_ONLY_REASON = 'read-only: started with --read-only';
 
 export const MSG = {
@@ -94,68 +52,6 @@ export const MSG = {
   multiplePrimaries: 'Multiple primaries not allowed by config',
   heldOpen: 'Device is held open by someone',
 } as const;
-
-export function agentCommand(action: ActionKind, resource: string): string {
-  const verb: Record<ActionKind, string> = {
-    promote: 'primary',
-    demote: 'secondary',
-    connect: 'connect',
-    disconnect: 'disconnect',
-    'target-start': 'target start',
-    'target-stop': 'target stop',
-    'force-primary': 'primary --force',
-    'force-primary-forget-peer': 'primary --force --forget-peer',
-    'discard-my-data': 'connect --discard-my-data',
-    'create-md-force': 'create-md --force',
-    'create-md-force-forget-peer': 'create-md --force --forget-peer',
-    'create-md': 'create-md',
-    down: 'down',
-    up: 'up',
-    'skip-initial-sync': 'new-current-uuid --clear-bitmap',
-    attach: 'attach',
-    detach: 'detach',
-    verify: 'verify',
-    invalidate: 'invalidate',
-    'pause-sync': 'pause-sync',
-    'resume-sync': 'resume-sync',
-    adjust: 'adjust',
-    resize: 'resize',
-  };
-  return `drbd-agent ${verb[action]} ${resource}`;
-}
-
-/** The control-channel request behind an action (the same verb agentCommand prints). */
-type RequestFlags = { force?: boolean; discardMyData?: boolean; forgetPeer?: boolean; clearBitmap?: boolean };
-
-export function agentRequest(action: ActionKind, resource: string): { method: Method; params: { resource: string } & RequestFlags } {
-  const table: Record<ActionKind, [Method, RequestFlags]> = {
-    promote: ['primary', {}],
-    demote: ['secondary', {}],
-    connect: ['connect', {}],
-    disconnect: ['disconnect', {}],
-    'target-start': ['target-start', {}],
-    'target-stop': ['target-stop', {}],
-    'force-primary': ['primary', { force: true }],
-    'force-primary-forget-peer': ['primary', { force: true, forgetPeer: true }],
-    'discard-my-data': ['connect', { discardMyData: true }],
-    'create-md-force': ['create-md', { force: true }],
-    'create-md-force-forget-peer': ['create-md', { force: true, forgetPeer: true }],
-    'create-md': ['create-md', {}],
-    down: ['down', {}],
-    up: ['up', {}],
-    'skip-initial-sync': ['new-current-uuid', { clearBitmap: true }],
-    attach: ['attach', {}],
-    detach: ['detach', {}],
-    verify: ['verify', {}],
-    invalidate: ['invalidate', {}],
-    'pause-sync': ['pause-sync', {}],
-    'resume-sync': ['resume-sync', {}],
-    adjust: ['adjust', {}],
-    resize: ['resize', {}],
-  };
-  const [method, extra] = table[action];
-  return { method, params: { resource, ...extra } };
-}
 
 const rank = (d: DiskState | undefined): number => (d === undefined ? 0 : (DATA_RANK[d] ?? 0));
 
@@ -170,7 +66,7 @@ interface Ctx {
   otherName: string;
 }
 
-/** What one action's checks found; `destructive` when this case of it is (beyond DESTRUCTIVE). */
+/** What one action's checks found; `destructive` when this case of it is (beyond its row in ACTIONS). */
 interface Verdict {
   checks: Check[];
   suggestion?: GuardResult['suggestion'];
@@ -180,8 +76,9 @@ interface Verdict {
   warnings?: string[];
 }
 
-const ok = (text: string): Check => ({ ok: true, text });
-const bad = (text: string, reason: string): Check => ({ ok: false, text, reason });
+/** A check that holds, and one that does not and why: the two ways guards and runbooks write one. */
+export const ok = (text: string): Check => ({ ok: true, text });
+export const bad = (text: string, reason: string): Check => ({ ok: false, text, reason });
 
 /** What the other host's data is, as best known: its own word, else our peer-disk view while connected. */
 function otherDisk(c: Ctx, v: number): DiskState | undefined {
@@ -546,6 +443,33 @@ function checkResize(c: Ctx): Verdict {
   return { checks };
 }
 
+/** Each action's checks; the rest of what the console knows of an action is its row in ACTIONS. */
+const CHECKS: Record<ActionKind, (c: Ctx, action: ActionKind) => Verdict> = {
+  promote: (c) => checkPromote(c, 'plain'),
+  demote: checkDemote,
+  connect: (c) => checkConnect(c, false),
+  disconnect: checkDisconnect,
+  'target-start': (c) => checkTarget(c, true),
+  'target-stop': (c) => checkTarget(c, false),
+  'force-primary': (c) => checkPromote(c, 'force'),
+  'force-primary-forget-peer': (c) => checkPromote(c, 'forget-peer'),
+  'discard-my-data': (c) => checkConnect(c, true),
+  'create-md-force': checkCreateMd,
+  'create-md-force-forget-peer': checkCreateMd,
+  'create-md': checkCreateMd,
+  down: (c) => checkTakeDown(c, 'down'),
+  up: checkUp,
+  'skip-initial-sync': checkSkipInitialSync,
+  attach: checkUp,
+  detach: (c) => checkTakeDown(c, 'detach'),
+  verify: checkVerify,
+  invalidate: checkInvalidate,
+  'pause-sync': (c) => checkSyncPause(c, true),
+  'resume-sync': (c) => checkSyncPause(c, false),
+  adjust: checkAdjust,
+  resize: checkResize,
+};
+
 /** `z` toggles: resume a paused resync, pause a running one. */
 export function syncToggle(m: ClusterModel, resource: string, host: HostIndex): ActionKind {
   const row = resourceRows(m).find((r) => r.resource === resource);
@@ -583,7 +507,7 @@ function check(m: ClusterModel, action: ActionKind, resource: string, host: Host
     host,
     hostName: c.name,
     command: agentCommand(action, resource),
-    destructive: DESTRUCTIVE.has(action),
+    destructive: actionSpec(action).destructive === true,
   };
   if (m.readOnly) {
     return { ...base, allowed: false, checks: [bad('console has admin rights', READ_ONLY_REASON)] };
@@ -591,68 +515,7 @@ function check(m: ClusterModel, action: ActionKind, resource: string, host: Host
   if (vols.length === 0) {
     return { ...base, allowed: false, checks: [bad(`${resource} known`, `no resource ${resource} on either host`)] };
   }
-  let r: Verdict;
-  switch (action) {
-    case 'promote':
-      r = checkPromote(c, 'plain');
-      break;
-    case 'force-primary':
-      r = checkPromote(c, 'force');
-      break;
-    case 'force-primary-forget-peer':
-      r = checkPromote(c, 'forget-peer');
-      break;
-    case 'demote':
-      r = checkDemote(c);
-      break;
-    case 'connect':
-      r = checkConnect(c, false);
-      break;
-    case 'discard-my-data':
-      r = checkConnect(c, true);
-      break;
-    case 'disconnect':
-      r = checkDisconnect(c);
-      break;
-    case 'target-start':
-      r = checkTarget(c, true);
-      break;
-    case 'target-stop':
-      r = checkTarget(c, false);
-      break;
-    case 'create-md-force':
-    case 'create-md-force-forget-peer':
-    case 'create-md':
-      r = checkCreateMd(c, action);
-      break;
-    case 'down':
-    case 'detach':
-      r = checkTakeDown(c, action);
-      break;
-    case 'up':
-    case 'attach':
-      r = checkUp(c);
-      break;
-    case 'skip-initial-sync':
-      r = checkSkipInitialSync(c);
-      break;
-    case 'verify':
-      r = checkVerify(c);
-      break;
-    case 'invalidate':
-      r = checkInvalidate(c);
-      break;
-    case 'pause-sync':
-    case 'resume-sync':
-      r = checkSyncPause(c, action === 'pause-sync');
-      break;
-    case 'adjust':
-      r = checkAdjust(c);
-      break;
-    case 'resize':
-      r = checkResize(c);
-      break;
-  }
+  const r = CHECKS[action](c, action);
   const allowed = r.checks.every((x) => x.ok);
   const f = forecastOf(c, action);
   const loss = f.flatMap((x) => (x.loss ? [x.loss] : []));
@@ -661,7 +524,7 @@ function check(m: ClusterModel, action: ActionKind, resource: string, host: Host
     allowed,
     checks: r.checks,
     destructive: base.destructive || r.destructive === true || loss.length > 0,
-    ...(FORGETS_PEER.has(action) ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : r.typeToConfirm ? { typeToConfirm: r.typeToConfirm } : {}),
+    ...(actionSpec(action).forgetsPeer ? { typeToConfirm: action === 'force-primary-forget-peer' ? c.otherName : c.name } : r.typeToConfirm ? { typeToConfirm: r.typeToConfirm } : {}),
     ...(f.length > 0 ? { forecast: f.map((x) => outcomeText(m, x)) } : {}),
     ...(loss.length > 0 ? { loss } : {}),
     ...(r.warnings ? { warnings: r.warnings } : {}),
@@ -671,9 +534,9 @@ function check(m: ClusterModel, action: ActionKind, resource: string, host: Host
 
 /** The forecast behind an action that can start a resync; a promote in contact with the peer starts none. */
 function forecastOf(c: Ctx, action: ActionKind) {
-  if (!FORECAST.has(action)) return [];
+  const { hypothesis: h, forecast: asTheyStand } = actionSpec(action);
+  if (!h && !asTheyStand) return [];
   if (action === 'promote' && c.me[0]!.connection === 'Connected') return [];
-  const h = HYPOTHESIS[action];
   return forecast(c.m, c.vols, h ? { host: c.host, action: h } : undefined);
 }
 

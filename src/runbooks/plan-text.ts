@@ -3,9 +3,9 @@
 // runner (run-terminal.ts) prints them and the colours are applied last (paint), if at all.
 // Pending steps show the command they would run, never checks: evaluated now, their guards
 // would refuse for want of the earlier steps.
-import { agentCommand, type Check, type GuardResult } from '../cluster/guards.js';
+import type { Check, GuardResult } from '../cluster/guards.js';
+import { ACTIONS, agentCommand } from '../cluster/actions.js';
 import { reachText, type ClusterModel } from '../cluster/model.js';
-import { ACTION_TITLES } from '../ui/actions.js';
 import { runbookProgress, stepConsequence, type Runbook, type RunbookProgress, type RunbookStep, type StepStatus } from './runbooks.js';
 
 export type Tone = 'title' | 'done' | 'next' | 'ok' | 'bad' | 'warn' | 'loss' | 'dim' | 'plain';
@@ -99,7 +99,7 @@ function evaluated(m: ClusterModel, step: RunbookStep, p: RunbookProgress, force
 }
 
 /** How the choice names each way: the action, or what the variant accepts (`drop the 2 sessions`). */
-export const variantTitle = (step: RunbookStep, force: boolean): string => (force ? (step.forceLabel ?? ACTION_TITLES[step.forceAction!]) : ACTION_TITLES[step.action!]);
+export const variantTitle = (step: RunbookStep, force: boolean): string => (force ? (step.forceLabel ?? ACTIONS[step.forceAction!].title) : ACTIONS[step.action!].title);
 
 /** The next step in full; with a variant, both ways numbered as the choice prompt numbers them. */
 export function nextStepLines(m: ClusterModel, s: PlanState): PlanLine[] {

@@ -2,7 +2,8 @@
 // the console's keys use, so guards.ts stays the one place that maps actions to agent
 // requests and checks them), extra preconditions, and when it counts as done. Everything
 // here is a pure function of the ClusterModel; the UI's runner only sends what it is told.
-import { checkAction, type ActionKind, type Check, type GuardResult } from '../cluster/guards.js';
+import { bad, checkAction, ok, type Check, type GuardResult } from '../cluster/guards.js';
+import type { ActionKind } from '../cluster/actions.js';
 import { forecast, knownGi, outcomeText } from '../cluster/predict.js';
 import { fmtKiB } from '../ui/format.js';
 import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
@@ -71,9 +72,6 @@ export const RUNBOOK_TITLES: Record<RunbookId, string> = {
   'disk-replacement': 'Disk replacement',
   'split-brain': 'Split-brain recovery',
 };
-
-const ok = (text: string): Check => ({ ok: true, text });
-const bad = (text: string, reason: string): Check => ({ ok: false, text, reason });
 
 /** Disk states of a node the disk-replacement runbook may rebuild: nothing on it is worth keeping. */
 const REPLACEABLE: ReadonlySet<DiskState> = new Set<DiskState>(['Failed', 'Diskless', 'Inconsistent', 'DUnknown']);

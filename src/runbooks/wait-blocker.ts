@@ -1,7 +1,7 @@
 // Why a runbook's wait cannot finish as things stand, and the one action that unblocks it: a
 // wait for the pair to connect and sync goes nowhere while a host is away, the resource is
 // down, a side is StandAlone or the resync is paused — the runner says so instead of spinning.
-import type { ActionKind } from '../cluster/guards.js';
+import type { ActionKind } from '../cluster/actions.js';
 import { reachText, resourceRows, type ClusterModel, type HostIndex } from '../cluster/model.js';
 import { hasSplitBrain, isUp, reachable, sidesOf, standalone } from './pair-state.js';
 

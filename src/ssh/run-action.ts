@@ -3,7 +3,8 @@
 // wording, unprefixed (the caller names host and command).
 import { AgentError } from '../../agent/protocol.js';
 import { resultText } from '../cluster/action-result.js';
-import { agentRequest, type GuardResult } from '../cluster/guards.js';
+import type { GuardResult } from '../cluster/guards.js';
+import { agentRequest } from '../cluster/actions.js';
 import type { ActionOutcome } from '../ui/actions.js';
 import type { ClusterSession } from './cluster-session.js';
 

@@ -1,7 +1,7 @@
 import { Frame } from './Frame.js';
 import { Text } from './Text.js';
 import { refusal, type GuardResult } from '../cluster/guards.js';
-import { ACTION_TITLES } from './actions.js';
+import { ACTIONS } from '../cluster/actions.js';
 import { EntryPrompt } from './EntryPrompt.js';
 import { ForecastLines } from './ForecastLines.js';
 import { truncate } from './format.js';
@@ -17,7 +17,7 @@ export function ConfirmDialog({ guard, typed, rejected, width }: { guard: GuardR
   const expected = confirmationText(guard);
   const w = Math.min(width, 80);
   const inner = w - 4;
-  const title = `${ACTION_TITLES[guard.action]} ${guard.resource} on ${guard.hostName}`;
+  const title = `${ACTIONS[guard.action].title} ${guard.resource} on ${guard.hostName}`;
   const color = !guard.allowed ? 'red' : guard.destructive ? 'red' : 'cyan';
   return (
     <Frame flexDirection="column" borderStyle={guard.destructive ? 'double' : 'round'} borderColor={color} width={w} paddingX={1}>

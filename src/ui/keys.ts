@@ -1,7 +1,8 @@
 // Keys → intents, as a pure function of the UI state and the model, so every binding is
 // testable without a terminal. The input hook only forwards Ink's keypresses here.
 import type { Key } from 'ink';
-import { checkAction, syncToggle, targetToggle, type ActionKind, type GuardResult } from '../cluster/guards.js';
+import { checkAction, syncToggle, targetToggle, type GuardResult } from '../cluster/guards.js';
+import { ACTION_KINDS, actionSpec, type ActionKind } from '../cluster/actions.js';
 import type { ClusterModel, HostIndex, ResourceRow } from '../cluster/model.js';
 import type { RunbookChoice } from '../runbooks/runbooks.js';
 import type { RunbookRecord } from '../../agent/protocol.js';
@@ -32,33 +33,30 @@ export type Intent =
 const none: Intent = { type: 'none' };
 const ui = (action: UiAction): Intent => ({ type: 'ui', action });
 
-type KeyAction = ActionKind | 'target-toggle' | 'sync-toggle';
+/** A key two actions share picks one of them from the model: stop a running target, resume a paused resync. */
+const TOGGLES = { t: targetToggle, z: syncToggle } as const;
+
+type KeyAction = ActionKind | keyof typeof TOGGLES;
 
 /**
  * Letter → action on the selected resource and host, and what it does (for the notice when
- * there is nothing to act on). Capitals take data or service away: force, discard, wipe,
- * invalidate, down.
+ * there is nothing to act on), from the keys in ACTIONS.
  */
-export const ACTION_KEYS: Record<string, { action: KeyAction; does: string }> = {
-  p: { action: 'promote', does: 'promotes' },
-  s: { action: 'demote', does: 'demotes' },
-  c: { action: 'connect', does: 'connects' },
-  d: { action: 'disconnect', does: 'disconnects' },
-  t: { action: 'target-toggle', does: 'starts or stops the iSCSI target of' },
-  u: { action: 'up', does: 'brings up' },
-  D: { action: 'down', does: 'takes down' },
-  a: { action: 'attach', does: 'attaches the disk of' },
-  x: { action: 'detach', does: 'detaches the disk of' },
-  m: { action: 'create-md', does: 'creates the metadata of' },
-  v: { action: 'verify', does: 'verifies' },
-  z: { action: 'sync-toggle', does: 'pauses or resumes the resync of' },
-  A: { action: 'adjust', does: 'adjusts' },
-  g: { action: 'resize', does: 'grows' },
-  F: { action: 'force-primary', does: 'force-promotes' },
-  X: { action: 'discard-my-data', does: "connects, discarding this node's data of," },
-  W: { action: 'create-md-force', does: 're-creates the metadata of' },
-  I: { action: 'invalidate', does: 'invalidates' },
-};
+export const ACTION_KEYS: Record<string, { action: KeyAction; does: string }> = actionKeys();
+
+function actionKeys(): Record<string, { action: KeyAction; does: string }> {
+  const out: Record<string, { action: KeyAction; does: string }> = {};
+  for (const action of ACTION_KINDS) {
+    const { key, does } = actionSpec(action);
+    if (key === undefined) continue;
+    const toggle = key in TOGGLES;
+    if (out[key] && !toggle) throw new Error(`key ${key} is bound to ${out[key].action} and ${action}, and it toggles nothing`);
+    if (out[key]) continue;
+    if (does === undefined) throw new Error(`ACTIONS.${action} has key ${key} but does not say what it does`);
+    out[key] = { action: toggle ? (key as keyof typeof TOGGLES) : action, does };
+  }
+  return out;
+}
 
 /** A key that has no resource to act on says so instead of doing nothing. */
 function noResource(input: string, what: string): Intent {
@@ -78,7 +76,7 @@ export interface KeyContext {
 function guardFor(kind: KeyAction, s: UiState, ctx: KeyContext): GuardResult | undefined {
   const row = ctx.rows[s.selected];
   if (!row) return undefined;
-  const action = kind === 'target-toggle' ? targetToggle(ctx.model, row.resource, s.host) : kind === 'sync-toggle' ? syncToggle(ctx.model, row.resource, s.host) : kind;
+  const action = kind in TOGGLES ? TOGGLES[kind as keyof typeof TOGGLES](ctx.model, row.resource, s.host) : (kind as ActionKind);
   return checkAction(ctx.model, action, row.resource, s.host);
 }
 

@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
-import { agentRequest, checkAction, MSG, READ_ONLY_REASON, refusal, targetToggle, type ActionKind, type GuardResult } from '../../../src/cluster/guards.js';
+import { checkAction, MSG, READ_ONLY_REASON, refusal, targetToggle, type GuardResult } from '../../../src/cluster/guards.js';
+import { agentRequest, type ActionKind } from '../../../src/cluster/actions.js';
 import { loadScenario } from './fixtures.js';
 
 function apply(m: ClusterModel, host: HostIndex, ...lines: string[]): ClusterModel {

@@ -1,30 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentCommand, agentRequest, checkAction, MSG, syncToggle, type GuardResult } from '../../../src/cluster/guards.js';
+import { checkAction, MSG, syncToggle, type GuardResult } from '../../../src/cluster/guards.js';
 import { confirmationText } from '../../../src/ui/text-entry.js';
 import { inSync, pair, X, Y } from './pair-fixtures.js';
 import { loadScenario } from './fixtures.js';
 
 const reasons = (g: GuardResult) => g.checks.filter((c) => !c.ok).map((c) => c.reason);
-
-describe('guards: the lifecycle verbs and their commands', () => {
-  test('each verb maps to its agent command and control method', () => {
-    const table: Array<[Parameters<typeof agentCommand>[0], string]> = [
-      ['attach', 'attach'],
-      ['detach', 'detach'],
-      ['verify', 'verify'],
-      ['invalidate', 'invalidate'],
-      ['pause-sync', 'pause-sync'],
-      ['resume-sync', 'resume-sync'],
-      ['adjust', 'adjust'],
-      ['resize', 'resize'],
-    ];
-    for (const [action, verb] of table) {
-      assert.equal(agentCommand(action, 'r0'), `drbd-agent ${verb} r0`);
-      assert.deepEqual(agentRequest(action, 'r0'), { method: verb, params: { resource: 'r0' } });
-    }
-  });
-});
 
 describe('guards: verify', () => {
   test('connected, idle, both UpToDate: allowed, not destructive', () => {

@@ -4,13 +4,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { setReachability, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
-import { checkAction, type ActionKind } from '../../../src/cluster/guards.js';
-import { ACTION_TITLES } from '../../../src/ui/actions.js';
+import { checkAction } from '../../../src/cluster/guards.js';
+import { ACTION_KINDS } from '../../../src/cluster/actions.js';
 import { loadScenario, SCENARIOS } from './fixtures.js';
 import { blankPromoted, blankSurvivor, replaceA, split, staleB } from './pair-fixtures.js';
 
 /** Every action the console has (its one table of titles). */
-const ACTIONS = Object.keys(ACTION_TITLES) as ActionKind[];
 
 const gone = (m: ClusterModel, i: HostIndex) => setReachability(m, i, { state: 'unreachable', error: 'no route to host' });
 
@@ -32,7 +31,7 @@ describe('suggestions act on the host they name', () => {
   let taken = 0;
   for (const [name, m] of MODELS) {
     test(name, () => {
-      for (const action of ACTIONS) {
+      for (const action of ACTION_KINDS) {
         for (const host of [0, 1] as const) {
           const g = checkAction(m, action, 'r0', host);
           const s = g.suggestion;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HELP_LINES, helpLines } from '../../../src/ui/HelpOverlay.js';
+import { ACTION_KEYS } from '../../../src/ui/keys.js';
 
 test('help: every key where the rows allow; otherwise how many are left out, and q always last', () => {
   const cases: Array<[number, number, boolean]> = [
@@ -23,4 +24,9 @@ test('help: every key where the rows allow; otherwise how many are left out, and
 
 test('help: 22 lines, what a 30-row terminal has room for', () => {
   assert.ok(HELP_LINES.length <= 22, `${HELP_LINES.length} lines`);
+});
+
+test('help: every action key is listed', () => {
+  const listed = new Set(HELP_LINES.flatMap(([k]) => k.split(/\s+/)));
+  for (const key of Object.keys(ACTION_KEYS)) assert.ok(listed.has(key), `${key} (${ACTION_KEYS[key]!.does}) is not in the help`);
 });
