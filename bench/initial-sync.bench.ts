@@ -5,6 +5,7 @@
 import { createLab } from '../test/lab/lab.js';
 import { AGENT } from '../test/support/agent-daemons.js';
 import { installResource, jsonWhen, labAgent, labResourceYaml } from '../test/support/lab-agents.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const mib = Number(process.argv[2] ?? 1024);
 const lab = await createLab({ sshd: false });
@@ -22,7 +23,7 @@ try {
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const received = new Promise((r) => receiver.once('exit', r));
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const t0 = Date.now();
   const sender = await lab.a.exec(['sh', '-c', `dd if=${src} bs=1M status=none | node -e "const s=require('net').connect(${port},'${lab.b.address}');process.stdin.pipe(s)"`], { timeoutMs: 300000 });
   await received;
@@ -51,7 +52,7 @@ try {
       if (/^change device name:r0 .*disk:UpToDate/m.test(seen)) resolve();
     }),
   );
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   const t1 = Date.now();
   await a.cli('primary', '--force', 'r0');
   await upToDate;
@@ -66,6 +67,6 @@ try {
 } finally {
   // A graceful stop first, so a profiled daemon (AGENT_NODE_ARGS=--cpu-prof) writes its profile.
   for (const x of [a, b]) x.daemon?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 1500));
+  await sleep(1500);
   await lab.destroy();
 }

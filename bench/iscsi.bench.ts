@@ -19,7 +19,8 @@ import { FileBlockDevice } from '../agent/engine/file-block-device.js';
 import { IscsiTarget } from '../agent/iscsi/target.js';
 import { createLab, type Lab, type LabHost } from '../test/lab/lab.js';
 import { conn, inSync, installResource, jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../test/support/lab-agents.js';
-import { freePort } from '../test/support/two-runtimes.js';
+import { freePort } from '../test/support/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SIZE = 1 << 30;
 const { values: flags } = parseArgs({ options: { replicated: { type: 'boolean' }, only: { type: 'string' }, runs: { type: 'string' } } });
@@ -99,7 +100,7 @@ async function startTgt(file: string, portal: { host: string; port: number }, wh
   };
   let ready = false;
   for (let i = 0; i < 50 && !ready; i++) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     ready = await tgtadm('--lld', 'iscsi', '--op', 'show', '--mode', 'target').then(
       () => true,
       () => false,
@@ -178,7 +179,7 @@ async function replicatedSetup(): Promise<Setup> {
     await tgt?.stop();
     // A graceful stop first, so a profiled daemon (AGENT_NODE_ARGS=--cpu-prof) writes its profile.
     for (const x of [a, b]) x.daemon?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     await lab.destroy();
   };
   try {

@@ -11,7 +11,9 @@ import { monitorSocketPath } from '../../agent/control/server.js';
 import { createAgentPair, type AgentPair } from '../support/agent-daemons.js';
 import { LoginError, TestInitiator } from '../support/iscsi-initiator.js';
 import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
-import { freePort, resourceYaml, waitFor } from '../support/two-runtimes.js';
+import { resourceYaml } from '../support/two-runtimes.js';
+import { freePort, waitFor } from '../support/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const IQN = 'iqn.2026-11.com.example:r0';
 const ALLOWED = 'iqn.2026-11.test.drbd-tui:bench';
@@ -108,11 +110,11 @@ describe('abuse: a daemon under hostile clients', async () => {
     // A first burst lets the heap reach its working size (garbage is collected, not returned to
     // the system at once); what a leak would add comes on top of it, ~11 KB a login.
     await burst(5000);
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     const rssBefore = await rssMiB(pid);
     refused = 0;
     await burst(20_000);
-    await new Promise((r) => setTimeout(r, 5000));
+    await sleep(5000);
     const rssAfter = await rssMiB(pid);
     console.log(`# ${refused} refused logins; RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MiB after 5 s idle`);
     assert.ok(refused >= 20_000, `${refused} refused with 0x0202`);

@@ -8,7 +8,7 @@ import { connectUnix } from '../../agent/control/client.js';
 import { monitorSocketPath } from '../../agent/control/server.js';
 import { AgentError, type AdjustResult, type ConfigGetResult, type ConfigPutResult } from '../../agent/protocol.js';
 import { createAgentPair, type AgentHost, type AgentPair } from '../support/agent-daemons.js';
-import { freePort } from '../support/two-runtimes.js';
+import { freePort } from '../support/wait.js';
 
 const SECRET = 'r7-secret-never-logged-0123';
 

@@ -12,12 +12,12 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
 import { conn, disconnected, disk, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
 const uuids = (s: StatusJson) => s.devices[0]!.uuids;
 const uuidBase = (hex: string) => BigInt('0x' + hex) >> 1n;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A stream of distinct 4 KiB writes (block i gets byte (i % 250) + 1); qemu-io prints each one

@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
 import { conn, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, makeSplitBrain, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const verifyMismatch = (s: StatusJson) => (peerDevice(s) as { 'verify-mismatch'?: number })['verify-mismatch'];
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `count` scattered, non-adjacent 4 KiB writes of `pattern` from `base`: one bitmap bit each. */
 const blocks = (base: number, count: number, pattern: number) => Array.from({ length: count }, (_, i) => `write -P 0x${pattern.toString(16)} ${base + i * 8 * 4096} 4k`);

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentHost, type AgentHost } from '../support/agent-daemons.js';
-import { freePort, waitFor } from '../support/two-runtimes.js';
+import { freePort, waitFor } from '../support/wait.js';
 import { LoginError, TestInitiator } from '../support/iscsi-initiator.js';
 
 const SHARED = 'peer-shared-Secret-4f1c9a';

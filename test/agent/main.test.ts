@@ -12,6 +12,7 @@ import { connectUnix } from '../../agent/control/client.js';
 import type { AgentSnapshot, RunbookLogEntry, RunbookPutResult, RunbookRecord } from '../../agent/protocol.js';
 import { agentHost, createAgentPair, type AgentHost, type AgentPair } from '../support/agent-daemons.js';
 import { resourceYaml } from '../support/two-runtimes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 async function statusOf(h: AgentPair['a']): Promise<string> {
   return (await h.cli('status')).stdout;
@@ -22,7 +23,7 @@ async function statusWhen(h: AgentPair['a'], needle: string): Promise<string> {
   let text = '';
   for (let i = 0; i < 200 && !text.includes(needle); i++) {
     text = await statusOf(h);
-    if (!text.includes(needle)) await new Promise((r) => setTimeout(r, 50));
+    if (!text.includes(needle)) await sleep(50);
   }
   return text;
 }
@@ -78,7 +79,7 @@ describe('drbd-agent CLI against two daemons', () => {
     for (let i = 0; i < 200; i++) {
       json = JSON.parse((await p.b.cli('status', '--json')).stdout);
       if (json[0]?.devices[0]?.['disk-state'] === 'UpToDate') break;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     const ja = JSON.parse((await p.a.cli('status', '--json')).stdout);
     assert.equal(json[0]!.devices[0]!['disk-state'], 'UpToDate');
@@ -186,7 +187,7 @@ describe('drbd-agent CLI against two daemons', () => {
     await new Promise((r) => c.once('connect', r));
     c.write(JSON.stringify({ id: 2, method: 'disconnect', params: { resource: 'r0' } }) + '\n');
     c.destroy();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const r = await p.a.cli('status');
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^r0 role:Primary/);
@@ -241,13 +242,13 @@ describe('drbd-agent status: resources known but not up', () => {
     const up = await h.cli('up', 'r2');
     assert.notEqual(up.code, 0);
     let events = (await h.cli('events', '--now')).stdout;
-    for (let i = 0; i < 50 && !/not-up name:r2 .*up-error:/.test(events); i++) events = (await new Promise((r) => setTimeout(r, 20)), (await h.cli('events', '--now')).stdout);
+    for (let i = 0; i < 50 && !/not-up name:r2 .*up-error:/.test(events); i++) events = (await sleep(20), (await h.cli('events', '--now')).stdout);
     assert.match(events, /not-up name:r2 .*cause:metadata-missing .*up-error:"no valid metadata on .*r2\.img; run create-md first"/);
     let text = (await h.cli('status')).stdout;
     assert.match(text, /# not up: r2 \(.*\): broken: no metadata on .*r2\.img; next: drbd-agent create-md r2/);
     assert.equal((await h.cli('create-md', 'r0')).code, 0);
     text = (await h.cli('status')).stdout;
-    for (let i = 0; i < 50 && !/# not up: r0 .*configured, down/.test(text); i++) text = (await new Promise((r) => setTimeout(r, 20)), (await h.cli('status')).stdout);
+    for (let i = 0; i < 50 && !/# not up: r0 .*configured, down/.test(text); i++) text = (await sleep(20), (await h.cli('status')).stdout);
     assert.match(text, /# not up: r0 \(.*\): configured, down; next: drbd-agent up r0\n/);
     assert.equal((await h.cli('up', 'r0')).code, 0);
     text = (await h.cli('status')).stdout;

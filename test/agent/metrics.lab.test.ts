@@ -12,6 +12,7 @@ import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
 import { conn, disk, freshPair, inSync, installResource, jsonWhen, labAgent, labResourceYaml, makeSplitBrain, peerDevice, qemuIo, type LabAgent, type StatusJson } from '../support/lab-agents.js';
 import { PROMETHEUS_TOOLS, requireTools } from '../support/lab-packages.js';
 import { expositionComplaints, startPrometheus, type PrometheusServer, type Sample } from '../support/prometheus.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const R = 'pm';
 const PORT = 7851;
@@ -77,7 +78,7 @@ describeLab('Prometheus scrapes the agents in the lab', async () => {
   /** Waits (a few scrapes) until Prometheus has what each agent's status --json says. */
   async function promAgrees(states: Map<LabAgent, StatusJson>): Promise<void> {
     let last: string[] = [];
-    for (const start = Date.now(); Date.now() - start < 20_000; await new Promise((r) => setTimeout(r, 250))) {
+    for (const start = Date.now(); Date.now() - start < 20_000; await sleep(250)) {
       last = await disagreements(states);
       if (last.length === 0) return;
     }

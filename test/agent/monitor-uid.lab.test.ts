@@ -14,7 +14,8 @@ import { connect, type Socket } from 'node:net';
 import { CONTROL_LIMITS, monitorSocketPath } from '../../agent/control/server.js';
 import { agentHost, type AgentHost } from '../support/agent-daemons.js';
 import { requireTools } from '../support/lab-packages.js';
-import { freePort, resourceYaml, waitFor } from '../support/two-runtimes.js';
+import { resourceYaml } from '../support/two-runtimes.js';
+import { freePort, waitFor } from '../support/wait.js';
 
 const PER_UID = CONTROL_LIMITS.maxMonitorConnectionsPerUid;
 

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
 import { allocatedBytes } from '../support/files.js';
 import { disk, installResource, jsonWhen, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const uuidBase = (hex: string) => BigInt('0x' + hex) >> 1n;
 
@@ -159,7 +160,7 @@ describeLab('replication between two daemons in the lab', () => {
     const until = Date.now() + 6000;
     while (Date.now() < until) {
       for (const agent of [a, b]) states.get(agent)!.add((await agent.json('r2')).connections[0]!['connection-state'] as string);
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
     for (const seen of states.values()) assert.deepEqual([...seen], ['Connecting']);
     // The secret fixed on B (its resource re-read by down/up); A, left alone, connects by itself.
@@ -178,7 +179,7 @@ describeLab('replication between two daemons in the lab', () => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise((r) => child.once('exit', r));
-    while ((out.match(/^wrote /gm) ?? []).length < 50) await new Promise((r) => setTimeout(r, 5));
+    while ((out.match(/^wrote /gm) ?? []).length < 50) await sleep(5);
     await lab.a.powerOff();
     const completed = (out.match(/^wrote 4096\/4096 bytes at offset (\d+)/gm) ?? []).map((l) => Number(/offset (\d+)/.exec(l)![1]));
     child.kill('SIGKILL');

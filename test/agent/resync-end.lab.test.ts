@@ -11,9 +11,9 @@ import { createLab, describeLab, type Lab, type LabHost } from '../lab/lab.js';
 import { LINK_FAULTS_ENV } from '../../agent/engine/link-faults.js';
 import { AGENT } from '../support/agent-daemons.js';
 import { disconnected, disk, freshPair, inSync, installResource, labAgent, labResourceYaml, peerDevice, qemuIo, readRange, sizeBytes, type LabAgent } from '../support/lab-agents.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const MiB = 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = (agent: LabAgent, re: RegExp) => (agent.log.join('').match(new RegExp(re, 'g')) ?? []).length;
 
 async function logged(agent: LabAgent, re: RegExp, what: string, timeoutMs = 30000): Promise<void> {

@@ -14,6 +14,7 @@ import { run as runTool } from '../lab/run.js';
 import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
 import { longestPause, missingAcks, ReconnectingWriter } from '../support/reconnecting-writer.js';
 import { conn, disconnected, disk, inSync, installResource, jsonWhen, labAgent, labResourceYaml, labServiceAddress, type LabAgent, type StatusJson } from '../support/lab-agents.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const RES = 'sa0';
 const IQN = `iqn.2026-11.com.example:${RES}`;
@@ -141,7 +142,7 @@ describeLab('the iSCSI service address follows the Primary between two daemons i
     assert.ok(await holds(lab.a, addr), 'the kernel keeps the address of a killed daemon');
     await a.start();
     // start() returns at the socket file, which the killed daemon left: wait for the log line.
-    for (let i = 0; i < 200 && !a.log.join('').includes('removed from eth0: no target runs here'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !a.log.join('').includes('removed from eth0: no target runs here'); i++) await sleep(50);
     assert.ok(a.log.join('').includes(`service address ${addr}/24 removed from eth0: no target runs here`), a.log.join(''));
     assert.equal(await holds(lab.a, addr), false, 'the restarted daemon removed it');
     await jsonWhen(a, RES, (s) => conn(s)['connection-state'] === 'Connected', 'Connected again');

@@ -7,8 +7,8 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { HostNames } from './names.js';
 import { killNetnsProcesses, netnsInode, pidsInNetns, processExe, setLink } from './netns.js';
-import { delay } from './run.js';
 import { SSHD, type SshdFiles } from './ssh-files.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface HostDirs {
   /** Real path backing the host's /etc/drbd-tui. */
@@ -220,7 +220,7 @@ export class LabHost {
       const log = this.sshdLog().slice(from);
       if (log.includes('Server listening on')) return;
       if (exited) throw new Error(`${this.name}: sshd exited at start:\n${log}`);
-      await delay(5);
+      await sleep(5);
     }
     throw new Error(`${this.name}: sshd not listening after 10 s:\n${this.sshdLog().slice(from)}`);
   }
@@ -258,7 +258,7 @@ export class LabHost {
     this.#sshd = undefined;
     this.#applyLink();
     killNetnsProcesses(this.netns);
-    await delay(0); // let child 'exit' events of the killed processes run
+    await sleep(0); // let child 'exit' events of the killed processes run
   }
 
   /** Boots the host again: init (hostname, private mounts), sshd, then the link. */

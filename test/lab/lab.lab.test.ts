@@ -12,6 +12,7 @@ import { resolveSshConfig } from '../../src/ssh/ssh-config.js';
 import { createLab, describeLab, type Lab, type LabHost } from './lab.js';
 import { ourLinks, ourNetns } from './netns.js';
 import { connectLabSsh, HostKeyRejected, sshExec } from './ssh-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const LAB_MODULE = fileURLToPath(new URL('./lab.ts', import.meta.url));
 
@@ -263,7 +264,7 @@ describeLab('two-host lab', () => {
     const second = await createLab();
     try {
       // Poll: a concurrent run of this suite may be the one reaping it, a moment later.
-      for (let i = 0; i < 100 && info.pids.some(processAlive); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && info.pids.some(processAlive); i++) await sleep(20);
       assert.ok(info.pids.every((p) => !processAlive(p)), 'orphan processes reaped');
       assert.ok(!existsSync(info.dataRoot), 'orphan files reaped');
       if (second.index !== info.index) assert.deepEqual(ourNetns(`drbdlab${info.index}-`), []);

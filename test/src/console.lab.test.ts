@@ -12,6 +12,7 @@ import { fingerprintSha256, parseKnownHosts } from '../../src/ssh/known-hosts.js
 import { createLab, describeLab, type Lab } from '../lab/lab.js';
 import { inSync, installResource, jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../support/lab-agents.js';
 import { openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -235,7 +236,7 @@ describeLab('the console in a terminal against the lab', () => {
     const ro = await open('ro-agent', ['--read-only', '-F', sshConfig, 'ha-a', 'ha-b']);
     const s = await ro.waitFor('ha-b agent not running', (x) => /ha-a up/.test(x) && /✖ ha-b agent not running/.test(x), 30_000);
     assert.match(s, /→ start it on ha-b \(drbd-agent daemon\), or run the console once without --read-only/);
-    await new Promise((r) => setTimeout(r, 3000)); // a retry or two: still nothing started
+    await sleep(3000); // a retry or two: still nothing started
     const daemons = lab.b.pids().filter((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('daemon');

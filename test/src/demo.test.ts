@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openTerminal, requireConsoleTerminal, type Terminal } from '../support/tmux.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -75,7 +76,7 @@ describe('drbd-tui demo in a terminal', () => {
     assert.equal(await term.waitExit(20_000), 0);
     assert.equal(existsSync(demoDir), false, 'the demo removed its temp dir');
     const deadline = Date.now() + 5_000;
-    while (processesMentioning(demoDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (processesMentioning(demoDir).length > 0 && Date.now() < deadline) await sleep(50);
     assert.deepEqual(processesMentioning(demoDir), [], 'no demo agent or watchdog left');
   });
 
@@ -124,7 +125,7 @@ describe('drbd-tui demo in a terminal', () => {
     const demoDir = join(tmp, readdirSync(tmp).find((d) => d.startsWith('drbd-tui-demo-'))!);
     await closing.kill();
     const deadline = Date.now() + 10_000;
-    while ((existsSync(demoDir) || processesMentioning(demoDir).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((existsSync(demoDir) || processesMentioning(demoDir).length > 0) && Date.now() < deadline) await sleep(50);
     assert.equal(existsSync(demoDir), false, 'the demo removed its temp dir');
     assert.deepEqual(processesMentioning(demoDir), []);
   });

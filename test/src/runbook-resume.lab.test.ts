@@ -11,6 +11,7 @@ import { describeLab, type Lab } from '../lab/lab.js';
 import type { LabAgent } from '../support/lab-agents.js';
 import { CLI, consoleLabHooks, ROOT, serveR0FromA, type ConsoleLab } from '../support/console-lab.js';
 import { flatScreen, openTerminal, type Terminal } from '../support/tmux.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describeLab('runbooks survive the console: resume from a new console, the audit log on both hosts', () => {
   let lab: Lab;
@@ -85,7 +86,7 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
     let seqB: number | undefined;
     for (let i = 0; i < 100 && seqB !== seqA; i++) {
       seqB = await storedSeq(b).catch(() => undefined);
-      if (seqB !== seqA) await new Promise((r) => setTimeout(r, 100));
+      if (seqB !== seqA) await sleep(100);
     }
     assert.equal(seqB, seqA, "ha-b's agent holds the record ha-a got while ha-b was down");
   });
@@ -100,7 +101,7 @@ describeLab('runbooks survive the console: resume from a new console, the audit 
       let log = '';
       for (let i = 0; i < 50 && !/→ finished/.test(log); i++) {
         log = (await h.cli('runbook-log', 'r0')).stdout;
-        if (!/→ finished/.test(log)) await new Promise((r) => setTimeout(r, 100));
+        if (!/→ finished/.test(log)) await sleep(100);
       }
       const lines = log.trim().split('\n');
       const results = lines.map((l) => /.* → (\w+)/.exec(l)?.[1]);

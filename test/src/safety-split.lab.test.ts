@@ -9,6 +9,7 @@ import { describeLab, type Lab } from '../lab/lab.js';
 import { conn, disconnected, freshPair, inSync, jsonWhen, qemuIo, type LabAgent } from '../support/lab-agents.js';
 import { consoleLabHooks, holdsPattern, MiB, r0Url, readsOf, SEED_PATTERN, writeInside, writesOf } from '../support/console-lab.js';
 import { flatScreen, type Terminal } from '../support/tmux.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Written by ha-a's clients after the cut, and by ha-b's after its promotion: each only on its own side. */
 const ON_A = [{ offset: 2 * MiB, byte: 0x77 }] as const;
@@ -75,7 +76,7 @@ describeLab('promote while the peer is unreachable but maybe alive', () => {
     const s = flatScreen(await term.waitFor('the split brain on screen', (x) => /ha-a up/.test(x) && /SPLIT BRAIN on r0/.test(x), 60_000));
     assert.match(s, /SPLIT BRAIN on r0: both nodes wrote while apart; choose the victim and run the split-brain recovery runbook \(r\)/);
     // A while for anything that would move, then both sides as each wrote them.
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
     assert.ok(await holdsPattern(a, [...SEED_PATTERN, ...ON_A]), "ha-a's data, with its clients' writes, intact");
     assert.ok(!(await holdsPattern(a, ON_B)), "nothing of ha-b's reached ha-a");
     assert.ok(await holdsPattern(b, [...SEED_PATTERN, ...ON_B]), "ha-b's data intact");

@@ -6,8 +6,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, resourceYaml, waitFor } from './two-runtimes.js';
+import { resourceYaml } from './two-runtimes.js';
+import { freePort, waitFor } from './wait.js';
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const execFileP = promisify(execFile);
 export const AGENT = resolve('dist/agent.mjs');
@@ -69,7 +71,7 @@ export async function agentHost(dir: string, name: 'ha-a' | 'ha-b', text: string
         if (!p || p.exitCode !== null || p.signalCode !== null) return;
         const exited = new Promise((r) => p.once('exit', r));
         p.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        await Promise.race([exited, sleep(5000)]);
         if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       },
     };

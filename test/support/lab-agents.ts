@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lab, LabHost } from '../lab/lab.js';
 import { AGENT } from './agent-daemons.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LabAgent {
   host: LabHost;
@@ -34,7 +35,7 @@ export interface StatusJson {
   }>;
 }
 
-export function labResourceYaml(lab: Lab, opts: { name: string; port: number; size?: string; secretA?: string; secretB?: string; maxRate?: string; iscsiPort?: number; protocol?: string; serviceAddress?: string; serviceInterface?: string }): { a: string; b: string } {
+export function labResourceYaml(lab: Lab, opts: { name: string; port: number; size?: string; secretA?: string; secretB?: string; maxRate?: string; iscsiPort?: number; protocol?: string; serviceAddress?: string; serviceInterface?: string; iscsi?: false }): { a: string; b: string } {
   const text = (secret: string) => `resource: ${opts.name}
 protocol: ${opts.protocol ?? 'C'}
 net:
@@ -49,11 +50,15 @@ volumes:
 hosts:
   ha-a: { node-id: 0, address: "${lab.a.address}:${opts.port}" }
   ha-b: { node-id: 1, address: "${lab.b.address}:${opts.port}" }
-iscsi:
-  iqn: iqn.2026-11.com.example:${opts.name}
+${opts.iscsi === false ? '' : iscsiYaml(opts.name, opts)}`;
+  return { a: text(opts.secretA ?? 'lab-shared-secret'), b: text(opts.secretB ?? opts.secretA ?? 'lab-shared-secret') };
+}
+
+function iscsiYaml(name: string, opts: { iscsiPort?: number; serviceAddress?: string; serviceInterface?: string }): string {
+  return `iscsi:
+  iqn: iqn.2026-11.com.example:${name}
   portal: 0.0.0.0:${opts.iscsiPort ?? 3260}
 ${opts.serviceAddress ? `  service-address: ${opts.serviceAddress}\n` : ''}${opts.serviceInterface ? `  service-interface: ${opts.serviceInterface}\n` : ''}`;
-  return { a: text(opts.secretA ?? 'lab-shared-secret'), b: text(opts.secretB ?? opts.secretA ?? 'lab-shared-secret') };
 }
 
 /** An address of the lab's subnet that no lab host has: for a service address (ADDR, without the prefix). */
@@ -79,7 +84,7 @@ export function labAgent(host: LabHost, opts: { env?: Record<string, string> } =
       d.stderr!.setEncoding('utf8').on('data', (s: string) => agent.log.push(s));
       agent.daemon = d;
       const sock = agent.path('/run/drbd-tui/agent.sock');
-      for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && !existsSync(sock); i++) await sleep(25);
       if (!existsSync(sock)) throw new Error(`daemon on ${host.name} did not start: ${agent.log.join('')}`);
     },
     async cli(...args) {
@@ -103,7 +108,7 @@ export async function jsonWhen(agent: LabAgent, resource: string, pred: (s: Stat
   while (Date.now() - start < timeoutMs) {
     last = await agent.json(resource).catch(() => undefined);
     if (last && pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`${agent.host.name}: timed out waiting for ${what}; last status: ${JSON.stringify(last)}`);
 }

@@ -1,6 +1,7 @@
 // An in-memory BlockDevice for tests, with a hook to stall reads (to prove the target keeps
 // answering while a volume is slow).
 import { IoError, type BlockDevice } from '../../agent/engine/block-device.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export class MemoryBlockDevice implements BlockDevice {
   readonly blockSize = 512;
@@ -28,13 +29,13 @@ export class MemoryBlockDevice implements BlockDevice {
 
   async read(offset: number, length: number): Promise<Buffer> {
     this.check(offset, length);
-    if (this.readDelayMs > 0) await new Promise((r) => setTimeout(r, this.readDelayMs));
+    if (this.readDelayMs > 0) await sleep(this.readDelayMs);
     return Buffer.from(this.data.subarray(offset, offset + length));
   }
 
   async write(offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
     this.check(offset, data.length);
-    if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
+    if (this.writeDelayMs > 0) await sleep(this.writeDelayMs);
     data.copy(this.data, offset);
     this.writes++;
     if (opts?.fua) this.fuaWrites++;

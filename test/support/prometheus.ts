@@ -4,7 +4,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './two-runtimes.js';
+import { freePort } from './wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export function promtool(args: string[], opts: { cwd?: string; input?: string } = {}): { code: number; out: string } {
   const r = spawnSync('promtool', args, { cwd: opts.cwd, input: opts.input, encoding: 'utf8', timeout: 60_000 });
@@ -78,7 +79,7 @@ ${ruleFiles.map((f) => `  - ${JSON.stringify(resolve(f))}\n`).join('')}scrape_co
         } catch (e) {
           last = (e as Error).message;
         }
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
       }
       throw new Error(`Prometheus: timed out waiting for ${what}; ${q} last gave ${JSON.stringify(last)}; log: ${log.join('')}`);
     },
@@ -86,7 +87,7 @@ ${ruleFiles.map((f) => `  - ${JSON.stringify(resolve(f))}\n`).join('')}scrape_co
       if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         process.kill(proc.pid!, 'SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        await Promise.race([exited, sleep(5000)]);
         if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid!, 'SIGKILL');
       }
       await rm(dir, { recursive: true, force: true });

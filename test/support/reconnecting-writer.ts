@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { Op } from '../../agent/iscsi/pdu.js';
 import { TestInitiator } from './iscsi-initiator.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const GOOD = 0;
 const ASYNC_LOGOUT_REQUEST = 1;
@@ -54,7 +55,6 @@ export function longestPause(acks: readonly Ack[], from: number, to: number): { 
   return best;
 }
 
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ReconnectingWriter {
   readonly acks: Ack[] = [];
@@ -81,7 +81,7 @@ export class ReconnectingWriter {
     const deadline = performance.now() + timeoutMs;
     while (this.acks.length < want) {
       if (performance.now() > deadline) throw new Error(`writer: ${this.acks.length - want + n} of ${n} writes acknowledged in ${timeoutMs} ms; problems: ${this.problems.slice(-5).join('; ')}`);
-      await delay(20);
+      await sleep(20);
     }
   }
 
@@ -104,7 +104,7 @@ export class ReconnectingWriter {
       } finally {
         i?.close();
       }
-      if (!this.stopped) await delay(50);
+      if (!this.stopped) await sleep(50);
     }
   }
 
@@ -131,7 +131,7 @@ export class ReconnectingWriter {
       const r = await ask(i.command(0, cdb, { dataOut: writerBlock(seq, this.o.blockBytes), timeoutMs: 3000 }));
       if (r.status !== GOOD) throw new Error(`write ${seq}: status 0x${r.status.toString(16)}`);
       this.acks.push({ seq, at: performance.now() });
-      await delay(this.o.gapMs);
+      await sleep(this.o.gapMs);
     }
   }
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { BlockDevice } from '../../agent/engine/block-device.js';
 import { ResourceRuntime } from '../../agent/engine/resource-runtime.js';
 import { agentHost } from './agent-daemons.js';
-import { createMd, freePort, loadConfig, resourceYaml, waitFor } from './two-runtimes.js';
+import { createMd, loadConfig, resourceYaml } from './two-runtimes.js';
+import { freePort, waitFor } from './wait.js';
 
 export interface ReplicatedPrimary {
   dir: string;

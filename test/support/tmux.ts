@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { requireTools, type NeededTool } from './lab-packages.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const TMUX_TOOLS: NeededTool[] = [{ path: '/usr/bin/tmux', pkg: 'tmux' }];
 
@@ -76,7 +77,7 @@ export async function openTerminal(opts: { argv: string[]; cwd: string; exitFile
       for (const k of Array.isArray(keys) ? keys : [keys]) {
         await tmux(['-L', server, 'send-keys', ...target, ...(o.literal ? ['-l'] : []), k]);
         // Ink reads stdin in chunks: one key per read keeps intents apart.
-        await new Promise((r) => setTimeout(r, 150));
+        await sleep(150);
       }
     },
     screen: () => tmux(['-L', server, 'capture-pane', '-p', ...target]),
@@ -90,7 +91,7 @@ export async function openTerminal(opts: { argv: string[]; cwd: string; exitFile
         last = await term.screen().catch((e: Error) => `(no screen: ${e.message})`);
         if (pred(last)) return last;
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${last}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     },
     exitCode() {
@@ -104,7 +105,7 @@ export async function openTerminal(opts: { argv: string[]; cwd: string; exitFile
         const c = term.exitCode();
         if (c !== undefined) return c;
         if (Date.now() > deadline) throw new Error(`the console did not exit within ${timeoutMs} ms; screen:\n${await term.screen().catch(() => '(gone)')}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     },
     async kill() {

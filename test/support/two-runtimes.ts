@@ -1,7 +1,6 @@
 // Two ResourceRuntimes in this process, on real files and real TCP over loopback
 // (127.0.0.1 = ha-a, 127.0.0.2 = ha-b): the engine end to end without root or a lab.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseResourceYaml } from '../../agent/config/index.js';
@@ -10,17 +9,8 @@ import { configHash } from '../../agent/config/hash.js';
 import { openBackingDisk } from '../../agent/engine/backing-disk.js';
 import { createMetadata } from '../../agent/engine/metadata.js';
 import { ResourceRuntime } from '../../agent/engine/resource-runtime.js';
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, waitFor } from './wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Pair {
   dir: string;
@@ -121,7 +111,7 @@ export async function createPair(opts: PairOptions = {}): Promise<Pair> {
             await rt.abandon();
             break;
           }
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
         }
       }
       await rm(dir, { recursive: true, force: true });
@@ -145,14 +135,5 @@ export async function upToDatePair(opts: PairOptions = {}): Promise<Pair> {
     // Runtimes left running would keep the test file from ever exiting.
     await p.close();
     throw e;
-  }
-}
-
-/** Polls until cond holds (state changes arrive as events; this only bounds the wait). */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }

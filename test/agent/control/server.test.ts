@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorSocketPath, serveControl, type ControlHandler } from '../../../agent/control/server.js';
 import type { AgentSnapshot, StateEvent } from '../../../agent/protocol.js';
-import { waitFor } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-control-'));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -93,7 +94,7 @@ test('monitor connections past the total cap are closed at accept, one log line 
   admin.write('{"id":1,"method":"hello"}\n');
   assert.match(await hello, /"readOnly":false/);
   held.pop()!.destroy();
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   held.push(await open(monitor));
   const answer = new Promise<string>((r) => held.at(-1)!.setEncoding('utf8').once('data', r));
   held.at(-1)!.write('{"id":1,"method":"hello"}\n');

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import type { ResourceConfig } from '../../../agent/config/types.js';
 import { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
 import { readRange } from '../../support/files.js';
-import { upToDatePair, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { upToDatePair, type Pair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 
 const BLOCK = 4096;
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { PeerLink, type DisconnectedInfo, type PeerLinkOptions } from '../../../agent/engine/peer-link.js';
 import type { PeerMessage } from '../../../agent/engine/peer-wire.js';
 import { once, pairOptions } from './fixtures/peer-link-support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const fixture = fileURLToPath(new URL('./fixtures/peer-link-child.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -114,7 +115,7 @@ test('a slow but alive reader is not declared dead; frozen while streaming, it i
       }
     };
     pump();
-    await new Promise((r) => setTimeout(r, 4000));
+    await sleep(4000);
     assert.deepEqual(disconnects, [], 'a busy peer was declared dead');
     assert.ok(a.stats.pingsSent >= 2, `pings sent: ${a.stats.pingsSent}`);
     // The reader is slow indeed (80 ms a MiB: some 12 MB/s, plus the queue filled at the start).

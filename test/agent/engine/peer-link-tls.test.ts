@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { PeerLink, type ConnectedInfo, type PeerLinkOptions } from '../../../agent/engine/peer-link.js';
 import type { PeerMessage } from '../../../agent/engine/peer-wire.js';
-import { HOST_A, HOST_B, delay, freePort, once, pairOptions } from './fixtures/peer-link-support.js';
+import { HOST_A, HOST_B, once, pairOptions } from './fixtures/peer-link-support.js';
+import { freePort } from '../../support/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const links: PeerLink[] = [];
 const servers: Server[] = [];
@@ -96,7 +98,7 @@ describe('PeerLink over TLS (net.tls psk)', () => {
     assert.equal(await pa, 'ha-b does not speak TLS on the peer link: set net.tls psk on both hosts, or on neither');
     assert.equal(await pb, 'ha-a speaks TLS on the peer link and this host does not: set net.tls psk on both hosts, or on neither');
     const dials = a.stats.dials;
-    await delay(500);
+    await sleep(500);
     for (const l of [a, plain]) assert.equal(l.state, 'Connecting');
     assert.ok(a.stats.dials > dials, 'it keeps dialing');
     assert.equal(a.problem, 'ha-b does not speak TLS on the peer link: set net.tls psk on both hosts, or on neither');
@@ -122,7 +124,7 @@ describe('PeerLink over TLS (net.tls psk)', () => {
     await Promise.all([a.start(), wrong.start()]);
     assert.equal(await pa, `authentication failed from ${HOST_B}`);
     assert.equal(await pb, `authentication failed from ${HOST_A}`);
-    await delay(300);
+    await sleep(300);
     assert.equal(a.state, 'Connecting');
     assert.equal(wrong.state, 'Connecting');
   });

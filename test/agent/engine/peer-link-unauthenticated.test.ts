@@ -4,9 +4,11 @@
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PeerLink, type ConnectedInfo } from '../../../agent/engine/peer-link.js';
-import { delay, once, pairOptions } from './fixtures/peer-link-support.js';
-import { upToDatePair, createPair, waitFor } from '../../support/two-runtimes.js';
+import { once, pairOptions } from './fixtures/peer-link-support.js';
+import { upToDatePair, createPair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 import { readRange } from '../../support/files.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const links: PeerLink[] = [];
 const track = (l: PeerLink): PeerLink => (links.push(l), l);
@@ -29,7 +31,7 @@ describe('PeerLink without a shared secret', () => {
     assert.equal(await pa, LACKS_THERE);
     assert.equal(await pb, LACKS_HERE);
     const dials = [a.stats.dials, bare.stats.dials];
-    await delay(400);
+    await sleep(400);
     for (const l of [a, bare]) {
       assert.equal(l.state, 'Connecting');
       assert.equal(l.stats.authenticated, 0);
@@ -83,7 +85,7 @@ describe('two runtimes without a shared secret', () => {
       await waitFor(() => err(p.a) !== undefined && err(p.b) !== undefined, 'both name the mismatch');
       assert.equal(err(p.a), LACKS_THERE);
       assert.equal(err(p.b), LACKS_HERE);
-      await delay(300);
+      await sleep(300);
       for (const rt of [p.a, p.b]) assert.equal(rt.state.conn, 'Connecting');
     } finally {
       await p.close();

@@ -6,7 +6,8 @@ import { PeerLink, type AttemptFailedInfo, type ConnectedInfo, type Disconnected
 import { FrameDecoder, MESSAGE_TYPE_NUMBERS, PEER_PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeFrame, encodeMessage, type PeerMessage } from '../../../agent/engine/peer-wire.js';
 import { startHandshake, handshakeReceive, type HandshakeState } from '../../../agent/engine/peer-auth.js';
 import { randomBytes } from 'node:crypto';
-import { HOST_A, HOST_B, delay, once, pairOptions } from './fixtures/peer-link-support.js';
+import { HOST_A, HOST_B, once, pairOptions } from './fixtures/peer-link-support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const links: PeerLink[] = [];
 const sockets: Socket[] = [];
@@ -157,7 +158,7 @@ describe('PeerLink', () => {
     let lost = false;
     a.on('disconnected', () => (lost = true));
     b.on('disconnected', () => (lost = true));
-    await delay(700);
+    await sleep(700);
     assert.ok(a.stats.pingsSent + b.stats.pingsSent >= 4, `pings: ${a.stats.pingsSent} + ${b.stats.pingsSent}`);
     assert.equal(lost, false);
     assert.equal(a.state, 'Connected');
@@ -187,7 +188,7 @@ describe('PeerLink', () => {
     assert.equal(await pa, `authentication failed from ${HOST_B}`);
     assert.equal(await pb, `authentication failed from ${HOST_A}`);
     const dials = a.stats.dials;
-    await delay(400);
+    await sleep(400);
     for (const l of [a, wrong]) {
       assert.equal(l.state, 'Connecting');
       assert.equal(l.send({ type: 'Ping' }), false);
@@ -247,7 +248,7 @@ describe('PeerLink', () => {
         await replay.closed;
         assert.ok(!replay.received.some((m) => m.type === 'AuthResponse'), 'A answers no replayed challenge');
       }
-      while (dialsAnswered < 3) await delay(20);
+      while (dialsAnswered < 3) await sleep(20);
     } finally {
       const closed = new Promise<void>((r) => impostor.close(() => r()));
       for (const sock of sockets) if (sock.localPort === ob.listen.port) sock.destroy();
@@ -277,7 +278,7 @@ describe('PeerLink', () => {
     await a.start();
     const silent = [];
     for (let i = 0; i < 4; i++) silent.push(await rawClient(a, HOST_B));
-    await delay(50);
+    await sleep(50);
     const extra = await rawClient(a, HOST_B);
     await extra.closed;
     assert.deepEqual(extra.received, []);
@@ -358,7 +359,7 @@ describe('PeerLink', () => {
     assert.equal(f.reason, 'protocol-error');
     assert.match(f.error, /"r9"/);
     assert.match(a.lastError ?? '', /resource/);
-    await delay(200);
+    await sleep(200);
     assert.equal(connects, 0);
   });
 
@@ -380,7 +381,7 @@ describe('PeerLink', () => {
       assert.equal(ia.localAddress, ib.peerAddress, `round ${round}`);
       assert.equal(ia.peerAddress, ib.localAddress, `round ${round}`);
       // Let any duplicate finish its handshake and be closed; nothing must change.
-      await delay(150);
+      await sleep(150);
       assert.deepEqual(events.sort(), ['a:connected', 'b:connected'], `round ${round}`);
       const pong = once<PeerMessage>(b, 'message', 2000);
       a.send({ type: 'Barrier', seq: round });
@@ -426,7 +427,7 @@ describe('PeerLink', () => {
     b.resumeReceive();
     await drained;
     assert.equal(a.congested, false);
-    while (received < sent) await delay(10);
+    while (received < sent) await sleep(10);
     assert.equal(received, sent);
   });
 
@@ -439,7 +440,7 @@ describe('PeerLink', () => {
     await a.start();
     const first = await scriptedPeer(a, { nodeId: 1, peerNodeId: 0, session: 'S:0' });
     await once(a, 'connected');
-    await delay(20);
+    await sleep(20);
     assert.deepEqual(first.received, [{ type: 'KeepConnection' }]);
     const firstAddr = a.connection?.peerAddress;
 
@@ -451,7 +452,7 @@ describe('PeerLink', () => {
 
     const fresh = await scriptedPeer(a, { nodeId: 1, peerNodeId: 0, session: 'S:1' });
     await first.closed;
-    await delay(20);
+    await sleep(20);
     assert.deepEqual(fresh.received, [{ type: 'KeepConnection' }]);
     assert.notEqual(a.connection?.peerAddress, firstAddr);
     assert.deepEqual(events, ['connected', 'disconnected:closed-by-peer', 'connected']);
@@ -467,7 +468,7 @@ describe('PeerLink', () => {
     await b.start();
     const c1 = await scriptedPeer(b, { nodeId: 0, peerNodeId: 1, session: 'K:0' });
     const c2 = await scriptedPeer(b, { nodeId: 0, peerNodeId: 1, session: 'K:0' });
-    await delay(50);
+    await sleep(50);
     assert.equal(b.connected, false, 'authenticated but not kept: not connected yet');
     const connected = once<ConnectedInfo>(b, 'connected');
     c2.send({ type: 'KeepConnection' });

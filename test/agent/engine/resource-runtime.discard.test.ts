@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
 import type { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
 import { allocatedBytes, readRange } from '../../support/files.js';
-import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
+import { upToDatePair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 
 const MiB = 1 << 20;
 const NEXUS = 'iqn.1994-05.com.redhat:client,i,0x1';

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IoError } from '../../../agent/engine/block-device.js';
-import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
+import { upToDatePair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 import { injectFaults } from '../../support/faulty-disk.js';
 
 test('a failed fdatasync fails the flush (SYNCHRONIZE CACHE), marks its extent out of sync on both nodes and alerts', async () => {

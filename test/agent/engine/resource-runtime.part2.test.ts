@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { sbPolicies } from '../../../agent/engine/resource-runtime.js';
-import { createPair, loadConfig, resourceYaml, upToDatePair, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { createPair, loadConfig, resourceYaml, upToDatePair, type Pair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 import { readRange } from '../../support/files.js';
 
 const BLOCK = 4096;

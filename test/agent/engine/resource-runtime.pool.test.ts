@@ -3,9 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { payloadPool } from '../../../agent/engine/buffer-pool.js';
-import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
+import { upToDatePair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 import { readRange } from '../../support/files.js';
 import { injectFaults } from '../../support/faulty-disk.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const BLOCK = 4096;
 
@@ -69,7 +71,7 @@ test('protocol A: afterWrites waits until the peer link has sent what completed 
     for (let i = 0; i < 48; i++) await dev.write(i << 20, data);
     let done = false;
     dev.afterWrites!(() => (done = true));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(done, false, 'the link still holds queued data');
     peerLink.resumeReceive();
     await waitFor(() => done, 'afterWrites once the link has sent it');
@@ -116,7 +118,7 @@ test('a write that fails on the Primary\'s disk keeps its pooled buffer until th
         await dev.write(len, second).catch(() => undefined);
       },
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.equal(answered, false, 'no answer while the frame is still queued for the peer');
     peerLink.resumeReceive();
     await next;

@@ -7,7 +7,8 @@ import { getPersistentReservation, readMetadata } from '../../../agent/engine/me
 import type { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
 import { deserializePr } from '../../../agent/iscsi/reservations.js';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
-import { upToDatePair, waitFor } from '../../support/two-runtimes.js';
+import { upToDatePair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 
 const HOLDER = 'iqn.1991-05.com.microsoft:node1,i,0x400001370000';
 const OTHER = 'iqn.1991-05.com.microsoft:node2,i,0x400001370000';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPair, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { createPair, type Pair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 import { readRange } from '../../support/files.js';
 
 

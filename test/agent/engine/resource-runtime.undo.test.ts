@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { undoPath } from '../../../agent/engine/undo-journal.js';
-import { createPair, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { createPair, type Pair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 import { readRange } from '../../support/files.js';
 
 const BLOCK = 4096;

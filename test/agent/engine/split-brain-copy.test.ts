@@ -12,7 +12,8 @@ import { listSplitBrainCopies } from '../../../agent/engine/split-brain-copy.js'
 import { restoreSplitBrainCopy } from '../../../agent/split-brain-restore.js';
 import { AgentError } from '../../../agent/protocol.js';
 import { readRange } from '../../support/files.js';
-import { upToDatePair, waitFor, type Pair } from '../../support/two-runtimes.js';
+import { upToDatePair, type Pair } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 
 const BLOCK = 4096;
 const WAIT = { peerMs: 1500, maxMs: 10_000 };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createMetadata, getPersistentReservation, readMetadata } from '../../../agent/engine/metadata.js';
 import { VolumeStore } from '../../../agent/engine/volume-store.js';
 import { withDisk } from './temp-disk.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 test('the reservation blob goes to the superblock and comes back at the next attach, after a crash too', async () => {
   await withDisk(16 << 20, async (disk) => {
@@ -37,7 +38,7 @@ test('rule 1: a write into an extent whose AL transaction is still being written
     const real = st.disk.write.bind(st.disk);
     st.disk.write = async (buf, pos, opts) => {
       if (opts?.durable) {
-        await new Promise((r) => setTimeout(r, 30));
+        await sleep(30);
         await real(buf, pos, opts);
         events.push('transaction durable');
         return;

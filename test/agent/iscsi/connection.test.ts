@@ -7,6 +7,7 @@ import { Op } from '../../../agent/iscsi/pdu.js';
 import { IscsiTarget, type IscsiTargetOptions } from '../../../agent/iscsi/target.js';
 import { LoginError, TestInitiator, type InitiatorOptions } from '../../support/iscsi-initiator.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const IQN = 'iqn.2026-11.test:conn';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -67,7 +68,7 @@ describe('connection and session behaviour', () => {
     b.writeUInt32BE(0xffffffff, 20);
     b.writeUInt32BE(i.cmdSN, 24);
     i.sendRaw(Buffer.concat([b, Buffer.from('ping'), Buffer.from([1, 2, 3, 4])]));
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     assert.equal(i.rejects.length, 1);
     assert.equal(i.rejects[0]?.bhs[2], 0x02);
     assert.equal(dev.writes, 0);
@@ -80,7 +81,7 @@ describe('connection and session behaviour', () => {
     // Larger than the first burst: the rest goes in Data-Outs, the first of them corrupted.
     const data = Buffer.alloc(400 * 512, 0x5a);
     const w = i.command(0, rw10(0x2a, 0, 400), { dataOut: data }).catch((e: Error) => e);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.equal(i.rejects.length, 1);
     assert.equal(i.rejects[0]?.bhs[2], 0x02);
     assert.equal(dev.writes, 0);
@@ -146,7 +147,7 @@ describe('connection and session behaviour', () => {
     const i = await login(target.port);
     dev.readDelayMs = 1500;
     const slow = i.command(0, rw10(0x28, 0, 8), { readLength: 4096 });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const ping = await i.nop(Buffer.from('are you there'));
     assert.ok(ping.ms < 200, `NOP-In took ${ping.ms} ms`);
     assert.equal(ping.data.toString(), 'are you there');
@@ -160,7 +161,7 @@ describe('connection and session behaviour', () => {
     const itt = i.nextTaskTag;
     const cmdSN = i.cmdSN;
     const aborted = i.command(0, rw10(0x28, 0, 1), { readLength: 512, timeoutMs: 1000 });
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     assert.equal(await i.tmf(1, { lun: 0, refItt: itt, refCmdSN: cmdSN }), 0);
     await assert.rejects(aborted, /no response/);
     dev.readDelayMs = 0;
@@ -210,7 +211,7 @@ describe('connection and session behaviour', () => {
     assert.equal(target.sessions()[0]?.initiator, 'iqn.2026-11.test:initiator');
     assert.equal(await b.logout(), 0);
     assert.ok(await b.waitClosed(1000));
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     assert.equal(target.sessions().length, 0);
     assert.equal(dev.holderCount, 0, 'device released on logout');
   });
@@ -228,7 +229,7 @@ describe('connection and session behaviour', () => {
   test('target NOP-In keepalive: answered pings keep the session, silence closes it', async () => {
     const { target } = await serve({ nopInterval: 100, nopTimeout: 300 });
     const alive = await login(target.port);
-    await new Promise((r) => setTimeout(r, 700));
+    await sleep(700);
     assert.ok(alive.unsolicited.some((p) => ((p.bhs[0] as number) & 0x3f) === 0x20), 'pinged');
     assert.equal(alive.closed, false);
     const mute = await login(target.port, { isid: Buffer.from([0x80, 0, 0, 0, 0, 2]) });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { IscsiTarget, type IscsiTargetOptions } from '../../../agent/iscsi/target.js';
 import { LoginError, TestInitiator } from '../../support/iscsi-initiator.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
-import { waitFor } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 
 const IQN = 'iqn.2026-11.test:login-phase';
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -10,7 +10,7 @@ import { createPrng, type Prng } from '../../../agent/engine/prng.js';
 import { IscsiTarget } from '../../../agent/iscsi/target.js';
 import { TestInitiator } from '../../support/iscsi-initiator.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
-import { waitFor } from '../../support/two-runtimes.js';
+import { waitFor } from '../../support/wait.js';
 
 const IQN = 'iqn.2026-11.test:pdu-fuzz';
 const SEED = Number(process.env.DRBD_TUI_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));

@@ -5,6 +5,7 @@ import { deserializePr, memoryReservationStore, serializePr } from '../../../age
 import { IoError } from '../../../agent/engine/block-device.js';
 import { PERSISTENT_RESERVATION_MAX } from '../../../agent/engine/metadata.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const A = 'iqn.a,i,0x000000000001';
 const B = 'iqn.b,i,0x000000000002';
@@ -164,7 +165,7 @@ describe('scsi command layer', () => {
     const store = {
       load: () => inner.load(),
       save: async (b: Buffer) => {
-        await new Promise((r) => setTimeout(r, 5));
+        await sleep(5);
         if (refuse) throw new IoError('not Primary', 'not-primary');
         saves.push(deserializePr(b).generation);
         return inner.save(b);

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorSocketPath } from '../../../agent/control/server.js';
 import { createAgentPair, type AgentPair } from '../../support/agent-daemons.js';
-import { freePort, waitFor } from '../../support/two-runtimes.js';
+import { freePort, waitFor } from '../../support/wait.js';
 
 const sample = (text: string, series: string): number | undefined => {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));

@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { CONTENT_TYPE, METRICS_HTTP_LIMITS, serveMetrics, type MetricsServer } from '../../../agent/metrics/http.js';
 import { prometheusText } from '../../../agent/metrics/prometheus.js';
 import type { AgentSnapshot } from '../../../agent/protocol.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const snap: AgentSnapshot = { node: 'ha-a', agentVersion: '0.1.0', resources: [], configErrors: [] };
 let server: MetricsServer;
@@ -79,7 +80,7 @@ test('connections past the cap are closed at accept; those within it are served'
   for (let i = 0; i < 50; i++) {
     const r = await fetch(`${base}/metrics`).catch(() => undefined);
     if (r?.status === 200) return;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   assert.fail('the server did not accept again');
 });

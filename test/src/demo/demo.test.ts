@@ -9,6 +9,7 @@ import { startDemo, type Demo } from '../../../src/demo/demo.js';
 import { ClusterSession } from '../../../src/ssh/cluster-session.js';
 import { collectStatus } from '../../../src/status/collect.js';
 import { statusReport } from '../../../src/status/report.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 let demo: Demo | undefined;
 let session: ClusterSession | undefined;
@@ -107,7 +108,7 @@ const d = await startDemo({ diskSize: '16MiB' }); process.stdout.write(d.dir + '
     assert.equal(processesMentioning(dir).length, 4, 'two watchdogs, two agents');
     child.kill('SIGKILL');
     const deadline = Date.now() + 10_000;
-    while (processesMentioning(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (processesMentioning(dir).length > 0 && Date.now() < deadline) await sleep(50);
     assert.deepEqual(processesMentioning(dir), []);
   } finally {
     for (const pid of processesMentioning(dir)) process.kill(pid, 'SIGKILL');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterSession } from '../../../src/ssh/cluster-session.js';
 import { SshConnectError } from '../../../src/ssh/connect.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 test('operator questions from both hosts come one at a time; refusals land in the model', async () => {
   let open = 0;
@@ -14,7 +15,7 @@ test('operator questions from both hosts come one at a time; refusals land in th
       open++;
       maxOpen = Math.max(maxOpen, open);
       asked.push(h.alias);
-      await new Promise((r) => setTimeout(r, 30));
+      await sleep(30);
       open--;
       return false;
     },

@@ -12,6 +12,7 @@ import { AgentNotRunning, ChannelError } from '../../../src/ssh/agent-channel.js
 import { connectSsh, isRetryable, SshConnectError, type ConnectOptions, type SshSession } from '../../../src/ssh/connect.js';
 import { DeployError } from '../../../src/ssh/deploy.js';
 import { backoffDelay, decideFailure, HostLink } from '../../../src/ssh/host-link.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('backoff and failure decisions', () => {
   test('exponential, capped', () => {
@@ -97,7 +98,7 @@ describe('connecting to an ssh2 server on loopback', () => {
     const final = new Promise<void>((resolve) => link.on('state', (r) => r.state === 'unreachable' && resolve()));
     link.start();
     await final;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(attempts, 1);
     assert.equal(link.reach.state, 'unreachable');
     assert.match((link.reach as { error: string }).error, /Permission denied \(publickey\): tried .*id_other/);
@@ -125,7 +126,7 @@ describe('connecting to an ssh2 server on loopback', () => {
       if (r.state === 'unreachable') errors.push(r.error);
     });
     link.start();
-    await new Promise((r) => setTimeout(r, 1200));
+    await sleep(1200);
     await link.close();
     assert.ok(attempts >= 4, `attempts ${attempts}`);
     assert.deepEqual(delays.slice(0, 4), [20, 40, 80, 80]);

@@ -21,36 +21,15 @@ import { HostLink } from '../../../src/ssh/host-link.js';
 import type { Reachability } from '../../../src/cluster/model.js';
 import { createLab, describeLab, type Lab } from '../../lab/lab.js';
 import { runConsole } from '../../support/console-cli.js';
+import { labResourceYaml } from '../../support/lab-agents.js';
+import { waitFor } from '../../support/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const CLI = join(import.meta.dirname, '../../../src/cli.ts');
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const cli = (args: string[]) => runConsole(CLI, args);
 
-function resourceYaml(lab: Lab): string {
-  return `resource: r0
-protocol: C
-net:
-  shared-secret: "lab-secret-0123"
-volumes:
-  - volume: 0
-    device: /dev/drbd1
-    disk: /var/lib/drbd-tui/disks/r0-0.img
-    size: 8MiB
-hosts:
-  ha-a: { node-id: 0, address: "${lab.a.address}:7789" }
-  ha-b: { node-id: 1, address: "${lab.b.address}:7789" }
-`;
-}
 
 describeLab('reaching the hosts over SSH', () => {
   let lab: Lab;
@@ -159,7 +138,7 @@ describeLab('reaching the hosts over SSH', () => {
     const link = new HostLink({ alias: 'ha-a', configFile: lab.sshConfig, agentSocket: false, readOnly: true });
     links.push(link);
     link.start();
-    await waitFor('agent-not-running', () => link.reach.state === 'agent-not-running' || undefined);
+    await waitFor(() => link.reach.state === 'agent-not-running', 'agent-not-running', 20_000);
     await link.close();
     const ro = await cli(['status', '--json', '--read-only', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
     assert.equal(ro.code, 2);
@@ -339,14 +318,14 @@ describeLab('reaching the hosts over SSH', () => {
     links.push(link);
     link.on('state', (r) => states.push(r));
     link.start();
-    await waitFor('up', () => link.reach.state === 'up' || undefined);
+    await waitFor(() => link.reach.state === 'up', 'up', 20_000);
     assert.ok((link.latencyMs ?? -1) >= 0);
     await lab.b.stopSshd();
-    await waitFor('unreachable', () => link.reach.state === 'unreachable' || undefined);
-    await new Promise((r) => setTimeout(r, 1500)); // a few refused retries
+    await waitFor(() => link.reach.state === 'unreachable', 'unreachable', 20_000);
+    await sleep(1500); // a few refused retries
     assert.equal(link.reach.state === 'up', false);
     await lab.b.startSshd();
-    await waitFor('up again', () => link.reach.state === 'up' || undefined);
+    await waitFor(() => link.reach.state === 'up', 'up again', 20_000);
     const snap = await link.request<AgentSnapshot>('snapshot');
     assert.equal(snap.node, 'ha-b');
     await link.close();
@@ -359,7 +338,7 @@ describeLab('reaching the hosts over SSH', () => {
 
   test('status --json: 0 healthy, 1 degraded, 2 a host unreachable', async () => {
     for (const h of lab.hosts) {
-      writeFileSync(join(h.dirs.etc, 'r0.yaml'), resourceYaml(lab), { mode: 0o600 });
+      writeFileSync(join(h.dirs.etc, 'r0.yaml'), labResourceYaml(lab, { name: 'r0', port: 7789, size: '8MiB', iscsi: false }).a, { mode: 0o600 });
       chmodSync(join(h.dirs.etc, 'r0.yaml'), 0o600);
       mkdirSync(join(h.dirs.state, 'disks'), { recursive: true });
     }
@@ -375,26 +354,26 @@ describeLab('reaching the hosts over SSH', () => {
     );
     // Promote once the pair is connected: a `primary --force` racing the handshake leaves
     // the engine with a SyncSource whose peer never becomes SyncTarget (reported to the lead).
-    await waitFor('connected', async () => {
+    await waitFor(async () => {
       const snaps = await Promise.all(chans.map((c) => c.client.request<AgentSnapshot>('snapshot')));
-      return snaps.every((sn) => sn.resources[0]?.connections[0]?.peerDevices[0]?.replication === 'Established') || undefined;
-    });
+      return snaps.every((sn) => sn.resources[0]?.connections[0]?.peerDevices[0]?.replication === 'Established');
+    }, 'connected', 20_000);
     await chans[0]!.client.request('primary', { resource: 'r0', force: true });
     const describeState = async (): Promise<string> => {
       const snaps = await Promise.all(chans.map((c) => c.client.request<AgentSnapshot>('snapshot')));
       const logs = await Promise.all(lab.hosts.map((h) => h.exec(['tail', '-n', '15', '/var/lib/drbd-tui/agent.log']).then((r) => r.stdout)));
       return snaps.map((sn, i) => `${sn.node}: ${JSON.stringify(sn.resources[0]?.connections[0] ?? null)} disk ${sn.resources[0]?.devices[0]?.disk}\nlog:\n${logs[i]}`).join('\n');
     };
-    await waitFor('sync done', async () => {
+    await waitFor(async () => {
       const snaps = await Promise.all(chans.map((c) => c.client.request<AgentSnapshot>('snapshot')));
       return (
         snaps.every((s) => {
           const c = s.resources[0]?.connections[0];
           const pd = c?.peerDevices[0];
           return s.resources[0]?.devices[0]?.disk === 'UpToDate' && c?.connection === 'Connected' && pd?.replication === 'Established' && pd.peerDisk === 'UpToDate';
-        }) || undefined
+        })
       );
-    }, 60_000).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await describeState()}`)));
+    }, 'sync done', 60_000).catch(async (e: Error) => Promise.reject(new Error(`${e.message}\n${await describeState()}`)));
     const healthy = await cli(['status', '--json', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
     assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);
     const hj = JSON.parse(healthy.stdout);

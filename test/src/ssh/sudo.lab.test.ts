@@ -13,21 +13,14 @@ import { sshExec } from '../../../src/ssh/exec.js';
 import { HostLink } from '../../../src/ssh/host-link.js';
 import { createLab, describeLab, type Lab } from '../../lab/lab.js';
 import { runConsole } from '../../support/console-cli.js';
+import { labResourceYaml } from '../../support/lab-agents.js';
+import { waitFor } from '../../support/wait.js';
 
 const CLI = join(import.meta.dirname, '../../../src/cli.ts');
 const SUDO = '/usr/bin/sudo';
 
 const cli = (args: string[]) => runConsole(CLI, args);
 
-async function waitFor<T>(what: string, fn: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Installs the `sudo` Debian package when missing (as .ci/ does for the lab suites). */
 function ensureSudo(): void {
@@ -69,7 +62,7 @@ describeLab('a non-root login with passwordless sudo', () => {
       const keysDir = join(lab.dataRoot, 'hosts', h.name, 'sshd');
       for (const d of [lab.dataRoot, join(lab.dataRoot, 'hosts'), join(lab.dataRoot, 'hosts', h.name), keysDir]) chmodSync(d, statSync(d).mode | 0o001);
       chmodSync(join(keysDir, 'authorized_keys'), 0o644);
-      writeFileSync(join(h.dirs.etc, 'r0.yaml'), resourceYaml(lab), { mode: 0o600 });
+      writeFileSync(join(h.dirs.etc, 'r0.yaml'), labResourceYaml(lab, { name: 'r0', port: 7789, size: '8MiB', iscsi: false }).a, { mode: 0o600 });
       chmodSync(join(h.dirs.etc, 'r0.yaml'), 0o600);
     }
     // And the user's own authorized_keys, for an sshd that looks there.
@@ -139,7 +132,7 @@ describeLab('a non-root login with passwordless sudo', () => {
     const link = new HostLink({ alias: 'ha-b', configFile: cfg, agentSocket: false, readOnly: false, deploy: { local } });
     links.push(link);
     link.start();
-    await waitFor('up', () => (link.reach.state === 'up' ? true : undefined));
+    await waitFor(() => link.reach.state === 'up', 'up', 20_000);
     const snap = await link.request<{ node: string; resources: { name: string }[] }>('snapshot');
     assert.equal(snap.node, 'ha-b');
     assert.deepEqual(snap.resources, []);
@@ -171,18 +164,3 @@ describeLab('a non-root login with passwordless sudo', () => {
   });
 });
 
-function resourceYaml(lab: Lab): string {
-  return `resource: r0
-protocol: C
-net:
-  shared-secret: "lab-secret-0123"
-volumes:
-  - volume: 0
-    device: /dev/drbd1
-    disk: /var/lib/drbd-tui/disks/r0-0.img
-    size: 8MiB
-hosts:
-  ha-a: { node-id: 0, address: "${lab.a.address}:7789" }
-  ha-b: { node-id: 1, address: "${lab.b.address}:7789" }
-`;
-}

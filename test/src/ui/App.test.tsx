@@ -9,6 +9,7 @@ import { App } from '../../../src/ui/App.js';
 import { loadScenario, SCENARIOS, type Scenario } from '../cluster/fixtures.js';
 import { KEY, renderApp, styleAt, type Harness } from './harness.js';
 import { pair, X } from '../cluster/pair-fixtures.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -311,7 +312,7 @@ describe('keys', () => {
     await h.rerender(<App model={m1} actions={acts} width={80} height={24} minFrameMs={400} />);
     assert.match(h.text(), /62\.50%/, 'not yet: within the frame cap');
     await act(async () => {
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     });
     assert.match(h.text(), /75\.00%/, 'shown once the cap has passed, without another update');
   });

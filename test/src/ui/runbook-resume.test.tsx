@@ -10,6 +10,7 @@ import { App } from '../../../src/ui/App.js';
 import type { ConsoleActions } from '../../../src/ui/actions.js';
 import { loadScenario } from '../cluster/fixtures.js';
 import { KEY, renderApp, type Harness } from './harness.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Two agents in memory: each put lands on both (by seq), and every console's model hears it. */
 function agents(initial: ClusterModel) {
@@ -42,7 +43,7 @@ test('a switchover run: recorded step by step; Esc leaves it active; r resumes i
   assert.match(h.text(), /Planned switchover r0: ha-a → ha-b/);
   // The first step that runs starts the run: `started`, then the step with its command.
   await h.press(KEY.enter);
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   await sync();
   assert.deepEqual(ag.puts.map((p) => p.entry?.result), ['started', 'ran']);
   const ran = ag.puts[1]!;
@@ -58,13 +59,13 @@ test('a switchover run: recorded step by step; Esc leaves it active; r resumes i
   // The menu is 80 columns wide: the label's end may be cut.
   assert.match(h.text(), new RegExp(`▶ Resume: Planned switchover on ha-a — at step ${at} of 5 \\(started \\d\\d:\\d\\d by ro`));
   await h.press(KEY.enter);
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   await sync();
   assert.match(h.text(), new RegExp(`resumed at step ${at}, started \\d\\d:\\d\\d by root@laptop · X abandon · L log`));
   assert.equal(ag.puts.at(-1)!.entry!.result, 'resumed');
 
   await h.press('L');
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   assert.match(h.text(), /runbook audit log of r0/);
   assert.match(h.text(), /\d\d:\d\d:\d\d {2}switchover\(ha-a\) step \S+ on ha-a: drbd-agent [^→]+ r0 → ran \(root@laptop\)/);
   await h.press(KEY.esc);
@@ -74,7 +75,7 @@ test('a switchover run: recorded step by step; Esc leaves it active; r resumes i
   assert.match(h.text(), new RegExp(`abandon Planned switchover r0 at step ${at}\\? type abandon`));
   for (const c of 'abandon') await h.press(c);
   await h.press(KEY.enter);
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   await sync();
   const last = ag.puts.at(-1)!;
   assert.equal(last.record.state, 'abandoned');
@@ -94,7 +95,7 @@ test('a confirm step is recorded as confirmed, with the host it is about and no 
   assert.match(h.text(), /Failover after a power loss r0/);
   for (const c of 'ha-a') await h.press(c);
   await h.press(KEY.enter);
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   assert.deepEqual(
     ag.puts.map((p) => [p.entry?.result, p.entry?.step, p.entry?.host, p.entry?.command]),
     [
