@@ -21,7 +21,7 @@ Usage:
   drbd-tui check [--warn-on KIND,..] [--crit-on KIND,..] [--ok-on KIND,..] [--timeout S] [-F ssh_config] [-i identity] HOST_A HOST_B
                                              Nagios/Icinga plugin, read-only: one line with perfdata;
                                              exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments)
-                                             --timeout S: the whole check, default 10 (Nagios' plugin timeout)
+                                             --timeout S: the whole check, default 10
                                              KIND: ${KIND_NAMES.join(', ')}
   drbd-tui runbook NAME [--dry-run] [--resource R] [--host H] [--timeout S] [-F ssh_config] [-i identity] HOST_A HOST_B
                                              NAME: ${RUNBOOK_IDS.join(', ')}
@@ -73,7 +73,7 @@ async function runStatus(argv: string[]): Promise<number> {
   return report.exitCode;
 }
 
-/** Nagios' default service check timeout is 10 s: answer before it kills the plugin. */
+/** The monitoring plugins' usual -t default; well inside Nagios' service_check_timeout and Icinga's command timeout (60 s). */
 const CHECK_TIMEOUT_S = 10;
 /** Of --timeout, what the hosts get: the rest is for closing the sessions and printing the line. */
 const CHECK_HOST_SHARE = 0.9;
