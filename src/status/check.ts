@@ -45,7 +45,7 @@ export const PROBLEM_KINDS = {
 export type ProblemKind = keyof typeof PROBLEM_KINDS;
 export const KIND_NAMES = Object.keys(PROBLEM_KINDS) as ProblemKind[];
 
-export function isProblemKind(k: string): k is ProblemKind {
+function isProblemKind(k: string): k is ProblemKind {
   return Object.hasOwn(PROBLEM_KINDS, k);
 }
 
@@ -73,7 +73,7 @@ function isPrimary(r: StatusJson, p: StatusProblemJson): boolean {
   return r.resources.some((res) => res.name === p.resource && res.hosts.some((s) => s.host === p.host && s.role === 'Primary'));
 }
 
-export function problemState(r: StatusJson, p: StatusProblemJson, opts: CheckOptions = {}): CheckState {
+function problemState(r: StatusJson, p: StatusProblemJson, opts: CheckOptions = {}): CheckState {
   const kind = kindOf(p.id);
   // A kind missing from the table (the coverage test forbids it) is judged by its severity, never silently OK.
   if (kind === undefined) return p.severity === 'alert' ? 'critical' : 'warning';
