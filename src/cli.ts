@@ -33,6 +33,11 @@ Usage:
 
 class UsageError extends Error {}
 
+/** Ours, or parseArgs' (an unknown option, a missing value). */
+function isUsageError(e: unknown): boolean {
+  return e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
+}
+
 /** How every subcommand that reaches the hosts is told to: as ssh's -F and -i. */
 const SSH_OPTIONS = { F: { type: 'string', short: 'F' }, i: { type: 'string', short: 'i' } } as const;
 
@@ -100,8 +105,7 @@ async function runCheck(argv: string[]): Promise<number> {
     });
     verdict = checkVerdict(statusReport(model), { overrides: o.overrides });
   } catch (e) {
-    const usage = e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    verdict = unknownVerdict(usage ? `usage: ${(e as Error).message} (drbd-tui --help)` : (e as Error).message);
+    verdict = unknownVerdict(isUsageError(e) ? `usage: ${(e as Error).message} (drbd-tui --help)` : (e as Error).message);
   }
   process.stdout.write(`${verdict.line}\n`);
   return verdict.code;
@@ -193,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
       ...display,
     });
   } catch (e) {
-    if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (isUsageError(e)) {
       process.stderr.write(`drbd-tui: ${(e as Error).message}\n\n${USAGE}`);
       return 2;
     }
