@@ -102,3 +102,15 @@ describe('drbd-tui check', () => {
     assert.deepEqual(KIND_NAMES.filter((k) => !prefixes.has(k)), [], 'a kind no problem has');
   });
 });
+
+test("the README's kind table gives every kind its state (one row each)", () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### Nagios/Icinga'), readme.indexOf('## iSCSI target'));
+  const rows = section.split('\n').filter((l) => l.startsWith('| `'));
+  const shown = { critical: 'CRITICAL', warning: 'WARNING', 'by-role': 'by role: CRITICAL', ok: 'OK' } as const;
+  for (const k of KIND_NAMES) {
+    const row = rows.filter((r) => [...r.split('|')[1]!.matchAll(/`([a-z-]+)`/g)].some((x) => x[1] === k));
+    assert.equal(row.length, 1, `${k}: one row of the README's kind table`);
+    assert.ok(row[0]!.split('|')[2]!.trim().startsWith(shown[PROBLEM_KINDS[k]]), `${k} is ${PROBLEM_KINDS[k]}: ${row[0]}`);
+  }
+});
