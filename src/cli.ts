@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AGENT_VERSION } from '../agent/version.js';
 import { collectStatus } from './status/collect.js';
 import { statusReport, statusText } from './status/report.js';
+import { checkVerdict, KIND_NAMES, parseOverrides, unknownVerdict, type CheckVerdict } from './status/check.js';
 import { isRunbookId, RUNBOOK_IDS } from './runbooks/choose.js';
 import { refreshOption } from './refresh-option.js';
 
@@ -17,6 +18,11 @@ Usage:
                                              NO_COLOR=1: no colour (FORCE_COLOR as chalk reads it wins)
   drbd-tui status [--json] [--read-only] [-F ssh_config] [-i identity] HOST_A HOST_B
                                              one-shot report; exit 0 healthy, 1 degraded, 2 unreachable
+  drbd-tui check [--warn-on KIND,..] [--crit-on KIND,..] [--ok-on KIND,..] [--timeout S] [-F ssh_config] [-i identity] HOST_A HOST_B
+                                             Nagios/Icinga plugin, read-only: one line with perfdata;
+                                             exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments)
+                                             --timeout S: the whole check, default 10
+                                             KIND: ${KIND_NAMES.join(', ')}
   drbd-tui runbook NAME [--dry-run] [--resource R] [--host H] [--timeout S] [-F ssh_config] [-i identity] HOST_A HOST_B
                                              NAME: ${RUNBOOK_IDS.join(', ')}
                                              --dry-run: the plan, checked live; exit 0 runnable, 1 blocked, 2 unreachable
@@ -26,6 +32,11 @@ Usage:
 `;
 
 class UsageError extends Error {}
+
+/** Ours, or parseArgs' (an unknown option, a missing value). */
+function isUsageError(e: unknown): boolean {
+  return e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
+}
 
 /** How every subcommand that reaches the hosts is told to: as ssh's -F and -i. */
 const SSH_OPTIONS = { F: { type: 'string', short: 'F' }, i: { type: 'string', short: 'i' } } as const;
@@ -65,6 +76,39 @@ async function runStatus(argv: string[]): Promise<number> {
   const report = statusReport(model);
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : statusText(report, model));
   return report.exitCode;
+}
+
+/** The monitoring plugins' usual -t default; well inside Nagios' service_check_timeout and Icinga's command timeout (60 s). */
+const CHECK_TIMEOUT_S = 10;
+/** Of --timeout, what the hosts get: the rest is for closing the sessions and printing the line. */
+const CHECK_HOST_SHARE = 0.9;
+
+/** Every failure is UNKNOWN with its reason on stdout, where Nagios reads it (its usage errors included). */
+async function runCheck(argv: string[]): Promise<number> {
+  let verdict: CheckVerdict;
+  try {
+    const { values, positionals } = parse(argv, {
+      'warn-on': { type: 'string' },
+      'crit-on': { type: 'string' },
+      'ok-on': { type: 'string' },
+      timeout: { type: 'string' },
+    });
+    if (positionals.length !== 2) throw new UsageError(`check needs exactly two hosts (got ${positionals.length})`);
+    const o = parseOverrides({ warning: values['warn-on'], critical: values['crit-on'], ok: values['ok-on'] });
+    if ('error' in o) throw new UsageError(o.error);
+    const timeoutMs = timeoutOption(values.timeout) ?? CHECK_TIMEOUT_S * 1000;
+    const model = await collectStatus(positionals as [string, string], {
+      configFile: values.F,
+      identityFile: values.i,
+      readOnly: true,
+      timeoutMs: timeoutMs * CHECK_HOST_SHARE,
+    });
+    verdict = checkVerdict(statusReport(model), { overrides: o.overrides });
+  } catch (e) {
+    verdict = unknownVerdict(isUsageError(e) ? `usage: ${(e as Error).message} (drbd-tui --help)` : (e as Error).message);
+  }
+  process.stdout.write(`${verdict.line}\n`);
+  return verdict.code;
 }
 
 async function runRunbook(argv: string[]): Promise<number> {
@@ -139,6 +183,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     if (argv[0] === 'status') return await runStatus(argv.slice(1));
+    if (argv[0] === 'check') return await runCheck(argv.slice(1));
     if (argv[0] === 'runbook') return await runRunbook(argv.slice(1));
     if (argv[0] === 'demo') return await runDemo(argv.slice(1));
     const { values, hosts, display } = parseConsoleArgs(argv);
@@ -152,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
       ...display,
     });
   } catch (e) {
-    if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (isUsageError(e)) {
       process.stderr.write(`drbd-tui: ${(e as Error).message}\n\n${USAGE}`);
       return 2;
     }

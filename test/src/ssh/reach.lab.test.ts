@@ -143,6 +143,10 @@ describeLab('reaching the hosts over SSH', () => {
     const ro = await cli(['status', '--json', '--read-only', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
     assert.equal(ro.code, 2);
     assert.deepEqual(JSON.parse(ro.stdout).hosts.map((h: { reach: string }) => h.reach), ['agent-not-running', 'agent-not-running']);
+    // The Nagios check is read-only whatever it is given: it reports and deploys nothing.
+    const check = await cli(['check', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
+    assert.equal(check.code, 2, check.stdout + check.stderr);
+    assert.equal(check.stdout, 'DRBD-TUI CRITICAL - ha-a agent not running; ha-b agent not running\n');
     assert.equal(existsSync(join(lab.a.dirs.state, 'agent')), false);
   });
 
@@ -336,7 +340,7 @@ describeLab('reaching the hosts over SSH', () => {
     assert.ok(states.some((s) => s.state === 'unreachable' && /connection (lost|refused)|Connection refused/i.test(s.error)), JSON.stringify(states));
   });
 
-  test('status --json: 0 healthy, 1 degraded, 2 a host unreachable', async () => {
+  test('status --json: 0 healthy, 1 degraded, 2 a host unreachable; check: OK, WARNING, CRITICAL and UNKNOWN', async () => {
     for (const h of lab.hosts) {
       writeFileSync(join(h.dirs.etc, 'r0.yaml'), labResourceYaml(lab, { name: 'r0', port: 7789, size: '8MiB', iscsi: false }).a, { mode: 0o600 });
       chmodSync(join(h.dirs.etc, 'r0.yaml'), 0o600);
@@ -380,11 +384,20 @@ describeLab('reaching the hosts over SSH', () => {
     assert.equal(hj.status, 'healthy');
     assert.equal(hj.resources[0].hosts[0].role, 'Primary');
     assert.equal(hj.resources[0].hosts[1].disk, 'UpToDate');
+    const ok = await cli(['check', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.equal(ok.stdout, "DRBD-TUI OK - ha-a, ha-b: 1 resource, 1 volume, no problems | 'r0/0_out_of_sync'=0B;;;0 'r0/0_sync_done'=100%;;;0;100\n");
+    const usage = await cli(['check', '--warn-on', 'nope', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
+    assert.equal(usage.code, 3, usage.stdout + usage.stderr);
+    assert.match(usage.stdout, /^DRBD-TUI UNKNOWN - usage: --warn-on nope: unknown kind 'nope'; kinds: host, /);
 
     await chans[1]!.client.request('disconnect', { resource: 'r0' });
     const degraded = await cli(['status', '--json', '--read-only', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
     assert.equal(degraded.code, 1, degraded.stdout + degraded.stderr);
     assert.equal(JSON.parse(degraded.stdout).status, 'degraded');
+    const warning = await cli(['check', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
+    assert.equal(warning.code, 1, warning.stdout + warning.stderr);
+    assert.match(warning.stdout, /^DRBD-TUI WARNING - \S.* \| 'r0\/0_out_of_sync'=\S+ 'r0\/0_sync_done'=\S+\n$/);
     await chans[1]!.client.request('connect', { resource: 'r0' });
     for (const c of chans) c.close();
 
@@ -397,6 +410,9 @@ describeLab('reaching the hosts over SSH', () => {
       assert.equal(dj.hosts[1].reach, 'unreachable');
       assert.match(dj.hosts[1].error, /refused/i);
       assert.ok(dj.problems.some((p: { severity: string; host?: string }) => p.severity === 'alert' && p.host === 'ha-b'));
+      const critical = await cli(['check', '--timeout', '5', '-F', lab.sshConfig, 'ha-a', 'ha-b']);
+      assert.equal(critical.code, 2, critical.stdout + critical.stderr);
+      assert.match(critical.stdout, /^DRBD-TUI CRITICAL - ha-b unreachable: .*refused.* \| 'r0\/0_out_of_sync'=U;;;0 'r0\/0_sync_done'=U;;;0;100\n$/i);
     } finally {
       await lab.b.startSshd();
     }
