@@ -149,6 +149,10 @@ describe('Zabbix template: structure as Zabbix 6.0 imports it', () => {
     assert.equal(tpl.discovery_rules.length, 1);
   });
 
+  test('the same document under YAML 1.1 (yes/no are booleans there): no scalar depends on the YAML version', () => {
+    assert.deepEqual(parseYaml(readFileSync(TEMPLATE_FILE, 'utf8'), { version: '1.1' }), doc);
+  });
+
   test('uuids: 32 lowercase hex digits of a version-4 UUID, each used once', () => {
     const uuids = uuidsIn(doc);
     assert.ok(uuids.length > 30, `${uuids.length} uuids`);
