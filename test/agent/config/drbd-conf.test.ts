@@ -89,7 +89,7 @@ describe('drbd.conf trees', () => {
       const { resources, errors } = await loadConfigDir(dir);
       assert.deepEqual(resources, []);
       assert.deepEqual(errors.map(formatConfigError), [
-        `${dir}/global_common.conf:1:30: after-sb-0pri must be one of disconnect, discard-younger-primary, discard-older-primary, discard-zero-changes, discard-least-changes, discard-node-NAME (got "discard-zero-change"); did you mean "discard-zero-changes"?`,
+        `${dir}/global_common.conf:1:30: after-sb-0pri must be one of disconnect, discard-younger-primary, discard-older-primary, discard-zero-changes, discard-least-changes (got "discard-zero-change"); did you mean "discard-zero-changes"?`,
         `${dir}/r0.res:1:10: resource r0 is not loaded until the common section (${dir}/global_common.conf:1:1) is fixed: its options apply to every resource`,
         `${dir}/r0.res:2:10: resource r1 is not loaded until the common section (${dir}/global_common.conf:1:1) is fixed: its options apply to every resource`,
       ]);

@@ -81,6 +81,6 @@ describe('drbd-options.ts', () => {
   test('refused constructs are known keywords where DRBD allows them', () => {
     for (const k of Object.keys(REFUSED_CONSTRUCTS)) assert.ok((DRBD_KEYWORDS.resource as readonly string[]).includes(k), k);
     const r = load('stacked-on-top-of lower { }');
-    assert.ok('errors' in r && /^stacked resources are not supported/.test(r.errors[0]!.message), JSON.stringify(r));
+    assert.ok('errors' in r && /^resource t is stacked on lower: stacked resources are not supported/.test(r.errors[0]!.message), JSON.stringify(r));
   });
 });
