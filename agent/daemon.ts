@@ -159,7 +159,7 @@ export class Daemon implements ControlHandler {
     this.configs = resources;
     this.configErrors = errors;
     for (const c of resources) {
-      const warning = secretFileWarning(c.resource, c.source.file, exposedSecretsMode(c));
+      const warning = secretFileWarning(c.resource, c.source.file, exposedSecretsMode(c), c.source.secretFile);
       const key = `${c.source.file} ${warning ?? ''}`;
       if (warning && !this.saidExposed.has(key)) logLine(`warn: ${warning}`);
       if (warning) this.saidExposed.add(key);

@@ -215,6 +215,7 @@ export const RESOURCE_FIELDS: FieldSpec[] = [
   f('config-hash', 'configHash'),
   f('config-file', 'configFile'),
   f('config-exposed', 'configExposed'),
+  f('config-exposed-file', 'configExposedFile'),
   f('peer-authenticated', 'peerAuthenticated', 'bool'),
   f('ignored', 'ignored', 'json'),
 ];

@@ -173,6 +173,8 @@ export interface ResourceSnapshot {
   configFile?: string;
   /** Its mode (0644) when the group or others may read the secrets it holds; absent when they may not (agent/config/file-mode.ts). */
   configExposed?: string;
+  /** The file whose mode configExposed is, when it is not configFile: common's global_common.conf for a secret set in common { }. */
+  configExposedFile?: string;
   /** false: the file sets no shared-secret and the peer link runs unauthenticated (capability `peer-auth`; absent from agents before it). */
   peerAuthenticated?: boolean;
   /** DRBD options the file sets that are accepted but not honoured, in file order (capability `ignored-options`). */

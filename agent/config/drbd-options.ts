@@ -271,8 +271,8 @@ export const DRBD_KEYWORDS = {
   on: ['node-id', 'address', 'device', 'disk', 'meta-disk', 'flexible-meta-disk', 'volume', 'proxy', 'skip'],
   volume: ['device', 'disk', 'meta-disk', 'flexible-meta-disk', 'skip'],
   connection: ['host', 'path', 'net', 'disk', 'volume', 'skip'],
-  path: ['host', 'skip'],
-  'connection-mesh': ['hosts', 'net', 'skip'],
+  path: ['host'],
+  'connection-mesh': ['hosts', 'net'],
 } as const;
 
 /** Constructs drbdadm accepts that drbd-tui refuses outright, with the fix. */

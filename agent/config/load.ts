@@ -10,6 +10,7 @@ import { parseYamlLocated } from './yaml-loader.js';
 import { loadResStatements, parseResLocated } from './res-loader.js';
 import { readTree, nodeTreeFs } from './drbd-conf.js';
 import { maskKnown, textSecrets } from './secret-mask.js';
+import { secretHolder } from './file-mode.js';
 
 export type { LoadOptions, ParseResult } from './draft.js';
 
@@ -149,14 +150,17 @@ async function loadTree(roots: readonly string[], opts: LoadOptions): Promise<{ 
       l.errors = l.errors.map(mask);
       continue;
     }
-    const files = new Set([l.config.source.file, ...(secretFiles.get(l.config.net.sharedSecret) ?? [])]);
-    // The most exposed of them, so that a readable global_common.conf is not missed.
-    let mode: number | undefined;
-    for (const f of files) {
+    // The files the secret is written in (its own file when the value is not found in any):
+    // the most exposed is named, so that a readable global_common.conf is not missed.
+    const file = l.config.source.file;
+    const holders: Array<{ file: string; mode: number }> = [];
+    for (const f of secretFiles.get(l.config.net.sharedSecret) ?? [file]) {
       const m = await modeOf(f);
-      if (m !== undefined) mode = (mode ?? 0) | m;
+      if (m !== undefined) holders.push({ file: f, mode: m });
     }
-    if (mode !== undefined) l.config.source.mode = mode;
+    const held = secretHolder(file, holders);
+    if (held) l.config.source.mode = held.mode;
+    if (held && held.file !== file) l.config.source.secretFile = held.file;
   }
   // An empty tree (global_common.conf alone) is no error: the YAML files may hold the resources.
   const errors = out.errors.filter((e) => !/^no resource found/.test(e.message)).map(mask);

@@ -13,7 +13,7 @@
 // drbd-options.ts; an option outside that table is a typo, reported with did-you-mean.
 import type { AfterSb1Pri, AfterSb2Pri, ConfigError, IgnoredOption } from './types.js';
 import { DEFAULTS, finish, sortErrors } from './draft.js';
-import type { Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located } from './draft.js';
+import type { At, Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located } from './draft.js';
 import { parseStatements, tokenize } from './res-syntax.js';
 import type { Statement, Token } from './res-syntax.js';
 import { HOST_NAME, RESOURCE_NAME, parseAddress, shown } from './values.js';
@@ -80,6 +80,12 @@ export function loadResStatements(rootFile: string, statements: readonly Stateme
   const out: Located[] = [];
   for (const res of resources) {
     const name = res.args[0];
+    // What drbd-tui cannot pair is said first, before any other mistake in the resource or common.
+    const refusal = pairRefusal(res);
+    if (refusal) {
+      out.push({ errors: [{ file: refusal.at.file ?? rootFile, line: refusal.at.line, col: refusal.at.col, ...(name ? { resource: name.text } : {}), message: refusal.message }] });
+      continue;
+    }
     const others = name ? byName.get(name.text)!.filter((t) => t !== name) : [];
     if (name && others.length > 0) {
       out.push({ errors: [{ file: name.file ?? rootFile, line: name.line, col: name.col, resource: name.text, message: `resource ${name.text} is also defined at ${others.map(where).join(', ')}; keep one (neither is loaded until then)` }] });
@@ -94,6 +100,35 @@ export function loadResStatements(rootFile: string, statements: readonly Stateme
   return { resources: out, errors: sortErrors(top.errors) };
 }
 
+/**
+ * Why drbd-tui cannot pair resource `res` at all, before anything else is said about it: more
+ * than two hosts (counted over on, floating, connection-mesh and connection sections), or a
+ * stacked resource.
+ */
+export function pairRefusal(res: Statement): { at: At; message: string } | undefined {
+  const name = res.args[0]?.text ?? '';
+  const hosts = new Set<string>();
+  const stacked: Statement[] = [];
+  for (const s of res.block ?? []) {
+    const k = s.key.text;
+    if ((k === 'on' || k === 'floating') && s.args.length > 0) hosts.add(s.args.map((a) => a.text).join(' '));
+    else if (k === 'stacked-on-top-of') stacked.push(s);
+    else if (k === 'connection-mesh') {
+      for (const x of s.block ?? []) if (x.key.text === 'hosts') x.args.forEach((t) => hosts.add(t.text));
+    } else if (k === 'connection') {
+      const named = (b: Statement[]) => b.filter((x) => x.key.text === 'host' && x.args[0]).map((x) => x.args[0]!.text);
+      for (const h of [...named(s.block ?? []), ...(s.block ?? []).filter((x) => x.key.text === 'path').flatMap((p) => named(p.block ?? []))]) {
+        // `on a b { }` is one host known by either name: a connection naming b is not a third.
+        if (![...hosts].some((n) => n.split(' ').includes(h))) hosts.add(h);
+      }
+    }
+  }
+  if (hosts.size > 2) return { at: at(res.key), message: `${PAIR}, and resource ${name} has ${hosts.size} (${[...hosts].join(', ')}): keep the two on sections of the replication pair in this file` };
+  const s = stacked[0];
+  if (s) return { at: at(s.key), message: `resource ${name} is stacked on ${s.args[0]?.text ?? 'another resource'}: ${REFUSED_CONSTRUCTS['stacked-on-top-of']!}; remove it, or serve the lower resource alone` };
+  return undefined;
+}
+
 function loadResource(rootFile: string, res: Statement, inherited: readonly Written[], opts: LoadOptions): Located {
   const nameTok = res.args[0];
   const file = res.key.file ?? rootFile;
@@ -105,15 +140,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
   }
   if (!RESOURCE_NAME.test(nameTok.text)) r.err(at(nameTok), `resource name ${shown(nameTok.text)} must be made of letters, digits, '_', '.' and '-'`);
 
-  // The pair first: with three hosts nothing else is worth saying.
-  const ons = res.block.filter((s) => s.key.text === 'on' || s.key.text === 'floating');
   const mesh = res.block.filter((s) => s.key.text === 'connection-mesh');
-  const meshHosts = mesh.flatMap((m) => (m.block ?? []).filter((s) => s.key.text === 'hosts').flatMap((s) => s.args));
-  if (ons.length > 2 || meshHosts.length > 2) {
-    const names = ons.length > 2 ? ons.map((s) => s.args.map((a) => a.text).join(' ')) : meshHosts.map((t) => t.text);
-    r.err(at(res.key), `${PAIR}, and resource ${nameTok.text} has ${names.length} (${names.join(', ')}): keep the two on sections of the replication pair in this file`);
-    return done();
-  }
 
   const own: Written[] = [];
   let protocolStmt: Statement | undefined;
@@ -175,7 +202,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
   const onBlock = (s: Statement) => {
     const name = s.args[0];
     if (!s.block || !name) return r.err(at(s.key), 'expected on HOST { node-id N; address A:P; } with the host name uname -n prints');
-    if (s.args.length > 1) return r.err(at(s.args[1]!), `on ${s.args.map((a) => a.text).join(' ')} names several hosts in one section: ${PAIR}, each in its own on HOST { } section`);
+    if (s.args.length > 1) return r.err(at(s.args[1]!), `on ${s.args.map((a) => a.text).join(' ')} names one host by several names (drbdadm uses the section on whichever of them this host is): drbd-tui knows each host by one name; write on ${name.text} { } with the name uname -n prints`);
     if (!HOST_NAME.test(name.text)) r.err(at(name), `host name ${shown(name.text)} must be the host's name as uname -n prints it (letters, digits, '-', '.', '_')`);
     const h: RawHost = { name, wroteNodeId: false, wroteAddress: false, vols: new Map() };
     hosts.push(h);
@@ -221,7 +248,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
     for (const x of m.block ?? []) {
       if (x.key.text === 'hosts') x.args.forEach((t) => hostNamed(t, 'connection-mesh'));
       else if (x.key.text === 'net' && x.block) collectOptions(r, x, 'net', own);
-      else if (x.key.text !== 'skip') r.unknown(x, 'connection-mesh', DRBD_KEYWORDS['connection-mesh']);
+      else r.unknown(x, 'connection-mesh', DRBD_KEYWORDS['connection-mesh']);
     }
   }
   // connection [NAME] { host A [address [af] ADDR:PORT]; host B ...; | path { host ...; } net { } disk { } }
@@ -252,7 +279,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
         if (x !== paths[0]) continue;
         for (const y of x.block) {
           if (y.key.text === 'host') hostStmt(y);
-          else if (y.key.text !== 'skip') r.unknown(y, 'path', DRBD_KEYWORDS.path);
+          else r.unknown(y, 'path', DRBD_KEYWORDS.path);
         }
       } else if (k === 'net' && x.block) collectOptions(r, x, 'net', own);
       else if (k === 'disk' && x.block) collectOptions(r, x, 'disk', own);
@@ -267,6 +294,15 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
   }
 
   if (r.swallowed) return done();
+
+  // drbdadm refuses volume 0 written directly for one host and as volume 0 { } for the other
+  // (a host without a disk for it is reported as that, the real cause, by finish()).
+  const v0 = hosts.map((h) => h.vols.get(0) ?? resVols.get(0));
+  const hasDisk = hosts.every((h) => (h.vols.get(0)?.disk ?? resVols.get(0)?.disk) !== undefined);
+  if (hosts.length === 2 && hasDisk && v0[0] && v0[1] && v0[0].implicit !== v0[1].implicit) {
+    const [direct, block] = v0[0].implicit ? [hosts[0]!, hosts[1]!] : [hosts[1]!, hosts[0]!];
+    r.err(at(res.key), `volume 0 of resource ${nameTok.text} is written directly (device/disk without volume 0 { }) for ${direct.name.text} but in volume 0 { } for ${block.name.text}, which drbdadm refuses ("must not be implicit on one but not the other"): write it the same way for both hosts`);
+  }
 
   // Options: common's under the resource's, resource-level protocol counting as net's.
   const ignored: IgnoredOption[] = [];
@@ -294,7 +330,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
         r.err(at(hosts[1]!.name), `on ${hosts[0]!.name.text} and on ${hosts[1]!.name.text} share the address ${hosts[0]!.address.value.host}, so drbdadm cannot derive their node-ids: give each a node-id (0 and 1)`);
       } else hosts.forEach((h, i) => (h.nodeId = { value: ids[i]!, at: at(h.name) }));
     }
-  } else {
+  } else if (withId.length > 0) {
     for (const h of hosts) {
       if (!h.wroteNodeId) r.err(at(h.name), `on ${h.name.text} has no node-id while on ${withId[0]!.name.text} has one: give every host a node-id (0..31), or none to have them derived as drbdadm does`);
     }

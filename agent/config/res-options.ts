@@ -31,7 +31,6 @@ export interface Written {
 export function collectOptions(r: Reporter, block: Statement, section: Section, into: Written[]): void {
   for (const s of block.block ?? []) {
     const key = s.key.text;
-    if (key === 'skip') continue;
     const rule = optionRule(section, key);
     if (!rule && section === 'syncer' && key === 'rate') {
       r.err(at(s.key), 'syncer { rate } is DRBD 8.3\'s, which drbdadm 9 refuses: write disk { resync-rate N; } (or c-max-rate N; for the ceiling)');
@@ -76,6 +75,14 @@ export function resolveOptions(r: Reporter, common: readonly Written[], own: rea
   }
   return [...out.values()];
 }
+
+/** Split-brain policies a .res file may not name, and why (drbdadm's own vocabulary otherwise). */
+export const RES_POLICY_REFUSALS: Record<string, string> = {
+  'discard-node-NAME': "DRBD 8's form, which drbdadm 9 refuses (a YAML resource file takes it)",
+  'discard-local': 'the file is the same on both hosts, so each would discard its own changes; drbd-tui refuses it',
+  'discard-remote': "the file is the same on both hosts, so each would discard its peer's changes; drbd-tui refuses it",
+  'violently-as0p': "it can overwrite a Primary's data under a mounted file system; drbd-tui refuses it",
+};
 
 const RATE_UNITS: Record<string, number> = { '': 1024, k: 1024, m: 1024 ** 2, g: 1024 ** 3, s: 512 };
 
@@ -146,9 +153,15 @@ export function applyOptions(r: Reporter, options: readonly Written[], ignored: 
       if (s.args.length !== 1) r.shape(s, 'shared-secret takes one value in double quotes, e.g. shared-secret "a long random string";');
       else net.sharedSecret = s.args[0];
     } else if (key === 'after-sb-0pri' || key === 'after-sb-1pri' || key === 'after-sb-2pri') {
-      const allowed = key === 'after-sb-0pri' ? AFTER_SB_0PRI : key === 'after-sb-1pri' ? AFTER_SB_1PRI : AFTER_SB_2PRI;
+      // discard-node-NAME is drbd-tui's YAML vocabulary (DRBD 8's); drbdadm 9 refuses it in a .res file.
+      const allowed = key === 'after-sb-0pri' ? AFTER_SB_0PRI.filter((v) => v !== 'discard-node-NAME') : key === 'after-sb-1pri' ? AFTER_SB_1PRI : AFTER_SB_2PRI;
       const t = r.one(s, `${key} disconnect;`);
       if (!t) continue;
+      const refusal = RES_POLICY_REFUSALS[t.text] ?? (t.text.startsWith('discard-node-') ? RES_POLICY_REFUSALS['discard-node-NAME'] : undefined);
+      if (refusal) {
+        r.err(at(t), `${key} ${t.text}: ${refusal}; write one of ${allowed.join(', ')}`);
+        continue;
+      }
       const p = parsePolicy(t.text, allowed);
       if (!p.ok) {
         r.err(at(t), `${key} ${p.message}`);
@@ -207,7 +220,6 @@ export function commonOptions(r: Reporter, common: Statement | undefined): Writt
 export function globalSection(r: Reporter, s: Statement): void {
   if (!s.block) return r.err(at(s.key), 'expected global { ... }');
   for (const o of s.block) {
-    if (o.key.text === 'skip') continue;
     if (!optionRule('global', o.key.text)) r.unknown(o, 'global', Object.keys(DRBD_OPTIONS.global));
   }
 }

@@ -124,6 +124,17 @@ export function parseStatements(tokens: Token[], end: { line: number; col: numbe
         }
         if (a.kind === '{') {
           i++;
+          // drbdadm skips what `skip { }` holds token by token, to the matching brace: it need not be statements.
+          if (t.text === 'skip') {
+            for (let depth = 1; depth > 0; i++) {
+              const x = tokens[i];
+              if (x === undefined) return { ...end, message: `the skip block opened at ${a.line}:${a.col} is never closed: a } is missing, at the end or inside that block` };
+              if (x.kind === '{') depth++;
+              else if (x.kind === '}') depth--;
+            }
+            out.push({ key: t, args, block: [] });
+            break;
+          }
           const inner = block(a, t);
           if (!Array.isArray(inner)) return inner;
           out.push({ key: t, args, block: inner });

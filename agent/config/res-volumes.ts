@@ -15,6 +15,30 @@ export interface Paths {
   device?: Loc<string>;
   disk?: Loc<string>;
   metaDisk?: Token;
+  /** Written directly in its section (the DRBD 8 form), not in volume N { }. */
+  implicit?: true;
+}
+
+/**
+ * `device` as drbdadm reads it: `minor N`, or NAME [minor N] where NAME (/dev/ optional) is
+ * /dev/drbdN, or /dev/drbd_ANYTHING with its minor given; undefined when the words are none of
+ * these shapes.
+ */
+export function deviceName(words: readonly string[]): { ok: true; value: string } | { ok: false; message: string } | undefined {
+  const number = (x: string | undefined) => (x !== undefined && /^\d+$/.test(x) ? Number(x) : undefined);
+  if (words.length === 2 && words[0] === 'minor') {
+    const n = number(words[1]);
+    return n === undefined ? undefined : { ok: true, value: `/dev/drbd${n}` };
+  }
+  if (words[0] === 'minor' || (words.length !== 1 && !(words.length === 3 && words[1] === 'minor' && number(words[2]) !== undefined))) return undefined;
+  const name = words[0]!.startsWith('/') ? words[0]! : `/dev/${words[0]}`;
+  const explicit = number(words[2]);
+  if (!name.startsWith('/dev/drbd')) return { ok: false, message: `device ${shown(words[0])} must be named /dev/drbdN (as drbdadm requires), e.g. device /dev/drbd1; or device minor 1;` };
+  const own = number(name.slice('/dev/drbd'.length));
+  if (own !== undefined && explicit !== undefined && own !== explicit) return { ok: false, message: `device ${name} minor ${explicit}: the minor must match the device name, as drbdadm requires; write device /dev/drbd${explicit} minor ${explicit}; or leave out either` };
+  if (own === undefined && !name.startsWith('/dev/drbd_')) return { ok: false, message: `device ${shown(words[0])}: a name other than /dev/drbdN must start with /dev/drbd_ and give its minor, as drbdadm requires, e.g. device /dev/drbd_data minor 1;` };
+  if (own === undefined && explicit === undefined) return { ok: false, message: `device ${name} has no minor number: write device ${name} minor N; (or name it /dev/drbdN)` };
+  return { ok: true, value: name };
 }
 
 /** A device/disk/meta-disk statement (or disk { options }) into `p`; false when `s` is none of them. */
@@ -29,13 +53,11 @@ export function pathStmt(r: Reporter, own: Written[], s: Statement, p: Paths): b
       r.err(at(s.key), 'device is set twice in the same section; keep one');
       return true;
     }
-    const a = s.args.map((t) => t.text);
     const first = s.args[0];
-    const minor = (x: string | undefined) => x !== undefined && /^\d+$/.test(x);
-    if (!s.block && first && a.length === 2 && a[0] === 'minor' && minor(a[1])) p.device = { value: `/dev/drbd${a[1]}`, at: at(first) };
-    else if (!s.block && first && (a.length === 1 || (a.length === 3 && a[1] === 'minor' && minor(a[2]))) && /^(\/|drbd\d+$)/.test(a[0]!)) {
-      p.device = { value: a[0]!.startsWith('/') ? a[0]! : `/dev/${a[0]}`, at: at(first) };
-    } else r.shape(s, 'device must be a path or a minor number, e.g. device /dev/drbd1; device minor 1; or device drbd1 minor 1;');
+    const d = s.block || !first ? undefined : deviceName(s.args.map((t) => t.text));
+    if (d === undefined) r.shape(s, 'device must be a path or a minor number, e.g. device /dev/drbd1; device minor 1; or device drbd1 minor 1;');
+    else if (d.ok) p.device = { value: d.value, at: at(first!) };
+    else r.err(at(first!), d.message);
     p.at ??= at(s.key);
     return true;
   }
@@ -85,7 +107,7 @@ export function volumeBlock(r: Reporter, own: Written[], s: Statement, into: Map
 export function mergeDirect(r: Reporter, vols: Map<number, Paths>, direct: Paths, where: Statement): void {
   const v0 = vols.get(0);
   if (!v0) {
-    vols.set(0, direct);
+    vols.set(0, { ...direct, implicit: true });
     return;
   }
   for (const f of ['device', 'disk'] as const) {

@@ -97,8 +97,12 @@ export interface ResourceConfig {
   /** DRBD options accepted but not honoured (the .res loader; none from YAML), in file order. */
   ignored?: IgnoredOption[];
   /** Where it was loaded from, and a hash of its meaning (same on both hosts when in sync). */
-  /** `mode`: the file's permission bits when loaded from a file (its secrets' exposure, file-mode.ts). */
-  source: { file: string; format: 'yaml' | 'res'; hash: string; mode?: number };
+  /**
+   * `mode`: the permission bits of the file its secrets are read from, when loaded from files
+   * (their exposure, file-mode.ts); `secretFile`: that file when it is not `file` (a .res
+   * resource whose shared secret is set in common { }, in global_common.conf).
+   */
+  source: { file: string; format: 'yaml' | 'res'; hash: string; mode?: number; secretFile?: string };
 }
 
 /** A DRBD option the file sets that drbd-tui accepts but does not act on yet, shown per resource as "ignored: OPTION (why)"; the snapshot carries it as is. */

@@ -51,7 +51,7 @@ function resourceText(r: ResourceSnapshot): string {
   if (sa) lines.push(`# service-address: ${sa.address}${sa.interface ? ` on ${sa.interface}` : ''} held:${sa.held ? 'yes' : 'no'} target:${r.target!.state}`);
   const exposed = exposureWarning(r.name, r.target);
   if (exposed) lines.push(`# warning: ${exposed}`);
-  const readable = secretFileWarning(r.name, r.configFile, r.configExposed);
+  const readable = secretFileWarning(r.name, r.configFile, r.configExposed, r.configExposedFile);
   if (readable) lines.push(`# warning: ${readable}`);
   const bare = unauthenticatedWarning(r.name, r.configFile, r.peerAuthenticated);
   if (bare) lines.push(`# warning: ${bare}`);

@@ -43,7 +43,7 @@ export function snapshotOf(cfg: ResourceConfig, s: EngineState, facts: RuntimeFa
     protocol: s.protocol,
     configHash: cfg.source.hash,
     configFile: cfg.source.file,
-    ...(exposedSecretsMode(cfg) ? { configExposed: exposedSecretsMode(cfg) } : {}),
+    ...(exposedSecretsMode(cfg) ? { configExposed: exposedSecretsMode(cfg), ...(cfg.source.secretFile ? { configExposedFile: cfg.source.secretFile } : {}) } : {}),
     peerAuthenticated: cfg.net.sharedSecret !== '',
     ignored: (cfg.ignored ?? []).map(({ option, section, why, file, line, col }) => ({ option, section, why, file, line, col })),
     devices: s.volumes.map((v, i) => ({

@@ -105,7 +105,7 @@ export function deriveProblems(m: ClusterModel): Problem[] {
       const exposed = exposureWarning(name, first.sides[i].target);
       if (exposed) out.push({ severity: 'warn', id: `exposed:${name}:${i}`, resource: name, host: i, text: `${exposed} (${names[i]})` });
       const r = first.sides[i].resource;
-      const readable = secretFileWarning(name, r?.configFile, r?.configExposed);
+      const readable = secretFileWarning(name, r?.configFile, r?.configExposed, r?.configExposedFile);
       if (readable) out.push({ severity: 'warn', id: `secrets-readable:${name}:${i}`, resource: name, host: i, text: `${readable} on ${names[i]}` });
       const bare = unauthenticatedWarning(name, r?.configFile, r?.peerAuthenticated);
       if (bare) out.push({ severity: 'warn', id: `unauthenticated:${name}:${i}`, resource: name, host: i, text: `${bare} (${names[i]})` });

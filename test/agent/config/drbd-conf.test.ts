@@ -89,7 +89,7 @@ describe('drbd.conf trees', () => {
       const { resources, errors } = await loadConfigDir(dir);
       assert.deepEqual(resources, []);
       assert.deepEqual(errors.map(formatConfigError), [
-        `${dir}/global_common.conf:1:30: after-sb-0pri must be one of disconnect, discard-younger-primary, discard-older-primary, discard-zero-changes, discard-least-changes, discard-node-NAME (got "discard-zero-change"); did you mean "discard-zero-changes"?`,
+        `${dir}/global_common.conf:1:30: after-sb-0pri must be one of disconnect, discard-younger-primary, discard-older-primary, discard-zero-changes, discard-least-changes (got "discard-zero-change"); did you mean "discard-zero-changes"?`,
         `${dir}/r0.res:1:10: resource r0 is not loaded until the common section (${dir}/global_common.conf:1:1) is fixed: its options apply to every resource`,
         `${dir}/r0.res:2:10: resource r1 is not loaded until the common section (${dir}/global_common.conf:1:1) is fixed: its options apply to every resource`,
       ]);
@@ -106,7 +106,12 @@ describe('drbd.conf trees', () => {
       chmodSync(join(dir, 'r0.res'), 0o600);
       chmodSync(join(dir, 'r1.res'), 0o600);
       const { resources } = await loadConfigDir(dir);
-      assert.deepEqual(resources.map((r) => [r.resource, exposedSecretsMode(r)]), [['r0', '0644'], ['r1', undefined]]);
+      assert.deepEqual(resources.map((r) => [r.resource, exposedSecretsMode(r), r.source.secretFile]), [['r0', '0644', join(dir, 'global_common.conf')], ['r1', undefined, undefined]]);
+      // A readable resource file that holds no secret (common's file does, privately) exposes nothing.
+      chmodSync(join(dir, 'global_common.conf'), 0o600);
+      chmodSync(join(dir, 'r0.res'), 0o644);
+      const again = await loadConfigDir(dir);
+      assert.deepEqual(again.resources.map((r) => [r.resource, exposedSecretsMode(r), r.source.secretFile]), [['r0', undefined, join(dir, 'global_common.conf')], ['r1', undefined, undefined]]);
     });
 
     test('a resource defined in two files of the tree is refused in both', async () => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { DRBD_KEYWORDS, DRBD_OPTIONS, DRBD_VALUES, REFUSED_CONSTRUCTS, booleanOn, optionRule, valueProblem } from '../../../agent/config/drbd-options.js';
 import { parseResourceRes } from '../../../agent/config/load.js';
 import { formatConfigError } from '../../../agent/config/types.js';
+import { RES_POLICY_REFUSALS } from '../../../agent/config/res-options.js';
+import { readFileSync } from 'node:fs';
 
 const HOSTS = 'on a { node-id 0; address 10.0.0.1:7789; } on b { node-id 1; address 10.0.0.2:7789; }';
 const load = (body: string) => parseResourceRes('t.res', `resource t { device minor 1; disk /dev/sdb; ${body} ${HOSTS} }`);
@@ -81,6 +83,43 @@ describe('drbd-options.ts', () => {
   test('refused constructs are known keywords where DRBD allows them', () => {
     for (const k of Object.keys(REFUSED_CONSTRUCTS)) assert.ok((DRBD_KEYWORDS.resource as readonly string[]).includes(k), k);
     const r = load('stacked-on-top-of lower { }');
-    assert.ok('errors' in r && /^stacked resources are not supported/.test(r.errors[0]!.message), JSON.stringify(r));
+    assert.ok('errors' in r && /^resource t is stacked on lower: stacked resources are not supported/.test(r.errors[0]!.message), JSON.stringify(r));
+  });
+});
+
+describe("the README's DRBD configuration lists are drbd-options.ts's tables", () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('### DRBD configuration'), readme.indexOf('**Node-ids and metadata.**'));
+  const between = (from: string, to: string) => section.slice(section.indexOf(from), section.indexOf(to));
+  const rows = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('|---'))
+      .slice(1)
+      .map((l) => l.slice(2, -2).split(' | '));
+  const rules = Object.entries(DRBD_OPTIONS).flatMap(([section, opts]) => Object.entries(opts).map(([name, rule]) => ({ section, name, rule })));
+
+  test('Honoured: every option the loader gives its DRBD meaning', () => {
+    const cells = rows(between('**Honoured**', '**Ignored**')).map((r) => r[0]!).join(' ');
+    for (const { name, rule } of rules) if (rule.kind === 'honoured') assert.ok(cells.includes(name), `${name} is honoured but not in the README's Honoured table`);
+  });
+
+  test('Ignored: every other option with its why, grouped as the table words it', () => {
+    const theirs = new Map<string, string[]>();
+    for (const { section, name, rule } of rules) {
+      if (rule.kind === 'honoured') continue;
+      const why = rule.kind === 'ignored' ? rule.why : `${rule.why} (the unsafe value is refused)`;
+      theirs.set(why, [...(theirs.get(why) ?? []), `${section}.${name}`]);
+    }
+    const readmes = new Map(rows(between('**Ignored**', '**Refused** by design')).map(([opts, why]) => [why!, [...opts!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!)]));
+    assert.deepEqual(readmes, theirs);
+  });
+
+  test('Refused: every refused construct, value and split-brain policy', () => {
+    const byDesign = rows(between('**Refused** by design', '**Refused as drbdadm')).map((r) => r[0]!).join(' ');
+    const asDrbdadm = between('**Refused as drbdadm', 'Secrets never appear');
+    for (const k of Object.keys(REFUSED_CONSTRUCTS)) assert.ok(byDesign.includes(`\`${k}\``), k);
+    for (const { name, rule } of rules) if (rule.kind === 'refused-when') assert.ok(byDesign.includes(`\`${name} `), name);
+    for (const p of Object.keys(RES_POLICY_REFUSALS)) assert.ok((p === 'discard-node-NAME' ? asDrbdadm : byDesign).includes(p), p);
   });
 });

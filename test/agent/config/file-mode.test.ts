@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exposedSecretsMode, secretFileWarning } from '../../../agent/config/file-mode.js';
+import { exposedSecretsMode, secretFileWarning, secretHolder } from '../../../agent/config/file-mode.js';
 import { loadResourceFile, parseResourceYaml } from '../../../agent/config/load.js';
 import { readFileSync } from 'node:fs';
 
@@ -35,6 +35,28 @@ test('file mode: the warning names the file, the mode and the fix; none where no
   assert.equal(secretFileWarning('r0', '/etc/drbd-tui/r0.yaml', '0644'), "r0's resource file /etc/drbd-tui/r0.yaml holds secrets that others on the host may read (mode 0644): chmod 600 /etc/drbd-tui/r0.yaml");
   assert.equal(secretFileWarning('r0', undefined, '0644'), "r0's resource file holds secrets that others on the host may read (mode 0644): chmod 600 it");
   assert.equal(secretFileWarning('r0', '/etc/drbd-tui/r0.yaml', undefined), undefined);
+  assert.equal(
+    secretFileWarning('r0', '/etc/drbd.d/r0.res', '0644', '/etc/drbd.d/global_common.conf'),
+    "r0's shared secret is read from /etc/drbd.d/global_common.conf, which others on the host may read (mode 0644): chmod 600 /etc/drbd.d/global_common.conf",
+  );
+});
+
+test('secretHolder: of the files holding the secret, the most exposed, the resource file on a tie', () => {
+  const own = '/etc/drbd.d/r0.res';
+  const common = '/etc/drbd.d/global_common.conf';
+  const cases: Array<[string, Array<[string, number]>, [string, number] | undefined]> = [
+    ['no file known', [], undefined],
+    ['its own file only', [[own, 0o600]], [own, 0o600]],
+    ['only common holds it', [[common, 0o644]], [common, 0o644]],
+    ['both hold it, common readable', [[own, 0o600], [common, 0o644]], [common, 0o644]],
+    ['both readable alike: its own', [[common, 0o644], [own, 0o644]], [own, 0o644]],
+    ['both private: its own', [[common, 0o600], [own, 0o600]], [own, 0o600]],
+    ['others beat the group', [[own, 0o640], [common, 0o604]], [common, 0o604]],
+  ];
+  for (const [name, holders, want] of cases) {
+    const got = secretHolder(own, holders.map(([file, mode]) => ({ file, mode })));
+    assert.deepEqual(got && [got.file, got.mode], want, name);
+  }
 });
 
 test('file mode: a loaded file carries its mode', async () => {

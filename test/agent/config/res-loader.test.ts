@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile, parseResourceRes, parseResourceYaml } from '../../../agent/config/load.js';
 import { formatConfigError } from '../../../agent/config/types.js';
+import { pairRefusal, parseResFile, parseResText } from '../../../agent/config/res-loader.js';
 import type { ResourceConfig } from '../../../agent/config/types.js';
 
 const FIXTURES = 'fixtures/config';
@@ -51,7 +52,7 @@ describe('valid .res files load into the exact ResourceConfig', () => {
       protocol: 'B',
       net: {
         sharedSecret: 'xxxxxx-secret',
-        afterSb0Pri: 'discard-node-storage1',
+        afterSb0Pri: 'discard-least-changes',
         afterSb1Pri: 'consensus',
         afterSb2Pri: 'call-pri-lost-after-sb',
         maxRate: 40 * 1024 * 1024,
@@ -149,6 +150,7 @@ resource r4 {
 const BROKEN: Record<string, string[]> = {
   "bad-values.res": [
     "bad-values.res:2:12: protocol must be A, B or C (got \"D\")",
+    "bad-values.res:5:19: after-sb-0pri discard-node-ha-c: DRBD 8's form, which drbdadm 9 refuses (a YAML resource file takes it); write one of disconnect, discard-younger-primary, discard-older-primary, discard-zero-changes, discard-least-changes",
     "bad-values.res:6:19: after-sb-1pri must be one of disconnect, consensus, discard-secondary, call-pri-lost-after-sb (got \"discard-primary\")",
     "bad-values.res:7:18: ping-timeout is in tenths of a second and must be a whole number from 1 to 300 (got \"0.5\")",
     "bad-values.res:8:16: c-max-rate must be a rate in KiB/s, or with a K, M or G suffix, e.g. c-max-rate 100M; (got \"100MB\")",
@@ -238,9 +240,9 @@ describe('more mistakes', () => {
   test('this node must be one of the hosts', () => {
     assert.deepEqual(errors('r0.res', read('seed-r0.res'), 'ha-x'), ["r0.res:2:1: this node 'ha-x' is not one of the hosts in r0.res: ha-a, ha-b; set --node or fix hosts"]);
   });
-  test('discard-node-NAME must name a host; a diskless host is refused', () => {
-    assert.deepEqual(errors('r0.res', `resource r0 {\n  net { shared-secret "x-secret"; after-sb-0pri discard-node-ha-c; }\n  volume 0 { device /dev/drbd1; disk /dev/sdb1; }\n${hosts}\n}`), [
-      'r0.res:2:49: after-sb-0pri discard-node-ha-c names host "ha-c", which is not one of the hosts (ha-a, ha-b); write discard-node-<host>',
+  test("discard-node-NAME is refused as drbdadm 9 refuses it (YAML's vocabulary); a diskless host is refused", () => {
+    assert.deepEqual(errors('r0.res', `resource r0 {\n  net { shared-secret "x-secret"; after-sb-0pri discard-node-ha-a; }\n  volume 0 { device /dev/drbd1; disk /dev/sdb1; }\n${hosts}\n}`), [
+      "r0.res:2:49: after-sb-0pri discard-node-ha-a: DRBD 8's form, which drbdadm 9 refuses (a YAML resource file takes it); write one of disconnect, discard-younger-primary, discard-older-primary, discard-zero-changes, discard-least-changes",
     ]);
     assert.deepEqual(errors('r0.res', `resource r0 {\n  net { shared-secret "x-secret"; }\n  volume 0 { device /dev/drbd1; disk none; }\n${hosts}\n}`), [
       'r0.res:3:38: disk none (a diskless node) is not supported: each host needs its own backing disk; give it one (disk /dev/sdb1;)',
@@ -297,7 +299,7 @@ describe('DRBD 9 shapes (the differential corpus, fixtures/drbd-conf, without dr
   });
   test('several resources in one file, each device form', async () => {
     const cs = await one('device-forms.res');
-    assert.deepEqual(cs.map((c) => `${c.resource} ${c.volumes[0]!.device}`), ['d5 /dev/drbd5', 'd6 /dev/drbd6', 'd7 /dev/drbd7']);
+    assert.deepEqual(cs.map((c) => `${c.resource} ${c.volumes[0]!.device}`), ['d5 /dev/drbd5', 'd6 /dev/drbd6', 'd7 /dev/drbd7', 'd8 /dev/drbd_data', 'd9 /dev/drbd_logs']);
     assert.ok(cs.every((c) => c.net.sharedSecret === ''));
   });
   test('resource → volume → on HOST inheritance, field by field', async () => {
@@ -338,5 +340,37 @@ describe('DRBD 9 shapes (the differential corpus, fixtures/drbd-conf, without dr
     assert.match((await first('two-primaries.res'))!, /^allow-two-primaries yes is not supported/);
     assert.match((await first('external-meta.res'))!, /external meta-disk/);
     assert.match((await first('diskless.res'))!, /diskless/);
+  });
+});
+
+describe('pairRefusal: what drbd-tui cannot pair is said before anything else', () => {
+  const res = (body: string) => {
+    const p = parseResText('t.res', `resource t { ${body} }`);
+    if ('error' in p) throw new Error(p.error.message);
+    return p.statements[0]!;
+  };
+  const on = (n: string) => `on ${n} { address 10.0.0.${n.length}:7789; }`;
+  test('hosts counted over on, floating, connection-mesh and connection sections; stacked resources', () => {
+    const cases: Array<[string, string | undefined]> = [
+      [`${on('a')} ${on('b')}`, undefined],
+      [`${on('a')} ${on('b')} ${on('c')} typo 1;`, 'drbd-tui pairs exactly two hosts, and resource t has 3 (a, b, c)'],
+      [`${on('a')} floating 10.0.0.9:7789 { } floating 10.0.0.8:7789 { }`, 'drbd-tui pairs exactly two hosts, and resource t has 3 (a, 10.0.0.9:7789, 10.0.0.8:7789)'],
+      [`${on('a')} ${on('b')} connection-mesh { hosts a b c; }`, 'drbd-tui pairs exactly two hosts, and resource t has 3 (a, b, c)'],
+      [`${on('a')} ${on('b')} connection { host a; host c address 10.0.0.3:7789; }`, 'drbd-tui pairs exactly two hosts, and resource t has 3 (a, b, c)'],
+      [`${on('a')} ${on('b')} connection { path { host b; host d; } }`, 'drbd-tui pairs exactly two hosts, and resource t has 3 (a, b, d)'],
+      // `on a a2 { }` is one host known by two names: a connection naming a2 adds none.
+      [`on a a2 { } ${on('b')} connection { host a2; host b; }`, undefined],
+      [`stacked-on-top-of r0 { device minor 10; } ${on('c')}`, 'resource t is stacked on r0: stacked resources are not supported'],
+    ];
+    for (const [body, want] of cases) {
+      const got = pairRefusal(res(body));
+      if (want === undefined) assert.equal(got, undefined, body);
+      else assert.ok(got?.message.startsWith(want), `${body}: ${got?.message}`);
+    }
+  });
+  test('a three-host resource says so first even beside a broken common section', () => {
+    const text = `common { net { protcol C; } }\nresource t { device minor 1; disk /dev/sdb; ${on('a')} ${on('b')} ${on('c')} }\n`;
+    const r = parseResFile('t.res', text);
+    assert.deepEqual(r.resources.map((x) => ('errors' in x ? x.errors.map((e) => e.message.slice(0, 32)) : [])), [['drbd-tui pairs exactly two hosts']]);
   });
 });

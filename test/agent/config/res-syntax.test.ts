@@ -53,6 +53,20 @@ describe('parseStatements', () => {
   test('an unfinished parameter at the end of the file', () => {
     assert.deepEqual(parse('protocol C'), { error: { line: 99, col: 1, message: '"protocol" at 1:1 is not finished: end it with ; (or a { ... } block)' } });
   });
+  test('skip { } holds anything to its matching brace, as drbdadm skips it', () => {
+    const cases: Array<[string, unknown]> = [
+      ['skip { a b } x;', [['skip', []], ['x']]],
+      ['skip resource old { on a { x } y; } x;', [['skip', 'resource', 'old', []], ['x']]],
+      ['skip { "}" } x;', [['skip', []], ['x']]],
+      ['r { skip { { } } on a { } }', [['r', [['skip', []], ['on', 'a', []]]]]],
+    ];
+    for (const [text, want] of cases) {
+      const r = parse(text);
+      assert.ok('statements' in r, text);
+      assert.deepEqual(shape(r.statements), want, text);
+    }
+    assert.deepEqual(parse('skip {\n { }'), { error: { line: 99, col: 1, message: 'the skip block opened at 1:6 is never closed: a } is missing, at the end or inside that block' } });
+  });
   test('a block or string where a keyword belongs', () => {
     assert.deepEqual(parse('{ }'), { error: { line: 1, col: 1, message: 'expected a keyword here, got a {' } });
     assert.deepEqual(parse('"x";'), { error: { line: 1, col: 1, message: 'expected a keyword here, got a quoted string' } });

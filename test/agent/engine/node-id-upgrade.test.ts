@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResourceConfig } from '../../../agent/config/types.js';
+import { parseResourceRes } from '../../../agent/config/load.js';
 import { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
 import { readRange } from '../../support/files.js';
 import { upToDatePair, type Pair } from '../../support/two-runtimes.js';
@@ -18,6 +19,12 @@ const BLOCK = 4096;
 function derivedSwapped(cfg: ResourceConfig): ResourceConfig {
   return { ...cfg, hosts: cfg.hosts.map((h, i) => ({ ...h, nodeId: 1 - i, nodeIdImplicit: true })) };
 }
+
+test("the upgrade's premise: a file without node-ids gets ids the other way round from file order", () => {
+  const r = parseResourceRes('r0.res', 'resource r0 { device minor 1; disk /dev/sdb; on ha-a { address 10.77.0.11:7789; } on ha-b { address 10.77.0.12:7789; } }\n');
+  assert.ok('config' in r, JSON.stringify(r));
+  assert.deepEqual(r.config.hosts.map((h) => [h.name, h.nodeId, h.nodeIdImplicit]), [['ha-a', 1, true], ['ha-b', 0, true]]);
+});
 
 async function downBoth(p: Pair): Promise<void> {
   await p.a.admin({ cmd: 'secondary' });

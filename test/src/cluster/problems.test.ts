@@ -69,6 +69,21 @@ describe('problems, drbdmon style', () => {
     assert.deepEqual(brief(res('config-file:/etc/drbd-tui/r0.yaml')), []);
   });
 
+  test('secrets-readable names the file the secret is read from, with its chmod', () => {
+    const base = loadScenario('primary-iscsi');
+    const text = (line: string) => deriveProblems(applyHostEvent(base, 1, parseEventLine(`change resource name:r0 ${line}`)!)).find((p) => p.id === 'secrets-readable:r0:1')?.text;
+    const cases: Array<[string, string, string | undefined]> = [
+      ['its own file', 'config-file:/etc/drbd.d/r0.res config-exposed:0644', "r0's resource file /etc/drbd.d/r0.res holds secrets that others on the host may read (mode 0644): chmod 600 /etc/drbd.d/r0.res on ha-b"],
+      [
+        'set in common { }',
+        'config-file:/etc/drbd.d/r0.res config-exposed:0640 config-exposed-file:/etc/drbd.d/global_common.conf',
+        "r0's shared secret is read from /etc/drbd.d/global_common.conf, which others on the host may read (mode 0640): chmod 600 /etc/drbd.d/global_common.conf on ha-b",
+      ],
+      ['nothing exposed', 'config-file:/etc/drbd.d/r0.res config-exposed-file:/etc/drbd.d/global_common.conf', undefined],
+    ];
+    for (const [name, line, want] of cases) assert.equal(text(line), want, name);
+  });
+
   test('a peer link without a shared secret: a warning per host in its file’s syntax, with what C does; none from an agent that does not say', () => {
     const base = loadScenario('primary-iscsi');
     const res = (line: string) => applyHostEvent(base, 1, parseEventLine(`change resource name:r0 ${line}`)!);
