@@ -10,7 +10,7 @@ import { exposedSecretsMode, secretFileWarning } from './config/file-mode.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { filesOfResource, keepAside, resourceNameProblem, sha256Hex, targetFile } from './config/resource-files.js';
 import type { ConfigError, HostConfig, IscsiConfig, ResourceConfig } from './config/types.js';
-import { openBackingDisk } from './engine/backing-disk.js';
+import { openBackingDisk } from './block/backing-disk.js';
 import { probeDisk } from './engine/disk-probe.js';
 import { nodeIdHosts, numberedByMetadata } from './engine/node-ids.js';
 import { createMdNodeId } from './engine/node-id-decision.js';

@@ -15,7 +15,7 @@ import { mkdtemp, rm, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FileBlockDevice } from '../agent/engine/file-block-device.js';
+import { FileBlockDevice } from '../agent/block/file-block-device.js';
 import { IscsiTarget } from '../agent/iscsi/target.js';
 import { createLab, type Lab, type LabHost } from '../test/lab/lab.js';
 import { conn, inSync, installResource, jsonWhen, labAgent, labResourceYaml, type LabAgent } from '../test/support/lab-agents.js';

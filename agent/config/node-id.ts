@@ -3,7 +3,7 @@
 // inversion, compared as a signed 32-bit number) and the larger hash gets node-id 0. Ties in
 // split brain and resync go by node-id, so ours must be drbdadm's (checked against drbdadm in
 // test/agent/config/drbdadm-diff.lab.test.ts).
-import { crc32c } from '../engine/crc32c.js';
+import { crc32c } from '../lib/crc32c.js';
 
 const SEED = 0x1a656f21;
 

@@ -28,9 +28,9 @@
 // Eviction is in activation order (FIFO), not LRU: a hit then costs nothing (the same state
 // comes back), and the price, an occasional re-activation of a constantly hot extent, is
 // one extra transaction per maxHot activations.
-import type { BackingDisk } from './backing-disk.js';
+import type { BackingDisk } from '../block/backing-disk.js';
 import type { Bitmap } from './bitmap.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../lib/crc32c.js';
 import { BLOCK_BYTES, type MdLayout } from './md-layout.js';
 import { anyOf } from './ranges.js';
 

@@ -14,7 +14,7 @@
 // in a hot extent, and the AL transaction that could drop that extent is written only after
 // this flush has completed.
 import { endianness } from 'node:os';
-import type { BackingDisk } from './backing-disk.js';
+import type { BackingDisk } from '../block/backing-disk.js';
 import { BITMAP_PAGE_BYTES, BLOCKS_PER_BITMAP_PAGE, BLOCK_BYTES, MAX_BLOCKS, bitmapBytesFor, type MdLayout } from './md-layout.js';
 
 const WORDS_PER_PAGE = BITMAP_PAGE_BYTES / 4;

@@ -2,7 +2,7 @@
 // be read, does it hold metadata this node may attach. Reads only (two superblock slots).
 import { stat } from 'node:fs/promises';
 import type { DiskProbe } from '../not-up.js';
-import { openBackingDisk } from './backing-disk.js';
+import { openBackingDisk } from '../block/backing-disk.js';
 import { MetadataError, probeSuperblocks, readMetadata } from './metadata.js';
 
 const PROBLEM_OF: Partial<Record<MetadataError['code'], 'newer-format' | 'size-mismatch'>> = {

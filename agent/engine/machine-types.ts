@@ -5,7 +5,7 @@ import type { ConnState, DiskState, ReplState, Role } from '../protocol.js';
 import type { UuidRng } from './uuid.js';
 import type { SbPolicies } from './split-brain-policy.js';
 import type { VerifyProgress } from './online-verify.js';
-import type { IdMap } from './id-map.js';
+import type { IdMap } from '../lib/id-map.js';
 import type { SyncDecision } from '../sync-decision.js';
 
 export const BLOCK = 4096;

@@ -29,7 +29,7 @@ import { decideUndo } from './undo-decision.js';
 import { persistMeta } from './persist-meta.js';
 import { overlaps } from './ranges.js';
 import { onPrAck, onPrSet, prAckOverdue, prAdopts, prForHello, prFromHello, prLinked, prLostPeer, prMetaDone, prSaveRefusal, startPrSave } from './pr-replication.js';
-import { IdMap } from './id-map.js';
+import { IdMap } from '../lib/id-map.js';
 import { EXTENT_BYTES } from './activity-log.js';
 
 /** Largest resync request; the target keeps a few of them in flight. */

@@ -1,7 +1,7 @@
 // Attach and detach of a volume's metadata: the disk-side steps in the order crash safety
 // needs, so the engine gets one call each. What the flags then mean for roles and syncs is
 // the state machine's business.
-import type { BackingDisk } from './backing-disk.js';
+import type { BackingDisk } from '../block/backing-disk.js';
 import { type ActivityLog, closeActivityLog, recoverActivityLog } from './activity-log.js';
 import { type Bitmap, readBitmap } from './bitmap.js';
 import { computeLayout, type MdLayout } from './md-layout.js';

@@ -1,7 +1,7 @@
 // Growing a volume's backing disk under internal metadata: the metadata sits at the end
 // (md-layout.ts), so after the disk grew it moves to the new end and the old metadata area
 // becomes data. Called on a cleanly detached volume (bitmap on disk, AL empty, alClean set).
-import { zeroRange, type BackingDisk } from './backing-disk.js';
+import { zeroRange, type BackingDisk } from '../block/backing-disk.js';
 import { Bitmap } from './bitmap.js';
 import { computeLayout, SUPERBLOCK_BYTES, type MdLayout } from './md-layout.js';
 import { writeSuperblock, type Metadata } from './metadata.js';

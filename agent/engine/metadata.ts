@@ -6,9 +6,9 @@
 //
 // Metadata values are immutable: change them with spreads or the helpers here, then persist
 // with writeSuperblock. UUIDs are bigint (uuid.ts).
-import { zeroRange, type BackingDisk } from './backing-disk.js';
+import { zeroRange, type BackingDisk } from '../block/backing-disk.js';
 import type { DiskState, GenerationIds } from '../protocol.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../lib/crc32c.js';
 import { readBitmap } from './bitmap.js';
 import { forgetActivityLogState } from './activity-log.js';
 import { BLOCK_BYTES, SUPERBLOCK_BYTES, computeLayout, type MdLayout } from './md-layout.js';

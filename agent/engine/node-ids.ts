@@ -4,7 +4,7 @@
 // daemon looks at a disk of a resource that is down.
 import type { HostConfig, ResourceConfig } from '../config/types.js';
 import { AgentError } from '../protocol.js';
-import { openBackingDisk } from './backing-disk.js';
+import { openBackingDisk } from '../block/backing-disk.js';
 import { readMetadata } from './metadata.js';
 import { nodeIdDecision, type NodeIdHost } from './node-id-decision.js';
 

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { persistMeta } from './persist-meta.js';
 import { overlaps } from './ranges.js';
 import { BLOCK, type Action, type EngineState, type OvRead, type VolumeState } from './machine-types.js';
-import { IdMap } from './id-map.js';
+import { IdMap } from '../lib/id-map.js';
 
 export const OV_CHUNK = 1024 * 1024;
 export const OV_MAX_INFLIGHT = 8;

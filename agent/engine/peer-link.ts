@@ -18,7 +18,7 @@ import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { corkForTurn } from '../net/cork-turn.js';
 import { adoptAccepted, onreadInto, readByEvents, type ReadSink } from '../net/reused-reads.js';
 import { looksLikeTls, peerTlsKey, tlsAcceptOptions, tlsDialOptions, tlsFailure, tlsMismatchProblem } from './peer-tls.js';
-import { payloadPool } from './buffer-pool.js';
+import { payloadPool } from '../lib/buffer-pool.js';
 import type { ConnState } from '../protocol.js';
 import {
   AUTH_NONCE_BYTES,

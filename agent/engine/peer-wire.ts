@@ -11,7 +11,7 @@
 // socket can send both with one writev and a 1 MiB write is never copied on the way out.
 // Control messages that are rare and small use a JSON payload.
 
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../lib/crc32c.js';
 import { ChunkQueue } from '../net/chunk-queue.js';
 import { DIRECT_READ_MIN } from '../net/reused-reads.js';
 import type { DiskState, Role } from '../protocol.js';

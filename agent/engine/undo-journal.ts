@@ -9,7 +9,7 @@
 // [offset u64, length u32, crc32c u32 of offset+length+data] + data.
 import { open, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../lib/crc32c.js';
 import { BLOCK } from './machine-types.js';
 
 const MAGIC = Buffer.from('DTUNDO01');

@@ -1,14 +1,14 @@
 // One volume's backing disk as the runtime uses it: data writes behind the activity log,
 // the superblock, the bitmap, and crash recovery at attach. The machine decides; this does.
 import { extentOf, touchRange, writeAlTransaction, type ActivityLog } from './activity-log.js';
-import { openBackingDisk, type BackingDisk } from './backing-disk.js';
+import { openBackingDisk, type BackingDisk } from '../block/backing-disk.js';
 import type { Bitmap } from './bitmap.js';
 import { attachMetadata, detachMetadata } from './md-attach.js';
-import { HoleMap, type MappedRun } from './hole-map.js';
+import { HoleMap, type MappedRun } from '../block/hole-map.js';
 import { Zeroes, type VolumeMeta, type WriteData } from './machine-types.js';
 import { computeLayout, type MdLayout } from './md-layout.js';
 import { growMetadata } from './md-grow.js';
-import { IdMap } from './id-map.js';
+import { IdMap } from '../lib/id-map.js';
 import { AgentError } from '../protocol.js';
 import { MetadataError, getPersistentReservation, readMetadata, setBitmapUuid, setPersistentReservation, writeSuperblock, type Metadata } from './metadata.js';
 

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { corkForTurn } from '../net/cork-turn.js';
-import { payloadPool } from '../engine/buffer-pool.js';
-import { IdMap } from '../engine/id-map.js';
+import { payloadPool } from '../lib/buffer-pool.js';
+import { IdMap } from '../lib/id-map.js';
 import type { LoginPhaseLimits } from './login-limits.js';
 import { loginStep, initialLoginState, LoginStatus, Stage, type LoginConfig, type LoginState } from './login.js';
 import { DEFAULT_PARAMS, type SessionParams } from './negotiation.js';

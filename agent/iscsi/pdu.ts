@@ -2,7 +2,7 @@
 // receives and sends, additional header segments, padding and CRC32C digests. Decoders
 // read fields straight out of the header buffer; encoders build a fresh 48-byte header
 // and leave the data segment as the caller's buffer so payloads are never copied.
-import { crc32c } from '../engine/crc32c.js';
+import { crc32c } from '../lib/crc32c.js';
 import { ChunkQueue } from '../net/chunk-queue.js';
 import { DIRECT_READ_MIN } from '../net/reused-reads.js';
 

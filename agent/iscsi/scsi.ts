@@ -2,7 +2,7 @@
 // data-in out, executed against the volumes' BlockDevices. Knows nothing of iSCSI except
 // the I_T nexus name that unit attentions and reservations are kept per.
 import { createHash } from 'node:crypto';
-import { IoError, type BlockDevice } from '../engine/block-device.js';
+import { IoError, type BlockDevice } from '../block/block-device.js';
 import { encodeLun } from './pdu.js';
 import { deserializePr, memoryReservationStore, prConflict, prOut, readFullStatus, readKeys, readReservation, reportCapabilities, serializePr, type PrState, type ReservationStore } from './reservations.js';
 import { accessOf, cdbLength, OPCODES, ScsiOp, ServiceAction, serviceActionOf, SUPPORTED, type Access } from './opcodes.js';

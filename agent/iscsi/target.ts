@@ -2,7 +2,7 @@
 // (volume N = LUN N) they reach. Runs on the Primary; stop() asks initiators to log out.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { BlockDevice } from '../engine/block-device.js';
+import type { BlockDevice } from '../block/block-device.js';
 import { adoptAccepted } from '../net/reused-reads.js';
 import type { TargetSession } from '../protocol.js';
 import type { ChapConfig } from './chap.js';

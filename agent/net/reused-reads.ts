@@ -1,6 +1,6 @@
 // Socket reads into one buffer per connection, reused for every read, instead of a new
 // Buffer per read: on a replication link that is most of the memory a Secondary allocates,
-// and so most of its garbage collection (see engine/buffer-pool.ts). The chunk handed to
+// and so most of its garbage collection (see lib/buffer-pool.ts). The chunk handed to
 // onChunk is valid only until it returns; whoever keeps bytes must copy them.
 //
 // A consumer in the middle of a large payload (a 1 MiB replicated write, a 256 KiB Data-Out)

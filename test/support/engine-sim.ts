@@ -6,7 +6,7 @@
 import { Bitmap } from '../../agent/engine/bitmap.js';
 import { createEngine, step } from '../../agent/engine/machine.js';
 import { BLOCK, Zeroes, type Action, type AdminCommand, type EngineState, type Input, type LinkDownReason, type PeerMsg, type VolumeMeta, type WriteData } from '../../agent/engine/machine-types.js';
-import { createPrng, type Prng } from '../../agent/engine/prng.js';
+import { createPrng, type Prng } from './prng.js';
 import { UUID_JUST_CREATED } from '../../agent/engine/uuid.js';
 
 export type NodeId = 0 | 1;

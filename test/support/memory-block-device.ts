@@ -1,6 +1,6 @@
 // An in-memory BlockDevice for tests, with a hook to stall reads (to prove the target keeps
 // answering while a volume is slow).
-import { IoError, type BlockDevice } from '../../agent/engine/block-device.js';
+import { IoError, type BlockDevice } from '../../agent/block/block-device.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export class MemoryBlockDevice implements BlockDevice {

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BlockDevice } from '../../agent/engine/block-device.js';
+import type { BlockDevice } from '../../agent/block/block-device.js';
 import { ResourceRuntime } from '../../agent/engine/resource-runtime.js';
 import { agentHost } from './agent-daemons.js';
 import { createMd, loadConfig, resourceYaml } from './two-runtimes.js';

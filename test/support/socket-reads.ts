@@ -1,7 +1,7 @@
 // Feeds a byte stream to a framer the way agent/net/reused-reads.ts does: each read lands in
 // the place the framer names (directTarget) when it names one, else in one shared buffer that
 // is overwritten after every read. Read sizes are random (what the kernel happened to have).
-import { createPrng } from '../../agent/engine/prng.js';
+import { createPrng } from './prng.js';
 
 export interface DirectFramer<T> {
   append(chunk: Buffer): void;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseResourceYaml } from '../../agent/config/index.js';
 import type { ResourceConfig } from '../../agent/config/types.js';
 import { configHash } from '../../agent/config/hash.js';
-import { openBackingDisk } from '../../agent/engine/backing-disk.js';
+import { openBackingDisk } from '../../agent/block/backing-disk.js';
 import { createMetadata } from '../../agent/engine/metadata.js';
 import { ResourceRuntime } from '../../agent/engine/resource-runtime.js';
 import { freePort, waitFor } from './wait.js';

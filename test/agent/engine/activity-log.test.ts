@@ -20,8 +20,8 @@ import {
 import { Bitmap, blockSpan, readBitmap } from '../../../agent/engine/bitmap.js';
 import { computeLayout } from '../../../agent/engine/md-layout.js';
 import { createMetadata } from '../../../agent/engine/metadata.js';
-import { createPrng } from '../../../agent/engine/prng.js';
-import { openBackingDisk } from '../../../agent/engine/backing-disk.js';
+import { createPrng } from '../../support/prng.js';
+import { openBackingDisk } from '../../../agent/block/backing-disk.js';
 import { counting, withDisk } from './temp-disk.js';
 
 const MiB = 1 << 20;

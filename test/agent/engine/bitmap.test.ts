@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Bitmap, blockSpan, readBitmap } from '../../../agent/engine/bitmap.js';
 import { computeLayout } from '../../../agent/engine/md-layout.js';
 import type { OutOfSyncMap } from '../../../agent/engine/machine-types.js';
-import { createPrng, type Prng } from '../../../agent/engine/prng.js';
+import { createPrng, type Prng } from '../../support/prng.js';
 import { counting, withDisk } from './temp-disk.js';
 
 const MiB = 1 << 20;

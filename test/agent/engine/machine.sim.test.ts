@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BLOCK, Zeroes } from '../../../agent/engine/machine-types.js';
-import { createPrng, type Prng } from '../../../agent/engine/prng.js';
+import { createPrng, type Prng } from '../../support/prng.js';
 import { EngineSim, pattern, type NodeId, type WriteHandle } from '../../support/engine-sim.js';
 
 const firstSeed = Number(process.env.SIM_SEED_FROM ?? 1);

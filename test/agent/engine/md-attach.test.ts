@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBackingDisk } from '../../../agent/engine/backing-disk.js';
+import { openBackingDisk } from '../../../agent/block/backing-disk.js';
 import { EXTENT_BLOCKS, touch, writeAlTransaction } from '../../../agent/engine/activity-log.js';
 import { readBitmap } from '../../../agent/engine/bitmap.js';
 import { attachMetadata, detachMetadata } from '../../../agent/engine/md-attach.js';

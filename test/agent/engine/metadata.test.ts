@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBackingDisk } from '../../../agent/engine/backing-disk.js';
+import { openBackingDisk } from '../../../agent/block/backing-disk.js';
 import { Bitmap, readBitmap } from '../../../agent/engine/bitmap.js';
 import { createActivityLog, readActivityLog, writeAlTransaction } from '../../../agent/engine/activity-log.js';
 import {
@@ -249,7 +249,7 @@ describe('metadata on disk', () => {
       await createMetadata(disk, { nodeId: 0 });
       const buf = encodeSuperblock(freshMetadata(0, layout.dataBytes), 7);
       buf.writeUInt32LE(2, 8); // version
-      const { crc32c } = await import('../../../agent/engine/crc32c.js');
+      const { crc32c } = await import('../../../agent/lib/crc32c.js');
       buf.writeUInt32LE(crc32c(buf, 0, 0, 4092), 4092);
       await disk.write(buf, layout.superblockOffsets[1]);
       await assert.rejects(readMetadata(disk), /format version 2, newer than this agent understands/);

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BLOCK } from '../../../agent/engine/machine-types.js';
 import { verifyDone } from '../../../agent/engine/online-verify.js';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { createPrng } from '../../support/prng.js';
 import { EngineSim, pattern, type NodeId } from '../../support/engine-sim.js';
 
 const VOL = 4 << 20;

@@ -7,7 +7,7 @@ import { Bitmap } from '../../../agent/engine/bitmap.js';
 import { createEngine, step } from '../../../agent/engine/machine.js';
 import { BLOCK, type Action, type EngineState, type HelloState, type VolumeMeta } from '../../../agent/engine/machine-types.js';
 import { PERSISTENT_RESERVATION_MAX } from '../../../agent/engine/metadata.js';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { createPrng } from '../../support/prng.js';
 import { formatUuid } from '../../../agent/engine/uuid.js';
 import { inSyncPair, pattern, type EngineSim, type NodeId } from '../../support/engine-sim.js';
 

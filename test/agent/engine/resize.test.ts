@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { truncate } from 'node:fs/promises';
 import { growRefusal, peerGrowRefusal } from '../../../agent/engine/resize.js';
 import { computeLayout } from '../../../agent/engine/md-layout.js';
-import { openBackingDisk } from '../../../agent/engine/backing-disk.js';
+import { openBackingDisk } from '../../../agent/block/backing-disk.js';
 import { readMetadata } from '../../../agent/engine/metadata.js';
 import { upToDatePair } from '../../support/two-runtimes.js';
 import { waitFor } from '../../support/wait.js';
@@ -11,7 +11,7 @@ import { readRange } from '../../support/files.js';
 import { Bitmap } from '../../../agent/engine/bitmap.js';
 import { createEngine, step } from '../../../agent/engine/machine.js';
 import { BLOCK, type Action } from '../../../agent/engine/machine-types.js';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { createPrng } from '../../support/prng.js';
 
 const MiB = 1 << 20;
 

@@ -2,7 +2,7 @@
 // the runtime reports the failure where it used to report success.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IoError } from '../../../agent/engine/block-device.js';
+import { IoError } from '../../../agent/block/block-device.js';
 import { upToDatePair } from '../../support/two-runtimes.js';
 import { waitFor } from '../../support/wait.js';
 import { injectFaults } from '../../support/faulty-disk.js';

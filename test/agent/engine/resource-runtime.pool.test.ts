@@ -2,7 +2,7 @@
 // settles (buffer-pool.ts): releasing one too early would write another write's bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { payloadPool } from '../../../agent/engine/buffer-pool.js';
+import { payloadPool } from '../../../agent/lib/buffer-pool.js';
 import { upToDatePair } from '../../support/two-runtimes.js';
 import { waitFor } from '../../support/wait.js';
 import { readRange } from '../../support/files.js';

@@ -2,7 +2,7 @@
 // runtimes (real files, loopback TCP): what a Windows cluster's failover needs, in process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBackingDisk } from '../../../agent/engine/backing-disk.js';
+import { openBackingDisk } from '../../../agent/block/backing-disk.js';
 import { getPersistentReservation, readMetadata } from '../../../agent/engine/metadata.js';
 import type { ResourceRuntime } from '../../../agent/engine/resource-runtime.js';
 import { deserializePr } from '../../../agent/iscsi/reservations.js';

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BLOCK } from '../../../agent/engine/machine-types.js';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { createPrng } from '../../support/prng.js';
 import { resolveSplitBrain, type SbPolicies, type SbSide } from '../../../agent/engine/split-brain-policy.js';
 import { EngineSim, inSyncPair, pattern, type NodeId } from '../../support/engine-sim.js';
 

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openBackingDisk, type BackingDisk } from '../../../agent/engine/backing-disk.js';
+import { openBackingDisk, type BackingDisk } from '../../../agent/block/backing-disk.js';
 
 export async function withDisk<T>(size: number, fn: (disk: BackingDisk, dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-md-'));

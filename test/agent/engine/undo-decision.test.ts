@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Bitmap } from '../../../agent/engine/bitmap.js';
 import { createEngine, step } from '../../../agent/engine/machine.js';
 import { BLOCK, type Action, type EngineState, type HelloState, type VolumeMeta } from '../../../agent/engine/machine-types.js';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { createPrng } from '../../support/prng.js';
 import { decideUndo, undoBytesFor } from '../../../agent/engine/undo-decision.js';
 import { formatUuid, UUID_JUST_CREATED } from '../../../agent/engine/uuid.js';
 

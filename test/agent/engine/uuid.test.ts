@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { createPrng } from '../../support/prng.js';
 import { formatUuid, newUuid, parseUuid, systemRng, uuidEq, withPrimaryBit } from '../../../agent/engine/uuid.js';
 
 describe('uuid', () => {

@@ -2,7 +2,7 @@
 // CHAP, task management, NOP timing, the CmdSN window, reinstatement and planned shutdown.
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { payloadPool } from '../../../agent/engine/buffer-pool.js';
+import { payloadPool } from '../../../agent/lib/buffer-pool.js';
 import { Op } from '../../../agent/iscsi/pdu.js';
 import { IscsiTarget, type IscsiTargetOptions } from '../../../agent/iscsi/target.js';
 import { LoginError, TestInitiator, type InitiatorOptions } from '../../support/iscsi-initiator.js';

@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { createPrng, type Prng } from '../../../agent/engine/prng.js';
+import { createPrng, type Prng } from '../../support/prng.js';
 import { IscsiTarget } from '../../../agent/iscsi/target.js';
 import { TestInitiator } from '../../support/iscsi-initiator.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';

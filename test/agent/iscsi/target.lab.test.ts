@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileBlockDevice } from '../../../agent/engine/file-block-device.js';
+import { FileBlockDevice } from '../../../agent/block/file-block-device.js';
 import { IscsiTarget } from '../../../agent/iscsi/target.js';
 import { formatTestCuTable, parseTestCu } from '../../support/iscsi-test-cu.js';
 import { ISCSI_TOOLS, requireTools } from '../../support/lab-packages.js';

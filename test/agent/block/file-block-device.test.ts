@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IoError } from '../../../agent/engine/block-device.js';
-import { FileBlockDevice } from '../../../agent/engine/file-block-device.js';
+import { IoError } from '../../../agent/block/block-device.js';
+import { FileBlockDevice } from '../../../agent/block/file-block-device.js';
 
 describe('FileBlockDevice', () => {
   test('reads, writes, discards and tracks mapping on a sparse file', async () => {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { IdMap } from '../../../agent/engine/id-map.js';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { IdMap } from '../../../agent/lib/id-map.js';
+import { createPrng } from '../../support/prng.js';
 
 const execFileP = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferPool } from '../../../agent/engine/buffer-pool.js';
+import { BufferPool } from '../../../agent/lib/buffer-pool.js';
 
 describe('BufferPool', () => {
   test('a released buffer is handed out again; one in use never is', () => {

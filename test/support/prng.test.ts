@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { createPrng } from './prng.js';
 
 describe('createPrng', () => {
   test('same seed, same sequence; different seeds differ', () => {

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32c, crc32cBytes } from '../../../agent/engine/crc32c.js';
+import { crc32c, crc32cBytes } from '../../../agent/lib/crc32c.js';
 
 // Bit-at-a-time reference: slow, obviously right, used to check the sliced tables.
 function crc32cSlow(data: Uint8Array, crc = 0): number {

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { HoleMap, MAX_HOLES } from '../../../agent/engine/hole-map.js';
-import { createPrng } from '../../../agent/engine/prng.js';
+import { HoleMap, MAX_HOLES } from '../../../agent/block/hole-map.js';
+import { createPrng } from '../../support/prng.js';
 
 const S = 512;
 const runs = (h: HoleMap, from: number, to: number) => h.runs(from * S, (to - from) * S).map((r) => [r.offset / S, (r.offset + r.length) / S, r.mapped]);

@@ -4,7 +4,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adjacentRuns, IoQueue } from '../../../agent/engine/io-queue.js';
+import { adjacentRuns, IoQueue } from '../../../agent/block/io-queue.js';
 
 const req = (pos: number, len: number) => ({ pos, buf: Buffer.alloc(len) });
 const shape = (runs: Array<Array<{ pos: number; buf: Buffer }>>) => runs.map((r) => r.map((x) => `${x.pos}+${x.buf.length}`).join(' '));
