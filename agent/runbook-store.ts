@@ -5,6 +5,7 @@
 import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
+import { Serializer } from './lib/serializer.js';
 import { runbookStep } from './events2.js';
 import { validRecord } from './runbook-input.js';
 import { AgentError, sameRunbookRun, type RunbookLogEntry, type RunbookLogParams, type RunbookPutParams, type RunbookPutResult, type RunbookRecord } from './protocol.js';
@@ -38,7 +39,7 @@ export function decidePut(stored: RunbookRecord | undefined, put: RunbookRecord,
 export class RunbookStore {
   private readonly runs = new Map<string, RunbookRecord>();
   /** Puts and appends one at a time: the log's order is the order they were accepted in. */
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serializer();
 
   constructor(
     readonly dir: string,
@@ -67,7 +68,7 @@ export class RunbookStore {
 
   /** Params validated by validRunbookPut. The entry is appended whatever becomes of the record: it happened. */
   put(p: RunbookPutParams): Promise<RunbookPutResult> {
-    return this.serial(async () => {
+    return this.serial.run(async () => {
       const stored = this.runs.get(p.record.resource);
       const d = decidePut(stored, p.record, p.converge);
       if (d.kind === 'refused') throw new AgentError('refused', d.message);
@@ -123,9 +124,4 @@ export class RunbookStore {
     }
   }
 
-  private serial<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(f, f);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
 }

@@ -31,6 +31,7 @@
 import type { BackingDisk } from '../block/backing-disk.js';
 import type { Bitmap } from './bitmap.js';
 import { crc32c } from '../lib/crc32c.js';
+import { Serializer } from '../lib/serializer.js';
 import { BLOCK_BYTES, type MdLayout } from './md-layout.js';
 import { anyOf } from './ranges.js';
 
@@ -195,13 +196,13 @@ interface AlDiskState {
   written: number;
   /** The hot set of transaction `written`; unknown until one is read or written. */
   writtenHot?: ReadonlySet<number>;
-  chain: Promise<unknown>;
+  writes: Serializer;
 }
 const alDisks = new WeakMap<BackingDisk, AlDiskState>();
 function alStateOf(disk: BackingDisk): AlDiskState {
   let s = alDisks.get(disk);
   if (!s) {
-    s = { written: 0, chain: Promise.resolve() };
+    s = { written: 0, writes: new Serializer() };
     alDisks.set(disk, s);
   }
   return s;
@@ -257,9 +258,7 @@ export function writeAlTransaction(disk: BackingDisk, layout: MdLayout, al: Acti
       st.writtenHot = al.hotSet;
     }
   };
-  const p = st.chain.then(run, run);
-  st.chain = p.catch(() => undefined);
-  return p;
+  return st.writes.run(run);
 }
 
 /**

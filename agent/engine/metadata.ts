@@ -9,6 +9,7 @@
 import { zeroRange, type BackingDisk } from '../block/backing-disk.js';
 import type { DiskState, GenerationIds } from '../protocol.js';
 import { crc32c } from '../lib/crc32c.js';
+import { Serializer } from '../lib/serializer.js';
 import { readBitmap } from './bitmap.js';
 import { forgetActivityLogState } from './activity-log.js';
 import { BLOCK_BYTES, SUPERBLOCK_BYTES, computeLayout, type MdLayout } from './md-layout.js';
@@ -286,14 +287,14 @@ interface DiskMdState {
   /** Whether both slots have been read (or written) through this handle. */
   known: boolean;
   /** Superblock writes are serialized per disk: two in flight could tear both slots. */
-  chain: Promise<unknown>;
+  writes: Serializer;
 }
 const diskState = new WeakMap<BackingDisk, DiskMdState>();
 
 function stateOf(disk: BackingDisk): DiskMdState {
   let s = diskState.get(disk);
   if (!s) {
-    s = { seq: 0, known: false, chain: Promise.resolve() };
+    s = { seq: 0, known: false, writes: new Serializer() };
     diskState.set(disk, s);
   }
   return s;
@@ -365,9 +366,7 @@ export function writeSuperblock(disk: BackingDisk, md: Metadata): Promise<Metada
     st.seq = Math.max(st.seq, seq);
     return { ...md, seq };
   };
-  const p = st.chain.then(run, run);
-  st.chain = p.catch(() => undefined);
-  return p;
+  return st.writes.run(run);
 }
 
 /** What create-md would destroy, in words; undefined when there is nothing valid to lose. */
@@ -418,7 +417,5 @@ export async function createMetadata(disk: BackingDisk, opts: { nodeId: number; 
     st.known = true;
     return md;
   };
-  const p = st.chain.then(run, run);
-  st.chain = p.catch(() => undefined);
-  return p;
+  return st.writes.run(run);
 }

@@ -10,6 +10,7 @@
 import { open, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32c } from '../lib/crc32c.js';
+import { Serializer } from '../lib/serializer.js';
 import { BLOCK } from './machine-types.js';
 
 const MAGIC = Buffer.from('DTUNDO01');
@@ -32,7 +33,7 @@ export class UndoJournalError extends Error {}
 export class UndoJournal {
   private saved = new Set<number>();
   private end = HEADER;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly saves = new Serializer();
 
   private constructor(
     readonly path: string,
@@ -77,9 +78,7 @@ export class UndoJournal {
    * journal would exceed its capacity.
    */
   save(area: DataArea, offset: number, length: number): Promise<void> {
-    const run = this.chain.then(() => this.saveNow(area, offset, length));
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.saves.run(() => this.saveNow(area, offset, length));
   }
 
   private async saveNow(area: DataArea, offset: number, length: number): Promise<void> {
@@ -108,7 +107,7 @@ export class UndoJournal {
 
   /** Puts every saved block back; returns the blocks restored (they differ from the source again). */
   async rollback(area: DataArea): Promise<number[]> {
-    await this.chain;
+    await this.saves.idle();
     const blocks = await replay(this.fh, area);
     await this.drop();
     return blocks;
@@ -116,7 +115,7 @@ export class UndoJournal {
 
   /** The sync finished (or the journal is abandoned): the file goes. */
   async drop(): Promise<void> {
-    await this.chain;
+    await this.saves.idle();
     await this.fh.close().catch(() => undefined);
     await rm(this.path, { force: true });
   }

@@ -9,6 +9,7 @@ import { Zeroes, type VolumeMeta, type WriteData } from './machine-types.js';
 import { computeLayout, type MdLayout } from './md-layout.js';
 import { growMetadata } from './md-grow.js';
 import { IdMap } from '../lib/id-map.js';
+import { Serializer } from '../lib/serializer.js';
 import { AgentError } from '../protocol.js';
 import { MetadataError, getPersistentReservation, readMetadata, setBitmapUuid, setPersistentReservation, writeSuperblock, type Metadata } from './metadata.js';
 
@@ -131,13 +132,10 @@ export class VolumeStore {
     // [lab fix, case 13] One at a time, in the order asked: two persists in flight could finish
     // their awaits out of order and leave an older superblock on disk last (the SyncTarget's
     // periodic bitmap write-out made overlapping persists common, e.g. with sync-finished).
-    const run = () => this.persistNow(v);
-    const p = this.persistChain.then(run, run);
-    this.persistChain = p.catch(() => undefined);
-    return p;
+    return this.persists.run(() => this.persistNow(v));
   }
 
-  private persistChain: Promise<unknown> = Promise.resolve();
+  private readonly persists = new Serializer();
 
   private async persistNow(v: VolumeMeta): Promise<void> {
     let md = setBitmapUuid({ ...this.md, current: v.gi.current, history: v.gi.history.slice(0, 32), diskState: v.disk }, this.peerNodeId, v.gi.bitmap);

@@ -3,6 +3,7 @@
 // the I_T nexus name that unit attentions and reservations are kept per.
 import { createHash } from 'node:crypto';
 import { IoError, type BlockDevice } from '../block/block-device.js';
+import { Serializer } from '../lib/serializer.js';
 import { encodeLun } from './pdu.js';
 import { deserializePr, memoryReservationStore, prConflict, prOut, readFullStatus, readKeys, readReservation, reportCapabilities, serializePr, type PrState, type ReservationStore } from './reservations.js';
 import { accessOf, cdbLength, OPCODES, ScsiOp, ServiceAction, serviceActionOf, SUPPORTED, type Access } from './opcodes.js';
@@ -111,12 +112,10 @@ class LogicalUnit {
         this.pr = next;
         return true;
       });
-    const p = this.prChain.then(run, run);
-    this.prChain = p.catch(() => undefined);
-    return p;
+    return this.prUpdates.run(run);
   }
 
-  private prChain: Promise<unknown> = Promise.resolve();
+  private readonly prUpdates = new Serializer();
 
   /** Read the state from the store again on next use. */
   forgetPr(): void {
