@@ -3,7 +3,7 @@
 // dispatch(); every action the machine returns is carried out here and nowhere else.
 import { EventEmitter } from 'node:events';
 import type { HostConfig, ResourceConfig } from '../config/types.js';
-import type { ReservationStore } from '../iscsi/reservations.js';
+import type { ReservationStore } from '../block/reservation-store.js';
 import { AgentError, type ResourceSnapshot, type TargetSnapshot } from '../protocol.js';
 import type { BlockDevice } from '../block/block-device.js';
 import { IoError } from '../block/block-device.js';

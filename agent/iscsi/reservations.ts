@@ -1,26 +1,7 @@
 // SPC-4 persistent reservations of one logical unit, pure: the state is plain data that
-// the ReservationStore persists (the engine replicates it as metadata so a reservation
-// survives failover), and each service action maps state + request to state + outcome.
+// a ReservationStore (agent/block/reservation-store.ts) persists, and each service action
+// maps state + request to state + outcome.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-
-/** Where a logical unit's reservation state lives; the engine can replicate it. */
-export interface ReservationStore {
-  load(): Promise<Buffer | null>;
-  save(state: Buffer): Promise<void>;
-  /** Largest serialized state it keeps (the replicated store: what the superblock holds). */
-  readonly capacity?: number;
-}
-
-export function memoryReservationStore(): ReservationStore {
-  let saved: Buffer | null = null;
-  return {
-    load: () => Promise.resolve(saved),
-    save: (b) => {
-      saved = Buffer.from(b);
-      return Promise.resolve();
-    },
-  };
-}
 
 export const PrType = { WriteExclusive: 1, ExclusiveAccess: 3, WriteExclusiveRegistrantsOnly: 5, ExclusiveAccessRegistrantsOnly: 6, WriteExclusiveAllRegistrants: 7, ExclusiveAccessAllRegistrants: 8 } as const;
 const VALID_TYPES = new Set<number>(Object.values(PrType));

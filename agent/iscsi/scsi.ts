@@ -3,9 +3,10 @@
 // the I_T nexus name that unit attentions and reservations are kept per.
 import { createHash } from 'node:crypto';
 import { IoError, type BlockDevice } from '../block/block-device.js';
+import { memoryReservationStore, type ReservationStore } from '../block/reservation-store.js';
 import { Serializer } from '../lib/serializer.js';
 import { encodeLun } from './pdu.js';
-import { deserializePr, memoryReservationStore, prConflict, prOut, readFullStatus, readKeys, readReservation, reportCapabilities, serializePr, type PrState, type ReservationStore } from './reservations.js';
+import { deserializePr, prConflict, prOut, readFullStatus, readKeys, readReservation, reportCapabilities, serializePr, type PrState } from './reservations.js';
 import { accessOf, cdbLength, OPCODES, ScsiOp, ServiceAction, serviceActionOf, SUPPORTED, type Access } from './opcodes.js';
 import { Sense, senseFixed, Status, type SenseInfo } from './sense.js';
 

@@ -11,7 +11,7 @@ import { LoginStatus } from './login.js';
 import { DEFAULT_LOGIN_PHASE_LIMITS, loginPhaseAdmission, sourceAddress, type LoginPhaseLimits } from './login-limits.js';
 import { RefusalLog } from '../refusal-log.js';
 import { DEFAULT_LIMITS, type TargetLimits } from './negotiation.js';
-import type { ReservationStore } from './reservations.js';
+import type { ReservationStore } from '../block/reservation-store.js';
 import { ScsiTarget } from './scsi.js';
 import type { KeyValues } from './text.js';
 

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { accessOf, cdbLength, hasPooledDataOut, OPCODES, ScsiOp, ServiceAction, SUPPORTED } from '../../../agent/iscsi/opcodes.js';
 import { ScsiTarget } from '../../../agent/iscsi/scsi.js';
-import { memoryReservationStore } from '../../../agent/iscsi/reservations.js';
+import { memoryReservationStore } from '../../../agent/block/reservation-store.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
 
 const cdbOf = (op: number, sa?: number): Buffer => {

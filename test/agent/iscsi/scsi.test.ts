@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScsiTarget, type ScsiResult } from '../../../agent/iscsi/scsi.js';
-import { deserializePr, memoryReservationStore, serializePr } from '../../../agent/iscsi/reservations.js';
+import { memoryReservationStore } from '../../../agent/block/reservation-store.js';
+import { deserializePr, serializePr } from '../../../agent/iscsi/reservations.js';
 import { IoError } from '../../../agent/block/block-device.js';
 import { PERSISTENT_RESERVATION_MAX } from '../../../agent/engine/metadata.js';
 import { MemoryBlockDevice } from '../../support/memory-block-device.js';
