@@ -5,8 +5,15 @@
 // or a create-md will do to the data: one decision, the engine's, on both sides.
 
 import type { DiskState } from './protocol.js';
-import type { Gi } from './engine/machine-types.js';
 import { parseUuid, UUID_JUST_CREATED, uuidEq } from './engine/uuid.js';
+
+/** One volume's generation identifiers, as the engine keeps and persists them. */
+export interface Gi {
+  current: bigint;
+  /** Bitmap UUID for the (single) peer. */
+  bitmap: bigint;
+  history: bigint[];
+}
 
 /** One side's identifiers for one volume, as exchanged in the handshake. */
 export interface SideGi {

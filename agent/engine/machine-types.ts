@@ -4,9 +4,8 @@
 import type { ConnState, DiskState, ReplState, Role } from '../protocol.js';
 import type { UuidRng } from './uuid.js';
 import type { SbPolicies } from './split-brain-policy.js';
-import type { VerifyProgress } from './online-verify.js';
 import type { IdMap } from '../lib/id-map.js';
-import type { SyncDecision } from '../sync-decision.js';
+import type { Gi, SyncDecision } from '../sync-decision.js';
 
 export const BLOCK = 4096;
 
@@ -27,13 +26,6 @@ export interface OutOfSyncMap {
   /** OR another bitmap's on-wire bytes into this one. */
   orBytes(bytes: Uint8Array): void;
   toBytes(): Uint8Array;
-}
-
-export interface Gi {
-  current: bigint;
-  /** Bitmap UUID for the (single) peer. */
-  bitmap: bigint;
-  history: bigint[];
 }
 
 /** What a volume persists in its superblock besides the bitmap. */
@@ -223,6 +215,27 @@ export interface PrSave {
   sentAt: number;
   /** The local metadata write failed: the save completes with this error. */
   error?: string;
+}
+
+/** A range an online verify has still to check, and how often its reads were tried. */
+export interface OvRange {
+  offset: number;
+  length: number;
+  tries: number;
+}
+
+/** The walk of an online verify run as VerifyS (online-verify.ts): state of the volume it checks. */
+export interface VerifyProgress {
+  /** Next byte offset of the sequential walk. */
+  cursor: number;
+  /** Blocks to check in total, and checked so far (for `done`). */
+  total: number;
+  checked: number;
+  mismatch: number;
+  startedAt: number;
+  /** Ranges to check before the walk continues (blocks of a differing chunk, raced ranges). */
+  again: OvRange[];
+  pending: Map<number, OvRange & { local?: Uint8Array; peer?: Uint8Array; dirty: boolean }>;
 }
 
 export interface OvRead {

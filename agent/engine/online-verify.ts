@@ -11,31 +11,12 @@
 import { createHash } from 'node:crypto';
 import { persistMeta } from './persist-meta.js';
 import { overlaps } from './ranges.js';
-import { BLOCK, type Action, type EngineState, type OvRead, type VolumeState } from './machine-types.js';
+import { BLOCK, type Action, type EngineState, type OvRange, type OvRead, type VolumeState } from './machine-types.js';
 import { IdMap } from '../lib/id-map.js';
 
 export const OV_CHUNK = 1024 * 1024;
 export const OV_MAX_INFLIGHT = 8;
 const OV_RETRIES = 3;
-
-interface OvRange {
-  offset: number;
-  length: number;
-  tries: number;
-}
-
-export interface VerifyProgress {
-  /** Next byte offset of the sequential walk. */
-  cursor: number;
-  /** Blocks to check in total, and checked so far (for `done`). */
-  total: number;
-  checked: number;
-  mismatch: number;
-  startedAt: number;
-  /** Ranges to check before the walk continues (blocks of a differing chunk, raced ranges). */
-  again: OvRange[];
-  pending: Map<number, OvRange & { local?: Uint8Array; peer?: Uint8Array; dirty: boolean }>;
-}
 
 export function digestOf(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
