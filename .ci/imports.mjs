@@ -2,6 +2,7 @@
 // the README's Code map) must not creep back once a move has removed it.
 //   - no import circles, type-only imports included (a type circle still ties two modules together);
 //   - agent/engine and agent/iscsi do not import each other (shared pieces live in agent/block, agent/lib);
+//   - agent/block and agent/lib sit below both: block imports only block and lib, lib only lib;
 //   - src/ imports from agent/ only agent/protocol/ (the console's one window into the agent);
 //   - agent/ never imports src/ (the agent bundle is uploaded alone).
 // Violations that exist today are listed in .ci/imports-known.txt: a new one fails, and so does a
@@ -48,6 +49,8 @@ for (const [from, tos] of graph) {
   for (const to of tos) {
     if (under(from, 'agent/engine') && under(to, 'agent/iscsi')) violations.push(`engine-iscsi: ${from} -> ${to}`);
     if (under(from, 'agent/iscsi') && under(to, 'agent/engine')) violations.push(`iscsi-engine: ${from} -> ${to}`);
+    if (under(from, 'agent/block') && under(to, 'agent') && !under(to, 'agent/block') && !under(to, 'agent/lib')) violations.push(`block-up: ${from} -> ${to}`);
+    if (under(from, 'agent/lib') && under(to, 'agent') && !under(to, 'agent/lib')) violations.push(`lib-up: ${from} -> ${to}`);
     if (under(from, 'src') && under(to, 'agent') && !under(to, 'agent/protocol')) violations.push(`console-agent: ${from} -> ${to}`);
     if (under(from, 'agent') && under(to, 'src')) violations.push(`agent-console: ${from} -> ${to}`);
   }
