@@ -39,6 +39,7 @@ import type {
   EventObject,
   RunbookRecord,
   EventVerb,
+  ReplState,
   ResourceSnapshot,
   ServiceAddressState,
   StateEvent,
@@ -265,6 +266,9 @@ export const PEER_DEVICE_FIELDS: FieldSpec[] = [
   f('peer-last-bitmap', 'peerLastBitmap'),
   f('peer-last-history', 'peerLastHistory', 'list'),
 ];
+
+/** Replication states in which `done`, `dbdt1` and `eta` mean something. */
+export const SYNCING: ReadonlySet<ReplState> = new Set<ReplState>(['SyncSource', 'SyncTarget', 'PausedSyncS', 'PausedSyncT', 'VerifyS', 'VerifyT']);
 
 export const TARGET_FIELDS: FieldSpec[] = [f('state', 'state'), f('iqn', 'iqn'), f('portal', 'portal'), f('chap', 'chap', 'bool')];
 /** The target's serviceAddress, flattened onto the target line. */
