@@ -15,6 +15,7 @@
 //     (peer-authenticated no: the file sets no shared-secret, capability `peer-auth`; ignored: the
 //     DRBD options accepted but not honoured as a JSON array of {option,section,why,file,line,col},
 //     quoted as any value with blanks, capability `ignored-options`)
+//   (client, quorum and peer-client are DRBD's own, sent by the kernel engine only)
 //   device: device current-uuid bitmap-uuids (PEER=UUID,…) history-uuids (UUID,…) undo-used undo-capacity
 //   connection: split-brain last-error peer-last-seen peer-last-role ; path carries local/peer/established as in DRBD
 //   peer-device: verify-mismatch peer-last-disk peer-last-uuid peer-last-bitmap peer-last-history
@@ -223,7 +224,9 @@ export const RESOURCE_FIELDS: FieldSpec[] = [
 export const DEVICE_FIELDS: FieldSpec[] = [
   f('backing_dev', 'backingDev'),
   f('disk', 'disk'),
+  f('client', 'client', 'bool'),
   f('open', 'open', 'bool'),
+  f('quorum', 'quorum', 'bool'),
   f('device', 'device'),
   f('size', 'size', 'int', true),
   f('read', 'read', 'int', true),
@@ -251,6 +254,7 @@ export const CONNECTION_FIELDS: FieldSpec[] = [
 export const PEER_DEVICE_FIELDS: FieldSpec[] = [
   f('replication', 'replication'),
   f('peer-disk', 'peerDisk'),
+  f('peer-client', 'peerClient', 'bool'),
   f('resync-suspended', 'resyncSuspended'),
   f('done', 'done', 'fixed2'),
   f('received', 'received', 'int', true),

@@ -5,8 +5,8 @@
 // Lines are parsed by agent/events2.ts (the one events2 codec) and DRBD's keys are decoded with
 // its field tables. Beyond them, what only the kernel says:
 //   resource suspended:REASON  → suspended, and suspendedReason (user, no-data, fencing, quorum, …)
-//   device quorum client; backing_dev:none → backingDev '' ; device path /dev/drbdMINOR
-//   peer-device peer-client ; eta computed from out-of-sync and dbdt1 when DRBD sends none
+//   device backing_dev:none → backingDev '' ; device path /dev/drbdMINOR
+//   peer-device eta computed from out-of-sync and dbdt1 when DRBD sends none
 //   call/response helper       → the resource's helpers (last run of each handler per object);
 //                                a split-brain helper marks the connection splitBrain until it connects
 //   any other key              → kernelExtra on its object, as sent
@@ -53,13 +53,7 @@ export function emptyKernelState(node: string, agentVersion: string): KernelFold
 
 const IDENTITY = new Set(['name', 'volume', 'minor', 'peer-node-id', 'conn-name', 'local', 'peer']);
 /** Keys each object's own code below maps (besides its field table). */
-const SPECIAL: Record<string, ReadonlySet<string>> = {
-  resource: new Set(),
-  device: new Set(['quorum', 'client']),
-  connection: new Set(),
-  'peer-device': new Set(['peer-client']),
-  path: new Set(['established']),
-};
+const SPECIAL: Record<string, ReadonlySet<string>> = { path: new Set(['established']) };
 const TABLES: Record<string, FieldSpec[]> = { resource: RESOURCE_FIELDS, device: DEVICE_FIELDS, connection: CONNECTION_FIELDS, 'peer-device': PEER_DEVICE_FIELDS, path: [] };
 const RESYNC_SUSPENDED: ReadonlySet<string> = new Set(['no', 'user', 'peer', 'dependency']);
 const SPLIT_BRAIN_HELPERS: ReadonlySet<string> = new Set(['split-brain', 'initial-split-brain']);
@@ -191,8 +185,6 @@ function num(e: StateEvent, key: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-const yes = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v !== 'no');
-
 function findConnection(r: ResourceSnapshot, e: StateEvent): ConnectionSnapshot | undefined {
   const id = num(e, 'peer-node-id');
   const name = prop(e, 'conn-name');
@@ -256,10 +248,6 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       applyFields(d, DEVICE_FIELDS, e.props);
       // DRBD says `none` for a diskless device; the snapshot says no backing device with ''.
       if (d.backingDev === 'none') d.backingDev = '';
-      const quorum = yes(prop(e, 'quorum'));
-      const client = yes(prop(e, 'client'));
-      if (quorum !== undefined) d.quorum = quorum;
-      if (client !== undefined) d.client = client;
       keepExtra(d, e);
       return;
     }
@@ -299,8 +287,6 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
         const first = String(p.resyncSuspended).split(',').find((w) => RESYNC_SUSPENDED.has(w));
         if (first) p.resyncSuspended = first as PeerDeviceSnapshot['resyncSuspended'];
       }
-      const peerClient = yes(prop(e, 'peer-client'));
-      if (peerClient !== undefined) p.peerClient = peerClient;
       if (!SYNCING.has(p.replication)) {
         // DRBD stops sending `done` when a resync ends; a stale figure must not linger.
         delete p.done;

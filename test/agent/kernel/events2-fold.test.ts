@@ -2,11 +2,12 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentSnapshot } from '../../../agent/protocol.js';
+import type { AgentSnapshot, ResourceSnapshot } from '../../../agent/protocol.js';
 import { emptyKernelState, etaSeconds, foldKernelLine, foldKernelText, UNKNOWN_KEPT, type KernelFoldState } from '../../../agent/kernel/events2-fold.js';
 import { snapshotToEvents } from '../../../agent/events2.js';
 import { applyHostEvents, applyHostSnapshot, createModel, resourceRows } from '../../../src/cluster/model.js';
 import { deriveProblems } from '../../../src/cluster/problems.js';
+import { foldEvents } from '../../../src/cluster/host-view.js';
 
 const DIR = 'fixtures/kernel-events2';
 const REGENERATE = 'UPDATE_KERNEL_GOLDEN=1 node .ci/test.mjs unit kernel/events2-fold';
@@ -44,6 +45,11 @@ describe('kernel events2 fold: every fixture against its golden snapshot', () =>
       assert.deepEqual([...new Set(rows.map((r) => r.resource))], s.resources.map((r) => r.name));
       assert.deepEqual(resourceRows(byEvents).map((r) => r.resource), rows.map((r) => r.resource));
       deriveProblems(bySnapshot);
+      // DRBD's own keys cross the wire: what the console folds from the events is what the fold made.
+      const wire = foldEvents(snapshotToEvents(s, { statistics: true })).resources;
+      const drbdKeys = (rs: ResourceSnapshot[]) =>
+        rs.map((r) => [r.role, r.mayPromote, r.promotionScore, r.devices.map((d) => [d.disk, d.quorum, d.client, d.open, d.size]), r.connections.map((c) => [c.connection, c.role, c.established, c.peerDevices.map((p) => [p.replication, p.peerDisk, p.peerClient, p.outOfSync, p.done])])]);
+      assert.deepEqual(drbdKeys(wire), drbdKeys(s.resources));
     });
   }
 });
