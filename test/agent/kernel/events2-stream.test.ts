@@ -1,10 +1,12 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AgentSnapshot } from '../../../agent/protocol.js';
 import { KernelEvents2Stream, type StreamExit } from '../../../agent/kernel/events2-stream.js';
+import { applyHostSnapshot, createModel, setReachability } from '../../../src/cluster/model.js';
+import { deriveProblems } from '../../../src/cluster/problems.js';
 
 // drbdsetup is the stand-in in test/support/drbdsetup-standin, first on PATH: it replays
 // runN.events2 on its N-th run and records its arguments.
@@ -122,4 +124,28 @@ describe('kernel events2 stream against a drbdsetup stand-in', () => {
     assert.match(exits[0]!.error ?? '', /ENOENT/);
     assert.deepEqual(exits.slice(0, 2).map((e) => e.restartInMs), [50, 100]);
   });
+});
+
+describe('kernel scenarios replayed by the stand-in, through the stream into the console', () => {
+  const r0 = (s: AgentSnapshot | undefined) => s?.resources.find((r) => r.name === 'r0');
+  // What the console says of ha-a alone (ha-b not heard yet): the one problem each scenario means.
+  const cases: Array<{ scenario: string; done: (s: AgentSnapshot | undefined) => boolean; problems: string[] }> = [
+    { scenario: 'initial-sync', done: (s) => r0(s)?.connections[0]?.peerDevices[0]?.replication === 'SyncSource', problems: ['info sync:r0/0: r0/0 sync ha-a → ha-b 25.00%, ETA 7s'] },
+    { scenario: 'link-loss', done: (s) => r0(s)?.connections[0]?.connection === 'Connecting', problems: ['warn disconnected:r0: r0 degraded: ha-a not connected to its peer (Connecting)'] },
+    { scenario: 'split-brain', done: (s) => r0(s)?.helpers?.[0]?.status === 0, problems: ['alert split-brain:r0: SPLIT BRAIN on r0: both nodes wrote while apart; choose the victim and run the split-brain recovery runbook (r)'] },
+    { scenario: 'disk-failure', done: (s) => r0(s)?.helpers?.[0]?.status === 0, problems: ['warn disk:r0/0:0: r0/0 Diskless on ha-a (degraded: only ha-b has UpToDate data)'] },
+  ];
+  for (const c of cases) {
+    test(c.scenario, async () => {
+      const dir = transcripts({});
+      copyFileSync(join('fixtures/kernel-events2/standin', `${c.scenario}.events2`), join(dir, 'run1.events2'));
+      const { s, snapshots } = stream(dir);
+      s.start();
+      await until(`the end of ${c.scenario}`, () => c.done(snapshots.at(-1)));
+      await s.stop();
+      assert.ok(snapshots.length >= 2, 'the dump, then the changes');
+      const m = applyHostSnapshot(setReachability(createModel('ha-a', 'ha-b'), 0, { state: 'up' }), 0, snapshots.at(-1)!);
+      assert.deepEqual(deriveProblems(m).map((p) => `${p.severity} ${p.id}: ${p.text}`), c.problems);
+    });
+  }
 });
