@@ -28,6 +28,7 @@ import {
   CONNECTION_FIELDS,
   DEVICE_FIELDS,
   Events2SyntaxError,
+  formatEvent,
   fromDrbdAddress,
   parseEventLine,
   PEER_DEVICE_FIELDS,
@@ -87,9 +88,9 @@ export function foldKernelEvent(s: KernelFoldState, e: StateEvent): KernelFoldSt
   if (e.verb === 'exists' && s.ready) s = restarted(s);
   const next: KernelFoldState = { ...s, lastEventTime: e.time || s.lastEventTime };
   if (e.object === '-') return { ...next, ready: true };
-  if (!(e.object in TABLES) && e.object !== 'helper') return withUnknown(next, { line: lineOf(e), problem: `object '${e.object}' is not one the kernel sends` });
+  if (!Object.hasOwn(TABLES, e.object) && e.object !== 'helper') return withUnknown(next, { line: formatEvent(e), problem: `object '${e.object}' is not one the kernel sends` });
   const name = prop(e, 'name');
-  if (name === undefined) return withUnknown(next, { line: lineOf(e), problem: 'no name: key' });
+  if (name === undefined) return withUnknown(next, { line: formatEvent(e), problem: 'no name: key' });
   const resources = next.snapshot.resources;
   const idx = resources.findIndex((r) => r.name === name);
   if (e.object === 'resource' && e.verb === 'destroy') {
@@ -112,10 +113,6 @@ export function restarted(s: KernelFoldState): KernelFoldState {
   const fresh = emptyKernelState(s.snapshot.node, s.snapshot.agentVersion);
   if (s.snapshot.kernelUnknown) fresh.snapshot.kernelUnknown = s.snapshot.kernelUnknown;
   return fresh;
-}
-
-function lineOf(e: StateEvent): string {
-  return [e.time, e.verb, e.object, ...e.props.map(([k, v]) => `${k}:${v}`)].filter((x) => x !== '').join(' ');
 }
 
 export function newKernelResource(name: string, node: string): ResourceSnapshot {
