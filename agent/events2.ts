@@ -15,6 +15,7 @@
 //     (peer-authenticated no: the file sets no shared-secret, capability `peer-auth`; ignored: the
 //     DRBD options accepted but not honoured as a JSON array of {option,section,why,file,line,col},
 //     quoted as any value with blanks, capability `ignored-options`)
+//   (client, quorum and peer-client are DRBD's own, sent by the kernel engine only)
 //   device: device current-uuid bitmap-uuids (PEER=UUID,…) history-uuids (UUID,…) undo-used undo-capacity
 //   connection: split-brain last-error peer-last-seen peer-last-role ; path carries local/peer/established as in DRBD
 //   peer-device: verify-mismatch peer-last-disk peer-last-uuid peer-last-bitmap peer-last-history
@@ -39,6 +40,7 @@ import type {
   EventObject,
   RunbookRecord,
   EventVerb,
+  ReplState,
   ResourceSnapshot,
   ServiceAddressState,
   StateEvent,
@@ -223,7 +225,9 @@ export const RESOURCE_FIELDS: FieldSpec[] = [
 export const DEVICE_FIELDS: FieldSpec[] = [
   f('backing_dev', 'backingDev'),
   f('disk', 'disk'),
+  f('client', 'client', 'bool'),
   f('open', 'open', 'bool'),
+  f('quorum', 'quorum', 'bool'),
   f('device', 'device'),
   f('size', 'size', 'int', true),
   f('read', 'read', 'int', true),
@@ -251,6 +255,7 @@ export const CONNECTION_FIELDS: FieldSpec[] = [
 export const PEER_DEVICE_FIELDS: FieldSpec[] = [
   f('replication', 'replication'),
   f('peer-disk', 'peerDisk'),
+  f('peer-client', 'peerClient', 'bool'),
   f('resync-suspended', 'resyncSuspended'),
   f('done', 'done', 'fixed2'),
   f('received', 'received', 'int', true),
@@ -266,6 +271,9 @@ export const PEER_DEVICE_FIELDS: FieldSpec[] = [
   f('peer-last-bitmap', 'peerLastBitmap'),
   f('peer-last-history', 'peerLastHistory', 'list'),
 ];
+
+/** Replication states in which `done`, `dbdt1` and `eta` mean something. */
+export const SYNCING: ReadonlySet<ReplState> = new Set<ReplState>(['SyncSource', 'SyncTarget', 'PausedSyncS', 'PausedSyncT', 'VerifyS', 'VerifyT']);
 
 export const TARGET_FIELDS: FieldSpec[] = [f('state', 'state'), f('iqn', 'iqn'), f('portal', 'portal'), f('chap', 'chap', 'bool')];
 /** The target's serviceAddress, flattened onto the target line. */

@@ -78,6 +78,11 @@ export interface DeviceSnapshot {
   uuids: GenerationIds;
   /** Bytes held by the resync undo journal (consistent resync target), when one is in use. */
   undoJournal?: { used: number; capacity: number };
+  /** Kernel engine: DRBD's `quorum` and `client` (a diskless client by intention); absent from the builtin engine. */
+  quorum?: boolean;
+  client?: boolean;
+  /** Kernel engine: events2 keys this agent does not map, as DRBD sent them (shown, never dropped). */
+  kernelExtra?: Array<[string, string]>;
 }
 
 export interface PeerDeviceSnapshot {
@@ -106,6 +111,9 @@ export interface PeerDeviceSnapshot {
   /** The bitmap UUID the peer held for this node. */
   peerLastBitmap?: string;
   peerLastHistory?: string[];
+  /** Kernel engine: DRBD's `peer-client` (the peer is a diskless client by intention). */
+  peerClient?: boolean;
+  kernelExtra?: Array<[string, string]>;
 }
 
 export interface ConnectionSnapshot {
@@ -128,6 +136,7 @@ export interface ConnectionSnapshot {
   peerLastSeen?: string;
   peerLastRole?: Role;
   peerDevices: PeerDeviceSnapshot[];
+  kernelExtra?: Array<[string, string]>;
 }
 
 export interface TargetSession {
@@ -182,6 +191,32 @@ export interface ResourceSnapshot {
   devices: DeviceSnapshot[];
   connections: ConnectionSnapshot[];
   target?: TargetSnapshot;
+  /** Which engine serves it; absent means builtin (agents before the kernel engine). */
+  engine?: 'builtin' | 'kernel';
+  /** Kernel engine: why I/O is suspended, as DRBD says it (`suspended:user`, `no-data`, `fencing`, `quorum`, or several joined by commas). */
+  suspendedReason?: string;
+  /** Kernel engine: the last run of each handler DRBD called (events2 `call`/`response helper`). */
+  helpers?: KernelHelperRun[];
+  kernelExtra?: Array<[string, string]>;
+}
+
+/** One run of a DRBD handler (split-brain, local-io-error, before-resync-target, fence-peer, …) as events2 reported it. */
+export interface KernelHelperRun {
+  helper: string;
+  /** The object it ran for: the resource, a connection (peerNodeId, connName) and/or a volume. */
+  peerNodeId?: number;
+  connName?: string;
+  volume?: number;
+  /** ISO time of the `call` line ('' without --timestamps). */
+  called: string;
+  /** The helper's exit status; absent while it runs. */
+  status?: number;
+}
+
+/** A line of the kernel's events2 stream that the agent could not map: kept and shown, never a crash. */
+export interface KernelUnknownLine {
+  line: string;
+  problem: string;
 }
 
 /** A DRBD option accepted but not honoured: its keyword, the section it was written in, why, where. */
@@ -240,6 +275,8 @@ export interface AgentSnapshot {
   notUp?: NotUpResource[];
   /** Each resource's runbook run as last put: active, or the last finished/abandoned one (capability `runbooks`). */
   runbooks?: RunbookRecord[];
+  /** Kernel engine: the latest events2 lines it could not map (bounded). */
+  kernelUnknown?: KernelUnknownLine[];
 }
 
 /**

@@ -11,7 +11,6 @@ import type {
   IgnoredOptionSnapshot,
   NotUpResource,
   PeerDeviceSnapshot,
-  ReplState,
   ResourceSnapshot,
   RunbookRecord,
   StateEvent,
@@ -31,6 +30,7 @@ import {
   SESSION_FIELDS,
   TARGET_FIELDS,
   applyServiceAddress,
+  SYNCING,
 } from '../../agent/events2.js';
 
 export interface HostView {
@@ -136,15 +136,7 @@ function newPeerDevice(volume: number): PeerDeviceSnapshot {
   };
 }
 
-/** States in which `done`, `dbdt1` and `eta` mean something. */
-export const SYNCING: ReadonlySet<ReplState> = new Set<ReplState>([
-  'SyncSource',
-  'SyncTarget',
-  'PausedSyncS',
-  'PausedSyncT',
-  'VerifyS',
-  'VerifyT',
-]);
+export { SYNCING };
 
 function num(e: StateEvent, key: string): number | undefined {
   const v = prop(e, key);
