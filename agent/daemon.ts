@@ -14,7 +14,7 @@ import { openBackingDisk } from './block/backing-disk.js';
 import { probeDisk } from './engine/disk-probe.js';
 import { nodeIdHosts, numberedByMetadata } from './engine/node-ids.js';
 import { createMdNodeId } from './engine/node-id-decision.js';
-import { judgeNotUp } from './not-up.js';
+import { judgeNotUp } from './protocol/not-up.js';
 import { validRunbookPut } from './runbook-input.js';
 import { RunbookStore, runPosition } from './runbook-store.js';
 import { createMetadata, MetadataError } from './engine/metadata.js';
@@ -25,10 +25,9 @@ import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from './data-r
 import type { LinkFaults } from './engine/link-faults.js';
 import { forgetPeerMemory, readPeerMemory, writePeerMemory } from './engine/peer-memory-file.js';
 import { readMetadata, toGenerationIds } from './engine/metadata.js';
-import { formatUuid } from './engine/uuid.js';
 import { IscsiTarget } from './iscsi/target.js';
 import { ServiceAddressKeeper } from './iscsi/service-address-keeper.js';
-import { diffSnapshots, snapshotToEvents } from './events2.js';
+import { diffSnapshots, snapshotToEvents } from './protocol/events2.js';
 import { serveControl, type ControlHandler, type ControlServer } from './control/server.js';
 import type { MonitorAccess } from './control/monitor-access.js';
 import {
@@ -47,9 +46,11 @@ import {
   type RunbookPutResult,
   type StateEvent,
   type TargetSnapshot,
-} from './protocol.js';
-import { AGENT_VERSION } from './version.js';
+} from './protocol/messages.js';
+import { AGENT_VERSION } from './protocol/version.js';
 import { logLine } from './log.js';
+import { ADMIN_SOCKET } from './protocol/socket-paths.js';
+import { formatUuid } from './engine/uuid.js';
 
 export interface DaemonOptions {
   configDir: string;
@@ -67,7 +68,7 @@ export interface DaemonOptions {
 export const DEFAULT_DAEMON_OPTIONS: DaemonOptions = {
   configDir: '/etc/drbd-tui',
   stateDir: '/var/lib/drbd-tui',
-  socket: '/run/drbd-tui/agent.sock',
+  socket: ADMIN_SOCKET,
   node: hostname(),
 };
 

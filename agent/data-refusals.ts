@@ -3,7 +3,7 @@
 // the engine's own sync decision on what is known of the peer (the agent's peer memory; the
 // console's best knowledge of the other host). Beside the control protocol so that the agent,
 // whose word is final, and the console, which warns before anything is sent, say the same.
-import type { DiskState, Role } from './protocol.js';
+import type { DiskState, Role } from './drbd-states.js';
 import { decideSync, holdsData, sideFromWire, type SideGi, type WireGi } from './sync-decision.js';
 
 export interface KnownVolume {

@@ -2,7 +2,7 @@
 // keep it). Every line is made safe on its own, whatever its parts came from: a newline or an
 // escape sequence inside an InitiatorName or a config value cannot forge a line or reach the
 // terminal of whoever reads the log.
-import { untrustedText } from './untrusted-text.js';
+import { untrustedText } from './protocol/untrusted-text.js';
 
 /** A line longer than this is cut (with its length): a log line is read by a person. */
 export const LOG_LINE_LIMIT = 1024;

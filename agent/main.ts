@@ -1,8 +1,7 @@
 // drbd-agent: the host-side daemon and its drbdadm-style CLI.
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectUnix, type ControlClient } from './control/client.js';
-import { monitorSocketPath } from './control/server.js';
+import { connectUnix, type ControlClient } from './protocol/client.js';
 import { parseMonitorAccess } from './control/monitor-access.js';
 import { statusJson } from './control/status-json.js';
 import { statusText } from './control/status-text.js';
@@ -12,8 +11,8 @@ import { serveMetrics, type MetricsServer } from './metrics/http.js';
 import { formatListen, parseMetricsListen, type MetricsListen } from './metrics/listen-address.js';
 import { agentDownText, prometheusText } from './metrics/prometheus.js';
 import { describeLinkFaults, LINK_FAULTS_ENV, parseLinkFaults } from './engine/link-faults.js';
-import { formatEvent } from './events2.js';
-import { notUpLine } from './not-up.js';
+import { formatEvent } from './protocol/events2.js';
+import { notUpLine } from './protocol/not-up.js';
 import {
   AgentError,
   type AdjustResult,
@@ -25,12 +24,13 @@ import {
   type SplitBrainCopiesResult,
   type SplitBrainRestoreResult,
   type StateEvent,
-} from './protocol.js';
+} from './protocol/messages.js';
 import { formatSize } from './engine/metadata.js';
-import { runbookLogLine } from './runbook-log-line.js';
-import { AGENT_VERSION } from './version.js';
+import { runbookLogLine } from './protocol/runbook-log-line.js';
+import { AGENT_VERSION } from './protocol/version.js';
 import { LOG_LINE_LIMIT, logLine } from './log.js';
-import { untrustedLines, untrustedText } from './untrusted-text.js';
+import { untrustedLines, untrustedText } from './protocol/untrusted-text.js';
+import { monitorSocketPath } from './protocol/socket-paths.js';
 
 export const USAGE = `drbd-agent ${AGENT_VERSION} — replication engine and iSCSI target for drbd-tui
 

@@ -2,7 +2,7 @@
 // agent stores and prints (runbook-log, events2 lines) is bounded and cannot break a line.
 // Pure: the request in, a validated copy or the reason out.
 import { resourceNameProblem } from './config/resource-files.js';
-import type { RunbookLogEntry, RunbookPutParams, RunbookRecord, RunbookResult } from './protocol.js';
+import type { RunbookLogEntry, RunbookPutParams, RunbookRecord, RunbookResult } from './protocol/messages.js';
 
 export const MAX_STEP_ID = 64;
 export const MAX_STEPS = 64;

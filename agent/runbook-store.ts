@@ -6,9 +6,9 @@ import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { Serializer } from './lib/serializer.js';
-import { runbookStep } from './events2.js';
+import { runbookStep } from './protocol/events2.js';
 import { validRecord } from './runbook-input.js';
-import { AgentError, sameRunbookRun, type RunbookLogEntry, type RunbookLogParams, type RunbookPutParams, type RunbookPutResult, type RunbookRecord } from './protocol.js';
+import { AgentError, sameRunbookRun, type RunbookLogEntry, type RunbookLogParams, type RunbookPutParams, type RunbookPutResult, type RunbookRecord } from './protocol/messages.js';
 
 export const AUDIT_LOG = 'audit.log';
 /** Past this size the log moves to audit.log.1 (the one before is dropped): two files bound it. */

@@ -5,7 +5,7 @@ import { formatSize } from './engine/metadata.js';
 import type { ResourceRuntime } from './engine/resource-runtime.js';
 import { listSplitBrainCopies, verifiedCopyPieces, type ListedCopy } from './engine/split-brain-copy.js';
 import { restorePlanLines, restoreRefusal } from './engine/split-brain-copy-decision.js';
-import { AgentError, type SplitBrainCopyInfo, type SplitBrainRestoreResult } from './protocol.js';
+import { AgentError, type SplitBrainCopyInfo, type SplitBrainRestoreResult } from './protocol/messages.js';
 
 export function copyInfo(c: ListedCopy): SplitBrainCopyInfo {
   const m = c.manifest;

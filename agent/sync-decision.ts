@@ -4,8 +4,9 @@
 // Beside the control protocol because the console predicts with it what a connect, a promote
 // or a create-md will do to the data: one decision, the engine's, on both sides.
 
-import type { DiskState } from './protocol.js';
-import { parseUuid, UUID_JUST_CREATED, uuidEq } from './engine/uuid.js';
+import type { DiskState } from './drbd-states.js';
+import { parseUuid } from './engine/uuid.js';
+import { UUID_JUST_CREATED, uuidEq } from './engine/uuid.js';
 
 /** One volume's generation identifiers, as the engine keeps and persists them. */
 export interface Gi {

@@ -1,6 +1,6 @@
 // drbd-tui: the operator's console. Parses arguments and picks the app or a one-shot subcommand.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AGENT_VERSION } from '../agent/version.js';
+import { AGENT_VERSION } from '../agent/protocol/version.js';
 import { collectStatus } from './status/collect.js';
 import { statusReport, statusText } from './status/report.js';
 import { checkVerdict, KIND_NAMES, parseOverrides, unknownVerdict, type CheckVerdict } from './status/check.js';

@@ -1,7 +1,7 @@
 // The validated form of a resource file (YAML or DRBD .res). Both formats load into this;
 // everything downstream (engine, target, status) reads only this shape.
 
-import type { IgnoredOptionSnapshot } from '../protocol.js';
+import type { IgnoredOptionSnapshot } from '../protocol/messages.js';
 
 export type Protocol = 'A' | 'B' | 'C';
 

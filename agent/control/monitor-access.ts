@@ -1,9 +1,8 @@
+import { MONITOR_GROUP } from '../protocol/socket-paths.js';
 // Who may open the monitor socket, pure: the operator's choice (--monitor-access) and the
 // host's groups in, the socket's mode and group out. The monitor socket shows every resource's
 // state and iSCSI sessions to whoever connects; the default is the members of a group, not
 // every local user, and the admin socket stays root's alone whatever is chosen.
-
-export const MONITOR_GROUP = 'drbd-tui';
 
 /** `group`: the drbd-tui group; `world`: every local user; `root`: root only; anything else names a group. */
 export type MonitorAccess = 'group' | 'world' | 'root' | { group: string };

@@ -19,11 +19,12 @@ import {
   type Request,
   type ServerMessage,
   type StateEvent,
-} from '../protocol.js';
+} from '../protocol/messages.js';
 import { readLines } from './line-channel.js';
 import { gidInGroupFile, monitorSocketAccess, type MonitorAccess } from './monitor-access.js';
 import type { MonitorUidLimits } from './monitor-admission.js';
 import { MonitorGate } from './monitor-gate.js';
+import { monitorSocketPath } from '../protocol/socket-paths.js';
 
 export interface ControlLimits extends MonitorUidLimits {
   /** Characters of one request line: a longer one is answered with an error and the connection closed. */
@@ -61,11 +62,6 @@ export interface ControlHandler {
 
 export interface ControlServer {
   close(): Promise<void>;
-}
-
-/** The monitor socket's path beside the admin socket: agent.sock → agent.ro.sock. */
-export function monitorSocketPath(adminSocket: string): string {
-  return adminSocket.replace(/(\.sock)?$/, '.ro.sock');
 }
 
 function isRequest(m: unknown): m is Request {

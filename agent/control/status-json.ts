@@ -2,7 +2,7 @@
 // read it unchanged. Extensions are additive keys documented in the README: node, config-hash,
 // generation identifiers per device, split-brain and last-error per connection, iscsi-target,
 // peer-authenticated and ignored per resource.
-import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
+import type { AgentSnapshot, ResourceSnapshot } from '../protocol/messages.js';
 
 export function resourceJson(r: ResourceSnapshot) {
   return {

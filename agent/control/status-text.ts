@@ -13,10 +13,10 @@
 import { secretFileWarning } from '../config/file-mode.js';
 import { ignoredText, unauthenticatedWarning } from '../protocol/resource-notes.js';
 import { exposureWarning } from '../iscsi/exposure.js';
-import { notUpLine } from '../not-up.js';
-import type { AgentSnapshot, ResourceSnapshot } from '../protocol.js';
+import { notUpLine } from '../protocol/not-up.js';
+import type { AgentSnapshot, ResourceSnapshot } from '../protocol/messages.js';
 import { LOG_LINE_LIMIT } from '../log.js';
-import { untrustedText } from '../untrusted-text.js';
+import { untrustedText } from '../protocol/untrusted-text.js';
 
 /** One line of output: names and messages come from files and the network, and a newline in one must not start a line of its own. */
 const line = (text: string): string => untrustedText(text, LOG_LINE_LIMIT) + '\n';

@@ -1,7 +1,7 @@
 // A look at the backing disk of a resource that is not up, for status: does it exist, can it
 // be read, does it hold metadata this node may attach. Reads only (two superblock slots).
 import { stat } from 'node:fs/promises';
-import type { DiskProbe } from '../not-up.js';
+import type { DiskProbe } from '../protocol/not-up.js';
 import { openBackingDisk } from '../block/backing-disk.js';
 import { MetadataError, probeSuperblocks, readMetadata } from './metadata.js';
 

@@ -1,7 +1,7 @@
 // Inputs, actions and state of the replication state machine (machine.ts). The machine is
 // pure: the runtime feeds it inputs (admin commands, peer messages, I/O completions, ticks)
 // and carries out the actions it returns (disk I/O, metadata writes, messages, replies).
-import type { ConnState, DiskState, ReplState, Role } from '../protocol.js';
+import type { ConnState, DiskState, ReplState, Role } from '../drbd-states.js';
 import type { UuidRng } from './uuid.js';
 import type { SbPolicies } from './split-brain-policy.js';
 import type { IdMap } from '../lib/id-map.js';

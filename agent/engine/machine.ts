@@ -3,7 +3,7 @@
 // actions for the runtime to carry out. Like etcd's raft, that is what makes it testable
 // exhaustively and runnable under a simulated network and disk.
 import { onGrown, onResizeReply, onResizeRequest, resizeCmd, resizeLinkLost, sizeMismatch } from './resize.js';
-import type { DiskState, Role } from '../protocol.js';
+import type { DiskState, Role } from '../drbd-states.js';
 import { decideSync, discardResolution, newGenerationIds, resyncEndFixup, sideFromWire, withHistory, type SideGi, type SyncDecision } from '../sync-decision.js';
 import { formatUuid, newUuid, parseUuid, UUID_JUST_CREATED, uuidEq, withPrimaryBit, type UuidRng } from './uuid.js';
 import {

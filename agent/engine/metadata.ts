@@ -7,7 +7,8 @@
 // Metadata values are immutable: change them with spreads or the helpers here, then persist
 // with writeSuperblock. UUIDs are bigint (uuid.ts).
 import { zeroRange, type BackingDisk } from '../block/backing-disk.js';
-import type { DiskState, GenerationIds } from '../protocol.js';
+import type { GenerationIds } from '../protocol/messages.js';
+import type { DiskState } from '../drbd-states.js';
 import { crc32c } from '../lib/crc32c.js';
 import { Serializer } from '../lib/serializer.js';
 import { readBitmap } from './bitmap.js';

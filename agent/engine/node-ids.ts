@@ -3,7 +3,7 @@
 // written under (with the message to log), or a refusal. Used at attach/up, and where the
 // daemon looks at a disk of a resource that is down.
 import type { HostConfig, ResourceConfig } from '../config/types.js';
-import { AgentError } from '../protocol.js';
+import { AgentError } from '../protocol/messages.js';
 import { openBackingDisk } from '../block/backing-disk.js';
 import { readMetadata } from './metadata.js';
 import { nodeIdDecision, type NodeIdHost } from './node-id-decision.js';

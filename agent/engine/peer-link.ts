@@ -19,7 +19,7 @@ import { corkForTurn } from '../net/cork-turn.js';
 import { adoptAccepted, onreadInto, readByEvents, type ReadSink } from '../net/reused-reads.js';
 import { looksLikeTls, peerTlsKey, tlsAcceptOptions, tlsDialOptions, tlsFailure, tlsMismatchProblem } from './peer-tls.js';
 import { payloadPool } from '../lib/buffer-pool.js';
-import type { ConnState } from '../protocol.js';
+import type { ConnState } from '../drbd-states.js';
 import {
   AUTH_NONCE_BYTES,
   FrameDecoder,

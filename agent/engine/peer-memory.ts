@@ -3,7 +3,7 @@
 // generation and disk state are kept in the agent's state dir, which outlives a replaced
 // backing disk, and `primary --force` / `create-md --force` are judged against them with the
 // engine's own sync decision (data-refusals.ts). Pure: the runtime observes, the daemon stores and asks.
-import type { Role } from '../protocol.js';
+import type { Role } from '../drbd-states.js';
 import type { KnownPeer, KnownVolume } from '../data-refusals.js';
 import type { EngineState, HelloState } from './machine-types.js';
 import { formatUuid } from './uuid.js';

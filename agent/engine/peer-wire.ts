@@ -14,7 +14,7 @@
 import { crc32c } from '../lib/crc32c.js';
 import { ChunkQueue } from '../net/chunk-queue.js';
 import { DIRECT_READ_MIN } from '../net/reused-reads.js';
-import type { DiskState, Role } from '../protocol.js';
+import type { DiskState, Role } from '../drbd-states.js';
 
 export const FRAME_MAGIC = 0x44525450; // "DRTP"
 export const FRAME_HEADER_BYTES = 16;

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { HostConfig, ResourceConfig } from '../config/types.js';
 import type { ReservationStore } from '../block/reservation-store.js';
-import { AgentError, type ResourceSnapshot, type TargetSnapshot } from '../protocol.js';
+import { AgentError, type ResourceSnapshot, type TargetSnapshot } from '../protocol/messages.js';
 import type { BlockDevice } from '../block/block-device.js';
 import { IoError } from '../block/block-device.js';
 import { createEngine, step } from './machine.js';

@@ -2,7 +2,7 @@
 // ResourceSnapshot, from which status, status --json and events are all derived.
 import { exposedSecretsMode } from '../config/file-mode.js';
 import type { ResourceConfig } from '../config/types.js';
-import type { ResourceSnapshot, TargetSnapshot } from '../protocol.js';
+import type { ResourceSnapshot, TargetSnapshot } from '../protocol/messages.js';
 import type { EngineState } from './machine-types.js';
 import { syncDone, syncEta } from './machine.js';
 import { verifyDone } from './online-verify.js';

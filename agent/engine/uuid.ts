@@ -1,5 +1,5 @@
 // 64-bit generation identifiers (engine-semantics.md, "Generation identifiers"): bigint in
-// memory, 16 upper-case hex digits on screen and on the wire (GenerationIds in protocol.ts).
+// memory, 16 upper-case hex digits on screen and on the wire (GenerationIds in protocol/messages.ts).
 import { randomBytes } from 'node:crypto';
 
 /** C of a freshly created metadata area: "this disk never held data". */

@@ -10,7 +10,7 @@ import { computeLayout, type MdLayout } from './md-layout.js';
 import { growMetadata } from './md-grow.js';
 import { IdMap } from '../lib/id-map.js';
 import { Serializer } from '../lib/serializer.js';
-import { AgentError } from '../protocol.js';
+import { AgentError } from '../protocol/messages.js';
 import { MetadataError, getPersistentReservation, readMetadata, setBitmapUuid, setPersistentReservation, writeSuperblock, type Metadata } from './metadata.js';
 
 export class VolumeStore {

@@ -1,7 +1,7 @@
 // Whether a running target is open to anyone, pure: no CHAP and a portal on every address
 // means anyone who reaches any address of the Primary can read and write the volume. Shown
 // in `status` and as a console problem; binding the portal or requiring CHAP ends it.
-import type { TargetSnapshot } from '../protocol.js';
+import type { TargetSnapshot } from '../protocol/messages.js';
 
 export function portalIsWildcard(portal: string): boolean {
   return /^(0\.0\.0\.0|\[::\]|::):\d+$/.test(portal);

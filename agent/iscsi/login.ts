@@ -5,7 +5,7 @@ import { chapStep, type ChapConfig, type ChapState } from './chap.js';
 import { DEFAULT_PARAMS, negotiate, type SessionParams, type TargetLimits } from './negotiation.js';
 import type { KeyValues } from './text.js';
 import { parseIscsiName } from '../config/values.js';
-import { untrustedText } from '../untrusted-text.js';
+import { untrustedText } from '../protocol/untrusted-text.js';
 
 /** How much of a refused name a log line quotes: enough to recognise it. */
 const QUOTED_NAME = 80;

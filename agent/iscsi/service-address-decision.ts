@@ -3,7 +3,7 @@
 // duplicate address detection heard, the local role and target. Pure, so every case has a
 // table test; agent/iscsi/service-address.ts runs `ip` and `arping`.
 import type { ServiceAddressConfig } from '../config/types.js';
-import type { Role } from '../protocol.js';
+import type { Role } from '../drbd-states.js';
 
 export interface InterfaceAddress {
   address: string;

@@ -3,7 +3,8 @@
 // whenever this host stops serving. The decisions are service-address-decision.ts's, the
 // commands service-address.ts's; this keeps the state between them and says what it did.
 import type { ServiceAddressConfig } from '../config/types.js';
-import { AgentError, type Role, type ServiceAddressState } from '../protocol.js';
+import { AgentError, type ServiceAddressState } from '../protocol/messages.js';
+import { type Role } from '../drbd-states.js';
 import { ServiceAddressTools } from './service-address.js';
 import { chooseInterface, claimRefusal, formatServiceAddress, heldOn, settle, wantsAddress, type ClaimFacts } from './service-address-decision.js';
 

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { BlockDevice } from '../block/block-device.js';
 import { adoptAccepted } from '../net/reused-reads.js';
-import type { TargetSession } from '../protocol.js';
+import type { TargetSession } from '../protocol/messages.js';
 import type { ChapConfig } from './chap.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { LoginStatus } from './login.js';

@@ -22,7 +22,7 @@ import type {
   PeerDeviceSnapshot,
   ResourceSnapshot,
   StateEvent,
-} from '../protocol.js';
+} from '../protocol/messages.js';
 import {
   applyFields,
   CONNECTION_FIELDS,
@@ -36,7 +36,7 @@ import {
   RESOURCE_FIELDS,
   SYNCING,
   type FieldSpec,
-} from '../events2.js';
+} from '../protocol/events2.js';
 
 export interface KernelFoldState {
   snapshot: AgentSnapshot;

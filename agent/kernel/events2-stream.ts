@@ -9,7 +9,7 @@
 // next dump completes the last snapshot emitted stays the truth as far as consumers know.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { AgentSnapshot } from '../protocol.js';
+import type { AgentSnapshot } from '../protocol/messages.js';
 import { afterOutcome, DEFAULT_BACKOFF, initialRetry, type BackoffBounds, type RetryState } from '../engine/peer-retry.js';
 import { emptyKernelState, foldKernelLine, restarted, type KernelFoldState } from './events2-fold.js';
 

@@ -3,7 +3,7 @@
 // as bounded: few connections at once, small request heads, short timeouts, no request body
 // read, so whoever reaches the port cannot hold the daemon's memory or sockets.
 import { createServer, type Server } from 'node:http';
-import type { AgentSnapshot } from '../protocol.js';
+import type { AgentSnapshot } from '../protocol/messages.js';
 import type { MetricsListen } from './listen-address.js';
 import { prometheusText } from './prometheus.js';
 

@@ -5,8 +5,9 @@
 // with the metric's own name as the state's label, as drbd-reactor writes with `enums = true`),
 // so dashboards and alert rules written for drbd-reactor work unchanged. What DRBD has no word
 // for is ours, under `drbdtui_`. Pure: a snapshot in, text out.
-import type { AgentSnapshot, ConnState, DiskState, ReplState, ResourceSnapshot, Role } from '../protocol.js';
-import { DISPLAY_LIMIT, untrustedText } from '../untrusted-text.js';
+import type { AgentSnapshot, ResourceSnapshot } from '../protocol/messages.js';
+import type { ConnState, DiskState, ReplState, Role } from '../drbd-states.js';
+import { DISPLAY_LIMIT, untrustedText } from '../protocol/untrusted-text.js';
 
 type MetricType = 'gauge' | 'counter';
 
@@ -61,7 +62,7 @@ export type MetricName = keyof typeof FAMILIES;
 /** The family names, for documentation and tests. */
 export const METRIC_NAMES = Object.keys(FAMILIES) as MetricName[];
 
-// drbd-reactor's enum states, in its order; a Record so a state added to protocol.ts must be added here.
+// drbd-reactor's enum states, in its order; a Record so a state added to protocol/messages.ts must be added here.
 const ROLES: Record<Role, true> = { Unknown: true, Primary: true, Secondary: true };
 const DISK_STATES: Record<DiskState, true> = {
   Diskless: true,

@@ -3,7 +3,7 @@
 // unauthenticated) and the DRBD options accepted but not honoured. Pure; both status and the
 // console import it, so the two read alike.
 import { formatOfFile } from '../config/resource-files.js';
-import type { IgnoredOptionSnapshot } from '../protocol.js';
+import type { IgnoredOptionSnapshot } from './messages.js';
 
 /** How the file would set a shared secret, in its own syntax. */
 function secretHint(file: string | undefined): string {

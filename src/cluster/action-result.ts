@@ -1,7 +1,7 @@
 // What an agent's answer to a console action says, in one line for the outcome toast: most
 // verbs answer only ok; adjust says what became of the resource, resize the sizes,
 // discard-my-data where the victim's diverging blocks were kept.
-import type { AdjustResult, ConnectResult, ResizeResult } from '../../agent/protocol.js';
+import type { AdjustResult, ConnectResult, ResizeResult } from '../../agent/protocol/messages.js';
 import { fmtKiB } from '../ui/format.js';
 import type { ActionKind } from './actions.js';
 

@@ -2,7 +2,7 @@
 // request it sends (which is also the drbd-agent command line the confirmation prints), what the
 // guards must know about it beyond its checks, and the key that starts it. The checks themselves
 // are in guards.ts; everything else about an action is read from here.
-import type { Method } from '../../agent/protocol.js';
+import type { Method } from '../../agent/protocol/messages.js';
 import type { Hypothesis } from './predict.js';
 
 /** The flags of a request, each the drbd-agent option of the same name. */

@@ -2,8 +2,8 @@
 // (`protocol`, `net.ping-timeout`, `volumes.0.size`), so that the problem says what to fix and
 // not only that the config hashes differ. Secrets are compared, never shown.
 import { createHash } from 'node:crypto';
-import type { ResourceConfig } from '../../agent/config/types.js';
 import { resourceRows, type ClusterModel, type DriftInfo } from './model.js';
+import type { ResourceConfig } from '../../agent/protocol/config.js';
 
 const fingerprint = (s: string | undefined) => (s === undefined ? '' : `secret:${createHash('sha256').update(s).digest('hex')}`);
 

@@ -1,11 +1,10 @@
 // Putting one resource file on both hosts: what each host has now, what the write changes
 // there (a diff, secrets masked), what the operator must confirm and which commands follow.
 // Pure: the requests that gather the inputs and carry out the plan are in src/ssh/config-push.ts.
-import type { ConfigGetResult } from '../../agent/protocol.js';
-import type { ResourceFormat } from '../../agent/config/resource-files.js';
+import type { ConfigGetResult } from '../../agent/protocol/messages.js';
 import type { HostIndex } from './model.js';
-import { maskSecrets } from '../../agent/config/secret-mask.js';
 import { splitLines, unifiedDiff, type DiffLine } from './text-diff.js';
+import { maskSecrets, type ResourceFormat } from '../../agent/protocol/config.js';
 
 export interface PushTarget {
   host: HostIndex;

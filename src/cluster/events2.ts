@@ -9,4 +9,4 @@ export {
   parseEvents,
   prop,
   snapshotToEvents,
-} from '../../agent/events2.js';
+} from '../../agent/protocol/events2.js';

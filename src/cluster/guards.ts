@@ -1,16 +1,14 @@
 // Preconditions of every console action, as pure functions of the model. The agent checks
 // again (its word is final); these exist so that the confirmation shows, before anything is
 // sent, exactly what will run where and why it is or is not safe, in DRBD's own words.
-import type { DiskState } from '../../agent/protocol.js';
-import { createMdRefusal, forcePrimaryRefusal, type LocalVolume } from '../../agent/data-refusals.js';
-import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
-import { holdsData } from '../../agent/sync-decision.js';
-import { notUpPhrase } from '../../agent/not-up.js';
+import type { DiskState } from '../../agent/protocol/messages.js';
+import { notUpPhrase } from '../../agent/protocol/not-up.js';
 import { knownDisk, resourceRows, sessionInitiators, type ClusterModel, type HostIndex, type HostSide, type ResourceRow } from './model.js';
 import { forecast, knownGi, knownPeer, outcomeText, shortGeneration } from './predict.js';
 import { DATA_RANK } from './problems.js';
 import { fmtKiB } from '../ui/format.js';
 import { actionSpec, agentCommand, type ActionKind } from './actions.js';
+import { UUID_JUST_CREATED, createMdRefusal, forcePrimaryRefusal, holdsData, type LocalVolume, uuidEq } from '../../agent/protocol/decisions.js';
 
 export interface Check {
   ok: boolean;

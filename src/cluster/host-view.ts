@@ -14,7 +14,7 @@ import type {
   ResourceSnapshot,
   RunbookRecord,
   StateEvent,
-} from '../../agent/protocol.js';
+} from '../../agent/protocol/messages.js';
 import {
   applyFields,
   CONFIG_ERROR_FIELDS,
@@ -31,7 +31,7 @@ import {
   TARGET_FIELDS,
   applyServiceAddress,
   SYNCING,
-} from '../../agent/events2.js';
+} from '../../agent/protocol/events2.js';
 
 export interface HostView {
   node: string;
@@ -346,7 +346,7 @@ function foldGi(d: DeviceSnapshot, e: StateEvent): void {
   }
 }
 
-/** The `ignored` list as an agent sent it, keeping only entries of the documented shape (events2.ts). */
+/** The `ignored` list as an agent sent it, keeping only entries of the documented shape (protocol/events2.ts). */
 export function ignoredOptions(v: unknown): IgnoredOptionSnapshot[] {
   if (!Array.isArray(v)) return [];
   const str = (o: Record<string, unknown>, k: string) => typeof o[k] === 'string';

@@ -1,7 +1,7 @@
 // What the console may say about a host it cannot see: its last known role and disk, from
 // whom, and since when (DESIGN.md, rule of safety). Never its last link state: a cut-off host's
 // "Connected" is exactly what is no longer known.
-import type { DiskState, Role } from '../../agent/protocol.js';
+import type { DiskState, Role } from '../../agent/protocol/messages.js';
 import { fmtAge, untilAgeChanges } from '../ui/format.js';
 import { knownDisk, knownFrom, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 

@@ -15,7 +15,7 @@ import type {
   Role,
   StateEvent,
   TargetSnapshot,
-} from '../../agent/protocol.js';
+} from '../../agent/protocol/messages.js';
 import { applyEvent, emptyHostView, hostViewFromSnapshot, SYNCING, type HostView } from './host-view.js';
 
 export type Reachability =

@@ -3,12 +3,10 @@
 // (a host out of sight answers with what its peer's agent remembers), after the change the
 // action makes to them. Guards show the forecast and call an action destructive when it
 // overwrites data that no other copy holds.
-import type { GenerationIds } from '../../agent/protocol.js';
-import { decideSync, discardResolution, holdsData, newGenerationIds, sideFromWire, type SideGi, type SyncDecision, type WireGi } from '../../agent/sync-decision.js';
-import { formatUuid, UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
+import type { GenerationIds } from '../../agent/protocol/messages.js';
 import { fmtKiB } from '../ui/format.js';
-import type { KnownPeer } from '../../agent/data-refusals.js';
 import { knownFrom, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
+import { UUID_JUST_CREATED, decideSync, discardResolution, formatUuid, holdsData, newGenerationIds, sideFromWire, type KnownPeer, type SideGi, type SyncDecision, type WireGi, uuidEq } from '../../agent/protocol/decisions.js';
 
 /** One host's identifiers for one volume, with where the knowledge comes from. */
 export interface KnownGi {

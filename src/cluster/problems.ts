@@ -2,16 +2,14 @@
 // is not flagged again when its cause already is (a peer disk DUnknown says nothing new when
 // the connection is down; an unreachable host's stale state is not re-judged). Split brain
 // is loud: operators of today's tools only see "StandAlone" and a kernel log line.
-import type { DiskState } from '../../agent/protocol.js';
-import { formatConfigError } from '../../agent/config/types.js';
-import { holdsData } from '../../agent/sync-decision.js';
+import type { DiskState } from '../../agent/protocol/messages.js';
 import { driftText } from './config-drift.js';
-import { notUpPhrase } from '../../agent/not-up.js';
-import { secretFileWarning } from '../../agent/config/file-mode.js';
+import { notUpPhrase } from '../../agent/protocol/not-up.js';
 import { unauthenticatedWarning } from '../../agent/protocol/resource-notes.js';
-import { exposureWarning } from '../../agent/iscsi/exposure.js';
 import { knownDisk, reachText, resourceRows, type ClusterModel, type HostIndex, type ResourceRow } from './model.js';
 import { knownGi, shortGeneration } from './predict.js';
+import { holdsData } from '../../agent/protocol/decisions.js';
+import { exposureWarning, formatConfigError, secretFileWarning } from '../../agent/protocol/config.js';
 
 export type Severity = 'alert' | 'warn' | 'info';
 

@@ -3,7 +3,7 @@
 // writes the same file to both.
 import { randomBytes } from 'node:crypto';
 import { isMap, parseDocument, Scalar } from 'yaml';
-import type { ResourceFormat } from '../../agent/config/resource-files.js';
+import type { ResourceFormat } from '../../agent/protocol/config.js';
 
 /** 24 random bytes (192 bits) from the OS's CSPRNG, base64url: 32 characters, no quoting trouble. */
 export function generateSharedSecret(): string {

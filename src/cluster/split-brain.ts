@@ -2,10 +2,10 @@
 // split (each side's out-of-sync KiB), ties broken as DRBD's discard-least-changes breaks them
 // (the agent's own policy function decides, so the console and an automatic recovery agree).
 // Pure; the operator still confirms the choice.
-import { resolveSplitBrain } from '../../agent/engine/split-brain-policy.js';
 import { hasSplitBrain, sidesOf, splitBrainChanges } from '../runbooks/pair-state.js';
 import { fmtKiB } from '../ui/format.js';
 import type { ClusterModel, HostIndex } from './model.js';
+import { resolveSplitBrain } from '../../agent/protocol/decisions.js';
 
 export function splitBrainDefaultVictim(m: ClusterModel, resource: string): { victim: HostIndex; reason: string } | undefined {
   if (!hasSplitBrain(m, resource)) return undefined;

@@ -10,13 +10,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectUnix } from '../../agent/control/client.js';
-import { monitorSocketPath } from '../../agent/control/server.js';
-import type { AgentSnapshot } from '../../agent/protocol.js';
-import { ADMIN_SOCKET, MONITOR_SOCKET } from '../ssh/agent-channel.js';
+import { connectUnix } from '../../agent/protocol/client.js';
+import type { AgentSnapshot } from '../../agent/protocol/messages.js';
 import { findAgentBundle } from '../ssh/deploy.js';
 import { generateEd25519 } from './keys.js';
 import { startSshEndpoint, type SshEndpoint } from './ssh-endpoint.js';
+import { ADMIN_SOCKET, MONITOR_SOCKET, monitorSocketPath } from '../../agent/protocol/socket-paths.js';
 
 export const DEMO_HOSTS = ['ha-a', 'ha-b'] as const;
 

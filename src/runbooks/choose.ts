@@ -1,7 +1,7 @@
 // `drbd-tui runbook NAME`: which resource and which subject host (the old Primary, the dead
 // host, the node with the new disk, the victim) the command line means, decided on the
 // model. Pure; a refusal carries the exit code and the text that says why.
-import type { RunbookRecord } from '../../agent/protocol.js';
+import type { RunbookRecord } from '../../agent/protocol/messages.js';
 import { resourceRows, type ClusterModel, type HostIndex } from '../cluster/model.js';
 import { activeRunLine, currentRun, hostOfNode } from './journal.js';
 import { applicableRunbooks, hasSplitBrain, neverHeldData, primaryHost, RUNBOOK_TITLES, type RunbookId } from './runbooks.js';

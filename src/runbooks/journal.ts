@@ -1,7 +1,7 @@
 // A runbook's run as the agents keep it (RunbookRecord, runbook-put): which run of a resource
 // is current across both hosts' views, where it stands, and the next record and audit entry
 // for what the operator just did. Pure: the time and the user are passed in.
-import { sameRunbookRun, type RunbookLogEntry, type RunbookRecord, type RunbookResult } from '../../agent/protocol.js';
+import { sameRunbookRun, type RunbookLogEntry, type RunbookRecord, type RunbookResult } from '../../agent/protocol/messages.js';
 import type { GuardResult } from '../cluster/guards.js';
 import type { ClusterModel, HostIndex } from '../cluster/model.js';
 import { clockOf } from '../ui/format.js';

@@ -6,12 +6,12 @@ import { bad, checkAction, ok, type Check, type GuardResult } from '../cluster/g
 import type { ActionKind } from '../cluster/actions.js';
 import { forecast, knownGi, outcomeText } from '../cluster/predict.js';
 import { fmtKiB } from '../ui/format.js';
-import { UUID_JUST_CREATED, uuidEq } from '../../agent/engine/uuid.js';
-import type { DiskState, NotUpCause } from '../../agent/protocol.js';
+import type { DiskState, NotUpCause } from '../../agent/protocol/messages.js';
 import { resourceRows, type ClusterModel, type HostIndex } from '../cluster/model.js';
 import { allUpToDate, connected, established, firstSide, hasSplitBrain, hasTarget, isPrimary, isUp, other, primaryHost, reachable, sessionsOn, sidesOf, splitBrainChanges, standalone, targetRunning } from './pair-state.js';
 import { connectionBlocker, type WaitBlocker } from './wait-blocker.js';
 import { splitBrainDefaultVictim } from '../cluster/split-brain.js';
+import { UUID_JUST_CREATED, uuidEq } from '../../agent/protocol/decisions.js';
 
 export { hasSplitBrain, primaryHost, sidesOf, splitBrainChanges } from './pair-state.js';
 export type { WaitBlocker } from './wait-blocker.js';

@@ -5,14 +5,12 @@
 // Read-only uses the monitor socket, on which the daemon itself refuses every change.
 import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
-import { ControlClient } from '../../agent/control/client.js';
-import { monitorSocketPath } from '../../agent/control/server.js';
-import { PROTOCOL_VERSION, type AgentSnapshot, type HelloResult } from '../../agent/protocol.js';
-import { AGENT_VERSION } from '../../agent/version.js';
+import { ControlClient } from '../../agent/protocol/client.js';
+import { ADMIN_SOCKET, monitorSocketPath } from '../../agent/protocol/socket-paths.js';
+import { PROTOCOL_VERSION, type AgentSnapshot, type HelloResult } from '../../agent/protocol/messages.js';
+import { AGENT_VERSION } from '../../agent/protocol/version.js';
 import { shq, sshExec } from './exec.js';
 
-export const ADMIN_SOCKET = '/run/drbd-tui/agent.sock';
-export const MONITOR_SOCKET = monitorSocketPath(ADMIN_SOCKET);
 
 /** No daemon listens on the socket: shown as "agent not running". */
 export class AgentNotRunning extends Error {

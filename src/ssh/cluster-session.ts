@@ -1,7 +1,7 @@
 // Both hosts' links folded into one ClusterModel: what the console renders and what its
 // actions go through. Every link event becomes one pure model update and one 'change'.
 import { EventEmitter } from 'node:events';
-import { READ_ONLY_METHODS, type Method } from '../../agent/protocol.js';
+import { READ_ONLY_METHODS, type Method } from '../../agent/protocol/messages.js';
 import { applyHostEvent, applyHostSnapshot, createModel, setDrift, setHeard, setLatency, setReachability, type ClusterModel, type DriftInfo, type HostIndex } from '../cluster/model.js';
 import { HostLink, type HostLinkOptions } from './host-link.js';
 

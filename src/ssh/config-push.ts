@@ -2,17 +2,13 @@
 // (`--config FILE`, the console's C key) and reading both files when their config hashes
 // differ, to name the differing settings. The decisions are pure (src/cluster/config-push.ts,
 // config-drift.ts); this is the order of requests and what each failure means.
-import { formatConfigError, parseResourceRes, parseResourceYaml } from '../../agent/config/index.js';
-import type { ResourceConfig } from '../../agent/config/types.js';
-import { formatOfFile, type ResourceFormat } from '../../agent/config/resource-files.js';
-import { describeFsError, readBounded } from '../../agent/config/load.js';
-import { AgentError, type AdjustResult, type ConfigGetResult, type ConfigPutResult } from '../../agent/protocol.js';
+import { AgentError, type AdjustResult, type ConfigGetResult, type ConfigPutResult } from '../../agent/protocol/messages.js';
 import { driftFields, driftToCheck } from '../cluster/config-drift.js';
 import { nothingToWrite, pushPlan, type PushPlan } from '../cluster/config-push.js';
 import type { DriftInfo, HostIndex } from '../cluster/model.js';
-import { configSecrets } from '../../agent/config/secret-mask.js';
 import { generateSharedSecret, lacksSharedSecret, withSharedSecret } from '../cluster/shared-secret.js';
 import type { ClusterSession } from './cluster-session.js';
+import { configSecrets, describeFsError, formatConfigError, formatOfFile, parseResourceRes, parseResourceYaml, readBounded, type ResourceConfig, type ResourceFormat } from '../../agent/protocol/config.js';
 
 export interface PushSource {
   text: string;

@@ -12,12 +12,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from 'ssh2';
-import { monitorSocketPath } from '../../agent/control/server.js';
-import { MONITOR_GROUP } from '../../agent/control/monitor-access.js';
-import type { AgentSnapshot } from '../../agent/protocol.js';
-import { AGENT_VERSION } from '../../agent/version.js';
-import { ADMIN_SOCKET, AgentNotRunning, busyResources, openAgentChannel, type AgentChannel } from './agent-channel.js';
+import type { AgentSnapshot } from '../../agent/protocol/messages.js';
+import { AGENT_VERSION } from '../../agent/protocol/version.js';
+import { AgentNotRunning, busyResources, openAgentChannel, type AgentChannel } from './agent-channel.js';
 import { shq, sshExec } from './exec.js';
+import { ADMIN_SOCKET, MONITOR_GROUP, monitorSocketPath } from '../../agent/protocol/socket-paths.js';
 
 export const INSTALL_ROOT = '/var/lib/drbd-tui/agent';
 export const PID_FILE = '/run/drbd-tui/agent.pid';

@@ -4,9 +4,9 @@
 // would only hammer the host or hide the problem). The decisions are pure functions below;
 // the class is the loop with sockets and timers.
 import { EventEmitter } from 'node:events';
-import type { AgentSnapshot, Method, StateEvent } from '../../agent/protocol.js';
-import { AGENT_VERSION } from '../../agent/version.js';
-import { PROTOCOL_VERSION } from '../../agent/protocol.js';
+import type { AgentSnapshot, Method, StateEvent } from '../../agent/protocol/messages.js';
+import { AGENT_VERSION } from '../../agent/protocol/version.js';
+import { PROTOCOL_VERSION } from '../../agent/protocol/messages.js';
 import { KEEPALIVE_MS, type Reachability } from '../cluster/model.js';
 import { AgentNotRunning, ChannelError, type AgentChannel } from './agent-channel.js';
 import { connectSsh, SshConnectError, type ConnectOptions, type SshSession } from './connect.js';

@@ -1,7 +1,7 @@
 // A confirmed, guard-approved action sent to its host's agent over the cluster session: the
 // one way the console and `drbd-tui runbook` run anything. A refusal comes back as DRBD's
 // wording, unprefixed (the caller names host and command).
-import { AgentError } from '../../agent/protocol.js';
+import { AgentError } from '../../agent/protocol/messages.js';
 import { resultText } from '../cluster/action-result.js';
 import type { GuardResult } from '../cluster/guards.js';
 import { agentRequest } from '../cluster/actions.js';

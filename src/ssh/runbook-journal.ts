@@ -3,7 +3,7 @@
 // from both and merged, and a host that missed updates (it was out of sight) gets the newer
 // record once it is back, so that both agents keep the same run.
 import { hostname, userInfo } from 'node:os';
-import type { RunbookLogEntry, RunbookLogResult, RunbookPutParams, RunbookRecord, RunbookResult } from '../../agent/protocol.js';
+import type { RunbookLogEntry, RunbookLogResult, RunbookPutParams, RunbookRecord, RunbookResult } from '../../agent/protocol/messages.js';
 import type { GuardResult } from '../cluster/guards.js';
 import type { HostIndex } from '../cluster/model.js';
 import { convergePuts, endRun, entryOf, PLACEHOLDER_USER, startRun, stepDone, stepEntry, type Stamp } from '../runbooks/journal.js';

@@ -1,7 +1,7 @@
 // Gathers one snapshot from each host for `drbd-tui status`: both hosts in parallel, each
 // connect → agent (deployed unless read-only) → snapshot → close, folded into the model.
 // Non-interactive: an unknown host key fails with its fingerprint, nothing is prompted.
-import type { AgentSnapshot } from '../../agent/protocol.js';
+import type { AgentSnapshot } from '../../agent/protocol/messages.js';
 import { applyHostSnapshot, createModel, setReachability, type ClusterModel, type HostIndex } from '../cluster/model.js';
 import { connectSsh, type ConnectOptions, type SshSession } from '../ssh/connect.js';
 import { ensureAgent, type DeployOptions } from '../ssh/deploy.js';

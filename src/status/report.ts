@@ -1,8 +1,8 @@
 // `drbd-tui status`: the one-shot report, derived from the cluster model and its problems.
 // Pure: model in, the documented JSON shape (README "drbd-tui status --json") and the exit
 // code out — 0 healthy, 1 degraded, 2 a host cannot be reached — for cron, Zabbix, Nagios.
-import { notUpPhrase } from '../../agent/not-up.js';
-import type { NotUpCause, NotUpResource } from '../../agent/protocol.js';
+import { notUpPhrase } from '../../agent/protocol/not-up.js';
+import type { NotUpCause, NotUpResource } from '../../agent/protocol/messages.js';
 import { deriveProblems, type Problem } from '../cluster/problems.js';
 import { reachText, resourceRows, type ClusterModel } from '../cluster/model.js';
 

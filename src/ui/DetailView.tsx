@@ -1,8 +1,8 @@
 import type { ReactElement } from 'react';
-import type { GenerationIds } from '../../agent/protocol.js';
+import type { GenerationIds } from '../../agent/protocol/messages.js';
 import { Box } from 'ink';
 import { Text } from './Text.js';
-import { NOT_UP_WORDS, notUpPhrase } from '../../agent/not-up.js';
+import { NOT_UP_WORDS, notUpPhrase } from '../../agent/protocol/not-up.js';
 import { ignoredText } from '../../agent/protocol/resource-notes.js';
 import type { ClusterModel, HostIndex, RecentEvent, ResourceRow } from '../cluster/model.js';
 import { outOfSight, outOfSightText } from '../cluster/last-known.js';

@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import { Text } from './Text.js';
-import { NOT_UP_WORDS } from '../../agent/not-up.js';
+import { NOT_UP_WORDS } from '../../agent/protocol/not-up.js';
 import type { ClusterModel, HostIndex, HostSide, ResourceRow } from '../cluster/model.js';
 import { outOfSight, outOfSightAge, type OutOfSight } from '../cluster/last-known.js';
 import { stateStyle } from './colors.js';

@@ -1,7 +1,7 @@
 import { Box } from 'ink';
 import { Text } from './Text.js';
-import type { RunbookLogEntry } from '../../agent/protocol.js';
-import { runbookLogLine } from '../../agent/runbook-log-line.js';
+import type { RunbookLogEntry } from '../../agent/protocol/messages.js';
+import { runbookLogLine } from '../../agent/protocol/runbook-log-line.js';
 import type { ClusterModel, RecentEvent } from '../cluster/model.js';
 import { buildRunbook, runbookProgress, RUNBOOK_TITLES } from '../runbooks/runbooks.js';
 import { activeRunLine, activeRuns } from '../runbooks/journal.js';

@@ -7,7 +7,7 @@
 // video (a banner stays a banner), without Unicode the glyphs become ASCII (glyphs.ts).
 import { Text as InkText } from 'ink';
 import { Children, createElement, type ComponentProps, type ReactNode } from 'react';
-import { untrustedLines } from '../../agent/untrusted-text.js';
+import { untrustedLines } from '../../agent/protocol/untrusted-text.js';
 import { asciiGlyphs, asciiText } from './glyphs.js';
 import { useTheme } from './theme-context.js';
 

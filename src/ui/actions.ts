@@ -1,6 +1,6 @@
 // What the UI asks of whoever runs it (the real controller over SSH, or the demo): the UI
 // never talks to an agent itself.
-import type { RunbookLogEntry, RunbookRecord } from '../../agent/protocol.js';
+import type { RunbookLogEntry, RunbookRecord } from '../../agent/protocol/messages.js';
 import type { GuardResult } from '../cluster/guards.js';
 import type { HostIndex } from '../cluster/model.js';
 

@@ -5,7 +5,7 @@ import { checkAction, syncToggle, targetToggle, type GuardResult } from '../clus
 import { ACTION_KINDS, actionSpec, type ActionKind } from '../cluster/actions.js';
 import type { ClusterModel, HostIndex, ResourceRow } from '../cluster/model.js';
 import type { RunbookChoice } from '../runbooks/runbooks.js';
-import type { RunbookRecord } from '../../agent/protocol.js';
+import type { RunbookRecord } from '../../agent/protocol/messages.js';
 import { activeRunLine, currentRun, runChoice } from '../runbooks/journal.js';
 import { applicableRunbooks, buildRunbook, runbookProgress, RUNBOOK_TITLES, waitClock } from '../runbooks/runbooks.js';
 import { overlayRun, type Overlay, type UiAction, type UiState } from './state.js';

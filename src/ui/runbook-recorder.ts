@@ -2,7 +2,7 @@
 // in a runbook becomes a runbook-put through ConsoleActions.recordRunbook, one at a time and
 // in order, from the newest record this console knows (its own last put, or the agents' newer
 // one). What to put is decided by src/runbooks/journal.ts; this only stamps the time and sends.
-import type { RunbookLogEntry, RunbookRecord, RunbookResult } from '../../agent/protocol.js';
+import type { RunbookLogEntry, RunbookRecord, RunbookResult } from '../../agent/protocol/messages.js';
 import type { GuardResult } from '../cluster/guards.js';
 import type { ClusterModel } from '../cluster/model.js';
 import { endRun, entryOf, newer, PLACEHOLDER_USER, startRun, stepDone, stepEntry, type Stamp } from '../runbooks/journal.js';

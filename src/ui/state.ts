@@ -1,7 +1,7 @@
 // The console's UI state as a pure reducer: selection, selected host, view, the overlay
 // (help or a confirmation) and the outcome toast. Nothing here knows about SSH or the agent.
 import { checkAction, type GuardResult } from '../cluster/guards.js';
-import type { RunbookLogEntry, RunbookRecord } from '../../agent/protocol.js';
+import type { RunbookLogEntry, RunbookRecord } from '../../agent/protocol/messages.js';
 import type { ClusterModel, HostIndex } from '../cluster/model.js';
 import { currentRun, lastRun, nodeName } from '../runbooks/journal.js';
 import type { RunbookChoice } from '../runbooks/runbooks.js';

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { monitorSocketPath } from '../../agent/control/server.js';
 import { createAgentPair, type AgentPair } from '../support/agent-daemons.js';
 import { LoginError, TestInitiator } from '../support/iscsi-initiator.js';
 import { ISCSI_TOOLS, requireTools } from '../support/lab-packages.js';
 import { resourceYaml } from '../support/two-runtimes.js';
 import { freePort, waitFor } from '../support/wait.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monitorSocketPath } from '../../agent/protocol/socket-paths.js';
 
 const IQN = 'iqn.2026-11.com.example:r0';
 const ALLOWED = 'iqn.2026-11.test.drbd-tui:bench';

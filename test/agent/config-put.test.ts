@@ -4,11 +4,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectUnix } from '../../agent/control/client.js';
-import { monitorSocketPath } from '../../agent/control/server.js';
-import { AgentError, type AdjustResult, type ConfigGetResult, type ConfigPutResult } from '../../agent/protocol.js';
+import { connectUnix } from '../../agent/protocol/client.js';
+import { AgentError, type AdjustResult, type ConfigGetResult, type ConfigPutResult } from '../../agent/protocol/messages.js';
 import { createAgentPair, type AgentHost, type AgentPair } from '../support/agent-daemons.js';
 import { freePort } from '../support/wait.js';
+import { monitorSocketPath } from '../../agent/protocol/socket-paths.js';
 
 const SECRET = 'r7-secret-never-logged-0123';
 

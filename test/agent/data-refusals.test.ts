@@ -2,8 +2,8 @@
 // and wiping data the peer does not hold (the seed article's trap, both ways).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { UUID_JUST_CREATED, formatUuid } from '../../agent/engine/uuid.js';
 import { createMdRefusal, forcePrimaryRefusal, type KnownPeer, type LocalVolume } from '../../agent/data-refusals.js';
-import { formatUuid, UUID_JUST_CREATED } from '../../agent/engine/uuid.js';
 
 const X = 0x1111_2222_3333_4444n;
 const Y = 0x5555_6666_7777_8888n;

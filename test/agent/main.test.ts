@@ -8,8 +8,8 @@ import { mkdtemp, open, readFile, rm, stat, symlink, truncate, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeLayout } from '../../agent/engine/md-layout.js';
-import { connectUnix } from '../../agent/control/client.js';
-import type { AgentSnapshot, RunbookLogEntry, RunbookPutResult, RunbookRecord } from '../../agent/protocol.js';
+import { connectUnix } from '../../agent/protocol/client.js';
+import type { AgentSnapshot, RunbookLogEntry, RunbookPutResult, RunbookRecord } from '../../agent/protocol/messages.js';
 import { agentHost, createAgentPair, type AgentHost, type AgentPair } from '../support/agent-daemons.js';
 import { resourceYaml } from '../support/two-runtimes.js';
 import { setTimeout as sleep } from 'node:timers/promises';

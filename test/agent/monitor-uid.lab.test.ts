@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect, type Socket } from 'node:net';
-import { CONTROL_LIMITS, monitorSocketPath } from '../../agent/control/server.js';
+import { CONTROL_LIMITS } from '../../agent/control/server.js';
 import { agentHost, type AgentHost } from '../support/agent-daemons.js';
 import { requireTools } from '../support/lab-packages.js';
 import { resourceYaml } from '../support/two-runtimes.js';
 import { freePort, waitFor } from '../support/wait.js';
+import { monitorSocketPath } from '../../agent/protocol/socket-paths.js';
 
 const PER_UID = CONTROL_LIMITS.maxMonitorConnectionsPerUid;
 

@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decidePut, RunbookStore } from '../../agent/runbook-store.js';
-import { AgentError, type RunbookLogEntry, type RunbookRecord } from '../../agent/protocol.js';
+import { AgentError, type RunbookLogEntry, type RunbookRecord } from '../../agent/protocol/messages.js';
 import { runbookEntry, runbookRecord } from '../support/runbook-records.js';
 
 const run = (over: Partial<RunbookRecord> = {}): RunbookRecord => runbookRecord({ runbook: 'disk-replacement', subject: 'ha-b', steps: 4, ...over });

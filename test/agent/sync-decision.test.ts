@@ -3,8 +3,9 @@
 // on mirrored inputs and must reach the mirrored answer.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideSync, mirror, resyncEndFixup, type SideGi, type SyncDecision } from '../../agent/sync-decision.js';
+import { mirror, resyncEndFixup } from '../../agent/sync-decision.js';
 import { UUID_JUST_CREATED } from '../../agent/engine/uuid.js';
+import { decideSync, type SideGi, type SyncDecision } from '../../agent/sync-decision.js';
 
 const X = 0x1111_2222_3333_4444n;
 const Y = 0x5555_6666_7777_8888n;

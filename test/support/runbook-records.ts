@@ -1,5 +1,5 @@
 // Runbook runs as the agents keep them, for tests of the store, the journal and the keys.
-import type { RunbookLogEntry, RunbookRecord } from '../../agent/protocol.js';
+import type { RunbookLogEntry, RunbookRecord } from '../../agent/protocol/messages.js';
 
 export const RUN_STARTED = '2026-12-07T12:40:00.000Z';
 

@@ -6,10 +6,11 @@ import { connect, type Socket } from 'node:net';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorSocketPath, serveControl, type ControlHandler } from '../../../agent/control/server.js';
-import type { AgentSnapshot, StateEvent } from '../../../agent/protocol.js';
+import { serveControl, type ControlHandler } from '../../../agent/control/server.js';
+import type { AgentSnapshot, StateEvent } from '../../../agent/protocol/messages.js';
 import { waitFor } from '../../support/wait.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monitorSocketPath } from '../../../agent/protocol/socket-paths.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'drbd-tui-control-'));
 after(() => rm(dir, { recursive: true, force: true }));

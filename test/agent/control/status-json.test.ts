@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { statusJson } from '../../../agent/control/status-json.js';
-import { formatEvent, parseEvents, snapshotToEvents } from '../../../agent/events2.js';
-import type { AgentSnapshot } from '../../../agent/protocol.js';
+import { formatEvent, parseEvents, snapshotToEvents } from '../../../agent/protocol/events2.js';
+import type { AgentSnapshot } from '../../../agent/protocol/messages.js';
 import { foldEvents, ignoredOptions } from '../../../src/cluster/host-view.js';
 
 const view = foldEvents(parseEvents(readFileSync('fixtures/events/primary-iscsi.ha-a.events2', 'utf8')).events);

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { statusText } from '../../../agent/control/status-text.js';
-import { parseEvents } from '../../../agent/events2.js';
-import type { AgentSnapshot } from '../../../agent/protocol.js';
+import { parseEvents } from '../../../agent/protocol/events2.js';
+import type { AgentSnapshot } from '../../../agent/protocol/messages.js';
 import { foldEvents } from '../../../src/cluster/host-view.js';
 
 // ha-a Primary with its target running, as an events2 transcript fixture says.

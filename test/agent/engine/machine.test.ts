@@ -7,8 +7,8 @@ import { Bitmap } from '../../../agent/engine/bitmap.js';
 import { createEngine, step, syncDone, syncEta, type EngineInit } from '../../../agent/engine/machine.js';
 import { BLOCK, type Action, type EngineState, type Input, type VolumeMeta } from '../../../agent/engine/machine-types.js';
 import { createPrng } from '../../support/prng.js';
-import { UUID_JUST_CREATED, uuidEq } from '../../../agent/engine/uuid.js';
 import { EngineSim, freshMeta, inSyncPair, pattern, type NodeId, type SimOptions } from '../../support/engine-sim.js';
+import { UUID_JUST_CREATED, uuidEq } from '../../../agent/engine/uuid.js';
 
 const MiB = 1 << 20;
 const C1 = 0x1234_5678_9abc_def0n;

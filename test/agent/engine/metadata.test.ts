@@ -24,8 +24,8 @@ import {
   writeSuperblock,
   type Metadata,
 } from '../../../agent/engine/metadata.js';
-import { UUID_JUST_CREATED } from '../../../agent/engine/uuid.js';
 import { counting, withDisk } from './temp-disk.js';
+import { UUID_JUST_CREATED } from '../../../agent/engine/uuid.js';
 
 const MiB = 1 << 20;
 

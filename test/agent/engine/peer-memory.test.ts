@@ -5,7 +5,7 @@ import { Bitmap } from '../../../agent/engine/bitmap.js';
 import { createEngine } from '../../../agent/engine/machine.js';
 import type { EngineState, HelloState } from '../../../agent/engine/machine-types.js';
 import { observePeer, type PeerMemory } from '../../../agent/engine/peer-memory.js';
-import { formatUuid, UUID_JUST_CREATED } from '../../../agent/engine/uuid.js';
+import { UUID_JUST_CREATED, formatUuid } from '../../../agent/engine/uuid.js';
 
 const X = 0x1111_2222_3333_4444n;
 const Y = 0x5555_6666_7777_8888n;

@@ -8,8 +8,8 @@ import { createEngine, step } from '../../../agent/engine/machine.js';
 import { BLOCK, type Action, type EngineState, type HelloState, type VolumeMeta } from '../../../agent/engine/machine-types.js';
 import { PERSISTENT_RESERVATION_MAX } from '../../../agent/engine/metadata.js';
 import { createPrng } from '../../support/prng.js';
-import { formatUuid } from '../../../agent/engine/uuid.js';
 import { inSyncPair, pattern, type EngineSim, type NodeId } from '../../support/engine-sim.js';
+import { formatUuid } from '../../../agent/engine/uuid.js';
 
 const C1 = 0x1234_5678_9abc_def0n;
 const BLOB_A = Buffer.from('{"generation":1,"registrations":{"iqn.a,i,0x01":"00000000000000aa"},"reservation":null}');

@@ -7,8 +7,8 @@ import { Bitmap } from '../../../agent/engine/bitmap.js';
 import { createEngine, resyncWindow, RS_CHUNK, RS_MAX_INFLIGHT, RS_THROTTLED_INFLIGHT, step } from '../../../agent/engine/machine.js';
 import { BLOCK, type Action, type EngineState } from '../../../agent/engine/machine-types.js';
 import { createPrng } from '../../support/prng.js';
-import { UUID_JUST_CREATED } from '../../../agent/engine/uuid.js';
 import { IdMap } from '../../../agent/lib/id-map.js';
+import { UUID_JUST_CREATED } from '../../../agent/engine/uuid.js';
 
 const MiB = 1 << 20;
 

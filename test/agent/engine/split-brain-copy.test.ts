@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatUuid } from '../../../agent/engine/uuid.js';
 import { listSplitBrainCopies } from '../../../agent/engine/split-brain-copy.js';
 import { restoreSplitBrainCopy } from '../../../agent/split-brain-restore.js';
-import { AgentError } from '../../../agent/protocol.js';
+import { AgentError } from '../../../agent/protocol/messages.js';
 import { readRange } from '../../support/files.js';
 import { upToDatePair, type Pair } from '../../support/two-runtimes.js';
 import { waitFor } from '../../support/wait.js';
+import { formatUuid } from '../../../agent/engine/uuid.js';
 
 const BLOCK = 4096;
 const WAIT = { peerMs: 1500, maxMs: 10_000 };

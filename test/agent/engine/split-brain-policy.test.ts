@@ -5,8 +5,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BLOCK } from '../../../agent/engine/machine-types.js';
 import { createPrng } from '../../support/prng.js';
-import { resolveSplitBrain, type SbPolicies, type SbSide } from '../../../agent/engine/split-brain-policy.js';
+import { type SbPolicies, type SbSide } from '../../../agent/engine/split-brain-policy.js';
 import { EngineSim, inSyncPair, pattern, type NodeId } from '../../support/engine-sim.js';
+import { resolveSplitBrain } from '../../../agent/engine/split-brain-policy.js';
 
 const pol = (over: Partial<SbPolicies>): SbPolicies => ({ pri0: 'disconnect', pri1: 'disconnect', pri2: 'disconnect', ...over });
 const side = (nodeId: number, over: Partial<SbSide> = {}): SbSide => ({ nodeId, primary: false, changes: 1, ...over });

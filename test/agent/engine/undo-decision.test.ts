@@ -8,7 +8,7 @@ import { createEngine, step } from '../../../agent/engine/machine.js';
 import { BLOCK, type Action, type EngineState, type HelloState, type VolumeMeta } from '../../../agent/engine/machine-types.js';
 import { createPrng } from '../../support/prng.js';
 import { decideUndo, undoBytesFor } from '../../../agent/engine/undo-decision.js';
-import { formatUuid, UUID_JUST_CREATED } from '../../../agent/engine/uuid.js';
+import { UUID_JUST_CREATED, formatUuid } from '../../../agent/engine/uuid.js';
 
 const MiB = 1 << 20;
 const C_OLD = 0x1111_2222_3333_4444n;

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrng } from '../../support/prng.js';
-import { formatUuid, newUuid, parseUuid, systemRng, uuidEq, withPrimaryBit } from '../../../agent/engine/uuid.js';
+import { newUuid, parseUuid, systemRng, withPrimaryBit } from '../../../agent/engine/uuid.js';
+import { formatUuid, uuidEq } from '../../../agent/engine/uuid.js';
 
 describe('uuid', () => {
   test('uuidEq ignores only the lowest bit', () => {

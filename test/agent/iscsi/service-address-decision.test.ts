@@ -13,7 +13,7 @@ import {
   type ClaimFacts,
   type LocalInterface,
 } from '../../../agent/iscsi/service-address-decision.js';
-import type { Role } from '../../../agent/protocol.js';
+import type { Role } from '../../../agent/drbd-states.js';
 
 // What `ip -j addr` printed in a lab host (trimmed to the keys that matter).
 const IP_J_ADDR = JSON.stringify([

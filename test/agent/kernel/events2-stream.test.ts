@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { AgentSnapshot } from '../../../agent/protocol.js';
+import type { AgentSnapshot } from '../../../agent/protocol/messages.js';
 import { KernelEvents2Stream, type StreamExit } from '../../../agent/kernel/events2-stream.js';
 import { applyHostSnapshot, createModel, setReachability } from '../../../src/cluster/model.js';
 import { deriveProblems } from '../../../src/cluster/problems.js';

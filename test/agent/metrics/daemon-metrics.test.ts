@@ -6,9 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { monitorSocketPath } from '../../../agent/control/server.js';
 import { createAgentPair, type AgentPair } from '../../support/agent-daemons.js';
 import { freePort, waitFor } from '../../support/wait.js';
+import { monitorSocketPath } from '../../../agent/protocol/socket-paths.js';
 
 const sample = (text: string, series: string): number | undefined => {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));

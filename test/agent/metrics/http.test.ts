@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { CONTENT_TYPE, METRICS_HTTP_LIMITS, serveMetrics, type MetricsServer } from '../../../agent/metrics/http.js';
 import { prometheusText } from '../../../agent/metrics/prometheus.js';
-import type { AgentSnapshot } from '../../../agent/protocol.js';
+import type { AgentSnapshot } from '../../../agent/protocol/messages.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const snap: AgentSnapshot = { node: 'ha-a', agentVersion: '0.1.0', resources: [], configErrors: [] };

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseEvents } from '../../../agent/events2.js';
+import { parseEvents } from '../../../agent/protocol/events2.js';
 import { agentDownText, labelValue, MAX_INITIATOR_SERIES, METRIC_NAMES, OTHER_INITIATORS, prometheusText, sessionsByInitiator } from '../../../agent/metrics/prometheus.js';
-import type { AgentSnapshot, ResourceSnapshot } from '../../../agent/protocol.js';
+import type { AgentSnapshot, ResourceSnapshot } from '../../../agent/protocol/messages.js';
 import { foldEvents } from '../../../src/cluster/host-view.js';
 
 /** A host's snapshot after the first `events` lines of a transcript (all by default). */

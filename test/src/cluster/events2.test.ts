@@ -11,7 +11,7 @@ import {
   snapshotToEvents,
 } from '../../../src/cluster/events2.js';
 import { foldEvents, hostViewFromSnapshot } from '../../../src/cluster/host-view.js';
-import type { AgentSnapshot } from '../../../agent/protocol.js';
+import type { AgentSnapshot } from '../../../agent/protocol/messages.js';
 import { FIXTURE_DIR } from './fixtures.js';
 
 // Real output samples from public sources (a copy of the team's reference file, so a bare clone has it).

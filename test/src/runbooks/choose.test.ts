@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseResource, chooseRun, chooseSubject, isRunbookId } from '../../../src/runbooks/choose.js';
-import { runbookToEvent } from '../../../agent/events2.js';
+import { runbookToEvent } from '../../../agent/protocol/events2.js';
 import { applyHostEvent } from '../../../src/cluster/model.js';
 import { loadScenario } from '../cluster/fixtures.js';
 import { runbookRecord } from '../../support/runbook-records.js';

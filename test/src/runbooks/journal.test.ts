@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { runbookToEvent } from '../../../agent/events2.js';
-import type { RunbookRecord } from '../../../agent/protocol.js';
+import { runbookToEvent } from '../../../agent/protocol/events2.js';
+import type { RunbookRecord } from '../../../agent/protocol/messages.js';
 import { applyHostEvent, setReachability, type ClusterModel, type HostIndex } from '../../../src/cluster/model.js';
 import { checkAction } from '../../../src/cluster/guards.js';
 import { activeRunLine, activeRuns, convergePuts, currentRun, endRun, lastRun, newer, runChoice, startRun, stepDone, stepEntry } from '../../../src/runbooks/journal.js';

@@ -10,10 +10,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, statSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateEd25519 } from '../../../src/demo/keys.js';
-import { AgentError, type AgentSnapshot } from '../../../agent/protocol.js';
-import { AGENT_VERSION } from '../../../agent/version.js';
+import { AgentError, type AgentSnapshot } from '../../../agent/protocol/messages.js';
+import { AGENT_VERSION } from '../../../agent/protocol/version.js';
 import { fingerprintSha256, parseKnownHosts } from '../../../src/ssh/known-hosts.js';
-import { AgentNotRunning, MONITOR_SOCKET, openAgentChannel } from '../../../src/ssh/agent-channel.js';
+import { AgentNotRunning, openAgentChannel } from '../../../src/ssh/agent-channel.js';
 import { connectSsh, SshConnectError, type SshSession } from '../../../src/ssh/connect.js';
 import { DeployError, ensureAgent, loadLocalAgent, PID_FILE, remoteAgentPath, type LocalAgent } from '../../../src/ssh/deploy.js';
 import { sshExec } from '../../../src/ssh/exec.js';
@@ -24,6 +24,7 @@ import { runConsole } from '../../support/console-cli.js';
 import { labResourceYaml } from '../../support/lab-agents.js';
 import { waitFor } from '../../support/wait.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MONITOR_SOCKET } from '../../../agent/protocol/socket-paths.js';
 
 const CLI = join(import.meta.dirname, '../../../src/cli.ts');
 

@@ -3,8 +3,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Key } from 'ink';
-import { runbookToEvent } from '../../../agent/events2.js';
-import type { RunbookRecord } from '../../../agent/protocol.js';
+import { runbookToEvent } from '../../../agent/protocol/events2.js';
+import type { RunbookRecord } from '../../../agent/protocol/messages.js';
 import { applyHostEvent, type ClusterModel } from '../../../src/cluster/model.js';
 import { NO_KEY } from '../../../src/ui/keys.js';
 import { initialUiState, uiReducer, withLiveRun, type UiState } from '../../../src/ui/state.js';

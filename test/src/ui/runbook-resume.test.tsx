@@ -2,8 +2,8 @@
 // a run is recorded as it goes, Esc leaves it active and r resumes it; X abandons it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runbookToEvent } from '../../../agent/events2.js';
-import type { RunbookLogEntry, RunbookRecord } from '../../../agent/protocol.js';
+import { runbookToEvent } from '../../../agent/protocol/events2.js';
+import type { RunbookLogEntry, RunbookRecord } from '../../../agent/protocol/messages.js';
 import { parseEventLine } from '../../../src/cluster/events2.js';
 import { applyHostEvent, setReachability, type ClusterModel } from '../../../src/cluster/model.js';
 import { App } from '../../../src/ui/App.js';

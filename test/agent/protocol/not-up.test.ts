@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judgeNotUp, notUpLine, notUpPhrase, type DiskProbe, type NotUpFacts } from '../../agent/not-up.js';
+import { judgeNotUp, notUpLine, notUpPhrase, type DiskProbe, type NotUpFacts } from '../../../agent/protocol/not-up.js';
 
 const FILE = '/etc/drbd-tui/r0.yaml';
 const DISK = '/var/lib/drbd-tui/disks/r0-0.img';

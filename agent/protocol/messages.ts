@@ -6,46 +6,9 @@
 
 export const PROTOCOL_VERSION = 1;
 
-// ---- DRBD state vocabulary (spelled exactly as DRBD spells it) ----
-export type Role = 'Primary' | 'Secondary' | 'Unknown';
-export type DiskState =
-  | 'Diskless'
-  | 'Attaching'
-  | 'Detaching'
-  | 'Failed'
-  | 'Negotiating'
-  | 'Inconsistent'
-  | 'Outdated'
-  | 'DUnknown'
-  | 'Consistent'
-  | 'UpToDate';
-export type ConnState =
-  | 'StandAlone'
-  | 'Disconnecting'
-  | 'Unconnected'
-  | 'Timeout'
-  | 'BrokenPipe'
-  | 'NetworkFailure'
-  | 'ProtocolError'
-  | 'TearDown'
-  | 'Connecting'
-  | 'Connected';
-export type ReplState =
-  | 'Off'
-  | 'Established'
-  | 'StartingSyncS'
-  | 'StartingSyncT'
-  | 'WFBitMapS'
-  | 'WFBitMapT'
-  | 'WFSyncUUID'
-  | 'SyncSource'
-  | 'SyncTarget'
-  | 'PausedSyncS'
-  | 'PausedSyncT'
-  | 'VerifyS'
-  | 'VerifyT'
-  | 'Ahead'
-  | 'Behind';
+// ---- DRBD state vocabulary (agent/drbd-states.ts; here for the console) ----
+import type { ConnState, DiskState, ReplState, Role } from '../drbd-states.js';
+export type { ConnState, DiskState, ReplState, Role };
 
 // ---- Snapshots: the agent's structured view of one resource ----
 // `status`, `status --json` and `events` are all derived from these.
@@ -238,7 +201,7 @@ export interface ConfigProblem {
 }
 
 /**
- * Why a resource this host knows is not up, as the agent found it (agent/not-up.ts judges):
+ * Why a resource this host knows is not up, as the agent found it (agent/protocol/not-up.ts judges):
  * `down` — its file is valid and nothing stands in the way; the others are broken.
  */
 export type NotUpCause =
@@ -356,7 +319,7 @@ export interface RunbookLogResult {
 
 // ---- Events (events2 model) ----
 export type EventVerb = 'exists' | 'create' | 'change' | 'destroy' | 'call' | 'response';
-/** DRBD's objects plus ours: `target`, `session`, `config-error`, `not-up` and `runbook` are documented extensions (agent/events2.ts). */
+/** DRBD's objects plus ours: `target`, `session`, `config-error`, `not-up` and `runbook` are documented extensions (agent/protocol/events2.ts). */
 export type EventObject =
   | 'resource'
   | 'device'

@@ -1,7 +1,7 @@
 // Why a resource this host knows is not up, and what to do next: a pure judgement of what the
 // agent found (its file, this host's entry in it, each backing disk and its metadata). Beside
 // the control protocol because the console words the same states with the same table.
-import type { ConfigProblem, NotUpCause, NotUpResource } from './protocol.js';
+import type { ConfigProblem, NotUpCause, NotUpResource } from './messages.js';
 
 /** What a look at one backing disk found (agent/engine/disk-probe.ts looks). */
 export type DiskProbe =

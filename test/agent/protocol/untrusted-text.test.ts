@@ -1,7 +1,7 @@
 // What untrusted text looks like once it is safe to show, one row per kind of hostile input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DISPLAY_LIMIT, hasUnsafeText, untrustedText } from '../../agent/untrusted-text.js';
+import { DISPLAY_LIMIT, hasUnsafeText, untrustedText } from '../../../agent/protocol/untrusted-text.js';
 
 const ROWS: Array<[what: string, input: string, shown: string]> = [
   ['an ordinary name is untouched', 'iqn.2026-11.com.example:r0', 'iqn.2026-11.com.example:r0'],

@@ -2,8 +2,8 @@
 // socket; the console uses a stream forwarded over SSH.
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AgentError, encodeMessage, type ErrorBody, type Method, type ServerMessage, type StateEvent } from '../protocol.js';
-import { readLines } from './line-channel.js';
+import { AgentError, encodeMessage, type ErrorBody, type Method, type ServerMessage, type StateEvent } from './messages.js';
+import { readLines } from '../control/line-channel.js';
 
 export class ControlClient {
   private nextId = 1;

@@ -1,7 +1,7 @@
 // One audit-log entry as one line, for `drbd-agent runbook-log` and the console's log view:
 // `TIME r0 disk-replacement(ha-b) step up "bring r0 up on ha-b" on ha-b: drbd-agent up r0 → ran (root@laptop)`.
 // Dependency-free: the console imports it too.
-import type { RunbookLogEntry } from './protocol.js';
+import type { RunbookLogEntry } from './messages.js';
 
 /** `brief`: for a view that shows the time and the resource already; a step's title only where no command says it. */
 export function runbookLogLine(e: RunbookLogEntry, opts: { brief?: boolean } = {}): string {

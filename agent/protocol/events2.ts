@@ -44,7 +44,7 @@ import type {
   ResourceSnapshot,
   ServiceAddressState,
   StateEvent,
-} from './protocol.js';
+} from './messages.js';
 import { escapeChar, hasUnsafeText, UNSAFE_SOURCE } from './untrusted-text.js';
 
 const VERBS: ReadonlySet<string> = new Set<EventVerb>(['exists', 'create', 'change', 'destroy', 'call', 'response']);
