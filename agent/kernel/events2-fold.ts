@@ -15,8 +15,6 @@
 // config hash and generation UUIDs come from the config loader and `drbdsetup show`/`get-gi`.
 import type {
   AgentSnapshot,
-  ConnectionSnapshot,
-  DeviceSnapshot,
   KernelHelperRun,
   KernelUnknownLine,
   PeerDeviceSnapshot,
@@ -37,6 +35,7 @@ import {
   SYNCING,
   type FieldSpec,
 } from '../protocol/events2.js';
+import { destroyObject, emptyResource, ensureConnection, ensureDevice, ensurePeerDevice, eventNumber, findConnection } from '../protocol/snapshot-objects.js';
 
 export interface KernelFoldState {
   snapshot: AgentSnapshot;
@@ -116,87 +115,7 @@ export function restarted(s: KernelFoldState): KernelFoldState {
 }
 
 export function newKernelResource(name: string, node: string): ResourceSnapshot {
-  return {
-    name,
-    nodeId: -1,
-    node,
-    role: 'Unknown',
-    suspended: false,
-    writeOrdering: 'flush',
-    mayPromote: false,
-    promotionScore: 0,
-    protocol: 'C',
-    configHash: '',
-    devices: [],
-    connections: [],
-    engine: 'kernel',
-  };
-}
-
-function newDevice(volume: number, minor: number): DeviceSnapshot {
-  return {
-    volume,
-    minor,
-    device: `/dev/drbd${minor}`,
-    backingDev: '',
-    disk: 'DUnknown',
-    open: false,
-    size: 0,
-    read: 0,
-    written: 0,
-    alWrites: 0,
-    bmWrites: 0,
-    upperPending: 0,
-    lowerPending: 0,
-    alSuspended: false,
-    blocked: false,
-    uuids: { current: '', bitmap: {}, history: [] },
-  };
-}
-
-function newConnection(peerNodeId: number, connName: string): ConnectionSnapshot {
-  return {
-    peerNodeId,
-    connName,
-    connection: 'StandAlone',
-    role: 'Unknown',
-    congested: false,
-    apInFlight: 0,
-    rsInFlight: 0,
-    localAddress: '',
-    peerAddress: '',
-    established: false,
-    splitBrain: false,
-    peerDevices: [],
-  };
-}
-
-function newPeerDevice(volume: number): PeerDeviceSnapshot {
-  return { volume, replication: 'Off', peerDisk: 'DUnknown', resyncSuspended: 'no', received: 0, sent: 0, outOfSync: 0, pending: 0, unacked: 0 };
-}
-
-function num(e: StateEvent, key: string): number | undefined {
-  const v = prop(e, key);
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-function findConnection(r: ResourceSnapshot, e: StateEvent): ConnectionSnapshot | undefined {
-  const id = num(e, 'peer-node-id');
-  const name = prop(e, 'conn-name');
-  // drbd-utils before 9.0 print no peer-node-id: the connection name identifies it then.
-  return r.connections.find((c) => (id !== undefined ? c.peerNodeId === id : c.connName === name));
-}
-
-function ensureConnection(r: ResourceSnapshot, e: StateEvent): ConnectionSnapshot {
-  let c = findConnection(r, e);
-  if (!c) {
-    c = newConnection(num(e, 'peer-node-id') ?? -1, prop(e, 'conn-name') ?? '');
-    r.connections.push(c);
-    r.connections.sort((a, b) => a.peerNodeId - b.peerNodeId);
-  }
-  return c;
+  return { ...emptyResource(name, node), engine: 'kernel' };
 }
 
 /** Keys of the line that nothing above maps, merged into the object's list (a newer value replaces an older). */
@@ -225,23 +144,9 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       return;
     }
     case 'device': {
-      const volume = num(e, 'volume') ?? 0;
-      const i = r.devices.findIndex((d) => d.volume === volume);
-      if (destroy) {
-        if (i >= 0) r.devices.splice(i, 1);
-        return;
-      }
-      let d = r.devices[i];
-      if (!d) {
-        d = newDevice(volume, num(e, 'minor') ?? 0);
-        r.devices.push(d);
-        r.devices.sort((a, b) => a.volume - b.volume);
-      }
-      const minor = num(e, 'minor');
-      if (minor !== undefined && minor !== d.minor) {
-        d.minor = minor;
-        d.device = `/dev/drbd${minor}`;
-      }
+      if (destroy) return destroyObject(r, e);
+      const d = ensureDevice(r, e);
+      d.device = `/dev/drbd${d.minor}`;
       applyFields(d, DEVICE_FIELDS, e.props);
       // DRBD says `none` for a diskless device; the snapshot says no backing device with ''.
       if (d.backingDev === 'none') d.backingDev = '';
@@ -249,11 +154,7 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       return;
     }
     case 'connection': {
-      if (destroy) {
-        const c = findConnection(r, e);
-        if (c) r.connections.splice(r.connections.indexOf(c), 1);
-        return;
-      }
+      if (destroy) return destroyObject(r, e);
       const c = ensureConnection(r, e);
       applyFields(c, CONNECTION_FIELDS, e.props);
       // A connection that is up again has left its split brain and its reason behind.
@@ -265,19 +166,8 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       return;
     }
     case 'peer-device': {
-      const volume = num(e, 'volume') ?? 0;
-      if (destroy) {
-        const c = findConnection(r, e);
-        if (c) c.peerDevices = c.peerDevices.filter((p) => p.volume !== volume);
-        return;
-      }
-      const c = ensureConnection(r, e);
-      let p = c.peerDevices.find((x) => x.volume === volume);
-      if (!p) {
-        p = newPeerDevice(volume);
-        c.peerDevices.push(p);
-        c.peerDevices.sort((a, b) => a.volume - b.volume);
-      }
+      if (destroy) return destroyObject(r, e);
+      const p = ensurePeerDevice(r, e);
       applyFields(p, PEER_DEVICE_FIELDS, e.props);
       // DRBD joins several reasons with commas (user,peer); the snapshot holds one word, the first.
       if (!RESYNC_SUSPENDED.has(p.resyncSuspended)) {
@@ -329,9 +219,9 @@ export function etaSeconds(outOfSyncKiB: number, dbdt1MiBs: number): number | un
 
 function foldHelper(r: ResourceSnapshot, e: StateEvent): void {
   const helper = prop(e, 'helper') ?? '';
-  const peerNodeId = num(e, 'peer-node-id');
+  const peerNodeId = eventNumber(e, 'peer-node-id');
   const connName = prop(e, 'conn-name');
-  const volume = num(e, 'volume');
+  const volume = eventNumber(e, 'volume');
   const same = (h: KernelHelperRun) => h.helper === helper && h.peerNodeId === peerNodeId && h.volume === volume;
   const runs = r.helpers ?? [];
   const prev = runs.find(same);
@@ -351,7 +241,7 @@ function foldHelper(r: ResourceSnapshot, e: StateEvent): void {
     return;
   }
   if (e.verb === 'response') {
-    const status = num(e, 'status');
+    const status = eventNumber(e, 'status');
     const run: KernelHelperRun = prev ? { ...prev } : { helper, called: '', ...(peerNodeId !== undefined ? { peerNodeId } : {}), ...(connName !== undefined ? { connName } : {}), ...(volume !== undefined ? { volume } : {}) };
     if (status !== undefined) run.status = status;
     r.helpers = [...runs.filter((h) => !same(h)), run];

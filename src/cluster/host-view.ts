@@ -6,11 +6,9 @@
 import type {
   AgentSnapshot,
   ConfigProblem,
-  ConnectionSnapshot,
   DeviceSnapshot,
   IgnoredOptionSnapshot,
   NotUpResource,
-  PeerDeviceSnapshot,
   ResourceSnapshot,
   RunbookRecord,
   StateEvent,
@@ -32,6 +30,7 @@ import {
   applyServiceAddress,
   SYNCING,
 } from '../../agent/protocol/events2.js';
+import { destroyObject, emptyResource, ensureConnection, ensureDevice, ensurePeerDevice, eventNumber, findConnection } from '../../agent/protocol/snapshot-objects.js';
 
 export interface HostView {
   node: string;
@@ -67,100 +66,6 @@ function normalizeResource(r: ResourceSnapshot): ResourceSnapshot {
   return r;
 }
 
-export function newResource(name: string): ResourceSnapshot {
-  return {
-    name,
-    nodeId: -1,
-    node: '',
-    role: 'Unknown',
-    suspended: false,
-    writeOrdering: 'flush',
-    mayPromote: false,
-    promotionScore: 0,
-    protocol: 'C',
-    configHash: '',
-    devices: [],
-    connections: [],
-  };
-}
-
-function newDevice(volume: number, minor: number): DeviceSnapshot {
-  return {
-    volume,
-    minor,
-    device: '',
-    backingDev: '',
-    disk: 'DUnknown',
-    open: false,
-    size: 0,
-    read: 0,
-    written: 0,
-    alWrites: 0,
-    bmWrites: 0,
-    upperPending: 0,
-    lowerPending: 0,
-    alSuspended: false,
-    blocked: false,
-    uuids: { current: '', bitmap: {}, history: [] },
-  };
-}
-
-function newConnection(peerNodeId: number, connName: string): ConnectionSnapshot {
-  return {
-    peerNodeId,
-    connName,
-    connection: 'StandAlone',
-    role: 'Unknown',
-    congested: false,
-    apInFlight: 0,
-    rsInFlight: 0,
-    localAddress: '',
-    peerAddress: '',
-    established: false,
-    splitBrain: false,
-    peerDevices: [],
-  };
-}
-
-function newPeerDevice(volume: number): PeerDeviceSnapshot {
-  return {
-    volume,
-    replication: 'Off',
-    peerDisk: 'DUnknown',
-    resyncSuspended: 'no',
-    received: 0,
-    sent: 0,
-    outOfSync: 0,
-    pending: 0,
-    unacked: 0,
-  };
-}
-
-export { SYNCING };
-
-function num(e: StateEvent, key: string): number | undefined {
-  const v = prop(e, key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-function findConnection(r: ResourceSnapshot, e: StateEvent): ConnectionSnapshot | undefined {
-  const id = num(e, 'peer-node-id');
-  const name = prop(e, 'conn-name');
-  // Old drbd-utils omit peer-node-id: fall back to the connection name.
-  return r.connections.find((c) => (id !== undefined ? c.peerNodeId === id : c.connName === name));
-}
-
-function ensureConnection(r: ResourceSnapshot, e: StateEvent): ConnectionSnapshot {
-  let c = findConnection(r, e);
-  if (!c) {
-    c = newConnection(num(e, 'peer-node-id') ?? -1, prop(e, 'conn-name') ?? '');
-    r.connections.push(c);
-    r.connections.sort((a, b) => a.peerNodeId - b.peerNodeId);
-  }
-  return c;
-}
 
 /** Applies one event to a copy of the view (the input is not modified). */
 export function applyEvent(view: HostView, e: StateEvent): HostView {
@@ -180,7 +85,7 @@ export function applyEvent(view: HostView, e: StateEvent): HostView {
   if (e.object === 'resource' && e.verb === 'destroy') {
     return idx < 0 ? next : { ...next, resources: view.resources.filter((_, i) => i !== idx) };
   }
-  const r = idx >= 0 ? structuredClone(view.resources[idx]!) : newResource(name);
+  const r = idx >= 0 ? structuredClone(view.resources[idx]!) : emptyResource(name);
   foldIntoResource(r, e);
   const resources = [...view.resources];
   if (idx >= 0) resources[idx] = r;
@@ -199,8 +104,8 @@ export function foldEvents(events: Iterable<StateEvent>, initial: HostView = emp
 
 function foldConfigError(list: ConfigProblem[], e: StateEvent): ConfigProblem[] {
   const file = prop(e, 'file') ?? '';
-  const line = num(e, 'line');
-  const col = num(e, 'col');
+  const line = eventNumber(e, 'line');
+  const col = eventNumber(e, 'col');
   const same = (p: ConfigProblem) => p.file === file && (line === undefined || p.line === line) && (col === undefined || p.col === col);
   const rest = list.filter((p) => !same(p));
   if (e.verb === 'destroy') return rest;
@@ -239,30 +144,14 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       if (r.ignored !== undefined) r.ignored = ignoredOptions(r.ignored);
       return;
     case 'device': {
-      const volume = num(e, 'volume') ?? 0;
-      const i = r.devices.findIndex((d) => d.volume === volume);
-      if (destroy) {
-        if (i >= 0) r.devices.splice(i, 1);
-        return;
-      }
-      let d = r.devices[i];
-      if (!d) {
-        d = newDevice(volume, num(e, 'minor') ?? 0);
-        r.devices.push(d);
-        r.devices.sort((a, b) => a.volume - b.volume);
-      }
-      const minor = num(e, 'minor');
-      if (minor !== undefined) d.minor = minor;
+      if (destroy) return destroyObject(r, e);
+      const d = ensureDevice(r, e);
       applyFields(d, DEVICE_FIELDS, e.props);
       foldGi(d, e);
       return;
     }
     case 'connection': {
-      if (destroy) {
-        const c = findConnection(r, e);
-        if (c) r.connections.splice(r.connections.indexOf(c), 1);
-        return;
-      }
+      if (destroy) return destroyObject(r, e);
       const c = ensureConnection(r, e);
       applyFields(c, CONNECTION_FIELDS, e.props);
       // An empty last-error withdraws the reason; a connection that is up again has none left.
@@ -270,19 +159,8 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       return;
     }
     case 'peer-device': {
-      const volume = num(e, 'volume') ?? 0;
-      if (destroy) {
-        const c = findConnection(r, e);
-        if (c) c.peerDevices = c.peerDevices.filter((p) => p.volume !== volume);
-        return;
-      }
-      const c = ensureConnection(r, e);
-      let p = c.peerDevices.find((x) => x.volume === volume);
-      if (!p) {
-        p = newPeerDevice(volume);
-        c.peerDevices.push(p);
-        c.peerDevices.sort((a, b) => a.volume - b.volume);
-      }
+      if (destroy) return destroyObject(r, e);
+      const p = ensurePeerDevice(r, e);
       applyFields(p, PEER_DEVICE_FIELDS, e.props);
       // DRBD stops sending `done` when a resync ends; a stale figure must not linger.
       if (!SYNCING.has(p.replication)) {

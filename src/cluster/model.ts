@@ -16,7 +16,8 @@ import type {
   StateEvent,
   TargetSnapshot,
 } from '../../agent/protocol/messages.js';
-import { applyEvent, emptyHostView, hostViewFromSnapshot, SYNCING, type HostView } from './host-view.js';
+import { applyEvent, emptyHostView, hostViewFromSnapshot, type HostView } from './host-view.js';
+import { SYNCING } from '../../agent/protocol/events2.js';
 
 export type Reachability =
   | { state: 'connecting' }
