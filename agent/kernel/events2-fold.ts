@@ -27,7 +27,6 @@ import {
   DEVICE_FIELDS,
   Events2SyntaxError,
   formatEvent,
-  fromDrbdAddress,
   parseEventLine,
   PEER_DEVICE_FIELDS,
   prop,
@@ -35,7 +34,7 @@ import {
   SYNCING,
   type FieldSpec,
 } from '../protocol/events2.js';
-import { destroyObject, emptyResource, ensureConnection, ensureDevice, ensurePeerDevice, eventNumber, findConnection } from '../protocol/snapshot-objects.js';
+import { destroyObject, emptyResource, ensureConnection, ensureDevice, ensurePeerDevice, eventNumber, findConnection, foldPath } from '../protocol/snapshot-objects.js';
 
 export interface KernelFoldState {
   snapshot: AgentSnapshot;
@@ -188,19 +187,8 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       return;
     }
     case 'path': {
-      const c = destroy ? findConnection(r, e) : ensureConnection(r, e);
-      if (!c) return;
-      if (destroy) {
-        c.established = false;
-        return;
-      }
-      const local = prop(e, 'local');
-      const peer = prop(e, 'peer');
-      const est = prop(e, 'established');
-      if (local !== undefined) c.localAddress = fromDrbdAddress(local);
-      if (peer !== undefined) c.peerAddress = fromDrbdAddress(peer);
-      if (est !== undefined) c.established = est === 'yes';
-      keepExtra(c, e);
+      const c = foldPath(r, e);
+      if (c && !destroy) keepExtra(c, e);
       return;
     }
     case 'helper':

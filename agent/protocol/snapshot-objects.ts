@@ -3,7 +3,7 @@
 // objects with it, the console's (our agents' lines) and the kernel adapter's (DRBD's own), so
 // the two cannot disagree on which object a line is about.
 import type { ConnectionSnapshot, DeviceSnapshot, PeerDeviceSnapshot, ResourceSnapshot, StateEvent } from './messages.js';
-import { prop } from './events2.js';
+import { fromDrbdAddress, prop } from './events2.js';
 
 /** A numeric key of the line; absent, empty or not a number is undefined. */
 export function eventNumber(e: StateEvent, key: string): number | undefined {
@@ -127,4 +127,21 @@ export function destroyObject(r: ResourceSnapshot, e: StateEvent): void {
   if (!c) return;
   if (e.object === 'connection') r.connections.splice(r.connections.indexOf(c), 1);
   else if (e.object === 'peer-device') c.peerDevices = c.peerDevices.filter((p) => p.volume !== volume);
+}
+
+/** A path line: its connection's addresses and whether the path is up (a destroyed path is down); the connection, when there is one. */
+export function foldPath(r: ResourceSnapshot, e: StateEvent): ConnectionSnapshot | undefined {
+  if (e.verb === 'destroy') {
+    const c = findConnection(r, e);
+    if (c) c.established = false;
+    return c;
+  }
+  const c = ensureConnection(r, e);
+  const local = prop(e, 'local');
+  const peer = prop(e, 'peer');
+  const est = prop(e, 'established');
+  if (local !== undefined) c.localAddress = fromDrbdAddress(local);
+  if (peer !== undefined) c.peerAddress = fromDrbdAddress(peer);
+  if (est !== undefined) c.established = est === 'yes';
+  return c;
 }

@@ -20,7 +20,6 @@ import {
   DEVICE_FIELDS,
   decodeField,
   NOT_UP_FIELDS,
-  fromDrbdAddress,
   PEER_DEVICE_FIELDS,
   prop,
   RESOURCE_FIELDS,
@@ -30,7 +29,7 @@ import {
   applyServiceAddress,
   SYNCING,
 } from '../../agent/protocol/events2.js';
-import { destroyObject, emptyResource, ensureConnection, ensureDevice, ensurePeerDevice, eventNumber, findConnection } from '../../agent/protocol/snapshot-objects.js';
+import { destroyObject, emptyResource, ensureConnection, ensureDevice, ensurePeerDevice, eventNumber, foldPath } from '../../agent/protocol/snapshot-objects.js';
 
 export interface HostView {
   node: string;
@@ -170,21 +169,9 @@ function foldIntoResource(r: ResourceSnapshot, e: StateEvent): void {
       }
       return;
     }
-    case 'path': {
-      const c = destroy ? findConnection(r, e) : ensureConnection(r, e);
-      if (!c) return;
-      if (destroy) {
-        c.established = false;
-        return;
-      }
-      const local = prop(e, 'local');
-      const peer = prop(e, 'peer');
-      const est = prop(e, 'established');
-      if (local !== undefined) c.localAddress = fromDrbdAddress(local);
-      if (peer !== undefined) c.peerAddress = fromDrbdAddress(peer);
-      if (est !== undefined) c.established = est === 'yes';
+    case 'path':
+      foldPath(r, e);
       return;
-    }
     case 'target': {
       if (destroy) {
         delete r.target;
