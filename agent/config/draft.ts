@@ -18,8 +18,11 @@ export interface Loc<T> {
   at: At;
 }
 
+/** A device or disk path; a device named /dev/drbd_NAME carries the minor its statement gave. */
+export type PathLoc = Loc<string> & { minor?: number };
+
 /** A device or disk path: one for all hosts, or one per host (`at` is where the per-host form is written). */
-export type PerHost = { kind: 'all'; value: Loc<string> } | { kind: 'each'; at?: At; byHost: Map<string, Loc<string>> };
+export type PerHost = { kind: 'all'; value: PathLoc } | { kind: 'each'; at?: At; byHost: Map<string, PathLoc> };
 
 export interface DraftHost {
   name: Loc<string>;
@@ -128,7 +131,7 @@ export function finish(d: Draft, opts: LoadOptions): Located {
     }
     const perField = (field: 'device' | 'disk') => {
       const p = v[field];
-      const out = new Map<string, Loc<string>>();
+      const out = new Map<string, PathLoc>();
       if (p.kind === 'all') {
         for (const n of names) out.set(n, p.value);
         return out;
@@ -174,7 +177,9 @@ export function finish(d: Draft, opts: LoadOptions): Located {
   }));
   const volumes: VolumeConfig[] = resolved
     .map(({ v, device, disk }) => {
-      const vol: VolumeConfig = { volume: v.volume.value, device: device.get(local)!.value, disk: disk.get(local)!.value, metaDisk: 'internal' };
+      const dev = device.get(local)!;
+      const vol: VolumeConfig = { volume: v.volume.value, device: dev.value, disk: disk.get(local)!.value, metaDisk: 'internal' };
+      if (dev.minor !== undefined) vol.minor = dev.minor;
       if (v.size !== undefined) vol.size = v.size;
       const same = (m: Map<string, Loc<string>>) => new Set([...m.values()].map((l) => l.value)).size === 1;
       if (!same(device) || !same(disk)) {

@@ -13,7 +13,7 @@
 // drbd-options.ts; an option outside that table is a typo, reported with did-you-mean.
 import type { AfterSb1Pri, AfterSb2Pri, ConfigError, IgnoredOption } from './types.js';
 import { DEFAULTS, finish, sortErrors } from './draft.js';
-import type { At, Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located } from './draft.js';
+import type { At, Draft, DraftHost, DraftVolume, LoadOptions, Loc, Located, PathLoc } from './draft.js';
 import { parseStatements, tokenize } from './res-syntax.js';
 import type { Statement, Token } from './res-syntax.js';
 import { HOST_NAME, RESOURCE_NAME, parseAddress, shown } from './values.js';
@@ -344,7 +344,7 @@ function loadResource(rootFile: string, res: Statement, inherited: readonly Writ
   const volumes: DraftVolume[] = numbers.map((n) => {
     const firstAt = resVols.get(n)?.at ?? hosts.map((h) => h.vols.get(n)?.at).find((a) => a) ?? at(res.key);
     const each = (f: 'device' | 'disk') => {
-      const byHost = new Map<string, Loc<string>>();
+      const byHost = new Map<string, PathLoc>();
       for (const h of hosts) {
         const v = h.vols.get(n)?.[f] ?? resVols.get(n)?.[f];
         if (v) byHost.set(h.name.text, v);

@@ -1,7 +1,7 @@
 // The volumes of a .res resource: device, disk and meta-disk as DRBD writes them (device
 // /dev/drbdN | minor N | drbdN minor N; meta-disk internal only; disk none refused) in a
 // resource, volume N { } or on HOST { } section; the loader inherits them field by field.
-import type { At, Loc } from './draft.js';
+import type { At, Loc, PathLoc } from './draft.js';
 import type { Statement, Token } from './res-syntax.js';
 import { shown } from './values.js';
 import { DRBD_KEYWORDS } from './drbd-options.js';
@@ -12,7 +12,7 @@ import type { Written } from './res-options.js';
 
 export interface Paths {
   at?: At;
-  device?: Loc<string>;
+  device?: PathLoc;
   disk?: Loc<string>;
   metaDisk?: Token;
   /** Written directly in its section (the DRBD 8 form), not in volume N { }. */
@@ -24,7 +24,7 @@ export interface Paths {
  * /dev/drbdN, or /dev/drbd_ANYTHING with its minor given; undefined when the words are none of
  * these shapes.
  */
-export function deviceName(words: readonly string[]): { ok: true; value: string } | { ok: false; message: string } | undefined {
+export function deviceName(words: readonly string[]): { ok: true; value: string; minor?: number } | { ok: false; message: string } | undefined {
   const number = (x: string | undefined) => (x !== undefined && /^\d+$/.test(x) ? Number(x) : undefined);
   if (words.length === 2 && words[0] === 'minor') {
     const n = number(words[1]);
@@ -38,7 +38,7 @@ export function deviceName(words: readonly string[]): { ok: true; value: string 
   if (own !== undefined && explicit !== undefined && own !== explicit) return { ok: false, message: `device ${name} minor ${explicit}: the minor must match the device name, as drbdadm requires; write device /dev/drbd${explicit} minor ${explicit}; or leave out either` };
   if (own === undefined && !name.startsWith('/dev/drbd_')) return { ok: false, message: `device ${shown(words[0])}: a name other than /dev/drbdN must start with /dev/drbd_ and give its minor, as drbdadm requires, e.g. device /dev/drbd_data minor 1;` };
   if (own === undefined && explicit === undefined) return { ok: false, message: `device ${name} has no minor number: write device ${name} minor N; (or name it /dev/drbdN)` };
-  return { ok: true, value: name };
+  return own === undefined ? { ok: true, value: name, minor: explicit } : { ok: true, value: name };
 }
 
 /** A device/disk/meta-disk statement (or disk { options }) into `p`; false when `s` is none of them. */
@@ -56,7 +56,7 @@ export function pathStmt(r: Reporter, own: Written[], s: Statement, p: Paths): b
     const first = s.args[0];
     const d = s.block || !first ? undefined : deviceName(s.args.map((t) => t.text));
     if (d === undefined) r.shape(s, 'device must be a path or a minor number, e.g. device /dev/drbd1; device minor 1; or device drbd1 minor 1;');
-    else if (d.ok) p.device = { value: d.value, at: at(first!) };
+    else if (d.ok) p.device = { value: d.value, at: at(first!), ...(d.minor !== undefined ? { minor: d.minor } : {}) };
     else r.err(at(first!), d.message);
     p.at ??= at(s.key);
     return true;

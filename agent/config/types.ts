@@ -37,6 +37,8 @@ export interface VolumeConfig {
   volume: number;
   /** This node's device and disk (when the loader was told the node; else the first host's). */
   device: string;
+  /** The device's minor where its name does not end in it (.res `device /dev/drbd_NAME minor N`). */
+  minor?: number;
   disk: string;
   /**
    * Every host's device and disk by host name, present only when they differ between the

@@ -633,7 +633,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   snapshot(): ResourceSnapshot {
     return snapshotOf(this.config, this.state, {
       node: this.node,
-      minors: this.config.volumes.map((v, i) => minorOf(v.device, i)),
+      minors: this.config.volumes.map((v, i) => v.minor ?? minorOf(v.device, i)),
       alWrites: this.stores.map((s) => s.alWrites),
       bmWrites: this.stores.map((s) => s.bmWrites),
       lowerPending: this.stores.map((s) => s.lowerPending),

@@ -142,7 +142,7 @@ resource r4 {
   on b { node-id 6; address 127.0.0.1:7801; }
 }`,
     );
-    assert.deepEqual(c.volumes, [{ volume: 2, device: '/dev/drbd_r4', disk: '/srv/disks/r 4.img', metaDisk: 'internal' }]);
+    assert.deepEqual(c.volumes, [{ volume: 2, device: '/dev/drbd_r4', minor: 4, disk: '/srv/disks/r 4.img', metaDisk: 'internal' }]);
     assert.equal(c.net.maxRate, 2048 * 1024);
   });
 });
