@@ -184,8 +184,30 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
 
   private readonly journals = new Map<number, UndoJournal>();
   private readonly rollingBack = new Set<number>();
-  /** Inputs held while a rollback rewrites the disk: nothing may start a new sync meanwhile. */
-  private holding?: Input[];
+  /**
+   * Inputs held while a rollback rewrites the disk, the split-brain copy is kept or the disks
+   * grow: nothing may start a new sync or reach a disk meanwhile. `released` settles when the
+   * held inputs have gone on.
+   */
+  private holding?: { inputs: Input[]; released: Promise<void>; release: () => void };
+
+  /** Starts holding inputs (one hold covers every task that asks for one while it lasts). */
+  private hold(): void {
+    if (this.holding) return;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    this.holding = { inputs: [], released, release };
+  }
+
+  /** Ends the hold: `answer` is dispatched first, then `then`, then the held inputs in order. */
+  private endHold(answer: Input, then?: () => void): void {
+    const h = this.holding;
+    this.holding = undefined;
+    this.dispatch(answer);
+    then?.();
+    for (const input of h?.inputs ?? []) this.dispatch(input);
+    h?.release();
+  }
 
   /** The undo journal in use by a volume, for status. */
   undoUsed(volume: number): number | undefined {
@@ -210,24 +232,21 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       const j = this.journals.get(a.volume);
       this.journals.delete(a.volume);
       this.rollingBack.add(a.volume);
-      this.holding ??= [];
+      this.hold();
       const store = this.stores[a.volume]!;
       void (async () => {
         let blocks: number[] = [];
         let error: string | undefined;
         try {
           // Writes already past the journal land first; later ones are refused (see disk-write).
-          while (store.lowerPending > 0) await new Promise((r) => setTimeout(r, 5));
+          await store.drained();
           blocks = j ? await j.rollback(dataArea(store)) : [];
           if (!j) error = 'no undo journal open';
         } catch (e) {
           error = (e as Error).message;
         }
         this.rollingBack.delete(a.volume);
-        const held = this.holding ?? [];
-        this.holding = undefined;
-        this.dispatch({ t: 'undo-rolled-back', volume: a.volume, blocks, error });
-        for (const input of held) this.dispatch(input);
+        this.endHold({ t: 'undo-rolled-back', volume: a.volume, blocks, error });
       })();
     }
   }
@@ -261,7 +280,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
   dispatch(input: Input): void {
     if (this.closed) return;
     if (this.holding && input.t !== 'undo-rolled-back') {
-      if (input.t !== 'tick') this.holding.push(input);
+      if (input.t !== 'tick') this.holding.inputs.push(input);
       return;
     }
     const actions = step(this.state, input);
@@ -449,7 +468,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
    * overwrites a block before its copy is on disk.
    */
   private keepCopy(a: Extract<Action, { a: 'sb-copy' }>): void {
-    this.holding ??= [];
+    this.hold();
     void (async () => {
       let error: string | undefined;
       let message: string | undefined;
@@ -469,11 +488,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
       } catch (e) {
         error = e instanceof CopyRefused ? e.message : `Refusing to discard my data: cannot keep a copy of ${this.node}'s diverging blocks (${(e as Error).message}); ${NO_BACKUP_FIX} discards them without a copy`;
       }
-      const held = this.holding ?? [];
-      this.holding = undefined;
-      this.dispatch({ t: 'sb-copied', ...(error !== undefined ? { error } : {}) });
-      this.emit('split-brain-copy', error !== undefined ? { error } : { message });
-      for (const input of held) this.dispatch(input);
+      this.endHold({ t: 'sb-copied', ...(error !== undefined ? { error } : {}) }, () => this.emit('split-brain-copy', error !== undefined ? { error } : { message }));
     })();
   }
 
@@ -483,7 +498,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
    * node's disks leave first. The held inputs follow the answer.
    */
   private grow(a: Extract<Action, { a: 'grow' }>): void {
-    this.holding ??= [];
+    this.hold();
     void (async () => {
       let error: string | undefined;
       let volumes: Array<{ dataBytes: number; bitmap: VolumeStore['bitmap'] }> | undefined;
@@ -501,10 +516,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
         volumes = this.stores.map((st) => ({ dataBytes: st.dataBytes, bitmap: st.bitmap }));
         this.log('alert', error);
       }
-      const held = this.holding ?? [];
-      this.holding = undefined;
-      this.dispatch({ t: 'grown', id: a.id, origin: a.origin, ...(volumes ? { volumes } : {}), ...(error ? { error } : {}) });
-      for (const input of held) this.dispatch(input);
+      this.endHold({ t: 'grown', id: a.id, origin: a.origin, ...(volumes ? { volumes } : {}), ...(error ? { error } : {}) });
     })();
   }
 
@@ -650,7 +662,7 @@ export class ResourceRuntime extends EventEmitter<RuntimeEvents> {
     if (this.closed) return;
     await this.admin({ cmd: 'down' });
     // Going down mid-resync rolls a journaling target back: let that finish before the disks close.
-    while (this.holding) await new Promise((r) => setTimeout(r, 10));
+    while (this.holding) await this.holding.released;
     await this.settle();
     await this.link.stop();
     this.closed = true;

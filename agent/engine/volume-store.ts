@@ -22,7 +22,8 @@ export class VolumeStore {
   private holes = new HoleMap();
   alWrites = 0;
   bmWrites = 0;
-  lowerPending = 0;
+  private pendingNow = 0;
+  private drainWaiters: Array<() => void> = [];
 
   private constructor(
     private diskNow: BackingDisk,
@@ -89,7 +90,7 @@ export class VolumeStore {
    * move, then attached again at the new size. On failure it stays attached at the old size.
    */
   async grow(v: VolumeMeta, dataBytes: number): Promise<void> {
-    while (this.lowerPending > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.drained();
     await this.persist(v);
     this.md = await detachMetadata(this.disk, { layout: this.layout, md: this.md, bitmap: this.bitmapNow, al: this.al });
     const fresh = await openBackingDisk(this.disk.path);
@@ -213,16 +214,34 @@ export class VolumeStore {
     w.forEach((f) => f());
   }
 
+  /** Writes on their way to the disk (DRBD's lower-pending). */
+  get lowerPending(): number {
+    return this.pendingNow;
+  }
+
+  /** Resolves once no write is on its way to the disk: at once when none is. */
+  drained(): Promise<void> {
+    return this.pendingNow === 0 ? Promise.resolve() : new Promise((r) => this.drainWaiters.push(r));
+  }
+
+  private leaveLower(): void {
+    this.pendingNow--;
+    if (this.pendingNow > 0 || this.drainWaiters.length === 0) return;
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    w.forEach((f) => f());
+  }
+
   /** Application or replicated write (or discard): the AL covers it before it reaches the disk. */
   write(offset: number, data: WriteData, fua: boolean, viaAl = true): Promise<void> {
     // Most writes: inside one hot extent, no AL transaction being written, no FUA. No async
     // frames then, one promise from the disk queue.
     if (viaAl && !fua && !(data instanceof Zeroes) && this.enterHot(offset, data.length)) {
-      this.lowerPending++;
+      this.pendingNow++;
       this.holes.written(offset, data.length);
       const done = (): void => {
         this.leaveAl(offset, data.length);
-        this.lowerPending--;
+        this.leaveLower();
       };
       return this.disk.write(data, offset).then(done, (err: unknown) => {
         done();
@@ -233,7 +252,7 @@ export class VolumeStore {
   }
 
   private async writeSlow(offset: number, data: WriteData, fua: boolean, viaAl: boolean): Promise<void> {
-    this.lowerPending++;
+    this.pendingNow++;
     try {
       if (viaAl) await this.enterAl(offset, data.length);
       try {
@@ -250,7 +269,7 @@ export class VolumeStore {
         if (viaAl) this.leaveAl(offset, data.length);
       }
     } finally {
-      this.lowerPending--;
+      this.leaveLower();
     }
   }
 

@@ -53,3 +53,26 @@ test('rule 1: a write into an extent whose AL transaction is still being written
     await st.close(st.meta());
   });
 });
+
+test('drained: at once when no write is on its way to the disk, else when the last one has landed', async () => {
+  await withDisk(16 << 20, async (disk) => {
+    await createMetadata(disk, { nodeId: 0 });
+    await disk.close();
+    const st = await VolumeStore.attach(disk.path, 0, 1);
+    await st.drained();
+    const real = st.disk.write.bind(st.disk);
+    const landed: number[] = [];
+    st.disk.write = async (buf, pos, opts) => {
+      if (!opts?.durable) await sleep(20);
+      await real(buf, pos, opts);
+      if (!opts?.durable) landed.push(pos);
+    };
+    const writes = [st.write(0, Buffer.alloc(4096, 1), false), st.write(8192, Buffer.alloc(4096, 2), true)];
+    assert.equal(st.lowerPending, 2);
+    await st.drained();
+    assert.equal(st.lowerPending, 0);
+    assert.equal(landed.length, 2, 'both writes landed before drained resolved');
+    await Promise.all(writes);
+    await st.close(st.meta());
+  });
+});
