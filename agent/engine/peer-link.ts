@@ -35,7 +35,8 @@ import {
 } from './peer-wire.js';
 import { initialLiveness, livenessCheck, pingWritten, type LivenessState } from './peer-liveness.js';
 import { admitConnection } from './peer-admission.js';
-import { DEFAULT_BACKOFF, afterOutcome, initialRetry, type LinkOutcome, type RetryState } from './peer-retry.js';
+import { afterOutcome, initialRetry, type LinkOutcome, type RetryState } from './peer-retry.js';
+import { DEFAULT_BACKOFF } from '../lib/backoff.js';
 import {
   isConnectionKeeper,
   isUnauthenticated,

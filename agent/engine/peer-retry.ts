@@ -6,17 +6,11 @@
 // who sent it, so a forged AuthResult, a replayed transcript or a peer whose secret is still
 // being fixed costs one attempt, never the link.
 //
-// Backoff bounds: the first redial after `initialMs` (100 ms), doubling with each attempt that
-// ends without a kept connection, up to `maxMs` (5 s); each delay is jittered ±20% so the two
-// nodes, which both dial, do not stay in step. A kept (authenticated) connection resets it.
+// Backoff (agent/lib/backoff.ts): the first redial after `initialMs` (100 ms), doubling with each
+// attempt that ends without a kept connection, up to `maxMs` (5 s), jittered so the two nodes,
+// which both dial, do not stay in step. A kept (authenticated) connection resets it.
 
-export interface BackoffBounds {
-  initialMs: number;
-  maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffBounds = { initialMs: 100, maxMs: 5000 };
-export const BACKOFF_JITTER = 0.2;
+import { backoffStep, checkBounds, type BackoffBounds } from '../lib/backoff.js';
 
 /** How an unauthenticated connection ended (the link's DisconnectReason minus 'local'). */
 export type AttemptFailure = 'auth-failed' | 'protocol-error' | 'timeout' | 'network-failure' | 'broken-pipe' | 'closed-by-peer';
@@ -61,7 +55,7 @@ export interface RetryStep {
 }
 
 export function initialRetry(bounds: BackoffBounds): RetryState {
-  if (!(bounds.initialMs > 0) || !(bounds.maxMs >= bounds.initialMs)) throw new RangeError(`backoff needs 0 < initialMs <= maxMs, got ${bounds.initialMs} and ${bounds.maxMs}`);
+  checkBounds(bounds);
   return { backoffMs: bounds.initialMs, problem: undefined };
 }
 
@@ -72,12 +66,12 @@ function attemptProblem(o: Extract<LinkOutcome, { kind: 'attempt-failed' }>): st
   return undefined;
 }
 
-/** `random` in [0, 1) picks the jitter; pass Math.random() (tests pass fixed values). */
+/** `random` in [0, 1) picks the jitter (backoffStep). */
 export function afterOutcome(s: RetryState, o: LinkOutcome, bounds: BackoffBounds, random: number): RetryStep {
-  const redial = (backoffMs: number, problem: string | undefined): RetryStep => ({
-    state: { backoffMs: Math.min(bounds.maxMs, backoffMs * 2), problem },
-    action: { kind: 'redial', delayMs: Math.round(backoffMs * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * random)) },
-  });
+  const redial = (backoffMs: number, problem: string | undefined): RetryStep => {
+    const { delayMs, nextMs } = backoffStep(backoffMs, bounds, random);
+    return { state: { backoffMs: nextMs, problem }, action: { kind: 'redial', delayMs } };
+  };
   switch (o.kind) {
     case 'kept':
       return { state: { backoffMs: bounds.initialMs, problem: undefined }, action: { kind: 'keep-listening' } };

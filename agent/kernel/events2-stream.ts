@@ -1,7 +1,7 @@
 // One long-lived `drbdsetup events2 --full --statistics --timestamps` (issue 23: a stream, not
 // polling), folded into the AgentSnapshot as it speaks. When drbdsetup ends it is started again
-// after a backoff (the peer link's: doubling from 100 ms to 5 s while runs end before their dump,
-// reset by a run that completed it), and the model is rebuilt from the new run's `exists` dump:
+// after a backoff (agent/lib/backoff.ts: doubling from 100 ms to 5 s while runs end before their
+// dump, reset by a run that completed it), and the model is rebuilt from the new run's `exists` dump:
 // nothing of the old model survives a restart, so an object destroyed meanwhile cannot linger.
 //
 // Events: 'snapshot' (AgentSnapshot) once a dump is complete and after every later chunk of
@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { AgentSnapshot } from '../protocol/messages.js';
-import { afterOutcome, DEFAULT_BACKOFF, initialRetry, type BackoffBounds, type RetryState } from '../engine/peer-retry.js';
+import { backoffStep, checkBounds, DEFAULT_BACKOFF, type BackoffBounds } from '../lib/backoff.js';
 import { emptyKernelState, foldKernelLine, restarted, type KernelFoldState } from './events2-fold.js';
 
 export const EVENTS2_COMMAND: readonly string[] = ['drbdsetup', 'events2', '--full', '--statistics', '--timestamps'];
@@ -51,7 +51,8 @@ export interface Events2StreamEvents {
 
 export class KernelEvents2Stream extends EventEmitter<Events2StreamEvents> {
   private fold: KernelFoldState;
-  private retry: RetryState;
+  /** The base of the next restart's delay. */
+  private backoffMs: number;
   private child: ChildProcess | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
@@ -63,7 +64,8 @@ export class KernelEvents2Stream extends EventEmitter<Events2StreamEvents> {
     this.command = opts.command ?? EVENTS2_COMMAND;
     if (this.command.length === 0) throw new RangeError('the events2 command is empty: give the drbdsetup program and its arguments');
     this.bounds = opts.backoff ?? DEFAULT_BACKOFF;
-    this.retry = initialRetry(this.bounds);
+    checkBounds(this.bounds);
+    this.backoffMs = this.bounds.initialMs;
     this.fold = emptyKernelState(opts.node, opts.agentVersion);
   }
 
@@ -117,14 +119,9 @@ export class KernelEvents2Stream extends EventEmitter<Events2StreamEvents> {
       if (this.child === child) this.child = undefined;
       if (this.stopped) return;
       const dumped = this.fold.ready;
-      const step = afterOutcome(
-        this.retry,
-        dumped ? { kind: 'lost' } : { kind: 'attempt-failed', reason: 'closed-by-peer', dialed: true, remote: '', error: startError ?? stderr.trim(), connected: false },
-        this.bounds,
-        (this.opts.random ?? Math.random)(),
-      );
-      this.retry = step.state;
-      const restartInMs = step.action.kind === 'redial' ? step.action.delayMs : this.bounds.initialMs;
+      // A run that completed its dump worked: the next starts from the first delay again.
+      const { delayMs: restartInMs, nextMs } = backoffStep(dumped ? this.bounds.initialMs : this.backoffMs, this.bounds, (this.opts.random ?? Math.random)());
+      this.backoffMs = nextMs;
       this.emit('exit', { code, signal, ...(startError ? { error: startError } : {}), stderr: stderr.trim(), dumped, restartInMs });
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -145,7 +142,7 @@ export class KernelEvents2Stream extends EventEmitter<Events2StreamEvents> {
     for (const line of lines) this.fold = foldKernelLine(this.fold, line);
     if (!this.fold.ready) return;
     // The first complete dump of a run proves drbdsetup works: the backoff starts over.
-    if (!wasReady) this.retry = afterOutcome(this.retry, { kind: 'kept' }, this.bounds, 0).state;
+    if (!wasReady) this.backoffMs = this.bounds.initialMs;
     if (!wasReady || this.fold.snapshot !== before.snapshot) this.emit('snapshot', this.fold.snapshot);
   }
 }

@@ -44,3 +44,9 @@ export const PROMETHEUS_TOOLS: NeededTool[] = [
   { path: '/usr/bin/prometheus', pkg: 'prometheus' },
   { path: '/usr/bin/promtool', pkg: 'prometheus' },
 ];
+
+/** Debian's drbd-utils: drbdadm, the reference for DRBD's config grammar and version codes (no kernel module needed). */
+export const DRBD_UTILS_TOOLS: NeededTool[] = [
+  { path: '/usr/sbin/drbdadm', pkg: 'drbd-utils' },
+  { path: '/usr/sbin/drbdsetup', pkg: 'drbd-utils' },
+];

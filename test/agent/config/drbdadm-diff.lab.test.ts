@@ -16,14 +16,11 @@ import type { Statement } from '../../../agent/config/res-syntax.js';
 import { DRBD_OPTIONS, DRBD_VALUES, optionRule } from '../../../agent/config/drbd-options.js';
 import { formatConfigError } from '../../../agent/config/types.js';
 import type { ResourceConfig } from '../../../agent/config/types.js';
-import { requireTools } from '../../support/lab-packages.js';
+import { DRBD_UTILS_TOOLS, requireTools } from '../../support/lab-packages.js';
 
 const DRBDADM = '/usr/sbin/drbdadm';
 const DIR = 'fixtures/drbd-conf';
-const skip = await requireTools([
-  { path: DRBDADM, pkg: 'drbd-utils' },
-  { path: '/usr/sbin/drbdsetup', pkg: 'drbd-utils' },
-]);
+const skip = await requireTools(DRBD_UTILS_TOOLS);
 
 function drbdadm(...args: string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync(DRBDADM, args, { encoding: 'utf8', env: { ...process.env, PATH: `/usr/sbin:/sbin:${process.env.PATH ?? ''}` } });
